@@ -1,0 +1,322 @@
+//! Loading a dataset into memory: discover, decode + resize once (in parallel), cache, reuse.
+
+use std::path::{Path, PathBuf};
+use std::time::UNIX_EPOCH;
+
+use rayon::prelude::*;
+
+use crate::cache::{self, CacheKey, CacheMiss, CachedImages};
+use crate::decode::{read_luma, resize_square, to_u8, LumaF32, Unreadable};
+use crate::discover::{discover, ClassDir, DatasetIndex};
+use crate::error::{DataError, Result};
+
+/// Default side length of the square training images.
+pub const DEFAULT_IMAGE_SIZE: u32 = 128;
+
+/// How to turn the files of a dataset into cached 8-bit images.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadOptions {
+    /// Side length of the resized, square images.
+    pub image_size: u32,
+    /// Multiply each image by its lung mask from `<Class>/masks/` (same file name).
+    pub mask: bool,
+    /// Leave out unreadable files with a warning instead of failing.
+    pub skip_unreadable: bool,
+    /// Explicit class list (label order); `None` = every class folder, sorted.
+    pub classes: Option<Vec<String>>,
+    /// Folder for cache files; `None` decodes every time.
+    pub cache_dir: Option<PathBuf>,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        Self {
+            image_size: DEFAULT_IMAGE_SIZE,
+            mask: false,
+            skip_unreadable: false,
+            classes: None,
+            cache_dir: None,
+        }
+    }
+}
+
+impl LoadOptions {
+    fn validate(&self) -> Result<()> {
+        if !(8..=1024).contains(&self.image_size) {
+            return Err(DataError::InvalidSetting {
+                setting: "image_size",
+                message: format!("{} is outside 8..=1024", self.image_size),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// The cache folder used when none is configured: `$CXR_CACHE_DIR`, else
+/// `$XDG_CACHE_HOME/cxr`, else `$HOME/.cache/cxr`, else `.cxr-cache` in the working directory.
+pub fn default_cache_dir() -> PathBuf {
+    let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+    env("CXR_CACHE_DIR")
+        .or_else(|| env("XDG_CACHE_HOME").map(|p| p.join("cxr")))
+        .or_else(|| env("HOME").map(|p| p.join(".cache").join("cxr")))
+        .unwrap_or_else(|| PathBuf::from(".cxr-cache"))
+}
+
+/// A dataset in memory: square 8-bit single-channel images and their labels.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImageSet {
+    /// Class names in label order.
+    pub classes: Vec<String>,
+    /// Side length of every image.
+    pub size: u32,
+    /// One label per image.
+    pub labels: Vec<u32>,
+    /// `len() * size * size` bytes, image after image, row-major.
+    pub pixels: Vec<u8>,
+    /// Each image's path relative to the dataset root.
+    pub files: Vec<PathBuf>,
+}
+
+impl ImageSet {
+    /// Number of images.
+    pub fn len(&self) -> usize {
+        self.labels.len()
+    }
+
+    /// True when there are no images.
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty()
+    }
+
+    /// The pixels of image `i` (`size * size` bytes, row-major).
+    pub fn image(&self, i: usize) -> &[u8] {
+        let n = (self.size * self.size) as usize;
+        &self.pixels[i * n..(i + 1) * n]
+    }
+
+    /// Number of images per class, in label order.
+    pub fn class_counts(&self) -> Vec<usize> {
+        count_labels(&self.labels, self.classes.len())
+    }
+}
+
+/// Where the images of a load came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CacheStatus {
+    /// Read from an intact cache file; nothing was decoded.
+    Hit,
+    /// No cache existed; decoded and written.
+    Built,
+    /// A cache existed but was damaged or stale (the reason); decoded and rewritten.
+    Rebuilt(String),
+    /// No cache folder configured.
+    Disabled,
+}
+
+/// What a load did.
+#[derive(Debug, Clone)]
+pub struct LoadReport {
+    /// Number of image files decoded by this load (0 on a cache hit).
+    pub decoded: usize,
+    /// Cache outcome.
+    pub cache: CacheStatus,
+    /// The cache file, when caching is on.
+    pub cache_path: Option<PathBuf>,
+    /// Files left out as unreadable (`skip_unreadable`).
+    pub skipped: Vec<Unreadable>,
+}
+
+/// Loads the dataset under `root`, from the cache when an intact one matches.
+pub fn load(root: &Path, opts: &LoadOptions) -> Result<(ImageSet, LoadReport)> {
+    opts.validate()?;
+    let index = discover(root, opts.classes.as_deref())?;
+    let key = cache_key(&index, opts)?;
+    let cache_path = opts
+        .cache_dir
+        .as_ref()
+        .map(|d| d.join(format!("{}.bin", key.hex())));
+    let mut status = CacheStatus::Disabled;
+    if let Some(path) = &cache_path {
+        match cache::read(path, key) {
+            Ok(cached) => {
+                let skipped = cached.skipped.clone();
+                let set = into_set(index.class_names(), cached);
+                let report = LoadReport {
+                    decoded: 0,
+                    cache: CacheStatus::Hit,
+                    cache_path,
+                    skipped,
+                };
+                return Ok((set, report));
+            }
+            Err(CacheMiss::Absent) => status = CacheStatus::Built,
+            Err(CacheMiss::Invalid(why)) => {
+                tracing::warn!("cache {} is unusable ({why}); rebuilding", path.display());
+                status = CacheStatus::Rebuilt(why);
+            }
+        }
+    }
+    let (cached, decoded) = decode_all(&index, opts)?;
+    if let Some(path) = &cache_path {
+        if let Err(e) = cache::write(path, key, &cached) {
+            tracing::warn!("could not write the image cache ({e}); the next load decodes again");
+        }
+    }
+    let skipped = cached.skipped.clone();
+    let report = LoadReport {
+        decoded,
+        cache: status,
+        cache_path,
+        skipped,
+    };
+    Ok((into_set(index.class_names(), cached), report))
+}
+
+fn into_set(classes: Vec<String>, cached: CachedImages) -> ImageSet {
+    ImageSet {
+        classes,
+        size: cached.size,
+        labels: cached.labels,
+        pixels: cached.pixels,
+        files: cached.files,
+    }
+}
+
+/// Hash of the file list (relative path, size, mtime), the labels, the masks used and the
+/// preprocessing settings.
+fn cache_key(index: &DatasetIndex, opts: &LoadOptions) -> Result<CacheKey> {
+    let mut h = blake3::Hasher::new();
+    h.update(&cache::FORMAT_VERSION.to_le_bytes());
+    h.update(&opts.image_size.to_le_bytes());
+    h.update(&[u8::from(opts.mask), u8::from(opts.skip_unreadable)]);
+    for name in index.class_names() {
+        h.update(name.as_bytes());
+        h.update(&[0]);
+    }
+    for (path, label, class) in index.items() {
+        h.update(&label.to_le_bytes());
+        hash_file(&mut h, &index.root, path)?;
+        if opts.mask {
+            let mask = class.mask_path(path);
+            if mask.is_file() {
+                hash_file(&mut h, &index.root, &mask)?;
+            }
+        }
+    }
+    Ok(CacheKey(*h.finalize().as_bytes()))
+}
+
+fn hash_file(h: &mut blake3::Hasher, root: &Path, path: &Path) -> Result<()> {
+    let meta = std::fs::metadata(path).map_err(DataError::io(path))?;
+    let mtime = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos());
+    h.update(relative(root, path).to_string_lossy().as_bytes());
+    h.update(&[0]);
+    h.update(&meta.len().to_le_bytes());
+    h.update(&mtime.to_le_bytes());
+    Ok(())
+}
+
+fn relative(root: &Path, path: &Path) -> PathBuf {
+    path.strip_prefix(root).unwrap_or(path).to_path_buf()
+}
+
+enum Outcome {
+    Ok(Vec<u8>),
+    Unreadable(Unreadable),
+}
+
+fn decode_all(index: &DatasetIndex, opts: &LoadOptions) -> Result<(CachedImages, usize)> {
+    let items: Vec<(&Path, u32, &ClassDir)> = index.items().collect();
+    let outcomes = items
+        .par_iter()
+        .map(|(path, _, class)| preprocess_one(path, class, opts))
+        .collect::<Result<Vec<Outcome>>>()?;
+    let size = opts.image_size;
+    let mut cached = CachedImages {
+        size,
+        labels: Vec::with_capacity(items.len()),
+        pixels: Vec::with_capacity(items.len() * (size * size) as usize),
+        files: Vec::with_capacity(items.len()),
+        skipped: Vec::new(),
+    };
+    for ((path, label, _), outcome) in items.iter().zip(outcomes) {
+        match outcome {
+            Outcome::Ok(pixels) => {
+                cached.labels.push(*label);
+                cached.pixels.extend(pixels);
+                cached.files.push(relative(&index.root, path));
+            }
+            Outcome::Unreadable(u) => cached.skipped.push(u),
+        }
+    }
+    if !cached.skipped.is_empty() {
+        if !opts.skip_unreadable {
+            return Err(DataError::Unreadable(cached.skipped));
+        }
+        tracing::warn!(
+            "skipped {} unreadable image(s) (skip_unreadable = true), first: {}: {}",
+            cached.skipped.len(),
+            cached.skipped[0].path.display(),
+            cached.skipped[0].reason
+        );
+    }
+    for (class, count) in index.class_names().iter().zip(count_labels(&cached.labels, index.classes.len())) {
+        if count == 0 {
+            let dir = index.root.join(class);
+            return Err(DataError::EmptyClass { class: class.clone(), dir });
+        }
+    }
+    Ok((cached, items.len()))
+}
+
+/// Number of labels equal to each class index in `0..classes`.
+pub fn count_labels(labels: &[u32], classes: usize) -> Vec<usize> {
+    let mut counts = vec![0; classes];
+    for &l in labels {
+        counts[l as usize] += 1;
+    }
+    counts
+}
+
+/// Decode, resize, mask, quantise one image. A missing mask is a hard error (the setting is
+/// wrong for this dataset); an undecodable image or mask is reported as unreadable.
+fn preprocess_one(path: &Path, class: &ClassDir, opts: &LoadOptions) -> Result<Outcome> {
+    let unreadable = |e: DataError| match e {
+        DataError::Decode { path, reason } => Ok(Outcome::Unreadable(Unreadable { path, reason })),
+        other => Err(other),
+    };
+    let img = match read_luma(path) {
+        Ok((img, _)) => resize_square(&img, opts.image_size),
+        Err(e) => return unreadable(e),
+    };
+    let img = if opts.mask {
+        let mask_path = class.mask_path(path);
+        if !mask_path.is_file() {
+            return Err(DataError::MissingMask {
+                image: path.to_path_buf(),
+                expected: mask_path,
+            });
+        }
+        match read_luma(&mask_path) {
+            Ok((mask, _)) => apply_mask(img, &resize_square(&mask, opts.image_size)),
+            Err(e) => return unreadable(e),
+        }
+    } else {
+        img
+    };
+    Ok(Outcome::Ok(to_u8(&img).into_raw()))
+}
+
+/// Zeroes every pixel outside the lung mask (mask >= 0.5 after resizing).
+fn apply_mask(mut img: LumaF32, mask: &LumaF32) -> LumaF32 {
+    for (p, m) in img.pixels_mut().zip(mask.pixels()) {
+        if m.0[0] < 0.5 {
+            p.0[0] = 0.0;
+        }
+    }
+    img
+}

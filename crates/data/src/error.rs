@@ -1,0 +1,97 @@
+//! The data crate's error type: every variant names the file or setting at fault and, where one
+//! exists, the fix.
+
+use std::path::PathBuf;
+
+/// Errors from discovering, decoding, caching, splitting and sampling datasets.
+#[derive(Debug, thiserror::Error)]
+pub enum DataError {
+    /// A filesystem operation failed on `path`.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file or folder being read or written.
+        path: PathBuf,
+        /// The underlying I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The dataset root does not exist or is not a folder.
+    #[error("dataset folder {0} does not exist: pass the folder that holds one sub-folder per class")]
+    MissingRoot(PathBuf),
+    /// The dataset root has no class folders.
+    #[error("no class folders in {0}: expected <root>/<Class>/images/*.png or <root>/<Class>/*.png")]
+    NoClasses(PathBuf),
+    /// A class folder holds no image.
+    #[error("class {class:?} has no images in {dir}: add PNG/JPEG files or remove the folder")]
+    EmptyClass {
+        /// Class name.
+        class: String,
+        /// The folder that was searched.
+        dir: PathBuf,
+    },
+    /// A class named in the config has no folder under the root.
+    #[error("class {class:?} listed in the config has no folder under {root}")]
+    UnknownClass {
+        /// Class name from the config.
+        class: String,
+        /// The dataset root.
+        root: PathBuf,
+    },
+    /// An image could not be decoded.
+    #[error("cannot read image {path}: {reason}")]
+    Decode {
+        /// The image file.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
+    /// Several images could not be decoded (the load lists them all).
+    #[error("{} unreadable image(s), first {}: {} (fix or remove them, or set skip_unreadable = true)", .0.len(), .0[0].path.display(), .0[0].reason)]
+    Unreadable(Vec<crate::Unreadable>),
+    /// `mask = true` but an image has no mask file.
+    #[error("no lung mask for {image}: expected {expected} (set mask = false, or add the mask)")]
+    MissingMask {
+        /// The image.
+        image: PathBuf,
+        /// Where the mask was looked for.
+        expected: PathBuf,
+    },
+    /// A setting is out of range.
+    #[error("invalid setting {setting}: {message}")]
+    InvalidSetting {
+        /// The setting's name as written in config files.
+        setting: &'static str,
+        /// What is allowed.
+        message: String,
+    },
+    /// A class is too small to appear in every split.
+    #[error("class {class:?} has {count} image(s); at least 3 are needed to put one in each of train/val/test")]
+    ClassTooSmall {
+        /// Class name.
+        class: String,
+        /// Number of images it has.
+        count: usize,
+    },
+    /// A PNG could not be written.
+    #[error("cannot write image {path}: {reason}")]
+    Encode {
+        /// The file being written.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
+    /// A tensor operation failed.
+    #[error(transparent)]
+    Candle(#[from] candle_core::Error),
+}
+
+/// Result alias for the data crate.
+pub type Result<T, E = DataError> = std::result::Result<T, E>;
+
+impl DataError {
+    /// Wraps an I/O error with the path it concerns.
+    pub fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Self {
+        let path = path.into();
+        move |source| DataError::Io { path, source }
+    }
+}

@@ -1,0 +1,79 @@
+//! A census of a dataset folder: what `cxr data inspect` prints.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use crate::decode::{read_luma, Unreadable};
+use crate::discover::{discover, Layout};
+use crate::error::Result;
+
+/// One class as found on disk.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ClassReport {
+    /// Class name.
+    pub name: String,
+    /// The class folder.
+    pub dir: PathBuf,
+    /// How it stores images.
+    pub layout: Layout,
+    /// Number of image files.
+    pub images: usize,
+    /// Number of lung-mask files.
+    pub masks: usize,
+    /// Image sizes seen (`"WxH"`) and how often.
+    pub sizes: BTreeMap<String, usize>,
+    /// Storage formats seen (`"L8"`, `"Rgb8"`, `"L16"`, ...) and how often.
+    pub formats: BTreeMap<String, usize>,
+    /// Bits per channel seen and how often.
+    pub bit_depths: BTreeMap<u8, usize>,
+}
+
+/// The census of a dataset folder.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Inspection {
+    /// The dataset root.
+    pub root: PathBuf,
+    /// Classes in label order.
+    pub classes: Vec<ClassReport>,
+    /// Files that could not be decoded.
+    pub unreadable: Vec<Unreadable>,
+}
+
+/// Decodes every image under `root` (in parallel) and tallies what it finds.
+pub fn inspect(root: &Path, classes: Option<&[String]>) -> Result<Inspection> {
+    let index = discover(root, classes)?;
+    let mut unreadable = Vec::new();
+    let mut reports = Vec::new();
+    for class in &index.classes {
+        let infos: Vec<_> = class.images.par_iter().map(|p| read_luma(p).map(|(_, info)| info)).collect();
+        let mut report = ClassReport {
+            name: class.name.clone(),
+            dir: class.dir.clone(),
+            layout: class.layout,
+            images: class.images.len(),
+            masks: class.masks,
+            sizes: BTreeMap::new(),
+            formats: BTreeMap::new(),
+            bit_depths: BTreeMap::new(),
+        };
+        for info in infos {
+            match info {
+                Ok(info) => {
+                    *report.sizes.entry(format!("{}x{}", info.width, info.height)).or_default() += 1;
+                    *report.formats.entry(info.color).or_default() += 1;
+                    *report.bit_depths.entry(info.bit_depth).or_default() += 1;
+                }
+                Err(crate::DataError::Decode { path, reason }) => unreadable.push(Unreadable { path, reason }),
+                Err(e) => return Err(e),
+            }
+        }
+        reports.push(report);
+    }
+    Ok(Inspection {
+        root: index.root,
+        classes: reports,
+        unreadable,
+    })
+}

@@ -1,0 +1,60 @@
+//! Chest X-ray datasets, from folders of radiographs to seeded batches of tensors.
+//!
+//! The pipeline, one module per step:
+//!
+//! 1. [`discover`] finds classes and images: the COVID-19 Radiography Dataset layout
+//!    (`<root>/<Class>/images/*`, lung masks in `<Class>/masks/`) or plain class folders.
+//! 2. [`decode`] reads any PNG/JPEG (8/16-bit, gray, gray+alpha, RGB(A), palette) into one
+//!    luminance channel and resizes it with an antialiasing filter.
+//! 3. [`load`] does that once for every image, in parallel, optionally masking the lungs, and
+//!    keeps the result as 8-bit pixels in a [`cache`] file keyed by the file list and the
+//!    settings; a second load reads the cache and decodes nothing ([`LoadReport::decoded`]).
+//! 4. [`stratified_split`] divides an [`ImageSet`] into train/val/test per class.
+//! 5. [`Sampler`] orders each epoch (sequential, shuffled, or class-balanced with replacement).
+//! 6. [`make_batch`] turns indices into `(batch, C, H, W)` f32 and `(batch,)` u32 tensors:
+//!    normalised (ImageNet or training-split statistics), gray replicated to 3 channels when the
+//!    model wants them, optionally augmented.
+//!
+//! [`synth`] writes synthetic radiograph phantoms in the Kaggle layout: the built-in dataset
+//! of the demo and of CI.
+//!
+//! Every random choice takes an RNG from [`seed`], derived from one run seed and a stream name.
+//! This crate does not know about models or training: it hands out tensors.
+//!
+//! ```no_run
+//! use cxr_data::{load, make_batch, seed, stratified_split, BatchSpec, LoadOptions, Normalization,
+//!                Sampler, SamplerKind, SplitFractions};
+//! # fn main() -> cxr_data::Result<()> {
+//! let opts = LoadOptions { cache_dir: Some(cxr_data::default_cache_dir()), ..Default::default() };
+//! let (set, report) = load("data/COVID-19_Radiography_Dataset".as_ref(), &opts)?;
+//! let split = stratified_split(&set.labels, &set.classes, SplitFractions::default(), &mut seed::rng(0, "split"))?;
+//! let sampler = Sampler::new(SamplerKind::Balanced, &split.train, &set.labels)?;
+//! let order = sampler.epoch(&mut seed::rng_at(0, "sampler", 0));
+//! let spec = BatchSpec { channels: 3, stats: Normalization::Auto.stats(false, &set, &split.train), augment: None };
+//! let (x, y) = make_batch(&set, &order[..32], &spec, &mut seed::rng(0, "augment"), &candle_core::Device::Cpu)?;
+//! assert_eq!(x.dims(), [32, 3, 128, 128]);
+//! # let _ = (report, y); Ok(()) }
+//! ```
+
+pub mod augment;
+pub mod batch;
+pub mod cache;
+pub mod dataset;
+pub mod decode;
+pub mod discover;
+pub mod error;
+pub mod inspect;
+pub mod sampler;
+pub mod seed;
+pub mod split;
+// pub mod synth;
+
+pub use augment::Augment;
+pub use batch::{make_batch, BatchSpec, Normalization, PixelStats};
+pub use dataset::{default_cache_dir, load, CacheStatus, ImageSet, LoadOptions, LoadReport, DEFAULT_IMAGE_SIZE};
+pub use decode::Unreadable;
+pub use discover::{discover, DatasetIndex, Layout};
+pub use error::{DataError, Result};
+pub use inspect::{inspect, Inspection};
+pub use sampler::{Sampler, SamplerKind};
+pub use split::{stratified_split, Split, SplitFractions};

@@ -1,0 +1,151 @@
+//! Stratified train/validation/test splits.
+
+use rand::seq::SliceRandom;
+
+use crate::error::{DataError, Result};
+
+/// Fractions of each class that go to train, validation and test.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SplitFractions {
+    /// Training fraction.
+    pub train: f64,
+    /// Validation fraction (early stopping, model selection).
+    pub val: f64,
+    /// Test fraction (reported once, with the kept weights).
+    pub test: f64,
+}
+
+impl Default for SplitFractions {
+    fn default() -> Self {
+        Self {
+            train: 0.7,
+            val: 0.1,
+            test: 0.2,
+        }
+    }
+}
+
+impl SplitFractions {
+    /// Checks that each fraction is in (0, 1) and that they sum to 1.
+    pub fn validate(&self) -> Result<()> {
+        for (name, v) in [("split.train", self.train), ("split.val", self.val), ("split.test", self.test)] {
+            if !(v > 0.0 && v < 1.0) {
+                return Err(DataError::InvalidSetting {
+                    setting: name,
+                    message: format!("{v} is outside (0, 1)"),
+                });
+            }
+        }
+        let sum = self.train + self.val + self.test;
+        if (sum - 1.0).abs() > 1e-6 {
+            return Err(DataError::InvalidSetting {
+                setting: "split",
+                message: format!("train + val + test = {sum}, must be 1"),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Indices into a dataset, per split, each sorted ascending.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Split {
+    /// Training images.
+    pub train: Vec<usize>,
+    /// Validation images.
+    pub val: Vec<usize>,
+    /// Test images.
+    pub test: Vec<usize>,
+}
+
+/// Splits each class by `fractions` with a generator seeded by the caller, so every class is in
+/// every split. Validation and test get `round(n * fraction)` images of a class, at least one
+/// each; train gets the rest. A class with fewer than 3 images is an error.
+pub fn stratified_split(
+    labels: &[u32],
+    classes: &[String],
+    fractions: SplitFractions,
+    rng: &mut impl rand::Rng,
+) -> Result<Split> {
+    fractions.validate()?;
+    let mut split = Split::default();
+    for (label, class) in classes.iter().enumerate() {
+        let mut members: Vec<usize> = (0..labels.len()).filter(|&i| labels[i] as usize == label).collect();
+        let n = members.len();
+        if n < 3 {
+            return Err(DataError::ClassTooSmall {
+                class: class.clone(),
+                count: n,
+            });
+        }
+        members.shuffle(rng);
+        let n_val = ((n as f64 * fractions.val).round() as usize).max(1);
+        let n_test = ((n as f64 * fractions.test).round() as usize).max(1);
+        let n_test = n_test.min(n - n_val - 1);
+        let (val, rest) = members.split_at(n_val);
+        let (test, train) = rest.split_at(n_test);
+        split.val.extend(val);
+        split.test.extend(test);
+        split.train.extend(train);
+    }
+    split.train.sort_unstable();
+    split.val.sort_unstable();
+    split.test.sort_unstable();
+    Ok(split)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::seed;
+
+    fn classes(n: usize) -> Vec<String> {
+        (0..n).map(|i| format!("c{i}")).collect()
+    }
+
+    #[test]
+    fn stratified_counts_and_disjoint_cover() -> Result<()> {
+        let labels: Vec<u32> = (0..100).map(|i| u32::from(i >= 70)).collect(); // 70 + 30
+        let s = stratified_split(&labels, &classes(2), SplitFractions::default(), &mut seed::rng(0, "split"))?;
+        let count = |idx: &[usize], c: u32| idx.iter().filter(|&&i| labels[i] == c).count();
+        assert_eq!((count(&s.train, 0), count(&s.val, 0), count(&s.test, 0)), (49, 7, 14));
+        assert_eq!((count(&s.train, 1), count(&s.val, 1), count(&s.test, 1)), (21, 3, 6));
+        let mut all: Vec<usize> = s.train.iter().chain(&s.val).chain(&s.test).copied().collect();
+        all.sort_unstable();
+        assert_eq!(all, (0..100).collect::<Vec<_>>());
+        Ok(())
+    }
+
+    #[test]
+    fn same_seed_same_split_other_seed_other_split() -> Result<()> {
+        let labels: Vec<u32> = (0..60).map(|i| i % 3).collect();
+        let f = SplitFractions::default();
+        let a = stratified_split(&labels, &classes(3), f, &mut seed::rng(1, "split"))?;
+        let b = stratified_split(&labels, &classes(3), f, &mut seed::rng(1, "split"))?;
+        let c = stratified_split(&labels, &classes(3), f, &mut seed::rng(2, "split"))?;
+        assert_eq!(a, b);
+        assert_ne!(a.test, c.test);
+        Ok(())
+    }
+
+    #[test]
+    fn three_images_put_one_in_each_split_and_two_is_an_error() -> Result<()> {
+        let s = stratified_split(&[0, 0, 0], &classes(1), SplitFractions::default(), &mut seed::rng(0, "s"))?;
+        assert_eq!((s.train.len(), s.val.len(), s.test.len()), (1, 1, 1));
+        let err = stratified_split(&[0, 0, 1, 1, 1], &classes(2), SplitFractions::default(), &mut seed::rng(0, "s"));
+        let msg = err.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(msg.contains("\"c0\" has 2 image(s)"), "{msg}");
+        Ok(())
+    }
+
+    #[test]
+    fn bad_fractions_name_the_setting() {
+        let f = SplitFractions { train: 0.8, val: 0.1, test: 0.2 };
+        let msg = f.validate().err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(msg.contains("invalid setting split"), "{msg}");
+        let f = SplitFractions { train: 1.0, val: 0.0, test: 0.0 };
+        let msg = f.validate().err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(msg.contains("split.train"), "{msg}");
+    }
+}

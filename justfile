@@ -1,0 +1,37 @@
+# cxr task runner. `just --list` shows every recipe.
+# Everything builds with the release profile: candle is unusably slow unoptimised, and one
+# profile means one build of the dependencies.
+
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+cxr := "cargo run --release --quiet -p cxr-cli --"
+synth_dir := "data/synthetic"
+
+# List recipes.
+default:
+    @just --list
+
+# Run every test (the command CI runs).
+test:
+    cargo test --release --workspace
+
+# Format and lint as CI does.
+lint:
+    cargo fmt --all --check
+    cargo clippy --release --workspace --all-targets -- -D warnings
+
+# Write the built-in synthetic dataset (4 classes x PER_CLASS phantoms with lung masks).
+synth out=synth_dir per_class="200" size="128" seed="0":
+    {{cxr}} data synth --out {{out}} --per-class {{per_class}} --size {{size}} --seed {{seed}}
+
+# Per-class census of a dataset folder.
+inspect dir=synth_dir:
+    {{cxr}} data inspect {{dir}}
+
+# Decode, resize and cache a dataset; run twice to see the warm-cache time.
+prepare dir=synth_dir size="128":
+    {{cxr}} data prepare {{dir}} --image-size {{size}}
+
+# Run the cxr binary with any arguments, e.g. `just cxr data inspect DIR --json`.
+cxr *args:
+    {{cxr}} {{args}}
