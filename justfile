@@ -20,6 +20,14 @@ lint:
     cargo fmt --all --check
     cargo clippy --release --workspace --all-targets -- -D warnings
 
+# Train every unfinished run of a grid (default: the demo on built-in synthetic data).
+sweep grid="experiments/demo.toml" *args="":
+    {{cxr}} sweep {{grid}} {{args}}
+
+# List the runs a grid expands to, without training.
+plan grid="experiments/demo.toml":
+    {{cxr}} sweep {{grid}} --dry-run
+
 # Write the built-in synthetic dataset (4 classes x PER_CLASS phantoms with lung masks).
 synth out=synth_dir per_class="200" size="128" seed="0":
     {{cxr}} data synth --out {{out}} --per-class {{per_class}} --size {{size}} --seed {{seed}}

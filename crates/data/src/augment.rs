@@ -150,7 +150,11 @@ mod tests {
             rotation_deg: 90.0,
             ..Augment::default()
         };
-        let msg = bad.validate().err().map(|e| e.to_string()).unwrap_or_default();
+        let msg = bad
+            .validate()
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(msg.contains("augment.rotation_deg"), "{msg}");
     }
 }

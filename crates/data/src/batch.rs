@@ -31,14 +31,20 @@ impl PixelStats {
         let (sum, sq, n) = indices
             .iter()
             .map(|&i| {
-                set.image(i).iter().fold((0f64, 0f64, 0f64), |(s, q, n), &p| {
-                    let v = f64::from(p) / 255.0;
-                    (s + v, q + v * v, n + 1.0)
-                })
+                set.image(i)
+                    .iter()
+                    .fold((0f64, 0f64, 0f64), |(s, q, n), &p| {
+                        let v = f64::from(p) / 255.0;
+                        (s + v, q + v * v, n + 1.0)
+                    })
             })
             .fold((0.0, 0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1, a.2 + b.2));
         let mean = if n > 0.0 { sum / n } else { 0.0 };
-        let std = if n > 0.0 { (sq / n - mean * mean).max(0.0).sqrt() } else { 1.0 };
+        let std = if n > 0.0 {
+            (sq / n - mean * mean).max(0.0).sqrt()
+        } else {
+            1.0
+        };
         let std = if std < 1e-6 { 1.0 } else { std };
         Self {
             mean: [mean as f32; 3],
@@ -125,7 +131,9 @@ pub fn make_batch(
         .for_each(|(out, (&i, seed))| {
             let src = set.image(i);
             let pixels: Vec<f32> = match (spec.augment, seed) {
-                (Some(aug), Some(s)) => aug.apply(src, size, &mut rand_chacha::ChaCha8Rng::seed_from_u64(*s)),
+                (Some(aug), Some(s)) => {
+                    aug.apply(src, size, &mut rand_chacha::ChaCha8Rng::seed_from_u64(*s))
+                }
                 _ => src.iter().map(|&p| f32::from(p) / 255.0).collect(),
             };
             for (c, chan) in out.chunks_mut(plane).enumerate() {
@@ -183,7 +191,10 @@ mod tests {
         assert!((s.std[0] - 0.1).abs() < 1e-6);
         let spec = Normalization::Auto.stats(false, &set, &[1, 2]);
         assert_eq!(spec, s);
-        assert_eq!(Normalization::Auto.stats(true, &set, &[1, 2]), PixelStats::IMAGENET);
+        assert_eq!(
+            Normalization::Auto.stats(true, &set, &[1, 2]),
+            PixelStats::IMAGENET
+        );
     }
 
     #[test]
@@ -194,9 +205,26 @@ mod tests {
             stats: PixelStats::IMAGENET,
             augment: Some(Augment::default()),
         };
-        let a = make_batch(&set, &[0, 1, 2], &spec, &mut seed::rng(4, "augment"), &Device::Cpu)?.0;
-        let b = make_batch(&set, &[0, 1, 2], &spec, &mut seed::rng(4, "augment"), &Device::Cpu)?.0;
-        assert_eq!(a.flatten_all()?.to_vec1::<f32>()?, b.flatten_all()?.to_vec1::<f32>()?);
+        let a = make_batch(
+            &set,
+            &[0, 1, 2],
+            &spec,
+            &mut seed::rng(4, "augment"),
+            &Device::Cpu,
+        )?
+        .0;
+        let b = make_batch(
+            &set,
+            &[0, 1, 2],
+            &spec,
+            &mut seed::rng(4, "augment"),
+            &Device::Cpu,
+        )?
+        .0;
+        assert_eq!(
+            a.flatten_all()?.to_vec1::<f32>()?,
+            b.flatten_all()?.to_vec1::<f32>()?
+        );
         Ok(())
     }
 }

@@ -219,13 +219,19 @@ mod tests {
         assert_eq!(read(&path, key), Err(CacheMiss::Absent));
         write(&path, key, &sample())?;
         assert_eq!(read(&path, key), Ok(sample()));
-        assert!(matches!(read(&path, CacheKey([8; 32])), Err(CacheMiss::Invalid(_))));
+        assert!(matches!(
+            read(&path, CacheKey([8; 32])),
+            Err(CacheMiss::Invalid(_))
+        ));
 
         let good = std::fs::read(&path)?;
         let mut flipped = good.clone();
         flipped[HEADER + 13] ^= 0xff; // a pixel byte
         std::fs::write(&path, &flipped)?;
-        assert_eq!(read(&path, key), Err(CacheMiss::Invalid("checksum mismatch".into())));
+        assert_eq!(
+            read(&path, key),
+            Err(CacheMiss::Invalid("checksum mismatch".into()))
+        );
         std::fs::write(&path, &good[..good.len() - 5])?;
         assert!(matches!(read(&path, key), Err(CacheMiss::Invalid(_))));
         std::fs::write(&path, b"garbage")?;

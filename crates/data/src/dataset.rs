@@ -55,7 +55,11 @@ impl LoadOptions {
 /// The cache folder used when none is configured: `$CXR_CACHE_DIR`, else
 /// `$XDG_CACHE_HOME/cxr`, else `$HOME/.cache/cxr`, else `.cxr-cache` in the working directory.
 pub fn default_cache_dir() -> PathBuf {
-    let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+    let env = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
     env("CXR_CACHE_DIR")
         .or_else(|| env("XDG_CACHE_HOME").map(|p| p.join("cxr")))
         .or_else(|| env("HOME").map(|p| p.join(".cache").join("cxr")))
@@ -264,10 +268,17 @@ fn decode_all(index: &DatasetIndex, opts: &LoadOptions) -> Result<(CachedImages,
             cached.skipped[0].reason
         );
     }
-    for (class, count) in index.class_names().iter().zip(count_labels(&cached.labels, index.classes.len())) {
+    for (class, count) in index
+        .class_names()
+        .iter()
+        .zip(count_labels(&cached.labels, index.classes.len()))
+    {
         if count == 0 {
             let dir = index.root.join(class);
-            return Err(DataError::EmptyClass { class: class.clone(), dir });
+            return Err(DataError::EmptyClass {
+                class: class.clone(),
+                dir,
+            });
         }
     }
     Ok((cached, items.len()))

@@ -125,11 +125,13 @@ mod tests {
 
     #[test]
     fn gray8_and_gray16_keep_their_values() -> TestResult {
-        let g8 = DynamicImage::ImageLuma8(GrayImage::from_fn(4, 3, |x, y| Luma([(x * 60 + y) as u8])));
+        let g8 =
+            DynamicImage::ImageLuma8(GrayImage::from_fn(4, 3, |x, y| Luma([(x * 60 + y) as u8])));
         let (l, info) = decode(&png(&g8)?)?;
         assert_eq!((info.width, info.height, info.bit_depth), (4, 3, 8));
         assert_eq!(l.get_pixel(2, 1).0[0], 121.0 / 255.0);
-        let g16 = DynamicImage::ImageLuma16(ImageBuffer::from_fn(2, 2, |x, _| Luma([x as u16 * 65535])));
+        let g16 =
+            DynamicImage::ImageLuma16(ImageBuffer::from_fn(2, 2, |x, _| Luma([x as u16 * 65535])));
         let (l, info) = decode(&png(&g16)?)?;
         assert_eq!((info.bit_depth, info.color.as_str()), (16, "L16"));
         assert_eq!(l.get_pixel(1, 0).0[0], 1.0);
@@ -139,7 +141,8 @@ mod tests {
 
     #[test]
     fn gray_alpha_drops_alpha() -> TestResult {
-        let la = DynamicImage::ImageLumaA8(ImageBuffer::from_pixel(2, 2, image::LumaA([200u8, 10])));
+        let la =
+            DynamicImage::ImageLumaA8(ImageBuffer::from_pixel(2, 2, image::LumaA([200u8, 10])));
         let (l, info) = decode(&png(&la)?)?;
         assert_eq!(info.color, "La8");
         assert_eq!(l.get_pixel(0, 0).0[0], 200.0 / 255.0);
@@ -151,7 +154,8 @@ mod tests {
         let gray_rgb = DynamicImage::ImageRgb8(ImageBuffer::from_pixel(2, 2, Rgb([77u8, 77, 77])));
         let (l, _) = decode(&png(&gray_rgb)?)?;
         assert_eq!(l.get_pixel(1, 1).0[0], 77.0 / 255.0);
-        let colour = DynamicImage::ImageRgba8(ImageBuffer::from_pixel(1, 1, Rgba([255u8, 0, 0, 255])));
+        let colour =
+            DynamicImage::ImageRgba8(ImageBuffer::from_pixel(1, 1, Rgba([255u8, 0, 0, 255])));
         let (l, info) = decode(&png(&colour)?)?;
         assert_eq!(info.color, "Rgba8");
         assert!((l.get_pixel(0, 0).0[0] - 0.299).abs() < 1e-6);
@@ -223,7 +227,10 @@ mod tests {
         let bytes = png(&g)?;
         let err = decode_luma(&bytes[..bytes.len() / 2], Path::new("/data/COVID/x.png"));
         let msg = err.err().map(|e| e.to_string()).unwrap_or_default();
-        assert!(msg.starts_with("cannot read image /data/COVID/x.png: "), "{msg}");
+        assert!(
+            msg.starts_with("cannot read image /data/COVID/x.png: "),
+            "{msg}"
+        );
         let garbage = decode_luma(b"not an image", Path::new("y.png"));
         assert!(matches!(garbage, Err(DataError::Decode { .. })));
         Ok(())

@@ -51,7 +51,10 @@ pub struct ClassDir {
 impl ClassDir {
     /// Where the lung mask of `image` is expected (same file name under `masks/`).
     pub fn mask_path(&self, image: &Path) -> PathBuf {
-        let masks = self.masks_dir.clone().unwrap_or_else(|| self.dir.join("masks"));
+        let masks = self
+            .masks_dir
+            .clone()
+            .unwrap_or_else(|| self.dir.join("masks"));
         match image.file_name() {
             Some(name) => masks.join(name),
             None => masks,
@@ -185,13 +188,16 @@ fn list_images(dir: &Path, skip_aux: bool) -> Result<Vec<PathBuf>> {
     for entry in walker.filter_entry(|e| {
         let name = e.file_name().to_string_lossy();
         e.depth() == 0
-            || !(name.starts_with('.') || (skip_aux && e.file_type().is_dir() && AUX_FOLDERS.contains(&name.as_ref())))
+            || !(name.starts_with('.')
+                || (skip_aux && e.file_type().is_dir() && AUX_FOLDERS.contains(&name.as_ref())))
     }) {
         let entry = entry.map_err(|e| {
             let path = e.path().unwrap_or(dir).to_path_buf();
             DataError::Io {
                 path,
-                source: e.into_io_error().unwrap_or_else(|| std::io::Error::other("filesystem loop")),
+                source: e
+                    .into_io_error()
+                    .unwrap_or_else(|| std::io::Error::other("filesystem loop")),
             }
         })?;
         if entry.file_type().is_file() && is_image_file(entry.path()) {
@@ -242,7 +248,11 @@ mod tests {
         let idx = discover(r, Some(&["b".to_string(), "a".to_string()]))?;
         assert_eq!(idx.class_names(), ["b", "a"]);
         assert_eq!(idx.classes[0].layout, Layout::ClassFolder);
-        assert_eq!(idx.classes[0].images.len(), 2, "masks/ is not a source of images");
+        assert_eq!(
+            idx.classes[0].images.len(),
+            2,
+            "masks/ is not a source of images"
+        );
         assert_eq!(idx.classes[1].images.len(), 1);
         let labels: Vec<u32> = idx.items().map(|(_, l, _)| l).collect();
         assert_eq!(labels, [0, 0, 1]);
@@ -257,12 +267,23 @@ mod tests {
         assert!(missing.is_some_and(|m| m.contains("nope") && m.contains("does not exist")));
         touch(&r.join("a/x.png"))?;
         std::fs::create_dir_all(r.join("empty/images"))?;
-        let empty = discover(r, None).err().map(|e| e.to_string()).unwrap_or_default();
-        assert!(empty.contains("\"empty\"") && empty.contains("empty/images"), "{empty}");
-        let unknown = discover(r, Some(&["zzz".to_string()])).err().map(|e| e.to_string());
+        let empty = discover(r, None)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            empty.contains("\"empty\"") && empty.contains("empty/images"),
+            "{empty}"
+        );
+        let unknown = discover(r, Some(&["zzz".to_string()]))
+            .err()
+            .map(|e| e.to_string());
         assert!(unknown.is_some_and(|m| m.contains("zzz")));
         let none = tempfile::tempdir()?;
-        assert!(matches!(discover(none.path(), None), Err(DataError::NoClasses(_))));
+        assert!(matches!(
+            discover(none.path(), None),
+            Err(DataError::NoClasses(_))
+        ));
         Ok(())
     }
 }

@@ -16,10 +16,14 @@ pub enum DataError {
         source: std::io::Error,
     },
     /// The dataset root does not exist or is not a folder.
-    #[error("dataset folder {0} does not exist: pass the folder that holds one sub-folder per class")]
+    #[error(
+        "dataset folder {0} does not exist: pass the folder that holds one sub-folder per class"
+    )]
     MissingRoot(PathBuf),
     /// The dataset root has no class folders.
-    #[error("no class folders in {0}: expected <root>/<Class>/images/*.png or <root>/<Class>/*.png")]
+    #[error(
+        "no class folders in {0}: expected <root>/<Class>/images/*.png or <root>/<Class>/*.png"
+    )]
     NoClasses(PathBuf),
     /// A class folder holds no image.
     #[error("class {class:?} has no images in {dir}: add PNG/JPEG files or remove the folder")]

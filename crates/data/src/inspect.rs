@@ -47,7 +47,11 @@ pub fn inspect(root: &Path, classes: Option<&[String]>) -> Result<Inspection> {
     let mut unreadable = Vec::new();
     let mut reports = Vec::new();
     for class in &index.classes {
-        let infos: Vec<_> = class.images.par_iter().map(|p| read_luma(p).map(|(_, info)| info)).collect();
+        let infos: Vec<_> = class
+            .images
+            .par_iter()
+            .map(|p| read_luma(p).map(|(_, info)| info))
+            .collect();
         let mut report = ClassReport {
             name: class.name.clone(),
             dir: class.dir.clone(),
@@ -61,11 +65,16 @@ pub fn inspect(root: &Path, classes: Option<&[String]>) -> Result<Inspection> {
         for info in infos {
             match info {
                 Ok(info) => {
-                    *report.sizes.entry(format!("{}x{}", info.width, info.height)).or_default() += 1;
+                    *report
+                        .sizes
+                        .entry(format!("{}x{}", info.width, info.height))
+                        .or_default() += 1;
                     *report.formats.entry(info.color).or_default() += 1;
                     *report.bit_depths.entry(info.bit_depth).or_default() += 1;
                 }
-                Err(crate::DataError::Decode { path, reason }) => unreadable.push(Unreadable { path, reason }),
+                Err(crate::DataError::Decode { path, reason }) => {
+                    unreadable.push(Unreadable { path, reason })
+                }
                 Err(e) => return Err(e),
             }
         }

@@ -47,11 +47,13 @@ pub mod inspect;
 pub mod sampler;
 pub mod seed;
 pub mod split;
-// pub mod synth;
+pub mod synth;
 
 pub use augment::Augment;
 pub use batch::{make_batch, BatchSpec, Normalization, PixelStats};
-pub use dataset::{default_cache_dir, load, CacheStatus, ImageSet, LoadOptions, LoadReport, DEFAULT_IMAGE_SIZE};
+pub use dataset::{
+    default_cache_dir, load, CacheStatus, ImageSet, LoadOptions, LoadReport, DEFAULT_IMAGE_SIZE,
+};
 pub use decode::Unreadable;
 pub use discover::{discover, DatasetIndex, Layout};
 pub use error::{DataError, Result};

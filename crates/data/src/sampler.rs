@@ -55,14 +55,20 @@ impl Sampler {
         }
         let weights = match kind {
             SamplerKind::Balanced => {
-                let classes = indices.iter().map(|&i| labels[i] as usize + 1).max().unwrap_or(0);
+                let classes = indices
+                    .iter()
+                    .map(|&i| labels[i] as usize + 1)
+                    .max()
+                    .unwrap_or(0);
                 let own: Vec<u32> = indices.iter().map(|&i| labels[i]).collect();
                 let counts = count_labels(&own, classes);
                 let w = own.iter().map(|&l| 1.0 / counts[l as usize] as f64);
-                Some(WeightedIndex::new(w).map_err(|e| DataError::InvalidSetting {
-                    setting: "sampler",
-                    message: e.to_string(),
-                })?)
+                Some(
+                    WeightedIndex::new(w).map_err(|e| DataError::InvalidSetting {
+                        setting: "sampler",
+                        message: e.to_string(),
+                    })?,
+                )
             }
             _ => None,
         };
@@ -86,7 +92,9 @@ impl Sampler {
     /// One epoch's indices, drawn with `rng` (seed it per epoch for reproducibility).
     pub fn epoch(&self, rng: &mut impl rand::Rng) -> Vec<usize> {
         match (&self.kind, &self.weights) {
-            (SamplerKind::Balanced, Some(w)) => (0..self.indices.len()).map(|_| self.indices[w.sample(rng)]).collect(),
+            (SamplerKind::Balanced, Some(w)) => (0..self.indices.len())
+                .map(|_| self.indices[w.sample(rng)])
+                .collect(),
             (SamplerKind::Shuffled, _) => {
                 let mut order = self.indices.clone();
                 order.shuffle(rng);
@@ -108,10 +116,16 @@ mod tests {
         let idx: Vec<usize> = (0..1100).collect();
         let s = Sampler::new(SamplerKind::Balanced, &idx, &labels)?;
         let mut rng = seed::rng(0, "sampler");
-        let draws: Vec<usize> = (0..10).flat_map(|_| s.epoch(&mut rng)).take(10_000).collect();
+        let draws: Vec<usize> = (0..10)
+            .flat_map(|_| s.epoch(&mut rng))
+            .take(10_000)
+            .collect();
         assert_eq!(draws.len(), 10_000);
         let minority = draws.iter().filter(|&&i| labels[i] == 1).count() as f64 / 10_000.0;
-        assert!((0.45..=0.55).contains(&minority), "minority share {minority}");
+        assert!(
+            (0.45..=0.55).contains(&minority),
+            "minority share {minority}"
+        );
         Ok(())
     }
 
@@ -133,8 +147,15 @@ mod tests {
 
     #[test]
     fn parse_and_reject_unknown() {
-        assert_eq!("balanced".parse::<SamplerKind>().ok(), Some(SamplerKind::Balanced));
-        let msg = "weighted".parse::<SamplerKind>().err().map(|e| e.to_string()).unwrap_or_default();
+        assert_eq!(
+            "balanced".parse::<SamplerKind>().ok(),
+            Some(SamplerKind::Balanced)
+        );
+        let msg = "weighted"
+            .parse::<SamplerKind>()
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(msg.contains("sampler") && msg.contains("weighted"), "{msg}");
     }
 }

@@ -43,7 +43,10 @@ mod tests {
         assert_eq!(a, rng(1, "split").random::<u64>());
         assert_ne!(a, rng(1, "sampler").random::<u64>());
         assert_ne!(a, rng(2, "split").random::<u64>());
-        assert_ne!(rng_at(1, "epoch", 0).random::<u64>(), rng_at(1, "epoch", 1).random::<u64>());
+        assert_ne!(
+            rng_at(1, "epoch", 0).random::<u64>(),
+            rng_at(1, "epoch", 1).random::<u64>()
+        );
         assert_eq!(sub_seed(3, "init"), sub_seed(3, "init"));
     }
 }

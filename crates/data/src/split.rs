@@ -29,7 +29,11 @@ impl Default for SplitFractions {
 impl SplitFractions {
     /// Checks that each fraction is in (0, 1) and that they sum to 1.
     pub fn validate(&self) -> Result<()> {
-        for (name, v) in [("split.train", self.train), ("split.val", self.val), ("split.test", self.test)] {
+        for (name, v) in [
+            ("split.train", self.train),
+            ("split.val", self.val),
+            ("split.test", self.test),
+        ] {
             if !(v > 0.0 && v < 1.0) {
                 return Err(DataError::InvalidSetting {
                     setting: name,
@@ -71,7 +75,9 @@ pub fn stratified_split(
     fractions.validate()?;
     let mut split = Split::default();
     for (label, class) in classes.iter().enumerate() {
-        let mut members: Vec<usize> = (0..labels.len()).filter(|&i| labels[i] as usize == label).collect();
+        let mut members: Vec<usize> = (0..labels.len())
+            .filter(|&i| labels[i] as usize == label)
+            .collect();
         let n = members.len();
         if n < 3 {
             return Err(DataError::ClassTooSmall {
@@ -107,11 +113,28 @@ mod tests {
     #[test]
     fn stratified_counts_and_disjoint_cover() -> Result<()> {
         let labels: Vec<u32> = (0..100).map(|i| u32::from(i >= 70)).collect(); // 70 + 30
-        let s = stratified_split(&labels, &classes(2), SplitFractions::default(), &mut seed::rng(0, "split"))?;
+        let s = stratified_split(
+            &labels,
+            &classes(2),
+            SplitFractions::default(),
+            &mut seed::rng(0, "split"),
+        )?;
         let count = |idx: &[usize], c: u32| idx.iter().filter(|&&i| labels[i] == c).count();
-        assert_eq!((count(&s.train, 0), count(&s.val, 0), count(&s.test, 0)), (49, 7, 14));
-        assert_eq!((count(&s.train, 1), count(&s.val, 1), count(&s.test, 1)), (21, 3, 6));
-        let mut all: Vec<usize> = s.train.iter().chain(&s.val).chain(&s.test).copied().collect();
+        assert_eq!(
+            (count(&s.train, 0), count(&s.val, 0), count(&s.test, 0)),
+            (49, 7, 14)
+        );
+        assert_eq!(
+            (count(&s.train, 1), count(&s.val, 1), count(&s.test, 1)),
+            (21, 3, 6)
+        );
+        let mut all: Vec<usize> = s
+            .train
+            .iter()
+            .chain(&s.val)
+            .chain(&s.test)
+            .copied()
+            .collect();
         all.sort_unstable();
         assert_eq!(all, (0..100).collect::<Vec<_>>());
         Ok(())
@@ -131,9 +154,19 @@ mod tests {
 
     #[test]
     fn three_images_put_one_in_each_split_and_two_is_an_error() -> Result<()> {
-        let s = stratified_split(&[0, 0, 0], &classes(1), SplitFractions::default(), &mut seed::rng(0, "s"))?;
+        let s = stratified_split(
+            &[0, 0, 0],
+            &classes(1),
+            SplitFractions::default(),
+            &mut seed::rng(0, "s"),
+        )?;
         assert_eq!((s.train.len(), s.val.len(), s.test.len()), (1, 1, 1));
-        let err = stratified_split(&[0, 0, 1, 1, 1], &classes(2), SplitFractions::default(), &mut seed::rng(0, "s"));
+        let err = stratified_split(
+            &[0, 0, 1, 1, 1],
+            &classes(2),
+            SplitFractions::default(),
+            &mut seed::rng(0, "s"),
+        );
         let msg = err.err().map(|e| e.to_string()).unwrap_or_default();
         assert!(msg.contains("\"c0\" has 2 image(s)"), "{msg}");
         Ok(())
@@ -141,11 +174,27 @@ mod tests {
 
     #[test]
     fn bad_fractions_name_the_setting() {
-        let f = SplitFractions { train: 0.8, val: 0.1, test: 0.2 };
-        let msg = f.validate().err().map(|e| e.to_string()).unwrap_or_default();
+        let f = SplitFractions {
+            train: 0.8,
+            val: 0.1,
+            test: 0.2,
+        };
+        let msg = f
+            .validate()
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(msg.contains("invalid setting split"), "{msg}");
-        let f = SplitFractions { train: 1.0, val: 0.0, test: 0.0 };
-        let msg = f.validate().err().map(|e| e.to_string()).unwrap_or_default();
+        let f = SplitFractions {
+            train: 1.0,
+            val: 0.0,
+            test: 0.0,
+        };
+        let msg = f
+            .validate()
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(msg.contains("split.train"), "{msg}");
     }
 }

@@ -8,13 +8,19 @@ use image::{GrayImage, Luma};
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
 /// Writes `n` gray PNGs per class in the Kaggle layout, with masks covering the left half.
-fn kaggle_fixture(root: &Path, classes: &[&str], n: usize) -> Result<(), Box<dyn std::error::Error>> {
+fn kaggle_fixture(
+    root: &Path,
+    classes: &[&str],
+    n: usize,
+) -> Result<(), Box<dyn std::error::Error>> {
     for (c, class) in classes.iter().enumerate() {
         std::fs::create_dir_all(root.join(class).join("images"))?;
         std::fs::create_dir_all(root.join(class).join("masks"))?;
         for i in 0..n {
             let name = format!("{class}-{i}.png");
-            let img = GrayImage::from_fn(40, 30, |x, y| Luma([(x * 3 + y + c as u32 * 50 + i as u32) as u8]));
+            let img = GrayImage::from_fn(40, 30, |x, y| {
+                Luma([(x * 3 + y + c as u32 * 50 + i as u32) as u8])
+            });
             img.save(root.join(class).join("images").join(&name))?;
             let mask = GrayImage::from_fn(40, 30, |x, _| Luma([if x < 20 { 255 } else { 0 }]));
             mask.save(root.join(class).join("masks").join(&name))?;
@@ -58,11 +64,23 @@ fn a_changed_file_or_setting_invalidates_the_cache() -> TestResult {
     let target = data.path().join("a/images/a-1.png");
     GrayImage::from_pixel(40, 30, Luma([255])).save(&target)?;
     let later = std::time::SystemTime::now() + std::time::Duration::from_secs(5);
-    std::fs::File::options().write(true).open(&target)?.set_modified(later)?;
+    std::fs::File::options()
+        .write(true)
+        .open(&target)?
+        .set_modified(later)?;
     let (after, r) = load(data.path(), &opts(cache.path()))?;
-    assert_eq!(r.decoded, 6, "a changed file must not be served from the cache");
+    assert_eq!(
+        r.decoded, 6,
+        "a changed file must not be served from the cache"
+    );
     assert_ne!(before.pixels, after.pixels);
-    let (_, r) = load(data.path(), &LoadOptions { image_size: 8, ..opts(cache.path()) })?;
+    let (_, r) = load(
+        data.path(),
+        &LoadOptions {
+            image_size: 8,
+            ..opts(cache.path())
+        },
+    )?;
     assert_eq!(r.decoded, 6, "another image size is another cache");
     Ok(())
 }
@@ -79,11 +97,19 @@ fn a_corrupt_cache_is_rebuilt_not_used() -> TestResult {
     bytes[mid] ^= 0x55;
     std::fs::write(&path, &bytes)?;
     let (again, r) = load(data.path(), &opts(cache.path()))?;
-    assert!(matches!(r.cache, CacheStatus::Rebuilt(ref why) if why == "checksum mismatch"), "{:?}", r.cache);
+    assert!(
+        matches!(r.cache, CacheStatus::Rebuilt(ref why) if why == "checksum mismatch"),
+        "{:?}",
+        r.cache
+    );
     assert_eq!(r.decoded, 6);
     assert_eq!(good, again);
     let (_, r) = load(data.path(), &opts(cache.path()))?;
-    assert_eq!(r.cache, CacheStatus::Hit, "the rebuilt cache is used next time");
+    assert_eq!(
+        r.cache,
+        CacheStatus::Hit,
+        "the rebuilt cache is used next time"
+    );
     Ok(())
 }
 
@@ -95,7 +121,9 @@ fn truncated_png_fails_the_load_or_is_skipped_when_asked() -> TestResult {
     let bytes = std::fs::read(&bad)?;
     std::fs::write(&bad, &bytes[..bytes.len() / 2])?;
     std::fs::write(data.path().join("a/images/zz.png"), b"")?;
-    let err = load(data.path(), &LoadOptions::default()).err().ok_or("expected an error")?;
+    let err = load(data.path(), &LoadOptions::default())
+        .err()
+        .ok_or("expected an error")?;
     match &err {
         DataError::Unreadable(list) => {
             let paths: Vec<&Path> = list.iter().map(|u| u.path.as_path()).collect();
@@ -113,7 +141,11 @@ fn truncated_png_fails_the_load_or_is_skipped_when_asked() -> TestResult {
     let (set, r) = load(data.path(), &skip)?;
     assert_eq!((set.len(), r.skipped.len()), (7, 2));
     let (_, r) = load(data.path(), &skip)?;
-    assert_eq!((r.decoded, r.skipped.len()), (0, 2), "the cache remembers what it skipped");
+    assert_eq!(
+        (r.decoded, r.skipped.len()),
+        (0, 2),
+        "the cache remembers what it skipped"
+    );
     Ok(())
 }
 
@@ -128,11 +160,20 @@ fn masks_zero_the_outside_and_a_missing_mask_is_an_error() -> TestResult {
     };
     let (set, _) = load(data.path(), &masked)?;
     let img = set.image(0);
-    assert!(img[..16].iter().skip(9).all(|&p| p == 0), "right half is outside the mask");
+    assert!(
+        img[..16].iter().skip(9).all(|&p| p == 0),
+        "right half is outside the mask"
+    );
     assert!(img[16 * 8 + 2] > 0, "left half is kept");
     std::fs::remove_file(data.path().join("b/masks/b-1.png"))?;
-    let err = load(data.path(), &masked).err().map(|e| e.to_string()).unwrap_or_default();
-    assert!(err.contains("b-1.png") && err.contains("masks") && err.contains("mask = false"), "{err}");
+    let err = load(data.path(), &masked)
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(
+        err.contains("b-1.png") && err.contains("masks") && err.contains("mask = false"),
+        "{err}"
+    );
     Ok(())
 }
 
@@ -141,19 +182,32 @@ fn empty_class_and_missing_root_are_clear_errors() -> TestResult {
     let data = tempfile::tempdir()?;
     kaggle_fixture(data.path(), &["a"], 3)?;
     std::fs::create_dir_all(data.path().join("b"))?;
-    let err = load(data.path(), &LoadOptions::default()).err().map(|e| e.to_string()).unwrap_or_default();
+    let err = load(data.path(), &LoadOptions::default())
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
     assert!(err.contains("class \"b\" has no images in"), "{err}");
-    let err = load(&data.path().join("missing"), &LoadOptions::default()).err().map(|e| e.to_string()).unwrap_or_default();
-    assert!(err.contains("missing") && err.contains("does not exist"), "{err}");
+    let err = load(&data.path().join("missing"), &LoadOptions::default())
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(
+        err.contains("missing") && err.contains("does not exist"),
+        "{err}"
+    );
     Ok(())
 }
 
 /// The real sample beside the checkout: 3 x 300 RGB PNGs (R=G=B), 256x256.
 #[test]
 fn real_sample_loads_when_present() -> TestResult {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/COVID-19_Radiography_Dataset");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data/COVID-19_Radiography_Dataset");
     if !root.is_dir() {
-        eprintln!("SKIPPED real_sample_loads_when_present: {} is absent", root.display());
+        eprintln!(
+            "SKIPPED real_sample_loads_when_present: {} is absent",
+            root.display()
+        );
         return Ok(());
     }
     let cache = tempfile::tempdir()?;
@@ -162,6 +216,9 @@ fn real_sample_loads_when_present() -> TestResult {
     assert_eq!(set.classes, ["COVID", "Normal", "Viral Pneumonia"]);
     assert_eq!(set.class_counts(), [300, 300, 300]);
     let mean = set.pixels.iter().map(|&p| f64::from(p)).sum::<f64>() / set.pixels.len() as f64;
-    assert!((60.0..200.0).contains(&mean), "radiographs are neither black nor white: {mean}");
+    assert!(
+        (60.0..200.0).contains(&mean),
+        "radiographs are neither black nor white: {mean}"
+    );
     Ok(())
 }

@@ -1,0 +1,122 @@
+//! Command-line grammar.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Train and compare chest X-ray classifiers.
+#[derive(Debug, Parser)]
+#[command(name = "cxr", version, about)]
+pub struct Cli {
+    /// Only print warnings and errors.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+    /// More log output (-v debug, -vv trace); CXR_LOG=<filter> overrides.
+    #[arg(long, short, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Top-level commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Look at, prepare or generate datasets.
+    #[command(subcommand)]
+    Data(DataCommand),
+    /// Train every run of a grid file that is not finished yet, recording results as Parquet.
+    Sweep(SweepArgs),
+}
+
+/// `cxr sweep`
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    /// The grid file (`experiments/*.toml`).
+    pub grid: PathBuf,
+    /// Dataset root, replacing the grid's `data.root` / `[data.synthetic]`.
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Results root; the grid writes to `<RESULTS>/<grid name>/`.
+    #[arg(long, default_value = "results")]
+    pub results: PathBuf,
+    /// Print the expanded runs (index, run id, model, freeze, other axes) and exit.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Run only the N-th expanded run (0-based): the hook for job arrays.
+    #[arg(long, value_name = "N")]
+    pub cell: Option<usize>,
+    /// Rerun runs whose results are complete.
+    #[arg(long)]
+    pub force: bool,
+    /// Cache folder for decoded images and the synthetic set [default: $CXR_CACHE_DIR, else
+    /// $XDG_CACHE_HOME/cxr, else ~/.cache/cxr].
+    #[arg(long)]
+    pub cache_dir: Option<PathBuf>,
+    /// Write a Slurm sbatch job-array script (one task per run) to FILE and exit.
+    #[arg(long, value_name = "FILE")]
+    pub emit_slurm: Option<PathBuf>,
+}
+
+/// `cxr data ...`
+#[derive(Debug, Subcommand)]
+pub enum DataCommand {
+    /// Count images and masks per class, list sizes, formats and unreadable files.
+    Inspect(InspectArgs),
+    /// Write the synthetic chest X-ray phantom dataset (Kaggle layout, with lung masks).
+    Synth(SynthArgs),
+    /// Decode, resize and cache a dataset now, and report how long it took.
+    Prepare(PrepareArgs),
+}
+
+/// `cxr data inspect`
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// Dataset root: `<DIR>/<Class>/images/*` or `<DIR>/<Class>/*`.
+    pub dir: PathBuf,
+    /// Print JSON: {"classes": [{"name", "images", "masks", ...}], "unreadable": [{"path", "reason"}]}.
+    #[arg(long)]
+    pub json: bool,
+    /// Only these classes, in this order (comma separated).
+    #[arg(long, value_delimiter = ',')]
+    pub classes: Option<Vec<String>>,
+}
+
+/// `cxr data synth`
+#[derive(Debug, Args)]
+pub struct SynthArgs {
+    /// Output folder (created; existing generator files are overwritten).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Images per class.
+    #[arg(long, default_value_t = 200)]
+    pub per_class: usize,
+    /// Image side length in pixels.
+    #[arg(long, default_value_t = 128)]
+    pub size: u32,
+    /// Generator seed.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Class names (comma separated); default COVID,Lung_Opacity,Normal,Viral Pneumonia.
+    #[arg(long, value_delimiter = ',')]
+    pub classes: Option<Vec<String>>,
+}
+
+/// `cxr data prepare`
+#[derive(Debug, Args)]
+pub struct PrepareArgs {
+    /// Dataset root.
+    pub dir: PathBuf,
+    /// Side length of the resized square images.
+    #[arg(long, default_value_t = cxr_data::DEFAULT_IMAGE_SIZE)]
+    pub image_size: u32,
+    /// Multiply each image by its lung mask from `<Class>/masks/`.
+    #[arg(long)]
+    pub mask: bool,
+    /// Skip unreadable images (with a warning) instead of failing.
+    #[arg(long)]
+    pub skip_unreadable: bool,
+    /// Cache folder [default: $CXR_CACHE_DIR, else $XDG_CACHE_HOME/cxr, else ~/.cache/cxr].
+    #[arg(long)]
+    pub cache_dir: Option<PathBuf>,
+}

@@ -1,0 +1,115 @@
+//! `cxr data inspect | synth | prepare`.
+
+use std::time::Instant;
+
+use anyhow::Context;
+
+use crate::cli::{DataCommand, InspectArgs, PrepareArgs, SynthArgs};
+use crate::exit::ExitStatus;
+
+/// Runs a `cxr data` subcommand.
+pub fn run(cmd: DataCommand) -> anyhow::Result<ExitStatus> {
+    match cmd {
+        DataCommand::Inspect(args) => inspect(args),
+        DataCommand::Synth(args) => synth(args),
+        DataCommand::Prepare(args) => prepare(args),
+    }
+}
+
+fn inspect(args: InspectArgs) -> anyhow::Result<ExitStatus> {
+    let report = cxr_data::inspect(&args.dir, args.classes.as_deref())?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(ExitStatus::Success);
+    }
+    println!("{}", report.root.display());
+    println!(
+        "{:<24} {:>7} {:>6}  {:<10} sizes / formats",
+        "class", "images", "masks", "layout"
+    );
+    for c in &report.classes {
+        let sizes = tally(c.sizes.iter().map(|(k, v)| (k.clone(), *v)));
+        let formats = tally(c.formats.iter().map(|(k, v)| (k.clone(), *v)));
+        println!(
+            "{:<24} {:>7} {:>6}  {:<10} {sizes} / {formats}",
+            c.name,
+            c.images,
+            c.masks,
+            format!("{:?}", c.layout).to_lowercase()
+        );
+    }
+    if report.unreadable.is_empty() {
+        println!("no unreadable files");
+    } else {
+        println!("{} unreadable file(s):", report.unreadable.len());
+        for u in &report.unreadable {
+            println!("  {}: {}", u.path.display(), u.reason);
+        }
+    }
+    Ok(ExitStatus::Success)
+}
+
+fn tally(items: impl Iterator<Item = (String, usize)>) -> String {
+    items
+        .map(|(k, v)| format!("{k} ({v})"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn synth(args: SynthArgs) -> anyhow::Result<ExitStatus> {
+    let mut cfg = cxr_data::synth::SynthConfig {
+        per_class: args.per_class,
+        size: args.size,
+        seed: args.seed,
+        ..Default::default()
+    };
+    if let Some(classes) = args.classes {
+        cfg.classes = classes;
+    }
+    let start = Instant::now();
+    let summary = cxr_data::synth::write_synthetic(&args.out, &cfg)
+        .with_context(|| format!("writing the synthetic dataset to {}", args.out.display()))?;
+    println!(
+        "wrote {} classes x {} images ({}x{}) to {} in {:.1}s",
+        summary.classes.len(),
+        summary.images_per_class,
+        cfg.size,
+        cfg.size,
+        summary.root.display(),
+        start.elapsed().as_secs_f64()
+    );
+    Ok(ExitStatus::Success)
+}
+
+fn prepare(args: PrepareArgs) -> anyhow::Result<ExitStatus> {
+    let opts = cxr_data::LoadOptions {
+        image_size: args.image_size,
+        mask: args.mask,
+        skip_unreadable: args.skip_unreadable,
+        classes: None,
+        cache_dir: Some(args.cache_dir.unwrap_or_else(cxr_data::default_cache_dir)),
+    };
+    let start = Instant::now();
+    let (set, report) = cxr_data::load(&args.dir, &opts)?;
+    let counts = set.class_counts();
+    println!(
+        "{} images in {} classes ({}), {}x{}: {:?}, {} decoded, {:.3}s",
+        set.len(),
+        set.classes.len(),
+        set.classes
+            .iter()
+            .zip(&counts)
+            .map(|(c, n)| format!("{c}: {n}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        set.size,
+        set.size,
+        report.cache,
+        report.decoded,
+        start.elapsed().as_secs_f64()
+    );
+    if let Some(path) = report.cache_path {
+        println!("cache: {}", path.display());
+    }
+    Ok(ExitStatus::Success)
+}

@@ -1,0 +1,122 @@
+//! `cxr sweep`: expand a grid, then train what is not finished (or list it, or emit Slurm).
+
+use anyhow::Context;
+use cxr_experiment::{sbatch_script, shell_quote, Grid, Overrides, SlurmOptions};
+use cxr_trainer::SweepOptions;
+
+use crate::cli::SweepArgs;
+use crate::exit::ExitStatus;
+
+/// Runs `cxr sweep`.
+pub fn run(args: SweepArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
+    let overrides = Overrides {
+        data_root: args.data.clone(),
+    };
+    let grid = Grid::from_file(&args.grid, &overrides)?;
+    if args.dry_run {
+        print_plan(&grid);
+        return Ok(ExitStatus::Success);
+    }
+    for note in &grid.notes {
+        tracing::info!("{note}");
+    }
+    if let Some(path) = &args.emit_slurm {
+        return emit_slurm(&grid, &args, path);
+    }
+    let options = SweepOptions {
+        results_dir: args.results.clone(),
+        cache_dir: args
+            .cache_dir
+            .clone()
+            .unwrap_or_else(cxr_data::default_cache_dir),
+        force: args.force,
+        cell: args.cell,
+        quiet,
+    };
+    let report = cxr_trainer::sweep(&grid, &options)
+        .with_context(|| format!("sweep {} stopped", args.grid.display()))?;
+    println!(
+        "{}: {} run(s) trained, {} skipped as finished, {} failed; {} run(s) in {}",
+        grid.name,
+        report.ran.len(),
+        report.skipped,
+        report.failed(),
+        report.merged,
+        report.summary_path.display()
+    );
+    Ok(if report.failed() > 0 {
+        ExitStatus::Failure
+    } else {
+        ExitStatus::Success
+    })
+}
+
+fn print_plan(grid: &Grid) {
+    println!(
+        "{} ({}): {} run(s)",
+        grid.name,
+        grid.path.display(),
+        grid.runs.len()
+    );
+    for note in &grid.notes {
+        println!("note: {note}");
+    }
+    println!(
+        "{:>4}  {:<34} {:<9} {:>6}  other axes",
+        "cell", "run id", "model", "freeze"
+    );
+    for run in &grid.runs {
+        let others: Vec<String> = run
+            .axes
+            .iter()
+            .filter(|(k, _)| k != "model.name" && k != "model.freeze")
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        println!(
+            "{:>4}  {:<34} {:<9} {:>6}  {}",
+            run.index,
+            run.id,
+            run.config.model.name.to_string(),
+            run.config.model.freeze,
+            others.join(", ")
+        );
+    }
+}
+
+fn emit_slurm(grid: &Grid, args: &SweepArgs, path: &std::path::Path) -> anyhow::Result<ExitStatus> {
+    let exe = std::env::current_exe().context("locating the cxr binary")?;
+    let mut command = format!(
+        "{} sweep {} --results {}",
+        shell_quote(&exe.to_string_lossy()),
+        shell_quote(&args.grid.to_string_lossy()),
+        shell_quote(&args.results.to_string_lossy())
+    );
+    if let Some(data) = &args.data {
+        command.push_str(&format!(" --data {}", shell_quote(&data.to_string_lossy())));
+    }
+    if let Some(cache) = &args.cache_dir {
+        command.push_str(&format!(
+            " --cache-dir {}",
+            shell_quote(&cache.to_string_lossy())
+        ));
+    }
+    let workdir = std::env::current_dir().context("reading the working directory")?;
+    let script = sbatch_script(
+        grid,
+        &SlurmOptions {
+            command,
+            workdir: workdir.to_string_lossy().into_owned(),
+            log_dir: args.results.join(&grid.name).to_string_lossy().into_owned(),
+            cpus_per_task: 8,
+            time: "24:00:00".into(),
+        },
+    );
+    std::fs::write(path, script).with_context(|| format!("writing {}", path.display()))?;
+    println!(
+        "wrote {} ({} array tasks); submit with: sbatch {}",
+        path.display(),
+        grid.runs.len(),
+        path.display()
+    );
+    Ok(ExitStatus::Success)
+}

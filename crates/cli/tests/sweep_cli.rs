@@ -1,0 +1,182 @@
+//! `cxr sweep` as a user runs it: dry run, bad grids, and the kill-and-resume test.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+fn cxr() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_cxr"));
+    c.env("CXR_LOG", "warn");
+    c
+}
+
+fn run(args: &[&str], cwd: &Path) -> std::io::Result<Output> {
+    cxr().args(args).current_dir(cwd).output()
+}
+
+const TINY: &str =
+    "name = \"tiny\"\n[data]\nimage_size = 32\n[data.synthetic]\nper_class = 12\nsize = 32\n\
+                    [train]\nmax_epochs = 2\npatience = 2\nbatch_size = 8\n";
+
+fn write_grid(dir: &Path, body: &str) -> std::io::Result<PathBuf> {
+    let path = dir.join("g.toml");
+    std::fs::write(&path, body)?;
+    Ok(path)
+}
+
+#[test]
+fn dry_run_lists_cells_and_the_cnn_fold() -> TestResult {
+    let tmp = tempfile::tempdir()?;
+    write_grid(
+        tmp.path(),
+        &format!("{TINY}[grid]\nmodel = [\"cnn\", \"resnet18\"]\nfreeze = [0, 1, 2]\n"),
+    )?;
+    let out = run(&["sweep", "g.toml", "--dry-run"], tmp.path())?;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout)?;
+    assert!(text.contains("tiny (g.toml): 4 run(s)"), "{text}");
+    assert!(text.contains("note: cnn has no stages to freeze"), "{text}");
+    let cells: Vec<&str> = text.lines().filter(|l| l.contains("-s0-")).collect();
+    assert_eq!(cells.len(), 4, "{text}");
+    assert!(
+        cells[0].trim_start().starts_with("0  cnn-f0-s0-"),
+        "{}",
+        cells[0]
+    );
+    assert!(
+        !tmp.path().join("results").exists(),
+        "a dry run writes nothing"
+    );
+    Ok(())
+}
+
+#[test]
+fn bad_grids_exit_2_with_one_line() -> TestResult {
+    let tmp = tempfile::tempdir()?;
+    let cases = [
+        (
+            format!("{TINY}[model]\nname = \"cnn\"\nfreez = 1\n"),
+            "freez",
+        ),
+        (
+            format!("{TINY}[grid]\nmodel = [\"densenet\"]\n"),
+            "model.name = \"densenet\" is invalid",
+        ),
+        (
+            format!("{TINY}[grid]\nmodel = [\"resnet18\"]\nfreeze = [5]\n"),
+            "model.freeze = 5 is invalid",
+        ),
+        (
+            format!("{TINY}[grid]\nmodel = []\n"),
+            "grid axis `model` is empty",
+        ),
+        (
+            "name = \"x\"\n[data]\nroot = \"missing-dir\"\n[model]\nname = \"cnn\"\n".to_string(),
+            "missing-dir",
+        ),
+        (
+            format!("{TINY}[model]\nname = \"cnn\"\n[grid]\n\"train.batch_size\" = [0]\n"),
+            "train.batch_size = 0",
+        ),
+        ("name = [unclosed".to_string(), "g.toml: line 1"),
+    ];
+    for (body, needle) in cases {
+        write_grid(tmp.path(), &body)?;
+        let out = run(&["sweep", "g.toml"], tmp.path())?;
+        let stderr = String::from_utf8(out.stderr)?;
+        assert_eq!(out.status.code(), Some(2), "{body}\n{stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(
+            stderr.starts_with("error: g.toml: ") && stderr.contains(needle),
+            "{needle}: {stderr}"
+        );
+    }
+    let out = run(&["sweep", "nope.toml"], tmp.path())?;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8(out.stderr)?.contains("nope.toml"));
+    Ok(())
+}
+
+/// Start a sweep, SIGKILL it while the second run trains, run it again: the first run is
+/// skipped, the killed run is redone from scratch, and the summary has every run once.
+#[test]
+fn a_killed_sweep_resumes_where_it_stopped() -> TestResult {
+    let tmp = tempfile::tempdir()?;
+    // Enough epochs that the second run is still training when it is killed.
+    let body = TINY.replace(
+        "max_epochs = 2\npatience = 2",
+        "max_epochs = 40\npatience = 40",
+    ) + "[grid]\nmodel = [\"cnn\", \"resnet18\"]\nfreeze = [4]\n";
+    write_grid(tmp.path(), &body)?;
+    let plan = String::from_utf8(run(&["sweep", "g.toml", "--dry-run"], tmp.path())?.stdout)?;
+    let ids: Vec<String> = plan
+        .lines()
+        .filter_map(|l| {
+            l.split_whitespace()
+                .nth(1)
+                .filter(|w| w.contains("-s0-"))
+                .map(str::to_string)
+        })
+        .collect();
+    assert_eq!(ids.len(), 2, "{plan}");
+    let runs = tmp.path().join("results/tiny/runs");
+    let cache = tmp.path().join("cache");
+    let cache_arg = cache.to_str().ok_or("path")?;
+
+    let mut child = cxr()
+        .args(["sweep", "g.toml", "--quiet", "--cache-dir", cache_arg])
+        .current_dir(tmp.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let deadline = Instant::now() + Duration::from_secs(300);
+    let second_started = || runs.join(&ids[1]).join("config.toml").is_file();
+    while !second_started() {
+        if let Some(status) = child.try_wait()? {
+            return Err(format!("sweep exited ({status}) before the second run started").into());
+        }
+        if Instant::now() > deadline {
+            child.kill()?;
+            return Err("second run never started".into());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill()?; // SIGKILL on Unix
+    child.wait()?;
+    assert!(
+        runs.join(&ids[0]).join("summary.parquet").is_file(),
+        "first run finished"
+    );
+    assert!(
+        !runs.join(&ids[1]).join("summary.parquet").is_file(),
+        "killed run is not finished"
+    );
+
+    let out = run(
+        &["sweep", "g.toml", "--quiet", "--cache-dir", cache_arg],
+        tmp.path(),
+    )?;
+    let stdout = String::from_utf8(out.stdout)?;
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("1 run(s) trained, 1 skipped as finished, 0 failed; 2 run(s)"),
+        "{stdout}"
+    );
+    let summary = cxr_results::read_summary(&tmp.path().join("results/tiny/summary.parquet"))?;
+    let mut got: Vec<String> = summary.into_iter().map(|r| r.run_id).collect();
+    got.sort();
+    let mut want = ids.clone();
+    want.sort();
+    assert_eq!(got, want, "every run exactly once");
+    Ok(())
+}

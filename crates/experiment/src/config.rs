@@ -1,0 +1,150 @@
+//! The resolved configuration of one run: every setting concrete, validated, and hashable into
+//! a stable run id. This is what `config.toml` in a run folder holds.
+
+use std::path::PathBuf;
+
+use cxr_data::{Augment, Normalization, SamplerKind, SplitFractions};
+use cxr_models::ModelKind;
+
+/// Which validation number early stopping and best-epoch selection follow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StopMetric {
+    /// Higher validation micro-recall is better; ties broken by lower validation loss.
+    #[default]
+    ValMicroRecall,
+    /// Higher validation macro-recall is better; ties broken by lower validation loss.
+    ValMacroRecall,
+    /// Lower validation loss is better.
+    ValLoss,
+}
+
+/// Where the images come from.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum DataSource {
+    /// A dataset folder (Kaggle layout or class folders).
+    Folder {
+        /// The dataset root (absolute, or relative to the working directory).
+        root: PathBuf,
+    },
+    /// The built-in synthetic phantoms, generated on first use into the cache folder.
+    Synthetic {
+        /// Images per class.
+        per_class: usize,
+        /// Side length of the generated images.
+        size: u32,
+        /// Generator seed.
+        seed: u64,
+    },
+}
+
+/// Data and preprocessing of a run.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataConfig {
+    /// Where the images come from.
+    pub source: DataSource,
+    /// Explicit class list (label order); absent = every class folder, sorted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub classes: Option<Vec<String>>,
+    /// Side length of the square training images.
+    pub image_size: u32,
+    /// Multiply images by their lung masks.
+    pub mask: bool,
+    /// Skip unreadable images instead of failing.
+    pub skip_unreadable: bool,
+    /// Pixel normalisation.
+    pub normalization: Normalization,
+    /// Training-time augmentation; absent = off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub augment: Option<Augment>,
+}
+
+/// The model of a run.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelSettings {
+    /// Architecture.
+    pub name: ModelKind,
+    /// Frozen ResNet stages (0..=4; always 0 for the CNN).
+    pub freeze: usize,
+    /// Pretrained weights file; absent = random init.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weights: Option<PathBuf>,
+}
+
+/// Optimisation settings of a run (Adam; PyTorch's defaults unless set).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainSettings {
+    /// Epoch sampler.
+    pub sampler: SamplerKind,
+    /// Adam learning rate.
+    pub lr: f64,
+    /// Adam beta1.
+    pub beta1: f64,
+    /// Adam beta2.
+    pub beta2: f64,
+    /// Adam epsilon.
+    pub eps: f64,
+    /// L2 weight decay added to the gradient (PyTorch `Adam(weight_decay=...)`).
+    pub weight_decay: f64,
+    /// Upper bound on epochs.
+    pub max_epochs: usize,
+    /// Epochs without improvement before stopping.
+    pub patience: usize,
+    /// Training batch size.
+    pub batch_size: usize,
+    /// What early stopping follows.
+    pub early_stopping: StopMetric,
+}
+
+/// Everything that determines one run's results.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunConfig {
+    /// The grid this run belongs to.
+    pub grid: String,
+    /// Run seed: split, sampler, augmentation and init streams derive from it.
+    pub seed: u64,
+    /// Data and preprocessing.
+    pub data: DataConfig,
+    /// Train/val/test fractions.
+    pub split: SplitFractions,
+    /// Model.
+    pub model: ModelSettings,
+    /// Optimisation.
+    pub train: TrainSettings,
+}
+
+impl RunConfig {
+    /// Stable id: `<model>-f<freeze>-s<seed>-<hash>`, the hash (12 hex digits of BLAKE3) taken
+    /// over the whole resolved config, so equal configs share an id whatever the file text.
+    pub fn run_id(&self) -> String {
+        let canonical = serde_json::to_string(self).unwrap_or_default();
+        let hash = blake3::hash(canonical.as_bytes()).to_hex();
+        format!(
+            "{}-f{}-s{}-{}",
+            self.model.name,
+            self.model.freeze,
+            self.seed,
+            &hash[..12]
+        )
+    }
+
+    /// The config as TOML, as written to a run folder's `config.toml`.
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// Parses a run folder's `config.toml`.
+    pub fn from_toml(text: &str) -> Result<Self, toml::de::Error> {
+        toml::from_str(text)
+    }
+
+    /// Whether the model starts from pretrained weights.
+    pub fn pretrained(&self) -> bool {
+        self.model.weights.is_some()
+    }
+}

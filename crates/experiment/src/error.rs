@@ -1,0 +1,40 @@
+//! The experiment crate's error type: each variant names the grid file and the setting.
+
+use std::path::PathBuf;
+
+/// Errors from reading, validating and expanding a grid file.
+#[derive(Debug, thiserror::Error)]
+pub enum ExperimentError {
+    /// The grid file could not be read.
+    #[error("cannot read grid file {path}: {source}")]
+    Read {
+        /// The grid file.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The grid file is not valid TOML, or a key is unknown or has the wrong type.
+    #[error("{path}: {message}")]
+    Parse {
+        /// The grid file.
+        path: PathBuf,
+        /// What is wrong, with the line when known.
+        message: String,
+    },
+    /// A setting is out of range.
+    #[error("{path}: {setting} = {value} is invalid: {message}")]
+    Invalid {
+        /// The grid file.
+        path: PathBuf,
+        /// Dotted setting name, e.g. `train.batch_size`.
+        setting: String,
+        /// The offending value.
+        value: String,
+        /// What is allowed.
+        message: String,
+    },
+}
+
+/// Result alias for the experiment crate.
+pub type Result<T, E = ExperimentError> = std::result::Result<T, E>;

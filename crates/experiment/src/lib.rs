@@ -1,0 +1,41 @@
+//! Experiment grids: one TOML file describes every run of a comparison.
+//!
+//! A grid file holds base settings (`name`, `seed`, `[data]`, `[split]`, `[model]`,
+//! `[models.<name>]`, `[train]`) and a `[grid]` table whose keys are axes: `model`, `freeze`,
+//! `seed`, or any scalar setting by its dotted path (`"train.lr" = [1e-3, 1e-4]`). [`Grid`]
+//! expands the cartesian product of the axes; each cell is merged into the base, resolved into
+//! a [`RunConfig`] with every default filled in and every range checked, and named by a stable
+//! [`RunConfig::run_id`] hashed from the resolved settings, not the file text.
+//!
+//! Parsing is raw, then resolved ([`raw`] then [`resolve`]): unknown keys are errors naming the
+//! key and the file, and a value out of range names the setting and the allowed range. The CNN
+//! has no stages to freeze: cells pairing it with freeze > 0 fold into its freeze-0 run and the
+//! expansion says so in [`Grid::notes`].
+//!
+//! This crate neither loads data nor trains: `cxr-trainer` runs a [`RunConfig`].
+//!
+//! ```
+//! use cxr_experiment::{Grid, Overrides};
+//! let grid = Grid::from_toml(r#"
+//!     name = "demo"
+//!     [data.synthetic]
+//!     per_class = 50
+//!     [grid]
+//!     model = ["cnn", "resnet18"]
+//!     freeze = [0, 2]
+//! "#, "experiments/demo.toml".as_ref(), &Overrides::default()).unwrap();
+//! assert_eq!(grid.runs.len(), 3); // cnn once, resnet18 at freeze 0 and 2
+//! ```
+
+pub mod config;
+pub mod error;
+pub mod grid;
+pub mod raw;
+pub mod resolve;
+pub mod slurm;
+
+pub use config::{DataConfig, DataSource, ModelSettings, RunConfig, StopMetric, TrainSettings};
+pub use error::{ExperimentError, Result};
+pub use grid::{Grid, PlannedRun};
+pub use resolve::Overrides;
+pub use slurm::{sbatch_script, shell_quote, SlurmOptions};

@@ -1,0 +1,135 @@
+//! The grid file as written: every key optional, unknown keys rejected. [`crate::grid`] merges
+//! each grid cell's axis values into it and resolves the result into a [`crate::RunConfig`].
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// One run's settings as written in a grid file (after a cell's axis values are merged in).
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRun {
+    /// Grid name (results go to `<results>/<name>/`).
+    pub name: Option<String>,
+    /// Free text, ignored.
+    pub description: Option<String>,
+    /// Run seed.
+    pub seed: Option<u64>,
+    /// `[data]`.
+    pub data: Option<RawData>,
+    /// `[split]`.
+    pub split: Option<RawSplit>,
+    /// `[model]`.
+    pub model: Option<RawModel>,
+    /// `[models.<name>]`: per-architecture settings (weights file).
+    pub models: Option<BTreeMap<String, RawModelEntry>>,
+    /// `[train]`.
+    pub train: Option<RawTrain>,
+}
+
+/// `[data]`.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawData {
+    /// Dataset root, relative to the grid file's folder.
+    pub root: Option<PathBuf>,
+    /// `[data.synthetic]`: use the built-in synthetic set instead of a folder.
+    pub synthetic: Option<RawSynthetic>,
+    /// Explicit class list.
+    pub classes: Option<Vec<String>>,
+    /// Side length of the training images.
+    pub image_size: Option<u32>,
+    /// Multiply by lung masks.
+    pub mask: Option<bool>,
+    /// Skip unreadable images.
+    pub skip_unreadable: Option<bool>,
+    /// `auto`, `imagenet`, `dataset` or `none`.
+    pub normalization: Option<String>,
+    /// `[data.augment]`.
+    pub augment: Option<RawAugment>,
+}
+
+/// `[data.synthetic]`.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSynthetic {
+    /// Images per class.
+    pub per_class: Option<usize>,
+    /// Generated image size (default: `data.image_size`).
+    pub size: Option<u32>,
+    /// Generator seed.
+    pub seed: Option<u64>,
+}
+
+/// `[data.augment]`.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAugment {
+    /// Turn augmentation on.
+    pub enabled: Option<bool>,
+    /// Max rotation in degrees.
+    pub rotation_deg: Option<f32>,
+    /// Smallest crop area fraction.
+    pub crop_scale_min: Option<f32>,
+    /// Brightness jitter.
+    pub brightness: Option<f32>,
+    /// Contrast jitter.
+    pub contrast: Option<f32>,
+}
+
+/// `[split]`.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSplit {
+    /// Train fraction.
+    pub train: Option<f64>,
+    /// Validation fraction.
+    pub val: Option<f64>,
+    /// Test fraction.
+    pub test: Option<f64>,
+}
+
+/// `[model]`.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawModel {
+    /// `cnn`, `resnet18`, `resnet34` or `resnet50`.
+    pub name: Option<String>,
+    /// Frozen stages.
+    pub freeze: Option<usize>,
+    /// Weights file for this run (overrides `[models.<name>]`).
+    pub weights: Option<PathBuf>,
+}
+
+/// `[models.<name>]`.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawModelEntry {
+    /// Pretrained weights file (`.safetensors` or `.pth`), relative to the grid file's folder.
+    pub weights: Option<PathBuf>,
+}
+
+/// `[train]`.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTrain {
+    /// `balanced`, `shuffled` or `sequential`.
+    pub sampler: Option<String>,
+    /// Adam learning rate.
+    pub lr: Option<f64>,
+    /// Adam beta1.
+    pub beta1: Option<f64>,
+    /// Adam beta2.
+    pub beta2: Option<f64>,
+    /// Adam epsilon.
+    pub eps: Option<f64>,
+    /// L2 weight decay.
+    pub weight_decay: Option<f64>,
+    /// Max epochs.
+    pub max_epochs: Option<usize>,
+    /// Early-stopping patience in epochs.
+    pub patience: Option<usize>,
+    /// Batch size.
+    pub batch_size: Option<usize>,
+    /// `val_micro_recall`, `val_macro_recall` or `val_loss`.
+    pub early_stopping: Option<String>,
+}

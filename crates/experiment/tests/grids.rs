@@ -1,0 +1,212 @@
+//! Grid files as users write them: expansion, ids, and one clear error per kind of mistake.
+
+use std::path::Path;
+
+use cxr_experiment::{DataSource, Grid, Overrides};
+
+type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+const BASE: &str = r#"
+name = "t"
+[data.synthetic]
+per_class = 20
+[train]
+max_epochs = 3
+"#;
+
+fn expand(text: &str) -> Result<Grid, cxr_experiment::ExperimentError> {
+    Grid::from_toml(text, Path::new("experiments/t.toml"), &Overrides::default())
+}
+
+fn error_of(text: &str) -> String {
+    match expand(text) {
+        Ok(g) => format!("unexpected success with {} runs", g.runs.len()),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn model_by_freeze_folds_the_cnn_and_says_so() -> TestResult {
+    let g = expand(&format!(
+        "{BASE}\n[grid]\nmodel = [\"cnn\", \"resnet18\"]\nfreeze = [0, 1, 2]\n"
+    ))?;
+    let cells: Vec<(String, usize)> = g
+        .runs
+        .iter()
+        .map(|r| (r.config.model.name.to_string(), r.config.model.freeze))
+        .collect();
+    assert_eq!(
+        cells,
+        [
+            ("cnn".into(), 0),
+            ("resnet18".into(), 0),
+            ("resnet18".into(), 1),
+            ("resnet18".into(), 2)
+        ]
+    );
+    assert_eq!(
+        g.runs.iter().map(|r| r.index).collect::<Vec<_>>(),
+        [0, 1, 2, 3]
+    );
+    assert_eq!(g.notes.len(), 1);
+    assert!(
+        g.notes[0].contains("cnn has no stages to freeze"),
+        "{}",
+        g.notes[0]
+    );
+    assert!(g.notes[0].contains("model.freeze=1") && g.notes[0].contains("model.freeze=2"));
+    Ok(())
+}
+
+#[test]
+fn any_setting_is_an_axis_and_seeds_repeat_cells() -> TestResult {
+    let g = expand(&format!(
+        "{BASE}\n[model]\nname = \"cnn\"\n[grid]\nseed = [1, 2]\n\"train.lr\" = [0.001, 0.0001]\n\"data.image_size\" = [64]\n"
+    ))?;
+    assert_eq!(g.runs.len(), 4);
+    assert_eq!(g.axes, ["seed", "train.lr", "data.image_size"]);
+    let r = &g.runs[3];
+    assert_eq!(
+        (r.config.seed, r.config.train.lr, r.config.data.image_size),
+        (2, 0.0001, 64)
+    );
+    assert_eq!(r.axes[1], ("train.lr".to_string(), "0.0001".to_string()));
+    let ids: std::collections::BTreeSet<&str> = g.runs.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids.len(), 4, "distinct configs get distinct ids");
+    Ok(())
+}
+
+#[test]
+fn run_ids_depend_on_settings_not_file_text() -> TestResult {
+    let a = expand(&format!(
+        "{BASE}\n[model]\nname = \"resnet18\"\nfreeze = 2\n"
+    ))?;
+    let b = expand(
+        "# same settings, other order, defaults spelled out\nname = \"t\"\n[model]\nfreeze = 2\nname = \"resnet18\"\n[train]\nlr = 0.001\nmax_epochs = 3\n[data.synthetic]\nper_class = 20\nsize = 128\n",
+    )?;
+    assert_eq!(a.runs[0].id, b.runs[0].id);
+    assert!(
+        a.runs[0].id.starts_with("resnet18-f2-s0-"),
+        "{}",
+        a.runs[0].id
+    );
+    let c = expand(&format!(
+        "{BASE}\n[model]\nname = \"resnet18\"\nfreeze = 3\n"
+    ))?;
+    assert_ne!(a.runs[0].id, c.runs[0].id);
+    // The resolved config survives its own TOML round trip, id included.
+    let text = a.runs[0].config.to_toml();
+    let back = cxr_experiment::RunConfig::from_toml(&text)?;
+    assert_eq!(back.run_id(), a.runs[0].id);
+    Ok(())
+}
+
+#[test]
+fn unknown_key_names_key_file_and_line() {
+    let msg = error_of(&format!(
+        "{BASE}\n[model]\nname = \"cnn\"\nlearning_rate = 3\n"
+    ));
+    assert!(msg.starts_with("experiments/t.toml: line "), "{msg}");
+    assert!(msg.contains("learning_rate"), "{msg}");
+    assert_eq!(msg.lines().count(), 1, "{msg}");
+    let msg = error_of(&format!(
+        "{BASE}\n[model]\nname = \"cnn\"\n[grid]\n\"train.lrr\" = [1]\n"
+    ));
+    assert!(
+        msg.contains("lrr") && msg.contains("experiments/t.toml"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn unknown_model_freeze_5_empty_axis_batch_0() {
+    let msg = error_of(&format!("{BASE}\n[grid]\nmodel = [\"vgg16\"]\n"));
+    assert!(
+        msg.contains("model.name = \"vgg16\" is invalid") && msg.contains("resnet18"),
+        "{msg}"
+    );
+    let msg = error_of(&format!(
+        "{BASE}\n[grid]\nmodel = [\"resnet18\"]\nfreeze = [5]\n"
+    ));
+    assert!(
+        msg.contains("model.freeze = 5 is invalid") && msg.contains("0..=4"),
+        "{msg}"
+    );
+    let msg = error_of(&format!("{BASE}\n[model]\nname = \"cnn\"\nfreeze = 1\n"));
+    assert!(
+        msg.contains("cnn has no stages"),
+        "a fixed cnn freeze is an error, not a fold: {msg}"
+    );
+    let msg = error_of(&format!("{BASE}\n[grid]\nmodel = []\n"));
+    assert!(msg.contains("grid axis `model` is empty"), "{msg}");
+    let msg = error_of(&format!(
+        "{BASE}\n[model]\nname = \"cnn\"\n[grid]\n\"train.batch_size\" = [0]\n"
+    ));
+    assert!(
+        msg.contains("train.batch_size = 0 is invalid") && msg.contains("1..=65536"),
+        "{msg}"
+    );
+    for msg in [&msg] {
+        assert_eq!(msg.lines().count(), 1);
+    }
+}
+
+#[test]
+fn missing_dataset_path_and_missing_weights() {
+    let msg = error_of("name = \"t\"\n[data]\nroot = \"no/such/dir\"\n[model]\nname = \"cnn\"\n");
+    assert!(
+        msg.contains("data.root = experiments/no/such/dir is invalid") && msg.contains("not found"),
+        "{msg}"
+    );
+    let msg = error_of(&format!(
+        "{BASE}\n[model]\nname = \"resnet18\"\n[models.resnet18]\nweights = \"w.safetensors\"\n"
+    ));
+    assert!(
+        msg.contains("models.resnet18.weights") && msg.contains("experiments/w.safetensors"),
+        "{msg}"
+    );
+    let msg = error_of("name = \"t\"\n[model]\nname = \"cnn\"\n");
+    assert!(msg.contains("data.root"), "{msg}");
+}
+
+#[test]
+fn data_override_replaces_the_source() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let overrides = Overrides {
+        data_root: Some(dir.path().to_path_buf()),
+    };
+    let g = Grid::from_toml(
+        &format!("{BASE}\n[model]\nname = \"cnn\"\n"),
+        Path::new("g.toml"),
+        &overrides,
+    )?;
+    assert_eq!(
+        g.runs[0].config.data.source,
+        DataSource::Folder {
+            root: dir.path().to_path_buf()
+        }
+    );
+    Ok(())
+}
+
+#[test]
+fn shipped_grids_expand() -> TestResult {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../experiments");
+    for (file, runs) in [
+        ("demo.toml", None),
+        ("ci.toml", None),
+        ("paper.toml", Some(11)),
+    ] {
+        let path = dir.join(file);
+        // paper.toml points at a dataset that may be absent; --data stands in for it.
+        let overrides = Overrides {
+            data_root: Some(dir.clone()),
+        };
+        let g = Grid::from_file(&path, &overrides)?;
+        assert!(!g.runs.is_empty(), "{file}");
+        if let Some(n) = runs {
+            assert_eq!(g.runs.len(), n, "{file}: cnn + resnet18 x 5 + resnet34 x 5");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,93 @@
+//! BatchNorm2d with PyTorch's training semantics.
+//!
+//! candle-nn's `BatchNorm` keeps its running statistics as plain tensors built by a `VarBuilder`;
+//! this one holds all four tensors as [`Var`]s so they can be loaded, saved and checked by name,
+//! and so a training-mode forward can update the running statistics in place exactly as
+//! `torch.nn.BatchNorm2d` does: momentum 0.1, running variance from the *unbiased* batch variance,
+//! normalisation with the *biased* one, eps 1e-5.
+
+use candle_core::{Tensor, Var};
+use candle_nn::ModuleT;
+
+/// PyTorch's default `eps`.
+const EPS: f64 = 1e-5;
+/// PyTorch's default `momentum`: `running = (1 - momentum) * running + momentum * batch`.
+const MOMENTUM: f64 = 0.1;
+
+/// Batch normalisation over the channels of a `(batch, C, H, W)` tensor.
+#[derive(Debug, Clone)]
+pub struct BatchNorm {
+    weight: Var,
+    bias: Var,
+    running_mean: Var,
+    running_var: Var,
+}
+
+impl BatchNorm {
+    /// A BatchNorm from its four `(C,)` tensors.
+    pub(crate) fn new(weight: Var, bias: Var, running_mean: Var, running_var: Var) -> Self {
+        Self {
+            weight,
+            bias,
+            running_mean,
+            running_var,
+        }
+    }
+
+    /// Folds the running statistics into the batch statistics of `mean` and biased `var` (both
+    /// `(1, C, 1, 1)`) computed over `count` values per channel.
+    fn update_running_stats(
+        &self,
+        mean: &Tensor,
+        var: &Tensor,
+        count: usize,
+    ) -> candle_core::Result<()> {
+        let unbiased = (var.detach().flatten_all()? * (count as f64 / (count - 1) as f64))?;
+        let mean = mean.detach().flatten_all()?;
+        let new_mean =
+            ((self.running_mean.as_detached_tensor() * (1.0 - MOMENTUM))? + (mean * MOMENTUM)?)?;
+        let new_var =
+            ((self.running_var.as_detached_tensor() * (1.0 - MOMENTUM))? + (unbiased * MOMENTUM)?)?;
+        self.running_mean.set(&new_mean)?;
+        self.running_var.set(&new_var)
+    }
+}
+
+impl ModuleT for BatchNorm {
+    /// `(batch, C, H, W) -> (batch, C, H, W)`. With `train`, normalises by the batch statistics
+    /// (gradients flow through them) and updates the running statistics; otherwise normalises by
+    /// the running statistics.
+    fn forward_t(&self, xs: &Tensor, train: bool) -> candle_core::Result<Tensor> {
+        let (n, c, h, w) = xs.dims4()?;
+        let channel_shape = (1, c, 1, 1);
+        let weight = self.weight.as_tensor().reshape(channel_shape)?;
+        let bias = self.bias.as_tensor().reshape(channel_shape)?;
+        let (centered, var) = if train {
+            let count = n * h * w;
+            if count < 2 {
+                candle_core::bail!(
+                    "BatchNorm in training mode needs more than one value per channel, got input {:?}",
+                    xs.dims()
+                );
+            }
+            let mean = xs.mean_keepdim((0, 2, 3))?;
+            let centered = xs.broadcast_sub(&mean)?;
+            let var = centered.sqr()?.mean_keepdim((0, 2, 3))?;
+            self.update_running_stats(&mean, &var, count)?;
+            (centered, var)
+        } else {
+            let mean = self
+                .running_mean
+                .as_detached_tensor()
+                .reshape(channel_shape)?;
+            let var = self
+                .running_var
+                .as_detached_tensor()
+                .reshape(channel_shape)?;
+            (xs.broadcast_sub(&mean)?, var)
+        };
+        // One (1, C, 1, 1) scale instead of a divide and a multiply over the whole activation.
+        let scale = weight.broadcast_div(&(var + EPS)?.sqrt()?)?;
+        centered.broadcast_mul(&scale)?.broadcast_add(&bias)
+    }
+}

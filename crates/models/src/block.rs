@@ -1,0 +1,130 @@
+//! ResNet residual blocks in torchvision's layout: `BasicBlock` (ResNet18/34) and `Bottleneck`
+//! (ResNet50, the v1.5 variant with the stride on the 3x3 convolution).
+
+use candle_core::Tensor;
+use candle_nn::{Conv2d, Conv2dConfig, Module, ModuleT};
+
+use crate::batch_norm::BatchNorm;
+use crate::error::Result;
+use crate::initializer::{ConvInit, Initializer};
+
+/// Which residual block a ResNet stacks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BlockKind {
+    /// Two 3x3 convolutions; expansion 1.
+    Basic,
+    /// 1x1, 3x3, 1x1 convolutions; expansion 4.
+    Bottleneck,
+}
+
+impl BlockKind {
+    /// Ratio of a block's output channels to its `planes`.
+    pub(crate) fn expansion(self) -> usize {
+        match self {
+            Self::Basic => 1,
+            Self::Bottleneck => 4,
+        }
+    }
+}
+
+/// A bias-free convolution with torchvision's ResNet init.
+fn conv(
+    init: &mut Initializer<'_>,
+    name: &str,
+    in_ch: usize,
+    out_ch: usize,
+    k: usize,
+    stride: usize,
+) -> Result<Conv2d> {
+    let config = Conv2dConfig {
+        padding: k / 2,
+        stride,
+        ..Default::default()
+    };
+    init.pp(name).conv2d(
+        in_ch,
+        out_ch,
+        k,
+        config,
+        false,
+        ConvInit::KaimingNormalFanOut,
+    )
+}
+
+/// conv -> BatchNorm, the unit every block is made of.
+#[derive(Debug, Clone)]
+struct ConvBn {
+    conv: Conv2d,
+    bn: BatchNorm,
+}
+
+impl ConvBn {
+    fn forward_t(&self, xs: &Tensor, train: bool) -> candle_core::Result<Tensor> {
+        self.bn.forward_t(&self.conv.forward(xs)?, train)
+    }
+}
+
+/// One residual block: `relu(body(x) + shortcut(x))`, where the shortcut is the identity or, when
+/// the shape changes, `downsample.0` (1x1 conv, stride s) and `downsample.1` (BatchNorm).
+#[derive(Debug, Clone)]
+pub(crate) struct Block {
+    body: Vec<ConvBn>,
+    downsample: Option<ConvBn>,
+}
+
+impl Block {
+    /// The block under `init`'s prefix (e.g. `layer2.0`) taking `in_ch` channels to
+    /// `planes * kind.expansion()`, striding by `stride`.
+    pub(crate) fn new(
+        init: &mut Initializer<'_>,
+        kind: BlockKind,
+        in_ch: usize,
+        planes: usize,
+        stride: usize,
+    ) -> Result<Self> {
+        let out_ch = planes * kind.expansion();
+        // (kernel, input channels, output channels, stride) of each conv{i}, paired with bn{i}.
+        let convs: Vec<(usize, usize, usize, usize)> = match kind {
+            BlockKind::Basic => vec![(3, in_ch, planes, stride), (3, planes, planes, 1)],
+            BlockKind::Bottleneck => vec![
+                (1, in_ch, planes, 1),
+                (3, planes, planes, stride),
+                (1, planes, out_ch, 1),
+            ],
+        };
+        let mut body = Vec::with_capacity(convs.len());
+        for (i, (k, cin, cout, s)) in convs.into_iter().enumerate() {
+            let conv = conv(init, &format!("conv{}", i + 1), cin, cout, k, s)?;
+            let bn = init.pp(format!("bn{}", i + 1)).batch_norm(cout)?;
+            body.push(ConvBn { conv, bn });
+        }
+        let downsample = if stride != 1 || in_ch != out_ch {
+            let mut ds = init.pp("downsample");
+            let conv = conv(&mut ds, "0", in_ch, out_ch, 1, stride)?;
+            let bn = ds.pp("1").batch_norm(out_ch)?;
+            Some(ConvBn { conv, bn })
+        } else {
+            None
+        };
+        Ok(Self { body, downsample })
+    }
+}
+
+impl ModuleT for Block {
+    /// `(batch, in_ch, H, W) -> (batch, planes * expansion, H / stride, W / stride)`.
+    fn forward_t(&self, xs: &Tensor, train: bool) -> candle_core::Result<Tensor> {
+        let last = self.body.len() - 1;
+        let mut out = xs.clone();
+        for (i, unit) in self.body.iter().enumerate() {
+            out = unit.forward_t(&out, train)?;
+            if i < last {
+                out = out.relu()?;
+            }
+        }
+        let shortcut = match &self.downsample {
+            Some(ds) => ds.forward_t(xs, train)?,
+            None => xs.clone(),
+        };
+        (out + shortcut)?.relu()
+    }
+}

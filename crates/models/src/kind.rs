@@ -1,0 +1,97 @@
+//! The architectures this crate builds, by the names configs and the CLI use.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::error::ModelError;
+
+/// A model architecture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ModelKind {
+    /// The seed's handcrafted five-layer CNN (never pretrained, cannot be frozen).
+    Cnn,
+    /// torchvision's ResNet18 (BasicBlocks, stages of 2, 2, 2, 2).
+    Resnet18,
+    /// torchvision's ResNet34 (BasicBlocks, stages of 3, 4, 6, 3).
+    Resnet34,
+    /// torchvision's ResNet50 (Bottlenecks, stages of 3, 4, 6, 3).
+    Resnet50,
+}
+
+impl ModelKind {
+    /// Every kind, in the order they are listed to users.
+    pub const ALL: [ModelKind; 4] = [Self::Cnn, Self::Resnet18, Self::Resnet34, Self::Resnet50];
+
+    /// The lowercase name used in configs and run ids (`"resnet18"`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Cnn => "cnn",
+            Self::Resnet18 => "resnet18",
+            Self::Resnet34 => "resnet34",
+            Self::Resnet50 => "resnet50",
+        }
+    }
+
+    /// Whether this is a ResNet, i.e. can load ImageNet weights and be frozen.
+    pub fn is_resnet(self) -> bool {
+        !matches!(self, Self::Cnn)
+    }
+
+    /// The deepest freeze this architecture accepts: 4 for ResNets (stem and all four stages),
+    /// 0 for the CNN.
+    pub fn max_freeze(self) -> usize {
+        if self.is_resnet() {
+            4
+        } else {
+            0
+        }
+    }
+}
+
+impl fmt::Display for ModelKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for ModelKind {
+    type Err = ModelError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let wanted = s.trim().to_ascii_lowercase();
+        Self::ALL
+            .into_iter()
+            .find(|kind| kind.name() == wanted)
+            .ok_or_else(|| ModelError::UnknownKind(s.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() -> crate::Result<()> {
+        for kind in ModelKind::ALL {
+            assert_eq!(kind.to_string().parse::<ModelKind>()?, kind);
+        }
+        assert_eq!("ResNet18".parse::<ModelKind>()?, ModelKind::Resnet18);
+        Ok(())
+    }
+
+    #[test]
+    fn serde_uses_the_same_names() -> Result<(), serde::de::value::Error> {
+        use serde::de::IntoDeserializer;
+        use serde::Deserialize;
+        let kind = ModelKind::deserialize("resnet34".into_deserializer())?;
+        assert_eq!(kind, ModelKind::Resnet34);
+        Ok(())
+    }
+
+    #[test]
+    fn unknown_name_is_an_error() {
+        let err = "resnet19".parse::<ModelKind>().err();
+        assert!(matches!(err, Some(ModelError::UnknownKind(name)) if name == "resnet19"));
+    }
+}

@@ -1,0 +1,62 @@
+//! Chest X-ray classifiers: tensors in, logits out.
+//!
+//! This crate builds the models the trainer fits and compares: the seed's handcrafted [`cnn`]
+//! and ResNet18/34/50 ([`resnet`]) in torchvision's layout and parameter names, so ImageNet
+//! checkpoints from torchvision or timm load unchanged ([`weights`]). It does not read images,
+//! pick optimizers or run training loops; those live in `cxr-data` and `cxr-trainer`.
+//!
+//! A [`ModelConfig`] (kind, classes, input channels, freeze depth) builds a [`Model`], which
+//! implements [`candle_nn::ModuleT`]: `forward_t(xs, train)` maps `(batch, C, H, W)` f32 to
+//! `(batch, num_classes)` logits, with `train` switching BatchNorm to batch statistics. The model
+//! lists its named tensors ([`Parameter`]), each a learnable weight or a BatchNorm running
+//! statistic and each frozen or not; [`Model::trainable_vars`] is what the optimizer gets and
+//! [`Model::param_count`] is PyTorch's parameter count.
+//!
+//! Why our own ResNet rather than `candle_transformers`' one: that is inference-only (BatchNorm
+//! fixed to eval, an opaque closure), so it can neither train nor freeze stages. Training also
+//! needs two pieces candle lacks: a BatchNorm whose training forward matches PyTorch's, running
+//! statistics included ([`batch_norm`]), and a max-pool with padding whose backward works for the
+//! ResNet stem's 3x3/2 window ([`maxpool`]). Freezing ([`freeze`]) leaves a frozen tensor out of
+//! the optimizer, runs its BatchNorms in eval mode, and detaches the frozen prefix's output.
+//!
+//! Initialisation draws from an explicit seed (ChaCha8), never from candle's global RNG.
+//!
+//! ```no_run
+//! use candle_core::{Device, Tensor};
+//! use candle_nn::{ModuleT, Optimizer};
+//! use cxr_models::{ModelConfig, ModelKind};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let device = Device::Cpu;
+//! let config = ModelConfig::new(ModelKind::Resnet18, 4).with_freeze(2);
+//! let model = config.build(Some("resnet18-f37072fd.pth".as_ref()), &device, 42)?;
+//! let mut opt = candle_nn::AdamW::new_lr(model.trainable_vars(), 1e-3)?;
+//! let images = Tensor::zeros((2, 3, 128, 128), candle_core::DType::F32, &device)?;
+//! let labels = Tensor::new(&[0u32, 3], &device)?;
+//! let loss = candle_nn::loss::cross_entropy(&model.forward_t(&images, true)?, &labels)?;
+//! opt.backward_step(&loss)?;
+//! model.save("best.safetensors".as_ref())?;
+//! # Ok(())
+//! # }
+//! ```
+
+pub mod batch_norm;
+mod block;
+pub mod cnn;
+pub mod config;
+pub mod error;
+pub mod freeze;
+mod initializer;
+pub mod kind;
+pub mod maxpool;
+pub mod model;
+pub mod parameter;
+pub mod resnet;
+pub mod weights;
+
+pub use config::ModelConfig;
+pub use error::{ModelError, Result};
+pub use kind::ModelKind;
+pub use model::Model;
+pub use parameter::{ParamCount, Parameter, Role};
+pub use weights::{read_weights, LoadReport};

@@ -1,0 +1,308 @@
+//! 2-D max-pooling with padding and a backward pass for any kernel and stride.
+//!
+//! candle's `max_pool2d` has no padding and its backward refuses `kernel != stride`, which rules
+//! out the ResNet stem (`MaxPool2d(kernel_size=3, stride=2, padding=1)`). This is a CPU custom op
+//! with PyTorch's semantics: padding counts as -inf, the output size is
+//! `floor((H + 2 * padding - kernel) / stride) + 1`, and the whole gradient of an output goes to
+//! the first maximum of its window in row-major order (so ties are not split, unlike candle's).
+
+use candle_core::backend::BackendStorage;
+use candle_core::{CpuStorage, CustomOp1, CustomOp2, Layout, Shape, Tensor};
+
+/// Pooling geometry, square in both spatial dimensions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MaxPool2d {
+    /// Window side.
+    pub kernel: usize,
+    /// Step between windows.
+    pub stride: usize,
+    /// Implicit -inf border on each side (at most `kernel / 2`, as PyTorch requires).
+    pub padding: usize,
+}
+
+impl MaxPool2d {
+    /// The ResNet stem's pool: kernel 3, stride 2, padding 1.
+    pub const RESNET_STEM: Self = Self {
+        kernel: 3,
+        stride: 2,
+        padding: 1,
+    };
+
+    /// The CNN's pool: kernel 2, stride 2, no padding.
+    pub const HALVE: Self = Self {
+        kernel: 2,
+        stride: 2,
+        padding: 0,
+    };
+
+    /// `(batch, C, H, W) -> (batch, C, H', W')` with `H' = (H + 2p - k) / s + 1` (floor).
+    /// CPU tensors of f32 or f64 only.
+    pub fn forward(&self, xs: &Tensor) -> candle_core::Result<Tensor> {
+        xs.contiguous()?.apply_op1(*self)
+    }
+
+    /// Output side for an input side, or an error when the window does not fit.
+    fn out_size(&self, size: usize) -> candle_core::Result<usize> {
+        if self.kernel == 0 || self.stride == 0 || 2 * self.padding > self.kernel {
+            candle_core::bail!("max-pool: invalid geometry {self:?}");
+        }
+        if size + 2 * self.padding < self.kernel {
+            candle_core::bail!("max-pool: input side {size} is smaller than the window {self:?}");
+        }
+        Ok((size + 2 * self.padding - self.kernel) / self.stride + 1)
+    }
+
+    /// Shapes of the input and output of a pool over the 4-D `layout`.
+    fn geometry(&self, layout: &Layout) -> candle_core::Result<Geometry> {
+        let (n, c, h, w) = layout.shape().dims4()?;
+        Ok(Geometry {
+            planes: n * c,
+            h,
+            w,
+            oh: self.out_size(h)?,
+            ow: self.out_size(w)?,
+            pool: *self,
+        })
+    }
+}
+
+/// The index of each output's first maximum within one `(H, W)` plane.
+struct Geometry {
+    planes: usize,
+    h: usize,
+    w: usize,
+    oh: usize,
+    ow: usize,
+    pool: MaxPool2d,
+}
+
+impl Geometry {
+    /// Calls `visit(input_index, output_index)` with the flat index of each output's first
+    /// maximum in `input` (which holds `planes` planes of `h * w`).
+    fn for_each_argmax<T: PoolElem>(&self, input: &[T], mut visit: impl FnMut(usize, usize)) {
+        let MaxPool2d {
+            kernel,
+            stride,
+            padding,
+        } = self.pool;
+        for plane in 0..self.planes {
+            let base = plane * self.h * self.w;
+            for oy in 0..self.oh {
+                let y0 = (oy * stride).saturating_sub(padding);
+                let y1 = (oy * stride + kernel - padding).min(self.h);
+                for ox in 0..self.ow {
+                    let x0 = (ox * stride).saturating_sub(padding);
+                    let x1 = (ox * stride + kernel - padding).min(self.w);
+                    let mut best = base + y0 * self.w + x0;
+                    let mut max = T::NEG_INFINITY;
+                    for y in y0..y1 {
+                        for x in x0..x1 {
+                            let i = base + y * self.w + x;
+                            // PyTorch's rule: strictly greater (first max wins), NaN propagates.
+                            if input[i] > max || input[i].is_nan() {
+                                max = input[i];
+                                best = i;
+                            }
+                        }
+                    }
+                    visit(best, (plane * self.oh + oy) * self.ow + ox);
+                }
+            }
+        }
+    }
+
+    fn output_shape(&self, layout: &Layout) -> candle_core::Result<Shape> {
+        let (n, c, _, _) = layout.shape().dims4()?;
+        Ok(Shape::from((n, c, self.oh, self.ow)))
+    }
+}
+
+/// The float types the pool runs on.
+trait PoolElem: Copy + PartialOrd + std::ops::AddAssign + Default {
+    const NEG_INFINITY: Self;
+    fn is_nan(self) -> bool;
+}
+
+impl PoolElem for f32 {
+    const NEG_INFINITY: Self = f32::NEG_INFINITY;
+    fn is_nan(self) -> bool {
+        f32::is_nan(self)
+    }
+}
+
+impl PoolElem for f64 {
+    const NEG_INFINITY: Self = f64::NEG_INFINITY;
+    fn is_nan(self) -> bool {
+        f64::is_nan(self)
+    }
+}
+
+/// The contiguous elements a layout covers.
+fn contiguous<'a, T>(data: &'a [T], layout: &Layout) -> candle_core::Result<&'a [T]> {
+    match layout.contiguous_offsets() {
+        Some((start, end)) => Ok(&data[start..end]),
+        None => candle_core::bail!("max-pool: expected a contiguous tensor"),
+    }
+}
+
+fn pool<T: PoolElem>(geo: &Geometry, input: &[T]) -> Vec<T> {
+    let mut out = vec![T::default(); geo.planes * geo.oh * geo.ow];
+    geo.for_each_argmax(input, |i, o| out[o] = input[i]);
+    out
+}
+
+fn unpool<T: PoolElem>(geo: &Geometry, input: &[T], grad_out: &[T]) -> Vec<T> {
+    let mut grad_in = vec![T::default(); input.len()];
+    geo.for_each_argmax(input, |i, o| grad_in[i] += grad_out[o]);
+    grad_in
+}
+
+impl CustomOp1 for MaxPool2d {
+    fn name(&self) -> &'static str {
+        "max-pool2d"
+    }
+
+    fn cpu_fwd(
+        &self,
+        storage: &CpuStorage,
+        layout: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        let geo = self.geometry(layout)?;
+        let out = match storage {
+            CpuStorage::F32(data) => CpuStorage::F32(pool(&geo, contiguous(data, layout)?)),
+            CpuStorage::F64(data) => CpuStorage::F64(pool(&geo, contiguous(data, layout)?)),
+            other => candle_core::bail!("max-pool: unsupported dtype {:?}", other.dtype()),
+        };
+        Ok((out, geo.output_shape(layout)?))
+    }
+
+    fn bwd(
+        &self,
+        arg: &Tensor,
+        _res: &Tensor,
+        grad_res: &Tensor,
+    ) -> candle_core::Result<Option<Tensor>> {
+        let grad = arg
+            .contiguous()?
+            .apply_op2_no_bwd(&grad_res.contiguous()?, &MaxPool2dBackward(*self))?;
+        Ok(Some(grad))
+    }
+}
+
+/// `(input, grad_output) -> grad_input`: routes each output gradient to its window's argmax.
+struct MaxPool2dBackward(MaxPool2d);
+
+impl CustomOp2 for MaxPool2dBackward {
+    fn name(&self) -> &'static str {
+        "max-pool2d-backward"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        let geo = self.0.geometry(l1)?;
+        if geo.output_shape(l1)? != *l2.shape() {
+            candle_core::bail!(
+                "max-pool backward: gradient shape {:?} does not match the output",
+                l2.shape()
+            );
+        }
+        let grad = match (s1, s2) {
+            (CpuStorage::F32(x), CpuStorage::F32(g)) => {
+                CpuStorage::F32(unpool(&geo, contiguous(x, l1)?, contiguous(g, l2)?))
+            }
+            (CpuStorage::F64(x), CpuStorage::F64(g)) => {
+                CpuStorage::F64(unpool(&geo, contiguous(x, l1)?, contiguous(g, l2)?))
+            }
+            _ => candle_core::bail!("max-pool backward: unsupported dtypes"),
+        };
+        Ok((grad, l1.shape().clone()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::{Device, Var};
+
+    #[test]
+    fn stem_pool_matches_hand_computed_values() -> candle_core::Result<()> {
+        // A 4x4 ramp 0..16; kernel 3, stride 2, padding 1 gives a 2x2 output whose windows are
+        // rows/cols {0,1}x{0,1}, {0,1}x{1,2,3}, {1,2,3}x{0,1}, {1,2,3}x{1,2,3}: maxima 5, 7, 13, 15.
+        let xs = Tensor::arange(0f32, 16., &Device::Cpu)?.reshape((1, 1, 4, 4))?;
+        let ys = MaxPool2d::RESNET_STEM.forward(&xs)?;
+        assert_eq!(ys.flatten_all()?.to_vec1::<f32>()?, [5., 7., 13., 15.]);
+        Ok(())
+    }
+
+    #[test]
+    fn backward_routes_gradient_to_first_maximum() -> candle_core::Result<()> {
+        // All-equal input: every window's first element (row-major) takes the gradient, as in
+        // PyTorch. Windows start at (0,0), (0,1), (1,0), (1,1) after clipping the padding.
+        let xs = Var::ones((1, 1, 4, 4), candle_core::DType::F32, &Device::Cpu)?;
+        let ys = MaxPool2d::RESNET_STEM.forward(xs.as_tensor())?;
+        let grads = ys.sum_all()?.backward()?;
+        let g = grads.get(&xs).map(|g| g.flatten_all()).transpose()?;
+        let g = g.map(|g| g.to_vec1::<f32>()).transpose()?;
+        let mut expected = vec![0f32; 16];
+        for i in [0, 1, 4, 5] {
+            expected[i] = 1.0;
+        }
+        assert_eq!(g, Some(expected));
+        Ok(())
+    }
+
+    #[test]
+    fn backward_matches_finite_differences() -> candle_core::Result<()> {
+        // Distinct values, so the max is unique and the pool is locally linear: the gradient of
+        // sum(w * pool(x)) is w routed to each window's argmax.
+        let xs = Var::from_tensor(
+            &Tensor::arange(0f64, 50., &Device::Cpu)?
+                .affine(0.37, 0.)?
+                .sin()?
+                .reshape((1, 2, 5, 5))?,
+        )?;
+        let pool = MaxPool2d::RESNET_STEM;
+        let weights = Tensor::arange(1f64, 19., &Device::Cpu)?.reshape((1, 2, 3, 3))?;
+        let loss = |x: &Tensor| {
+            pool.forward(x)?
+                .mul(&weights)?
+                .sum_all()?
+                .to_scalar::<f64>()
+        };
+        let grads = pool
+            .forward(xs.as_tensor())?
+            .mul(&weights)?
+            .sum_all()?
+            .backward()?;
+        let analytic = grads.get(&xs).map(|g| g.flatten_all()).transpose()?;
+        let analytic = analytic
+            .map(|g| g.to_vec1::<f64>())
+            .transpose()?
+            .unwrap_or_default();
+        let base = xs.as_tensor().flatten_all()?.to_vec1::<f64>()?;
+        for i in 0..base.len() {
+            let mut bumped = base.clone();
+            bumped[i] += 1e-6;
+            let x = Tensor::from_vec(bumped, (1, 2, 5, 5), &Device::Cpu)?;
+            let numeric = (loss(&x)? - loss(xs.as_tensor())?) / 1e-6;
+            assert!(
+                (numeric - analytic[i]).abs() < 1e-4,
+                "element {i}: {numeric} vs {}",
+                analytic[i]
+            );
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn halving_pool_drops_odd_remainder() -> candle_core::Result<()> {
+        let xs = Tensor::zeros((2, 3, 7, 9), candle_core::DType::F32, &Device::Cpu)?;
+        assert_eq!(MaxPool2d::HALVE.forward(&xs)?.dims(), [2, 3, 3, 4]);
+        Ok(())
+    }
+}

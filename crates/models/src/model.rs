@@ -1,0 +1,132 @@
+//! A built model: the network, its named tensors and their frozen/trainable split.
+
+use candle_core::{Device, Tensor, Var};
+use candle_nn::ModuleT;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+use crate::cnn::Cnn;
+use crate::config::ModelConfig;
+use crate::error::Result;
+use crate::initializer::Initializer;
+use crate::kind::ModelKind;
+use crate::parameter::{ParamCount, Parameter};
+use crate::resnet::{ResNet, ResNetSpec};
+
+/// The network behind a [`Model`].
+#[derive(Debug, Clone)]
+enum Network {
+    Cnn(Cnn),
+    ResNet(ResNet),
+}
+
+/// A classifier built from a [`ModelConfig`]: `forward_t` gives logits, [`Model::parameters`]
+/// lists every named tensor with its frozen flag, [`Model::trainable_vars`] is what the optimizer
+/// gets.
+///
+/// Not `Clone` on purpose: a clone would share the same `Var`s, so it could not snapshot the
+/// best epoch; [`Model::save`] and [`Model::load`] do that.
+#[derive(Debug)]
+pub struct Model {
+    config: ModelConfig,
+    device: Device,
+    network: Network,
+    params: Vec<Parameter>,
+}
+
+impl Model {
+    /// Validates `config` and builds its network with random weights drawn from `seed`.
+    pub(crate) fn new(config: ModelConfig, device: &Device, seed: u64) -> Result<Self> {
+        config.validate()?;
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut params = Vec::new();
+        let mut init = Initializer::new(&mut rng, &mut params, device, config.freeze);
+        let (classes, channels) = (config.num_classes, config.in_channels);
+        let resnet = |spec, init: &mut Initializer<'_>| {
+            ResNet::new(init, spec, channels, classes, config.freeze).map(Network::ResNet)
+        };
+        let network = match config.kind {
+            ModelKind::Cnn => Network::Cnn(Cnn::new(&mut init, channels, classes)?),
+            ModelKind::Resnet18 => resnet(ResNetSpec::RESNET18, &mut init)?,
+            ModelKind::Resnet34 => resnet(ResNetSpec::RESNET34, &mut init)?,
+            ModelKind::Resnet50 => resnet(ResNetSpec::RESNET50, &mut init)?,
+        };
+        Ok(Self {
+            config,
+            device: device.clone(),
+            network,
+            params,
+        })
+    }
+
+    /// The configuration this model was built from.
+    pub fn config(&self) -> &ModelConfig {
+        &self.config
+    }
+
+    /// The device holding the weights.
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    /// Every named tensor (weights and BatchNorm running statistics) in construction order, which
+    /// is torchvision's `state_dict()` order without `num_batches_tracked`.
+    pub fn parameters(&self) -> &[Parameter] {
+        &self.params
+    }
+
+    /// The named tensor `name` (torchvision name), if the model has it.
+    pub fn parameter(&self, name: &str) -> Option<&Parameter> {
+        self.params.iter().find(|p| p.name() == name)
+    }
+
+    /// The variables the optimizer should update: learnable weights outside the frozen prefix.
+    /// Running statistics are never included (they change only through training-mode forwards).
+    pub fn trainable_vars(&self) -> Vec<Var> {
+        self.params
+            .iter()
+            .filter(|p| p.is_trainable())
+            .map(|p| p.var().clone())
+            .collect()
+    }
+
+    /// The named tensors of the frozen prefix (weights and running statistics), which training
+    /// never changes.
+    pub fn frozen_parameters(&self) -> impl Iterator<Item = &Parameter> {
+        self.params.iter().filter(|p| p.is_frozen())
+    }
+
+    /// Total and trainable parameter counts, as PyTorch counts them.
+    pub fn param_count(&self) -> ParamCount {
+        ParamCount::of(&self.params)
+    }
+
+    /// `(batch, in_channels, H, W) -> (batch, num_classes)` class probabilities (softmax of the
+    /// eval-mode logits).
+    pub fn probabilities(&self, xs: &Tensor) -> Result<Tensor> {
+        let logits = self.forward_t(xs, false)?;
+        Ok(candle_nn::ops::softmax(&logits, 1)?)
+    }
+}
+
+impl ModuleT for Model {
+    /// `(batch, in_channels, H, W)` f32 -> `(batch, num_classes)` logits (train with
+    /// cross-entropy on these; see [`Model::probabilities`] for softmax). H and W at least 32.
+    /// `train` selects batch statistics in the BatchNorms outside the frozen prefix and updates
+    /// their running statistics.
+    fn forward_t(&self, xs: &Tensor, train: bool) -> candle_core::Result<Tensor> {
+        let (_, channels, _, _) = xs.dims4()?;
+        if channels != self.config.in_channels {
+            candle_core::bail!(
+                "{} expects {} input channels, got input of shape {:?}",
+                self.config.kind,
+                self.config.in_channels,
+                xs.dims()
+            );
+        }
+        match &self.network {
+            Network::Cnn(net) => net.forward_t(xs, train),
+            Network::ResNet(net) => net.forward_t(xs, train),
+        }
+    }
+}

@@ -1,0 +1,140 @@
+//! ResNet18/34/50 in torchvision's layout and parameter names, trainable and freezable.
+//!
+//! `conv1` (7x7/2) -> `bn1` -> ReLU -> 3x3/2 max-pool -> `layer1`..`layer4` -> global average
+//! pool -> `fc`, where `fc` has `num_classes` outputs instead of ImageNet's 1000. Names match
+//! `torchvision.models.resnet18().state_dict()` (and timm's resnet18/34), so their checkpoints
+//! load unchanged. Initialisation follows torchvision: convolutions Kaiming-normal (fan_out,
+//! ReLU), BatchNorm weight 1 and bias 0, `fc` PyTorch's `nn.Linear` default.
+
+use candle_core::Tensor;
+use candle_nn::{Conv2d, Conv2dConfig, Linear, Module, ModuleT};
+
+use crate::batch_norm::BatchNorm;
+use crate::block::{Block, BlockKind};
+use crate::error::Result;
+use crate::freeze;
+use crate::initializer::{ConvInit, Initializer};
+use crate::maxpool::MaxPool2d;
+
+/// Channels of the stem and `planes` of the four stages.
+const STEM_CHANNELS: usize = 64;
+const STAGE_PLANES: [usize; 4] = [64, 128, 256, 512];
+
+/// A ResNet's depth: block type and blocks per stage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ResNetSpec {
+    pub(crate) block: BlockKind,
+    pub(crate) blocks: [usize; 4],
+}
+
+impl ResNetSpec {
+    /// ResNet18: BasicBlocks, (2, 2, 2, 2).
+    pub(crate) const RESNET18: Self = Self {
+        block: BlockKind::Basic,
+        blocks: [2, 2, 2, 2],
+    };
+    /// ResNet34: BasicBlocks, (3, 4, 6, 3).
+    pub(crate) const RESNET34: Self = Self {
+        block: BlockKind::Basic,
+        blocks: [3, 4, 6, 3],
+    };
+    /// ResNet50: Bottlenecks, (3, 4, 6, 3).
+    pub(crate) const RESNET50: Self = Self {
+        block: BlockKind::Bottleneck,
+        blocks: [3, 4, 6, 3],
+    };
+}
+
+/// A ResNet whose first `freeze` stages (see [`crate::freeze`]) are frozen.
+#[derive(Debug, Clone)]
+pub struct ResNet {
+    conv1: Conv2d,
+    bn1: BatchNorm,
+    layers: Vec<Vec<Block>>,
+    fc: Linear,
+    freeze: usize,
+}
+
+impl ResNet {
+    /// Builds the network with fresh random weights.
+    pub(crate) fn new(
+        init: &mut Initializer<'_>,
+        spec: ResNetSpec,
+        in_channels: usize,
+        num_classes: usize,
+        freeze: usize,
+    ) -> Result<Self> {
+        let stem = Conv2dConfig {
+            padding: 3,
+            stride: 2,
+            ..Default::default()
+        };
+        let conv1 = init.pp("conv1").conv2d(
+            in_channels,
+            STEM_CHANNELS,
+            7,
+            stem,
+            false,
+            ConvInit::KaimingNormalFanOut,
+        )?;
+        let bn1 = init.pp("bn1").batch_norm(STEM_CHANNELS)?;
+        let mut in_ch = STEM_CHANNELS;
+        let mut layers = Vec::with_capacity(STAGE_PLANES.len());
+        for (i, (&planes, &count)) in STAGE_PLANES.iter().zip(&spec.blocks).enumerate() {
+            let mut stage = init.pp(format!("layer{}", i + 1));
+            let mut blocks = Vec::with_capacity(count);
+            for b in 0..count {
+                let stride = if i > 0 && b == 0 { 2 } else { 1 };
+                blocks.push(Block::new(
+                    &mut stage.pp(b),
+                    spec.block,
+                    in_ch,
+                    planes,
+                    stride,
+                )?);
+                in_ch = planes * spec.block.expansion();
+            }
+            layers.push(blocks);
+        }
+        let fc = init.pp("fc").linear(in_ch, num_classes)?;
+        Ok(Self {
+            conv1,
+            bn1,
+            layers,
+            fc,
+            freeze,
+        })
+    }
+
+    /// Whether stage `stage` (0 = stem, i = `layer{i}`) is frozen.
+    fn is_frozen(&self, stage: usize) -> bool {
+        freeze::stage_is_frozen(stage, self.freeze)
+    }
+}
+
+impl ModuleT for ResNet {
+    /// `(batch, in_channels, H, W) -> (batch, num_classes)` logits; H and W at least 32.
+    ///
+    /// Frozen stages always run in eval mode, and the output of the frozen prefix is detached, so
+    /// backward stops there.
+    fn forward_t(&self, xs: &Tensor, train: bool) -> candle_core::Result<Tensor> {
+        let xs = self.conv1.forward(xs)?;
+        let xs = self
+            .bn1
+            .forward_t(&xs, train && !self.is_frozen(0))?
+            .relu()?;
+        let mut xs = MaxPool2d::RESNET_STEM.forward(&xs)?;
+        for (i, blocks) in self.layers.iter().enumerate() {
+            let stage = i + 1;
+            let stage_train = train && !self.is_frozen(stage);
+            for block in blocks {
+                xs = block.forward_t(&xs, stage_train)?;
+            }
+            if stage == self.freeze {
+                xs = xs.detach();
+            }
+        }
+        let features = xs.mean((2, 3))?;
+        self.fc.forward(&features)
+    }
+}

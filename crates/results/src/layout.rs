@@ -1,0 +1,156 @@
+//! Where results live. The only place that knows file names:
+//!
+//! ```text
+//! <results>/<grid>/summary.parquet              every finished run, one row each (rebuilt)
+//! <results>/<grid>/runs/<run-id>/config.toml    resolved settings (written first)
+//! <results>/<grid>/runs/<run-id>/history.parquet    one row per epoch
+//! <results>/<grid>/runs/<run-id>/per_class.parquet  test precision/recall/F1/support per class
+//! <results>/<grid>/runs/<run-id>/confusion.parquet  test confusion matrix, long format
+//! <results>/<grid>/runs/<run-id>/model.safetensors  weights of the kept epoch
+//! <results>/<grid>/runs/<run-id>/summary.parquet    one row; written last = the run is finished
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{Result, ResultsError};
+
+/// `<results>/<grid>/`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GridDir {
+    path: PathBuf,
+}
+
+impl GridDir {
+    /// The folder of grid `name` under `results`.
+    pub fn new(results: &Path, name: &str) -> Self {
+        Self {
+            path: results.join(name),
+        }
+    }
+
+    /// An existing grid folder (e.g. given to `cxr report`).
+    pub fn at(path: &Path) -> Self {
+        Self {
+            path: path.to_path_buf(),
+        }
+    }
+
+    /// The grid folder.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// `runs/`.
+    pub fn runs_dir(&self) -> PathBuf {
+        self.path.join("runs")
+    }
+
+    /// The folder of run `id`.
+    pub fn run(&self, id: &str) -> RunDir {
+        RunDir {
+            path: self.runs_dir().join(id),
+        }
+    }
+
+    /// The merged `summary.parquet`.
+    pub fn summary_path(&self) -> PathBuf {
+        self.path.join("summary.parquet")
+    }
+
+    /// The lock file that serialises summary rebuilds across processes.
+    pub fn lock_path(&self) -> PathBuf {
+        self.path.join(".summary.lock")
+    }
+
+    /// Every run folder, sorted by id (finished or not).
+    pub fn runs(&self) -> Result<Vec<RunDir>> {
+        let dir = self.runs_dir();
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(ResultsError::io(&dir)(e)),
+        };
+        let mut runs = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(ResultsError::io(&dir))?;
+            if entry.path().is_dir() {
+                runs.push(RunDir { path: entry.path() });
+            }
+        }
+        runs.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(runs)
+    }
+}
+
+/// `<results>/<grid>/runs/<run-id>/`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunDir {
+    path: PathBuf,
+}
+
+impl RunDir {
+    /// The run folder.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The run id (the folder name).
+    pub fn id(&self) -> String {
+        self.path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    }
+
+    /// `config.toml`.
+    pub fn config_path(&self) -> PathBuf {
+        self.path.join("config.toml")
+    }
+
+    /// `history.parquet`.
+    pub fn history_path(&self) -> PathBuf {
+        self.path.join("history.parquet")
+    }
+
+    /// `summary.parquet` (one row).
+    pub fn summary_path(&self) -> PathBuf {
+        self.path.join("summary.parquet")
+    }
+
+    /// `per_class.parquet`.
+    pub fn per_class_path(&self) -> PathBuf {
+        self.path.join("per_class.parquet")
+    }
+
+    /// `confusion.parquet`.
+    pub fn confusion_path(&self) -> PathBuf {
+        self.path.join("confusion.parquet")
+    }
+
+    /// `model.safetensors`.
+    pub fn model_path(&self) -> PathBuf {
+        self.path.join("model.safetensors")
+    }
+
+    /// A run is finished (successfully or not) once its summary exists; the summary is written
+    /// last and atomically, so a killed run never looks finished.
+    pub fn is_finished(&self) -> bool {
+        self.summary_path().is_file()
+    }
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same folder and a rename.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(ResultsError::io(dir))?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".tmp-")
+        .tempfile_in(dir)
+        .map_err(ResultsError::io(dir))?;
+    tmp.write_all(bytes).map_err(ResultsError::io(path))?;
+    tmp.as_file().sync_all().map_err(ResultsError::io(path))?;
+    tmp.persist(path)
+        .map_err(|e| ResultsError::io(path)(e.error))?;
+    Ok(())
+}

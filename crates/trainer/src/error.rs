@@ -1,0 +1,50 @@
+//! The trainer's error type.
+
+use std::path::PathBuf;
+
+/// Errors from preparing, fitting and recording a run.
+#[derive(Debug, thiserror::Error)]
+pub enum TrainerError {
+    /// Loading, splitting or batching data failed.
+    #[error(transparent)]
+    Data(#[from] cxr_data::DataError),
+    /// Building, loading or saving the model failed.
+    #[error(transparent)]
+    Model(#[from] cxr_models::ModelError),
+    /// Writing or reading results failed.
+    #[error(transparent)]
+    Results(#[from] cxr_results::ResultsError),
+    /// A tensor operation failed.
+    #[error("tensor operation failed: {0}")]
+    Candle(#[from] candle_core::Error),
+    /// The training loss became NaN or infinite (learning rate too high?).
+    #[error("training loss is {loss} at epoch {epoch}, batch {batch}: the run diverged (try a lower train.lr)")]
+    NonFiniteLoss {
+        /// 1-based epoch.
+        epoch: usize,
+        /// 1-based batch within the epoch.
+        batch: usize,
+        /// The loss value.
+        loss: f32,
+    },
+    /// A filesystem operation failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// `--cell N` is out of range.
+    #[error("--cell {cell} is out of range: the grid has {runs} run(s), numbered 0..{runs}")]
+    NoSuchCell {
+        /// Requested cell.
+        cell: usize,
+        /// Number of runs in the grid.
+        runs: usize,
+    },
+}
+
+/// Result alias for the trainer.
+pub type Result<T, E = TrainerError> = std::result::Result<T, E>;

@@ -1,0 +1,34 @@
+//! Fitting runs and recording their results.
+//!
+//! [`sweep`] takes an expanded [`cxr_experiment::Grid`] and, for each run not finished yet,
+//! [`run_one`] writes the resolved config, prepares the data ([`prepare`]: generated synthetic
+//! set or a dataset folder, through the `cxr-data` cache, split by the run seed), builds the
+//! model, calls [`fit`], and records history, per-class metrics, the confusion matrix, the kept
+//! weights and finally the summary row (the files and columns are `cxr-results`' API). A run
+//! whose loss diverges is recorded as failed and the sweep goes on.
+//!
+//! [`fit`] alternates [`train_one_epoch`] and [`evaluate`] under [`EarlyStopping`] (a pure state
+//! machine), keeps the best epoch's weights in memory and evaluates the test split once with
+//! them. The optimiser is PyTorch's Adam ([`adam`]); metrics are pure functions ([`metrics`]).
+//!
+//! Determinism: the split, each epoch's sampling order, augmentation and the initial weights come
+//! from named streams of the run seed, so the same config gives the same run (and, on the same
+//! machine and thread count, the same metrics).
+
+pub mod adam;
+pub mod early_stopping;
+pub mod error;
+pub mod fit;
+pub mod metrics;
+pub mod prepare;
+pub mod run;
+pub mod sweep;
+
+pub use early_stopping::{EarlyStopping, EpochScore};
+pub use error::{Result, TrainerError};
+pub use fit::{
+    evaluate, fit, train_one_epoch, EpochRecord, Evaluation, FitOutcome, FitSettings, Observer,
+    Silent,
+};
+pub use run::{run_one, RunEnv};
+pub use sweep::{sweep, SweepOptions, SweepReport};

@@ -1,0 +1,190 @@
+//! A whole grid: skip finished runs, train the rest one after another, keep going past failed
+//! runs, and rebuild the grid's merged summary after each run.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use cxr_experiment::{Grid, PlannedRun};
+use cxr_results::{merge_summaries, status, GridDir, RunSummary};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::error::{Result, TrainerError};
+use crate::fit::{EpochRecord, Observer};
+use crate::prepare::DataMemo;
+use crate::run::{run_one, RunEnv};
+
+/// How to run a sweep.
+#[derive(Debug, Clone)]
+pub struct SweepOptions {
+    /// Results root; the grid writes to `<results_dir>/<grid name>/`.
+    pub results_dir: PathBuf,
+    /// Image caches and generated synthetic sets.
+    pub cache_dir: PathBuf,
+    /// Rerun finished runs.
+    pub force: bool,
+    /// Run only this expanded run (0-based).
+    pub cell: Option<usize>,
+    /// No progress bars.
+    pub quiet: bool,
+}
+
+/// What a sweep did.
+#[derive(Debug, Clone, Default)]
+pub struct SweepReport {
+    /// Summaries of the runs trained now.
+    pub ran: Vec<RunSummary>,
+    /// Runs skipped because their results were complete.
+    pub skipped: usize,
+    /// Rows in the merged summary afterwards.
+    pub merged: usize,
+    /// The merged summary file.
+    pub summary_path: PathBuf,
+}
+
+impl SweepReport {
+    /// Runs trained now that failed.
+    pub fn failed(&self) -> usize {
+        self.ran.iter().filter(|r| r.status != status::OK).count()
+    }
+}
+
+/// Runs every planned run of `grid` (or only `options.cell`) that is not finished yet.
+pub fn sweep(grid: &Grid, options: &SweepOptions) -> Result<SweepReport> {
+    let grid_dir = GridDir::new(&options.results_dir, &grid.name);
+    let selected: Vec<&PlannedRun> = match options.cell {
+        Some(cell) => vec![grid.runs.get(cell).ok_or(TrainerError::NoSuchCell {
+            cell,
+            runs: grid.runs.len(),
+        })?],
+        None => grid.runs.iter().collect(),
+    };
+    let env = RunEnv {
+        cache_dir: &options.cache_dir,
+    };
+    let mut memo = DataMemo::default();
+    let mut report = SweepReport {
+        summary_path: grid_dir.summary_path(),
+        ..SweepReport::default()
+    };
+    let todo: Vec<&PlannedRun> = selected
+        .into_iter()
+        .filter(|p| {
+            let done = grid_dir.run(&p.id).is_finished() && !options.force;
+            report.skipped += usize::from(done);
+            !done
+        })
+        .collect();
+    if report.skipped > 0 {
+        tracing::info!(
+            "skipping {} finished run(s) (use --force to rerun them)",
+            report.skipped
+        );
+    }
+    for (n, planned) in todo.iter().enumerate() {
+        let label = format!("[{}/{}] {}", n + 1, todo.len(), planned.id);
+        let mut bar = RunProgress::new(&label, planned, options.quiet);
+        let start = Instant::now();
+        let summary = run_one(
+            planned,
+            &grid_dir.run(&planned.id),
+            &env,
+            &mut memo,
+            &mut bar,
+        )?;
+        bar.finish();
+        tracing::info!(
+            "{}",
+            one_line(&label, &summary, start.elapsed().as_secs_f64())
+        );
+        report.ran.push(summary);
+        report.merged = merge_summaries(&grid_dir)?;
+    }
+    if todo.is_empty() {
+        report.merged = merge_summaries(&grid_dir)?;
+    }
+    Ok(report)
+}
+
+/// The one-line summary printed when a run finishes.
+fn one_line(label: &str, s: &RunSummary, wall: f64) -> String {
+    if s.status != status::OK {
+        return format!("{label} FAILED: {}", s.error);
+    }
+    let pct = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{:.1}%", v * 100.0));
+    format!(
+        "{label} test micro-recall {} macro-recall {} | best epoch {}/{} | {:.1}s/epoch | {} trainable params | {:.0}s",
+        pct(s.test_micro_recall),
+        pct(s.test_macro_recall),
+        s.epochs_to_converge.unwrap_or(0),
+        s.epochs_run.unwrap_or(0),
+        s.epoch_time_s.unwrap_or(0.0),
+        s.trainable_params,
+        wall
+    )
+}
+
+/// A progress bar over a run's training batches, with the epoch and the last validation
+/// numbers in its message. Its length assumes every epoch runs, so its ETA is an upper bound
+/// when early stopping ends the run sooner.
+struct RunProgress {
+    bar: ProgressBar,
+    max_epochs: usize,
+    last: String,
+}
+
+impl RunProgress {
+    fn new(label: &str, planned: &PlannedRun, quiet: bool) -> Self {
+        let bar = if quiet {
+            ProgressBar::hidden()
+        } else {
+            ProgressBar::new(0)
+        };
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{prefix} {bar:30} {pos}/{len} batches, ETA {eta} | {msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar.set_prefix(label.to_string());
+        Self {
+            bar,
+            max_epochs: planned.config.train.max_epochs,
+            last: String::new(),
+        }
+    }
+
+    fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+impl Observer for RunProgress {
+    fn epoch_start(&mut self, epoch: usize, batches: usize) {
+        if epoch == 1 {
+            self.bar.set_length((batches * self.max_epochs) as u64);
+        }
+        self.bar
+            .set_message(format!("epoch {epoch}/{} {}", self.max_epochs, self.last));
+    }
+
+    fn batch_done(&mut self, _loss: f32) {
+        self.bar.inc(1);
+    }
+
+    fn epoch_done(&mut self, r: &EpochRecord) {
+        self.last = format!(
+            "| loss {:.3}/{:.3} val recall {:.1}%",
+            r.train_loss,
+            r.val_loss,
+            r.val_micro_recall * 100.0
+        );
+        tracing::debug!(
+            epoch = r.epoch,
+            train_loss = r.train_loss,
+            val_loss = r.val_loss,
+            val_micro_recall = r.val_micro_recall,
+            train_time_s = r.train_time_s,
+            "epoch done"
+        );
+    }
+}
