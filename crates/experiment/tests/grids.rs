@@ -146,9 +146,7 @@ fn unknown_model_freeze_5_empty_axis_batch_0() {
         msg.contains("train.batch_size = 0 is invalid") && msg.contains("1..=65536"),
         "{msg}"
     );
-    for msg in [&msg] {
-        assert_eq!(msg.lines().count(), 1);
-    }
+    assert_eq!(msg.lines().count(), 1, "{msg}");
 }
 
 #[test]

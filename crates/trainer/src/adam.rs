@@ -128,19 +128,25 @@ mod tests {
 
     #[test]
     fn weight_decay_is_l2_on_the_gradient() -> Result<()> {
-        // With a zero loss gradient the only gradient is wd * w, and Adam's first step moves w
-        // by lr * sign(grad): PyTorch 2.15.0 `Adam([w], lr=0.01, weight_decay=0.5)` from 2.0
-        // gives 1.99.
-        let w = Var::new(&[2.0f32], &Device::Cpu)?;
+        // Reference: torch.optim.Adam([w], lr=0.1, weight_decay=0.5) on loss = sum(w**3),
+        // w0 = [1.0, -2.0], PyTorch 2.15.0, rounded to 4 places. (AdamW's decoupled decay would
+        // give [0.85, -2.0], [0.7096, -2.0], [0.5799, -2.0] instead.)
+        let w = Var::new(&[1.0f32, -2.0], &Device::Cpu)?;
         let cfg = AdamConfig {
-            lr: 0.01,
+            lr: 0.1,
             weight_decay: 0.5,
             ..Default::default()
         };
         let mut opt = Adam::new(vec![w.clone()], cfg)?;
-        opt.backward_step(&(w.as_tensor() * 0.0)?.sum_all()?)?;
-        let got = w.as_tensor().to_vec1::<f32>()?[0];
-        assert!((got - 1.99).abs() < 1e-5, "{got}");
+        let expected = [[0.9f32, -2.1], [0.801, -2.2001], [0.7037, -2.3005]];
+        for want in expected {
+            let t = w.as_tensor();
+            opt.backward_step(&(t.sqr()? * t)?.sum_all()?)?;
+            let got = w.as_tensor().to_vec1::<f32>()?;
+            for (g, e) in got.iter().zip(want) {
+                assert!((g - e).abs() < 2e-4, "{got:?} vs {want:?}");
+            }
+        }
         Ok(())
     }
 }

@@ -130,11 +130,12 @@ fn the_same_config_gives_the_same_numbers() -> TestResult {
 #[test]
 fn a_diverging_run_is_recorded_as_failed_and_the_sweep_goes_on() -> TestResult {
     let tmp = tempfile::tempdir()?;
-    // Pretrained weights with a NaN in the first stage: every forward pass yields NaN.
+    // Pretrained weights with a NaN head: every logit, hence every loss, is NaN. (A NaN deeper
+    // in the network can be squashed by ReLU, which maps NaN to 0 in candle.)
     let weights = tmp.path().join("nan.safetensors");
     let model = cxr_models::ModelConfig::new(cxr_models::ModelKind::Resnet18, 4)
         .init(&candle_core::Device::Cpu, 0)?;
-    let p = model.parameter("layer1.0.conv1.weight").ok_or("param")?;
+    let p = model.parameter("fc.bias").ok_or("param")?;
     p.var().set(&(p.tensor() * f64::NAN)?)?;
     model.save(&weights)?;
     let grid = tiny_grid(
