@@ -180,3 +180,43 @@ fn a_killed_sweep_resumes_where_it_stopped() -> TestResult {
     assert_eq!(got, want, "every run exactly once");
     Ok(())
 }
+
+#[test]
+fn emit_slurm_writes_one_array_task_per_cell() -> TestResult {
+    let tmp = tempfile::tempdir()?;
+    write_grid(
+        tmp.path(),
+        &format!("{TINY}[grid]\nmodel = [\"cnn\", \"resnet18\"]\nfreeze = [0, 4]\n"),
+    )?;
+    let out = run(
+        &[
+            "sweep",
+            "g.toml",
+            "--emit-slurm",
+            "job.sh",
+            "--results",
+            "res",
+        ],
+        tmp.path(),
+    )?;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let script = std::fs::read_to_string(tmp.path().join("job.sh"))?;
+    assert!(script.contains("#SBATCH --array=0-2\n"), "{script}");
+    assert!(
+        script.contains("#SBATCH --output=res/tiny/slurm-%A_%a.out"),
+        "{script}"
+    );
+    assert!(
+        script.contains(" sweep g.toml --results res --cell \"$SLURM_ARRAY_TASK_ID\" --quiet"),
+        "{script}"
+    );
+    assert!(
+        !tmp.path().join("res").exists(),
+        "emitting a script trains nothing"
+    );
+    Ok(())
+}

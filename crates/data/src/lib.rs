@@ -2,7 +2,7 @@
 //!
 //! The pipeline, one module per step:
 //!
-//! 1. [`discover`] finds classes and images: the COVID-19 Radiography Dataset layout
+//! 1. [`discover()`] finds classes and images: the COVID-19 Radiography Dataset layout
 //!    (`<root>/<Class>/images/*`, lung masks in `<Class>/masks/`) or plain class folders.
 //! 2. [`decode`] reads any PNG/JPEG (8/16-bit, gray, gray+alpha, RGB(A), palette) into one
 //!    luminance channel and resizes it with an antialiasing filter.
