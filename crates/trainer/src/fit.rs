@@ -190,6 +190,7 @@ pub fn fit(
     let batches = sampler.epoch_len().div_ceil(settings.batch_size);
     let mut history = Vec::new();
     let mut best = snapshot(model)?;
+    let mut best_val = None;
     for epoch in 1..=settings.max_epochs {
         observer.epoch_start(epoch, batches);
         let start = Instant::now();
@@ -218,6 +219,7 @@ pub fn fit(
         let decision = stopping.observe(epoch, score);
         if decision.improved {
             best = snapshot(model)?;
+            best_val = Some(val);
         }
         let record = EpochRecord {
             epoch,
@@ -237,7 +239,11 @@ pub fn fit(
     }
     restore(model, &best)?;
     let best_epoch = stopping.best().map_or(0, |(e, _)| e);
-    let val = evaluate(model, set, &split.val, eval_spec, eval_batch)?;
+    // The first epoch always improves, so `best_val` is set whenever an epoch ran.
+    let val = match best_val {
+        Some(val) => val,
+        None => evaluate(model, set, &split.val, eval_spec, eval_batch)?,
+    };
     let test = evaluate(model, set, &split.test, eval_spec, eval_batch)?;
     Ok(FitOutcome {
         history,
