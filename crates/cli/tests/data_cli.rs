@@ -12,6 +12,17 @@ fn cxr(args: &[&str]) -> std::io::Result<Output> {
         .output()
 }
 
+/// `cxr data inspect DIR --json`, which must succeed, parsed.
+fn inspect_json(dir: &str) -> Result<serde_json::Value, Box<dyn std::error::Error>> {
+    let out = cxr(&["data", "inspect", dir, "--json"])?;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(serde_json::from_slice(&out.stdout)?)
+}
+
 fn real_sample() -> Option<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../../shared/data/COVID-19_Radiography_Dataset");
@@ -28,13 +39,7 @@ fn inspect_json_on_the_real_sample_reports_three_classes_of_300() -> TestResult 
     let Some(root) = real_sample() else {
         return Ok(());
     };
-    let out = cxr(&["data", "inspect", root.to_str().ok_or("path")?, "--json"])?;
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+    let json = inspect_json(root.to_str().ok_or("path")?)?;
     let classes = json["classes"].as_array().ok_or("classes array")?;
     let summary: Vec<(String, u64, u64)> = classes
         .iter()
@@ -80,13 +85,7 @@ fn synth_then_inspect_shows_four_classes_with_masks() -> TestResult {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let out = cxr(&["data", "inspect", dir, "--json"])?;
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+    let json = inspect_json(dir)?;
     let classes = json["classes"].as_array().ok_or("classes array")?;
     let names: Vec<&str> = classes.iter().filter_map(|c| c["name"].as_str()).collect();
     assert_eq!(
