@@ -16,6 +16,7 @@
 //! machine and thread count, the same metrics).
 
 pub mod adam;
+pub mod bootstrap;
 pub mod early_stopping;
 pub mod error;
 pub mod fit;
