@@ -296,15 +296,7 @@ pub fn count_labels(labels: &[u32], classes: usize) -> Vec<usize> {
 /// Decode, resize, mask, quantise one image. A missing mask is a hard error (the setting is
 /// wrong for this dataset); an undecodable image or mask is reported as unreadable.
 fn preprocess_one(path: &Path, class: &ClassDir, opts: &LoadOptions) -> Result<Outcome> {
-    let unreadable = |e: DataError| match e {
-        DataError::Decode { path, reason } => Ok(Outcome::Unreadable(Unreadable { path, reason })),
-        other => Err(other),
-    };
-    let img = match read_luma(path) {
-        Ok((img, _)) => resize_square(&img, opts.image_size),
-        Err(e) => return unreadable(e),
-    };
-    let img = if opts.mask {
+    let mask = if opts.mask {
         let mask_path = class.mask_path(path);
         if !mask_path.is_file() {
             return Err(DataError::MissingMask {
@@ -312,14 +304,29 @@ fn preprocess_one(path: &Path, class: &ClassDir, opts: &LoadOptions) -> Result<O
                 expected: mask_path,
             });
         }
-        match read_luma(&mask_path) {
-            Ok((mask, _)) => apply_mask(img, &resize_square(&mask, opts.image_size)),
-            Err(e) => return unreadable(e),
-        }
+        Some(mask_path)
     } else {
-        img
+        None
     };
-    Ok(Outcome::Ok(to_u8(&img).into_raw()))
+    match preprocess_file(path, mask.as_deref(), opts.image_size) {
+        Ok(pixels) => Ok(Outcome::Ok(pixels)),
+        Err(DataError::Decode { path, reason }) => {
+            Ok(Outcome::Unreadable(Unreadable { path, reason }))
+        }
+        Err(other) => Err(other),
+    }
+}
+
+/// The 8-bit pixels [`load`] caches for `image`: decoded to luminance, resized to
+/// `image_size` square, zeroed outside `mask` when one is given, quantised. Inference calls this
+/// so that a new image reaches a model exactly as the training images did.
+pub fn preprocess_file(image: &Path, mask: Option<&Path>, image_size: u32) -> Result<Vec<u8>> {
+    let img = resize_square(&read_luma(image)?.0, image_size);
+    let img = match mask {
+        Some(mask) => apply_mask(img, &resize_square(&read_luma(mask)?.0, image_size)),
+        None => img,
+    };
+    Ok(to_u8(&img).into_raw())
 }
 
 /// Zeroes every pixel outside the lung mask (mask >= 0.5 after resizing).

@@ -105,6 +105,22 @@ pub fn is_image_file(path: &Path) -> bool {
         .is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
 }
 
+/// Where the lung mask of a single image file is expected, by the layouts [`discover`] knows:
+/// `<Class>/images/x.png` -> `<Class>/masks/x.png`, `<dir>/x.png` -> `<dir>/masks/x.png`.
+pub fn mask_path_of(image: &Path) -> PathBuf {
+    let dir = image.parent().unwrap_or(Path::new(""));
+    let class_dir = if dir.file_name().is_some_and(|n| n == "images") {
+        dir.parent().unwrap_or(Path::new(""))
+    } else {
+        dir
+    };
+    let masks = class_dir.join("masks");
+    match image.file_name() {
+        Some(name) => masks.join(name),
+        None => masks,
+    }
+}
+
 /// Finds the classes and images under `root`.
 ///
 /// `classes`: an explicit class list (label order = list order); `None` takes every class folder,
@@ -215,6 +231,19 @@ mod tests {
     fn touch(path: &Path) -> std::io::Result<()> {
         std::fs::create_dir_all(path.parent().unwrap_or(Path::new(".")))?;
         std::fs::write(path, b"x")
+    }
+
+    #[test]
+    fn mask_of_a_single_image_follows_both_layouts() {
+        assert_eq!(
+            mask_path_of(Path::new("/d/COVID/images/COVID-1.png")),
+            Path::new("/d/COVID/masks/COVID-1.png")
+        );
+        assert_eq!(
+            mask_path_of(Path::new("new/x.png")),
+            Path::new("new/masks/x.png")
+        );
+        assert_eq!(mask_path_of(Path::new("x.png")), Path::new("masks/x.png"));
     }
 
     #[test]

@@ -52,10 +52,11 @@ pub mod synth;
 pub use augment::Augment;
 pub use batch::{make_batch, BatchSpec, Normalization, PixelStats};
 pub use dataset::{
-    default_cache_dir, load, CacheStatus, ImageSet, LoadOptions, LoadReport, DEFAULT_IMAGE_SIZE,
+    default_cache_dir, load, preprocess_file, CacheStatus, ImageSet, LoadOptions, LoadReport,
+    DEFAULT_IMAGE_SIZE,
 };
 pub use decode::Unreadable;
-pub use discover::{discover, DatasetIndex, Layout};
+pub use discover::{discover, is_image_file, mask_path_of, DatasetIndex, Layout};
 pub use error::{DataError, Result};
 pub use inspect::{inspect, Inspection};
 pub use sampler::{Sampler, SamplerKind};

@@ -36,12 +36,18 @@ struct CnnBlock {
     bn: BatchNorm,
 }
 
+impl CnnBlock {
+    /// `(batch, in, H, W) -> (batch, out, H, W)`: conv, BatchNorm, ReLU, before the pool.
+    fn activate(&self, xs: &Tensor, train: bool) -> candle_core::Result<Tensor> {
+        let xs = self.conv.forward(xs)?;
+        self.bn.forward_t(&xs, train)?.relu()
+    }
+}
+
 impl ModuleT for CnnBlock {
     /// `(batch, in, H, W) -> (batch, out, H/2, W/2)`.
     fn forward_t(&self, xs: &Tensor, train: bool) -> candle_core::Result<Tensor> {
-        let xs = self.conv.forward(xs)?;
-        let xs = self.bn.forward_t(&xs, train)?.relu()?;
-        MaxPool2d::HALVE.forward(&xs)
+        MaxPool2d::HALVE.forward(&self.activate(xs, train)?)
     }
 }
 
@@ -80,15 +86,32 @@ impl Cnn {
     }
 }
 
+impl Cnn {
+    /// `(batch, in_channels, H, W) -> (batch, 512, H/16, W/16)`: the last block's activations
+    /// before its max-pool, the last convolutional feature map (Grad-CAM's target layer, as
+    /// the last ReLU before the final pool is for VGG).
+    pub(crate) fn features_t(&self, xs: &Tensor, train: bool) -> candle_core::Result<Tensor> {
+        let Some((last, rest)) = self.blocks.split_last() else {
+            return Ok(xs.clone());
+        };
+        let mut xs = xs.clone();
+        for block in rest {
+            xs = block.forward_t(&xs, train)?;
+        }
+        last.activate(&xs, train)
+    }
+
+    /// `(batch, 512, h, w) -> (batch, num_classes)`: the last pool, global average pool, `fc`.
+    pub(crate) fn head(&self, features: &Tensor) -> candle_core::Result<Tensor> {
+        let xs = MaxPool2d::HALVE.forward(features)?;
+        // Global average pool: (batch, 512, h/2, w/2) -> (batch, 512).
+        self.fc.forward(&xs.mean((2, 3))?)
+    }
+}
+
 impl ModuleT for Cnn {
     /// `(batch, in_channels, H, W) -> (batch, num_classes)` logits; H and W at least 32.
     fn forward_t(&self, xs: &Tensor, train: bool) -> candle_core::Result<Tensor> {
-        let mut xs = xs.clone();
-        for block in &self.blocks {
-            xs = block.forward_t(&xs, train)?;
-        }
-        // Global average pool: (batch, 512, h, w) -> (batch, 512).
-        let features = xs.mean((2, 3))?;
-        self.fc.forward(&features)
+        self.head(&self.features_t(xs, train)?)
     }
 }

@@ -109,12 +109,31 @@ impl Model {
     }
 }
 
-impl ModuleT for Model {
-    /// `(batch, in_channels, H, W)` f32 -> `(batch, num_classes)` logits (train with
-    /// cross-entropy on these; see [`Model::probabilities`] for softmax). H and W at least 32.
-    /// `train` selects batch statistics in the BatchNorms outside the frozen prefix and updates
-    /// their running statistics.
-    fn forward_t(&self, xs: &Tensor, train: bool) -> candle_core::Result<Tensor> {
+impl Model {
+    /// The hooks Grad-CAM needs: `(batch, in_channels, H, W) -> (batch, K, h, w)`, the
+    /// activations of the last convolutional stage in eval mode (the CNN's `block5` after its
+    /// ReLU and before its pool, K = 512, h = H/16; a ResNet's `layer4` output, K = 512 or 2048,
+    /// h = H/32). `head(features(x))` equals `forward_t(x, false)`, so gradients of a class
+    /// score with respect to the feature map can be taken by running [`Model::head`] on a `Var`
+    /// made from the (detached) features.
+    pub fn features(&self, xs: &Tensor) -> Result<Tensor> {
+        self.check_input(xs)?;
+        Ok(match &self.network {
+            Network::Cnn(net) => net.features_t(xs, false)?,
+            Network::ResNet(net) => net.features_t(xs, false)?,
+        })
+    }
+
+    /// `(batch, K, h, w)` feature map from [`Model::features`] `-> (batch, num_classes)` logits:
+    /// the rest of the network (pooling and `fc`).
+    pub fn head(&self, features: &Tensor) -> Result<Tensor> {
+        Ok(match &self.network {
+            Network::Cnn(net) => net.head(features)?,
+            Network::ResNet(net) => net.head(features)?,
+        })
+    }
+
+    fn check_input(&self, xs: &Tensor) -> candle_core::Result<()> {
         let (_, channels, _, _) = xs.dims4()?;
         if channels != self.config.in_channels {
             candle_core::bail!(
@@ -124,9 +143,47 @@ impl ModuleT for Model {
                 xs.dims()
             );
         }
+        Ok(())
+    }
+}
+
+impl ModuleT for Model {
+    /// `(batch, in_channels, H, W)` f32 -> `(batch, num_classes)` logits (train with
+    /// cross-entropy on these; see [`Model::probabilities`] for softmax). H and W at least 32.
+    /// `train` selects batch statistics in the BatchNorms outside the frozen prefix and updates
+    /// their running statistics.
+    fn forward_t(&self, xs: &Tensor, train: bool) -> candle_core::Result<Tensor> {
+        self.check_input(xs)?;
         match &self.network {
             Network::Cnn(net) => net.forward_t(xs, train),
             Network::ResNet(net) => net.forward_t(xs, train),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ModelConfig;
+
+    #[test]
+    fn head_of_features_is_the_eval_forward() -> Result<()> {
+        let device = Device::Cpu;
+        let xs = Tensor::randn(0f32, 1.0, (2, 3, 64, 64), &device)?;
+        // (kind, feature channels, feature side at 64 px input)
+        for (kind, channels, side) in [(ModelKind::Cnn, 512, 4), (ModelKind::Resnet18, 512, 2)] {
+            let model = ModelConfig::new(kind, 3).init(&device, 1)?;
+            let features = model.features(&xs)?;
+            assert_eq!(features.dims(), [2, channels, side, side], "{kind}");
+            let via_head = model.head(&features)?.flatten_all()?.to_vec1::<f32>()?;
+            let direct = model
+                .forward_t(&xs, false)?
+                .flatten_all()?
+                .to_vec1::<f32>()?;
+            for (a, b) in via_head.iter().zip(&direct) {
+                assert!((a - b).abs() < 1e-5, "{kind}: {a} vs {b}");
+            }
+        }
+        Ok(())
     }
 }

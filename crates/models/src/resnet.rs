@@ -112,12 +112,11 @@ impl ResNet {
     }
 }
 
-impl ModuleT for ResNet {
-    /// `(batch, in_channels, H, W) -> (batch, num_classes)` logits; H and W at least 32.
-    ///
-    /// Frozen stages always run in eval mode, and the output of the frozen prefix is detached, so
-    /// backward stops there.
-    fn forward_t(&self, xs: &Tensor, train: bool) -> candle_core::Result<Tensor> {
+impl ResNet {
+    /// `(batch, in_channels, H, W) -> (batch, 512 * expansion, H/32, W/32)`: the output of
+    /// `layer4`, the last convolutional stage. Frozen stages run in eval mode and the output of
+    /// the frozen prefix is detached, so backward stops there.
+    pub(crate) fn features_t(&self, xs: &Tensor, train: bool) -> candle_core::Result<Tensor> {
         let xs = self.conv1.forward(xs)?;
         let xs = self
             .bn1
@@ -134,7 +133,18 @@ impl ModuleT for ResNet {
                 xs = xs.detach();
             }
         }
-        let features = xs.mean((2, 3))?;
-        self.fc.forward(&features)
+        Ok(xs)
+    }
+
+    /// `(batch, 512 * expansion, h, w) -> (batch, num_classes)`: global average pool, `fc`.
+    pub(crate) fn head(&self, features: &Tensor) -> candle_core::Result<Tensor> {
+        self.fc.forward(&features.mean((2, 3))?)
+    }
+}
+
+impl ModuleT for ResNet {
+    /// `(batch, in_channels, H, W) -> (batch, num_classes)` logits; H and W at least 32.
+    fn forward_t(&self, xs: &Tensor, train: bool) -> candle_core::Result<Tensor> {
+        self.head(&self.features_t(xs, train)?)
     }
 }

@@ -7,6 +7,7 @@
 //! <results>/<grid>/runs/<run-id>/per_class.parquet  test precision/recall/F1/support per class
 //! <results>/<grid>/runs/<run-id>/confusion.parquet  test confusion matrix, long format
 //! <results>/<grid>/runs/<run-id>/model.safetensors  weights of the kept epoch
+//! <results>/<grid>/runs/<run-id>/preprocessing.json  class order and normalisation statistics
 //! <results>/<grid>/runs/<run-id>/summary.parquet    one row; written last = the run is finished
 //! ```
 
@@ -89,6 +90,13 @@ pub struct RunDir {
 }
 
 impl RunDir {
+    /// An existing run folder (e.g. given to `cxr predict --run`).
+    pub fn at(path: &Path) -> Self {
+        Self {
+            path: path.to_path_buf(),
+        }
+    }
+
     /// The run folder.
     pub fn path(&self) -> &Path {
         &self.path
@@ -130,6 +138,12 @@ impl RunDir {
     /// `model.safetensors`.
     pub fn model_path(&self) -> PathBuf {
         self.path.join("model.safetensors")
+    }
+
+    /// `preprocessing.json`: what inference needs to feed new images exactly as the run fed its
+    /// own (class order, input channels, normalisation statistics); written before training.
+    pub fn preprocessing_path(&self) -> PathBuf {
+        self.path.join("preprocessing.json")
     }
 
     /// A run is finished (successfully or not) once its summary exists; the summary is written

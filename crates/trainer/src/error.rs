@@ -36,6 +36,14 @@ pub enum TrainerError {
         #[source]
         source: std::io::Error,
     },
+    /// A run's `preprocessing.json` could not be written or parsed.
+    #[error("{path}: {message}")]
+    Record {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
     /// `--cell N` is out of range.
     #[error("--cell {cell} is out of range: the grid has {runs} run(s), numbered 0..{runs}")]
     NoSuchCell {

@@ -3,9 +3,10 @@
 //! [`sweep`] takes an expanded [`cxr_experiment::Grid`] and, for each run not finished yet,
 //! [`run_one`] writes the resolved config, prepares the data ([`prepare`]: generated synthetic
 //! set or a dataset folder, through the `cxr-data` cache, split by the run seed), builds the
-//! model, calls [`fit`], and records history, per-class metrics, the confusion matrix, the kept
-//! weights and finally the summary row (the files and columns are `cxr-results`' API). A run
-//! whose loss diverges is recorded as failed and the sweep goes on.
+//! model, records the [`Preprocessing`] inference needs (class order, normalisation statistics),
+//! calls [`fit`], and records history, per-class metrics, the confusion matrix, the kept weights
+//! and finally the summary row (the files and columns are `cxr-results`' API). A run whose loss
+//! diverges is recorded as failed and the sweep goes on.
 //!
 //! [`fit`] alternates [`train_one_epoch`] and [`evaluate`] under [`EarlyStopping`] (a pure state
 //! machine), keeps the best epoch's weights in memory and evaluates the test split once with
@@ -22,6 +23,7 @@ pub mod error;
 pub mod fit;
 pub mod metrics;
 pub mod prepare;
+pub mod preprocessing;
 pub mod run;
 pub mod sweep;
 
@@ -31,5 +33,6 @@ pub use fit::{
     evaluate, fit, train_one_epoch, EpochRecord, Evaluation, FitOutcome, FitSettings, Observer,
     Silent,
 };
+pub use preprocessing::Preprocessing;
 pub use run::{run_one, RunEnv};
 pub use sweep::{sweep, SweepOptions, SweepReport};

@@ -16,6 +16,7 @@ use crate::adam::AdamConfig;
 use crate::error::{Result, TrainerError};
 use crate::fit::{fit, FitOutcome, FitSettings, Observer};
 use crate::prepare::DataMemo;
+use crate::preprocessing::Preprocessing;
 
 /// Where a run reads its caches from.
 #[derive(Debug, Clone)]
@@ -52,13 +53,12 @@ pub fn run_one(
         &crate::fit::device(),
         seed::sub_seed(cfg.seed, "init"),
     )?;
-    let stats = cfg
-        .data
-        .normalization
-        .stats(cfg.pretrained(), &data.set, &data.split.train);
+    // Recorded before training so that inference feeds new images exactly as this run did.
+    let preprocessing = Preprocessing::derive(cfg, &data, model_cfg.in_channels);
+    preprocessing.write(&dir.preprocessing_path())?;
     let train_spec = BatchSpec {
         channels: model_cfg.in_channels,
-        stats,
+        stats: preprocessing.stats,
         augment: cfg.data.augment,
     };
     let eval_spec = BatchSpec {

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use cxr_experiment::{Grid, Overrides};
 use cxr_results::{read_frame, read_summary, status, summary_columns, GridDir};
-use cxr_trainer::{sweep, SweepOptions};
+use cxr_trainer::{sweep, Preprocessing, SweepOptions};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -57,6 +57,7 @@ fn a_sweep_writes_every_file_and_a_rerun_skips_it() -> TestResult {
             dir.per_class_path(),
             dir.confusion_path(),
             dir.model_path(),
+            dir.preprocessing_path(),
         ] {
             assert!(file.is_file(), "{} missing", file.display());
         }
@@ -64,6 +65,11 @@ fn a_sweep_writes_every_file_and_a_rerun_skips_it() -> TestResult {
         assert_eq!(history.height(), 2);
         let confusion = read_frame(&dir.confusion_path())?;
         assert_eq!(confusion.height(), 16, "4 x 4 classes");
+        // Run folders from before preprocessing.json get the same record by recomputing it.
+        let recorded = Preprocessing::read(&dir.preprocessing_path())?;
+        assert_eq!(recorded.classes.len(), 4);
+        let recomputed = Preprocessing::recompute(&run.config, &tmp.path().join("cache"))?;
+        assert_eq!(recomputed, recorded);
     }
     let merged = read_frame(&grid_dir.summary_path())?;
     let columns: Vec<String> = merged

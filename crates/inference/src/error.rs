@@ -1,0 +1,93 @@
+//! The inference crate's error type: each variant names the run folder, image or dataset at
+//! fault, on one line (the CLI prints it as the whole error message).
+
+use std::path::PathBuf;
+
+/// Errors from opening a run, predicting, evaluating and explaining.
+#[derive(Debug, thiserror::Error)]
+pub enum InferenceError {
+    /// The folder has no `config.toml`.
+    #[error("{0} is not a run folder: it has no config.toml (pass results/<grid>/runs/<run-id>)")]
+    NotARun(PathBuf),
+    /// `config.toml` is not a run config this binary can read.
+    #[error("{path}: not a run config this cxr can read: {message}")]
+    Config {
+        /// The config file.
+        path: PathBuf,
+        /// What is wrong, with the line when known.
+        message: String,
+    },
+    /// The run folder has no weights file.
+    #[error("{dir} has no weights ({file} is missing): the run is unfinished or failed; train it with `cxr sweep`")]
+    NoWeights {
+        /// The run folder.
+        dir: PathBuf,
+        /// The expected weights file.
+        file: PathBuf,
+    },
+    /// Neither `preprocessing.json` nor the training data to recompute it.
+    #[error("{dir} has no preprocessing.json, and recomputing it from the run's training data failed: {message}")]
+    NoPreprocessing {
+        /// The run folder.
+        dir: PathBuf,
+        /// Why recomputing failed.
+        message: String,
+    },
+    /// A class name the model does not know.
+    #[error("unknown class {name:?}: the model's classes are {known}")]
+    UnknownClass {
+        /// The name given.
+        name: String,
+        /// The model's classes, comma separated.
+        known: String,
+    },
+    /// A path given on the command line does not exist.
+    #[error("{0} does not exist")]
+    Missing(PathBuf),
+    /// Nothing to evaluate: no class folder of the dataset matches a class of the model.
+    #[error("{root}: no class folder with images matches a class of the model ({known})")]
+    NoMatchingClass {
+        /// The dataset root.
+        root: PathBuf,
+        /// The model's classes, comma separated.
+        known: String,
+    },
+    /// Two folders of the dataset match the same model class.
+    #[error("{root}: folders {first:?} and {second:?} both match the model's class {class:?}")]
+    AmbiguousClass {
+        /// The dataset root.
+        root: PathBuf,
+        /// The model class.
+        class: String,
+        /// One folder.
+        first: String,
+        /// The other folder.
+        second: String,
+    },
+    /// An output file could not be written.
+    #[error("cannot write {path}: {message}")]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        message: String,
+    },
+    /// Reading images failed.
+    #[error(transparent)]
+    Data(#[from] cxr_data::DataError),
+    /// Loading the model failed.
+    #[error(transparent)]
+    Model(#[from] cxr_models::ModelError),
+    /// Evaluating or recomputing the run's preprocessing failed.
+    #[error(transparent)]
+    Trainer(#[from] cxr_trainer::TrainerError),
+    /// Writing results failed.
+    #[error(transparent)]
+    Results(#[from] cxr_results::ResultsError),
+    /// A tensor operation failed.
+    #[error("tensor operation failed: {0}")]
+    Candle(#[from] candle_core::Error),
+}
+
+/// Result alias for the inference crate.
+pub type Result<T, E = InferenceError> = std::result::Result<T, E>;

@@ -1,0 +1,224 @@
+//! External validation: a trained model scored on a dataset it never saw (another hospital's
+//! radiographs), laid out in class folders.
+//!
+//! The dataset's folders are matched to the model's classes by name ([`crate::class_name`]);
+//! folders the model does not know are reported and left out, and model classes without images
+//! are listed (they count in precision, being predictable, but not in macro-recall, having no
+//! support). Images go through the run's own preprocessing and the trainer's own
+//! [`cxr_trainer::evaluate`], so given the run's test images the numbers equal the run's test
+//! metrics. On top: one-vs-rest ROC AUC per class and 95% bootstrap intervals of micro- and
+//! macro-recall, resampled with the run seed's `bootstrap` stream (reproducible).
+
+use std::path::{Path, PathBuf};
+
+use cxr_data::{discover, seed, DataError, LoadOptions, Unreadable};
+use cxr_trainer::bootstrap::{recall_intervals, RecallIntervals, DEFAULT_RESAMPLES};
+use cxr_trainer::metrics::ClassMetrics;
+use cxr_trainer::Evaluation;
+
+use crate::class_name::find_class;
+use crate::error::{InferenceError, Result};
+use crate::roc::one_vs_rest;
+use crate::trained::TrainedModel;
+
+/// Images per evaluation batch.
+const EVAL_BATCH: usize = 64;
+
+/// How the dataset's class folders met the model's classes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClassMatching {
+    /// `(folder name, model class index)` of every folder evaluated.
+    pub matched: Vec<(String, usize)>,
+    /// Folders whose name is no class of the model: left out.
+    pub unknown: Vec<String>,
+    /// Model classes with no images in the dataset (no folder, or an empty one).
+    pub without_images: Vec<String>,
+}
+
+/// The scores of a model on an outside dataset. Labels and predictions are model class
+/// indices; a model class absent from the dataset has support 0.
+#[derive(Debug, Clone)]
+pub struct ExternalEvaluation {
+    /// The run folder's id.
+    pub run_id: String,
+    /// The dataset root.
+    pub data: PathBuf,
+    /// The model's classes, in output order.
+    pub classes: Vec<String>,
+    /// How folders were matched to classes.
+    pub matching: ClassMatching,
+    /// Files that could not be read, left out.
+    pub skipped: Vec<Unreadable>,
+    /// Predictions, probabilities and the confusion matrix (rows = true class).
+    pub evaluation: Evaluation,
+    /// One-vs-rest ROC AUC per model class; `None` without both positives and negatives.
+    pub roc_auc: Vec<Option<f64>>,
+    /// 95% bootstrap intervals of micro- and macro-recall.
+    pub intervals: Option<RecallIntervals>,
+}
+
+impl ExternalEvaluation {
+    /// Micro-recall (accuracy).
+    pub fn micro_recall(&self) -> f64 {
+        self.evaluation.confusion.micro_recall()
+    }
+
+    /// Macro-recall over the classes with images.
+    pub fn macro_recall(&self) -> f64 {
+        self.evaluation.confusion.macro_recall()
+    }
+
+    /// Precision, recall, F1 and support per model class.
+    pub fn per_class(&self) -> Vec<ClassMetrics> {
+        self.evaluation.confusion.per_class()
+    }
+
+    /// Number of images evaluated.
+    pub fn images(&self) -> usize {
+        self.evaluation.labels.len()
+    }
+}
+
+/// Scores `model` on the class folders under `data` (decoded images cached in `cache_dir`).
+pub fn evaluate_external(
+    model: &TrainedModel,
+    data: &Path,
+    cache_dir: &Path,
+) -> Result<ExternalEvaluation> {
+    let matching = match_classes(model.classes(), data)?;
+    if matching.matched.is_empty() {
+        return Err(InferenceError::NoMatchingClass {
+            root: data.to_path_buf(),
+            known: model.classes().join(", "),
+        });
+    }
+    let folders: Vec<String> = matching.matched.iter().map(|(f, _)| f.clone()).collect();
+    let opts = LoadOptions {
+        image_size: model.image_size(),
+        mask: model.config.data.mask,
+        skip_unreadable: true,
+        classes: Some(folders),
+        cache_dir: Some(cache_dir.to_path_buf()),
+    };
+    let (mut set, report) = cxr_data::load(data, &opts)?;
+    // Relabel from folder order to the model's output order.
+    for label in &mut set.labels {
+        *label = matching.matched[*label as usize].1 as u32;
+    }
+    set.classes = model.classes().to_vec();
+    let indices: Vec<usize> = (0..set.len()).collect();
+    let evaluation = cxr_trainer::evaluate(
+        &model.model,
+        &set,
+        &indices,
+        &model.batch_spec(),
+        EVAL_BATCH,
+    )?;
+    let classes = set.classes.len();
+    let roc_auc = one_vs_rest(&evaluation.probabilities, &evaluation.labels, classes);
+    let intervals = recall_intervals(
+        &evaluation.labels,
+        &evaluation.predictions,
+        classes,
+        DEFAULT_RESAMPLES,
+        &mut seed::rng(model.config.seed, "bootstrap"),
+    );
+    Ok(ExternalEvaluation {
+        run_id: model.run.id(),
+        data: data.to_path_buf(),
+        classes: set.classes,
+        matching,
+        skipped: report.skipped,
+        evaluation,
+        roc_auc,
+        intervals,
+    })
+}
+
+/// Matches the class folders under `root` to `classes`.
+pub fn match_classes(classes: &[String], root: &Path) -> Result<ClassMatching> {
+    if !root.is_dir() {
+        return Err(DataError::MissingRoot(root.to_path_buf()).into());
+    }
+    let mut folders = Vec::new();
+    for entry in std::fs::read_dir(root).map_err(DataError::io(root))? {
+        let entry = entry.map_err(DataError::io(root))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if entry.path().is_dir() && !name.starts_with('.') {
+            folders.push(name);
+        }
+    }
+    folders.sort();
+    let mut matching = ClassMatching::default();
+    let mut has_images = vec![false; classes.len()];
+    for folder in folders {
+        let Some(index) = find_class(classes, &folder) else {
+            matching.unknown.push(folder);
+            continue;
+        };
+        if let Some((first, _)) = matching.matched.iter().find(|(_, i)| *i == index) {
+            return Err(InferenceError::AmbiguousClass {
+                root: root.to_path_buf(),
+                class: classes[index].clone(),
+                first: first.clone(),
+                second: folder,
+            });
+        }
+        match discover(root, Some(std::slice::from_ref(&folder))) {
+            Ok(_) => {
+                has_images[index] = true;
+                matching.matched.push((folder, index));
+            }
+            Err(DataError::EmptyClass { .. }) => {}
+            Err(other) => return Err(other.into()),
+        }
+    }
+    matching.without_images = classes
+        .iter()
+        .zip(&has_images)
+        .filter(|(_, &has)| !has)
+        .map(|(c, _)| c.clone())
+        .collect();
+    Ok(matching)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folders_match_by_name_and_the_rest_is_reported(
+    ) -> std::result::Result<(), Box<dyn std::error::Error>> {
+        let tmp = tempfile::tempdir()?;
+        let r = tmp.path();
+        for f in [
+            "viral_pneumonia/1.png",
+            "covid/images/2.png",
+            "Fracture/3.png",
+        ] {
+            std::fs::create_dir_all(r.join(f).parent().ok_or("parent")?)?;
+            std::fs::write(r.join(f), b"x")?;
+        }
+        std::fs::create_dir_all(r.join("Normal"))?; // no images
+        let classes: Vec<String> = ["COVID", "Normal", "Viral Pneumonia", "Lung_Opacity"]
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
+        let m = match_classes(&classes, r)?;
+        assert_eq!(
+            m.matched,
+            [("covid".to_string(), 0), ("viral_pneumonia".to_string(), 2)]
+        );
+        assert_eq!(m.unknown, ["Fracture"]);
+        assert_eq!(m.without_images, ["Normal", "Lung_Opacity"]);
+
+        std::fs::create_dir_all(r.join("Viral Pneumonia"))?;
+        std::fs::write(r.join("Viral Pneumonia/4.png"), b"x")?;
+        let err = match_classes(&classes, r).err().map(|e| e.to_string());
+        assert!(
+            err.as_deref().is_some_and(|e| e.contains("both match")),
+            "{err:?}"
+        );
+        Ok(())
+    }
+}

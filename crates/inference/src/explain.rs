@@ -1,0 +1,74 @@
+//! `cxr explain`'s work: one radiograph through the run's preprocessing, Grad-CAM for the
+//! predicted (or a named) class, and the figure written as PNG.
+
+use std::path::Path;
+
+use image::RgbImage;
+
+use crate::error::{InferenceError, Result};
+use crate::gradcam::{grad_cam, GradCam};
+use crate::overlay::render_overlay;
+use crate::trained::TrainedModel;
+
+/// A Grad-CAM explanation of one image.
+#[derive(Debug, Clone)]
+pub struct Explanation {
+    /// The map, the class it explains and every class's probability.
+    pub cam: GradCam,
+    /// Name of the explained class.
+    pub class: String,
+    /// Name of the predicted class.
+    pub predicted: String,
+    /// The figure: radiograph, heatmap, colour bar, title.
+    pub figure: RgbImage,
+}
+
+impl Explanation {
+    /// Writes the figure as PNG.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        self.figure
+            .save_with_format(path, image::ImageFormat::Png)
+            .map_err(|e| InferenceError::Write {
+                path: path.to_path_buf(),
+                message: e.to_string(),
+            })
+    }
+}
+
+/// Explains `image` for class `class` (matched by name), or for the predicted class.
+pub fn explain(model: &TrainedModel, image: &Path, class: Option<&str>) -> Result<Explanation> {
+    let target = class.map(|c| model.class_index(c)).transpose()?;
+    let pixels = model.preprocess(image)?;
+    let input = model.input(vec![pixels], vec![image.to_path_buf()])?;
+    let cam = grad_cam(&model.model, &input, target)?;
+    let classes = model.classes();
+    let name = |i: usize| classes.get(i).cloned().unwrap_or_default();
+    let (class, predicted) = (name(cam.class), name(cam.predicted()));
+    let title = format!("Grad-CAM: {class}  p={:.3}", cam.probability());
+    let file = image
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let subtitle = if cam.class == cam.predicted() {
+        format!("{file}: predicted {predicted} - run {}", model.run.id())
+    } else {
+        let p = cam
+            .probabilities
+            .get(cam.predicted())
+            .copied()
+            .unwrap_or(0.0);
+        format!(
+            "{file}: predicted {predicted} (p={p:.3}) - run {}",
+            model.run.id()
+        )
+    };
+    // Shown as the original film, not the model's resized copy: the map is stretched to it.
+    let radiograph = cxr_data::decode::to_u8(&cxr_data::decode::read_luma(image)?.0);
+    let figure = render_overlay(&radiograph, &cam, &title, &subtitle);
+    Ok(Explanation {
+        cam,
+        class,
+        predicted,
+        figure,
+    })
+}

@@ -1,0 +1,54 @@
+//! Using a trained run: predict new radiographs, score the model on an outside dataset, and
+//! show where it looked.
+//!
+//! Everything starts from a finished run folder (`results/<grid>/runs/<run-id>/`), opened as a
+//! [`TrainedModel`]: its `config.toml` (image size, masking), its `preprocessing.json` (class
+//! order, input channels, the normalisation statistics the run trained with; recomputed from the
+//! training data for runs that predate it) and its `model.safetensors`. New images go through
+//! the same code as training images ([`cxr_data::preprocess_file`], then
+//! [`cxr_data::make_batch`]), so a model sees an outside image exactly as it saw its own.
+//!
+//! - [`predict()`]: files and folders in, one [`Prediction`] per image (probabilities of every
+//!   class), in batches; unreadable files are handed back to the caller, not fatal.
+//! - [`evaluate_external`]: class folders of another dataset, matched to the model's classes by
+//!   name ([`class_name`]), scored with the trainer's own [`cxr_trainer::evaluate`] and metrics,
+//!   plus one-vs-rest ROC AUC ([`roc`]) and bootstrap intervals; [`write_evaluation`] stores it
+//!   all in one long Parquet table ([`table`] lists the columns).
+//! - [`explain()`]: Grad-CAM ([`gradcam`]) on the last convolutional stage, drawn over the film
+//!   with a colour bar and title ([`overlay`], [`colormap`], [`text`]).
+//!
+//! This crate trains nothing and writes nothing into run folders.
+//!
+//! ```no_run
+//! use cxr_inference::{collect_images, predict, TrainedModel};
+//! # fn main() -> cxr_inference::Result<()> {
+//! let model = TrainedModel::open("results/sample/runs/cnn-f0-s0-0123456789ab".as_ref(),
+//!                                &cxr_data::default_cache_dir())?;
+//! let images = collect_images(&["new-films/".into()])?;
+//! predict(&model, &images, |outcome| match outcome {
+//!     Ok(p) => println!("{}: {}", p.path.display(), p.predicted),
+//!     Err(bad) => eprintln!("skipped {}: {}", bad.path.display(), bad.reason),
+//! })?;
+//! # Ok(()) }
+//! ```
+
+pub mod class_name;
+pub mod colormap;
+pub mod error;
+pub mod evaluate;
+pub mod explain;
+pub mod gradcam;
+pub mod overlay;
+pub mod predict;
+pub mod roc;
+pub mod table;
+pub mod text;
+pub mod trained;
+
+pub use error::{InferenceError, Result};
+pub use evaluate::{evaluate_external, ClassMatching, ExternalEvaluation};
+pub use explain::{explain, Explanation};
+pub use gradcam::{grad_cam, GradCam};
+pub use predict::{collect_images, predict, Prediction};
+pub use table::{metric_rows, write_evaluation, MetricRow};
+pub use trained::TrainedModel;

@@ -1,0 +1,202 @@
+//! Class probabilities for new radiographs: files and folders in, one [`Prediction`] per
+//! readable image out, in batches, with unreadable files reported instead of stopping the rest.
+
+use std::path::{Path, PathBuf};
+
+use cxr_data::Unreadable;
+use rayon::prelude::*;
+use walkdir::WalkDir;
+
+use crate::error::{InferenceError, Result};
+use crate::trained::TrainedModel;
+
+/// Images per forward pass: large enough to amortise the per-batch cost, small enough that a
+/// 512-pixel ResNet50 batch stays within a few GiB.
+pub const PREDICT_BATCH: usize = 32;
+
+/// Sub-folders that hold masks beside the images, never images to classify.
+const AUX_FOLDERS: [&str; 2] = ["masks", "lesions"];
+
+/// The model's verdict on one image.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prediction {
+    /// The image file.
+    pub path: PathBuf,
+    /// The most probable class.
+    pub predicted: String,
+    /// Every class with its probability, in the model's class order; they sum to 1.
+    pub probabilities: Vec<(String, f32)>,
+}
+
+impl Prediction {
+    /// `{"path", "predicted", "probabilities": {class: probability}}`.
+    pub fn to_json(&self) -> serde_json::Value {
+        let probabilities: serde_json::Map<String, serde_json::Value> = self
+            .probabilities
+            .iter()
+            .map(|(c, p)| (c.clone(), serde_json::Value::from(*p)))
+            .collect();
+        serde_json::json!({
+            "path": self.path.to_string_lossy(),
+            "predicted": self.predicted,
+            "probabilities": probabilities,
+        })
+    }
+
+    /// The `k` most probable classes, most probable first.
+    pub fn top(&self, k: usize) -> Vec<(String, f32)> {
+        let mut sorted = self.probabilities.clone();
+        sorted.sort_by(|a, b| b.1.total_cmp(&a.1));
+        sorted.truncate(k);
+        sorted
+    }
+}
+
+/// The image files named by `inputs`: a file as given (its decoder decides whether it is an
+/// image), a folder searched recursively for PNG/JPEG files (sorted; `masks/`, `lesions/` and
+/// hidden entries skipped). A path that does not exist is an error.
+pub fn collect_images(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for input in inputs {
+        if input.is_file() {
+            out.push(input.clone());
+        } else if input.is_dir() {
+            out.extend(images_under(input)?);
+        } else {
+            return Err(InferenceError::Missing(input.clone()));
+        }
+    }
+    Ok(out)
+}
+
+fn images_under(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut found = Vec::new();
+    let walker = WalkDir::new(dir).follow_links(true).into_iter();
+    for entry in walker.filter_entry(|e| {
+        let name = e.file_name().to_string_lossy();
+        e.depth() == 0
+            || !(name.starts_with('.')
+                || (e.file_type().is_dir() && AUX_FOLDERS.contains(&name.as_ref())))
+    }) {
+        let entry = entry.map_err(|e| cxr_data::DataError::Io {
+            path: e.path().unwrap_or(dir).to_path_buf(),
+            source: e
+                .into_io_error()
+                .unwrap_or_else(|| std::io::Error::other("filesystem loop")),
+        })?;
+        if entry.file_type().is_file() && cxr_data::is_image_file(entry.path()) {
+            found.push(entry.into_path());
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+/// Predicts every file of `images` in batches of [`PREDICT_BATCH`] (decoding each batch in
+/// parallel), calling `emit` once per file in the given order: a [`Prediction`], or the file
+/// and why it could not be read (undecodable, missing mask) so the caller reports and skips
+/// it. Only a failure of the model itself stops the loop.
+pub fn predict(
+    model: &TrainedModel,
+    images: &[PathBuf],
+    mut emit: impl FnMut(std::result::Result<Prediction, Unreadable>),
+) -> Result<()> {
+    for chunk in images.chunks(PREDICT_BATCH) {
+        let decoded: Vec<Result<Vec<u8>>> = chunk.par_iter().map(|p| model.preprocess(p)).collect();
+        let (mut pixels, mut files) = (Vec::new(), Vec::new());
+        for (path, d) in chunk.iter().zip(&decoded) {
+            if let Ok(p) = d {
+                pixels.push(p.clone());
+                files.push(path.clone());
+            }
+        }
+        let mut rows = if files.is_empty() {
+            Vec::new()
+        } else {
+            model
+                .model
+                .probabilities(&model.input(pixels, files)?)?
+                .to_vec2::<f32>()?
+        }
+        .into_iter();
+        for (path, d) in chunk.iter().zip(decoded) {
+            match d {
+                Ok(_) => {
+                    let Some(row) = rows.next() else { break };
+                    emit(Ok(prediction(model.classes(), path, row)));
+                }
+                Err(e) => emit(Err(unreadable(path, e))),
+            }
+        }
+    }
+    Ok(())
+}
+
+fn prediction(classes: &[String], path: &Path, row: Vec<f32>) -> Prediction {
+    let best = row
+        .iter()
+        .enumerate()
+        .max_by(|a, b| a.1.total_cmp(b.1))
+        .map_or(0, |(i, _)| i);
+    Prediction {
+        path: path.to_path_buf(),
+        predicted: classes.get(best).cloned().unwrap_or_default(),
+        probabilities: classes.iter().cloned().zip(row).collect(),
+    }
+}
+
+fn unreadable(path: &Path, e: InferenceError) -> Unreadable {
+    let reason = match e {
+        // The decoder's message already names the file; keep only its reason.
+        InferenceError::Data(cxr_data::DataError::Decode { reason, .. }) => reason,
+        other => other.to_string(),
+    };
+    Unreadable {
+        path: path.to_path_buf(),
+        reason,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn top_k_sorts_by_probability() {
+        let p = Prediction {
+            path: "x.png".into(),
+            predicted: "b".into(),
+            probabilities: vec![("a".into(), 0.2), ("b".into(), 0.5), ("c".into(), 0.3)],
+        };
+        let top: Vec<String> = p.top(2).into_iter().map(|(c, _)| c).collect();
+        assert_eq!(top, ["b", "c"]);
+        let json = p.to_json();
+        assert_eq!(json["predicted"], "b");
+        assert!((json["probabilities"]["c"].as_f64().unwrap_or(0.0) - 0.3).abs() < 1e-6);
+    }
+
+    #[test]
+    fn folders_are_searched_without_masks() -> std::result::Result<(), Box<dyn std::error::Error>> {
+        let tmp = tempfile::tempdir()?;
+        for f in [
+            "a/images/1.png",
+            "a/masks/1.png",
+            "b/2.JPG",
+            "b/notes.txt",
+            ".h/3.png",
+        ] {
+            let path = tmp.path().join(f);
+            std::fs::create_dir_all(path.parent().ok_or("parent")?)?;
+            std::fs::write(path, b"x")?;
+        }
+        let found = collect_images(&[tmp.path().to_path_buf()])?;
+        let rel: Vec<String> = found
+            .iter()
+            .map(|p| p.strip_prefix(tmp.path()).map(|r| r.display().to_string()))
+            .collect::<std::result::Result<_, _>>()?;
+        assert_eq!(rel, ["a/images/1.png", "b/2.JPG"]);
+        let missing = collect_images(&[tmp.path().join("nope")]);
+        assert!(matches!(missing, Err(InferenceError::Missing(_))));
+        Ok(())
+    }
+}
