@@ -27,6 +27,71 @@ pub enum Command {
     Data(DataCommand),
     /// Train every run of a grid file that is not finished yet, recording results as Parquet.
     Sweep(SweepArgs),
+    /// Classify radiographs with a trained run: predicted class and every class's probability.
+    Predict(PredictArgs),
+    /// Score a trained run on another dataset in class folders (external validation).
+    Evaluate(EvaluateArgs),
+    /// Grad-CAM: where a trained run looked, as a colour-mapped overlay PNG.
+    Explain(ExplainArgs),
+}
+
+/// `cxr predict`
+#[derive(Debug, Args)]
+pub struct PredictArgs {
+    /// The run folder (`results/<grid>/runs/<run-id>`).
+    #[arg(long, value_name = "RUN_DIR")]
+    pub run: PathBuf,
+    /// Image files, or folders searched recursively for PNG/JPEG (masks/ and lesions/ skipped).
+    #[arg(required = true, value_name = "IMAGE_OR_DIR")]
+    pub inputs: Vec<PathBuf>,
+    /// One JSON object per line: {"path", "predicted", "probabilities": {class: p}}.
+    #[arg(long)]
+    pub json: bool,
+    /// Show only the K most probable classes (most probable first).
+    #[arg(long, value_name = "K")]
+    pub top: Option<usize>,
+    /// Cache folder, used only to recompute the preprocessing of runs without
+    /// preprocessing.json [default: as for `cxr sweep`].
+    #[arg(long)]
+    pub cache_dir: Option<PathBuf>,
+}
+
+/// `cxr evaluate`
+#[derive(Debug, Args)]
+pub struct EvaluateArgs {
+    /// The run folder (`results/<grid>/runs/<run-id>`).
+    #[arg(long, value_name = "RUN_DIR")]
+    pub run: PathBuf,
+    /// Dataset root with one folder per class (`<DIR>/<Class>/images/*` or `<DIR>/<Class>/*`);
+    /// folders are matched to the model's classes ignoring case, spaces, `_` and `-`.
+    #[arg(long, value_name = "DIR")]
+    pub data: PathBuf,
+    /// Also write every printed number to this Parquet file (one long table).
+    #[arg(long, value_name = "FILE.parquet")]
+    pub out: Option<PathBuf>,
+    /// Cache folder for decoded images [default: as for `cxr sweep`].
+    #[arg(long)]
+    pub cache_dir: Option<PathBuf>,
+}
+
+/// `cxr explain`
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The run folder (`results/<grid>/runs/<run-id>`).
+    #[arg(long, value_name = "RUN_DIR")]
+    pub run: PathBuf,
+    /// The radiograph to explain.
+    #[arg(value_name = "IMAGE")]
+    pub image: PathBuf,
+    /// Explain this class instead of the predicted one.
+    #[arg(long, value_name = "NAME")]
+    pub class: Option<String>,
+    /// Where to write the overlay PNG.
+    #[arg(long, value_name = "PNG")]
+    pub out: PathBuf,
+    /// Cache folder [default: as for `cxr sweep`].
+    #[arg(long)]
+    pub cache_dir: Option<PathBuf>,
 }
 
 /// `cxr sweep`

@@ -25,9 +25,12 @@
 //! let model = TrainedModel::open("results/sample/runs/cnn-f0-s0-0123456789ab".as_ref(),
 //!                                &cxr_data::default_cache_dir())?;
 //! let images = collect_images(&["new-films/".into()])?;
-//! predict(&model, &images, |outcome| match outcome {
-//!     Ok(p) => println!("{}: {}", p.path.display(), p.predicted),
-//!     Err(bad) => eprintln!("skipped {}: {}", bad.path.display(), bad.reason),
+//! predict(&model, &images, |outcome| {
+//!     match outcome {
+//!         Ok(p) => println!("{}: {}", p.path.display(), p.predicted),
+//!         Err(bad) => eprintln!("skipped {}: {}", bad.path.display(), bad.reason),
+//!     }
+//!     std::ops::ControlFlow::Continue(())
 //! })?;
 //! # Ok(()) }
 //! ```

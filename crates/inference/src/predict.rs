@@ -1,6 +1,7 @@
 //! Class probabilities for new radiographs: files and folders in, one [`Prediction`] per
 //! readable image out, in batches, with unreadable files reported instead of stopping the rest.
 
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
 use cxr_data::Unreadable;
@@ -95,11 +96,12 @@ fn images_under(dir: &Path) -> Result<Vec<PathBuf>> {
 /// Predicts every file of `images` in batches of [`PREDICT_BATCH`] (decoding each batch in
 /// parallel), calling `emit` once per file in the given order: a [`Prediction`], or the file
 /// and why it could not be read (undecodable, missing mask) so the caller reports and skips
-/// it. Only a failure of the model itself stops the loop.
+/// it. `emit` returns [`ControlFlow::Break`] to stop early (its reader went away); otherwise
+/// only a failure of the model itself stops the loop.
 pub fn predict(
     model: &TrainedModel,
     images: &[PathBuf],
-    mut emit: impl FnMut(std::result::Result<Prediction, Unreadable>),
+    mut emit: impl FnMut(std::result::Result<Prediction, Unreadable>) -> ControlFlow<()>,
 ) -> Result<()> {
     for chunk in images.chunks(PREDICT_BATCH) {
         let decoded: Vec<Result<Vec<u8>>> = chunk.par_iter().map(|p| model.preprocess(p)).collect();
@@ -120,12 +122,15 @@ pub fn predict(
         }
         .into_iter();
         for (path, d) in chunk.iter().zip(decoded) {
-            match d {
+            let flow = match d {
                 Ok(_) => {
                     let Some(row) = rows.next() else { break };
-                    emit(Ok(prediction(model.classes(), path, row)));
+                    emit(Ok(prediction(model.classes(), path, row)))
                 }
                 Err(e) => emit(Err(unreadable(path, e))),
+            };
+            if flow.is_break() {
+                return Ok(());
             }
         }
     }

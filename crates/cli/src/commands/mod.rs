@@ -1,6 +1,9 @@
 //! One file per subcommand.
 
 mod data;
+mod evaluate;
+mod explain;
+mod predict;
 mod sweep;
 
 use crate::cli::Command;
@@ -11,5 +14,8 @@ pub fn run(command: Command, quiet: bool) -> anyhow::Result<ExitStatus> {
     match command {
         Command::Data(cmd) => data::run(cmd),
         Command::Sweep(args) => sweep::run(args, quiet),
+        Command::Predict(args) => predict::run(args),
+        Command::Evaluate(args) => evaluate::run(args),
+        Command::Explain(args) => explain::run(args),
     }
 }

@@ -1,0 +1,107 @@
+//! `cxr evaluate`: score a trained run on another dataset and print (and store) the metrics.
+
+use cxr_inference::{evaluate_external, write_evaluation, ExternalEvaluation, TrainedModel};
+
+use crate::cli::EvaluateArgs;
+use crate::exit::ExitStatus;
+
+/// Runs `cxr evaluate`.
+pub fn run(args: EvaluateArgs) -> anyhow::Result<ExitStatus> {
+    let cache_dir = args
+        .cache_dir
+        .clone()
+        .unwrap_or_else(cxr_data::default_cache_dir);
+    let model = TrainedModel::open(&args.run, &cache_dir)?;
+    let eval = evaluate_external(&model, &args.data, &cache_dir)?;
+    print_report(&eval);
+    if let Some(out) = &args.out {
+        write_evaluation(out, &eval)?;
+        println!("wrote {}", out.display());
+    }
+    Ok(ExitStatus::Success)
+}
+
+fn print_report(eval: &ExternalEvaluation) {
+    println!(
+        "run {} on {}: {} image(s)",
+        eval.run_id,
+        eval.data.display(),
+        eval.images()
+    );
+    let matched: Vec<String> = eval
+        .matching
+        .matched
+        .iter()
+        .map(|(folder, i)| format!("{folder:?} -> {}", eval.classes[*i]))
+        .collect();
+    println!("classes matched: {}", matched.join(", "));
+    if !eval.matching.unknown.is_empty() {
+        println!(
+            "folders the model does not know (left out): {}",
+            eval.matching.unknown.join(", ")
+        );
+    }
+    if !eval.matching.without_images.is_empty() {
+        println!(
+            "model classes with no images here: {}",
+            eval.matching.without_images.join(", ")
+        );
+    }
+    if let Some(first) = eval.skipped.first() {
+        println!(
+            "skipped {} unreadable file(s), first {}: {}",
+            eval.skipped.len(),
+            first.path.display(),
+            first.reason
+        );
+    }
+    println!();
+    let ci = |i: Option<cxr_trainer::bootstrap::Interval>| match i {
+        Some(i) => format!("  (95% bootstrap CI {:.4} - {:.4})", i.low, i.high),
+        None => String::new(),
+    };
+    println!(
+        "micro-recall {:.4}{}",
+        eval.micro_recall(),
+        ci(eval.intervals.map(|c| c.micro))
+    );
+    println!(
+        "macro-recall {:.4}{}",
+        eval.macro_recall(),
+        ci(eval.intervals.map(|c| c.macro_))
+    );
+    println!();
+    let width = eval
+        .classes
+        .iter()
+        .map(String::len)
+        .max()
+        .unwrap_or(5)
+        .max(5);
+    println!(
+        "{:<width$}  {:>9}  {:>6}  {:>6}  {:>7}  {:>7}",
+        "class", "precision", "recall", "f1", "support", "roc_auc"
+    );
+    for ((class, m), auc) in eval.classes.iter().zip(eval.per_class()).zip(&eval.roc_auc) {
+        let auc = auc.map_or_else(|| "-".to_string(), |a| format!("{a:.4}"));
+        println!(
+            "{class:<width$}  {:>9.4}  {:>6.4}  {:>6.4}  {:>7}  {auc:>7}",
+            m.precision, m.recall, m.f1, m.support
+        );
+    }
+    println!();
+    println!("confusion matrix (rows = true class, columns = predicted)");
+    let col = eval
+        .classes
+        .iter()
+        .map(String::len)
+        .max()
+        .unwrap_or(5)
+        .max(6);
+    let header: Vec<String> = eval.classes.iter().map(|c| format!("{c:>col$}")).collect();
+    println!("{:<width$}  {}", "", header.join("  "));
+    for (class, row) in eval.classes.iter().zip(&eval.evaluation.confusion.matrix) {
+        let cells: Vec<String> = row.iter().map(|n| format!("{n:>col$}")).collect();
+        println!("{class:<width$}  {}", cells.join("  "));
+    }
+}

@@ -1,0 +1,25 @@
+//! `cxr explain`: Grad-CAM overlay of one radiograph for the predicted or a named class.
+
+use cxr_inference::{explain, TrainedModel};
+
+use crate::cli::ExplainArgs;
+use crate::exit::ExitStatus;
+
+/// Runs `cxr explain`.
+pub fn run(args: ExplainArgs) -> anyhow::Result<ExitStatus> {
+    let cache_dir = args
+        .cache_dir
+        .clone()
+        .unwrap_or_else(cxr_data::default_cache_dir);
+    let model = TrainedModel::open(&args.run, &cache_dir)?;
+    let explanation = explain(&model, &args.image, args.class.as_deref())?;
+    explanation.save(&args.out)?;
+    println!(
+        "wrote {}: Grad-CAM for {} (p={:.3}); predicted {}",
+        args.out.display(),
+        explanation.class,
+        explanation.cam.probability(),
+        explanation.predicted
+    );
+    Ok(ExitStatus::Success)
+}

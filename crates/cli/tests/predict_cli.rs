@@ -1,0 +1,393 @@
+//! `cxr predict`, `cxr evaluate` and `cxr explain` as a user runs them, against a CNN trained in
+//! the test on a tiny synthetic set (32 px, 12 images per class, 2 epochs: seconds).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use cxr_experiment::RunConfig;
+use cxr_results::{read_frame, GridDir};
+use cxr_trainer::prepare::DataMemo;
+
+type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+const TINY: &str = "name = \"tiny\"\n[data]\nimage_size = 32\n[data.synthetic]\nper_class = 12\n\
+                    size = 32\n[train]\nmax_epochs = 2\npatience = 2\nbatch_size = 8\n\
+                    [grid]\nmodel = [\"cnn\"]\n";
+
+fn cxr(args: &[&str], cwd: &Path) -> std::io::Result<Output> {
+    Command::new(env!("CARGO_BIN_EXE_cxr"))
+        .env("CXR_LOG", "warn")
+        .args(args)
+        .current_dir(cwd)
+        .output()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A trained tiny run in `dir`: its folder, its config, and the synthetic dataset root.
+struct Trained {
+    run: PathBuf,
+    config: RunConfig,
+    data_root: PathBuf,
+    cache: PathBuf,
+}
+
+fn train_tiny(dir: &Path) -> Result<Trained, Box<dyn std::error::Error>> {
+    std::fs::write(dir.join("g.toml"), TINY)?;
+    let cache = dir.join("cache");
+    let cache_arg = cache.to_str().ok_or("path")?;
+    let out = cxr(
+        &["sweep", "g.toml", "--quiet", "--cache-dir", cache_arg],
+        dir,
+    )?;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let runs = GridDir::new(&dir.join("results"), "tiny").runs()?;
+    let run = runs.first().ok_or("no run folder")?.path().to_path_buf();
+    let config = RunConfig::from_toml(&std::fs::read_to_string(run.join("config.toml"))?)?;
+    let data_root = cxr_trainer::prepare::synthetic_root(12, 32, 0, &cache)?;
+    Ok(Trained {
+        run,
+        config,
+        data_root,
+        cache,
+    })
+}
+
+fn s(path: &Path) -> Result<&str, Box<dyn std::error::Error>> {
+    Ok(path.to_str().ok_or("non-UTF-8 path")?)
+}
+
+#[test]
+fn predict_on_a_folder_gives_one_line_per_image_summing_to_one() -> TestResult {
+    let tmp = tempfile::tempdir()?;
+    let t = train_tiny(tmp.path())?;
+    // A folder of new films: 3 per class, in one flat folder, plus a file that is no image.
+    let films = tmp.path().join("films");
+    std::fs::create_dir_all(&films)?;
+    let mut count = 0;
+    for class in ["COVID", "Lung_Opacity", "Normal", "Viral Pneumonia"] {
+        for n in 1..=3 {
+            let name = format!("{class}-{n}.png");
+            std::fs::copy(
+                t.data_root.join(class).join("images").join(&name),
+                films.join(&name),
+            )?;
+            count += 1;
+        }
+    }
+    std::fs::write(films.join("notes.png"), "not a radiograph")?;
+
+    let out = cxr(
+        &["predict", "--run", s(&t.run)?, s(&films)?, "--json"],
+        tmp.path(),
+    )?;
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(1), "one file was skipped: {stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), count, "{stdout}");
+    for line in lines {
+        let v: serde_json::Value = serde_json::from_str(line)?;
+        let probs = v["probabilities"].as_object().ok_or("probabilities")?;
+        assert_eq!(probs.len(), 4, "{line}");
+        let sum: f64 = probs.values().filter_map(|p| p.as_f64()).sum();
+        assert!((sum - 1.0).abs() < 1e-4, "{line}: sum {sum}");
+        let best = probs
+            .iter()
+            .filter_map(|(c, p)| p.as_f64().map(|p| (c.as_str(), p)))
+            .fold(None, |best: Option<(&str, f64)>, (c, p)| match best {
+                Some((_, q)) if q >= p => best,
+                _ => Some((c, p)),
+            })
+            .map(|(c, _)| c);
+        assert_eq!(v["predicted"].as_str(), best, "{line}");
+        assert!(v["path"].as_str().is_some_and(|p| p.ends_with(".png")));
+    }
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(errors.len(), 1, "{stderr}");
+    assert!(
+        errors[0].starts_with("error: cannot read image ") && errors[0].contains("notes.png"),
+        "{stderr}"
+    );
+
+    // Plain text: one line per image too; --top limits the classes listed.
+    let out = cxr(
+        &["predict", "--run", s(&t.run)?, s(&films)?, "--top", "2"],
+        tmp.path(),
+    )?;
+    let stdout = text(&out.stdout);
+    assert_eq!(stdout.lines().count(), count, "{stdout}");
+    for line in stdout.lines() {
+        assert_eq!(line.matches('=').count(), 2, "{line}");
+    }
+    Ok(())
+}
+
+/// Given the run's own test images, `cxr evaluate` must reproduce the trainer's test metrics:
+/// same preprocessing, same normalisation, same model, same metric code.
+#[test]
+fn evaluate_on_the_test_images_matches_the_trainers_test_metrics() -> TestResult {
+    let tmp = tempfile::tempdir()?;
+    let t = train_tiny(tmp.path())?;
+    let data = DataMemo::default().prepare(&t.config, &t.cache)?;
+    // The outside dataset: the test split, class folders spelled another way, plus a class
+    // the model does not know.
+    let outside = tmp.path().join("outside");
+    for &i in &data.split.test {
+        let class = &data.set.classes[data.set.labels[i] as usize];
+        let folder = outside.join(class.replace(' ', "_").to_lowercase());
+        std::fs::create_dir_all(&folder)?;
+        let src = t.data_root.join(&data.set.files[i]);
+        std::fs::copy(&src, folder.join(src.file_name().ok_or("name")?))?;
+    }
+    std::fs::create_dir_all(outside.join("Fracture"))?;
+    std::fs::copy(
+        t.data_root.join("Normal/images/Normal-1.png"),
+        outside.join("Fracture/x.png"),
+    )?;
+
+    let out_file = tmp.path().join("ev.parquet");
+    let out = cxr(
+        &[
+            "evaluate",
+            "--run",
+            s(&t.run)?,
+            "--data",
+            s(&outside)?,
+            "--out",
+            s(&out_file)?,
+            "--cache-dir",
+            s(&t.cache)?,
+        ],
+        tmp.path(),
+    )?;
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    assert!(
+        stdout.contains("\"viral_pneumonia\" -> Viral Pneumonia"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("folders the model does not know (left out): Fracture"),
+        "{stdout}"
+    );
+    for needle in [
+        "micro-recall",
+        "macro-recall",
+        "roc_auc",
+        "confusion matrix",
+    ] {
+        assert!(stdout.contains(needle), "{needle}: {stdout}");
+    }
+
+    let ev = read_frame(&out_file)?;
+    let metric = ev.column("metric")?.str()?.clone();
+    let class = ev.column("class")?.str()?.clone();
+    let predicted = ev.column("predicted_class")?.str()?.clone();
+    let value = ev.column("value")?.f64()?.clone();
+    let get = |m: &str, c: Option<&str>, p: Option<&str>| -> Option<f64> {
+        (0..ev.height())
+            .find(|&r| metric.get(r) == Some(m) && class.get(r) == c && predicted.get(r) == p)
+            .and_then(|r| value.get(r))
+    };
+    let summary = cxr_results::read_summary(&t.run.join("summary.parquet"))?;
+    let trained = summary.first().ok_or("summary row")?;
+    let close = |a: Option<f64>, b: Option<f64>| match (a, b) {
+        (Some(a), Some(b)) => (a - b).abs() < 1e-9,
+        _ => false,
+    };
+    assert_eq!(
+        get("images", None, None),
+        trained.test_images.map(|n| n as f64)
+    );
+    let micro = get("micro_recall", None, None);
+    let macro_ = get("macro_recall", None, None);
+    assert!(
+        close(micro, trained.test_micro_recall),
+        "{micro:?} vs {trained:?}"
+    );
+    assert!(
+        close(macro_, trained.test_macro_recall),
+        "{macro_:?} vs {trained:?}"
+    );
+    // Per class and confusion, row by row against the run's own tables.
+    let per_class = read_frame(&t.run.join("per_class.parquet"))?;
+    let names = per_class.column("class")?.str()?.clone();
+    for column in ["precision", "recall", "f1"] {
+        let want = per_class.column(column)?.f64()?.clone();
+        for r in 0..per_class.height() {
+            assert!(
+                close(get(column, names.get(r), None), want.get(r)),
+                "{column} of {:?}",
+                names.get(r)
+            );
+        }
+    }
+    let confusion = read_frame(&t.run.join("confusion.parquet"))?;
+    let (tc, pc) = (
+        confusion.column("true_class")?.str()?.clone(),
+        confusion.column("predicted_class")?.str()?.clone(),
+    );
+    let counts = confusion.column("count")?.i64()?.clone();
+    for r in 0..confusion.height() {
+        assert_eq!(
+            get("confusion", tc.get(r), pc.get(r)),
+            counts.get(r).map(|n| n as f64),
+            "{:?} -> {:?}",
+            tc.get(r),
+            pc.get(r)
+        );
+    }
+    // The bootstrap bounds bracket the point estimates.
+    for (point, low, high) in [
+        (micro, "micro_recall_low", "micro_recall_high"),
+        (macro_, "macro_recall_low", "macro_recall_high"),
+    ] {
+        let (p, lo, hi) = (
+            point.ok_or("point")?,
+            get(low, None, None).ok_or("low")?,
+            get(high, None, None).ok_or("high")?,
+        );
+        assert!(lo <= p && p <= hi && lo < hi, "{lo} <= {p} <= {hi}");
+    }
+    let auc = get("roc_auc", Some("COVID"), None).ok_or("auc")?;
+    assert!((0.0..=1.0).contains(&auc));
+    Ok(())
+}
+
+#[test]
+fn explain_writes_an_overlay_that_follows_the_class() -> TestResult {
+    let tmp = tempfile::tempdir()?;
+    let t = train_tiny(tmp.path())?;
+    let image = t.data_root.join("Lung_Opacity/images/Lung_Opacity-1.png");
+    let mut pngs = Vec::new();
+    for class in ["COVID", "viral pneumonia"] {
+        let png = tmp.path().join(format!("{class}.png"));
+        let out = cxr(
+            &[
+                "explain",
+                "--run",
+                s(&t.run)?,
+                s(&image)?,
+                "--class",
+                class,
+                "--out",
+                s(&png)?,
+            ],
+            tmp.path(),
+        )?;
+        let stdout = text(&out.stdout);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert!(
+            stdout.starts_with("wrote ") && stdout.contains("Grad-CAM for "),
+            "{stdout}"
+        );
+        let figure = image::open(&png)?.into_rgb8();
+        // The figure is larger than the 32 px film: enlarged, with title and colour bar.
+        assert!(figure.width() > 448 && figure.height() > 448);
+        pngs.push(figure);
+    }
+    assert_eq!(pngs[0].dimensions(), pngs[1].dimensions());
+    assert_ne!(
+        pngs[0].as_raw(),
+        pngs[1].as_raw(),
+        "the heatmap follows --class"
+    );
+    Ok(())
+}
+
+/// Each bad input ends with exit code 2 and one line on stderr that names the problem.
+#[test]
+fn bad_inputs_fail_with_one_line() -> TestResult {
+    let tmp = tempfile::tempdir()?;
+    let t = train_tiny(tmp.path())?;
+    let image = t.data_root.join("COVID/images/COVID-1.png");
+
+    let no_weights = tmp.path().join("no-weights");
+    std::fs::create_dir_all(&no_weights)?;
+    std::fs::copy(t.run.join("config.toml"), no_weights.join("config.toml"))?;
+    let bad_config = tmp.path().join("bad-config");
+    std::fs::create_dir_all(&bad_config)?;
+    let config = std::fs::read_to_string(t.run.join("config.toml"))?;
+    std::fs::write(
+        bad_config.join("config.toml"),
+        format!("{config}\nfuture_setting = 1\n"),
+    )?;
+    std::fs::copy(
+        t.run.join("model.safetensors"),
+        bad_config.join("model.safetensors"),
+    )?;
+    let not_an_image = tmp.path().join("scan.png");
+    std::fs::write(&not_an_image, "%PDF-1.4 not an image")?;
+    let png = tmp.path().join("o.png");
+
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (
+            vec!["predict", "--run", s(&no_weights)?, s(&image)?],
+            "has no weights (",
+        ),
+        (
+            vec![
+                "evaluate",
+                "--run",
+                s(&no_weights)?,
+                "--data",
+                s(&t.data_root)?,
+            ],
+            "the run is unfinished or failed",
+        ),
+        (
+            vec!["predict", "--run", s(&bad_config)?, s(&image)?],
+            "not a run config this cxr can read: line",
+        ),
+        (
+            vec!["predict", "--run", s(&t.run)?, s(&not_an_image)?],
+            "cannot read image",
+        ),
+        (
+            vec![
+                "explain",
+                "--run",
+                s(&t.run)?,
+                s(&not_an_image)?,
+                "--out",
+                s(&png)?,
+            ],
+            "cannot read image",
+        ),
+        (
+            vec![
+                "explain",
+                "--run",
+                s(&t.run)?,
+                s(&image)?,
+                "--class",
+                "Fracture",
+                "--out",
+                s(&png)?,
+            ],
+            "unknown class \"Fracture\"",
+        ),
+        (
+            vec!["predict", "--run", s(tmp.path())?, s(&image)?],
+            "is not a run folder",
+        ),
+        (
+            vec!["predict", "--run", s(&t.run)?, "missing.png"],
+            "missing.png does not exist",
+        ),
+    ];
+    for (args, needle) in cases {
+        let out = cxr(&args, tmp.path())?;
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert!(
+            stderr.starts_with("error: ") && stderr.contains(needle),
+            "{needle}: {stderr}"
+        );
+    }
+    assert!(!png.exists(), "nothing written on error");
+    Ok(())
+}
