@@ -43,3 +43,15 @@ prepare dir=synth_dir size="128":
 # Run the cxr binary with any arguments, e.g. `just cxr data inspect DIR --json`.
 cxr *args:
     {{cxr}} {{args}}
+
+# Classify images with a trained run, e.g. `just predict results/demo/runs/<id> data/new/`.
+predict run *inputs:
+    {{cxr}} predict --run {{run}} {{inputs}}
+
+# Score a trained run on another dataset in class folders (external validation).
+evaluate run data *args="":
+    {{cxr}} evaluate --run {{run}} --data {{data}} {{args}}
+
+# Grad-CAM overlay of one image, e.g. `just explain results/demo/runs/<id> film.png film-cam.png`.
+explain run image out *args="":
+    {{cxr}} explain --run {{run}} {{image}} --out {{out}} {{args}}
