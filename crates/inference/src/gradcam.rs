@@ -40,6 +40,12 @@ impl GradCam {
             .map_or(0, |(i, _)| i)
     }
 
+    /// True when no location raises the class score (the map is all zero): the class's
+    /// evidence is nowhere, typically for a class the model finds very unlikely.
+    pub fn is_blank(&self) -> bool {
+        self.map.iter().all(|&v| v == 0.0)
+    }
+
     /// The probability of the explained class.
     pub fn probability(&self) -> f32 {
         self.probabilities.get(self.class).copied().unwrap_or(0.0)

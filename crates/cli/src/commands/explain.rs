@@ -21,5 +21,8 @@ pub fn run(args: ExplainArgs) -> anyhow::Result<ExitStatus> {
         explanation.cam.probability(),
         explanation.predicted
     );
+    if explanation.cam.is_blank() {
+        println!("note: the map is blank: no location raises this class's score");
+    }
     Ok(ExitStatus::Success)
 }
