@@ -21,8 +21,8 @@ pub struct GradCam {
     pub class: usize,
     /// Softmax probability of every class.
     pub probabilities: Vec<f32>,
-    /// `height x width` map, row-major, scaled to [0, 1] by its maximum (all zero when no
-    /// location raises the class score).
+    /// `height x width` map, row-major, scaled to [0, 1] by its minimum and maximum (all zero
+    /// when no location raises the class score).
     pub map: Vec<f32>,
     /// Rows of the map (the feature map's height).
     pub height: usize,
@@ -109,12 +109,7 @@ pub fn grad_cam(model: &Model, input: &Tensor, class: Option<usize>) -> Result<G
         .relu()?
         .flatten_all()?
         .to_vec1::<f32>()?;
-    let peak = cam.iter().copied().fold(0f32, f32::max);
-    let map = if peak > 0.0 {
-        cam.iter().map(|v| v / peak).collect()
-    } else {
-        vec![0.0; cam.len()]
-    };
+    let map = min_max(&cam);
     Ok(GradCam {
         class,
         probabilities,
@@ -122,6 +117,22 @@ pub fn grad_cam(model: &Model, input: &Tensor, class: Option<usize>) -> Result<G
         height,
         width,
     })
+}
+
+/// Scales `cam` (already non-negative) to [0, 1] by its minimum and maximum, as the reference
+/// implementation (`pytorch-grad-cam`'s `scale_cam_image`) does, so the colour bar spans the
+/// map's range. A map with no positive value stays all zero (no evidence anywhere); a constant
+/// positive map becomes all one (evidence everywhere alike).
+fn min_max(cam: &[f32]) -> Vec<f32> {
+    let max = cam.iter().copied().fold(0f32, f32::max);
+    let min = cam.iter().copied().fold(max, f32::min);
+    if max <= 0.0 {
+        vec![0.0; cam.len()]
+    } else if max - min <= f32::EPSILON * max {
+        vec![1.0; cam.len()]
+    } else {
+        cam.iter().map(|v| (v - min) / (max - min)).collect()
+    }
 }
 
 #[cfg(test)]
@@ -142,6 +153,13 @@ mod tests {
         assert_eq!(up[..4], [0.0, 0.25, 0.75, 1.0]);
         assert_eq!(up[..4], up[4..]);
         assert_eq!(cam.upsample(2, 2), cam.map);
+    }
+
+    #[test]
+    fn min_max_scaling_cases() {
+        assert_eq!(min_max(&[0.0, 0.0]), [0.0, 0.0]);
+        assert_eq!(min_max(&[2.0, 2.0]), [1.0, 1.0]);
+        assert_eq!(min_max(&[1.0, 3.0, 2.0]), [0.0, 1.0, 0.5]);
     }
 
     #[test]
