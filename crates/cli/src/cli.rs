@@ -27,6 +27,36 @@ pub enum Command {
     Data(DataCommand),
     /// Train every run of a grid file that is not finished yet, recording results as Parquet.
     Sweep(SweepArgs),
+    /// Write figures and report.md for a grid's results (reads only its Parquet files).
+    Report(ReportArgs),
+    /// Compare a grid's test recall with a baseline file; exit 1 on a regression.
+    Check(CheckArgs),
+}
+
+/// `cxr report`
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A grid's results folder, e.g. `results/demo`.
+    pub grid_dir: PathBuf,
+}
+
+/// `cxr check`
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// A grid's results folder, e.g. `results/ci`.
+    pub grid_dir: PathBuf,
+    /// The baseline file (TOML), e.g. `experiments/baselines/ci.toml`.
+    #[arg(long)]
+    pub baseline: PathBuf,
+    /// Largest allowed drop in test micro-recall.
+    #[arg(long, default_value_t = cxr_report::DEFAULT_TOLERANCE)]
+    pub tolerance: f64,
+    /// Rewrite the baseline from the current results instead of checking.
+    #[arg(long)]
+    pub update: bool,
+    /// Do not fail on finished runs that the baseline does not list.
+    #[arg(long)]
+    pub allow_new: bool,
 }
 
 /// `cxr sweep`

@@ -1,6 +1,8 @@
 //! One file per subcommand.
 
+mod check;
 mod data;
+mod report;
 mod sweep;
 
 use crate::cli::Command;
@@ -11,5 +13,7 @@ pub fn run(command: Command, quiet: bool) -> anyhow::Result<ExitStatus> {
     match command {
         Command::Data(cmd) => data::run(cmd),
         Command::Sweep(args) => sweep::run(args, quiet),
+        Command::Report(args) => report::run(args),
+        Command::Check(args) => check::run(args),
     }
 }
