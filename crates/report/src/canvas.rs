@@ -41,8 +41,13 @@ pub trait Figure {
 pub fn save(figure: &impl Figure, stem: &Path) -> Result<Vec<PathBuf>> {
     register_font();
     let (w, h) = figure.size();
-    let png = stem.with_extension("png");
-    let svg = stem.with_extension("svg");
+    // Appended, not `with_extension`: a stem may contain dots (`train.lr_0.001`).
+    let with = |ext: &str| {
+        let mut name = stem.as_os_str().to_os_string();
+        name.push(ext);
+        PathBuf::from(name)
+    };
+    let (png, svg) = (with(".png"), with(".svg"));
     if let Some(dir) = stem.parent() {
         std::fs::create_dir_all(dir).map_err(ReportError::io(dir))?;
     }
