@@ -14,6 +14,9 @@ pub struct Cli {
     /// More log output (-v debug, -vv trace); CXR_LOG=<filter> overrides.
     #[arg(long, short, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// CPU threads for training, inference and decoding [default: all cores].
+    #[arg(long, global = true, env = "CXR_THREADS", value_name = "N")]
+    pub threads: Option<usize>,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,

@@ -101,6 +101,47 @@ impl Model {
         ParamCount::of(&self.params)
     }
 
+    /// Whether the model has a frozen prefix (a ResNet with freeze >= 1) whose output
+    /// [`Model::forward_prefix`] can compute once per image.
+    pub fn has_frozen_prefix(&self) -> bool {
+        matches!(self.network, Network::ResNet(_)) && self.config.freeze > 0
+    }
+
+    /// The frozen prefix's output, in eval mode and detached; `None` when there is no frozen
+    /// prefix. `(batch, in_channels, H, W) -> (batch, C, H', W')`. Together with
+    /// [`Model::forward_from_prefix_t`] it computes exactly `forward_t`.
+    pub fn forward_prefix(&self, xs: &Tensor) -> Result<Option<Tensor>> {
+        self.check_input(xs)?;
+        match &self.network {
+            Network::ResNet(net) => Ok(net.forward_prefix(xs)?),
+            Network::Cnn(_) => Ok(None),
+        }
+    }
+
+    /// Logits from a [`Model::forward_prefix`] output: `(batch, C, H', W') -> (batch,
+    /// num_classes)`. Without a frozen prefix this is `forward_t`.
+    pub fn forward_from_prefix_t(&self, prefix: &Tensor, train: bool) -> Result<Tensor> {
+        match &self.network {
+            Network::ResNet(net) if self.config.freeze > 0 => {
+                Ok(net.forward_suffix_t(prefix, train)?)
+            }
+            _ => Ok(self.forward_t(prefix, train)?),
+        }
+    }
+
+    fn check_input(&self, xs: &Tensor) -> candle_core::Result<()> {
+        let (_, channels, _, _) = xs.dims4()?;
+        if channels != self.config.in_channels {
+            candle_core::bail!(
+                "{} expects {} input channels, got input of shape {:?}",
+                self.config.kind,
+                self.config.in_channels,
+                xs.dims()
+            );
+        }
+        Ok(())
+    }
+
     /// `(batch, in_channels, H, W) -> (batch, num_classes)` class probabilities (softmax of the
     /// eval-mode logits).
     pub fn probabilities(&self, xs: &Tensor) -> Result<Tensor> {
@@ -115,15 +156,7 @@ impl ModuleT for Model {
     /// `train` selects batch statistics in the BatchNorms outside the frozen prefix and updates
     /// their running statistics.
     fn forward_t(&self, xs: &Tensor, train: bool) -> candle_core::Result<Tensor> {
-        let (_, channels, _, _) = xs.dims4()?;
-        if channels != self.config.in_channels {
-            candle_core::bail!(
-                "{} expects {} input channels, got input of shape {:?}",
-                self.config.kind,
-                self.config.in_channels,
-                xs.dims()
-            );
-        }
+        self.check_input(xs)?;
         match &self.network {
             Network::Cnn(net) => net.forward_t(xs, train),
             Network::ResNet(net) => net.forward_t(xs, train),

@@ -12,7 +12,6 @@ use candle_nn::{Conv2d, Conv2dConfig, Linear, Module, ModuleT};
 use crate::batch_norm::BatchNorm;
 use crate::block::{Block, BlockKind};
 use crate::error::Result;
-use crate::freeze;
 use crate::initializer::{ConvInit, Initializer};
 use crate::maxpool::MaxPool2d;
 
@@ -105,10 +104,44 @@ impl ResNet {
             freeze,
         })
     }
+}
 
-    /// Whether stage `stage` (0 = stem, i = `layer{i}`) is frozen.
-    fn is_frozen(&self, stage: usize) -> bool {
-        freeze::stage_is_frozen(stage, self.freeze)
+impl ResNet {
+    /// The frozen prefix (stem and `layer1..=layer{freeze}`) in eval mode, detached; `None` at
+    /// freeze 0. `(batch, in_channels, H, W) -> (batch, C_k, H_k, W_k)`, e.g. `(B, 64, H/4,
+    /// W/4)` at freeze 1. Its output depends on the image only, so it can be computed once and
+    /// reused every epoch ([`ResNet::forward_suffix_t`] continues from it).
+    pub(crate) fn forward_prefix(&self, xs: &Tensor) -> candle_core::Result<Option<Tensor>> {
+        if self.freeze == 0 {
+            return Ok(None);
+        }
+        let mut xs = self.stem(xs, false)?;
+        for blocks in &self.layers[..self.freeze] {
+            for block in blocks {
+                xs = block.forward_t(&xs, false)?;
+            }
+        }
+        Ok(Some(xs.detach()))
+    }
+
+    /// The trainable rest after the frozen prefix: `layer{freeze+1}..=layer4`, pooling and `fc`.
+    /// `(batch, C_k, H_k, W_k) -> (batch, num_classes)`.
+    pub(crate) fn forward_suffix_t(&self, xs: &Tensor, train: bool) -> candle_core::Result<Tensor> {
+        let mut xs = xs.clone();
+        for blocks in &self.layers[self.freeze..] {
+            for block in blocks {
+                xs = block.forward_t(&xs, train)?;
+            }
+        }
+        let features = xs.mean((2, 3))?;
+        self.fc.forward(&features)
+    }
+
+    /// `conv1` -> `bn1` -> ReLU -> max-pool.
+    fn stem(&self, xs: &Tensor, train: bool) -> candle_core::Result<Tensor> {
+        let xs = self.conv1.forward(xs)?;
+        let xs = self.bn1.forward_t(&xs, train)?.relu()?;
+        MaxPool2d::RESNET_STEM.forward(&xs)
     }
 }
 
@@ -118,23 +151,9 @@ impl ModuleT for ResNet {
     /// Frozen stages always run in eval mode, and the output of the frozen prefix is detached, so
     /// backward stops there.
     fn forward_t(&self, xs: &Tensor, train: bool) -> candle_core::Result<Tensor> {
-        let xs = self.conv1.forward(xs)?;
-        let xs = self
-            .bn1
-            .forward_t(&xs, train && !self.is_frozen(0))?
-            .relu()?;
-        let mut xs = MaxPool2d::RESNET_STEM.forward(&xs)?;
-        for (i, blocks) in self.layers.iter().enumerate() {
-            let stage = i + 1;
-            let stage_train = train && !self.is_frozen(stage);
-            for block in blocks {
-                xs = block.forward_t(&xs, stage_train)?;
-            }
-            if stage == self.freeze {
-                xs = xs.detach();
-            }
+        match self.forward_prefix(xs)? {
+            Some(prefix) => self.forward_suffix_t(&prefix, train),
+            None => self.forward_suffix_t(&self.stem(xs, train)?, train),
         }
-        let features = xs.mean((2, 3))?;
-        self.fc.forward(&features)
     }
 }

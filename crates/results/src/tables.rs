@@ -56,6 +56,8 @@ pub struct RunSummary {
     pub eval_time_s: Option<f64>,
     /// Wall time of the whole run (data, training, evaluation, writing), seconds.
     pub total_time_s: Option<f64>,
+    /// Wall time of the one-time frozen-prefix pass (null when the cache was not used), seconds.
+    pub prefix_time_s: Option<f64>,
     /// Parameters the optimiser updates.
     pub trainable_params: i64,
     /// All parameters.
@@ -175,6 +177,7 @@ fn summary_frame(rows: &[RunSummary]) -> PolarsResult<DataFrame> {
         col!(rows, "epoch_time_s", epoch_time_s),
         col!(rows, "eval_time_s", eval_time_s),
         col!(rows, "total_time_s", total_time_s),
+        col!(rows, "prefix_time_s", prefix_time_s),
         col!(rows, "trainable_params", trainable_params),
         col!(rows, "total_params", total_params),
         col!(rows, "test_micro_recall", test_micro_recall),
@@ -483,6 +486,7 @@ fn rows_of(df: &DataFrame) -> PolarsResult<Vec<RunSummary>> {
         f("test_loss")?,
     );
     let (val_micro, val_macro) = (f("val_micro_recall")?, f("val_macro_recall")?);
+    let prefix_time = f_new("prefix_time_s")?;
     let (micro_low, micro_high, macro_low, macro_high) = (
         f_new("test_micro_recall_low")?,
         f_new("test_micro_recall_high")?,
@@ -510,6 +514,7 @@ fn rows_of(df: &DataFrame) -> PolarsResult<Vec<RunSummary>> {
             epoch_time_s: epoch_time[r],
             eval_time_s: eval_time[r],
             total_time_s: total_time[r],
+            prefix_time_s: prefix_time[r],
             trainable_params: trainable[r].unwrap_or_default(),
             total_params: total[r].unwrap_or_default(),
             test_micro_recall: test_micro[r],

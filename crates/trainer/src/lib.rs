@@ -21,9 +21,11 @@ pub mod early_stopping;
 pub mod error;
 pub mod fit;
 pub mod metrics;
+pub mod prefix_cache;
 pub mod prepare;
 pub mod run;
 pub mod sweep;
+pub mod threads;
 
 pub use early_stopping::{EarlyStopping, EpochScore};
 pub use error::{Result, TrainerError};
@@ -33,3 +35,4 @@ pub use fit::{
 };
 pub use run::{run_one, RunEnv};
 pub use sweep::{sweep, SweepOptions, SweepReport};
+pub use threads::{set_threads, threads};

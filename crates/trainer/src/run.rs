@@ -115,6 +115,7 @@ fn fit_settings(cfg: &RunConfig) -> FitSettings {
         batch_size: t.batch_size,
         stop_metric: t.early_stopping,
         seed: cfg.seed,
+        prefix_cache: t.prefix_cache,
     }
 }
 
@@ -220,6 +221,7 @@ fn record_outcome(
         summary.test_macro_recall_high = Some(ci.macro_.high);
     }
     summary.test_loss = Some(outcome.test.loss);
+    summary.prefix_time_s = outcome.prefix_time_s;
     summary.test_images = Some(test.total() as i64);
     summary.val_micro_recall = Some(outcome.val.confusion.micro_recall());
     summary.val_macro_recall = Some(outcome.val.confusion.macro_recall());
