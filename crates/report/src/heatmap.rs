@@ -60,7 +60,7 @@ impl Figure for ConfusionHeatmap {
     fn size(&self) -> (u32, u32) {
         let n = self.classes.len() as u32;
         let side = (n * 130).clamp(420, 1100);
-        (side + 220, side + 190)
+        (side + 300, side + 190)
     }
 
     fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
@@ -68,11 +68,12 @@ impl Figure for ConfusionHeatmap {
         let area = area
             .margin(10, 0, 0, 0)
             .titled(&self.title, text(font::TITLE))?;
-        let (_, height) = area.dim_in_pixel();
-        let (plot, footer) = area.split_vertically(height - 34);
+        let (width, height) = area.dim_in_pixel();
+        let (main, footer) = area.split_vertically(height - 34);
+        let (plot, bar) = main.split_horizontally(width - 120);
+        draw_colour_bar(&bar)?;
         let mut chart = ChartBuilder::on(&plot)
             .margin(16)
-            .margin_right(40)
             .x_label_area_size(70)
             .y_label_area_size(170)
             .build_cartesian_2d((0..n - 1).into_segmented(), (0..n - 1).into_segmented())?;
@@ -137,4 +138,33 @@ impl Figure for ConfusionHeatmap {
         )?;
         Ok(())
     }
+}
+
+/// The legend of the shading: a vertical ramp from 0% to 100% of the true class's images.
+fn draw_colour_bar<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+    let (_, height) = area.dim_in_pixel();
+    let (top, bottom) = (70i32, height as i32 - 86);
+    let (left, right) = (14i32, 40i32);
+    let steps = 100;
+    for i in 0..steps {
+        let y0 = bottom - (bottom - top) * i / steps;
+        let y1 = bottom - (bottom - top) * (i + 1) / steps;
+        area.draw(&Rectangle::new(
+            [(left, y1), (right, y0)],
+            shade(f64::from(i) / f64::from(steps - 1)).filled(),
+        ))?;
+    }
+    area.draw(&Rectangle::new(
+        [(left, top), (right, bottom)],
+        BLACK.stroke_width(1),
+    ))?;
+    let tick = text(font::TICK).pos(Pos::new(HPos::Left, VPos::Center));
+    for (frac, label) in [(0.0, "0%"), (0.5, "50%"), (1.0, "100%")] {
+        let y = bottom - ((bottom - top) as f64 * frac) as i32;
+        area.draw(&PathElement::new(vec![(right, y), (right + 5, y)], BLACK))?;
+        area.draw_text(label, &tick, (right + 8, y))?;
+    }
+    area.draw_text("share of", &text(font::TICK), (left - 6, top - 34))?;
+    area.draw_text("true class", &text(font::TICK), (left - 6, top - 18))?;
+    Ok(())
 }
