@@ -24,6 +24,20 @@ lint:
 sweep grid="experiments/demo.toml" *args="":
     {{cxr}} sweep {{grid}} {{args}}
 
+# Figures and report.md for a grid's results: results/<grid>/report/.
+report grid="demo" results="results":
+    {{cxr}} report {{results}}/{{grid}}
+
+# Compare a grid's test recall with experiments/baselines/<grid>.toml (exit 1 on a regression).
+check grid="ci" results="results" *args="":
+    {{cxr}} check {{results}}/{{grid}} --baseline experiments/baselines/{{grid}}.toml {{args}}
+
+# Execute notebooks/results.ipynb headless against a grid's results (makes a venv from PyPI).
+notebook grid_dir="results/demo" venv=".venv":
+    test -x {{venv}}/bin/jupyter || (python3 -m venv {{venv}} && {{venv}}/bin/pip install --quiet -r notebooks/requirements.txt)
+    CXR_GRID_DIR="$(realpath {{grid_dir}})" {{venv}}/bin/jupyter nbconvert --to notebook --execute notebooks/results.ipynb --output-dir "$(realpath {{grid_dir}})" --output results.executed.ipynb
+    @echo "executed notebook: {{grid_dir}}/results.executed.ipynb"
+
 # List the runs a grid expands to, without training.
 plan grid="experiments/demo.toml":
     {{cxr}} sweep {{grid}} --dry-run

@@ -14,6 +14,9 @@ pub struct Cli {
     /// More log output (-v debug, -vv trace); CXR_LOG=<filter> overrides.
     #[arg(long, short, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// CPU threads for training, inference and decoding [default: all cores].
+    #[arg(long, global = true, env = "CXR_THREADS", value_name = "N")]
+    pub threads: Option<usize>,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -33,6 +36,10 @@ pub enum Command {
     Evaluate(EvaluateArgs),
     /// Grad-CAM: where a trained run looked, as a colour-mapped overlay PNG.
     Explain(ExplainArgs),
+    /// Write figures and report.md for a grid's results (reads only its Parquet files).
+    Report(ReportArgs),
+    /// Compare a grid's test recall with a baseline file; exit 1 on a regression.
+    Check(CheckArgs),
 }
 
 /// `cxr predict`
@@ -92,6 +99,32 @@ pub struct ExplainArgs {
     /// Cache folder [default: as for `cxr sweep`].
     #[arg(long)]
     pub cache_dir: Option<PathBuf>,
+}
+
+/// `cxr report`
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A grid's results folder, e.g. `results/demo`.
+    pub grid_dir: PathBuf,
+}
+
+/// `cxr check`
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// A grid's results folder, e.g. `results/ci`.
+    pub grid_dir: PathBuf,
+    /// The baseline file (TOML), e.g. `experiments/baselines/ci.toml`.
+    #[arg(long)]
+    pub baseline: PathBuf,
+    /// Largest allowed drop in test micro-recall.
+    #[arg(long, default_value_t = cxr_report::DEFAULT_TOLERANCE)]
+    pub tolerance: f64,
+    /// Rewrite the baseline from the current results instead of checking.
+    #[arg(long)]
+    pub update: bool,
+    /// Do not fail on finished runs that the baseline does not list.
+    #[arg(long)]
+    pub allow_new: bool,
 }
 
 /// `cxr sweep`

@@ -12,6 +12,12 @@ use clap::Parser;
 fn main() -> ExitCode {
     let args = cli::Cli::parse();
     init_logging(args.quiet, args.verbose);
+    if let Some(threads) = args.threads {
+        if let Err(why) = cxr_trainer::set_threads(threads) {
+            eprintln!("error: {why}");
+            return exit::ExitStatus::Error.into();
+        }
+    }
     match commands::run(args.command, args.quiet) {
         Ok(status) => status.into(),
         Err(err) => {

@@ -98,6 +98,19 @@ pub struct TrainSettings {
     pub batch_size: usize,
     /// What early stopping follows.
     pub early_stopping: StopMetric,
+    /// Compute a frozen prefix's output once per image and train the rest on it, when valid
+    /// (freeze >= 1, no augmentation). Does not change results, so the default (`true`) is
+    /// left out of the serialised config and run ids do not depend on it.
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub prefix_cache: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn is_true(v: &bool) -> bool {
+    *v
 }
 
 /// Everything that determines one run's results.

@@ -132,4 +132,6 @@ pub struct RawTrain {
     pub batch_size: Option<usize>,
     /// `val_micro_recall`, `val_macro_recall` or `val_loss`.
     pub early_stopping: Option<String>,
+    /// Use the frozen-prefix cache when valid (default true).
+    pub prefix_cache: Option<bool>,
 }

@@ -319,6 +319,7 @@ impl Resolver<'_> {
             patience: self.range("train.patience", t.patience.unwrap_or(20), 1, 100_000)?,
             batch_size: self.range("train.batch_size", t.batch_size.unwrap_or(128), 1, 65_536)?,
             early_stopping,
+            prefix_cache: t.prefix_cache.unwrap_or(true),
         })
     }
 }

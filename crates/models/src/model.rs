@@ -101,6 +101,47 @@ impl Model {
         ParamCount::of(&self.params)
     }
 
+    /// Whether the model has a frozen prefix (a ResNet with freeze >= 1) whose output
+    /// [`Model::forward_prefix`] can compute once per image.
+    pub fn has_frozen_prefix(&self) -> bool {
+        matches!(self.network, Network::ResNet(_)) && self.config.freeze > 0
+    }
+
+    /// The frozen prefix's output, in eval mode and detached; `None` when there is no frozen
+    /// prefix. `(batch, in_channels, H, W) -> (batch, C, H', W')`. Together with
+    /// [`Model::forward_from_prefix_t`] it computes exactly `forward_t`.
+    pub fn forward_prefix(&self, xs: &Tensor) -> Result<Option<Tensor>> {
+        self.check_input(xs)?;
+        match &self.network {
+            Network::ResNet(net) => Ok(net.forward_prefix(xs)?),
+            Network::Cnn(_) => Ok(None),
+        }
+    }
+
+    /// Logits from a [`Model::forward_prefix`] output: `(batch, C, H', W') -> (batch,
+    /// num_classes)`. Without a frozen prefix this is `forward_t`.
+    pub fn forward_from_prefix_t(&self, prefix: &Tensor, train: bool) -> Result<Tensor> {
+        match &self.network {
+            Network::ResNet(net) if self.config.freeze > 0 => {
+                Ok(net.forward_suffix_t(prefix, train)?)
+            }
+            _ => Ok(self.forward_t(prefix, train)?),
+        }
+    }
+
+    fn check_input(&self, xs: &Tensor) -> candle_core::Result<()> {
+        let (_, channels, _, _) = xs.dims4()?;
+        if channels != self.config.in_channels {
+            candle_core::bail!(
+                "{} expects {} input channels, got input of shape {:?}",
+                self.config.kind,
+                self.config.in_channels,
+                xs.dims()
+            );
+        }
+        Ok(())
+    }
+
     /// `(batch, in_channels, H, W) -> (batch, num_classes)` class probabilities (softmax of the
     /// eval-mode logits).
     pub fn probabilities(&self, xs: &Tensor) -> Result<Tensor> {
@@ -120,7 +161,7 @@ impl Model {
         self.check_input(xs)?;
         Ok(match &self.network {
             Network::Cnn(net) => net.features_t(xs, false)?,
-            Network::ResNet(net) => net.features_t(xs, false)?,
+            Network::ResNet(net) => net.features(xs)?,
         })
     }
 
@@ -131,19 +172,6 @@ impl Model {
             Network::Cnn(net) => net.head(features)?,
             Network::ResNet(net) => net.head(features)?,
         })
-    }
-
-    fn check_input(&self, xs: &Tensor) -> candle_core::Result<()> {
-        let (_, channels, _, _) = xs.dims4()?;
-        if channels != self.config.in_channels {
-            candle_core::bail!(
-                "{} expects {} input channels, got input of shape {:?}",
-                self.config.kind,
-                self.config.in_channels,
-                xs.dims()
-            );
-        }
-        Ok(())
     }
 }
 
@@ -170,9 +198,15 @@ mod tests {
     fn head_of_features_is_the_eval_forward() -> Result<()> {
         let device = Device::Cpu;
         let xs = Tensor::randn(0f32, 1.0, (2, 3, 64, 64), &device)?;
-        // (kind, feature channels, feature side at 64 px input)
-        for (kind, channels, side) in [(ModelKind::Cnn, 512, 4), (ModelKind::Resnet18, 512, 2)] {
-            let model = ModelConfig::new(kind, 3).init(&device, 1)?;
+        // (kind, freeze, feature channels, feature side at 64 px input)
+        for (kind, freeze, channels, side) in [
+            (ModelKind::Cnn, 0, 512, 4),
+            (ModelKind::Resnet18, 0, 512, 2),
+            (ModelKind::Resnet18, 2, 512, 2),
+        ] {
+            let model = ModelConfig::new(kind, 3)
+                .with_freeze(freeze)
+                .init(&device, 1)?;
             let features = model.features(&xs)?;
             assert_eq!(features.dims(), [2, channels, side, side], "{kind}");
             let via_head = model.head(&features)?.flatten_all()?.to_vec1::<f32>()?;

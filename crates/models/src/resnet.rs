@@ -12,7 +12,6 @@ use candle_nn::{Conv2d, Conv2dConfig, Linear, Module, ModuleT};
 use crate::batch_norm::BatchNorm;
 use crate::block::{Block, BlockKind};
 use crate::error::Result;
-use crate::freeze;
 use crate::initializer::{ConvInit, Initializer};
 use crate::maxpool::MaxPool2d;
 
@@ -105,32 +104,48 @@ impl ResNet {
             freeze,
         })
     }
-
-    /// Whether stage `stage` (0 = stem, i = `layer{i}`) is frozen.
-    fn is_frozen(&self, stage: usize) -> bool {
-        freeze::stage_is_frozen(stage, self.freeze)
-    }
 }
 
 impl ResNet {
-    /// `(batch, in_channels, H, W) -> (batch, 512 * expansion, H/32, W/32)`: the output of
-    /// `layer4`, the last convolutional stage. Frozen stages run in eval mode and the output of
-    /// the frozen prefix is detached, so backward stops there.
-    pub(crate) fn features_t(&self, xs: &Tensor, train: bool) -> candle_core::Result<Tensor> {
-        let xs = self.conv1.forward(xs)?;
-        let xs = self
-            .bn1
-            .forward_t(&xs, train && !self.is_frozen(0))?
-            .relu()?;
-        let mut xs = MaxPool2d::RESNET_STEM.forward(&xs)?;
-        for (i, blocks) in self.layers.iter().enumerate() {
-            let stage = i + 1;
-            let stage_train = train && !self.is_frozen(stage);
+    /// The frozen prefix (stem and `layer1..=layer{freeze}`) in eval mode, detached; `None` at
+    /// freeze 0. `(batch, in_channels, H, W) -> (batch, C_k, H_k, W_k)`, e.g. `(B, 64, H/4,
+    /// W/4)` at freeze 1. Its output depends on the image only, so it can be computed once and
+    /// reused every epoch ([`ResNet::forward_suffix_t`] continues from it).
+    pub(crate) fn forward_prefix(&self, xs: &Tensor) -> candle_core::Result<Option<Tensor>> {
+        if self.freeze == 0 {
+            return Ok(None);
+        }
+        let mut xs = self.stem(xs, false)?;
+        for blocks in &self.layers[..self.freeze] {
             for block in blocks {
-                xs = block.forward_t(&xs, stage_train)?;
+                xs = block.forward_t(&xs, false)?;
             }
-            if stage == self.freeze {
-                xs = xs.detach();
+        }
+        Ok(Some(xs.detach()))
+    }
+
+    /// The trainable rest after the frozen prefix: `layer{freeze+1}..=layer4`, pooling and `fc`.
+    /// `(batch, C_k, H_k, W_k) -> (batch, num_classes)`.
+    pub(crate) fn forward_suffix_t(&self, xs: &Tensor, train: bool) -> candle_core::Result<Tensor> {
+        let mut xs = xs.clone();
+        for blocks in &self.layers[self.freeze..] {
+            for block in blocks {
+                xs = block.forward_t(&xs, train)?;
+            }
+        }
+        self.head(&xs)
+    }
+
+    /// `(batch, in_channels, H, W) -> (batch, 512 * expansion, H/32, W/32)`: the output of
+    /// `layer4`, the last convolutional stage, in eval mode (Grad-CAM's target layer).
+    pub(crate) fn features(&self, xs: &Tensor) -> candle_core::Result<Tensor> {
+        let mut xs = match self.forward_prefix(xs)? {
+            Some(prefix) => prefix,
+            None => self.stem(xs, false)?,
+        };
+        for blocks in &self.layers[self.freeze..] {
+            for block in blocks {
+                xs = block.forward_t(&xs, false)?;
             }
         }
         Ok(xs)
@@ -140,11 +155,24 @@ impl ResNet {
     pub(crate) fn head(&self, features: &Tensor) -> candle_core::Result<Tensor> {
         self.fc.forward(&features.mean((2, 3))?)
     }
+
+    /// `conv1` -> `bn1` -> ReLU -> max-pool.
+    fn stem(&self, xs: &Tensor, train: bool) -> candle_core::Result<Tensor> {
+        let xs = self.conv1.forward(xs)?;
+        let xs = self.bn1.forward_t(&xs, train)?.relu()?;
+        MaxPool2d::RESNET_STEM.forward(&xs)
+    }
 }
 
 impl ModuleT for ResNet {
     /// `(batch, in_channels, H, W) -> (batch, num_classes)` logits; H and W at least 32.
+    ///
+    /// Frozen stages always run in eval mode, and the output of the frozen prefix is detached, so
+    /// backward stops there.
     fn forward_t(&self, xs: &Tensor, train: bool) -> candle_core::Result<Tensor> {
-        self.head(&self.features_t(xs, train)?)
+        match self.forward_prefix(xs)? {
+            Some(prefix) => self.forward_suffix_t(&prefix, train),
+            None => self.forward_suffix_t(&self.stem(xs, train)?, train),
+        }
     }
 }

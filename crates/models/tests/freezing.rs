@@ -90,3 +90,31 @@ fn frozen_prefix_counts_per_depth() -> TestResult {
     }
     Ok(())
 }
+
+#[test]
+fn prefix_then_suffix_is_the_whole_forward() -> TestResult {
+    let x = images(2, 3, 64)?;
+    for freeze in 0..=4 {
+        let model = ModelConfig::new(ModelKind::Resnet18, 3)
+            .with_freeze(freeze)
+            .init(&Device::Cpu, 5)?;
+        let prefix = model.forward_prefix(&x)?;
+        assert_eq!(prefix.is_some(), freeze > 0, "freeze {freeze}");
+        assert_eq!(model.has_frozen_prefix(), freeze > 0);
+        let Some(prefix) = prefix else { continue };
+        // (2, 64, 16, 16) after layer1, then halving H and W and doubling channels per stage.
+        let side = 16 >> (freeze - 1);
+        assert_eq!(prefix.dims(), [2, 64 << (freeze - 1), side, side]);
+        for train in [false, true] {
+            let whole = model.forward_t(&x, train)?;
+            let split = model.forward_from_prefix_t(&prefix, train)?;
+            assert!(
+                bit_identical(&whole, &split)?,
+                "freeze {freeze} train {train}"
+            );
+        }
+    }
+    let cnn = ModelConfig::new(ModelKind::Cnn, 3).init(&Device::Cpu, 5)?;
+    assert!(cnn.forward_prefix(&x)?.is_none() && !cnn.has_frozen_prefix());
+    Ok(())
+}

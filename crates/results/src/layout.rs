@@ -2,6 +2,8 @@
 //!
 //! ```text
 //! <results>/<grid>/summary.parquet              every finished run, one row each (rebuilt)
+//! <results>/<grid>/plan.parquet                 every run the grid plans (written by each sweep)
+//! <results>/<grid>/report/                      figures and report.md (`cxr report`)
 //! <results>/<grid>/runs/<run-id>/config.toml    resolved settings (written first)
 //! <results>/<grid>/runs/<run-id>/history.parquet    one row per epoch
 //! <results>/<grid>/runs/<run-id>/per_class.parquet  test precision/recall/F1/support per class
@@ -56,6 +58,16 @@ impl GridDir {
     /// The merged `summary.parquet`.
     pub fn summary_path(&self) -> PathBuf {
         self.path.join("summary.parquet")
+    }
+
+    /// `plan.parquet`: the runs the grid file expands to, as of the last sweep.
+    pub fn plan_path(&self) -> PathBuf {
+        self.path.join("plan.parquet")
+    }
+
+    /// `report/`, written by `cxr report`.
+    pub fn report_dir(&self) -> PathBuf {
+        self.path.join("report")
     }
 
     /// The lock file that serialises summary rebuilds across processes.

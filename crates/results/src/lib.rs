@@ -15,7 +15,7 @@ pub mod tables;
 pub use error::{Result, ResultsError};
 pub use layout::{write_atomic, GridDir, RunDir};
 pub use tables::{
-    merge_summaries, read_frame, read_summary, status, summary_columns, write_confusion,
-    write_history, write_per_class, write_summary, ConfusionRow, HistoryRow, PerClassRow,
-    RunSummary,
+    merge_summaries, read_confusion, read_frame, read_history, read_per_class, read_plan,
+    read_summary, status, summary_columns, write_confusion, write_history, write_per_class,
+    write_plan, write_summary, ConfusionRow, HistoryRow, PerClassRow, PlanRow, RunSummary,
 };

@@ -56,6 +56,8 @@ pub struct RunSummary {
     pub eval_time_s: Option<f64>,
     /// Wall time of the whole run (data, training, evaluation, writing), seconds.
     pub total_time_s: Option<f64>,
+    /// Wall time of the one-time frozen-prefix pass (null when the cache was not used), seconds.
+    pub prefix_time_s: Option<f64>,
     /// Parameters the optimiser updates.
     pub trainable_params: i64,
     /// All parameters.
@@ -64,6 +66,14 @@ pub struct RunSummary {
     pub test_micro_recall: Option<f64>,
     /// Test macro-recall with the kept weights.
     pub test_macro_recall: Option<f64>,
+    /// Lower bound of the 95% bootstrap interval of test micro-recall (test images resampled).
+    pub test_micro_recall_low: Option<f64>,
+    /// Upper bound of the 95% bootstrap interval of test micro-recall.
+    pub test_micro_recall_high: Option<f64>,
+    /// Lower bound of the 95% bootstrap interval of test macro-recall.
+    pub test_macro_recall_low: Option<f64>,
+    /// Upper bound of the 95% bootstrap interval of test macro-recall.
+    pub test_macro_recall_high: Option<f64>,
     /// Test mean cross-entropy.
     pub test_loss: Option<f64>,
     /// Validation micro-recall with the kept weights.
@@ -74,6 +84,21 @@ pub struct RunSummary {
     pub test_images: Option<i64>,
     /// The resolved run config as JSON, for any setting not given its own column.
     pub config_json: String,
+}
+
+/// One row of `plan.parquet`: a run the grid plans, finished or not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanRow {
+    /// Stable run id.
+    pub run_id: String,
+    /// Architecture.
+    pub model: String,
+    /// Frozen stages.
+    pub freeze: i64,
+    /// Run seed.
+    pub seed: i64,
+    /// The run's grid-axis values, as in the summary.
+    pub axes: String,
 }
 
 /// One row of `history.parquet`.
@@ -152,10 +177,15 @@ fn summary_frame(rows: &[RunSummary]) -> PolarsResult<DataFrame> {
         col!(rows, "epoch_time_s", epoch_time_s),
         col!(rows, "eval_time_s", eval_time_s),
         col!(rows, "total_time_s", total_time_s),
+        col!(rows, "prefix_time_s", prefix_time_s),
         col!(rows, "trainable_params", trainable_params),
         col!(rows, "total_params", total_params),
         col!(rows, "test_micro_recall", test_micro_recall),
         col!(rows, "test_macro_recall", test_macro_recall),
+        col!(rows, "test_micro_recall_low", test_micro_recall_low),
+        col!(rows, "test_micro_recall_high", test_micro_recall_high),
+        col!(rows, "test_macro_recall_low", test_macro_recall_low),
+        col!(rows, "test_macro_recall_high", test_macro_recall_high),
         col!(rows, "test_loss", test_loss),
         col!(rows, "val_micro_recall", val_micro_recall),
         col!(rows, "val_macro_recall", val_macro_recall),
@@ -216,6 +246,53 @@ pub fn write_confusion(path: &Path, run_id: &str, rows: &[ConfusionRow]) -> Resu
     write_frame(path, df)
 }
 
+/// Writes a grid's `plan.parquet`.
+pub fn write_plan(path: &Path, rows: &[PlanRow]) -> Result<()> {
+    let df = DataFrame::new_infer_height(vec![
+        col!(rows, "run_id", run_id),
+        col!(rows, "model", model),
+        col!(rows, "freeze", freeze),
+        col!(rows, "seed", seed),
+        col!(rows, "axes", axes),
+    ]);
+    write_frame(path, df)
+}
+
+/// Reads a grid's `plan.parquet`.
+pub fn read_plan(path: &Path) -> Result<Vec<PlanRow>> {
+    let df = read_frame(path)?;
+    let rows = || -> PolarsResult<Vec<PlanRow>> {
+        let s = |name: &str| -> PolarsResult<Vec<String>> {
+            Ok(df
+                .column(name)?
+                .str()?
+                .iter()
+                .map(|v| v.unwrap_or_default().to_string())
+                .collect())
+        };
+        let i = |name: &str| -> PolarsResult<Vec<i64>> {
+            Ok(df
+                .column(name)?
+                .i64()?
+                .iter()
+                .map(Option::unwrap_or_default)
+                .collect())
+        };
+        let (run_id, model, axes) = (s("run_id")?, s("model")?, s("axes")?);
+        let (freeze, seed) = (i("freeze")?, i("seed")?);
+        Ok((0..df.height())
+            .map(|r| PlanRow {
+                run_id: run_id[r].clone(),
+                model: model[r].clone(),
+                freeze: freeze[r],
+                seed: seed[r],
+                axes: axes[r].clone(),
+            })
+            .collect())
+    };
+    rows().map_err(ResultsError::table(path))
+}
+
 /// Writes a `summary.parquet` (one row per run).
 pub fn write_summary(path: &Path, rows: &[RunSummary]) -> Result<()> {
     write_frame(path, summary_frame(rows))
@@ -236,6 +313,117 @@ pub fn read_frame(path: &Path) -> Result<DataFrame> {
     ParquetReader::new(file)
         .finish()
         .map_err(ResultsError::table(path))
+}
+
+/// Reads a run's `history.parquet` back into rows.
+pub fn read_history(path: &Path) -> Result<Vec<HistoryRow>> {
+    let df = read_frame(path)?;
+    let rows = || -> PolarsResult<Vec<HistoryRow>> {
+        let f = |name: &str| -> PolarsResult<Vec<f64>> {
+            Ok(df
+                .column(name)?
+                .f64()?
+                .iter()
+                .map(|v| v.unwrap_or(f64::NAN))
+                .collect())
+        };
+        let epoch: Vec<i64> = df
+            .column("epoch")?
+            .i64()?
+            .iter()
+            .map(Option::unwrap_or_default)
+            .collect();
+        let kept: Vec<bool> = df
+            .column("kept")?
+            .bool()?
+            .iter()
+            .map(|v| v.unwrap_or(false))
+            .collect();
+        let (train_loss, val_loss) = (f("train_loss")?, f("val_loss")?);
+        let (val_micro, val_macro) = (f("val_micro_recall")?, f("val_macro_recall")?);
+        let (train_time, eval_time) = (f("train_time_s")?, f("eval_time_s")?);
+        Ok((0..df.height())
+            .map(|r| HistoryRow {
+                epoch: epoch[r],
+                train_loss: train_loss[r],
+                val_loss: val_loss[r],
+                val_micro_recall: val_micro[r],
+                val_macro_recall: val_macro[r],
+                train_time_s: train_time[r],
+                eval_time_s: eval_time[r],
+                kept: kept[r],
+            })
+            .collect())
+    };
+    rows().map_err(ResultsError::table(path))
+}
+
+/// Reads a run's `per_class.parquet` back into rows.
+pub fn read_per_class(path: &Path) -> Result<Vec<PerClassRow>> {
+    let df = read_frame(path)?;
+    let rows = || -> PolarsResult<Vec<PerClassRow>> {
+        let f = |name: &str| -> PolarsResult<Vec<f64>> {
+            Ok(df
+                .column(name)?
+                .f64()?
+                .iter()
+                .map(|v| v.unwrap_or(f64::NAN))
+                .collect())
+        };
+        let class: Vec<String> = df
+            .column("class")?
+            .str()?
+            .iter()
+            .map(|v| v.unwrap_or_default().to_string())
+            .collect();
+        let support: Vec<i64> = df
+            .column("support")?
+            .i64()?
+            .iter()
+            .map(Option::unwrap_or_default)
+            .collect();
+        let (precision, recall, f1) = (f("precision")?, f("recall")?, f("f1")?);
+        Ok((0..df.height())
+            .map(|r| PerClassRow {
+                class: class[r].clone(),
+                precision: precision[r],
+                recall: recall[r],
+                f1: f1[r],
+                support: support[r],
+            })
+            .collect())
+    };
+    rows().map_err(ResultsError::table(path))
+}
+
+/// Reads a run's `confusion.parquet` back into rows.
+pub fn read_confusion(path: &Path) -> Result<Vec<ConfusionRow>> {
+    let df = read_frame(path)?;
+    let rows = || -> PolarsResult<Vec<ConfusionRow>> {
+        let s = |name: &str| -> PolarsResult<Vec<String>> {
+            Ok(df
+                .column(name)?
+                .str()?
+                .iter()
+                .map(|v| v.unwrap_or_default().to_string())
+                .collect())
+        };
+        let (true_class, predicted_class) = (s("true_class")?, s("predicted_class")?);
+        let count: Vec<i64> = df
+            .column("count")?
+            .i64()?
+            .iter()
+            .map(Option::unwrap_or_default)
+            .collect();
+        Ok((0..df.height())
+            .map(|r| ConfusionRow {
+                true_class: true_class[r].clone(),
+                predicted_class: predicted_class[r].clone(),
+                count: count[r],
+            })
+            .collect())
+    };
+    rows().map_err(ResultsError::table(path))
 }
 
 /// Reads a `summary.parquet` back into rows.
@@ -259,6 +447,13 @@ fn rows_of(df: &DataFrame) -> PolarsResult<Vec<RunSummary>> {
     };
     let f = |name: &str| -> PolarsResult<Vec<Option<f64>>> {
         Ok(df.column(name)?.f64()?.iter().collect())
+    };
+    // Columns added after the first release read as nulls from older files.
+    let f_new = |name: &str| -> PolarsResult<Vec<Option<f64>>> {
+        match df.column(name) {
+            Ok(c) => Ok(c.f64()?.iter().collect()),
+            Err(_) => Ok(vec![None; df.height()]),
+        }
     };
     let b = |name: &str| -> PolarsResult<Vec<bool>> {
         Ok(df
@@ -291,6 +486,13 @@ fn rows_of(df: &DataFrame) -> PolarsResult<Vec<RunSummary>> {
         f("test_loss")?,
     );
     let (val_micro, val_macro) = (f("val_micro_recall")?, f("val_macro_recall")?);
+    let prefix_time = f_new("prefix_time_s")?;
+    let (micro_low, micro_high, macro_low, macro_high) = (
+        f_new("test_micro_recall_low")?,
+        f_new("test_micro_recall_high")?,
+        f_new("test_macro_recall_low")?,
+        f_new("test_macro_recall_high")?,
+    );
     let pretrained = b("pretrained")?;
     Ok((0..df.height())
         .map(|r| RunSummary {
@@ -312,10 +514,15 @@ fn rows_of(df: &DataFrame) -> PolarsResult<Vec<RunSummary>> {
             epoch_time_s: epoch_time[r],
             eval_time_s: eval_time[r],
             total_time_s: total_time[r],
+            prefix_time_s: prefix_time[r],
             trainable_params: trainable[r].unwrap_or_default(),
             total_params: total[r].unwrap_or_default(),
             test_micro_recall: test_micro[r],
             test_macro_recall: test_macro[r],
+            test_micro_recall_low: micro_low[r],
+            test_micro_recall_high: micro_high[r],
+            test_macro_recall_low: macro_low[r],
+            test_macro_recall_high: macro_high[r],
             test_loss: test_loss[r],
             val_micro_recall: val_micro[r],
             val_macro_recall: val_macro[r],
@@ -374,6 +581,61 @@ mod tests {
         write_summary(&path, &rows)?;
         assert_eq!(read_summary(&path)?, rows);
         assert!(summary_columns().contains(&"epochs_to_converge".to_string()));
+        Ok(())
+    }
+
+    #[test]
+    fn run_tables_round_trip() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let history = vec![HistoryRow {
+            epoch: 1,
+            train_loss: 1.5,
+            val_loss: 1.25,
+            val_micro_recall: 0.5,
+            val_macro_recall: 0.25,
+            train_time_s: 3.0,
+            eval_time_s: 0.5,
+            kept: true,
+        }];
+        let per_class = vec![PerClassRow {
+            class: "COVID".into(),
+            precision: 0.5,
+            recall: 0.75,
+            f1: 0.6,
+            support: 4,
+        }];
+        let confusion = vec![ConfusionRow {
+            true_class: "COVID".into(),
+            predicted_class: "Normal".into(),
+            count: 3,
+        }];
+        let (h, p, c) = (
+            dir.path().join("h"),
+            dir.path().join("p"),
+            dir.path().join("c"),
+        );
+        write_history(&h, "r", &history)?;
+        write_per_class(&p, "r", &per_class)?;
+        write_confusion(&c, "r", &confusion)?;
+        assert_eq!(read_history(&h)?, history);
+        assert_eq!(read_per_class(&p)?, per_class);
+        assert_eq!(read_confusion(&c)?, confusion);
+        Ok(())
+    }
+
+    #[test]
+    fn plan_round_trip() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("plan.parquet");
+        let rows = vec![PlanRow {
+            run_id: "cnn-f0-s0-abc".into(),
+            model: "cnn".into(),
+            freeze: 0,
+            seed: 0,
+            axes: "model.name=cnn".into(),
+        }];
+        write_plan(&path, &rows)?;
+        assert_eq!(read_plan(&path)?, rows);
         Ok(())
     }
 

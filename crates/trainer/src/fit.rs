@@ -13,6 +13,7 @@ use crate::adam::{Adam, AdamConfig};
 use crate::early_stopping::{EarlyStopping, EpochScore, StopMetric};
 use crate::error::{Result, TrainerError};
 use crate::metrics::ConfusionMatrix;
+use crate::prefix_cache::{self, PrefixCache, PrefixDecision};
 
 /// Everything [`fit`] needs besides the model and the data.
 #[derive(Debug, Clone)]
@@ -31,6 +32,8 @@ pub struct FitSettings {
     pub stop_metric: StopMetric,
     /// Run seed: the `sampler` and `augment` streams derive from it.
     pub seed: u64,
+    /// Use the frozen-prefix cache when it is valid ([`crate::prefix_cache`]).
+    pub prefix_cache: bool,
 }
 
 /// One epoch of history.
@@ -80,6 +83,37 @@ pub struct FitOutcome {
     pub val: Evaluation,
     /// Test evaluation of the kept weights (run once, at the end).
     pub test: Evaluation,
+    /// Wall time of the one-time frozen-prefix pass, when the cache was used.
+    pub prefix_time_s: Option<f64>,
+}
+
+/// Where a batch's network input comes from.
+enum Source<'a> {
+    /// Images through the batch spec, into the whole network.
+    Images(&'a ImageSet, &'a BatchSpec),
+    /// Cached frozen-prefix outputs, into the rest of the network.
+    Prefix(&'a PrefixCache),
+}
+
+impl Source<'_> {
+    fn batch(
+        &self,
+        indices: &[usize],
+        rng: &mut impl rand::Rng,
+        device: &Device,
+    ) -> Result<(Tensor, Tensor)> {
+        match self {
+            Source::Images(set, spec) => Ok(make_batch(set, indices, spec, rng, device)?),
+            Source::Prefix(cache) => cache.batch(indices),
+        }
+    }
+
+    fn forward(&self, model: &Model, x: &Tensor, train: bool) -> Result<Tensor> {
+        match self {
+            Source::Images(..) => Ok(model.forward_t(x, train)?),
+            Source::Prefix(_) => Ok(model.forward_from_prefix_t(x, train)?),
+        }
+    }
 }
 
 /// Hooks for progress display; all default to doing nothing.
@@ -110,12 +144,27 @@ pub fn train_one_epoch(
     rng: &mut impl rand::Rng,
     observer: &mut dyn Observer,
 ) -> Result<f64> {
+    let source = Source::Images(set, spec);
+    train_epoch_from(model, opt, &source, order, batch_size, epoch, rng, observer)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn train_epoch_from(
+    model: &Model,
+    opt: &mut Adam,
+    source: &Source<'_>,
+    order: &[usize],
+    batch_size: usize,
+    epoch: usize,
+    rng: &mut impl rand::Rng,
+    observer: &mut dyn Observer,
+) -> Result<f64> {
     let device = model.device();
     let mut total = 0.0;
     let mut seen = 0usize;
     for (b, chunk) in order.chunks(batch_size).enumerate() {
-        let (x, y) = make_batch(set, chunk, spec, rng, device)?;
-        let logits = model.forward_t(&x, true)?;
+        let (x, y) = source.batch(chunk, rng, device)?;
+        let logits = source.forward(model, &x, true)?;
         let loss = candle_nn::loss::cross_entropy(&logits, &y)?;
         let value = loss.to_scalar::<f32>()?;
         if !value.is_finite() {
@@ -141,8 +190,23 @@ pub fn evaluate(
     spec: &BatchSpec,
     batch_size: usize,
 ) -> Result<Evaluation> {
+    evaluate_from(
+        model,
+        &Source::Images(set, spec),
+        set.classes.len(),
+        indices,
+        batch_size,
+    )
+}
+
+fn evaluate_from(
+    model: &Model,
+    source: &Source<'_>,
+    classes: usize,
+    indices: &[usize],
+    batch_size: usize,
+) -> Result<Evaluation> {
     let device = model.device();
-    let classes = set.classes.len();
     let mut loss_sum = 0.0;
     let mut labels = Vec::with_capacity(indices.len());
     let mut predictions = Vec::with_capacity(indices.len());
@@ -150,8 +214,8 @@ pub fn evaluate(
     // Evaluation batches are never augmented, so the RNG is never drawn from.
     let mut unused = seed::rng(0, "unused");
     for chunk in indices.chunks(batch_size.max(1)) {
-        let (x, y) = make_batch(set, chunk, spec, &mut unused, device)?;
-        let logits = model.forward_t(&x, false)?.detach();
+        let (x, y) = source.batch(chunk, &mut unused, device)?;
+        let logits = source.forward(model, &x, false)?.detach();
         let loss = candle_nn::loss::cross_entropy(&logits, &y)?.to_scalar::<f32>()?;
         loss_sum += f64::from(loss) * chunk.len() as f64;
         predictions.extend(logits.argmax(1)?.to_vec1::<u32>()?);
@@ -191,17 +255,26 @@ pub fn fit(
     let mut history = Vec::new();
     let mut best = snapshot(model)?;
     let mut best_val = None;
+    let classes = set.classes.len();
+    let cache = prefix_cache(model, set, train_spec, eval_spec, settings)?;
+    let source = match &cache {
+        Some(cache) => Source::Prefix(cache),
+        None => Source::Images(set, train_spec),
+    };
+    let eval_source = match &cache {
+        Some(cache) => Source::Prefix(cache),
+        None => Source::Images(set, eval_spec),
+    };
     for epoch in 1..=settings.max_epochs {
         observer.epoch_start(epoch, batches);
         let start = Instant::now();
         let order = sampler.epoch(&mut seed::rng_at(settings.seed, "sampler", epoch as u64));
         let mut aug_rng = seed::rng_at(settings.seed, "augment", epoch as u64);
-        let train_loss = train_one_epoch(
+        let train_loss = train_epoch_from(
             model,
             &mut opt,
-            set,
+            &source,
             &order,
-            train_spec,
             settings.batch_size,
             epoch,
             &mut aug_rng,
@@ -209,7 +282,7 @@ pub fn fit(
         )?;
         let train_time_s = start.elapsed().as_secs_f64();
         let start = Instant::now();
-        let val = evaluate(model, set, &split.val, eval_spec, eval_batch)?;
+        let val = evaluate_from(model, &eval_source, classes, &split.val, eval_batch)?;
         let eval_time_s = start.elapsed().as_secs_f64();
         let score = EpochScore {
             val_loss: val.loss,
@@ -242,15 +315,57 @@ pub fn fit(
     // The first epoch always improves, so `best_val` is set whenever an epoch ran.
     let val = match best_val {
         Some(val) => val,
-        None => evaluate(model, set, &split.val, eval_spec, eval_batch)?,
+        None => evaluate_from(model, &eval_source, classes, &split.val, eval_batch)?,
     };
-    let test = evaluate(model, set, &split.test, eval_spec, eval_batch)?;
+    let test = evaluate_from(model, &eval_source, classes, &split.test, eval_batch)?;
     Ok(FitOutcome {
         history,
         best_epoch,
         val,
         test,
+        prefix_time_s: cache.map(|c| c.build_time_s),
     })
+}
+
+/// Builds the frozen-prefix cache when it is valid, saying in the log why not otherwise.
+fn prefix_cache(
+    model: &Model,
+    set: &ImageSet,
+    train_spec: &BatchSpec,
+    eval_spec: &BatchSpec,
+    settings: &FitSettings,
+) -> Result<Option<PrefixCache>> {
+    let bytes = if model.has_frozen_prefix() && settings.prefix_cache {
+        PrefixCache::estimate_bytes(model, set, eval_spec)?
+    } else {
+        0
+    };
+    let decision = prefix_cache::decide(
+        settings.prefix_cache,
+        model.has_frozen_prefix(),
+        train_spec.augment.is_some(),
+        bytes,
+        prefix_cache::MAX_BYTES,
+    );
+    match decision {
+        PrefixDecision::Off(why) => {
+            if model.has_frozen_prefix() {
+                tracing::info!("frozen-prefix cache off: {why}");
+            }
+            Ok(None)
+        }
+        PrefixDecision::Use => {
+            let cache = PrefixCache::build(model, set, eval_spec, settings.batch_size.max(64))?;
+            tracing::info!(
+                "frozen-prefix cache on: {} images, {} MB, built in {:.1} s; training runs the \
+                 unfrozen stages only",
+                set.len(),
+                cache.bytes() >> 20,
+                cache.build_time_s
+            );
+            Ok(Some(cache))
+        }
+    }
 }
 
 /// Copies of every named tensor (weights and running statistics).

@@ -22,10 +22,12 @@ pub mod early_stopping;
 pub mod error;
 pub mod fit;
 pub mod metrics;
+pub mod prefix_cache;
 pub mod prepare;
 pub mod preprocessing;
 pub mod run;
 pub mod sweep;
+pub mod threads;
 
 pub use early_stopping::{EarlyStopping, EpochScore};
 pub use error::{Result, TrainerError};
@@ -36,3 +38,4 @@ pub use fit::{
 pub use preprocessing::Preprocessing;
 pub use run::{run_one, RunEnv};
 pub use sweep::{sweep, SweepOptions, SweepReport};
+pub use threads::{set_threads, threads};

@@ -13,6 +13,7 @@ use cxr_results::{
 };
 
 use crate::adam::AdamConfig;
+use crate::bootstrap::{recall_intervals, DEFAULT_RESAMPLES};
 use crate::error::{Result, TrainerError};
 use crate::fit::{fit, FitOutcome, FitSettings, Observer};
 use crate::prepare::DataMemo;
@@ -81,7 +82,8 @@ pub fn run_one(
     ) {
         Ok(outcome) => {
             model.save(&dir.model_path())?;
-            record_outcome(dir, &planned.id, &data.set.classes, &outcome, &mut summary)?;
+            let classes = &data.set.classes;
+            record_outcome(dir, &planned.id, classes, &outcome, cfg.seed, &mut summary)?;
         }
         Err(TrainerError::NonFiniteLoss { epoch, batch, loss }) => {
             let err = TrainerError::NonFiniteLoss { epoch, batch, loss };
@@ -113,7 +115,18 @@ fn fit_settings(cfg: &RunConfig) -> FitSettings {
         batch_size: t.batch_size,
         stop_metric: t.early_stopping,
         seed: cfg.seed,
+        prefix_cache: t.prefix_cache,
     }
+}
+
+/// The `axes` column: the run's grid-axis values as `setting=value` joined by `, `.
+pub(crate) fn axes_label(planned: &PlannedRun) -> String {
+    planned
+        .axes
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn base_summary(planned: &PlannedRun, cfg: &RunConfig) -> RunSummary {
@@ -124,12 +137,7 @@ fn base_summary(planned: &PlannedRun, cfg: &RunConfig) -> RunSummary {
         freeze: cfg.model.freeze as i64,
         seed: cfg.seed as i64,
         image_size: i64::from(cfg.data.image_size),
-        axes: planned
-            .axes
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join(", "),
+        axes: axes_label(planned),
         lr: cfg.train.lr,
         batch_size: cfg.train.batch_size as i64,
         sampler: serde_json::to_value(cfg.train.sampler)
@@ -148,6 +156,7 @@ fn record_outcome(
     run_id: &str,
     classes: &[String],
     outcome: &FitOutcome,
+    seed: u64,
     summary: &mut RunSummary,
 ) -> Result<()> {
     let history: Vec<HistoryRow> = outcome
@@ -198,7 +207,21 @@ fn record_outcome(
     summary.eval_time_s = Some(outcome.history.iter().map(|e| e.eval_time_s).sum::<f64>() / n);
     summary.test_micro_recall = Some(test.micro_recall());
     summary.test_macro_recall = Some(test.macro_recall());
+    let mut rng = seed::rng(seed, "bootstrap");
+    if let Some(ci) = recall_intervals(
+        &outcome.test.labels,
+        &outcome.test.predictions,
+        classes.len(),
+        DEFAULT_RESAMPLES,
+        &mut rng,
+    ) {
+        summary.test_micro_recall_low = Some(ci.micro.low);
+        summary.test_micro_recall_high = Some(ci.micro.high);
+        summary.test_macro_recall_low = Some(ci.macro_.low);
+        summary.test_macro_recall_high = Some(ci.macro_.high);
+    }
     summary.test_loss = Some(outcome.test.loss);
+    summary.prefix_time_s = outcome.prefix_time_s;
     summary.test_images = Some(test.total() as i64);
     summary.val_micro_recall = Some(outcome.val.confusion.micro_recall());
     summary.val_macro_recall = Some(outcome.val.confusion.macro_recall());

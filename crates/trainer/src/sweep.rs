@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use cxr_experiment::{Grid, PlannedRun};
-use cxr_results::{merge_summaries, status, GridDir, RunSummary};
+use cxr_results::{merge_summaries, status, write_plan, GridDir, PlanRow, RunSummary};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::error::{Result, TrainerError};
@@ -58,6 +58,7 @@ pub fn sweep(grid: &Grid, options: &SweepOptions) -> Result<SweepReport> {
         })?],
         None => grid.runs.iter().collect(),
     };
+    write_plan(&grid_dir.plan_path(), &plan_rows(grid))?;
     let env = RunEnv {
         cache_dir: &options.cache_dir,
     };
@@ -103,6 +104,20 @@ pub fn sweep(grid: &Grid, options: &SweepOptions) -> Result<SweepReport> {
         report.merged = merge_summaries(&grid_dir)?;
     }
     Ok(report)
+}
+
+/// Every run of the grid (not only the selected cell), so a report can name the missing ones.
+fn plan_rows(grid: &Grid) -> Vec<PlanRow> {
+    grid.runs
+        .iter()
+        .map(|p| PlanRow {
+            run_id: p.id.clone(),
+            model: p.config.model.name.to_string(),
+            freeze: p.config.model.freeze as i64,
+            seed: p.config.seed as i64,
+            axes: crate::run::axes_label(p),
+        })
+        .collect()
 }
 
 /// The one-line summary printed when a run finishes.

@@ -1,9 +1,11 @@
 //! One file per subcommand.
 
+mod check;
 mod data;
 mod evaluate;
 mod explain;
 mod predict;
+mod report;
 mod sweep;
 
 use crate::cli::Command;
@@ -17,5 +19,7 @@ pub fn run(command: Command, quiet: bool) -> anyhow::Result<ExitStatus> {
         Command::Predict(args) => predict::run(args),
         Command::Evaluate(args) => evaluate::run(args),
         Command::Explain(args) => explain::run(args),
+        Command::Report(args) => report::run(args),
+        Command::Check(args) => check::run(args),
     }
 }

@@ -1,0 +1,25 @@
+//! `cxr report`: figures and report.md from a grid's Parquet results.
+
+use crate::cli::ReportArgs;
+use crate::exit::ExitStatus;
+
+/// Runs `cxr report`.
+pub fn run(args: ReportArgs) -> anyhow::Result<ExitStatus> {
+    let out = cxr_report::write_report(&args.grid_dir)?;
+    let pngs = out
+        .figures
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "png"))
+        .count();
+    println!(
+        "{}: {} run(s) reported, {} missing; {} figure(s) as PNG and SVG",
+        out.markdown.display(),
+        out.runs,
+        out.missing,
+        pngs
+    );
+    for paragraph in &out.paragraphs {
+        println!("\n{paragraph}");
+    }
+    Ok(ExitStatus::Success)
+}

@@ -1,0 +1,140 @@
+//! `cxr report` and `cxr check` as CI uses them: on a tiny grid trained here, then with the
+//! baseline edited to simulate a regression, a missing run, and bad input.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+fn run(args: &[&str], cwd: &Path) -> std::io::Result<Output> {
+    Command::new(env!("CARGO_BIN_EXE_cxr"))
+        .env("CXR_LOG", "warn")
+        .args(args)
+        .current_dir(cwd)
+        .output()
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// A CNN and a ResNet18 head-only run on a tiny synthetic set (a few seconds each).
+const TINY: &str = "name = \"tiny\"\n[data]\nimage_size = 32\n[data.synthetic]\nper_class = 12\n\
+                    size = 32\n[train]\nmax_epochs = 2\npatience = 2\nbatch_size = 8\n\
+                    [grid]\nmodel = [\"cnn\", \"resnet18\"]\nfreeze = [4]\n";
+
+#[test]
+fn sweep_report_update_check_and_a_simulated_regression() -> TestResult {
+    let tmp = tempfile::tempdir()?;
+    let dir = tmp.path();
+    std::fs::write(dir.join("g.toml"), TINY)?;
+    let out = run(&["sweep", "g.toml", "--cache-dir", "cache", "--quiet"], dir)?;
+    assert!(out.status.success(), "{}", text(&out));
+
+    let out = run(&["report", "results/tiny"], dir)?;
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("2 run(s) reported, 0 missing"),
+        "{}",
+        text(&out)
+    );
+    let report = dir.join("results/tiny/report");
+    for figure in [
+        "time_per_epoch",
+        "trainable_params",
+        "test_micro_recall",
+        "epochs_to_converge",
+    ] {
+        assert!(report.join(format!("{figure}.png")).is_file(), "{figure}");
+    }
+    let md = std::fs::read_to_string(report.join("report.md"))?;
+    assert!(
+        md.contains("| cnn | 0 | 0 |") && md.contains("| resnet18 | 4 | 0 |"),
+        "{md}"
+    );
+
+    // No baseline yet: a one-line error that says how to make one.
+    let out = run(&["check", "results/tiny", "--baseline", "base.toml"], dir)?;
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--update"),
+        "{}",
+        text(&out)
+    );
+
+    let out = run(
+        &[
+            "check",
+            "results/tiny",
+            "--baseline",
+            "base.toml",
+            "--update",
+        ],
+        dir,
+    )?;
+    assert!(out.status.success(), "{}", text(&out));
+    let out = run(&["check", "results/tiny", "--baseline", "base.toml"], dir)?;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        text(&out).contains("check passed: 2 run(s)"),
+        "{}",
+        text(&out)
+    );
+
+    // Raise the CNN's expected recall by 0.1: the same results now count as a regression.
+    let baseline = std::fs::read_to_string(dir.join("base.toml"))?;
+    let raised = raise_first_micro(&baseline, 0.1).ok_or("no micro_recall in baseline")?;
+    std::fs::write(dir.join("raised.toml"), raised)?;
+    let out = run(&["check", "results/tiny", "--baseline", "raised.toml"], dir)?;
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("REGRESSED"), "{}", text(&out));
+    // ... unless the tolerance covers it.
+    let out = run(
+        &[
+            "check",
+            "results/tiny",
+            "--baseline",
+            "raised.toml",
+            "--tolerance",
+            "0.15",
+        ],
+        dir,
+    )?;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+
+    // A baselined run that is not in the results: missing, exit 1.
+    let extra = format!(
+        "{baseline}\n[[run]]\nmodel = \"resnet34\"\nfreeze = 0\nseed = 0\nmicro_recall = 0.5\nmacro_recall = 0.5\n"
+    );
+    std::fs::write(dir.join("extra.toml"), extra)?;
+    let out = run(&["check", "results/tiny", "--baseline", "extra.toml"], dir)?;
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("resnet34 freeze 0 seed 0") && text(&out).contains("MISSING"));
+    Ok(())
+}
+
+fn raise_first_micro(baseline: &str, by: f64) -> Option<String> {
+    let line = baseline
+        .lines()
+        .find(|l| l.starts_with("micro_recall = "))?;
+    let value: f64 = line.trim_start_matches("micro_recall = ").parse().ok()?;
+    Some(baseline.replacen(line, &format!("micro_recall = {}", value + by), 1))
+}
+
+#[test]
+fn report_on_an_empty_folder_is_a_one_line_error() -> TestResult {
+    let tmp = tempfile::tempdir()?;
+    let out = run(&["report", "."], tmp.path())?;
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr)?;
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with("error: ") && stderr.contains("no summary.parquet"),
+        "{stderr}"
+    );
+    Ok(())
+}

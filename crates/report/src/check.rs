@@ -1,0 +1,197 @@
+//! The regression check: each baselined run's test micro-recall now against the baseline. A
+//! pure function of the results and the baseline, so every verdict is table-tested.
+
+use std::fmt::Write as _;
+
+use crate::baseline::{key_of, Baseline, RunKey};
+use crate::grid_results::GridResults;
+
+/// Default allowed drop in micro-recall.
+pub const DEFAULT_TOLERANCE: f64 = 0.02;
+
+/// What the check says of one run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Within tolerance.
+    Ok,
+    /// Better than the baseline by more than the tolerance: consider `--update`.
+    Improved,
+    /// Micro-recall dropped by more than the tolerance.
+    Regressed,
+    /// Baselined but not finished.
+    Missing,
+    /// Baselined but the run failed.
+    Failed,
+    /// Finished but not in the baseline.
+    New,
+    /// Not in the baseline, accepted by `--allow-new`.
+    NewAllowed,
+}
+
+impl Verdict {
+    /// Whether this verdict fails the check.
+    pub fn fails(self) -> bool {
+        matches!(
+            self,
+            Verdict::Regressed | Verdict::Missing | Verdict::Failed | Verdict::New
+        )
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Verdict::Ok => "ok",
+            Verdict::Improved => "ok (improved; consider --update)",
+            Verdict::Regressed => "REGRESSED",
+            Verdict::Missing => "MISSING",
+            Verdict::Failed => "FAILED",
+            Verdict::New => "NEW (no baseline; --allow-new or --update)",
+            Verdict::NewAllowed => "new (allowed)",
+        }
+    }
+}
+
+/// One line of the check.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckRow {
+    /// Which run.
+    pub key: RunKey,
+    /// Baseline micro- and macro-recall.
+    pub baseline: Option<(f64, f64)>,
+    /// Current micro- and macro-recall.
+    pub now: Option<(f64, f64)>,
+    /// The verdict.
+    pub verdict: Verdict,
+}
+
+impl CheckRow {
+    /// Micro-recall now minus baseline.
+    pub fn delta(&self) -> Option<f64> {
+        Some(self.now?.0 - self.baseline?.0)
+    }
+}
+
+/// All lines of a check.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckReport {
+    /// Baselined runs first (in baseline order), then new ones.
+    pub rows: Vec<CheckRow>,
+    /// Allowed drop.
+    pub tolerance: f64,
+}
+
+impl CheckReport {
+    /// True when no row fails.
+    pub fn passed(&self) -> bool {
+        !self.rows.iter().any(|r| r.verdict.fails())
+    }
+
+    /// Rows that fail.
+    pub fn failures(&self) -> usize {
+        self.rows.iter().filter(|r| r.verdict.fails()).count()
+    }
+
+    /// The table printed by `cxr check`.
+    pub fn table(&self) -> String {
+        let mut out = String::new();
+        let pair = |v: Option<(f64, f64)>| {
+            v.map_or_else(|| "-".to_string(), |(mi, ma)| format!("{mi:.4} / {ma:.4}"))
+        };
+        let width = self
+            .rows
+            .iter()
+            .map(|r| r.key.to_string().len())
+            .max()
+            .unwrap_or(3)
+            .max(3);
+        let _ = writeln!(
+            out,
+            "{:<width$}  {:>17}  {:>17}  {:>8}  verdict",
+            "run", "baseline mi / ma", "now mi / ma", "delta"
+        );
+        for r in &self.rows {
+            let delta = r.delta().map_or_else(|| "-".into(), |d| format!("{d:+.4}"));
+            let _ = writeln!(
+                out,
+                "{:<width$}  {:>17}  {:>17}  {:>8}  {}",
+                r.key.to_string(),
+                pair(r.baseline),
+                pair(r.now),
+                delta,
+                r.verdict.label()
+            );
+        }
+        out
+    }
+}
+
+/// Compares `results` with `baseline`: a run fails when its micro-recall is more than
+/// `tolerance` below the baseline, when a baselined run is missing or failed, and when a
+/// finished run has no baseline (unless `allow_new`).
+pub fn check(
+    results: &GridResults,
+    baseline: &Baseline,
+    tolerance: f64,
+    allow_new: bool,
+) -> CheckReport {
+    let mut rows = Vec::new();
+    for expected in &baseline.runs {
+        let key = expected.key();
+        let run = results.runs.iter().find(|r| key_of(r) == key);
+        let base = Some((expected.micro_recall, expected.macro_recall));
+        let row = match run {
+            None => CheckRow {
+                key: key.clone(),
+                baseline: base,
+                now: None,
+                verdict: Verdict::Missing,
+            },
+            Some(r) if !r.ok() => CheckRow {
+                key: key.clone(),
+                baseline: base,
+                now: None,
+                verdict: Verdict::Failed,
+            },
+            Some(r) => {
+                let micro = r.summary.test_micro_recall.unwrap_or(f64::NAN);
+                let macro_ = r.summary.test_macro_recall.unwrap_or(f64::NAN);
+                let delta = micro - expected.micro_recall;
+                // A tiny epsilon keeps a drop of exactly the tolerance (as printed) a pass.
+                let verdict = if delta.is_nan() || delta < -tolerance - 1e-9 {
+                    Verdict::Regressed
+                } else if delta > tolerance {
+                    Verdict::Improved
+                } else {
+                    Verdict::Ok
+                };
+                CheckRow {
+                    key: key.clone(),
+                    baseline: base,
+                    now: Some((micro, macro_)),
+                    verdict,
+                }
+            }
+        };
+        rows.push(row);
+    }
+    for run in &results.runs {
+        let key = key_of(run);
+        if baseline.runs.iter().any(|b| b.key() == key) {
+            continue;
+        }
+        let now = run
+            .summary
+            .test_micro_recall
+            .zip(run.summary.test_macro_recall);
+        rows.push(CheckRow {
+            key,
+            baseline: None,
+            now,
+            verdict: if allow_new {
+                Verdict::NewAllowed
+            } else {
+                Verdict::New
+            },
+        });
+    }
+    CheckReport { rows, tolerance }
+}

@@ -1,0 +1,181 @@
+//! The generated paragraph that compares the best ResNet with the CNN the way the seed's
+//! conclusion does: recall gained, at what parameter and time cost, and what freezing buys.
+//! Every number comes from the aggregated results; nothing is written by hand.
+
+use crate::figures::REFERENCE_MODEL;
+use crate::line_chart::format_count;
+use crate::stats::{ConfigStats, Spread};
+
+/// The comparison for the configurations of one facet.
+pub fn comparison_paragraph(stats: &[ConfigStats]) -> String {
+    let cnn = best_of(stats.iter().filter(|s| s.model == REFERENCE_MODEL));
+    let resnet = best_of(stats.iter().filter(|s| s.model != REFERENCE_MODEL));
+    let mut text = match (resnet, cnn) {
+        (Some(r), Some(c)) => {
+            let points = (r.micro - c.micro) * 100.0;
+            let direction = if points >= 0.0 { "above" } else { "below" };
+            let mut t = format!(
+                "The best ResNet configuration, {} with {} frozen stage{}, reached a test \
+                 micro-recall of {:.3} ({}), {:.1} percentage points {direction} the CNN's {:.3} \
+                 ({}). It trains {} parameters, {:.1}x the CNN's {}, and takes {:.1} s per \
+                 epoch, {:.2}x the CNN's {:.1} s.",
+                r.model,
+                r.freeze,
+                if r.freeze == 1 { "" } else { "s" },
+                r.micro,
+                describe_interval(r),
+                points.abs(),
+                c.micro,
+                describe_interval(c),
+                format_count(r.trainable_params as f64),
+                r.trainable_params as f64 / c.trainable_params.max(1) as f64,
+                format_count(c.trainable_params as f64),
+                r.epoch_time_s,
+                r.epoch_time_s / c.epoch_time_s,
+                c.epoch_time_s,
+            );
+            if let (Some(rl), Some(rh), Some(cl), Some(ch)) =
+                (r.micro_low, r.micro_high, c.micro_low, c.micro_high)
+            {
+                t.push_str(if rl <= ch && cl <= rh {
+                    " The two intervals overlap, so the test set cannot separate them."
+                } else {
+                    " The two intervals do not overlap."
+                });
+            }
+            t
+        }
+        (None, Some(c)) => format!(
+            "Only the CNN has finished runs (test micro-recall {:.3}); there is no ResNet to \
+             compare it with.",
+            c.micro
+        ),
+        (Some(r), None) => format!(
+            "No CNN run has finished, so the gain over the handcrafted CNN cannot be computed; \
+             the best ResNet configuration is {} with {} frozen stages (test micro-recall {:.3}).",
+            r.model, r.freeze, r.micro
+        ),
+        (None, None) => "No run finished successfully; there is nothing to compare.".to_string(),
+    };
+    for sentence in freezing_sentences(stats) {
+        text.push(' ');
+        text.push_str(&sentence);
+    }
+    text
+}
+
+fn best_of<'a>(rows: impl Iterator<Item = &'a ConfigStats>) -> Option<&'a ConfigStats> {
+    rows.max_by(|a, b| a.micro.total_cmp(&b.micro))
+}
+
+/// One sentence per ResNet with at least two freeze depths.
+fn freezing_sentences(stats: &[ConfigStats]) -> Vec<String> {
+    let mut models: Vec<&str> = Vec::new();
+    for s in stats.iter().filter(|s| s.model != REFERENCE_MODEL) {
+        if !models.contains(&s.model.as_str()) {
+            models.push(&s.model);
+        }
+    }
+    models
+        .into_iter()
+        .filter_map(|model| {
+            let rows: Vec<&ConfigStats> = stats.iter().filter(|s| s.model == model).collect();
+            if rows.len() < 2 {
+                return None;
+            }
+            let first = rows.iter().min_by_key(|s| s.freeze)?;
+            let last = rows.iter().max_by_key(|s| s.freeze)?;
+            let best = rows.iter().max_by(|a, b| a.micro.total_cmp(&b.micro))?;
+            Some(format!(
+                "For {model}, freezing {} instead of {} stages moves test micro-recall from \
+                 {:.3} to {:.3}, trainable parameters from {} to {} and time per epoch from \
+                 {:.1} s to {:.1} s; its best depth here is {} frozen stage{}.",
+                last.freeze,
+                first.freeze,
+                first.micro,
+                last.micro,
+                format_count(first.trainable_params as f64),
+                format_count(last.trainable_params as f64),
+                first.epoch_time_s,
+                last.epoch_time_s,
+                best.freeze,
+                if best.freeze == 1 { "" } else { "s" },
+            ))
+        })
+        .collect()
+}
+
+/// `95% bootstrap interval 0.80-0.91` or `mean of 3 seeds, sd 0.020`.
+pub fn describe_interval(s: &ConfigStats) -> String {
+    match (s.spread, s.micro_low, s.micro_high) {
+        (Spread::Seeds, Some(lo), _) => {
+            format!("mean of {} seeds, sd {:.3}", s.seeds, s.micro - lo)
+        }
+        (Spread::Bootstrap, Some(lo), Some(hi)) => {
+            format!("95% bootstrap interval {lo:.3}-{hi:.3}")
+        }
+        _ => "one seed, no interval".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(model: &str, freeze: i64, micro: f64, params: i64, time: f64) -> ConfigStats {
+        ConfigStats {
+            facet: String::new(),
+            model: model.into(),
+            freeze,
+            seeds: 1,
+            micro,
+            micro_low: Some(micro - 0.04),
+            micro_high: Some(micro + 0.04),
+            spread: Spread::Bootstrap,
+            macro_: micro,
+            epochs_to_converge: 5.0,
+            epoch_time_s: time,
+            trainable_params: params,
+        }
+    }
+
+    #[test]
+    fn paragraph_states_gain_cost_and_freezing_from_the_numbers() {
+        let stats = [
+            config("cnn", 0, 0.80, 1_600_000, 10.0),
+            config("resnet18", 0, 0.90, 11_200_000, 40.0),
+            config("resnet18", 4, 0.70, 2_000, 5.0),
+        ];
+        let text = comparison_paragraph(&stats);
+        assert!(text.contains("resnet18 with 0 frozen stages"), "{text}");
+        assert!(text.contains("0.900"), "{text}");
+        assert!(
+            text.contains("10.0 percentage points above the CNN's 0.800"),
+            "{text}"
+        );
+        assert!(text.contains("7.0x the CNN's 1.6M"), "{text}");
+        assert!(text.contains("4.00x the CNN's 10.0 s"), "{text}");
+        assert!(text.contains("do not overlap"), "{text}");
+        assert!(text.contains("from 0.900 to 0.700"), "{text}");
+        assert!(
+            text.contains("best depth here is 0 frozen stages"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn paragraph_says_below_when_the_cnn_wins_and_handles_missing_models() {
+        let stats = [
+            config("cnn", 0, 0.85, 1_600_000, 10.0),
+            config("resnet34", 2, 0.83, 20_000_000, 30.0),
+        ];
+        let text = comparison_paragraph(&stats);
+        assert!(text.contains("2.0 percentage points below"), "{text}");
+        assert!(
+            text.contains("overlap, so the test set cannot separate"),
+            "{text}"
+        );
+        assert!(comparison_paragraph(&stats[..1]).contains("no ResNet"));
+        assert!(comparison_paragraph(&stats[1..]).contains("No CNN run"));
+    }
+}

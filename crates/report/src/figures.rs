@@ -1,0 +1,269 @@
+//! The grid's four figures (one line per model against the number of frozen stages, the CNN as
+//! a horizontal reference) and each run's learning curves.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use crate::canvas::{DrawResult, Figure};
+use crate::grid_results::RunResults;
+use crate::line_chart::{LineChart, Point, Scale, Series, Shape};
+use crate::stats::{ConfigStats, Spread};
+use crate::style::{series_style, SeriesStyle, REFERENCE};
+
+/// The model drawn as a reference line: it has no residual stages to freeze.
+pub const REFERENCE_MODEL: &str = "cnn";
+
+impl Figure for LineChart {
+    fn size(&self) -> (u32, u32) {
+        (900, 600)
+    }
+
+    fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+        LineChart::draw(self, area)
+    }
+}
+
+/// Which number a grid figure plots.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Metric {
+    /// Mean training time per epoch.
+    EpochTime,
+    /// Trainable parameters (log scale).
+    TrainableParams,
+    /// Test micro-recall with its interval.
+    MicroRecall,
+    /// Epoch of the kept weights.
+    EpochsToConverge,
+}
+
+impl Metric {
+    /// All four, in the seed deck's order.
+    pub const ALL: [Metric; 4] = [
+        Metric::EpochTime,
+        Metric::TrainableParams,
+        Metric::MicroRecall,
+        Metric::EpochsToConverge,
+    ];
+
+    /// File stem of the figure.
+    pub fn stem(self) -> &'static str {
+        match self {
+            Metric::EpochTime => "time_per_epoch",
+            Metric::TrainableParams => "trainable_params",
+            Metric::MicroRecall => "test_micro_recall",
+            Metric::EpochsToConverge => "epochs_to_converge",
+        }
+    }
+
+    fn title(self) -> &'static str {
+        match self {
+            Metric::EpochTime => "Training time per epoch",
+            Metric::TrainableParams => "Trainable parameters",
+            Metric::MicroRecall => "Test micro-recall",
+            Metric::EpochsToConverge => "Epochs to converge",
+        }
+    }
+
+    fn y_label(self) -> &'static str {
+        match self {
+            Metric::EpochTime => "time per epoch (s)",
+            Metric::TrainableParams => "trainable parameters (count, log scale)",
+            Metric::MicroRecall => "test micro-recall (fraction)",
+            Metric::EpochsToConverge => "epoch of the kept weights (epochs)",
+        }
+    }
+
+    fn value(self, s: &ConfigStats) -> f64 {
+        match self {
+            Metric::EpochTime => s.epoch_time_s,
+            Metric::TrainableParams => s.trainable_params as f64,
+            Metric::MicroRecall => s.micro,
+            Metric::EpochsToConverge => s.epochs_to_converge,
+        }
+    }
+
+    fn interval(self, s: &ConfigStats) -> Option<(f64, f64)> {
+        match (self, s.micro_low, s.micro_high) {
+            (Metric::MicroRecall, Some(lo), Some(hi)) => Some((lo, hi)),
+            _ => None,
+        }
+    }
+}
+
+/// The figure of `metric` for the configurations of one facet (`facet` names it in the title).
+pub fn grid_figure(metric: Metric, stats: &[ConfigStats], facet: &str) -> LineChart {
+    let mut models: Vec<&str> = Vec::new();
+    for s in stats {
+        if !models.contains(&s.model.as_str()) {
+            models.push(&s.model);
+        }
+    }
+    let max_freeze = stats
+        .iter()
+        .filter(|s| s.model != REFERENCE_MODEL)
+        .map(|s| s.freeze)
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let mut series = Vec::new();
+    let mut line_index = 0;
+    for model in models {
+        let rows: Vec<&ConfigStats> = stats.iter().filter(|s| s.model == model).collect();
+        if model == REFERENCE_MODEL {
+            let s = rows[0];
+            series.push(Series {
+                name: format!("{model} (no stages: reference)"),
+                style: REFERENCE,
+                shape: Shape::Reference {
+                    y: metric.value(s),
+                    band: metric.interval(s),
+                },
+            });
+        } else {
+            let style: SeriesStyle = series_style(line_index);
+            line_index += 1;
+            series.push(Series {
+                name: model.to_string(),
+                style,
+                shape: Shape::Line(
+                    rows.iter()
+                        .map(|s| Point {
+                            x: s.freeze,
+                            y: metric.value(s),
+                            interval: metric.interval(s),
+                        })
+                        .collect(),
+                ),
+            });
+        }
+    }
+    let title = if facet.is_empty() {
+        metric.title().to_string()
+    } else {
+        format!("{} ({facet})", metric.title())
+    };
+    let note = (metric == Metric::MicroRecall).then(|| interval_note(stats));
+    LineChart {
+        title,
+        x_label: "frozen residual stages (count)".into(),
+        y_label: metric.y_label().into(),
+        x_range: (0, max_freeze),
+        scale: if metric == Metric::TrainableParams {
+            Scale::Log10
+        } else {
+            Scale::Linear
+        },
+        y_range: None,
+        series,
+        mark: None,
+        note,
+    }
+}
+
+fn interval_note(stats: &[ConfigStats]) -> String {
+    let seeds = stats.iter().any(|s| s.spread == Spread::Seeds);
+    let boot = stats.iter().any(|s| s.spread == Spread::Bootstrap);
+    match (seeds, boot) {
+        (true, true) => {
+            "bars: mean +/- std over seeds; single-seed points: 95% bootstrap over test images"
+        }
+        (true, false) => "bars: mean +/- std over seeds",
+        (false, true) => {
+            "bars (dotted band for the reference): 95% bootstrap interval over test images"
+        }
+        (false, false) => "no intervals recorded",
+    }
+    .to_string()
+}
+
+/// A run's learning curves: losses on the left, validation recall on the right, the kept
+/// epoch marked on both.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunCurves {
+    /// Train and validation loss per epoch.
+    pub loss: LineChart,
+    /// Validation micro- and macro-recall per epoch.
+    pub recall: LineChart,
+}
+
+impl RunCurves {
+    /// The curves of `run`, or `None` when it has no history (a failed run).
+    pub fn of(run: &RunResults) -> Option<Self> {
+        let h = &run.history;
+        if h.is_empty() {
+            return None;
+        }
+        let last = h.iter().map(|r| r.epoch).max().unwrap_or(1);
+        let kept = h.iter().find(|r| r.kept).map(|r| r.epoch);
+        let line = |values: &dyn Fn(&cxr_results::HistoryRow) -> f64| -> Shape {
+            Shape::Line(
+                h.iter()
+                    .map(|r| Point {
+                        x: r.epoch,
+                        y: values(r),
+                        interval: None,
+                    })
+                    .collect(),
+            )
+        };
+        let mark = kept.map(|k| (k, format!("kept epoch ({k})")));
+        let id = &run.summary.run_id;
+        let chart = |title: String, y_label: &str, series: Vec<Series>| LineChart {
+            title,
+            x_label: "epoch".into(),
+            y_label: y_label.into(),
+            x_range: (1, last),
+            scale: Scale::Linear,
+            y_range: None,
+            series,
+            mark: mark.clone(),
+            note: None,
+        };
+        Some(Self {
+            loss: chart(
+                format!("Loss: {id}"),
+                "mean cross-entropy (nats)",
+                vec![
+                    Series {
+                        name: "train loss".into(),
+                        style: REFERENCE,
+                        shape: line(&|r| r.train_loss),
+                    },
+                    Series {
+                        name: "validation loss".into(),
+                        style: series_style(0),
+                        shape: line(&|r| r.val_loss),
+                    },
+                ],
+            ),
+            recall: chart(
+                format!("Validation recall: {id}"),
+                "validation recall (fraction)",
+                vec![
+                    Series {
+                        name: "micro-recall".into(),
+                        style: series_style(0),
+                        shape: line(&|r| r.val_micro_recall),
+                    },
+                    Series {
+                        name: "macro-recall".into(),
+                        style: series_style(1),
+                        shape: line(&|r| r.val_macro_recall),
+                    },
+                ],
+            ),
+        })
+    }
+}
+
+impl Figure for RunCurves {
+    fn size(&self) -> (u32, u32) {
+        (1500, 560)
+    }
+
+    fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+        let (left, right) = area.split_horizontally(750);
+        self.loss.draw(&left)?;
+        self.recall.draw(&right)
+    }
+}

@@ -1,0 +1,178 @@
+//! A grid's results as read from its Parquet files: finished runs with their per-run tables,
+//! the planned runs that have not finished, and finished runs the current plan no longer has.
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use cxr_results::{
+    read_confusion, read_history, read_per_class, read_plan, read_summary, status, ConfusionRow,
+    GridDir, HistoryRow, PerClassRow, PlanRow, RunSummary,
+};
+
+use crate::error::{ReportError, Result};
+
+/// Axis settings that every figure already shows (model, frozen stages, seed).
+const SHOWN_AXES: &[&str] = &["model.name", "model.freeze", "seed"];
+
+/// Everything the report and the check read.
+#[derive(Debug, Clone)]
+pub struct GridResults {
+    /// Grid name (the folder name).
+    pub name: String,
+    /// Finished runs (ok or failed) of the current plan, in summary order.
+    pub runs: Vec<RunResults>,
+    /// Planned runs without a finished run folder.
+    pub missing: Vec<PlanRow>,
+    /// Finished runs that the last sweep's plan does not list (an edited grid); ignored.
+    pub stale: Vec<String>,
+}
+
+/// One finished run.
+#[derive(Debug, Clone)]
+pub struct RunResults {
+    /// Its summary row.
+    pub summary: RunSummary,
+    /// The values of grid axes other than model, freeze and seed (`""` when there are none).
+    pub facet: String,
+    /// Per-epoch history (empty for a failed run).
+    pub history: Vec<HistoryRow>,
+    /// Test metrics per class (empty for a failed run).
+    pub per_class: Vec<PerClassRow>,
+    /// Test confusion matrix, long format (empty for a failed run).
+    pub confusion: Vec<ConfusionRow>,
+}
+
+impl RunResults {
+    /// Trained and evaluated.
+    pub fn ok(&self) -> bool {
+        self.summary.status == status::OK
+    }
+}
+
+impl GridResults {
+    /// Reads `<results>/<grid>/`: `summary.parquet`, `plan.parquet` when present, and each
+    /// finished run's history, per-class and confusion tables.
+    pub fn load(dir: &Path) -> Result<Self> {
+        let grid = GridDir::at(dir);
+        if !dir.is_dir() {
+            return Err(ReportError::NoResults {
+                path: dir.to_path_buf(),
+                why: "no such folder: pass a grid's results folder, e.g. results/demo".into(),
+            });
+        }
+        let summary_path = grid.summary_path();
+        if !summary_path.is_file() {
+            return Err(ReportError::NoResults {
+                path: dir.to_path_buf(),
+                why: "no summary.parquet: run `cxr sweep <GRID.toml>` first, or pass a grid's \
+                      folder (results/<grid>), not the results root"
+                    .into(),
+            });
+        }
+        let rows = read_summary(&summary_path)?;
+        let plan = if grid.plan_path().is_file() {
+            Some(read_plan(&grid.plan_path())?)
+        } else {
+            None
+        };
+        let planned: Option<HashSet<&str>> = plan
+            .as_ref()
+            .map(|p| p.iter().map(|r| r.run_id.as_str()).collect());
+        let mut runs = Vec::new();
+        let mut stale = Vec::new();
+        for summary in rows {
+            if planned
+                .as_ref()
+                .is_some_and(|p| !p.contains(summary.run_id.as_str()))
+            {
+                stale.push(summary.run_id);
+                continue;
+            }
+            runs.push(read_run(&grid, summary)?);
+        }
+        if runs.is_empty() {
+            return Err(ReportError::NoResults {
+                path: dir.to_path_buf(),
+                why: "no finished runs yet: run `cxr sweep <GRID.toml>` and report again".into(),
+            });
+        }
+        let finished: HashSet<&str> = runs.iter().map(|r| r.summary.run_id.as_str()).collect();
+        let missing = plan
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|p| !finished.contains(p.run_id.as_str()))
+            .collect();
+        let name = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        Ok(Self {
+            name,
+            runs,
+            missing,
+            stale,
+        })
+    }
+
+    /// The distinct facets, in first-seen order.
+    pub fn facets(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for run in &self.runs {
+            if !out.contains(&run.facet) {
+                out.push(run.facet.clone());
+            }
+        }
+        out
+    }
+}
+
+fn read_run(grid: &GridDir, summary: RunSummary) -> Result<RunResults> {
+    let dir = grid.run(&summary.run_id);
+    let optional = |path: std::path::PathBuf| path.is_file().then_some(path);
+    let history = match optional(dir.history_path()) {
+        Some(p) => read_history(&p)?,
+        None => Vec::new(),
+    };
+    let per_class = match optional(dir.per_class_path()) {
+        Some(p) => read_per_class(&p)?,
+        None => Vec::new(),
+    };
+    let confusion = match optional(dir.confusion_path()) {
+        Some(p) => read_confusion(&p)?,
+        None => Vec::new(),
+    };
+    Ok(RunResults {
+        facet: facet_of(&summary.axes),
+        summary,
+        history,
+        per_class,
+        confusion,
+    })
+}
+
+/// The `axes` entries other than model, freeze and seed, e.g. `train.lr=0.001`.
+pub fn facet_of(axes: &str) -> String {
+    axes.split(", ")
+        .filter(|kv| !kv.is_empty())
+        .filter(|kv| {
+            let key = kv.split('=').next().unwrap_or_default();
+            !SHOWN_AXES.contains(&key)
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn facet_drops_the_axes_every_figure_shows() {
+        assert_eq!(facet_of("model.name=cnn, model.freeze=0, seed=1"), "");
+        assert_eq!(
+            facet_of("model.name=cnn, train.lr=0.001, data.image_size=64"),
+            "train.lr=0.001, data.image_size=64"
+        );
+        assert_eq!(facet_of(""), "");
+    }
+}

@@ -1,0 +1,42 @@
+//! Reports and the recall regression check, from a grid's Parquet results only.
+//!
+//! [`write_report`] reads `<results>/<grid>/` ([`GridResults`]: the merged summary, the plan the
+//! last sweep wrote, and each finished run's history, per-class and confusion tables) and writes
+//! `report/`: four grid figures ([`figures`]: time per epoch, trainable parameters, test
+//! micro-recall with intervals, epochs to converge; one line per model against the number of
+//! frozen stages, the CNN as a reference line), each run's learning curves and confusion
+//! heatmap, and `report.md` with tables and a comparison paragraph generated from the numbers
+//! ([`comparison`]). Grids with other axes get one set of figures per value of those axes.
+//!
+//! [`check`] compares a grid's test recall with a committed baseline file ([`baseline`]) and
+//! says which runs regressed; the CLI turns that into an exit code for CI.
+//!
+//! Figures are drawn once per backend from the same code ([`canvas`]), so PNG and SVG agree,
+//! with an embedded font so they render the same on a machine without system fonts. This crate
+//! never trains or reads images: it depends on `cxr-results` only.
+//!
+//! ```no_run
+//! let out = cxr_report::write_report(std::path::Path::new("results/demo"))?;
+//! println!("{}", out.markdown.display());
+//! # Ok::<(), cxr_report::ReportError>(())
+//! ```
+
+pub mod baseline;
+pub mod canvas;
+pub mod check;
+pub mod comparison;
+pub mod error;
+pub mod figures;
+pub mod grid_results;
+pub mod heatmap;
+pub mod line_chart;
+pub mod markdown;
+pub mod report;
+pub mod stats;
+pub mod style;
+
+pub use baseline::{Baseline, BaselineRun, RunKey};
+pub use check::{check, CheckReport, CheckRow, Verdict, DEFAULT_TOLERANCE};
+pub use error::{ReportError, Result};
+pub use grid_results::{GridResults, RunResults};
+pub use report::{write_report, ReportOutput};

@@ -1,0 +1,381 @@
+//! One line chart over an integer x axis (frozen stages, epochs): titled, with a legend strip
+//! above the plot (so it never hides data), optional error bars, horizontal reference lines and
+//! a marked x value. Used for the grid figures and each run's learning curves.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use crate::canvas::DrawResult;
+use crate::style::{draw_marker, font, text, SeriesStyle};
+
+/// A point with an optional interval.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Point {
+    /// x (integer category).
+    pub x: i64,
+    /// y.
+    pub y: f64,
+    /// Interval `(low, high)` drawn as an error bar.
+    pub interval: Option<(f64, f64)>,
+}
+
+/// How a series is drawn.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Shape {
+    /// Points joined by a line.
+    Line(Vec<Point>),
+    /// A horizontal line across the whole x range at `y`, with an optional band.
+    Reference {
+        /// Height.
+        y: f64,
+        /// Band `(low, high)`, drawn as two dotted lines.
+        band: Option<(f64, f64)>,
+    },
+}
+
+/// One legend entry and what it draws.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Series {
+    /// Legend text.
+    pub name: String,
+    /// Look.
+    pub style: SeriesStyle,
+    /// Data.
+    pub shape: Shape,
+}
+
+/// y-axis scale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scale {
+    /// Linear.
+    Linear,
+    /// Base-10 logarithmic (all values must be positive).
+    Log10,
+}
+
+/// A complete chart description.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LineChart {
+    /// Title above the legend.
+    pub title: String,
+    /// x-axis title, with unit.
+    pub x_label: String,
+    /// y-axis title, with unit.
+    pub y_label: String,
+    /// Smallest and largest x category shown.
+    pub x_range: (i64, i64),
+    /// y-axis scale.
+    pub scale: Scale,
+    /// Fixed y range (e.g. recall in [0, 1]); else fitted to the data.
+    pub y_range: Option<(f64, f64)>,
+    /// Series, drawn in order.
+    pub series: Vec<Series>,
+    /// An x value marked by a vertical dotted line, with its legend text.
+    pub mark: Option<(i64, String)>,
+    /// A line of small print under the legend (e.g. what the error bars mean).
+    pub note: Option<String>,
+}
+
+impl LineChart {
+    fn y_values(&self) -> Vec<f64> {
+        let mut v = Vec::new();
+        for s in &self.series {
+            match &s.shape {
+                Shape::Line(points) => {
+                    for p in points {
+                        v.push(p.y);
+                        if let Some((lo, hi)) = p.interval {
+                            v.extend([lo, hi]);
+                        }
+                    }
+                }
+                Shape::Reference { y, band } => {
+                    v.push(*y);
+                    if let Some((lo, hi)) = band {
+                        v.extend([*lo, *hi]);
+                    }
+                }
+            }
+        }
+        v.retain(|y| y.is_finite() && (self.scale == Scale::Linear || *y > 0.0));
+        v
+    }
+
+    fn to_axis(&self, y: f64) -> f64 {
+        match self.scale {
+            Scale::Linear => y,
+            Scale::Log10 => y.log10(),
+        }
+    }
+
+    /// The y range on the axis (log10 units for a log scale).
+    fn axis_range(&self) -> (f64, f64) {
+        if let Some((lo, hi)) = self.y_range {
+            return (self.to_axis(lo), self.to_axis(hi));
+        }
+        let ys: Vec<f64> = self.y_values().iter().map(|&y| self.to_axis(y)).collect();
+        let lo = ys.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = ys.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        if !lo.is_finite() || !hi.is_finite() {
+            return (0.0, 1.0);
+        }
+        match self.scale {
+            Scale::Log10 => (lo.floor(), hi.ceil().max(lo.floor() + 1.0)),
+            Scale::Linear => {
+                let pad = ((hi - lo) * 0.1).max(hi.abs() * 0.05).max(1e-3);
+                let low = if lo >= 0.0 && lo - pad < 0.0 {
+                    0.0
+                } else {
+                    lo - pad
+                };
+                (low, hi + pad)
+            }
+        }
+    }
+
+    /// Draws the chart into `area`.
+    pub fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+        let area = area
+            .margin(10, 0, 0, 0)
+            .titled(&self.title, text(font::TITLE))?;
+        let (width, _) = area.dim_in_pixel();
+        let legend_rows = self.legend_rows(width);
+        let legend_h = 28 * legend_rows as u32 + if self.note.is_some() { 22 } else { 0 } + 6;
+        let (legend, plot) = area.split_vertically(legend_h);
+        self.draw_legend(&legend)?;
+
+        let (x0, x1) = self.x_range;
+        let (y0, y1) = self.axis_range();
+        let scale = self.scale;
+        let mut chart = ChartBuilder::on(&plot)
+            .margin(12)
+            .x_label_area_size(52)
+            .y_label_area_size(78)
+            .build_cartesian_2d((x0..x1).into_segmented(), y0..y1)?;
+        let tick_font = text(font::TICK);
+        chart
+            .configure_mesh()
+            .light_line_style(WHITE)
+            .bold_line_style(RGBColor(215, 215, 215))
+            .x_desc(self.x_label.as_str())
+            .y_desc(self.y_label.as_str())
+            .axis_desc_style(text(font::LABEL))
+            .label_style(tick_font)
+            .x_labels(((x1 - x0 + 1) as usize).min(12))
+            .x_label_formatter(&|v| match v {
+                SegmentValue::CenterOf(x) => x.to_string(),
+                _ => String::new(),
+            })
+            .y_labels(if scale == Scale::Log10 {
+                ((y1 - y0).round() as usize + 1).max(2)
+            } else {
+                8
+            })
+            .y_label_formatter(&|v| match scale {
+                Scale::Linear => format_linear(*v),
+                Scale::Log10 => format_count(10f64.powf(*v)),
+            })
+            .draw()?;
+
+        let start = SegmentValue::Exact(x0);
+        let end = SegmentValue::Exact(x1 + 1);
+        if let Some((x, _)) = &self.mark {
+            let at = SegmentValue::CenterOf(*x);
+            chart.draw_series(DashedLineSeries::new(
+                [(at.clone(), y0), (at, y1)],
+                4,
+                4,
+                RGBColor(90, 90, 90).stroke_width(2),
+            ))?;
+        }
+        for series in &self.series {
+            let style = series.style;
+            let line = style.color.stroke_width(if style.dashed { 2 } else { 3 });
+            match &series.shape {
+                Shape::Reference { y, band } => {
+                    let y = self.to_axis(*y);
+                    chart.draw_series(DashedLineSeries::new(
+                        [(start.clone(), y), (end.clone(), y)],
+                        10,
+                        6,
+                        line,
+                    ))?;
+                    if let Some((lo, hi)) = band {
+                        for b in [*lo, *hi] {
+                            let b = self.to_axis(b);
+                            chart.draw_series(DashedLineSeries::new(
+                                [(start.clone(), b), (end.clone(), b)],
+                                2,
+                                5,
+                                style.color.stroke_width(1),
+                            ))?;
+                        }
+                    }
+                }
+                Shape::Line(points) => {
+                    let xy: Vec<(SegmentValue<i64>, f64)> = points
+                        .iter()
+                        .filter(|p| p.y.is_finite())
+                        .map(|p| (SegmentValue::CenterOf(p.x), self.to_axis(p.y)))
+                        .collect();
+                    if style.dashed {
+                        chart.draw_series(DashedLineSeries::new(xy.clone(), 9, 5, line))?;
+                    } else {
+                        chart.draw_series(LineSeries::new(xy.clone(), line))?;
+                    }
+                    for p in points {
+                        if let Some((lo, hi)) = p.interval {
+                            let at = SegmentValue::CenterOf(p.x);
+                            let (lo, hi) = (self.to_axis(lo), self.to_axis(hi));
+                            chart.draw_series(std::iter::once(PathElement::new(
+                                vec![(at.clone(), lo), (at.clone(), hi)],
+                                style.color.stroke_width(2),
+                            )))?;
+                            for cap in [lo, hi] {
+                                chart.draw_series(std::iter::once(
+                                    EmptyElement::at((at.clone(), cap))
+                                        + PathElement::new(
+                                            vec![(-7, 0), (7, 0)],
+                                            style.color.stroke_width(2),
+                                        ),
+                                ))?;
+                            }
+                        }
+                    }
+                    for at in xy {
+                        draw_marker(chart.plotting_area(), &style, at, 5)?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn legend_entries(&self) -> Vec<(Option<SeriesStyle>, &str)> {
+        let mut entries: Vec<(Option<SeriesStyle>, &str)> = self
+            .series
+            .iter()
+            .map(|s| (Some(s.style), s.name.as_str()))
+            .collect();
+        if let Some((_, label)) = &self.mark {
+            entries.push((None, label.as_str()));
+        }
+        entries
+    }
+
+    fn entry_width(name: &str) -> u32 {
+        // Sample line (44 px) + gap + text at ~0.58 em per character + spacing.
+        44 + 8 + (name.chars().count() as f64 * font::LABEL as f64 * 0.58) as u32 + 26
+    }
+
+    fn legend_rows(&self, width: u32) -> usize {
+        let mut rows = 1;
+        let mut x = 70;
+        for (_, name) in self.legend_entries() {
+            let w = Self::entry_width(name);
+            if x + w > width && x > 70 {
+                rows += 1;
+                x = 70;
+            }
+            x += w;
+        }
+        rows
+    }
+
+    fn draw_legend<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+        let (width, _) = area.dim_in_pixel();
+        let (mut x, mut y) = (70i32, 14i32);
+        for (style, name) in self.legend_entries() {
+            let w = Self::entry_width(name) as i32;
+            if x + w > width as i32 && x > 70 {
+                x = 70;
+                y += 28;
+            }
+            match style {
+                Some(style) => {
+                    let line = style.color.stroke_width(if style.dashed { 2 } else { 3 });
+                    if style.dashed {
+                        area.draw(&PathElement::new(vec![(x, y), (x + 12, y)], line))?;
+                        area.draw(&PathElement::new(vec![(x + 17, y), (x + 27, y)], line))?;
+                        area.draw(&PathElement::new(vec![(x + 32, y), (x + 44, y)], line))?;
+                    } else {
+                        area.draw(&PathElement::new(vec![(x, y), (x + 44, y)], line))?;
+                    }
+                    draw_marker(area, &style, (x + 22, y), 5)?;
+                }
+                None => {
+                    let gray = RGBColor(90, 90, 90).stroke_width(2);
+                    area.draw(&PathElement::new(
+                        vec![(x + 22, y - 9), (x + 22, y - 3)],
+                        gray,
+                    ))?;
+                    area.draw(&PathElement::new(
+                        vec![(x + 22, y + 3), (x + 22, y + 9)],
+                        gray,
+                    ))?;
+                }
+            }
+            let label = text(font::LABEL).pos(Pos::new(HPos::Left, VPos::Center));
+            area.draw_text(name, &label, (x + 52, y))?;
+            x += w;
+        }
+        if let Some(note) = &self.note {
+            area.draw_text(
+                note,
+                &text(font::TICK).color(&RGBColor(70, 70, 70)),
+                (70, y + 18),
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// Tick text for a linear axis: as few digits as the value needs.
+fn format_linear(v: f64) -> String {
+    let a = v.abs();
+    if a == 0.0 {
+        "0".into()
+    } else if a >= 100.0 {
+        format!("{v:.0}")
+    } else if a >= 10.0 {
+        format!("{v:.1}")
+    } else if a >= 1.0 {
+        format!("{v:.2}")
+    } else {
+        format!("{v:.3}")
+    }
+}
+
+/// Parameter counts as `2k`, `1.6M`.
+pub fn format_count(v: f64) -> String {
+    let a = v.abs();
+    let (x, unit) = if a >= 1e9 {
+        (v / 1e9, "G")
+    } else if a >= 1e6 {
+        (v / 1e6, "M")
+    } else if a >= 1e3 {
+        (v / 1e3, "k")
+    } else {
+        (v, "")
+    };
+    let digits = if x.fract().abs() < 1e-9 || x.abs() >= 100.0 {
+        0
+    } else {
+        1
+    };
+    format!("{x:.digits$}{unit}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_read_like_people_write_them() {
+        assert_eq!(format_count(1000.0), "1k");
+        assert_eq!(format_count(1_606_916.0), "1.6M");
+        assert_eq!(format_count(11_178_564.0), "11.2M");
+        assert_eq!(format_count(100.0), "100");
+    }
+}

@@ -1,0 +1,106 @@
+//! `cxr report`: reads a grid folder's Parquet files and writes `report/` beside them.
+
+use std::path::{Path, PathBuf};
+
+use cxr_results::GridDir;
+
+use crate::canvas::{save, slug};
+use crate::comparison::comparison_paragraph;
+use crate::error::{ReportError, Result};
+use crate::figures::{grid_figure, Metric, RunCurves};
+use crate::grid_results::GridResults;
+use crate::heatmap::ConfusionHeatmap;
+use crate::markdown::{render, FacetSection};
+use crate::stats::config_stats;
+
+/// What a report wrote.
+#[derive(Debug, Clone)]
+pub struct ReportOutput {
+    /// `<grid>/report/`.
+    pub dir: PathBuf,
+    /// `report.md`.
+    pub markdown: PathBuf,
+    /// Every figure file written (PNG and SVG).
+    pub figures: Vec<PathBuf>,
+    /// The generated comparison, one per facet.
+    pub paragraphs: Vec<String>,
+    /// Finished runs reported.
+    pub runs: usize,
+    /// Planned runs not finished.
+    pub missing: usize,
+}
+
+/// Builds the report of the grid results in `grid_dir`, replacing any earlier one.
+pub fn write_report(grid_dir: &Path) -> Result<ReportOutput> {
+    let results = GridResults::load(grid_dir)?;
+    let dir = GridDir::at(grid_dir).report_dir();
+    if dir.exists() {
+        // The folder is wholly generated; clearing it drops figures of runs no longer listed.
+        std::fs::remove_dir_all(&dir).map_err(ReportError::io(&dir))?;
+    }
+    std::fs::create_dir_all(&dir).map_err(ReportError::io(&dir))?;
+
+    let mut figures = Vec::new();
+    let mut sections = Vec::new();
+    let mut paragraphs = Vec::new();
+    let all_stats = config_stats(&results.runs);
+    for facet in results.facets() {
+        let stats: Vec<_> = all_stats
+            .iter()
+            .filter(|s| s.facet == facet)
+            .cloned()
+            .collect();
+        if stats.is_empty() {
+            continue; // every run of this facet failed
+        }
+        let mut section_figures = Vec::new();
+        for metric in Metric::ALL {
+            let chart = grid_figure(metric, &stats, &facet);
+            let stem = if facet.is_empty() {
+                metric.stem().to_string()
+            } else {
+                format!("{}__{}", metric.stem(), slug(&facet))
+            };
+            figures.extend(save(&chart, &dir.join(&stem))?);
+            section_figures.push((chart.title.clone(), format!("{stem}.png")));
+        }
+        paragraphs.push(comparison_paragraph(&stats));
+        sections.push(FacetSection {
+            facet,
+            stats,
+            figures: section_figures,
+        });
+    }
+
+    let mut run_figures = Vec::new();
+    for run in &results.runs {
+        let id = &run.summary.run_id;
+        let mut files = Vec::new();
+        if let Some(curves) = RunCurves::of(run) {
+            figures.extend(save(&curves, &dir.join("runs").join(id).join("curves"))?);
+            files.push(format!("runs/{id}/curves.png"));
+        }
+        if let Some(heatmap) = ConfusionHeatmap::of(run) {
+            figures.extend(save(
+                &heatmap,
+                &dir.join("runs").join(id).join("confusion"),
+            )?);
+            files.push(format!("runs/{id}/confusion.png"));
+        }
+        if !files.is_empty() {
+            run_figures.push((id.clone(), files));
+        }
+    }
+
+    let markdown = dir.join("report.md");
+    let text = render(&results, &sections, &run_figures);
+    cxr_results::write_atomic(&markdown, text.as_bytes())?;
+    Ok(ReportOutput {
+        dir,
+        markdown,
+        figures,
+        paragraphs,
+        runs: results.runs.len(),
+        missing: results.missing.len(),
+    })
+}

@@ -1,0 +1,146 @@
+//! Runs aggregated per configuration (facet, model, frozen stages) over seeds: what the figures
+//! plot and the generated comparison reads.
+
+use crate::grid_results::RunResults;
+
+/// Where a configuration's recall interval comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Spread {
+    /// Several seeds: mean +/- one standard deviation (n - 1) across them.
+    Seeds,
+    /// One seed: the run's 95% bootstrap interval over test images.
+    Bootstrap,
+    /// One seed without stored bounds.
+    None,
+}
+
+/// One configuration's numbers, averaged over its finished, ok seeds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConfigStats {
+    /// Other-axes values (`""` when the grid has none).
+    pub facet: String,
+    /// Architecture.
+    pub model: String,
+    /// Frozen stages.
+    pub freeze: i64,
+    /// Number of ok runs (seeds) averaged.
+    pub seeds: usize,
+    /// Mean test micro-recall.
+    pub micro: f64,
+    /// Lower end of the recall interval ([`Spread`]).
+    pub micro_low: Option<f64>,
+    /// Upper end of the recall interval.
+    pub micro_high: Option<f64>,
+    /// What the interval means.
+    pub spread: Spread,
+    /// Mean test macro-recall.
+    pub macro_: f64,
+    /// Mean 1-based epoch of the kept weights.
+    pub epochs_to_converge: f64,
+    /// Mean training time per epoch, seconds.
+    pub epoch_time_s: f64,
+    /// Trainable parameters.
+    pub trainable_params: i64,
+}
+
+/// Aggregates the ok runs, ordered by facet (first seen), model name, then frozen stages.
+pub fn config_stats(runs: &[RunResults]) -> Vec<ConfigStats> {
+    let mut keys: Vec<(String, String, i64)> = Vec::new();
+    for r in runs.iter().filter(|r| r.ok()) {
+        let key = (r.facet.clone(), r.summary.model.clone(), r.summary.freeze);
+        if !keys.contains(&key) {
+            keys.push(key);
+        }
+    }
+    let facets: Vec<String> = {
+        let mut f: Vec<String> = Vec::new();
+        for (facet, _, _) in &keys {
+            if !f.contains(facet) {
+                f.push(facet.clone());
+            }
+        }
+        f
+    };
+    keys.sort_by(|a, b| {
+        let fa = facets.iter().position(|f| *f == a.0);
+        let fb = facets.iter().position(|f| *f == b.0);
+        fa.cmp(&fb).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2))
+    });
+    keys.into_iter()
+        .map(|(facet, model, freeze)| {
+            let group: Vec<&RunResults> = runs
+                .iter()
+                .filter(|r| {
+                    r.ok()
+                        && r.facet == facet
+                        && r.summary.model == model
+                        && r.summary.freeze == freeze
+                })
+                .collect();
+            aggregate(facet, model, freeze, &group)
+        })
+        .collect()
+}
+
+fn aggregate(facet: String, model: String, freeze: i64, group: &[&RunResults]) -> ConfigStats {
+    let values = |f: &dyn Fn(&RunResults) -> Option<f64>| -> Vec<f64> {
+        group.iter().filter_map(|r| f(r)).collect()
+    };
+    let micro = values(&|r| r.summary.test_micro_recall);
+    let mean_micro = mean(&micro);
+    let (micro_low, micro_high, spread) = if group.len() > 1 {
+        let sd = std_dev(&micro);
+        (Some(mean_micro - sd), Some(mean_micro + sd), Spread::Seeds)
+    } else {
+        let s = &group[0].summary;
+        match (s.test_micro_recall_low, s.test_micro_recall_high) {
+            (Some(lo), Some(hi)) => (Some(lo), Some(hi), Spread::Bootstrap),
+            _ => (None, None, Spread::None),
+        }
+    };
+    ConfigStats {
+        facet,
+        model,
+        freeze,
+        seeds: group.len(),
+        micro: mean_micro,
+        micro_low,
+        micro_high,
+        spread,
+        macro_: mean(&values(&|r| r.summary.test_macro_recall)),
+        epochs_to_converge: mean(&values(&|r| r.summary.epochs_to_converge.map(|e| e as f64))),
+        epoch_time_s: mean(&values(&|r| r.summary.epoch_time_s)),
+        trainable_params: group[0].summary.trainable_params,
+    }
+}
+
+/// Arithmetic mean; NaN for no values.
+pub fn mean(v: &[f64]) -> f64 {
+    if v.is_empty() {
+        f64::NAN
+    } else {
+        v.iter().sum::<f64>() / v.len() as f64
+    }
+}
+
+/// Sample standard deviation (n - 1); 0 for fewer than two values.
+pub fn std_dev(v: &[f64]) -> f64 {
+    if v.len() < 2 {
+        return 0.0;
+    }
+    let m = mean(v);
+    (v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (v.len() - 1) as f64).sqrt()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mean_and_sample_std() {
+        assert_eq!(mean(&[1.0, 2.0, 3.0]), 2.0);
+        assert_eq!(std_dev(&[1.0, 2.0, 3.0]), 1.0);
+        assert_eq!(std_dev(&[5.0]), 0.0);
+        assert!(mean(&[]).is_nan());
+    }
+}
