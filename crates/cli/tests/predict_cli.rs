@@ -391,3 +391,41 @@ fn bad_inputs_fail_with_one_line() -> TestResult {
     assert!(!png.exists(), "nothing written on error");
     Ok(())
 }
+
+/// A run trained on masked films masks new films too, with the mask found beside the image;
+/// an image without one is an error that says where the mask was expected.
+#[test]
+fn masked_runs_mask_new_images_and_need_their_masks() -> TestResult {
+    let tmp = tempfile::tempdir()?;
+    std::fs::write(
+        tmp.path().join("g.toml"),
+        TINY.replace("image_size = 32\n", "image_size = 32\nmask = true\n"),
+    )?;
+    let cache = tmp.path().join("cache");
+    let out = cxr(
+        &["sweep", "g.toml", "--quiet", "--cache-dir", s(&cache)?],
+        tmp.path(),
+    )?;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let runs = GridDir::new(&tmp.path().join("results"), "tiny").runs()?;
+    let run = runs.first().ok_or("no run folder")?.path().to_path_buf();
+    let root = cxr_trainer::prepare::synthetic_root(12, 32, 0, &cache)?;
+
+    // In the Kaggle layout the mask sits in masks/ beside images/.
+    let image = root.join("COVID/images/COVID-2.png");
+    let out = cxr(&["predict", "--run", s(&run)?, s(&image)?], tmp.path())?;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout).lines().count(), 1);
+
+    let loose = tmp.path().join("loose.png");
+    std::fs::copy(&image, &loose)?;
+    let out = cxr(&["predict", "--run", s(&run)?, s(&loose)?], tmp.path())?;
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("no lung mask for") && stderr.contains("masks/loose.png"),
+        "{stderr}"
+    );
+    Ok(())
+}
