@@ -131,11 +131,14 @@ impl Baseline {
             path: path.to_path_buf(),
             message: e.to_string(),
         })?;
+        let grid = grid_dir.file_name().map_or_else(
+            || grid_dir.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
         let text = format!(
-            "# Expected test recall per run, checked by `cxr check {grid} --baseline {file}`.\n\
-             # Regenerate after an intended change with `--update` and review the diff.\n\n{body}",
-            grid = grid_dir.display(),
-            file = path.display()
+            "# Expected test recall per run of grid `{grid}`, checked by\n\
+             # `cxr check <RESULTS>/{grid} --baseline <this file>` (exit 1 on a drop).\n\
+             # Regenerate after an intended change with `--update` and review the diff.\n\n{body}"
         );
         cxr_results::write_atomic(path, text.as_bytes())?;
         Ok(())

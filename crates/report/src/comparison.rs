@@ -17,8 +17,8 @@ pub fn comparison_paragraph(stats: &[ConfigStats]) -> String {
             let mut t = format!(
                 "The best ResNet configuration, {} with {} frozen stage{}, reached a test \
                  micro-recall of {:.3} ({}), {:.1} percentage points {direction} the CNN's {:.3} \
-                 ({}). It trains {} parameters, {:.1}x the CNN's {}, and takes {:.1} s per \
-                 epoch, {:.2}x the CNN's {:.1} s.",
+                 ({}). It trains {} parameters, {:.1}x the CNN's {}, and takes {} s per \
+                 epoch{}, {:.2}x the CNN's {} s.",
                 r.model,
                 r.freeze,
                 if r.freeze == 1 { "" } else { "s" },
@@ -30,9 +30,10 @@ pub fn comparison_paragraph(stats: &[ConfigStats]) -> String {
                 format_count(r.trainable_params as f64),
                 r.trainable_params as f64 / c.trainable_params.max(1) as f64,
                 format_count(c.trainable_params as f64),
-                r.epoch_time_s,
+                seconds(r.epoch_time_s),
+                prefix_note(r),
                 r.epoch_time_s / c.epoch_time_s,
-                c.epoch_time_s,
+                seconds(c.epoch_time_s),
             );
             if let (Some(rl), Some(rh), Some(cl), Some(ch)) =
                 (r.micro_low, r.micro_high, c.micro_low, c.micro_high)
@@ -89,20 +90,39 @@ fn freezing_sentences(stats: &[ConfigStats]) -> Vec<String> {
             Some(format!(
                 "For {model}, freezing {} instead of {} stages moves test micro-recall from \
                  {:.3} to {:.3}, trainable parameters from {} to {} and time per epoch from \
-                 {:.1} s to {:.1} s; its best depth here is {} frozen stage{}.",
+                 {} s to {} s{}; its best depth here is {} frozen stage{}.",
                 last.freeze,
                 first.freeze,
                 first.micro,
                 last.micro,
                 format_count(first.trainable_params as f64),
                 format_count(last.trainable_params as f64),
-                first.epoch_time_s,
-                last.epoch_time_s,
+                seconds(first.epoch_time_s),
+                seconds(last.epoch_time_s),
+                prefix_note(last),
                 best.freeze,
                 if best.freeze == 1 { "" } else { "s" },
             ))
         })
         .collect()
+}
+
+/// Seconds with the digits their size needs: `37.0`, `2.41`, `0.046`.
+pub fn seconds(s: f64) -> String {
+    if s >= 10.0 {
+        format!("{s:.1}")
+    } else if s >= 1.0 {
+        format!("{s:.2}")
+    } else {
+        format!("{s:.3}")
+    }
+}
+
+/// ` (after a one-time 2.1 s frozen-prefix pass)` when the configuration used the cache.
+fn prefix_note(s: &ConfigStats) -> String {
+    s.prefix_time_s
+        .map(|t| format!(" (after a one-time {} s frozen-prefix pass)", seconds(t)))
+        .unwrap_or_default()
 }
 
 /// `95% bootstrap interval 0.80-0.91` or `mean of 3 seeds, sd 0.020`.
@@ -135,6 +155,7 @@ mod tests {
             macro_: micro,
             epochs_to_converge: 5.0,
             epoch_time_s: time,
+            prefix_time_s: None,
             trainable_params: params,
         }
     }

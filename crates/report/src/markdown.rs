@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use crate::comparison::{comparison_paragraph, describe_interval};
+use crate::comparison::{comparison_paragraph, describe_interval, seconds};
 use crate::grid_results::{GridResults, RunResults};
 use crate::stats::ConfigStats;
 
@@ -165,7 +165,7 @@ fn best_runs_table(md: &mut String, results: &GridResults, facet: &str) {
                 opt(s.test_micro_recall, 3),
                 opt(s.test_macro_recall, 3),
                 s.epochs_to_converge.map_or("-".into(), |e| e.to_string()),
-                opt(s.epoch_time_s, 1),
+                s.epoch_time_s.map_or_else(|| "-".into(), seconds),
                 s.trainable_params,
                 s.run_id
             );
@@ -183,7 +183,7 @@ fn config_table(md: &mut String, stats: &[ConfigStats]) {
     for s in stats {
         let _ = writeln!(
             md,
-            "| {} | {} | {} | {:.3} | {} | {:.3} | {:.1} | {:.1} | {} |",
+            "| {} | {} | {} | {:.3} | {} | {:.3} | {:.1} | {} | {} |",
             s.model,
             s.freeze,
             s.seeds,
@@ -191,7 +191,7 @@ fn config_table(md: &mut String, stats: &[ConfigStats]) {
             describe_interval(s),
             s.macro_,
             s.epochs_to_converge,
-            s.epoch_time_s,
+            seconds(s.epoch_time_s),
             s.trainable_params
         );
     }
@@ -244,7 +244,7 @@ fn runs_table(md: &mut String, results: &GridResults) {
             line,
             " {} | {} | {} |",
             s.epochs_to_converge.map_or("-".into(), |e| e.to_string()),
-            opt(s.epoch_time_s, 1),
+            s.epoch_time_s.map_or_else(|| "-".into(), seconds),
             s.trainable_params
         );
         let _ = writeln!(md, "{line}");

@@ -39,6 +39,8 @@ pub struct ConfigStats {
     pub epochs_to_converge: f64,
     /// Mean training time per epoch, seconds.
     pub epoch_time_s: f64,
+    /// Mean one-time frozen-prefix pass, seconds, when the runs used the prefix cache.
+    pub prefix_time_s: Option<f64>,
     /// Trainable parameters.
     pub trainable_params: i64,
 }
@@ -110,6 +112,7 @@ fn aggregate(facet: String, model: String, freeze: i64, group: &[&RunResults]) -
         macro_: mean(&values(&|r| r.summary.test_macro_recall)),
         epochs_to_converge: mean(&values(&|r| r.summary.epochs_to_converge.map(|e| e as f64))),
         epoch_time_s: mean(&values(&|r| r.summary.epoch_time_s)),
+        prefix_time_s: Some(mean(&values(&|r| r.summary.prefix_time_s))).filter(|t| t.is_finite()),
         trainable_params: group[0].summary.trainable_params,
     }
 }
