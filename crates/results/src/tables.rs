@@ -6,6 +6,7 @@ use std::path::Path;
 
 use polars::prelude::*;
 
+use crate::columns::Columns;
 use crate::error::{Result, ResultsError};
 use crate::layout::{write_atomic, GridDir};
 
@@ -261,26 +262,11 @@ pub fn write_plan(path: &Path, rows: &[PlanRow]) -> Result<()> {
 /// Reads a grid's `plan.parquet`.
 pub fn read_plan(path: &Path) -> Result<Vec<PlanRow>> {
     let df = read_frame(path)?;
+    let c = Columns(&df);
     let rows = || -> PolarsResult<Vec<PlanRow>> {
-        let s = |name: &str| -> PolarsResult<Vec<String>> {
-            Ok(df
-                .column(name)?
-                .str()?
-                .iter()
-                .map(|v| v.unwrap_or_default().to_string())
-                .collect())
-        };
-        let i = |name: &str| -> PolarsResult<Vec<i64>> {
-            Ok(df
-                .column(name)?
-                .i64()?
-                .iter()
-                .map(Option::unwrap_or_default)
-                .collect())
-        };
-        let (run_id, model, axes) = (s("run_id")?, s("model")?, s("axes")?);
-        let (freeze, seed) = (i("freeze")?, i("seed")?);
-        Ok((0..df.height())
+        let (run_id, model, axes) = (c.str("run_id")?, c.str("model")?, c.str("axes")?);
+        let (freeze, seed) = (c.i64("freeze")?, c.i64("seed")?);
+        Ok((0..c.height())
             .map(|r| PlanRow {
                 run_id: run_id[r].clone(),
                 model: model[r].clone(),
@@ -318,31 +304,13 @@ pub fn read_frame(path: &Path) -> Result<DataFrame> {
 /// Reads a run's `history.parquet` back into rows.
 pub fn read_history(path: &Path) -> Result<Vec<HistoryRow>> {
     let df = read_frame(path)?;
+    let c = Columns(&df);
     let rows = || -> PolarsResult<Vec<HistoryRow>> {
-        let f = |name: &str| -> PolarsResult<Vec<f64>> {
-            Ok(df
-                .column(name)?
-                .f64()?
-                .iter()
-                .map(|v| v.unwrap_or(f64::NAN))
-                .collect())
-        };
-        let epoch: Vec<i64> = df
-            .column("epoch")?
-            .i64()?
-            .iter()
-            .map(Option::unwrap_or_default)
-            .collect();
-        let kept: Vec<bool> = df
-            .column("kept")?
-            .bool()?
-            .iter()
-            .map(|v| v.unwrap_or(false))
-            .collect();
-        let (train_loss, val_loss) = (f("train_loss")?, f("val_loss")?);
-        let (val_micro, val_macro) = (f("val_micro_recall")?, f("val_macro_recall")?);
-        let (train_time, eval_time) = (f("train_time_s")?, f("eval_time_s")?);
-        Ok((0..df.height())
+        let (epoch, kept) = (c.i64("epoch")?, c.bool("kept")?);
+        let (train_loss, val_loss) = (c.f64("train_loss")?, c.f64("val_loss")?);
+        let (val_micro, val_macro) = (c.f64("val_micro_recall")?, c.f64("val_macro_recall")?);
+        let (train_time, eval_time) = (c.f64("train_time_s")?, c.f64("eval_time_s")?);
+        Ok((0..c.height())
             .map(|r| HistoryRow {
                 epoch: epoch[r],
                 train_loss: train_loss[r],
@@ -361,29 +329,11 @@ pub fn read_history(path: &Path) -> Result<Vec<HistoryRow>> {
 /// Reads a run's `per_class.parquet` back into rows.
 pub fn read_per_class(path: &Path) -> Result<Vec<PerClassRow>> {
     let df = read_frame(path)?;
+    let c = Columns(&df);
     let rows = || -> PolarsResult<Vec<PerClassRow>> {
-        let f = |name: &str| -> PolarsResult<Vec<f64>> {
-            Ok(df
-                .column(name)?
-                .f64()?
-                .iter()
-                .map(|v| v.unwrap_or(f64::NAN))
-                .collect())
-        };
-        let class: Vec<String> = df
-            .column("class")?
-            .str()?
-            .iter()
-            .map(|v| v.unwrap_or_default().to_string())
-            .collect();
-        let support: Vec<i64> = df
-            .column("support")?
-            .i64()?
-            .iter()
-            .map(Option::unwrap_or_default)
-            .collect();
-        let (precision, recall, f1) = (f("precision")?, f("recall")?, f("f1")?);
-        Ok((0..df.height())
+        let (class, support) = (c.str("class")?, c.i64("support")?);
+        let (precision, recall, f1) = (c.f64("precision")?, c.f64("recall")?, c.f64("f1")?);
+        Ok((0..c.height())
             .map(|r| PerClassRow {
                 class: class[r].clone(),
                 precision: precision[r],
@@ -399,23 +349,11 @@ pub fn read_per_class(path: &Path) -> Result<Vec<PerClassRow>> {
 /// Reads a run's `confusion.parquet` back into rows.
 pub fn read_confusion(path: &Path) -> Result<Vec<ConfusionRow>> {
     let df = read_frame(path)?;
+    let c = Columns(&df);
     let rows = || -> PolarsResult<Vec<ConfusionRow>> {
-        let s = |name: &str| -> PolarsResult<Vec<String>> {
-            Ok(df
-                .column(name)?
-                .str()?
-                .iter()
-                .map(|v| v.unwrap_or_default().to_string())
-                .collect())
-        };
-        let (true_class, predicted_class) = (s("true_class")?, s("predicted_class")?);
-        let count: Vec<i64> = df
-            .column("count")?
-            .i64()?
-            .iter()
-            .map(Option::unwrap_or_default)
-            .collect();
-        Ok((0..df.height())
+        let (true_class, predicted_class) = (c.str("true_class")?, c.str("predicted_class")?);
+        let count = c.i64("count")?;
+        Ok((0..c.height())
             .map(|r| ConfusionRow {
                 true_class: true_class[r].clone(),
                 predicted_class: predicted_class[r].clone(),
@@ -434,35 +372,13 @@ pub fn read_summary(path: &Path) -> Result<Vec<RunSummary>> {
 }
 
 fn rows_of(df: &DataFrame) -> PolarsResult<Vec<RunSummary>> {
-    let s = |name: &str| -> PolarsResult<Vec<String>> {
-        Ok(df
-            .column(name)?
-            .str()?
-            .iter()
-            .map(|v| v.unwrap_or_default().to_string())
-            .collect())
-    };
-    let i = |name: &str| -> PolarsResult<Vec<Option<i64>>> {
-        Ok(df.column(name)?.i64()?.iter().collect())
-    };
-    let f = |name: &str| -> PolarsResult<Vec<Option<f64>>> {
-        Ok(df.column(name)?.f64()?.iter().collect())
-    };
-    // Columns added after the first release read as nulls from older files.
-    let f_new = |name: &str| -> PolarsResult<Vec<Option<f64>>> {
-        match df.column(name) {
-            Ok(c) => Ok(c.f64()?.iter().collect()),
-            Err(_) => Ok(vec![None; df.height()]),
-        }
-    };
-    let b = |name: &str| -> PolarsResult<Vec<bool>> {
-        Ok(df
-            .column(name)?
-            .bool()?
-            .iter()
-            .map(|v| v.unwrap_or(false))
-            .collect())
-    };
+    let c = Columns(df);
+    let (s, i, f) = (
+        |n: &str| c.str(n),
+        |n: &str| c.i64_opt(n),
+        |n: &str| c.f64_opt(n),
+    );
+    let (b, f_new) = (|n: &str| c.bool(n), |n: &str| c.f64_added(n));
     let (run_id, grid, model, axes) = (s("run_id")?, s("grid")?, s("model")?, s("axes")?);
     let (sampler, status, error, config_json) =
         (s("sampler")?, s("status")?, s("error")?, s("config_json")?);
