@@ -11,10 +11,11 @@ use candle_nn::{Conv2d, Conv2dConfig, Linear, Module, ModuleT};
 
 use crate::batch_norm::BatchNorm;
 use crate::block::{Block, BlockKind};
+use crate::conv::conv2d;
 use crate::error::Result;
 use crate::freeze;
 use crate::initializer::{ConvInit, Initializer};
-use crate::maxpool::MaxPool2d;
+use cxr_kernels::MaxPool2d;
 
 /// Channels of the stem and `planes` of the four stages.
 const STEM_CHANNELS: usize = 64;
@@ -118,11 +119,10 @@ impl ModuleT for ResNet {
     /// Frozen stages always run in eval mode, and the output of the frozen prefix is detached, so
     /// backward stops there.
     fn forward_t(&self, xs: &Tensor, train: bool) -> candle_core::Result<Tensor> {
-        let xs = self.conv1.forward(xs)?;
+        let xs = conv2d(&self.conv1, xs)?;
         let xs = self
             .bn1
-            .forward_t(&xs, train && !self.is_frozen(0))?
-            .relu()?;
+            .forward_relu(&xs, train && !self.is_frozen(0), true)?;
         let mut xs = MaxPool2d::RESNET_STEM.forward(&xs)?;
         for (i, blocks) in self.layers.iter().enumerate() {
             let stage = i + 1;
