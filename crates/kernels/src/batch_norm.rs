@@ -20,6 +20,7 @@ use rayon::prelude::*;
 
 use crate::elem::{dispatch_float, Elem};
 use crate::error::KernelError;
+use crate::reduce::{sum1, sum3};
 
 /// Per-channel statistics a BatchNorm normalised with.
 #[derive(Debug, Clone, PartialEq)]
@@ -155,21 +156,18 @@ fn batch_stats<T: Elem>(d: Dims, x: &[T]) -> ChannelStats {
         .into_par_iter()
         .map(|c| {
             let m = d.count() as f64;
-            let sum: f64 = d
-                .planes(x, c)
-                .map(|p| p.iter().fold(0.0, |a, v| a + v.to_f64()))
-                .sum();
+            let sum: f64 = d.planes(x, c).map(|p| sum1(p, |v| v)).sum();
             let mean = sum / m;
+            // Two passes (sum of squared deviations), not E[x^2] - E[x]^2, which cancels
+            // catastrophically when the mean is large against the spread.
+            let mt = T::from_f64(mean);
             let sq: f64 = d
                 .planes(x, c)
-                .map(|p| {
-                    p.iter().fold(0.0, |a, v| {
-                        let e = v.to_f64() - mean;
-                        a + e * e
-                    })
-                })
+                .map(|p| sum1(p, |v| (v - mt) * (v - mt)))
                 .sum();
-            (mean, sq / m)
+            // The f32 mean is rounded; correct the deviations' sum for it.
+            let shift = sum / m - mt.to_f64();
+            (mean, (sq / m - shift * shift).max(0.0))
         })
         .unzip();
     ChannelStats { mean, var }
@@ -302,16 +300,8 @@ impl BatchNormBackward {
                 let mut sg = 0.0;
                 let mut sgx = 0.0;
                 for ((x, y), g) in d.planes(x, c).zip(d.planes(y, c)).zip(d.planes(g, c)) {
-                    // Per-plane partial sums in T keep the inner loop vectorisable.
-                    let mut pg = zero;
-                    let mut pgx = zero;
-                    for ((&xv, &yv), &gv) in x.iter().zip(y).zip(g) {
-                        let gv = masked(yv, gv);
-                        pg += gv;
-                        pgx += gv * (xv - mean);
-                    }
-                    sg += pg.to_f64();
-                    sgx += pgx.to_f64();
+                    sg += sum3(x, y, g, |_, yv, gv| masked(yv, gv));
+                    sgx += sum3(x, y, g, |xv, yv, gv| masked(yv, gv) * (xv - mean));
                 }
                 (sg, sgx * invstd)
             })

@@ -16,13 +16,14 @@
 //! its operands, and packing a 512 x 4608 weight for a 16-column product would cost more than
 //! the product.
 
-use candle_core::{CpuStorage, CustomOp2, Layout, Shape, Tensor};
+use candle_core::{CpuStorage, CustomOp1, CustomOp2, CustomOp3, Layout, Shape, Tensor, WithDType};
 use rayon::prelude::*;
 
-use crate::elem::{dispatch_float, Elem};
+use crate::elem::{dispatch_float, scratch, Elem};
 use crate::error::KernelError;
 use crate::im2col::ConvGeometry;
 use crate::matmul::{matmul, Mat};
+use crate::reduce::sum1;
 
 /// Minimum GEMM width (output pixels of the images grouped into one column matrix).
 const TARGET_COLUMNS: usize = 512;
@@ -38,6 +39,23 @@ pub fn conv2d(
 ) -> candle_core::Result<Tensor> {
     xs.contiguous()?
         .apply_op2(&weight.contiguous()?, Conv2d { stride, padding })
+}
+
+/// [`conv2d`] plus a `(Cout,)` bias, whose gradient (the per-channel sum of the output
+/// gradient) is computed in the same backward pass rather than by candle's broadcast-add
+/// backward, a strided reduction over three dimensions that cost as much as the convolution.
+pub fn conv2d_bias(
+    xs: &Tensor,
+    weight: &Tensor,
+    bias: &Tensor,
+    stride: usize,
+    padding: usize,
+) -> candle_core::Result<Tensor> {
+    xs.contiguous()?.apply_op3(
+        &weight.contiguous()?,
+        &bias.contiguous()?,
+        ConvBias(Conv2d { stride, padding }),
+    )
 }
 
 /// The forward op; see [`conv2d`].
@@ -116,11 +134,22 @@ impl CustomOp2 for Conv2d {
         _res: &Tensor,
         grad: &Tensor,
     ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>)> {
-        let grad = grad.contiguous()?;
+        self.grads(xs, weight, &grad.contiguous()?)
+    }
+}
+
+impl Conv2d {
+    /// `(dx, dw)` from a contiguous output gradient, each only when its tensor tracks gradients.
+    fn grads(
+        &self,
+        xs: &Tensor,
+        weight: &Tensor,
+        grad: &Tensor,
+    ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>)> {
         let dx = if xs.track_op() {
             let (_, _, h, w) = xs.dims4()?;
             let op = ConvInputGrad { conv: *self, h, w };
-            Some(weight.apply_op2_no_bwd(&grad, &op)?)
+            Some(weight.apply_op2_no_bwd(grad, &op)?)
         } else {
             None
         };
@@ -131,11 +160,99 @@ impl CustomOp2 for Conv2d {
                 kh,
                 kw,
             };
-            Some(xs.apply_op2_no_bwd(&grad, &op)?)
+            Some(xs.apply_op2_no_bwd(grad, &op)?)
         } else {
             None
         };
         Ok((dx, dw))
+    }
+}
+
+/// Convolution plus bias; see [`conv2d_bias`].
+struct ConvBias(Conv2d);
+
+impl CustomOp3 for ConvBias {
+    fn name(&self) -> &'static str {
+        "conv2d-bias"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        let g = self.0.geometry(l1.shape(), l2.shape())?;
+        if l3.shape().dims() != [g.c_out] {
+            return Err(KernelError::Shape {
+                op: self.name(),
+                detail: format!("bias {:?} for {} output channels", l3.shape(), g.c_out),
+            }
+            .into());
+        }
+        let out = dispatch_float!(self.name(), s1, T => {
+            let x = T::slice(self.name(), s1, l1)?;
+            let w = T::slice(self.name(), s2, l2)?;
+            let b = T::slice(self.name(), s3, l3)?;
+            let mut out = forward(&g, x, w);
+            out.par_chunks_mut(g.out_pixels().max(1))
+                .enumerate()
+                .for_each(|(plane, out)| {
+                    let bias = b[plane % g.c_out];
+                    out.iter_mut().for_each(|v| *v += bias);
+                });
+            T::wrap(out)
+        });
+        Ok((out, Shape::from((g.n, g.c_out, g.oh(), g.ow()))))
+    }
+
+    fn bwd(
+        &self,
+        xs: &Tensor,
+        weight: &Tensor,
+        bias: &Tensor,
+        _res: &Tensor,
+        grad: &Tensor,
+    ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        let grad = grad.contiguous()?;
+        let (dx, dw) = self.0.grads(xs, weight, &grad)?;
+        let db = if bias.track_op() {
+            Some(grad.apply_op1_no_bwd(&ChannelSum)?)
+        } else {
+            None
+        };
+        Ok((dx, dw, db))
+    }
+}
+
+/// `(N, C, H, W) -> (C,)`: the sum over everything but the channel.
+struct ChannelSum;
+
+impl CustomOp1 for ChannelSum {
+    fn name(&self) -> &'static str {
+        "channel-sum"
+    }
+
+    fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
+        let (n, channels, h, w) = l.shape().dims4()?;
+        let hw = h * w;
+        let out = dispatch_float!(self.name(), s, T => {
+            let g = T::slice(self.name(), s, l)?;
+            let sums: Vec<T> = (0..channels)
+                .into_par_iter()
+                .map(|c| {
+                    let total: f64 = (0..n)
+                        .map(|i| sum1(&g[(i * channels + c) * hw..][..hw], |v| v))
+                        .sum();
+                    T::from_f64(total)
+                })
+                .collect();
+            T::wrap(sums)
+        });
+        Ok((out, Shape::from(channels)))
     }
 }
 
@@ -162,29 +279,39 @@ impl Plan {
     }
 }
 
-/// Copies `count` images' `(Cout, P)` blocks side by side into `(Cout, count * P)`.
-fn gather<T: Copy>(g: &ConvGeometry, images: &[T], count: usize, dst: &mut Vec<T>) {
+/// Copies `count` images' `(Cout, P)` blocks side by side into `dst`, `(Cout, count * P)`.
+fn gather<'a, T: Elem>(
+    g: &ConvGeometry,
+    images: &[T],
+    count: usize,
+    buf: &'a mut Vec<T>,
+) -> &'a [T] {
     let p = g.out_pixels();
     let ld = count * p;
-    dst.clear();
-    dst.resize(g.c_out * ld, images[0]);
+    let dst = scratch(buf, g.c_out * ld);
     for i in 0..count {
         for c in 0..g.c_out {
             let from = &images[i * g.out_image() + c * p..][..p];
             dst[c * ld + i * p..][..p].copy_from_slice(from);
         }
     }
+    dst
 }
 
-/// Writes `count` images' column blocks of `x` (one after another) into `col`.
-fn fill_columns<T: Elem>(g: &ConvGeometry, x: &[T], count: usize, col: &mut Vec<T>) {
+/// The column matrix of `count` images of `x` side by side, `(K, count * P)`.
+fn fill_columns<'a, T: Elem>(
+    g: &ConvGeometry,
+    x: &[T],
+    count: usize,
+    buf: &'a mut Vec<T>,
+) -> &'a [T] {
     let p = g.out_pixels();
     let ld = count * p;
-    col.clear();
-    col.resize(g.k() * ld, T::ZERO);
+    let col = scratch(buf, g.k() * ld);
     for i in 0..count {
         g.im2col(&x[i * g.in_image()..][..g.in_image()], col, ld, i * p);
     }
+    col
 }
 
 fn forward<T: Elem>(g: &ConvGeometry, x: &[T], w: &[T]) -> Vec<T> {
@@ -196,31 +323,30 @@ fn forward<T: Elem>(g: &ConvGeometry, x: &[T], w: &[T]) -> Vec<T> {
         .enumerate()
         .for_each(|(task, out)| {
             let first = task * plan.per_task;
-            let mut col = Vec::new();
-            let mut tmp = Vec::new();
-            for (i, count) in plan.groups(out.len() / g.out_image()) {
-                let x = &x[(first + i) * g.in_image()..][..count * g.in_image()];
-                let out = &mut out[i * g.out_image()..][..count * g.out_image()];
-                if count == 1 && g.is_pointwise() {
-                    matmul(out, p, weight, Mat::rows(x, k, p, p), false);
-                    continue;
-                }
-                fill_columns(g, x, count, &mut col);
-                let ld = count * p;
-                if count == 1 {
-                    matmul(out, p, weight, Mat::rows(&col, k, p, p), false);
-                    continue;
-                }
-                tmp.clear();
-                tmp.resize(g.c_out * ld, T::ZERO);
-                matmul(&mut tmp, ld, weight, Mat::rows(&col, k, ld, ld), false);
-                for img in 0..count {
-                    for c in 0..g.c_out {
-                        out[img * g.out_image() + c * p..][..p]
-                            .copy_from_slice(&tmp[c * ld + img * p..][..p]);
+            T::with_scratch(|col_buf, tmp_buf| {
+                for (i, count) in plan.groups(out.len() / g.out_image()) {
+                    let x = &x[(first + i) * g.in_image()..][..count * g.in_image()];
+                    let out = &mut out[i * g.out_image()..][..count * g.out_image()];
+                    if count == 1 && g.is_pointwise() {
+                        matmul(out, p, weight, Mat::rows(x, k, p, p), false);
+                        continue;
+                    }
+                    let col = fill_columns(g, x, count, col_buf);
+                    let ld = count * p;
+                    if count == 1 {
+                        matmul(out, p, weight, Mat::rows(col, k, p, p), false);
+                        continue;
+                    }
+                    let tmp = scratch(tmp_buf, g.c_out * ld);
+                    matmul(tmp, ld, weight, Mat::rows(col, k, ld, ld), false);
+                    for img in 0..count {
+                        for c in 0..g.c_out {
+                            out[img * g.out_image() + c * p..][..p]
+                                .copy_from_slice(&tmp[c * ld + img * p..][..p]);
+                        }
                     }
                 }
-            }
+            })
         });
     out
 }
@@ -235,32 +361,30 @@ fn weight_grad<T: Elem>(g: &ConvGeometry, x: &[T], dy: &[T]) -> Vec<T> {
             let first = task * plan.per_task;
             let count = plan.per_task.min(g.n - first);
             let mut dw = vec![T::ZERO; g.c_out * k];
-            let mut col = Vec::new();
-            let mut dyg = Vec::new();
-            for (i, count) in plan.groups(count) {
-                let x = &x[(first + i) * g.in_image()..][..count * g.in_image()];
-                let dy = &dy[(first + i) * g.out_image()..][..count * g.out_image()];
-                let ld = count * p;
-                let cols = if count == 1 && g.is_pointwise() {
-                    x
-                } else {
-                    fill_columns(g, x, count, &mut col);
-                    &col
-                };
-                let dy = if count == 1 {
-                    dy
-                } else {
-                    gather(g, dy, count, &mut dyg);
-                    &dyg
-                };
-                matmul(
-                    &mut dw,
-                    k,
-                    Mat::rows(dy, g.c_out, ld, ld),
-                    Mat::rows(cols, k, ld, ld).t(),
-                    true,
-                );
-            }
+            T::with_scratch(|col_buf, dy_buf| {
+                for (i, count) in plan.groups(count) {
+                    let x = &x[(first + i) * g.in_image()..][..count * g.in_image()];
+                    let dy = &dy[(first + i) * g.out_image()..][..count * g.out_image()];
+                    let ld = count * p;
+                    let cols = if count == 1 && g.is_pointwise() {
+                        x
+                    } else {
+                        fill_columns(g, x, count, col_buf)
+                    };
+                    let dy = if count == 1 {
+                        dy
+                    } else {
+                        gather(g, dy, count, dy_buf)
+                    };
+                    matmul(
+                        &mut dw,
+                        k,
+                        Mat::rows(dy, g.c_out, ld, ld),
+                        Mat::rows(cols, k, ld, ld).t(),
+                        true,
+                    );
+                }
+            });
             dw
         })
         .collect();
@@ -283,35 +407,33 @@ fn input_grad<T: Elem>(g: &ConvGeometry, w: &[T], dy: &[T]) -> Vec<T> {
         .enumerate()
         .for_each(|(task, dx)| {
             let first = task * plan.per_task;
-            let mut col = Vec::new();
-            let mut dyg = Vec::new();
-            for (i, count) in plan.groups(dx.len() / g.in_image()) {
-                let dy = &dy[(first + i) * g.out_image()..][..count * g.out_image()];
-                let dx = &mut dx[i * g.in_image()..][..count * g.in_image()];
-                let ld = count * p;
-                let dy = if count == 1 {
-                    dy
-                } else {
-                    gather(g, dy, count, &mut dyg);
-                    &dyg
-                };
-                let dy = Mat::rows(dy, g.c_out, ld, ld);
-                if count == 1 && g.is_pointwise() {
-                    matmul(dx, p, weight_t, dy, false);
-                    continue;
+            T::with_scratch(|col_buf, dy_buf| {
+                for (i, count) in plan.groups(dx.len() / g.in_image()) {
+                    let dy = &dy[(first + i) * g.out_image()..][..count * g.out_image()];
+                    let dx = &mut dx[i * g.in_image()..][..count * g.in_image()];
+                    let ld = count * p;
+                    let dy = if count == 1 {
+                        dy
+                    } else {
+                        gather(g, dy, count, dy_buf)
+                    };
+                    let dy = Mat::rows(dy, g.c_out, ld, ld);
+                    if count == 1 && g.is_pointwise() {
+                        matmul(dx, p, weight_t, dy, false);
+                        continue;
+                    }
+                    let col = scratch(col_buf, k * ld);
+                    matmul(col, ld, weight_t, dy, false);
+                    for img in 0..count {
+                        g.col2im(
+                            col,
+                            ld,
+                            img * p,
+                            &mut dx[img * g.in_image()..][..g.in_image()],
+                        );
+                    }
                 }
-                col.clear();
-                col.resize(k * ld, T::ZERO);
-                matmul(&mut col, ld, weight_t, dy, false);
-                for img in 0..count {
-                    g.col2im(
-                        &col,
-                        ld,
-                        img * p,
-                        &mut dx[img * g.in_image()..][..g.in_image()],
-                    );
-                }
-            }
+            })
         });
     dx
 }

@@ -1,5 +1,7 @@
 //! The element types the kernels run on (f32 and f64) and access to their CPU storage.
 
+use std::cell::RefCell;
+
 use candle_core::backend::BackendStorage;
 use candle_core::{CpuStorage, DType, Layout, WithDType};
 
@@ -11,6 +13,11 @@ pub trait Elem: WithDType + Default {
     const ZERO: Self;
     /// 1.
     const ONE: Self;
+
+    /// Runs `f` with this thread's two scratch buffers (kept between calls, so the GEMM
+    /// operands of every layer do not cost fresh pages each step). Callers must not call back
+    /// into rayon inside `f`, which could run another task on this thread that wants them too.
+    fn with_scratch<R>(f: impl FnOnce(&mut Vec<Self>, &mut Vec<Self>) -> R) -> R;
 
     /// Wraps a result as candle storage.
     fn wrap(data: Vec<Self>) -> CpuStorage {
@@ -34,14 +41,42 @@ pub trait Elem: WithDType + Default {
     }
 }
 
+thread_local! {
+    static SCRATCH_F32: RefCell<(Vec<f32>, Vec<f32>)> = const { RefCell::new((Vec::new(), Vec::new())) };
+    static SCRATCH_F64: RefCell<(Vec<f64>, Vec<f64>)> = const { RefCell::new((Vec::new(), Vec::new())) };
+}
+
 impl Elem for f32 {
     const ZERO: Self = 0.0;
     const ONE: Self = 1.0;
+
+    fn with_scratch<R>(f: impl FnOnce(&mut Vec<Self>, &mut Vec<Self>) -> R) -> R {
+        SCRATCH_F32.with(|s| {
+            let (a, b) = &mut *s.borrow_mut();
+            f(a, b)
+        })
+    }
 }
 
 impl Elem for f64 {
     const ZERO: Self = 0.0;
     const ONE: Self = 1.0;
+
+    fn with_scratch<R>(f: impl FnOnce(&mut Vec<Self>, &mut Vec<Self>) -> R) -> R {
+        SCRATCH_F64.with(|s| {
+            let (a, b) = &mut *s.borrow_mut();
+            f(a, b)
+        })
+    }
+}
+
+/// `buf` grown to at least `len` elements, as a slice of exactly `len`; its old contents are
+/// left in place (every caller overwrites the whole slice).
+pub(crate) fn scratch<T: Elem>(buf: &mut Vec<T>, len: usize) -> &mut [T] {
+    if buf.len() < len {
+        buf.resize(len, T::ZERO);
+    }
+    &mut buf[..len]
 }
 
 /// The dtype of a storage (a free function so callers need not import candle's backend trait).

@@ -83,6 +83,50 @@ fn gradients_match_finite_differences() -> Result<()> {
 }
 
 #[test]
+fn bias_matches_candle_and_finite_differences() -> Result<()> {
+    for (i, &(n, cin, h, w, cout, k, s, p)) in SHAPES.iter().enumerate().step_by(3) {
+        let seed = 200 + i as u64 * 10;
+        let what = format!("shape {:?}", SHAPES[i]);
+        for dtype in [DType::F32, DType::F64] {
+            let x = var(&[n, cin, h, w], seed, dtype)?;
+            let wt = var(&[cout, cin, k, k], seed + 1, dtype)?;
+            let b = var(&[cout], seed + 2, dtype)?;
+            let ours =
+                cxr_kernels::conv2d_bias(x.as_tensor(), wt.as_tensor(), b.as_tensor(), s, p)?;
+            let plain = cxr_kernels::conv2d(x.as_tensor(), wt.as_tensor(), s, p)?;
+            let theirs = plain.broadcast_add(&b.as_tensor().reshape((1, cout, 1, 1))?)?;
+            assert_close(&format!("{what} forward"), &ours, &theirs, 1e-6)?;
+            let r = tensor(ours.dims(), seed + 3, dtype)?;
+            let g_ours = (ours * &r)?.sum_all()?.backward()?;
+            let g_theirs = (theirs * &r)?.sum_all()?.backward()?;
+            for (name, v) in [("input", &x), ("weight", &wt), ("bias", &b)] {
+                let (Some(a), Some(e)) = (g_ours.get(v), g_theirs.get(v)) else {
+                    panic!("{what}: missing {name} gradient");
+                };
+                assert_close(&format!("{what} {name} gradient"), a, e, 1e-5)?;
+            }
+            if dtype == DType::F64 {
+                let numeric = numeric_grad(b.as_tensor(), |b| {
+                    (cxr_kernels::conv2d_bias(x.as_tensor(), wt.as_tensor(), b, s, p)? * &r)?
+                        .sum_all()?
+                        .to_scalar::<f64>()
+                })?;
+                let Some(analytic) = g_ours.get(&b) else {
+                    panic!("{what}: missing bias gradient");
+                };
+                assert_close(
+                    &format!("{what} bias finite differences"),
+                    analytic,
+                    &numeric,
+                    1e-4,
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+#[test]
 fn constant_input_gets_no_gradient() -> Result<()> {
     // candle's own conv backward stores a gradient for a constant input (computed with the slow
     // conv_transpose2d); ours must not compute one at all.

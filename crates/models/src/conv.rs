@@ -20,10 +20,10 @@ pub fn conv2d(conv: &Conv2d, xs: &Tensor) -> candle_core::Result<Tensor> {
     if !use_kernels(xs) || config.dilation != 1 || config.groups != 1 {
         return conv.forward(xs);
     }
-    let ys = cxr_kernels::conv2d(xs, conv.weight(), config.stride, config.padding)?;
+    let (stride, padding) = (config.stride, config.padding);
     match conv.bias() {
-        Some(bias) => ys.broadcast_add(&bias.reshape((1, bias.elem_count(), 1, 1))?),
-        None => Ok(ys),
+        Some(bias) => cxr_kernels::conv2d_bias(xs, conv.weight(), bias, stride, padding),
+        None => cxr_kernels::conv2d(xs, conv.weight(), stride, padding),
     }
 }
 
