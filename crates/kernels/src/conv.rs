@@ -122,7 +122,7 @@ impl CustomOp2 for Conv2d {
         let out = dispatch_float!(Self::NAME, s1, T => {
             let x = T::slice(Self::NAME, s1, l1)?;
             let w = T::slice(Self::NAME, s2, l2)?;
-            T::wrap(forward(&g, x, w))
+            T::wrap(forward(&g, x, w, None))
         });
         Ok((out, Shape::from((g.n, g.c_out, g.oh(), g.ow()))))
     }
@@ -197,14 +197,7 @@ impl CustomOp3 for ConvBias {
             let x = T::slice(self.name(), s1, l1)?;
             let w = T::slice(self.name(), s2, l2)?;
             let b = T::slice(self.name(), s3, l3)?;
-            let mut out = forward(&g, x, w);
-            out.par_chunks_mut(g.out_pixels().max(1))
-                .enumerate()
-                .for_each(|(plane, out)| {
-                    let bias = b[plane % g.c_out];
-                    out.iter_mut().for_each(|v| *v += bias);
-                });
-            T::wrap(out)
+            T::wrap(forward(&g, x, w, Some(b)))
         });
         Ok((out, Shape::from((g.n, g.c_out, g.oh(), g.ow()))))
     }
@@ -314,7 +307,9 @@ fn fill_columns<'a, T: Elem>(
     col
 }
 
-fn forward<T: Elem>(g: &ConvGeometry, x: &[T], w: &[T]) -> Vec<T> {
+/// The convolution, plus `bias` per output channel (added to each group's output while it is
+/// still in cache).
+fn forward<T: Elem>(g: &ConvGeometry, x: &[T], w: &[T], bias: Option<&[T]>) -> Vec<T> {
     let mut out = vec![T::ZERO; g.n * g.out_image()];
     let plan = Plan::new(g);
     let (k, p) = (g.k(), g.out_pixels());
@@ -329,20 +324,26 @@ fn forward<T: Elem>(g: &ConvGeometry, x: &[T], w: &[T]) -> Vec<T> {
                     let out = &mut out[i * g.out_image()..][..count * g.out_image()];
                     if count == 1 && g.is_pointwise() {
                         matmul(out, p, weight, Mat::rows(x, k, p, p), false);
-                        continue;
+                    } else {
+                        let col = fill_columns(g, x, count, col_buf);
+                        let ld = count * p;
+                        if count == 1 {
+                            matmul(out, p, weight, Mat::rows(col, k, p, p), false);
+                        } else {
+                            let tmp = scratch(tmp_buf, g.c_out * ld);
+                            matmul(tmp, ld, weight, Mat::rows(col, k, ld, ld), false);
+                            for img in 0..count {
+                                for c in 0..g.c_out {
+                                    out[img * g.out_image() + c * p..][..p]
+                                        .copy_from_slice(&tmp[c * ld + img * p..][..p]);
+                                }
+                            }
+                        }
                     }
-                    let col = fill_columns(g, x, count, col_buf);
-                    let ld = count * p;
-                    if count == 1 {
-                        matmul(out, p, weight, Mat::rows(col, k, p, p), false);
-                        continue;
-                    }
-                    let tmp = scratch(tmp_buf, g.c_out * ld);
-                    matmul(tmp, ld, weight, Mat::rows(col, k, ld, ld), false);
-                    for img in 0..count {
-                        for c in 0..g.c_out {
-                            out[img * g.out_image() + c * p..][..p]
-                                .copy_from_slice(&tmp[c * ld + img * p..][..p]);
+                    if let Some(bias) = bias {
+                        for (plane, out) in out.chunks_mut(p.max(1)).enumerate() {
+                            let b = bias[plane % g.c_out];
+                            out.iter_mut().for_each(|v| *v += b);
                         }
                     }
                 }

@@ -83,6 +83,9 @@ impl Geometry {
     /// Calls `visit(input_index, output_index)` with the index of each output's first maximum
     /// within one `(h, w)` plane of `input`.
     fn for_each_argmax<T: Elem>(&self, input: &[T], mut visit: impl FnMut(usize, usize)) {
+        if self.pool == MaxPool2d::HALVE {
+            return self.for_each_argmax_2x2(input, visit);
+        }
         let MaxPool2d {
             kernel,
             stride,
@@ -107,6 +110,40 @@ impl Geometry {
                             max = v;
                             best = i;
                         }
+                    }
+                }
+                visit(best, oy * self.ow + ox);
+            }
+        }
+    }
+
+    /// [`Geometry::for_each_argmax`] for the 2x2/2 window without padding, the CNN's pool over
+    /// its largest activations: no bounds to clip, so the compiler keeps the loop tight.
+    #[inline]
+    fn for_each_argmax_2x2<T: Elem>(&self, input: &[T], mut visit: impl FnMut(usize, usize)) {
+        #[inline]
+        fn wins<T: Elem>(v: T, max: T) -> bool {
+            #[allow(clippy::eq_op)]
+            let is_nan = v != v;
+            v > max || is_nan
+        }
+        let w = self.w;
+        for oy in 0..self.oh {
+            let (top, bottom) = (2 * oy * w, (2 * oy + 1) * w);
+            let (row0, row1) = (&input[top..top + w], &input[bottom..bottom + w]);
+            for ox in 0..self.ow {
+                let x = 2 * ox;
+                // Row-major window order, first maximum wins, NaN propagates (as PyTorch).
+                // Starting from the first element is the generic loop's first step from -inf.
+                let (mut best, mut max) = (top + x, row0[x]);
+                for (i, v) in [
+                    (top + x + 1, row0[x + 1]),
+                    (bottom + x, row1[x]),
+                    (bottom + x + 1, row1[x + 1]),
+                ] {
+                    if wins(v, max) {
+                        best = i;
+                        max = v;
                     }
                 }
                 visit(best, oy * self.ow + ox);
@@ -274,6 +311,36 @@ mod tests {
                 "element {i}: {numeric} vs {}",
                 analytic[i]
             );
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn halving_pool_routes_ties_to_the_first_element() -> candle_core::Result<()> {
+        let xs = Var::ones((1, 1, 4, 4), candle_core::DType::F32, &Device::Cpu)?;
+        let grads = MaxPool2d::HALVE
+            .forward(xs.as_tensor())?
+            .sum_all()?
+            .backward()?;
+        let g = grads.get(&xs).map(|g| g.flatten_all()).transpose()?;
+        let g = g.map(|g| g.to_vec1::<f32>()).transpose()?;
+        let mut expected = vec![0f32; 16];
+        for i in [0, 2, 8, 10] {
+            expected[i] = 1.0;
+        }
+        assert_eq!(g, Some(expected));
+        Ok(())
+    }
+
+    #[test]
+    fn nan_propagates_like_pytorch() -> candle_core::Result<()> {
+        // A NaN anywhere in a window wins it, for the fast 2x2 path and the generic one.
+        let mut v = vec![0f32; 16];
+        v[5] = f32::NAN;
+        let xs = Tensor::from_vec(v, (1, 1, 4, 4), &Device::Cpu)?;
+        for pool in [MaxPool2d::HALVE, MaxPool2d::RESNET_STEM] {
+            let ys = pool.forward(&xs)?.flatten_all()?.to_vec1::<f32>()?;
+            assert!(ys[0].is_nan(), "{pool:?}: {ys:?}");
         }
         Ok(())
     }
