@@ -20,7 +20,7 @@ use rayon::prelude::*;
 
 use crate::elem::{dispatch_float, Elem};
 use crate::error::KernelError;
-use crate::reduce::{sum1, sum3};
+use crate::reduce::{sum1, sum3_pair};
 
 /// Per-channel statistics a BatchNorm normalised with.
 #[derive(Debug, Clone, PartialEq)]
@@ -300,8 +300,15 @@ impl BatchNormBackward {
                 let mut sg = 0.0;
                 let mut sgx = 0.0;
                 for ((x, y), g) in d.planes(x, c).zip(d.planes(y, c)).zip(d.planes(g, c)) {
-                    sg += sum3(x, y, g, |_, yv, gv| masked(yv, gv));
-                    sgx += sum3(x, y, g, |xv, yv, gv| masked(yv, gv) * (xv - mean));
+                    let (pg, pgx) = sum3_pair(
+                        x,
+                        y,
+                        g,
+                        |_, yv, gv| masked(yv, gv),
+                        |xv, yv, gv| masked(yv, gv) * (xv - mean),
+                    );
+                    sg += pg;
+                    sgx += pgx;
                 }
                 (sg, sgx * invstd)
             })

@@ -27,6 +27,39 @@ pub(crate) fn sum3<T: Elem>(a: &[T], b: &[T], c: &[T], f: impl Fn(T, T, T) -> T)
     acc.iter().fold(tail, |s, v| s + v.to_f64())
 }
 
+/// `(sum f(a[i], b[i], c[i]), sum h(a[i], b[i], c[i]))` in one pass over the three slices.
+#[inline]
+pub(crate) fn sum3_pair<T: Elem>(
+    a: &[T],
+    b: &[T],
+    c: &[T],
+    f: impl Fn(T, T, T) -> T,
+    h: impl Fn(T, T, T) -> T,
+) -> (f64, f64) {
+    let n = a.len().min(b.len()).min(c.len());
+    let (a, b, c) = (&a[..n], &b[..n], &c[..n]);
+    let mut acc_f = [T::ZERO; LANES];
+    let mut acc_h = [T::ZERO; LANES];
+    let whole = n - n % LANES;
+    for ((a, b), c) in a[..whole]
+        .chunks_exact(LANES)
+        .zip(b[..whole].chunks_exact(LANES))
+        .zip(c[..whole].chunks_exact(LANES))
+    {
+        for i in 0..LANES {
+            acc_f[i] += f(a[i], b[i], c[i]);
+            acc_h[i] += h(a[i], b[i], c[i]);
+        }
+    }
+    let (mut sf, mut sh) = (0.0, 0.0);
+    for i in whole..n {
+        sf += f(a[i], b[i], c[i]).to_f64();
+        sh += h(a[i], b[i], c[i]).to_f64();
+    }
+    let total = |acc: &[T; LANES], tail: f64| acc.iter().fold(tail, |s, v| s + v.to_f64());
+    (total(&acc_f, sf), total(&acc_h, sh))
+}
+
 /// `sum f(a[i])`.
 #[inline]
 pub(crate) fn sum1<T: Elem>(a: &[T], f: impl Fn(T) -> T) -> f64 {
