@@ -1,6 +1,7 @@
 //! Single-layer GFLOP/s of the kernels against candle's ops, for the layers that dominate a
 //! ResNet18 / CNN training step at 128x128, batch 32:
-//! `cargo run --release -p cxr-kernels --example layers`.
+//! `cargo run --release -p cxr-kernels --example layers [-- --ours-only]`. Times are CPU time
+//! divided by the threads, so a machine busy with other jobs reads roughly as a quiet one.
 
 use std::time::Instant;
 
@@ -33,6 +34,8 @@ fn time(_runs: usize, mut f: impl FnMut() -> Result<()>) -> Result<f64> {
 
 fn main() -> Result<()> {
     let dev = Device::Cpu;
+    // `--ours-only` skips candle's ops (its conv backward takes minutes on the big layers).
+    let ours_only = std::env::args().any(|a| a == "--ours-only");
     // (name, batch, cin, side, cout, kernel, stride, padding)
     let layers = [
         ("r18 conv1 7x7/2", 32, 3, 128, 64, 7, 2, 3),
@@ -76,6 +79,15 @@ fn main() -> Result<()> {
                 .backward()
                 .map(drop)
         })? - fwd;
+        if ours_only {
+            println!(
+                "| {name} | {:.0} | {:.0} | {:.0} | - | - |",
+                gflop / fwd,
+                gflop / dw,
+                gflop / (both - dw)
+            );
+            continue;
+        }
         let cfwd = time(3, || {
             x.as_tensor().conv2d(w.as_tensor(), p, s, 1, 1).map(drop)
         })?;
