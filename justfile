@@ -69,3 +69,25 @@ evaluate run data *args="":
 # Grad-CAM overlay of one image, e.g. `just explain results/demo/runs/<id> film.png film-cam.png`.
 explain run image out *args="":
     {{cxr}} explain --run {{run}} {{image}} --out {{out}} {{args}}
+
+# PyTorch the benchmark compares against (plain PyPI wheels; the CPU-only index is not reachable).
+torch_version := "2.15.0"
+torchvision_version := "0.29.2"
+
+# Training-step and inference img/s, ours vs PyTorch, on all cores; prints the table and writes
+# bench/last.json (see BENCHMARKS.md). `python=` reuses an interpreter that has torch instead of
+# creating bench/.venv; `models=resnet18` / `modes=train` narrow the grid.
+bench seconds="15" python="" models="" modes="":
+    cargo build --release --quiet -p cxr-bench
+    py="{{python}}"; \
+    if [ -z "$py" ]; then \
+        py=bench/.venv/bin/python; \
+        if ! "$py" -c "import torch, torchvision" 2>/dev/null; then \
+            python3 -m venv bench/.venv; \
+            "$py" -m pip install --quiet "torch=={{torch_version}}" "torchvision=={{torchvision_version}}"; \
+        fi; \
+    fi; \
+    filter="--models={{models}} --modes={{modes}}"; \
+    cargo run --release --quiet -p cxr-bench -- all --out bench/ours.json --seconds {{seconds}} $([ -n "{{models}}" ] && echo --models {{models}}) $([ -n "{{modes}}" ] && echo --modes {{modes}}); \
+    "$py" bench/torch_bench.py --out bench/torch.json --seconds {{seconds}} $filter; \
+    cargo run --release --quiet -p cxr-bench -- report --ours bench/ours.json --torch bench/torch.json --json bench/last.json

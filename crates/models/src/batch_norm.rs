@@ -5,9 +5,15 @@
 //! and so a training-mode forward can update the running statistics in place exactly as
 //! `torch.nn.BatchNorm2d` does: momentum 0.1, running variance from the *unbiased* batch variance,
 //! normalisation with the *biased* one, eps 1e-5.
+//!
+//! On the CPU the normalisation (and the ReLU after it, with [`BatchNorm::forward_relu`]) is one
+//! fused `cxr-kernels` op; elsewhere it is composed from candle ops.
 
 use candle_core::{Tensor, Var};
 use candle_nn::ModuleT;
+use cxr_kernels::ChannelStats;
+
+use crate::conv::use_kernels;
 
 /// PyTorch's default `eps`.
 const EPS: f64 = 1e-5;
@@ -53,11 +59,48 @@ impl BatchNorm {
     }
 }
 
-impl ModuleT for BatchNorm {
-    /// `(batch, C, H, W) -> (batch, C, H, W)`. With `train`, normalises by the batch statistics
-    /// (gradients flow through them) and updates the running statistics; otherwise normalises by
-    /// the running statistics.
-    fn forward_t(&self, xs: &Tensor, train: bool) -> candle_core::Result<Tensor> {
+impl BatchNorm {
+    /// `relu(batch_norm(xs))` when `relu`, else `batch_norm(xs)`; see [`ModuleT::forward_t`].
+    pub fn forward_relu(
+        &self,
+        xs: &Tensor,
+        train: bool,
+        relu: bool,
+    ) -> candle_core::Result<Tensor> {
+        if !use_kernels(xs) {
+            let ys = self.forward_composed(xs, train)?;
+            return if relu { ys.relu() } else { Ok(ys) };
+        }
+        let (weight, bias) = (self.weight.as_tensor(), self.bias.as_tensor());
+        if train {
+            let (n, _, h, w) = xs.dims4()?;
+            let (ys, stats) = cxr_kernels::batch_norm_train(xs, weight, bias, EPS, relu)?;
+            let channels = stats.mean.len();
+            let as_tensor =
+                |v: Vec<f64>| Tensor::from_vec(v, channels, xs.device())?.to_dtype(xs.dtype());
+            let mean = as_tensor(stats.mean)?;
+            let var = as_tensor(stats.var)?;
+            self.update_running_stats(&mean, &var, n * h * w)?;
+            Ok(ys)
+        } else {
+            let stats = ChannelStats {
+                mean: self
+                    .running_mean
+                    .as_tensor()
+                    .to_dtype(candle_core::DType::F64)?
+                    .to_vec1()?,
+                var: self
+                    .running_var
+                    .as_tensor()
+                    .to_dtype(candle_core::DType::F64)?
+                    .to_vec1()?,
+            };
+            cxr_kernels::batch_norm_eval(xs, weight, bias, stats, EPS, relu)
+        }
+    }
+
+    /// The candle-op version, for devices the kernels do not cover.
+    fn forward_composed(&self, xs: &Tensor, train: bool) -> candle_core::Result<Tensor> {
         let (n, c, h, w) = xs.dims4()?;
         let channel_shape = (1, c, 1, 1);
         let weight = self.weight.as_tensor().reshape(channel_shape)?;
@@ -89,5 +132,14 @@ impl ModuleT for BatchNorm {
         // One (1, C, 1, 1) scale instead of a divide and a multiply over the whole activation.
         let scale = weight.broadcast_div(&(var + EPS)?.sqrt()?)?;
         centered.broadcast_mul(&scale)?.broadcast_add(&bias)
+    }
+}
+
+impl ModuleT for BatchNorm {
+    /// `(batch, C, H, W) -> (batch, C, H, W)`. With `train`, normalises by the batch statistics
+    /// (gradients flow through them) and updates the running statistics; otherwise normalises by
+    /// the running statistics.
+    fn forward_t(&self, xs: &Tensor, train: bool) -> candle_core::Result<Tensor> {
+        self.forward_relu(xs, train, false)
     }
 }

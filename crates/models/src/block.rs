@@ -2,9 +2,10 @@
 //! (ResNet50, the v1.5 variant with the stride on the 3x3 convolution).
 
 use candle_core::Tensor;
-use candle_nn::{Conv2d, Conv2dConfig, Module, ModuleT};
+use candle_nn::{Conv2d, Conv2dConfig, ModuleT};
 
 use crate::batch_norm::BatchNorm;
+use crate::conv::{add_relu, conv2d};
 use crate::error::Result;
 use crate::initializer::{ConvInit, Initializer};
 
@@ -59,8 +60,9 @@ struct ConvBn {
 }
 
 impl ConvBn {
-    fn forward_t(&self, xs: &Tensor, train: bool) -> candle_core::Result<Tensor> {
-        self.bn.forward_t(&self.conv.forward(xs)?, train)
+    /// conv -> BatchNorm, then ReLU when `relu` (fused into the BatchNorm on the CPU).
+    fn forward(&self, xs: &Tensor, train: bool, relu: bool) -> candle_core::Result<Tensor> {
+        self.bn.forward_relu(&conv2d(&self.conv, xs)?, train, relu)
     }
 }
 
@@ -116,15 +118,12 @@ impl ModuleT for Block {
         let last = self.body.len() - 1;
         let mut out = xs.clone();
         for (i, unit) in self.body.iter().enumerate() {
-            out = unit.forward_t(&out, train)?;
-            if i < last {
-                out = out.relu()?;
-            }
+            out = unit.forward(&out, train, i < last)?;
         }
         let shortcut = match &self.downsample {
-            Some(ds) => ds.forward_t(xs, train)?,
+            Some(ds) => ds.forward(xs, train, false)?,
             None => xs.clone(),
         };
-        (out + shortcut)?.relu()
+        add_relu(&out, &shortcut)
     }
 }

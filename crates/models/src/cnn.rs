@@ -19,10 +19,12 @@
 use candle_core::Tensor;
 use candle_nn::{Conv2d, Conv2dConfig, Linear, Module, ModuleT};
 
+use crate::conv::conv2d;
+
 use crate::batch_norm::BatchNorm;
 use crate::error::Result;
 use crate::initializer::{ConvInit, Initializer};
-use crate::maxpool::MaxPool2d;
+use cxr_kernels::MaxPool2d;
 
 /// Output channels of the five blocks.
 pub const CNN_CHANNELS: [usize; 5] = [32, 64, 128, 256, 512];
@@ -39,8 +41,8 @@ struct CnnBlock {
 impl CnnBlock {
     /// `(batch, in, H, W) -> (batch, out, H, W)`: conv, BatchNorm, ReLU, before the pool.
     fn activate(&self, xs: &Tensor, train: bool) -> candle_core::Result<Tensor> {
-        let xs = self.conv.forward(xs)?;
-        self.bn.forward_t(&xs, train)?.relu()
+        let xs = conv2d(&self.conv, xs)?;
+        self.bn.forward_relu(&xs, train, true)
     }
 }
 

@@ -16,7 +16,10 @@
 //! fixed to eval, an opaque closure), so it can neither train nor freeze stages. Training also
 //! needs two pieces candle lacks: a BatchNorm whose training forward matches PyTorch's, running
 //! statistics included ([`batch_norm`]), and a max-pool with padding whose backward works for the
-//! ResNet stem's 3x3/2 window ([`maxpool`]). Freezing ([`freeze`]) leaves a frozen tensor out of
+//! ResNet stem's 3x3/2 window ([`MaxPool2d`], from `cxr-kernels`). On the CPU the convolutions,
+//! BatchNorms (fused with the ReLU after them), residual add+ReLU and pools run on the custom ops
+//! of `cxr-kernels`, which train several times faster than candle's composed ops
+//! ([`conv`]); other devices use candle's ops. Freezing ([`freeze`]) leaves a frozen tensor out of
 //! the optimizer, runs its BatchNorms in eval mode, and detaches the frozen prefix's output.
 //!
 //! Initialisation draws from an explicit seed (ChaCha8), never from candle's global RNG.
@@ -44,17 +47,18 @@ pub mod batch_norm;
 mod block;
 pub mod cnn;
 pub mod config;
+pub mod conv;
 pub mod error;
 pub mod freeze;
 mod initializer;
 pub mod kind;
-pub mod maxpool;
 pub mod model;
 pub mod parameter;
 pub mod resnet;
 pub mod weights;
 
 pub use config::ModelConfig;
+pub use cxr_kernels::MaxPool2d;
 pub use error::{ModelError, Result};
 pub use kind::ModelKind;
 pub use model::Model;

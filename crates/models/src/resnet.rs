@@ -11,9 +11,10 @@ use candle_nn::{Conv2d, Conv2dConfig, Linear, Module, ModuleT};
 
 use crate::batch_norm::BatchNorm;
 use crate::block::{Block, BlockKind};
+use crate::conv::conv2d;
 use crate::error::Result;
 use crate::initializer::{ConvInit, Initializer};
-use crate::maxpool::MaxPool2d;
+use cxr_kernels::MaxPool2d;
 
 /// Channels of the stem and `planes` of the four stages.
 const STEM_CHANNELS: usize = 64;
@@ -158,8 +159,8 @@ impl ResNet {
 
     /// `conv1` -> `bn1` -> ReLU -> max-pool.
     fn stem(&self, xs: &Tensor, train: bool) -> candle_core::Result<Tensor> {
-        let xs = self.conv1.forward(xs)?;
-        let xs = self.bn1.forward_t(&xs, train)?.relu()?;
+        let xs = conv2d(&self.conv1, xs)?;
+        let xs = self.bn1.forward_relu(&xs, train, true)?;
         MaxPool2d::RESNET_STEM.forward(&xs)
     }
 }

@@ -5,9 +5,12 @@
 //! with PyTorch's semantics: padding counts as -inf, the output size is
 //! `floor((H + 2 * padding - kernel) / stride) + 1`, and the whole gradient of an output goes to
 //! the first maximum of its window in row-major order (so ties are not split, unlike candle's).
+//! Planes are pooled in parallel.
 
-use candle_core::backend::BackendStorage;
 use candle_core::{CpuStorage, CustomOp1, CustomOp2, Layout, Shape, Tensor};
+use rayon::prelude::*;
+
+use crate::elem::{dispatch_float, Elem};
 
 /// Pooling geometry, square in both spatial dimensions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,7 +69,7 @@ impl MaxPool2d {
     }
 }
 
-/// The index of each output's first maximum within one `(H, W)` plane.
+/// The shapes of one pool: `planes` planes of `h x w` in, `oh x ow` out.
 struct Geometry {
     planes: usize,
     h: usize,
@@ -77,36 +80,73 @@ struct Geometry {
 }
 
 impl Geometry {
-    /// Calls `visit(input_index, output_index)` with the flat index of each output's first
-    /// maximum in `input` (which holds `planes` planes of `h * w`).
-    fn for_each_argmax<T: PoolElem>(&self, input: &[T], mut visit: impl FnMut(usize, usize)) {
+    /// Calls `visit(input_index, output_index)` with the index of each output's first maximum
+    /// within one `(h, w)` plane of `input`.
+    fn for_each_argmax<T: Elem>(&self, input: &[T], mut visit: impl FnMut(usize, usize)) {
+        if self.pool == MaxPool2d::HALVE {
+            return self.for_each_argmax_2x2(input, visit);
+        }
         let MaxPool2d {
             kernel,
             stride,
             padding,
         } = self.pool;
-        for plane in 0..self.planes {
-            let base = plane * self.h * self.w;
-            for oy in 0..self.oh {
-                let y0 = (oy * stride).saturating_sub(padding);
-                let y1 = (oy * stride + kernel - padding).min(self.h);
-                for ox in 0..self.ow {
-                    let x0 = (ox * stride).saturating_sub(padding);
-                    let x1 = (ox * stride + kernel - padding).min(self.w);
-                    let mut best = base + y0 * self.w + x0;
-                    let mut max = T::NEG_INFINITY;
-                    for y in y0..y1 {
-                        for x in x0..x1 {
-                            let i = base + y * self.w + x;
-                            // PyTorch's rule: strictly greater (first max wins), NaN propagates.
-                            if input[i] > max || input[i].is_nan() {
-                                max = input[i];
-                                best = i;
-                            }
+        for oy in 0..self.oh {
+            let y0 = (oy * stride).saturating_sub(padding);
+            let y1 = (oy * stride + kernel - padding).min(self.h);
+            for ox in 0..self.ow {
+                let x0 = (ox * stride).saturating_sub(padding);
+                let x1 = (ox * stride + kernel - padding).min(self.w);
+                let mut best = y0 * self.w + x0;
+                let mut max = T::from_f64(f64::NEG_INFINITY);
+                for y in y0..y1 {
+                    for x in x0..x1 {
+                        let i = y * self.w + x;
+                        // PyTorch's rule: strictly greater (first max wins), NaN propagates.
+                        let v = input[i];
+                        #[allow(clippy::eq_op)]
+                        let is_nan = v != v;
+                        if v > max || is_nan {
+                            max = v;
+                            best = i;
                         }
                     }
-                    visit(best, (plane * self.oh + oy) * self.ow + ox);
                 }
+                visit(best, oy * self.ow + ox);
+            }
+        }
+    }
+
+    /// [`Geometry::for_each_argmax`] for the 2x2/2 window without padding, the CNN's pool over
+    /// its largest activations: no bounds to clip, so the compiler keeps the loop tight.
+    #[inline]
+    fn for_each_argmax_2x2<T: Elem>(&self, input: &[T], mut visit: impl FnMut(usize, usize)) {
+        #[inline]
+        fn wins<T: Elem>(v: T, max: T) -> bool {
+            #[allow(clippy::eq_op)]
+            let is_nan = v != v;
+            v > max || is_nan
+        }
+        let w = self.w;
+        for oy in 0..self.oh {
+            let (top, bottom) = (2 * oy * w, (2 * oy + 1) * w);
+            let (row0, row1) = (&input[top..top + w], &input[bottom..bottom + w]);
+            for ox in 0..self.ow {
+                let x = 2 * ox;
+                // Row-major window order, first maximum wins, NaN propagates (as PyTorch).
+                // Starting from the first element is the generic loop's first step from -inf.
+                let (mut best, mut max) = (top + x, row0[x]);
+                for (i, v) in [
+                    (top + x + 1, row0[x + 1]),
+                    (bottom + x, row1[x]),
+                    (bottom + x + 1, row1[x + 1]),
+                ] {
+                    if wins(v, max) {
+                        best = i;
+                        max = v;
+                    }
+                }
+                visit(best, oy * self.ow + ox);
             }
         }
     }
@@ -115,46 +155,28 @@ impl Geometry {
         let (n, c, _, _) = layout.shape().dims4()?;
         Ok(Shape::from((n, c, self.oh, self.ow)))
     }
-}
 
-/// The float types the pool runs on.
-trait PoolElem: Copy + PartialOrd + std::ops::AddAssign + Default {
-    const NEG_INFINITY: Self;
-    fn is_nan(self) -> bool;
-}
-
-impl PoolElem for f32 {
-    const NEG_INFINITY: Self = f32::NEG_INFINITY;
-    fn is_nan(self) -> bool {
-        f32::is_nan(self)
+    fn pool<T: Elem>(&self, input: &[T]) -> Vec<T> {
+        let (plane_in, plane_out) = (self.h * self.w, self.oh * self.ow);
+        let mut out = vec![T::ZERO; self.planes * plane_out];
+        out.par_chunks_mut(plane_out.max(1))
+            .zip(input.par_chunks(plane_in.max(1)))
+            .for_each(|(out, input)| self.for_each_argmax(input, |i, o| out[o] = input[i]));
+        out
     }
-}
 
-impl PoolElem for f64 {
-    const NEG_INFINITY: Self = f64::NEG_INFINITY;
-    fn is_nan(self) -> bool {
-        f64::is_nan(self)
+    fn unpool<T: Elem>(&self, input: &[T], grad_out: &[T]) -> Vec<T> {
+        let (plane_in, plane_out) = (self.h * self.w, self.oh * self.ow);
+        let mut grad_in = vec![T::ZERO; input.len()];
+        grad_in
+            .par_chunks_mut(plane_in.max(1))
+            .zip(input.par_chunks(plane_in.max(1)))
+            .zip(grad_out.par_chunks(plane_out.max(1)))
+            .for_each(|((grad_in, input), grad_out)| {
+                self.for_each_argmax(input, |i, o| grad_in[i] += grad_out[o])
+            });
+        grad_in
     }
-}
-
-/// The contiguous elements a layout covers.
-fn contiguous<'a, T>(data: &'a [T], layout: &Layout) -> candle_core::Result<&'a [T]> {
-    match layout.contiguous_offsets() {
-        Some((start, end)) => Ok(&data[start..end]),
-        None => candle_core::bail!("max-pool: expected a contiguous tensor"),
-    }
-}
-
-fn pool<T: PoolElem>(geo: &Geometry, input: &[T]) -> Vec<T> {
-    let mut out = vec![T::default(); geo.planes * geo.oh * geo.ow];
-    geo.for_each_argmax(input, |i, o| out[o] = input[i]);
-    out
-}
-
-fn unpool<T: PoolElem>(geo: &Geometry, input: &[T], grad_out: &[T]) -> Vec<T> {
-    let mut grad_in = vec![T::default(); input.len()];
-    geo.for_each_argmax(input, |i, o| grad_in[i] += grad_out[o]);
-    grad_in
 }
 
 impl CustomOp1 for MaxPool2d {
@@ -168,11 +190,9 @@ impl CustomOp1 for MaxPool2d {
         layout: &Layout,
     ) -> candle_core::Result<(CpuStorage, Shape)> {
         let geo = self.geometry(layout)?;
-        let out = match storage {
-            CpuStorage::F32(data) => CpuStorage::F32(pool(&geo, contiguous(data, layout)?)),
-            CpuStorage::F64(data) => CpuStorage::F64(pool(&geo, contiguous(data, layout)?)),
-            other => candle_core::bail!("max-pool: unsupported dtype {:?}", other.dtype()),
-        };
+        let out = dispatch_float!(self.name(), storage, T => {
+            T::wrap(geo.pool(T::slice(self.name(), storage, layout)?))
+        });
         Ok((out, geo.output_shape(layout)?))
     }
 
@@ -211,15 +231,11 @@ impl CustomOp2 for MaxPool2dBackward {
                 l2.shape()
             );
         }
-        let grad = match (s1, s2) {
-            (CpuStorage::F32(x), CpuStorage::F32(g)) => {
-                CpuStorage::F32(unpool(&geo, contiguous(x, l1)?, contiguous(g, l2)?))
-            }
-            (CpuStorage::F64(x), CpuStorage::F64(g)) => {
-                CpuStorage::F64(unpool(&geo, contiguous(x, l1)?, contiguous(g, l2)?))
-            }
-            _ => candle_core::bail!("max-pool backward: unsupported dtypes"),
-        };
+        let grad = dispatch_float!(self.name(), s1, T => {
+            let x = T::slice(self.name(), s1, l1)?;
+            let g = T::slice(self.name(), s2, l2)?;
+            T::wrap(geo.unpool(x, g))
+        });
         Ok((grad, l1.shape().clone()))
     }
 }
@@ -295,6 +311,36 @@ mod tests {
                 "element {i}: {numeric} vs {}",
                 analytic[i]
             );
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn halving_pool_routes_ties_to_the_first_element() -> candle_core::Result<()> {
+        let xs = Var::ones((1, 1, 4, 4), candle_core::DType::F32, &Device::Cpu)?;
+        let grads = MaxPool2d::HALVE
+            .forward(xs.as_tensor())?
+            .sum_all()?
+            .backward()?;
+        let g = grads.get(&xs).map(|g| g.flatten_all()).transpose()?;
+        let g = g.map(|g| g.to_vec1::<f32>()).transpose()?;
+        let mut expected = vec![0f32; 16];
+        for i in [0, 2, 8, 10] {
+            expected[i] = 1.0;
+        }
+        assert_eq!(g, Some(expected));
+        Ok(())
+    }
+
+    #[test]
+    fn nan_propagates_like_pytorch() -> candle_core::Result<()> {
+        // A NaN anywhere in a window wins it, for the fast 2x2 path and the generic one.
+        let mut v = vec![0f32; 16];
+        v[5] = f32::NAN;
+        let xs = Tensor::from_vec(v, (1, 1, 4, 4), &Device::Cpu)?;
+        for pool in [MaxPool2d::HALVE, MaxPool2d::RESNET_STEM] {
+            let ys = pool.forward(&xs)?.flatten_all()?.to_vec1::<f32>()?;
+            assert!(ys[0].is_nan(), "{pool:?}: {ys:?}");
         }
         Ok(())
     }

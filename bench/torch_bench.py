@@ -1,0 +1,148 @@
+"""PyTorch reference for `just bench`: the same cases, models and steps as `cxr-bench`.
+
+Writes the same JSON as `cxr-bench all` (a label, the 2048^2 sgemm GFLOP/s, the threads and one
+result per case). Each case runs in a fresh child process (`--case`) so its peak memory
+(ru_maxrss) is its own.
+
+    python bench/torch_bench.py --out bench/torch.json [--seconds 15] [--models cnn,resnet18]
+
+Cases: the handcrafted CNN (the layout of crates/models/src/cnn.rs), torchvision ResNet18 at
+freeze 0..4 and ResNet34 at freeze 0, batch 32 of 3x128x128, 4 classes; `train` is forward in
+training mode (frozen stages' BatchNorms in eval mode, their parameters without gradients),
+cross-entropy, backward and torch.optim.Adam(lr=1e-3); `infer` is an eval-mode forward under
+torch.inference_mode(). torch.set_num_threads(os.cpu_count()).
+"""
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+
+BATCH, SIZE, CLASSES = 32, 128, 4
+
+
+def default_cases():
+    models = [("cnn", 0)] + [("resnet18", k) for k in range(5)] + [("resnet34", 0)]
+    return [dict(model=m, freeze=k, mode=mode) for mode in ("train", "infer") for m, k in models]
+
+
+def build(model_name, freeze):
+    import torch.nn as nn
+    import torchvision
+
+    if model_name == "cnn":
+        layers, cin = [], 3
+        for cout, k in zip((32, 64, 128, 256, 512), (5, 5, 3, 3, 3)):
+            layers += [nn.Conv2d(cin, cout, k, padding=k // 2), nn.BatchNorm2d(cout), nn.ReLU(), nn.MaxPool2d(2)]
+            cin = cout
+        model = nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(512, CLASSES))
+        return model, []
+    ctor = {"resnet18": torchvision.models.resnet18, "resnet34": torchvision.models.resnet34}[model_name]
+    model = ctor(weights=None, num_classes=CLASSES)
+    frozen = []
+    if freeze > 0:
+        frozen = [model.conv1, model.bn1] + [getattr(model, f"layer{i}") for i in range(1, freeze + 1)]
+    for module in frozen:
+        for p in module.parameters():
+            p.requires_grad_(False)
+    return model, frozen
+
+
+def run_case(case, seconds, warmup):
+    import torch
+
+    torch.set_num_threads(os.cpu_count())
+    torch.manual_seed(0)
+    model, frozen = build(case["model"], case["freeze"])
+    images = torch.randn(BATCH, 3, SIZE, SIZE)
+    labels = torch.arange(BATCH) % CLASSES
+    if case["mode"] == "train":
+        opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=1e-3)
+        loss_fn = torch.nn.CrossEntropyLoss()
+
+        def step():
+            model.train()
+            for module in frozen:
+                module.eval()
+            opt.zero_grad(set_to_none=True)
+            loss = loss_fn(model(images), labels)
+            loss.backward()
+            opt.step()
+            loss.item()
+    elif case["mode"] == "infer":
+        model.eval()
+
+        def step():
+            with torch.inference_mode():
+                model(images).sum().item()
+    else:
+        raise SystemExit(f"unsupported mode {case['mode']}")
+    for _ in range(warmup):
+        step()
+    start, steps = time.perf_counter(), 0
+    while steps < 3 or time.perf_counter() - start < seconds:
+        step()
+        steps += 1
+    elapsed = time.perf_counter() - start
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    return dict(case, img_s=steps * BATCH / elapsed, steps=steps, seconds=elapsed, peak_mb=peak_mb)
+
+
+def sgemm_gflops():
+    import torch
+
+    torch.set_num_threads(os.cpu_count())
+    a = torch.randn(2048, 2048)
+    b = torch.randn(2048, 2048)
+    a @ b
+    best = min(_timed(lambda: a @ b) for _ in range(5))
+    return 2 * 2048**3 / best / 1e9
+
+
+def _timed(f):
+    start = time.perf_counter()
+    f()
+    return time.perf_counter() - start
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", help="results JSON (all cases)")
+    parser.add_argument("--case", help="run one case given as JSON and print its result")
+    parser.add_argument("--seconds", type=float, default=15.0)
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--models", default="", help="comma-separated model filter")
+    parser.add_argument("--modes", default="", help="comma-separated mode filter")
+    args = parser.parse_args()
+    if args.case:
+        print(json.dumps(run_case(json.loads(args.case), args.seconds, args.warmup)))
+        return
+    import torch
+
+    models = [m for m in args.models.split(",") if m]
+    modes = [m for m in args.modes.split(",") if m]
+    cases = [c for c in default_cases() if (not models or c["model"] in models) and (not modes or c["mode"] in modes)]
+    gflops = sgemm_gflops()
+    print(f"torch: 2048^2 sgemm {gflops:.0f} GFLOP/s", file=sys.stderr)
+    results = []
+    for case in cases:
+        out = subprocess.run(
+            [sys.executable, __file__, "--case", json.dumps(case), "--seconds", str(args.seconds), "--warmup", str(args.warmup)],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        result = json.loads(out.stdout)
+        print(f"torch: {case['model']} freeze {case['freeze']} {case['mode']}: {result['img_s']:.1f} img/s, peak {result['peak_mb']:.0f} MB", file=sys.stderr)
+        results.append(result)
+    suite = dict(label=f"torch {torch.__version__}", gemm_gflops=gflops, threads=torch.get_num_threads(), results=results)
+    with open(args.out, "w") as f:
+        json.dump(suite, f, indent=2)
+        f.write("\n")
+
+
+if __name__ == "__main__":
+    main()

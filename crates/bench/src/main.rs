@@ -1,0 +1,149 @@
+//! `cxr-bench`: measure one case, all cases, or report ours beside PyTorch's.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use cxr_bench::{case, report, suite, Budget, Case, Mode, Suite};
+
+#[derive(Parser)]
+#[command(about = "Training and inference throughput of the cxr models (see BENCHMARKS.md)")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Measure one case in this process and print its JSON.
+    Run {
+        #[arg(long)]
+        model: String,
+        #[arg(long, default_value_t = 0)]
+        freeze: usize,
+        #[arg(long, value_parser = parse_mode, default_value = "train")]
+        mode: Mode,
+        #[command(flatten)]
+        budget: BudgetArgs,
+    },
+    /// Measure every case (one process each) and write the results file.
+    All {
+        #[arg(long)]
+        out: PathBuf,
+        /// Only cases of these models (comma-separated); all by default.
+        #[arg(long, value_delimiter = ',')]
+        models: Vec<String>,
+        /// Only these modes (comma-separated); all by default.
+        #[arg(long, value_delimiter = ',', value_parser = parse_mode)]
+        modes: Vec<Mode>,
+        #[command(flatten)]
+        budget: BudgetArgs,
+    },
+    /// Print ours beside PyTorch's and write the merged JSON.
+    Report {
+        #[arg(long)]
+        ours: PathBuf,
+        #[arg(long)]
+        torch: Option<PathBuf>,
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
+}
+
+#[derive(clap::Args)]
+struct BudgetArgs {
+    /// Minimum timed seconds per case.
+    #[arg(long, default_value_t = 15.0)]
+    seconds: f64,
+    /// Untimed steps first.
+    #[arg(long, default_value_t = 3)]
+    warmup: usize,
+}
+
+impl BudgetArgs {
+    fn budget(&self) -> Budget {
+        Budget {
+            warmup_steps: self.warmup,
+            min_time: Duration::from_secs_f64(self.seconds.max(0.0)),
+        }
+    }
+}
+
+fn parse_mode(s: &str) -> Result<Mode, String> {
+    serde_json::from_value(serde_json::Value::String(s.into()))
+        .map_err(|_| format!("unknown mode {s:?}: expected train, infer or epoch"))
+}
+
+fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Command::Run {
+            model,
+            freeze,
+            mode,
+            budget,
+        } => {
+            let case = Case {
+                model,
+                freeze,
+                mode,
+            };
+            let m = cxr_bench::measure(&case, budget.budget())
+                .with_context(|| format!("measuring {case}"))?;
+            println!("{}", serde_json::to_string(&m)?);
+        }
+        Command::All {
+            out,
+            models,
+            modes,
+            budget,
+        } => {
+            let cases: Vec<Case> = case::default_cases()
+                .into_iter()
+                .filter(|c| models.is_empty() || models.contains(&c.model))
+                .filter(|c| modes.is_empty() || modes.contains(&c.mode))
+                .collect();
+            let gemm_gflops = suite::gemm_gflops()?;
+            eprintln!("cxr: 2048^2 f32 GEMM {gemm_gflops:.0} GFLOP/s");
+            let exe = std::env::current_exe()?;
+            let results = suite::run_cases(&exe, &cases, budget.budget(), |m| {
+                eprintln!(
+                    "cxr: {}: {:.1} img/s, peak {:.0} MB",
+                    m.case, m.img_s, m.peak_mb
+                )
+            })?;
+            let suite = Suite {
+                label: "cxr (candle 0.11.1 + cxr-kernels)".into(),
+                gemm_gflops,
+                threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+                results,
+            };
+            suite.save(&out)?;
+        }
+        Command::Report { ours, torch, json } => {
+            let ours = Suite::load(&ours)?;
+            let torch = torch.map(|p| Suite::load(&p)).transpose()?;
+            let rows = report::rows(&ours, torch.as_ref());
+            // The practical peak: the faster of the two GEMMs (PyTorch's MKL/oneDNN sgemm).
+            let peak = torch
+                .as_ref()
+                .map_or(ours.gemm_gflops, |t| t.gemm_gflops.max(ours.gemm_gflops));
+            println!(
+                "{} vs {}; {} threads; % of peak = img/s x conv GFLOP/img / {peak:.0} GFLOP/s (2048^2 sgemm; ours {:.0}{})\n",
+                ours.label,
+                torch.as_ref().map_or("-", |t| t.label.as_str()),
+                ours.threads,
+                ours.gemm_gflops,
+                torch
+                    .as_ref()
+                    .map_or(String::new(), |t| format!(", torch {:.0}", t.gemm_gflops)),
+            );
+            print!("{}", report::table(&rows, peak));
+            if let Some(path) = json {
+                std::fs::write(&path, serde_json::to_string_pretty(&rows)? + "\n")
+                    .with_context(|| format!("writing {}", path.display()))?;
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,100 @@
+//! Timing one [`Case`] in this process: build the model, warm up, then run steps until the
+//! minimum time has passed.
+
+use std::time::{Duration, Instant};
+
+use candle_core::{DType, Device, Tensor};
+use candle_nn::ModuleT;
+use cxr_models::{ModelConfig, ModelKind};
+use cxr_trainer::adam::{Adam, AdamConfig};
+use serde::{Deserialize, Serialize};
+
+use crate::case::{Case, Mode, BATCH, CLASSES, IMAGE_SIZE};
+use crate::error::{BenchError, Result};
+
+/// What one side (ours or PyTorch) measured for one case.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Measurement {
+    /// The configuration.
+    #[serde(flatten)]
+    pub case: Case,
+    /// Images per second over the timed steps.
+    pub img_s: f64,
+    /// Timed steps.
+    pub steps: usize,
+    /// Seconds the timed steps took.
+    pub seconds: f64,
+    /// The process's peak resident memory (MiB), warm-up included.
+    pub peak_mb: f64,
+}
+
+/// How long to measure.
+#[derive(Debug, Clone, Copy)]
+pub struct Budget {
+    /// Untimed steps first (allocator, caches, rayon pool).
+    pub warmup_steps: usize,
+    /// Steps continue until this much time has passed (and at least 3 steps).
+    pub min_time: Duration,
+}
+
+/// Runs `case` in this process. The peak memory is this process's, so run one case per process
+/// (as `cxr-bench all` does) for per-case numbers.
+pub fn measure(case: &Case, budget: Budget) -> Result<Measurement> {
+    let device = Device::Cpu;
+    let kind: ModelKind = case
+        .model
+        .parse()
+        .map_err(|_| BenchError::Unsupported(case.to_string()))?;
+    let model = ModelConfig::new(kind, CLASSES)
+        .with_freeze(case.freeze)
+        .build(None, &device, 0)?;
+    let images = Tensor::randn(0f32, 1., (BATCH, 3, IMAGE_SIZE, IMAGE_SIZE), &device)?;
+    let labels: Vec<u32> = (0..BATCH as u32).map(|i| i % CLASSES as u32).collect();
+    let labels = Tensor::new(labels.as_slice(), &device)?;
+    let mut step: Box<dyn FnMut() -> Result<()>> = match case.mode {
+        Mode::Train => {
+            let mut opt = Adam::new(model.trainable_vars(), AdamConfig::default())?;
+            Box::new(move || {
+                let logits = model.forward_t(&images, true)?;
+                let loss = candle_nn::loss::cross_entropy(&logits, &labels)?;
+                opt.backward_step(&loss)?;
+                // Reading the loss is what the trainer does every step (and it syncs).
+                loss.to_dtype(DType::F32)?.to_scalar::<f32>()?;
+                Ok(())
+            })
+        }
+        Mode::Infer => Box::new(move || {
+            let logits = model.forward_t(&images, false)?.detach();
+            logits.sum_all()?.to_scalar::<f32>()?;
+            Ok(())
+        }),
+        Mode::Epoch => return Err(BenchError::Unsupported(case.to_string())),
+    };
+    for _ in 0..budget.warmup_steps {
+        step()?;
+    }
+    let start = Instant::now();
+    let mut steps = 0;
+    while steps < 3 || start.elapsed() < budget.min_time {
+        step()?;
+        steps += 1;
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    Ok(Measurement {
+        case: case.clone(),
+        img_s: (steps * BATCH) as f64 / seconds,
+        steps,
+        seconds,
+        peak_mb: peak_rss_mb(),
+    })
+}
+
+/// The process's peak resident set (`VmHWM`) in MiB, or 0 where /proc is not available.
+pub fn peak_rss_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}

@@ -1,0 +1,105 @@
+//! The element types the kernels run on (f32 and f64) and access to their CPU storage.
+
+use std::cell::RefCell;
+
+use candle_core::backend::BackendStorage;
+use candle_core::{CpuStorage, DType, Layout, WithDType};
+
+use crate::error::KernelError;
+
+/// A float element the kernels implement: f32 (training) or f64 (finite-difference tests).
+pub trait Elem: WithDType + Default {
+    /// 0.
+    const ZERO: Self;
+    /// 1.
+    const ONE: Self;
+
+    /// Runs `f` with this thread's two scratch buffers (kept between calls, so the GEMM
+    /// operands of every layer do not cost fresh pages each step). Callers must not call back
+    /// into rayon inside `f`, which could run another task on this thread that wants them too.
+    fn with_scratch<R>(f: impl FnOnce(&mut Vec<Self>, &mut Vec<Self>) -> R) -> R;
+
+    /// Wraps a result as candle storage.
+    fn wrap(data: Vec<Self>) -> CpuStorage {
+        Self::to_cpu_storage_owned(data)
+    }
+
+    /// The borrowed slice a contiguous `layout` covers in `storage`.
+    fn slice<'a>(
+        op: &'static str,
+        storage: &'a CpuStorage,
+        layout: &Layout,
+    ) -> Result<&'a [Self], KernelError> {
+        let data = Self::cpu_storage_as_slice(storage).map_err(|_| KernelError::DType {
+            op,
+            dtype: storage_dtype(storage),
+        })?;
+        match layout.contiguous_offsets() {
+            Some((start, end)) => Ok(&data[start..end]),
+            None => Err(KernelError::NotContiguous { op }),
+        }
+    }
+}
+
+thread_local! {
+    static SCRATCH_F32: RefCell<(Vec<f32>, Vec<f32>)> = const { RefCell::new((Vec::new(), Vec::new())) };
+    static SCRATCH_F64: RefCell<(Vec<f64>, Vec<f64>)> = const { RefCell::new((Vec::new(), Vec::new())) };
+}
+
+impl Elem for f32 {
+    const ZERO: Self = 0.0;
+    const ONE: Self = 1.0;
+
+    fn with_scratch<R>(f: impl FnOnce(&mut Vec<Self>, &mut Vec<Self>) -> R) -> R {
+        SCRATCH_F32.with(|s| {
+            let (a, b) = &mut *s.borrow_mut();
+            f(a, b)
+        })
+    }
+}
+
+impl Elem for f64 {
+    const ZERO: Self = 0.0;
+    const ONE: Self = 1.0;
+
+    fn with_scratch<R>(f: impl FnOnce(&mut Vec<Self>, &mut Vec<Self>) -> R) -> R {
+        SCRATCH_F64.with(|s| {
+            let (a, b) = &mut *s.borrow_mut();
+            f(a, b)
+        })
+    }
+}
+
+/// `buf` grown to at least `len` elements, as a slice of exactly `len`; its old contents are
+/// left in place (every caller overwrites the whole slice).
+pub(crate) fn scratch<T: Elem>(buf: &mut Vec<T>, len: usize) -> &mut [T] {
+    if buf.len() < len {
+        buf.resize(len, T::ZERO);
+    }
+    &mut buf[..len]
+}
+
+/// The dtype of a storage (a free function so callers need not import candle's backend trait).
+pub(crate) fn storage_dtype(storage: &CpuStorage) -> DType {
+    storage.dtype()
+}
+
+/// Runs `$body` with `$t` bound to the element type of `$storage` (f32 or f64).
+macro_rules! dispatch_float {
+    ($op:expr, $storage:expr, $t:ident => $body:expr) => {
+        match $crate::elem::storage_dtype($storage) {
+            candle_core::DType::F32 => {
+                type $t = f32;
+                $body
+            }
+            candle_core::DType::F64 => {
+                type $t = f64;
+                $body
+            }
+            dtype => {
+                return Err($crate::error::KernelError::DType { op: $op, dtype }.into());
+            }
+        }
+    };
+}
+pub(crate) use dispatch_float;

@@ -1,0 +1,246 @@
+//! Convolution geometry and the im2col / col2im transforms that turn a convolution into GEMMs.
+//!
+//! For one image `(C, H, W)`, the column matrix has one row per weight position `(c, ky, kx)`
+//! (`K = C * kh * kw` rows, the weight's row-major order) and one column per output pixel; entry
+//! `(c*kh*kw + ky*kw + kx, oy*OW + ox)` is the input at `(c, oy*s - p + ky, ox*s - p + kx)`, or 0
+//! in the padding. Several images may share one matrix side by side (`ld` columns per row), which
+//! keeps the GEMMs wide when the images are small (ResNet's last stage is 4x4).
+
+/// The shape of a 2-D convolution with square stride and symmetric padding, dilation 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConvGeometry {
+    /// Batch size.
+    pub n: usize,
+    /// Input channels.
+    pub c_in: usize,
+    /// Input height and width.
+    pub h: usize,
+    /// Input width.
+    pub w: usize,
+    /// Output channels.
+    pub c_out: usize,
+    /// Kernel height.
+    pub kh: usize,
+    /// Kernel width.
+    pub kw: usize,
+    /// Step between windows.
+    pub stride: usize,
+    /// Zero border on each side.
+    pub padding: usize,
+}
+
+impl ConvGeometry {
+    /// Output height.
+    pub fn oh(&self) -> usize {
+        (self.h + 2 * self.padding - self.kh) / self.stride + 1
+    }
+
+    /// Output width.
+    pub fn ow(&self) -> usize {
+        (self.w + 2 * self.padding - self.kw) / self.stride + 1
+    }
+
+    /// Output pixels per channel.
+    pub fn out_pixels(&self) -> usize {
+        self.oh() * self.ow()
+    }
+
+    /// Rows of the column matrix: one per weight of an output channel.
+    pub fn k(&self) -> usize {
+        self.c_in * self.kh * self.kw
+    }
+
+    /// Elements of one input image.
+    pub fn in_image(&self) -> usize {
+        self.c_in * self.h * self.w
+    }
+
+    /// Elements of one output image.
+    pub fn out_image(&self) -> usize {
+        self.c_out * self.out_pixels()
+    }
+
+    /// Whether the column matrix of one image is the image itself (1x1, stride 1, no padding).
+    pub fn is_pointwise(&self) -> bool {
+        self.kh == 1 && self.kw == 1 && self.stride == 1 && self.padding == 0
+    }
+
+    /// Multiply-adds of the whole convolution (one GEMM's worth; backward passes cost the same).
+    pub fn macs(&self) -> usize {
+        self.n * self.c_out * self.k() * self.out_pixels()
+    }
+
+    /// For kernel offset `k` along an axis of `size` inputs and `outs` outputs: the range of
+    /// outputs whose input `o*s + k - p` lies inside the image.
+    fn valid_outputs(&self, k: usize, size: usize, outs: usize) -> (usize, usize) {
+        let s = self.stride;
+        let p = self.padding;
+        // First o with o*s + k >= p.
+        let lo = if k >= p { 0 } else { (p - k).div_ceil(s) };
+        // Last o with o*s + k - p <= size - 1, i.e. o*s <= size - 1 + p - k.
+        let hi = if size + p > k {
+            ((size - 1 + p - k) / s + 1).min(outs)
+        } else {
+            0
+        };
+        (lo.min(hi), hi)
+    }
+
+    /// Writes the column matrix of `image` into `col` (rows `ld` apart, starting at column
+    /// `col0`), padding included.
+    pub fn im2col<T: Copy + Default>(&self, image: &[T], col: &mut [T], ld: usize, col0: usize) {
+        let (oh, ow) = (self.oh(), self.ow());
+        let (s, p) = (self.stride, self.padding);
+        let zero = T::default();
+        for c in 0..self.c_in {
+            let plane = &image[c * self.h * self.w..(c + 1) * self.h * self.w];
+            for ky in 0..self.kh {
+                let (y_lo, y_hi) = self.valid_outputs(ky, self.h, oh);
+                for kx in 0..self.kw {
+                    let (x_lo, x_hi) = self.valid_outputs(kx, self.w, ow);
+                    let row = (c * self.kh + ky) * self.kw + kx;
+                    let dst = &mut col[row * ld + col0..row * ld + col0 + oh * ow];
+                    for oy in 0..oh {
+                        let out = &mut dst[oy * ow..(oy + 1) * ow];
+                        if oy < y_lo || oy >= y_hi {
+                            out.fill(zero);
+                            continue;
+                        }
+                        let iy = oy * s + ky - p;
+                        let src = &plane[iy * self.w..(iy + 1) * self.w];
+                        out[..x_lo].fill(zero);
+                        out[x_hi..].fill(zero);
+                        if x_lo < x_hi {
+                            let ix0 = x_lo * s + kx - p;
+                            if s == 1 {
+                                out[x_lo..x_hi].copy_from_slice(&src[ix0..ix0 + (x_hi - x_lo)]);
+                            } else {
+                                for (o, x) in out[x_lo..x_hi].iter_mut().zip((ix0..).step_by(s)) {
+                                    *o = src[x];
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Adds the column matrix `col` (rows `ld` apart, starting at column `col0`) back onto
+    /// `image`, the adjoint of [`ConvGeometry::im2col`]: padding entries are dropped.
+    pub fn col2im<T: Copy + std::ops::AddAssign>(
+        &self,
+        col: &[T],
+        ld: usize,
+        col0: usize,
+        image: &mut [T],
+    ) {
+        let (oh, ow) = (self.oh(), self.ow());
+        let (s, p) = (self.stride, self.padding);
+        for c in 0..self.c_in {
+            let plane = &mut image[c * self.h * self.w..(c + 1) * self.h * self.w];
+            for ky in 0..self.kh {
+                let (y_lo, y_hi) = self.valid_outputs(ky, self.h, oh);
+                for kx in 0..self.kw {
+                    let (x_lo, x_hi) = self.valid_outputs(kx, self.w, ow);
+                    if x_lo >= x_hi {
+                        continue;
+                    }
+                    let row = (c * self.kh + ky) * self.kw + kx;
+                    let src = &col[row * ld + col0..row * ld + col0 + oh * ow];
+                    for oy in y_lo..y_hi {
+                        let iy = oy * s + ky - p;
+                        let dst = &mut plane[iy * self.w..(iy + 1) * self.w];
+                        let ix0 = x_lo * s + kx - p;
+                        let from = &src[oy * ow + x_lo..oy * ow + x_hi];
+                        if s == 1 {
+                            for (d, v) in dst[ix0..ix0 + from.len()].iter_mut().zip(from) {
+                                *d += *v;
+                            }
+                        } else {
+                            for (x, v) in (ix0..).step_by(s).zip(from) {
+                                dst[x] += *v;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn geometry(h: usize, w: usize, k: usize, stride: usize, padding: usize) -> ConvGeometry {
+        ConvGeometry {
+            n: 1,
+            c_in: 2,
+            h,
+            w,
+            c_out: 1,
+            kh: k,
+            kw: k,
+            stride,
+            padding,
+        }
+    }
+
+    #[test]
+    fn im2col_matches_the_definition() {
+        for (h, w, k, s, p) in [
+            (5, 7, 3, 1, 1),
+            (6, 5, 3, 2, 1),
+            (7, 7, 7, 2, 3),
+            (4, 5, 1, 2, 0),
+        ] {
+            let g = geometry(h, w, k, s, p);
+            let image: Vec<f64> = (0..g.in_image()).map(|i| i as f64 + 1.0).collect();
+            let (oh, ow) = (g.oh(), g.ow());
+            let mut col = vec![-1.0; g.k() * oh * ow];
+            g.im2col(&image, &mut col, oh * ow, 0);
+            for c in 0..g.c_in {
+                for ky in 0..k {
+                    for kx in 0..k {
+                        for oy in 0..oh {
+                            for ox in 0..ow {
+                                let (iy, ix) = (
+                                    (oy * s + ky) as isize - p as isize,
+                                    (ox * s + kx) as isize - p as isize,
+                                );
+                                let inside =
+                                    iy >= 0 && ix >= 0 && (iy as usize) < h && (ix as usize) < w;
+                                let want = if inside {
+                                    image[(c * h + iy as usize) * w + ix as usize]
+                                } else {
+                                    0.0
+                                };
+                                let row = (c * k + ky) * k + kx;
+                                assert_eq!(col[row * oh * ow + oy * ow + ox], want, "{g:?}");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn col2im_is_the_adjoint_of_im2col() {
+        // <im2col(x), y> == <x, col2im(y)> for any x, y.
+        for (h, w, k, s, p) in [(5, 7, 3, 1, 1), (6, 5, 3, 2, 1), (7, 7, 7, 2, 3)] {
+            let g = geometry(h, w, k, s, p);
+            let cols = g.out_pixels();
+            let x: Vec<f64> = (0..g.in_image()).map(|i| ((i * 7) % 11) as f64).collect();
+            let y: Vec<f64> = (0..g.k() * cols).map(|i| ((i * 5) % 13) as f64).collect();
+            let mut col = vec![0.0; g.k() * cols];
+            g.im2col(&x, &mut col, cols, 0);
+            let mut back = vec![0.0; g.in_image()];
+            g.col2im(&y, cols, 0, &mut back);
+            let lhs: f64 = col.iter().zip(&y).map(|(a, b)| a * b).sum();
+            let rhs: f64 = x.iter().zip(&back).map(|(a, b)| a * b).sum();
+            assert_eq!(lhs, rhs, "{g:?}");
+        }
+    }
+}
