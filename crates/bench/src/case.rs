@@ -17,8 +17,9 @@ pub enum Mode {
     Train,
     /// An eval-mode forward without gradients.
     Infer,
-    /// A whole epoch over a prepared dataset, with or without the frozen-prefix cache. Reserved
-    /// for the prefix-cache work; [`crate::measure`] does not run it yet.
+    /// A sweep's training epoch per image with the frozen-prefix cache: the prefix's output is
+    /// computed once beforehand, each step trains the unfrozen rest. Without a frozen prefix it
+    /// equals `train`; PyTorch recomputes the prefix every step, so its `train` row is its epoch.
     Epoch,
 }
 
@@ -65,5 +66,10 @@ pub fn default_cases() -> Vec<Case> {
             });
         }
     }
+    cases.extend((1..=4).map(|freeze| Case {
+        model: "resnet18".into(),
+        freeze,
+        mode: Mode::Epoch,
+    }));
     cases
 }

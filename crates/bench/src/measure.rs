@@ -68,7 +68,20 @@ pub fn measure(case: &Case, budget: Budget) -> Result<Measurement> {
             logits.sum_all()?.to_scalar::<f32>()?;
             Ok(())
         }),
-        Mode::Epoch => return Err(BenchError::Unsupported(case.to_string())),
+        Mode::Epoch => {
+            // What a sweep's epoch costs per image: with freeze >= 1 the frozen prefix runs once
+            // per image before training (the prefix cache) and each step trains the rest from
+            // its output; without a frozen prefix this is the training step.
+            let input = model.forward_prefix(&images)?.unwrap_or_else(|| images.clone());
+            let mut opt = Adam::new(model.trainable_vars(), AdamConfig::default())?;
+            Box::new(move || {
+                let logits = model.forward_from_prefix_t(&input, true)?;
+                let loss = candle_nn::loss::cross_entropy(&logits, &labels)?;
+                opt.backward_step(&loss)?;
+                loss.to_dtype(DType::F32)?.to_scalar::<f32>()?;
+                Ok(())
+            })
+        }
     };
     for _ in 0..budget.warmup_steps {
         step()?;

@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 
+use crate::case::{Case, Mode};
 use crate::flops::gflop_per_image;
 use crate::suite::Suite;
 
@@ -33,7 +34,18 @@ pub fn rows(ours: &Suite, torch: Option<&Suite>) -> Vec<Row> {
     ours.results
         .iter()
         .map(|m| {
-            let theirs = torch.and_then(|t| t.results.iter().find(|r| r.case == m.case));
+            // PyTorch has no prefix cache: every epoch runs its training step, so an `epoch`
+            // row is compared with PyTorch's `train` row of the same model and freeze.
+            let wanted = Case {
+                mode: if m.case.mode == Mode::Epoch { Mode::Train } else { m.case.mode },
+                ..m.case.clone()
+            };
+            let theirs = torch.and_then(|t| {
+                t.results
+                    .iter()
+                    .find(|r| r.case == m.case)
+                    .or_else(|| t.results.iter().find(|r| r.case == wanted))
+            });
             Row {
                 model: m.case.model.clone(),
                 freeze: m.case.freeze,
