@@ -93,7 +93,12 @@ pub fn gflop_per_image(case: &Case) -> Option<f64> {
             Mode::Infer => 2.0 * c.macs,
             Mode::Train | Mode::Epoch => {
                 if frozen(c.stage) {
-                    return 2.0 * c.macs;
+                    // An epoch from the prefix cache never runs the frozen convs.
+                    return if case.mode == Mode::Epoch {
+                        0.0
+                    } else {
+                        2.0 * c.macs
+                    };
                 }
                 // The input of the first trained stage's first convs is the image (stage 0, or
                 // the CNN's block 1) or the detached prefix output.

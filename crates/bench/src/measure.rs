@@ -72,7 +72,9 @@ pub fn measure(case: &Case, budget: Budget) -> Result<Measurement> {
             // What a sweep's epoch costs per image: with freeze >= 1 the frozen prefix runs once
             // per image before training (the prefix cache) and each step trains the rest from
             // its output; without a frozen prefix this is the training step.
-            let input = model.forward_prefix(&images)?.unwrap_or_else(|| images.clone());
+            let input = model
+                .forward_prefix(&images)?
+                .unwrap_or_else(|| images.clone());
             let mut opt = Adam::new(model.trainable_vars(), AdamConfig::default())?;
             Box::new(move || {
                 let logits = model.forward_from_prefix_t(&input, true)?;

@@ -37,7 +37,11 @@ pub fn rows(ours: &Suite, torch: Option<&Suite>) -> Vec<Row> {
             // PyTorch has no prefix cache: every epoch runs its training step, so an `epoch`
             // row is compared with PyTorch's `train` row of the same model and freeze.
             let wanted = Case {
-                mode: if m.case.mode == Mode::Epoch { Mode::Train } else { m.case.mode },
+                mode: if m.case.mode == Mode::Epoch {
+                    Mode::Train
+                } else {
+                    m.case.mode
+                },
                 ..m.case.clone()
             };
             let theirs = torch.and_then(|t| {
