@@ -4,7 +4,7 @@
 
 use crate::figures::REFERENCE_MODEL;
 use crate::line_chart::format_count;
-use crate::stats::{ConfigStats, Spread};
+use crate::stats::{first_seen, ConfigStats, Spread};
 
 /// The comparison for the configurations of one facet.
 pub fn comparison_paragraph(stats: &[ConfigStats]) -> String {
@@ -71,12 +71,12 @@ fn best_of<'a>(rows: impl Iterator<Item = &'a ConfigStats>) -> Option<&'a Config
 
 /// One sentence per ResNet with at least two freeze depths.
 fn freezing_sentences(stats: &[ConfigStats]) -> Vec<String> {
-    let mut models: Vec<&str> = Vec::new();
-    for s in stats.iter().filter(|s| s.model != REFERENCE_MODEL) {
-        if !models.contains(&s.model.as_str()) {
-            models.push(&s.model);
-        }
-    }
+    let models = first_seen(
+        stats
+            .iter()
+            .filter(|s| s.model != REFERENCE_MODEL)
+            .map(|s| s.model.as_str()),
+    );
     models
         .into_iter()
         .filter_map(|model| {

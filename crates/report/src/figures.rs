@@ -7,7 +7,7 @@ use plotters::prelude::*;
 use crate::canvas::{DrawResult, Figure};
 use crate::grid_results::RunResults;
 use crate::line_chart::{LineChart, Point, Scale, Series, Shape};
-use crate::stats::{ConfigStats, Spread};
+use crate::stats::{first_seen, ConfigStats, Spread};
 use crate::style::{series_style, SeriesStyle, REFERENCE};
 
 /// The model drawn as a reference line: it has no residual stages to freeze.
@@ -92,12 +92,7 @@ impl Metric {
 
 /// The figure of `metric` for the configurations of one facet (`facet` names it in the title).
 pub fn grid_figure(metric: Metric, stats: &[ConfigStats], facet: &str) -> LineChart {
-    let mut models: Vec<&str> = Vec::new();
-    for s in stats {
-        if !models.contains(&s.model.as_str()) {
-            models.push(&s.model);
-        }
-    }
+    let models = first_seen(stats.iter().map(|s| s.model.as_str()));
     let max_freeze = stats
         .iter()
         .filter(|s| s.model != REFERENCE_MODEL)

@@ -10,6 +10,7 @@ use cxr_results::{
 };
 
 use crate::error::{ReportError, Result};
+use crate::stats::first_seen;
 
 /// Axis settings that every figure already shows (model, frozen stages, seed).
 const SHOWN_AXES: &[&str] = &["model.name", "model.freeze", "seed"];
@@ -116,13 +117,7 @@ impl GridResults {
 
     /// The distinct facets, in first-seen order.
     pub fn facets(&self) -> Vec<String> {
-        let mut out: Vec<String> = Vec::new();
-        for run in &self.runs {
-            if !out.contains(&run.facet) {
-                out.push(run.facet.clone());
-            }
-        }
-        out
+        first_seen(self.runs.iter().map(|run| run.facet.clone()))
     }
 }
 

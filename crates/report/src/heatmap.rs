@@ -8,6 +8,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::canvas::{DrawResult, Figure};
 use crate::grid_results::RunResults;
+use crate::stats::first_seen;
 use crate::style::{font, text};
 
 /// A confusion-matrix figure.
@@ -27,12 +28,7 @@ impl ConfusionHeatmap {
         if run.confusion.is_empty() {
             return None;
         }
-        let mut classes: Vec<String> = Vec::new();
-        for row in &run.confusion {
-            if !classes.contains(&row.true_class) {
-                classes.push(row.true_class.clone());
-            }
-        }
+        let classes = first_seen(run.confusion.iter().map(|row| row.true_class.clone()));
         let n = classes.len();
         let index = |c: &str| classes.iter().position(|k| k == c);
         let mut counts = vec![vec![0i64; n]; n];

@@ -9,6 +9,9 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use crate::canvas::DrawResult;
 use crate::style::{draw_marker, font, text, SeriesStyle};
 
+/// Left edge of the legend strip, aligned with the plot's y-axis labels.
+const LEGEND_LEFT: i32 = 70;
+
 /// A point with an optional interval.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Point {
@@ -269,29 +272,33 @@ impl LineChart {
         44 + 8 + (name.chars().count() as f64 * font::LABEL as f64 * 0.58) as u32 + 26
     }
 
-    fn legend_rows(&self, width: u32) -> usize {
-        let mut rows = 1;
-        let mut x = 70;
+    /// Where each legend entry starts (its sample line's left end, centre height), wrapping to
+    /// a new row of 28 px when the next entry would pass `width`.
+    fn legend_positions(&self, width: u32) -> Vec<(i32, i32)> {
+        let (mut x, mut y) = (LEGEND_LEFT, 14i32);
+        let mut positions = Vec::new();
         for (_, name) in self.legend_entries() {
-            let w = Self::entry_width(name);
-            if x + w > width && x > 70 {
-                rows += 1;
-                x = 70;
+            let w = Self::entry_width(name) as i32;
+            if x + w > width as i32 && x > LEGEND_LEFT {
+                x = LEGEND_LEFT;
+                y += 28;
             }
+            positions.push((x, y));
             x += w;
         }
-        rows
+        positions
+    }
+
+    fn legend_rows(&self, width: u32) -> usize {
+        self.legend_positions(width)
+            .last()
+            .map_or(1, |&(_, y)| (y - 14) as usize / 28 + 1)
     }
 
     fn draw_legend<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
         let (width, _) = area.dim_in_pixel();
-        let (mut x, mut y) = (70i32, 14i32);
-        for (style, name) in self.legend_entries() {
-            let w = Self::entry_width(name) as i32;
-            if x + w > width as i32 && x > 70 {
-                x = 70;
-                y += 28;
-            }
+        let positions = self.legend_positions(width);
+        for ((style, name), &(x, y)) in self.legend_entries().into_iter().zip(&positions) {
             match style {
                 Some(style) => {
                     let line = style.color.stroke_width(if style.dashed { 2 } else { 3 });
@@ -318,13 +325,13 @@ impl LineChart {
             }
             let label = text(font::LABEL).pos(Pos::new(HPos::Left, VPos::Center));
             area.draw_text(name, &label, (x + 52, y))?;
-            x += w;
         }
+        let y = positions.last().map_or(14, |&(_, y)| y);
         if let Some(note) = &self.note {
             area.draw_text(
                 note,
                 &text(font::TICK).color(&RGBColor(70, 70, 70)),
-                (70, y + 18),
+                (LEGEND_LEFT, y + 18),
             )?;
         }
         Ok(())

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use crate::comparison::{comparison_paragraph, describe_interval, seconds};
 use crate::grid_results::{GridResults, RunResults};
-use crate::stats::ConfigStats;
+use crate::stats::{first_seen, ConfigStats};
 
 /// One facet's section inputs.
 #[derive(Debug, Clone)]
@@ -134,12 +134,13 @@ fn best_runs_table(md: &mut String, results: &GridResults, facet: &str) {
         "| model | freeze | seed | test micro-recall | 95% bootstrap interval | test macro-recall | epochs to converge | s/epoch | trainable params | run |"
     );
     let _ = writeln!(md, "|---|---|---|---|---|---|---|---|---|---|");
-    let mut models: Vec<&str> = Vec::new();
-    for r in results.runs.iter().filter(|r| r.ok() && r.facet == facet) {
-        if !models.contains(&r.summary.model.as_str()) {
-            models.push(&r.summary.model);
-        }
-    }
+    let mut models = first_seen(
+        results
+            .runs
+            .iter()
+            .filter(|r| r.ok() && r.facet == facet)
+            .map(|r| r.summary.model.as_str()),
+    );
     models.sort_unstable();
     for model in models {
         let best = results
@@ -199,14 +200,13 @@ fn config_table(md: &mut String, stats: &[ConfigStats]) {
 }
 
 fn runs_table(md: &mut String, results: &GridResults) {
-    let mut classes: Vec<&str> = Vec::new();
-    for r in &results.runs {
-        for c in &r.per_class {
-            if !classes.contains(&c.class.as_str()) {
-                classes.push(&c.class);
-            }
-        }
-    }
+    let classes = first_seen(
+        results
+            .runs
+            .iter()
+            .flat_map(|r| &r.per_class)
+            .map(|c| c.class.as_str()),
+    );
     let facets = results.runs.iter().any(|r| !r.facet.is_empty());
     let mut header = String::from("| run | model | freeze | seed |");
     if facets {

@@ -47,22 +47,12 @@ pub struct ConfigStats {
 
 /// Aggregates the ok runs, ordered by facet (first seen), model name, then frozen stages.
 pub fn config_stats(runs: &[RunResults]) -> Vec<ConfigStats> {
-    let mut keys: Vec<(String, String, i64)> = Vec::new();
-    for r in runs.iter().filter(|r| r.ok()) {
-        let key = (r.facet.clone(), r.summary.model.clone(), r.summary.freeze);
-        if !keys.contains(&key) {
-            keys.push(key);
-        }
-    }
-    let facets: Vec<String> = {
-        let mut f: Vec<String> = Vec::new();
-        for (facet, _, _) in &keys {
-            if !f.contains(facet) {
-                f.push(facet.clone());
-            }
-        }
-        f
-    };
+    let mut keys = first_seen(
+        runs.iter()
+            .filter(|r| r.ok())
+            .map(|r| (r.facet.clone(), r.summary.model.clone(), r.summary.freeze)),
+    );
+    let facets = first_seen(keys.iter().map(|(facet, _, _)| facet.clone()));
     keys.sort_by(|a, b| {
         let fa = facets.iter().position(|f| *f == a.0);
         let fb = facets.iter().position(|f| *f == b.0);
@@ -115,6 +105,17 @@ fn aggregate(facet: String, model: String, freeze: i64, group: &[&RunResults]) -
         prefix_time_s: Some(mean(&values(&|r| r.summary.prefix_time_s))).filter(|t| t.is_finite()),
         trainable_params: group[0].summary.trainable_params,
     }
+}
+
+/// The distinct items, in the order they first appear.
+pub fn first_seen<T: PartialEq>(items: impl IntoIterator<Item = T>) -> Vec<T> {
+    let mut out = Vec::new();
+    for item in items {
+        if !out.contains(&item) {
+            out.push(item);
+        }
+    }
+    out
 }
 
 /// Arithmetic mean; NaN for no values.
