@@ -52,34 +52,31 @@ pub fn measure(case: &Case, budget: Budget) -> Result<Measurement> {
     let labels: Vec<u32> = (0..BATCH as u32).map(|i| i % CLASSES as u32).collect();
     let labels = Tensor::new(labels.as_slice(), &device)?;
     let mut step: Box<dyn FnMut() -> Result<()>> = match case.mode {
-        Mode::Train => {
-            let mut opt = Adam::new(model.trainable_vars(), AdamConfig::default())?;
-            Box::new(move || {
-                let logits = model.forward_t(&images, true)?;
-                let loss = candle_nn::loss::cross_entropy(&logits, &labels)?;
-                opt.backward_step(&loss)?;
-                // Reading the loss is what the trainer does every step (and it syncs).
-                loss.to_dtype(DType::F32)?.to_scalar::<f32>()?;
-                Ok(())
-            })
-        }
         Mode::Infer => Box::new(move || {
             let logits = model.forward_t(&images, false)?.detach();
             logits.sum_all()?.to_scalar::<f32>()?;
             Ok(())
         }),
-        Mode::Epoch => {
-            // What a sweep's epoch costs per image: with freeze >= 1 the frozen prefix runs once
-            // per image before training (the prefix cache) and each step trains the rest from
-            // its output; without a frozen prefix this is the training step.
-            let input = model
-                .forward_prefix(&images)?
-                .unwrap_or_else(|| images.clone());
+        Mode::Train | Mode::Epoch => {
+            // `epoch` is what a sweep's epoch costs per image: with freeze >= 1 the frozen prefix
+            // runs once per image before training (the prefix cache) and each step trains the
+            // rest from its output; without a frozen prefix it is the training step.
+            let from_prefix = case.mode == Mode::Epoch;
+            let input = if from_prefix {
+                model.forward_prefix(&images)?.unwrap_or(images)
+            } else {
+                images
+            };
             let mut opt = Adam::new(model.trainable_vars(), AdamConfig::default())?;
             Box::new(move || {
-                let logits = model.forward_from_prefix_t(&input, true)?;
+                let logits = if from_prefix {
+                    model.forward_from_prefix_t(&input, true)?
+                } else {
+                    model.forward_t(&input, true)?
+                };
                 let loss = candle_nn::loss::cross_entropy(&logits, &labels)?;
                 opt.backward_step(&loss)?;
+                // Reading the loss is what the trainer does every step (and it syncs).
                 loss.to_dtype(DType::F32)?.to_scalar::<f32>()?;
                 Ok(())
             })
