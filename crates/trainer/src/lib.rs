@@ -38,4 +38,4 @@ pub use fit::{
 pub use preprocessing::Preprocessing;
 pub use run::{run_one, RunEnv};
 pub use sweep::{sweep, SweepOptions, SweepReport};
-pub use threads::{set_threads, threads};
+pub use threads::set_threads;

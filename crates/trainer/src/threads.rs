@@ -15,12 +15,3 @@ pub fn set_threads(threads: usize) -> Result<(), String> {
         .build_global()
         .map_err(|e| format!("cannot size the thread pool: {e}"))
 }
-
-/// The thread count in effect: `RAYON_NUM_THREADS` when set, else the available cores.
-pub fn threads() -> usize {
-    std::env::var("RAYON_NUM_THREADS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .filter(|&n| n > 0)
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-}
