@@ -75,7 +75,12 @@ fn parse_mode(s: &str) -> Result<Mode, String> {
         .map_err(|_| format!("unknown mode {s:?}: expected train, infer or epoch"))
 }
 
+/// mimalloc, keeping freed memory: see `cxr_kernels::alloc`.
+#[global_allocator]
+static ALLOCATOR: cxr_kernels::alloc::Allocator = cxr_kernels::alloc::Allocator;
+
 fn main() -> anyhow::Result<()> {
+    cxr_kernels::alloc::keep_freed_memory();
     match Cli::parse().command {
         Command::Run {
             model,

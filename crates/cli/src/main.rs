@@ -9,7 +9,12 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// mimalloc, keeping freed memory: see `cxr_kernels::alloc`.
+#[global_allocator]
+static ALLOCATOR: cxr_kernels::alloc::Allocator = cxr_kernels::alloc::Allocator;
+
 fn main() -> ExitCode {
+    cxr_kernels::alloc::keep_freed_memory();
     let args = cli::Cli::parse();
     init_logging(args.quiet, args.verbose);
     if let Some(threads) = args.threads {

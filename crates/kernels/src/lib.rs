@@ -35,11 +35,12 @@
 //! # Why this crate allows `unsafe`
 //! The workspace denies `unsafe_code`; this crate is the one exception because the `gemm`
 //! crate's only entry point is an `unsafe fn` taking raw pointers and strides. The one call sits
-//! in [`matmul`](crate::matmul) behind a safe, bounds-checked wrapper; nothing else here is
-//! unsafe.
+//! in [`matmul`](crate::matmul) behind a safe, bounds-checked wrapper. The only other unsafe
+//! code is [`alloc`]'s two calls into mimalloc's option table (the binaries' allocator).
 #![allow(unsafe_code)]
 
 mod add_relu;
+pub mod alloc;
 mod batch_norm;
 mod conv;
 mod elem;
