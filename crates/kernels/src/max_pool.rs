@@ -168,10 +168,11 @@ impl Geometry {
                     let start = top_left + dy * self.w;
                     let row = &input[start..][..K];
                     for (dx, &v) in row.iter().enumerate() {
-                        if wins(v, max) {
-                            best = start + dx;
-                            max = v;
-                        }
+                        // Selects, not a branch: which element wins is data, and a
+                        // mispredicted branch per element cost more than the comparison.
+                        let take = wins(v, max);
+                        best = if take { start + dx } else { best };
+                        max = if take { v } else { max };
                     }
                 }
                 visit(best, o);
@@ -197,10 +198,9 @@ impl Geometry {
                     (bottom + x, row1[x]),
                     (bottom + x + 1, row1[x + 1]),
                 ] {
-                    if wins(v, max) {
-                        best = i;
-                        max = v;
-                    }
+                    let take = wins(v, max);
+                    best = if take { i } else { best };
+                    max = if take { v } else { max };
                 }
                 visit(best, oy * self.ow + ox);
             }

@@ -2,7 +2,10 @@
 //! weight decay added to the gradient (not AdamW's decoupled decay, which is what candle-nn
 //! ships and which would silently change the seed's optimiser).
 
-use candle_core::{backprop::GradStore, Result, Tensor, Var};
+use std::cell::RefCell;
+
+use candle_core::{backprop::GradStore, CpuStorage, InplaceOp2, Layout, Result, Tensor, Var};
+use rayon::prelude::*;
 
 /// Adam hyper-parameters.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -31,13 +34,25 @@ impl Default for AdamConfig {
     }
 }
 
+/// The two moment estimates of one variable, in its dtype.
+enum Moments {
+    F32(Vec<f32>, Vec<f32>),
+    F64(Vec<f64>, Vec<f64>),
+}
+
 struct Slot {
     var: Var,
-    m: Tensor,
-    v: Tensor,
+    moments: Moments,
 }
 
 /// Adam over a fixed list of variables (the model's trainable ones).
+///
+/// Each step updates a variable, its gradient's two moments and the variable itself in one
+/// parallel pass over memory, in place ([`AdamUpdate`]), instead of the fifteen tensor
+/// operations (each a full pass and a fresh allocation) the update takes when composed from
+/// candle ops: for ResNet18's 11 M parameters that was about a tenth of a training step. The
+/// arithmetic is the composed version's, operation for operation and in the same order, so
+/// results are bit-identical to it (tested against it below).
 pub struct Adam {
     config: AdamConfig,
     slots: Vec<Slot>,
@@ -45,14 +60,18 @@ pub struct Adam {
 }
 
 impl Adam {
-    /// An optimiser for `vars`, moments initialised to zero.
+    /// An optimiser for `vars`, moments initialised to zero. f32 and f64 variables on the CPU.
     pub fn new(vars: Vec<Var>, config: AdamConfig) -> Result<Self> {
         let slots = vars
             .into_iter()
             .map(|var| {
-                let m = var.zeros_like()?;
-                let v = var.zeros_like()?;
-                Ok(Slot { var, m, v })
+                let n = var.elem_count();
+                let moments = match var.dtype() {
+                    candle_core::DType::F32 => Moments::F32(vec![0.0; n], vec![0.0; n]),
+                    candle_core::DType::F64 => Moments::F64(vec![0.0; n], vec![0.0; n]),
+                    other => candle_core::bail!("adam: {other:?} variables are not supported"),
+                };
+                Ok(Slot { var, moments })
             })
             .collect::<Result<Vec<_>>>()?;
         Ok(Self {
@@ -72,26 +91,138 @@ impl Adam {
     pub fn step(&mut self, grads: &GradStore) -> Result<()> {
         self.step += 1;
         let c = self.config;
-        let bias1 = 1.0 - c.beta1.powi(self.step);
-        let bias2 = 1.0 - c.beta2.powi(self.step);
+        let constants = Constants {
+            beta1: c.beta1,
+            one_minus_beta1: 1.0 - c.beta1,
+            beta2: c.beta2,
+            one_minus_beta2: 1.0 - c.beta2,
+            inv_bias1: 1.0 / (1.0 - c.beta1.powi(self.step)),
+            inv_bias2: 1.0 / (1.0 - c.beta2.powi(self.step)),
+            eps: c.eps,
+            lr: c.lr,
+            weight_decay: c.weight_decay,
+        };
         for slot in &mut self.slots {
             let Some(g) = grads.get(slot.var.as_tensor()) else {
                 continue;
             };
-            let g = if c.weight_decay > 0.0 {
-                (g + slot.var.as_detached_tensor().affine(c.weight_decay, 0.0)?)?
-            } else {
-                g.clone()
+            let op = AdamUpdate {
+                constants,
+                moments: RefCell::new(&mut slot.moments),
             };
-            // Gradients can carry the op graph of the step that made them; the moments must not,
-            // or every step would keep the previous one's graph alive.
-            let g = g.detach();
-            slot.m = ((&slot.m * c.beta1)? + (&g * (1.0 - c.beta1))?)?.detach();
-            slot.v = ((&slot.v * c.beta2)? + (g.sqr()? * (1.0 - c.beta2))?)?.detach();
-            let m_hat = (&slot.m / bias1)?;
-            let denom = ((&slot.v / bias2)?.sqrt()? + c.eps)?;
-            let update = ((m_hat / denom)? * c.lr)?;
-            slot.var.set(&slot.var.as_tensor().sub(&update)?)?;
+            slot.var
+                .as_tensor()
+                .inplace_op2(&g.detach().contiguous()?, &op)?;
+        }
+        Ok(())
+    }
+}
+
+/// A step's scalars, as the composed update passed them to candle (`f64`, converted to the
+/// element type by each op).
+#[derive(Debug, Clone, Copy)]
+struct Constants {
+    beta1: f64,
+    one_minus_beta1: f64,
+    beta2: f64,
+    one_minus_beta2: f64,
+    inv_bias1: f64,
+    inv_bias2: f64,
+    eps: f64,
+    lr: f64,
+    weight_decay: f64,
+}
+
+/// In place on the variable, reading its gradient: one Adam update of every element.
+struct AdamUpdate<'a> {
+    constants: Constants,
+    moments: RefCell<&'a mut Moments>,
+}
+
+impl AdamUpdate<'_> {
+    /// The composed update, element by element. Each line is one candle op of it:
+    /// `t * s` and `t / s` are `affine(s or 1/s, 0)` (`x * s + 0`), `t + s` is
+    /// `affine(1, s)`, and the `+ zero`s are kept because they are not no-ops on -0.0.
+    fn run<T>(&self, param: &mut [T], grad: &[T], m: &mut [T], v: &mut [T])
+    where
+        T: candle_core::WithDType + num_traits::Float,
+    {
+        let k = self.constants;
+        let f = |x: f64| T::from_f64(x);
+        let (b1, c1, b2, c2) = (
+            f(k.beta1),
+            f(k.one_minus_beta1),
+            f(k.beta2),
+            f(k.one_minus_beta2),
+        );
+        let (ib1, ib2, eps, lr, wd) = (
+            f(k.inv_bias1),
+            f(k.inv_bias2),
+            f(k.eps),
+            f(k.lr),
+            f(k.weight_decay),
+        );
+        let (zero, one) = (T::zero(), T::one());
+        let decay = k.weight_decay > 0.0;
+        const CHUNK: usize = 1 << 14;
+        param
+            .par_chunks_mut(CHUNK)
+            .zip(grad.par_chunks(CHUNK))
+            .zip(m.par_chunks_mut(CHUNK))
+            .zip(v.par_chunks_mut(CHUNK))
+            .for_each(|(((p, g), m), v)| {
+                for (((p, &g), m), v) in p.iter_mut().zip(g).zip(m).zip(v) {
+                    let g = if decay { g + (*p * wd + zero) } else { g };
+                    *m = (*m * b1 + zero) + (g * c1 + zero);
+                    *v = (*v * b2 + zero) + ((g * g) * c2 + zero);
+                    let m_hat = *m * ib1 + zero;
+                    let denom = (*v * ib2 + zero).sqrt() * one + eps;
+                    let update = (m_hat / denom) * lr + zero;
+                    *p = *p - update;
+                }
+            });
+    }
+}
+
+impl InplaceOp2 for AdamUpdate<'_> {
+    fn name(&self) -> &'static str {
+        "adam-update"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &mut CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> Result<()> {
+        let (Some((p0, p1)), Some((g0, g1))) = (l1.contiguous_offsets(), l2.contiguous_offsets())
+        else {
+            candle_core::bail!("adam: the variable and its gradient must be contiguous");
+        };
+        if p1 - p0 != g1 - g0 {
+            candle_core::bail!(
+                "adam: gradient shape {:?} for a {:?} variable",
+                l2.shape(),
+                l1.shape()
+            );
+        }
+        let mut moments = self.moments.borrow_mut();
+        let len = match &**moments {
+            Moments::F32(m, _) => m.len(),
+            Moments::F64(m, _) => m.len(),
+        };
+        if len != p1 - p0 {
+            candle_core::bail!("adam: {len} moments for a {:?} variable", l1.shape());
+        }
+        match (s1, s2, &mut **moments) {
+            (CpuStorage::F32(p), CpuStorage::F32(g), Moments::F32(m, v)) => {
+                self.run(&mut p[p0..p1], &g[g0..g1], m, v)
+            }
+            (CpuStorage::F64(p), CpuStorage::F64(g), Moments::F64(m, v)) => {
+                self.run(&mut p[p0..p1], &g[g0..g1], m, v)
+            }
+            _ => candle_core::bail!("adam: the variable, its gradient and moments differ in dtype"),
         }
         Ok(())
     }
@@ -101,6 +232,61 @@ impl Adam {
 mod tests {
     use super::*;
     use candle_core::Device;
+
+    /// The update as it was composed from candle ops before [`AdamUpdate`] fused it.
+    fn composed_step(
+        c: AdamConfig,
+        step: i32,
+        var: &Var,
+        g: &Tensor,
+        m: &mut Tensor,
+        v: &mut Tensor,
+    ) -> Result<()> {
+        let bias1 = 1.0 - c.beta1.powi(step);
+        let bias2 = 1.0 - c.beta2.powi(step);
+        let g = if c.weight_decay > 0.0 {
+            (g + var.as_detached_tensor().affine(c.weight_decay, 0.0)?)?
+        } else {
+            g.clone()
+        };
+        *m = ((&*m * c.beta1)? + (&g * (1.0 - c.beta1))?)?;
+        *v = ((&*v * c.beta2)? + (g.sqr()? * (1.0 - c.beta2))?)?;
+        let m_hat = (&*m / bias1)?;
+        let denom = ((&*v / bias2)?.sqrt()? + c.eps)?;
+        let update = ((m_hat / denom)? * c.lr)?;
+        var.set(&var.as_tensor().sub(&update)?)
+    }
+
+    #[test]
+    fn fused_update_is_bit_identical_to_the_composed_one() -> Result<()> {
+        // 40 000 elements (several parallel chunks), 5 steps, with and without weight decay,
+        // gradients of mixed sign and scale including zeros.
+        for weight_decay in [0.0, 0.01] {
+            let c = AdamConfig {
+                lr: 3e-3,
+                weight_decay,
+                ..Default::default()
+            };
+            let init = Tensor::randn(0f32, 1.0, 40_000, &Device::Cpu)?;
+            let (fused, composed) = (Var::from_tensor(&init)?, Var::from_tensor(&init)?);
+            let mut opt = Adam::new(vec![fused.clone()], c)?;
+            let (mut m, mut v) = (init.zeros_like()?, init.zeros_like()?);
+            for step in 1..=5 {
+                let g = (Tensor::randn(0f32, 1.0, 40_000, &Device::Cpu)? * 10f64.powi(step - 3))?
+                    .relu()?;
+                let loss = fused.as_tensor().mul(&g)?.sum_all()?;
+                opt.backward_step(&loss)?;
+                composed_step(c, step, &composed, &g, &mut m, &mut v)?;
+                let (a, b) = (
+                    fused.as_tensor().to_vec1::<f32>()?,
+                    composed.as_tensor().to_vec1::<f32>()?,
+                );
+                let same = a.iter().zip(&b).all(|(x, y)| x.to_bits() == y.to_bits());
+                assert!(same, "step {step}, weight decay {weight_decay}");
+            }
+        }
+        Ok(())
+    }
 
     #[test]
     fn matches_pytorch_on_a_quadratic() -> Result<()> {
