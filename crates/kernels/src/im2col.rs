@@ -99,8 +99,31 @@ impl ConvGeometry {
         let (oh, ow) = (self.oh(), self.ow());
         let (s, p) = (self.stride, self.padding);
         let zero = T::default();
+        // Stride 2 reads every other input: with each row split into its even then its odd
+        // columns, every run of the column matrix is a contiguous copy instead of a strided
+        // element-by-element loop (the ResNet stem and the stride-2 convolutions).
+        let evens = self.w.div_ceil(2);
+        let mut halves = if s == 2 {
+            vec![zero; self.w * self.h]
+        } else {
+            Vec::new()
+        };
         for c in 0..self.c_in {
             let plane = &image[c * self.h * self.w..(c + 1) * self.h * self.w];
+            if s == 2 {
+                for (row, split) in plane
+                    .chunks_exact(self.w)
+                    .zip(halves.chunks_exact_mut(self.w))
+                {
+                    let (even, odd) = split.split_at_mut(evens);
+                    for (d, v) in even.iter_mut().zip(row.iter().step_by(2)) {
+                        *d = *v;
+                    }
+                    for (d, v) in odd.iter_mut().zip(row.iter().skip(1).step_by(2)) {
+                        *d = *v;
+                    }
+                }
+            }
             for ky in 0..self.kh {
                 let (y_lo, y_hi) = self.valid_outputs(ky, self.h, oh);
                 for kx in 0..self.kw {
@@ -119,8 +142,12 @@ impl ConvGeometry {
                         out[x_hi..].fill(zero);
                         if x_lo < x_hi {
                             let ix0 = x_lo * s + kx - p;
+                            let n = x_hi - x_lo;
                             if s == 1 {
-                                out[x_lo..x_hi].copy_from_slice(&src[ix0..ix0 + (x_hi - x_lo)]);
+                                out[x_lo..x_hi].copy_from_slice(&src[ix0..ix0 + n]);
+                            } else if s == 2 {
+                                let half = (ix0 % 2) * evens + ix0 / 2;
+                                out[x_lo..x_hi].copy_from_slice(&halves[iy * self.w + half..][..n]);
                             } else {
                                 for (o, x) in out[x_lo..x_hi].iter_mut().zip((ix0..).step_by(s)) {
                                     *o = src[x];
