@@ -8,7 +8,7 @@
 use candle_core::{CpuStorage, CustomOp2, Layout, Shape, Tensor};
 use rayon::prelude::*;
 
-use crate::elem::{dispatch_float, Elem};
+use crate::elem::{dispatch_float, zeros, Elem};
 use crate::error::KernelError;
 
 /// Elements per rayon task: large enough to amortise scheduling, small enough to balance.
@@ -33,7 +33,7 @@ fn same_shape(op: &'static str, l1: &Layout, l2: &Layout) -> Result<(), KernelEr
 
 /// `out[i] = f(a[i], b[i])`, in parallel chunks.
 fn zip_map<T: Elem>(a: &[T], b: &[T], f: impl Fn(T, T) -> T + Sync) -> Vec<T> {
-    let mut out = vec![T::ZERO; a.len()];
+    let mut out = zeros(a.len());
     out.par_chunks_mut(CHUNK)
         .zip(a.par_chunks(CHUNK).zip(b.par_chunks(CHUNK)))
         .for_each(|(o, (a, b))| {

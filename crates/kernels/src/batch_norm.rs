@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use candle_core::{CpuStorage, CustomOp3, Layout, Shape, Tensor, WithDType};
 use rayon::prelude::*;
 
-use crate::elem::{dispatch_float, Elem};
+use crate::elem::{dispatch_float, zeros, Elem};
 use crate::error::KernelError;
 use crate::reduce::{sum1, sum3_pair};
 
@@ -174,7 +174,7 @@ fn batch_stats<T: Elem>(d: Dims, x: &[T]) -> ChannelStats {
 }
 
 fn normalise<T: Elem>(d: Dims, x: &[T], scale: &[T], shift: &[T], relu: bool) -> Vec<T> {
-    let mut out = vec![T::ZERO; x.len()];
+    let mut out = zeros(x.len());
     out.par_chunks_mut(d.hw.max(1))
         .zip(x.par_chunks(d.hw.max(1)))
         .enumerate()
@@ -314,7 +314,7 @@ impl BatchNormBackward {
             })
             .unzip();
         let m = d.count() as f64;
-        let mut dx = vec![zero; x.len()];
+        let mut dx = zeros(x.len());
         dx.par_chunks_mut(d.hw.max(1))
             .enumerate()
             .for_each(|(plane, dx)| {

@@ -19,7 +19,7 @@
 use candle_core::{CpuStorage, CustomOp1, CustomOp2, CustomOp3, Layout, Shape, Tensor, WithDType};
 use rayon::prelude::*;
 
-use crate::elem::{dispatch_float, scratch, Elem};
+use crate::elem::{dispatch_float, scratch, zeros, Elem};
 use crate::error::KernelError;
 use crate::im2col::ConvGeometry;
 use crate::matmul::{matmul, Mat};
@@ -310,7 +310,7 @@ fn fill_columns<'a, T: Elem>(
 /// The convolution, plus `bias` per output channel (added to each group's output while it is
 /// still in cache).
 fn forward<T: Elem>(g: &ConvGeometry, x: &[T], w: &[T], bias: Option<&[T]>) -> Vec<T> {
-    let mut out = vec![T::ZERO; g.n * g.out_image()];
+    let mut out = zeros(g.n * g.out_image());
     let plan = Plan::new(g);
     let (k, p) = (g.k(), g.out_pixels());
     let weight = Mat::rows(w, g.c_out, k, k);
@@ -400,7 +400,7 @@ fn weight_grad<T: Elem>(g: &ConvGeometry, x: &[T], dy: &[T]) -> Vec<T> {
 }
 
 fn input_grad<T: Elem>(g: &ConvGeometry, w: &[T], dy: &[T]) -> Vec<T> {
-    let mut dx = vec![T::ZERO; g.n * g.in_image()];
+    let mut dx = zeros(g.n * g.in_image());
     let plan = Plan::new(g);
     let (k, p) = (g.k(), g.out_pixels());
     let weight_t = Mat::rows(w, g.c_out, k, k).t();

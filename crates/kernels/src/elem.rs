@@ -4,6 +4,7 @@ use std::cell::RefCell;
 
 use candle_core::backend::BackendStorage;
 use candle_core::{CpuStorage, DType, Layout, WithDType};
+use rayon::prelude::*;
 
 use crate::error::KernelError;
 
@@ -77,6 +78,22 @@ pub(crate) fn scratch<T: Elem>(buf: &mut Vec<T>, len: usize) -> &mut [T] {
         buf.resize(len, T::ZERO);
     }
     &mut buf[..len]
+}
+
+/// `n` zeros, written by all of rayon's threads when `n` is large. A plain `vec![0; n]` of an
+/// activation (8-34 MB for ResNet18 at 128 px) is one memset on the thread that called the op,
+/// with the other cores idle: measured at 3 % of a training step, doubled in wall time.
+pub(crate) fn zeros<T: Elem>(n: usize) -> Vec<T> {
+    const SERIAL_BELOW: usize = 1 << 16;
+    if n < SERIAL_BELOW {
+        return vec![T::ZERO; n];
+    }
+    let mut v = Vec::new();
+    (0..n)
+        .into_par_iter()
+        .map(|_| T::ZERO)
+        .collect_into_vec(&mut v);
+    v
 }
 
 /// The dtype of a storage (a free function so callers need not import candle's backend trait).

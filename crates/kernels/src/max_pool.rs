@@ -10,7 +10,7 @@
 use candle_core::{CpuStorage, CustomOp1, CustomOp2, Layout, Shape, Tensor};
 use rayon::prelude::*;
 
-use crate::elem::{dispatch_float, Elem};
+use crate::elem::{dispatch_float, zeros, Elem};
 
 /// Pooling geometry, square in both spatial dimensions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -214,7 +214,7 @@ impl Geometry {
 
     fn pool<T: Elem>(&self, input: &[T]) -> Vec<T> {
         let (plane_in, plane_out) = (self.h * self.w, self.oh * self.ow);
-        let mut out = vec![T::ZERO; self.planes * plane_out];
+        let mut out = zeros(self.planes * plane_out);
         out.par_chunks_mut(plane_out.max(1))
             .zip(input.par_chunks(plane_in.max(1)))
             .for_each(|(out, input)| self.for_each_argmax(input, |i, o| out[o] = input[i]));
@@ -223,7 +223,7 @@ impl Geometry {
 
     fn unpool<T: Elem>(&self, input: &[T], grad_out: &[T]) -> Vec<T> {
         let (plane_in, plane_out) = (self.h * self.w, self.oh * self.ow);
-        let mut grad_in = vec![T::ZERO; input.len()];
+        let mut grad_in = zeros(input.len());
         grad_in
             .par_chunks_mut(plane_in.max(1))
             .zip(input.par_chunks(plane_in.max(1)))
