@@ -377,11 +377,14 @@ fn weight_grad<T: Elem>(g: &ConvGeometry, x: &[T], dy: &[T]) -> Vec<T> {
                     } else {
                         gather(g, dy, count, dy_buf)
                     };
+                    // dW^T (K, Cout) += col (K, ld) * dy^T (ld, Cout). Computing the transpose
+                    // lets the GEMM pack dy (Cout x ld) rather than the column matrix
+                    // (K x ld, nine times larger for a 3x3 convolution).
                     matmul(
                         &mut dw,
-                        k,
-                        Mat::rows(dy, g.c_out, ld, ld),
-                        Mat::rows(cols, k, ld, ld).t(),
+                        g.c_out,
+                        Mat::rows(cols, k, ld, ld),
+                        Mat::rows(dy, g.c_out, ld, ld).t(),
                         true,
                     );
                 }
@@ -390,10 +393,17 @@ fn weight_grad<T: Elem>(g: &ConvGeometry, x: &[T], dy: &[T]) -> Vec<T> {
         })
         .collect();
     let mut parts = partials.into_iter();
-    let mut total = parts.next().unwrap_or_else(|| vec![T::ZERO; g.c_out * k]);
+    let mut total_t = parts.next().unwrap_or_else(|| vec![T::ZERO; g.c_out * k]);
     for part in parts {
-        for (t, v) in total.iter_mut().zip(part) {
+        for (t, v) in total_t.iter_mut().zip(part) {
             *t += v;
+        }
+    }
+    // (K, Cout) -> (Cout, K).
+    let mut total = vec![T::ZERO; g.c_out * k];
+    for (r, row) in total_t.chunks_exact(g.c_out.max(1)).enumerate() {
+        for (c, &v) in row.iter().enumerate() {
+            total[c * k + r] = v;
         }
     }
     total
