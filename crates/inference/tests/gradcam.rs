@@ -9,6 +9,16 @@
 //! cells, which is what a uniform or randomly placed map would score. Scored on the test images
 //! the model classifies correctly (an explanation of a wrong answer explains something else).
 //! Numbers seen when this test was written are quoted beside each threshold.
+//!
+//! Why it is ignored (issue 7; measured 2026-11-26 on the AVX-512 kernel build, one thread,
+//! about a minute): every cell of the 4x4 `block5` map sees the whole 64 px image, and the maps
+//! are close to one spatial template per class. Mass on lesion cells, chance in brackets:
+//! COVID 0.535 (0.388), Lung_Opacity 0.273 (0.154), Viral Pneumonia 0.677 (0.456); the class's
+//! mean map scored on each image in place of the image's own map does as well: 0.556, 0.231,
+//! 0.687. The issue's "mostly" (mass > 0.5) is also out of reach for Lung_Opacity at this
+//! resolution: the true lesion map spread over its neighbours by a `[1 2 1]^2` kernel scores
+//! only 0.43. Training at 128 px (8x8 map, 25 epochs, about 7 CPU-minutes) gives
+//! Lung_Opacity 0.345 (0.071) but COVID 0.220 (0.142).
 
 use cxr_data::decode::read_luma;
 use cxr_experiment::{Grid, Overrides};
@@ -86,9 +96,10 @@ struct ClassScore {
 }
 
 #[test]
-#[ignore = "issue 7 open: with the CPU-kernel build the COVID maps peak on lesions in 11 of 17 \
-            images against chance 0.36 (binomial p = 0.017), short of this test's p < 0.01; run \
-            with `cargo test --release -p cxr-inference --test gradcam -- --ignored`"]
+#[ignore = "issue 7 open: the 4x4 maps are close to one template per class (see the module \
+            doc); the COVID maps peak on lesions in 7 of 15 images against chance 0.39 \
+            (binomial p = 0.35); run with \
+            `cargo test --release -p cxr-inference --test gradcam -- --ignored`"]
 fn heatmaps_point_at_the_lesions_and_follow_the_class() -> TestResult {
     let tmp = tempfile::tempdir()?;
     let tmp = tmp.path();
