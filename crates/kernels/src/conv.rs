@@ -392,20 +392,20 @@ fn weight_grad<T: Elem>(g: &ConvGeometry, x: &[T], dy: &[T]) -> Vec<T> {
             dw
         })
         .collect();
-    let mut parts = partials.into_iter();
-    let mut total_t = parts.next().unwrap_or_else(|| vec![T::ZERO; g.c_out * k]);
-    for part in parts {
-        for (t, v) in total_t.iter_mut().zip(part) {
-            *t += v;
-        }
-    }
-    // (K, Cout) -> (Cout, K).
-    let mut total = vec![T::ZERO; g.c_out * k];
-    for (r, row) in total_t.chunks_exact(g.c_out.max(1)).enumerate() {
-        for (c, &v) in row.iter().enumerate() {
-            total[c * k + r] = v;
-        }
-    }
+    // Sum the tasks' (K, Cout) partials and transpose to (Cout, K) in one parallel pass.
+    let mut total = zeros(g.c_out * k);
+    total
+        .par_chunks_mut(k.max(1))
+        .enumerate()
+        .for_each(|(c, row)| {
+            for (r, out) in row.iter_mut().enumerate() {
+                let mut sum = T::ZERO;
+                for part in &partials {
+                    sum += part[r * g.c_out + c];
+                }
+                *out = sum;
+            }
+        });
     total
 }
 
