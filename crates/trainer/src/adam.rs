@@ -178,7 +178,7 @@ impl AdamUpdate<'_> {
                     let m_hat = *m * ib1 + zero;
                     let denom = (*v * ib2 + zero).sqrt() * one + eps;
                     let update = (m_hat / denom) * lr + zero;
-                    *p = *p - update;
+                    *p -= update;
                 }
             });
     }
