@@ -305,18 +305,22 @@ mod tests {
         }
     }
 
+    /// `(h, w, kernel, stride, padding)`: odd sides, strides 1 and 2 (even and odd widths for
+    /// the even/odd split), and the narrow same-convolution widths 4, 8, 16 and 32.
+    const GEOMETRIES: [(usize, usize, usize, usize, usize); 8] = [
+        (5, 7, 3, 1, 1),
+        (6, 5, 3, 2, 1),
+        (7, 7, 7, 2, 3),
+        (4, 5, 1, 2, 0),
+        (4, 4, 3, 1, 1),
+        (6, 8, 3, 1, 1),
+        (3, 16, 5, 1, 2),
+        (2, 32, 1, 1, 0),
+    ];
+
     #[test]
     fn im2col_matches_the_definition() {
-        for (h, w, k, s, p) in [
-            (5, 7, 3, 1, 1),
-            (6, 5, 3, 2, 1),
-            (7, 7, 7, 2, 3),
-            (4, 5, 1, 2, 0),
-            (4, 4, 3, 1, 1),
-            (6, 8, 3, 1, 1),
-            (3, 16, 5, 1, 2),
-            (2, 32, 1, 1, 0),
-        ] {
+        for (h, w, k, s, p) in GEOMETRIES {
             let g = geometry(h, w, k, s, p);
             let image: Vec<f64> = (0..g.in_image()).map(|i| i as f64 + 1.0).collect();
             let (oh, ow) = (g.oh(), g.ow());
@@ -351,14 +355,7 @@ mod tests {
     #[test]
     fn col2im_is_the_adjoint_of_im2col() {
         // <im2col(x), y> == <x, col2im(y)> for any x, y.
-        for (h, w, k, s, p) in [
-            (5, 7, 3, 1, 1),
-            (6, 5, 3, 2, 1),
-            (7, 7, 7, 2, 3),
-            (4, 4, 3, 1, 1),
-            (6, 8, 3, 1, 1),
-            (3, 16, 5, 1, 2),
-        ] {
+        for (h, w, k, s, p) in GEOMETRIES {
             let g = geometry(h, w, k, s, p);
             let cols = g.out_pixels();
             let x: Vec<f64> = (0..g.in_image()).map(|i| ((i * 7) % 11) as f64).collect();
