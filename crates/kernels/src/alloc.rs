@@ -10,12 +10,18 @@
 //! a training loop allocates from memory it already has. The price is that the process keeps its
 //! peak resident set until it exits (a sweep's peak is its largest run's peak anyway).
 //!
-//! Install it in a binary with
-//! ```ignore
+//! Install it in a binary and call [`keep_freed_memory`] first thing in `main`:
+//! ```
 //! #[global_allocator]
 //! static ALLOCATOR: cxr_kernels::alloc::Allocator = cxr_kernels::alloc::Allocator;
+//!
+//! fn main() {
+//!     cxr_kernels::alloc::keep_freed_memory();
+//!     if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
+//!         assert_eq!(cxr_kernels::alloc::purge_delay_ms(), -1);
+//!     }
+//! }
 //! ```
-//! and call [`keep_freed_memory`] first thing in `main`.
 
 /// mimalloc as a `GlobalAlloc`.
 pub use mimalloc::MiMalloc as Allocator;
