@@ -44,7 +44,11 @@ impl MaxPool2d {
     /// CPU tensors of f32 or f64 only.
     pub fn forward(&self, xs: &Tensor) -> candle_core::Result<Tensor> {
         let xs = xs.contiguous()?;
-        if xs.track_op() {
+        // Argmax indices are u32 within a plane; larger planes search again in the backward.
+        let indexable = xs
+            .dims4()
+            .is_ok_and(|(_, _, h, w)| u32::try_from(h * w).is_ok());
+        if xs.track_op() && indexable {
             xs.apply_op1(RecordingPool {
                 pool: *self,
                 argmax: Arc::default(),
@@ -133,15 +137,17 @@ impl Geometry {
         best
     }
 
-    /// The outputs whose `K`-wide window lies wholly inside a side of `size` pixels with
-    /// `out` outputs: `first..end`.
-    fn interior<const K: usize>(&self, size: usize, out: usize) -> std::ops::Range<usize> {
+    /// The outputs whose window lies wholly inside a side of `size` pixels with `out` outputs:
+    /// `first..end`.
+    fn interior(&self, size: usize, out: usize) -> std::ops::Range<usize> {
         let MaxPool2d {
-            stride, padding, ..
+            kernel: k,
+            stride,
+            padding,
         } = self.pool;
         let first = padding.div_ceil(stride);
-        let end = if size + padding >= K {
-            ((size + padding - K) / stride + 1).min(out)
+        let end = if size + padding >= k {
+            ((size + padding - k) / stride + 1).min(out)
         } else {
             0
         };
@@ -161,8 +167,8 @@ impl Geometry {
             stride, padding, ..
         } = self.pool;
         let (rows, cols) = (
-            self.interior::<K>(self.h, self.oh),
-            self.interior::<K>(self.w, self.ow),
+            self.interior(self.h, self.oh),
+            self.interior(self.w, self.ow),
         );
         for oy in 0..self.oh {
             for ox in 0..self.ow {
@@ -242,7 +248,7 @@ impl Geometry {
             .for_each(|((out, argmax), input)| {
                 self.for_each_argmax(input, |i, o| {
                     out[o] = input[i];
-                    // In range: `RecordingPool` checks that a plane has at most u32::MAX pixels.
+                    // In range: `MaxPool2d::forward` records only planes of at most u32::MAX pixels.
                     argmax[o] = i as u32;
                 })
             });
@@ -322,9 +328,6 @@ impl CustomOp1 for RecordingPool {
         layout: &Layout,
     ) -> candle_core::Result<(CpuStorage, Shape)> {
         let geo = self.pool.geometry(layout)?;
-        if u32::try_from(geo.h * geo.w).is_err() {
-            return self.pool.cpu_fwd(storage, layout);
-        }
         let (out, argmax) = dispatch_float!(self.name(), storage, T => {
             let (out, argmax) = geo.pool_recording(T::slice(self.name(), storage, layout)?);
             (T::wrap(out), argmax)
@@ -343,11 +346,6 @@ impl CustomOp1 for RecordingPool {
         _res: &Tensor,
         grad_res: &Tensor,
     ) -> candle_core::Result<Option<Tensor>> {
-        let recorded = self.argmax.lock().map(|a| !a.is_empty()).unwrap_or(false);
-        if !recorded {
-            // The forward fell back to the plain pool (a plane too large for u32 indices).
-            return self.pool.bwd(arg, _res, grad_res);
-        }
         let op = Unpool {
             argmax: Arc::clone(&self.argmax),
             input: arg.shape().clone(),
@@ -437,7 +435,16 @@ impl CustomOp2 for MaxPool2dBackward {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use candle_core::{Device, Var};
+    use candle_core::backprop::GradStore;
+    use candle_core::{Device, Var, WithDType};
+
+    /// The gradient of `xs` in `grads`, flattened; `None` when `xs` got none.
+    fn flat_grad<T: WithDType>(grads: &GradStore, xs: &Var) -> candle_core::Result<Option<Vec<T>>> {
+        grads
+            .get(xs)
+            .map(|g| g.flatten_all()?.to_vec1::<T>())
+            .transpose()
+    }
 
     #[test]
     fn stem_pool_matches_hand_computed_values() -> candle_core::Result<()> {
@@ -456,8 +463,7 @@ mod tests {
         let xs = Var::ones((1, 1, 4, 4), candle_core::DType::F32, &Device::Cpu)?;
         let ys = MaxPool2d::RESNET_STEM.forward(xs.as_tensor())?;
         let grads = ys.sum_all()?.backward()?;
-        let g = grads.get(&xs).map(|g| g.flatten_all()).transpose()?;
-        let g = g.map(|g| g.to_vec1::<f32>()).transpose()?;
+        let g = flat_grad::<f32>(&grads, &xs)?;
         let mut expected = vec![0f32; 16];
         for i in [0, 1, 4, 5] {
             expected[i] = 1.0;
@@ -489,11 +495,7 @@ mod tests {
             .mul(&weights)?
             .sum_all()?
             .backward()?;
-        let analytic = grads.get(&xs).map(|g| g.flatten_all()).transpose()?;
-        let analytic = analytic
-            .map(|g| g.to_vec1::<f64>())
-            .transpose()?
-            .unwrap_or_default();
+        let analytic = flat_grad::<f64>(&grads, &xs)?.unwrap_or_default();
         let base = xs.as_tensor().flatten_all()?.to_vec1::<f64>()?;
         for i in 0..base.len() {
             let mut bumped = base.clone();
@@ -516,8 +518,7 @@ mod tests {
             .forward(xs.as_tensor())?
             .sum_all()?
             .backward()?;
-        let g = grads.get(&xs).map(|g| g.flatten_all()).transpose()?;
-        let g = g.map(|g| g.to_vec1::<f32>()).transpose()?;
+        let g = flat_grad::<f32>(&grads, &xs)?;
         let mut expected = vec![0f32; 16];
         for i in [0, 2, 8, 10] {
             expected[i] = 1.0;
@@ -599,10 +600,7 @@ mod tests {
                 let w = Tensor::arange(0f64, ys.elem_count() as f64, &Device::Cpu)?
                     .reshape(ys.shape())?;
                 let grads = ys.mul(&w)?.sum_all()?.backward()?;
-                let g = grads.get(&xs).map(|g| g.flatten_all()).transpose()?;
-                Ok(g.map(|g| g.to_vec1::<f64>())
-                    .transpose()?
-                    .unwrap_or_default())
+                Ok(flat_grad::<f64>(&grads, &xs)?.unwrap_or_default())
             };
             assert_eq!(grad_of(true)?, grad_of(false)?, "{pool:?}");
         }
