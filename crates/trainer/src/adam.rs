@@ -90,24 +90,13 @@ impl Adam {
     /// Applies one update from `grads`; variables without a gradient are left as they are.
     pub fn step(&mut self, grads: &GradStore) -> Result<()> {
         self.step += 1;
-        let c = self.config;
-        let constants = Constants {
-            beta1: c.beta1,
-            one_minus_beta1: 1.0 - c.beta1,
-            beta2: c.beta2,
-            one_minus_beta2: 1.0 - c.beta2,
-            inv_bias1: 1.0 / (1.0 - c.beta1.powi(self.step)),
-            inv_bias2: 1.0 / (1.0 - c.beta2.powi(self.step)),
-            eps: c.eps,
-            lr: c.lr,
-            weight_decay: c.weight_decay,
-        };
         for slot in &mut self.slots {
             let Some(g) = grads.get(slot.var.as_tensor()) else {
                 continue;
             };
             let op = AdamUpdate {
-                constants,
+                config: self.config,
+                step: self.step,
                 moments: RefCell::new(&mut slot.moments),
             };
             slot.var
@@ -118,24 +107,11 @@ impl Adam {
     }
 }
 
-/// A step's scalars, as the composed update passed them to candle (`f64`, converted to the
-/// element type by each op).
-#[derive(Debug, Clone, Copy)]
-struct Constants {
-    beta1: f64,
-    one_minus_beta1: f64,
-    beta2: f64,
-    one_minus_beta2: f64,
-    inv_bias1: f64,
-    inv_bias2: f64,
-    eps: f64,
-    lr: f64,
-    weight_decay: f64,
-}
-
 /// In place on the variable, reading its gradient: one Adam update of every element.
 struct AdamUpdate<'a> {
-    constants: Constants,
+    config: AdamConfig,
+    /// The 1-based step, for the bias corrections.
+    step: i32,
     moments: RefCell<&'a mut Moments>,
 }
 
@@ -147,21 +123,16 @@ impl AdamUpdate<'_> {
     where
         T: candle_core::WithDType + num_traits::Float,
     {
-        let k = self.constants;
+        // The scalars as the composed update passed them to candle: computed in f64, converted
+        // to the element type by each op.
+        let k = self.config;
         let f = |x: f64| T::from_f64(x);
-        let (b1, c1, b2, c2) = (
-            f(k.beta1),
-            f(k.one_minus_beta1),
-            f(k.beta2),
-            f(k.one_minus_beta2),
+        let (b1, c1, b2, c2) = (f(k.beta1), f(1.0 - k.beta1), f(k.beta2), f(1.0 - k.beta2));
+        let (ib1, ib2) = (
+            f(1.0 / (1.0 - k.beta1.powi(self.step))),
+            f(1.0 / (1.0 - k.beta2.powi(self.step))),
         );
-        let (ib1, ib2, eps, lr, wd) = (
-            f(k.inv_bias1),
-            f(k.inv_bias2),
-            f(k.eps),
-            f(k.lr),
-            f(k.weight_decay),
-        );
+        let (eps, lr, wd) = (f(k.eps), f(k.lr), f(k.weight_decay));
         let (zero, one) = (T::zero(), T::one());
         let decay = k.weight_decay > 0.0;
         const CHUNK: usize = 1 << 14;
