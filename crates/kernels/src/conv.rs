@@ -16,12 +16,13 @@
 //! its operands, and packing a 512 x 4608 weight for a 16-column product would cost more than
 //! the product.
 
-use candle_core::{CpuStorage, CustomOp1, CustomOp2, CustomOp3, Layout, Shape, Tensor, WithDType};
+use candle_core::{Shape, Tensor};
 use rayon::prelude::*;
 
-use crate::elem::{dispatch_float, scratch, zeros, Elem};
+use crate::elem::{scratch, zeros, Elem};
 use crate::error::KernelError;
 use crate::im2col::ConvGeometry;
+use crate::kernel::{Kernel, Op};
 use crate::matmul::{matmul, Mat};
 use crate::reduce::sum1;
 
@@ -38,7 +39,7 @@ pub fn conv2d(
     padding: usize,
 ) -> candle_core::Result<Tensor> {
     xs.contiguous()?
-        .apply_op2(&weight.contiguous()?, Conv2d { stride, padding })
+        .apply_op2(&weight.contiguous()?, Op(Conv2d { stride, padding }))
 }
 
 /// [`conv2d`] plus a `(Cout,)` bias, whose gradient (the per-channel sum of the output
@@ -54,7 +55,7 @@ pub fn conv2d_bias(
     xs.contiguous()?.apply_op3(
         &weight.contiguous()?,
         &bias.contiguous()?,
-        ConvBias(Conv2d { stride, padding }),
+        Op(ConvBias(Conv2d { stride, padding })),
     )
 }
 
@@ -66,8 +67,6 @@ struct Conv2d {
 }
 
 impl Conv2d {
-    const NAME: &'static str = "conv2d";
-
     fn geometry(&self, x: &Shape, w: &Shape) -> Result<ConvGeometry, KernelError> {
         let (n, c_in, h, width) = x.dims4().map_err(|e| shape_err(Self::NAME, e))?;
         let (c_out, wc_in, kh, kw) = w.dims4().map_err(|e| shape_err(Self::NAME, e))?;
@@ -99,6 +98,11 @@ impl Conv2d {
     }
 }
 
+/// `(N, Cout, OH, OW)`.
+fn output_shape(g: &ConvGeometry) -> Shape {
+    Shape::from((g.n, g.c_out, g.oh(), g.ow()))
+}
+
 fn shape_err(op: &'static str, e: candle_core::Error) -> KernelError {
     KernelError::Shape {
         op,
@@ -106,34 +110,25 @@ fn shape_err(op: &'static str, e: candle_core::Error) -> KernelError {
     }
 }
 
-impl CustomOp2 for Conv2d {
-    fn name(&self) -> &'static str {
-        Self::NAME
+impl Kernel<2> for Conv2d {
+    const NAME: &'static str = "conv2d";
+    type Sizes = ConvGeometry;
+
+    fn check(&self, [x, w]: [&Shape; 2]) -> candle_core::Result<(ConvGeometry, Shape)> {
+        let g = self.geometry(x, w)?;
+        Ok((g, output_shape(&g)))
     }
 
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-    ) -> candle_core::Result<(CpuStorage, Shape)> {
-        let g = self.geometry(l1.shape(), l2.shape())?;
-        let out = dispatch_float!(Self::NAME, s1, T => {
-            let x = T::slice(Self::NAME, s1, l1)?;
-            let w = T::slice(Self::NAME, s2, l2)?;
-            T::wrap(forward(&g, x, w, None))
-        });
-        Ok((out, Shape::from((g.n, g.c_out, g.oh(), g.ow()))))
+    fn run<T: Elem>(&self, g: &ConvGeometry, [x, w]: [&[T]; 2]) -> candle_core::Result<Vec<T>> {
+        Ok(forward(g, x, w, None))
     }
 
-    fn bwd(
+    fn backward(
         &self,
-        xs: &Tensor,
-        weight: &Tensor,
+        [xs, weight]: [&Tensor; 2],
         _res: &Tensor,
         grad: &Tensor,
-    ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>)> {
+    ) -> candle_core::Result<[Option<Tensor>; 2]> {
         self.grads(xs, weight, &grad.contiguous()?)
     }
 }
@@ -145,11 +140,11 @@ impl Conv2d {
         xs: &Tensor,
         weight: &Tensor,
         grad: &Tensor,
-    ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>)> {
+    ) -> candle_core::Result<[Option<Tensor>; 2]> {
         let dx = if xs.track_op() {
             let (_, _, h, w) = xs.dims4()?;
             let op = ConvInputGrad { conv: *self, h, w };
-            Some(weight.apply_op2_no_bwd(grad, &op)?)
+            Some(weight.apply_op2_no_bwd(grad, &Op(op))?)
         } else {
             None
         };
@@ -160,92 +155,81 @@ impl Conv2d {
                 kh,
                 kw,
             };
-            Some(xs.apply_op2_no_bwd(grad, &op)?)
+            Some(xs.apply_op2_no_bwd(grad, &Op(op))?)
         } else {
             None
         };
-        Ok((dx, dw))
+        Ok([dx, dw])
     }
 }
 
 /// Convolution plus bias; see [`conv2d_bias`].
 struct ConvBias(Conv2d);
 
-impl CustomOp3 for ConvBias {
-    fn name(&self) -> &'static str {
-        "conv2d-bias"
-    }
+impl Kernel<3> for ConvBias {
+    const NAME: &'static str = "conv2d-bias";
+    type Sizes = ConvGeometry;
 
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-        s3: &CpuStorage,
-        l3: &Layout,
-    ) -> candle_core::Result<(CpuStorage, Shape)> {
-        let g = self.0.geometry(l1.shape(), l2.shape())?;
-        if l3.shape().dims() != [g.c_out] {
+    fn check(&self, [x, w, bias]: [&Shape; 3]) -> candle_core::Result<(ConvGeometry, Shape)> {
+        let g = self.0.geometry(x, w)?;
+        if bias.dims() != [g.c_out] {
             return Err(KernelError::Shape {
-                op: self.name(),
-                detail: format!("bias {:?} for {} output channels", l3.shape(), g.c_out),
+                op: Self::NAME,
+                detail: format!("bias {bias:?} for {} output channels", g.c_out),
             }
             .into());
         }
-        let out = dispatch_float!(self.name(), s1, T => {
-            let x = T::slice(self.name(), s1, l1)?;
-            let w = T::slice(self.name(), s2, l2)?;
-            let b = T::slice(self.name(), s3, l3)?;
-            T::wrap(forward(&g, x, w, Some(b)))
-        });
-        Ok((out, Shape::from((g.n, g.c_out, g.oh(), g.ow()))))
+        Ok((g, output_shape(&g)))
     }
 
-    fn bwd(
+    fn run<T: Elem>(&self, g: &ConvGeometry, [x, w, b]: [&[T]; 3]) -> candle_core::Result<Vec<T>> {
+        Ok(forward(g, x, w, Some(b)))
+    }
+
+    fn backward(
         &self,
-        xs: &Tensor,
-        weight: &Tensor,
-        bias: &Tensor,
+        [xs, weight, bias]: [&Tensor; 3],
         _res: &Tensor,
         grad: &Tensor,
-    ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+    ) -> candle_core::Result<[Option<Tensor>; 3]> {
         let grad = grad.contiguous()?;
-        let (dx, dw) = self.0.grads(xs, weight, &grad)?;
+        let [dx, dw] = self.0.grads(xs, weight, &grad)?;
         let db = if bias.track_op() {
-            Some(grad.apply_op1_no_bwd(&ChannelSum)?)
+            Some(grad.apply_op1_no_bwd(&Op(ChannelSum))?)
         } else {
             None
         };
-        Ok((dx, dw, db))
+        Ok([dx, dw, db])
     }
 }
 
 /// `(N, C, H, W) -> (C,)`: the sum over everything but the channel.
 struct ChannelSum;
 
-impl CustomOp1 for ChannelSum {
-    fn name(&self) -> &'static str {
-        "channel-sum"
+impl Kernel<1> for ChannelSum {
+    const NAME: &'static str = "channel-sum";
+    /// Images, channels, and pixels per plane.
+    type Sizes = (usize, usize, usize);
+
+    fn check(&self, [g]: [&Shape; 1]) -> candle_core::Result<((usize, usize, usize), Shape)> {
+        let (n, channels, h, w) = g.dims4()?;
+        Ok(((n, channels, h * w), Shape::from(channels)))
     }
 
-    fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
-        let (n, channels, h, w) = l.shape().dims4()?;
-        let hw = h * w;
-        let out = dispatch_float!(self.name(), s, T => {
-            let g = T::slice(self.name(), s, l)?;
-            let sums: Vec<T> = (0..channels)
-                .into_par_iter()
-                .map(|c| {
-                    let total: f64 = (0..n)
-                        .map(|i| sum1(&g[(i * channels + c) * hw..][..hw], |v| v))
-                        .sum();
-                    T::from_f64(total)
-                })
-                .collect();
-            T::wrap(sums)
-        });
-        Ok((out, Shape::from(channels)))
+    fn run<T: Elem>(
+        &self,
+        &(n, channels, hw): &(usize, usize, usize),
+        [g]: [&[T]; 1],
+    ) -> candle_core::Result<Vec<T>> {
+        Ok((0..channels)
+            .into_par_iter()
+            .map(|c| {
+                let total: f64 = (0..n)
+                    .map(|i| sum1(&g[(i * channels + c) * hw..][..hw], |v| v))
+                    .sum();
+                T::from_f64(total)
+            })
+            .collect())
     }
 }
 
@@ -456,29 +440,21 @@ struct ConvInputGrad {
     w: usize,
 }
 
-impl CustomOp2 for ConvInputGrad {
-    fn name(&self) -> &'static str {
-        "conv2d-input-grad"
+impl Kernel<2> for ConvInputGrad {
+    const NAME: &'static str = "conv2d-input-grad";
+    type Sizes = ConvGeometry;
+
+    fn check(&self, [w, dy]: [&Shape; 2]) -> candle_core::Result<(ConvGeometry, Shape)> {
+        let (c_out, c_in, _, _) = w.dims4()?;
+        let (n, _, _, _) = dy.dims4()?;
+        let x_shape = Shape::from((n, c_in, self.h, self.w));
+        let g = self.conv.geometry(&x_shape, w)?;
+        check_grad_shape(Self::NAME, &g, dy, c_out)?;
+        Ok((g, x_shape))
     }
 
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-    ) -> candle_core::Result<(CpuStorage, Shape)> {
-        let (c_out, c_in, _, _) = l1.shape().dims4()?;
-        let (n, _, _, _) = l2.shape().dims4()?;
-        let x_shape = Shape::from((n, c_in, self.h, self.w));
-        let g = self.conv.geometry(&x_shape, l1.shape())?;
-        check_grad_shape(self.name(), &g, l2.shape(), c_out)?;
-        let dx = dispatch_float!(self.name(), s1, T => {
-            let w = T::slice(self.name(), s1, l1)?;
-            let dy = T::slice(self.name(), s2, l2)?;
-            T::wrap(input_grad(&g, w, dy))
-        });
-        Ok((dx, x_shape))
+    fn run<T: Elem>(&self, g: &ConvGeometry, [w, dy]: [&[T]; 2]) -> candle_core::Result<Vec<T>> {
+        Ok(input_grad(g, w, dy))
     }
 }
 
@@ -489,29 +465,21 @@ struct ConvWeightGrad {
     kw: usize,
 }
 
-impl CustomOp2 for ConvWeightGrad {
-    fn name(&self) -> &'static str {
-        "conv2d-weight-grad"
+impl Kernel<2> for ConvWeightGrad {
+    const NAME: &'static str = "conv2d-weight-grad";
+    type Sizes = ConvGeometry;
+
+    fn check(&self, [x, dy]: [&Shape; 2]) -> candle_core::Result<(ConvGeometry, Shape)> {
+        let (_, c_in, _, _) = x.dims4()?;
+        let (_, c_out, _, _) = dy.dims4()?;
+        let w_shape = Shape::from((c_out, c_in, self.kh, self.kw));
+        let g = self.conv.geometry(x, &w_shape)?;
+        check_grad_shape(Self::NAME, &g, dy, c_out)?;
+        Ok((g, w_shape))
     }
 
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-    ) -> candle_core::Result<(CpuStorage, Shape)> {
-        let (_, c_in, _, _) = l1.shape().dims4()?;
-        let (_, c_out, _, _) = l2.shape().dims4()?;
-        let w_shape = Shape::from((c_out, c_in, self.kh, self.kw));
-        let g = self.conv.geometry(l1.shape(), &w_shape)?;
-        check_grad_shape(self.name(), &g, l2.shape(), c_out)?;
-        let dw = dispatch_float!(self.name(), s1, T => {
-            let x = T::slice(self.name(), s1, l1)?;
-            let dy = T::slice(self.name(), s2, l2)?;
-            T::wrap(weight_grad(&g, x, dy))
-        });
-        Ok((dw, w_shape))
+    fn run<T: Elem>(&self, g: &ConvGeometry, [x, dy]: [&[T]; 2]) -> candle_core::Result<Vec<T>> {
+        Ok(weight_grad(g, x, dy))
     }
 }
 

@@ -7,12 +7,13 @@
 //! the first maximum of its window in row-major order (so ties are not split, unlike candle's).
 //! Planes are pooled in parallel.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 
-use candle_core::{CpuStorage, CustomOp1, CustomOp2, Layout, Shape, Tensor};
+use candle_core::{Shape, Tensor};
 use rayon::prelude::*;
 
-use crate::elem::{dispatch_float, zeros, Elem};
+use crate::elem::{zeros, Elem};
+use crate::kernel::{Kernel, Op};
 
 /// Pooling geometry, square in both spatial dimensions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,12 +50,12 @@ impl MaxPool2d {
             .dims4()
             .is_ok_and(|(_, _, h, w)| u32::try_from(h * w).is_ok());
         if xs.track_op() && indexable {
-            xs.apply_op1(RecordingPool {
+            xs.apply_op1(Op(RecordingPool {
                 pool: *self,
-                argmax: Arc::default(),
-            })
+                argmax: Argmax::default(),
+            }))
         } else {
-            xs.apply_op1(*self)
+            xs.apply_op1(Op(*self))
         }
     }
 
@@ -69,9 +70,9 @@ impl MaxPool2d {
         Ok((size + 2 * self.padding - self.kernel) / self.stride + 1)
     }
 
-    /// Shapes of the input and output of a pool over the 4-D `layout`.
-    fn geometry(&self, layout: &Layout) -> candle_core::Result<Geometry> {
-        let (n, c, h, w) = layout.shape().dims4()?;
+    /// Shapes of the input and output of a pool over the 4-D `shape`.
+    fn geometry(&self, shape: &Shape) -> candle_core::Result<Geometry> {
+        let (n, c, h, w) = shape.dims4()?;
         Ok(Geometry {
             planes: n * c,
             h,
@@ -84,7 +85,8 @@ impl MaxPool2d {
 }
 
 /// The shapes of one pool: `planes` planes of `h x w` in, `oh x ow` out.
-struct Geometry {
+// `pub(crate)`: it is the `Kernel::Sizes` of the public `MaxPool2d`.
+pub(crate) struct Geometry {
     planes: usize,
     h: usize,
     w: usize,
@@ -223,8 +225,9 @@ impl Geometry {
         }
     }
 
-    fn output_shape(&self, layout: &Layout) -> candle_core::Result<Shape> {
-        let (n, c, _, _) = layout.shape().dims4()?;
+    /// The output shape for the input `shape` this geometry was made from.
+    fn output_shape(&self, shape: &Shape) -> candle_core::Result<Shape> {
+        let (n, c, _, _) = shape.dims4()?;
         Ok(Shape::from((n, c, self.oh, self.ow)))
     }
 
@@ -278,33 +281,45 @@ fn wins<T: Elem>(v: T, max: T) -> bool {
     v > max || is_nan
 }
 
-impl CustomOp1 for MaxPool2d {
-    fn name(&self) -> &'static str {
-        "max-pool2d"
+/// The pool that searches each window again in the backward pass: for a tensor that tracks no
+/// gradient, or a plane too large for u32 argmax indices.
+impl Kernel<1> for MaxPool2d {
+    const NAME: &'static str = "max-pool2d";
+    type Sizes = Geometry;
+
+    fn check(&self, [x]: [&Shape; 1]) -> candle_core::Result<(Geometry, Shape)> {
+        let geo = self.geometry(x)?;
+        let out = geo.output_shape(x)?;
+        Ok((geo, out))
     }
 
-    fn cpu_fwd(
-        &self,
-        storage: &CpuStorage,
-        layout: &Layout,
-    ) -> candle_core::Result<(CpuStorage, Shape)> {
-        let geo = self.geometry(layout)?;
-        let out = dispatch_float!(self.name(), storage, T => {
-            T::wrap(geo.pool(T::slice(self.name(), storage, layout)?))
-        });
-        Ok((out, geo.output_shape(layout)?))
+    fn run<T: Elem>(&self, geo: &Geometry, [x]: [&[T]; 1]) -> candle_core::Result<Vec<T>> {
+        Ok(geo.pool(x))
     }
 
-    fn bwd(
+    fn backward(
         &self,
-        arg: &Tensor,
+        [arg]: [&Tensor; 1],
         _res: &Tensor,
         grad_res: &Tensor,
-    ) -> candle_core::Result<Option<Tensor>> {
+    ) -> candle_core::Result<[Option<Tensor>; 1]> {
         let grad = arg
             .contiguous()?
-            .apply_op2_no_bwd(&grad_res.contiguous()?, &MaxPool2dBackward(*self))?;
-        Ok(Some(grad))
+            .apply_op2_no_bwd(&grad_res.contiguous()?, &Op(MaxPool2dBackward(*self)))?;
+        Ok([Some(grad)])
+    }
+}
+
+/// Per output, the index of its maximum within its input plane: written by a [`RecordingPool`],
+/// read by its [`Unpool`].
+#[derive(Default, Clone)]
+struct Argmax(Arc<Mutex<Vec<u32>>>);
+
+impl Argmax {
+    fn lock(&self) -> candle_core::Result<MutexGuard<'_, Vec<u32>>> {
+        self.0
+            .lock()
+            .map_err(|_| candle_core::Error::Msg("max-pool: argmax lock poisoned".into()))
     }
 }
 
@@ -313,122 +328,99 @@ impl CustomOp1 for MaxPool2d {
 /// window (which cost as much as the forward: about 3 % of a ResNet18 training step).
 struct RecordingPool {
     pool: MaxPool2d,
-    /// Per output, the index of its maximum within its input plane; filled by the forward.
-    argmax: Arc<Mutex<Vec<u32>>>,
+    /// Filled by the forward.
+    argmax: Argmax,
 }
 
-impl CustomOp1 for RecordingPool {
-    fn name(&self) -> &'static str {
-        "max-pool2d"
+impl Kernel<1> for RecordingPool {
+    const NAME: &'static str = "max-pool2d";
+    type Sizes = Geometry;
+
+    fn check(&self, shapes: [&Shape; 1]) -> candle_core::Result<(Geometry, Shape)> {
+        self.pool.check(shapes)
     }
 
-    fn cpu_fwd(
-        &self,
-        storage: &CpuStorage,
-        layout: &Layout,
-    ) -> candle_core::Result<(CpuStorage, Shape)> {
-        let geo = self.pool.geometry(layout)?;
-        let (out, argmax) = dispatch_float!(self.name(), storage, T => {
-            let (out, argmax) = geo.pool_recording(T::slice(self.name(), storage, layout)?);
-            (T::wrap(out), argmax)
-        });
-        *self
-            .argmax
-            .lock()
-            .map_err(|_| candle_core::Error::Msg("max-pool: argmax lock poisoned".into()))? =
-            argmax;
-        Ok((out, geo.output_shape(layout)?))
+    fn run<T: Elem>(&self, geo: &Geometry, [x]: [&[T]; 1]) -> candle_core::Result<Vec<T>> {
+        let (out, argmax) = geo.pool_recording(x);
+        *self.argmax.lock()? = argmax;
+        Ok(out)
     }
 
-    fn bwd(
+    fn backward(
         &self,
-        arg: &Tensor,
+        [arg]: [&Tensor; 1],
         _res: &Tensor,
         grad_res: &Tensor,
-    ) -> candle_core::Result<Option<Tensor>> {
+    ) -> candle_core::Result<[Option<Tensor>; 1]> {
         let op = Unpool {
-            argmax: Arc::clone(&self.argmax),
+            argmax: self.argmax.clone(),
             input: arg.shape().clone(),
         };
-        Ok(Some(grad_res.contiguous()?.apply_op1_no_bwd(&op)?))
+        Ok([Some(grad_res.contiguous()?.apply_op1_no_bwd(&Op(op))?)])
     }
 }
 
 /// `grad_output -> grad_input` from the argmax a [`RecordingPool`] kept.
 struct Unpool {
-    argmax: Arc<Mutex<Vec<u32>>>,
+    argmax: Argmax,
     input: Shape,
 }
 
-impl CustomOp1 for Unpool {
-    fn name(&self) -> &'static str {
-        "max-pool2d-backward"
-    }
+impl Kernel<1> for Unpool {
+    const NAME: &'static str = "max-pool2d-backward";
+    /// Pixels per input plane and per output plane (at least 1, as chunk sizes).
+    type Sizes = (usize, usize);
 
-    fn cpu_fwd(
-        &self,
-        storage: &CpuStorage,
-        layout: &Layout,
-    ) -> candle_core::Result<(CpuStorage, Shape)> {
+    fn check(&self, [grad]: [&Shape; 1]) -> candle_core::Result<((usize, usize), Shape)> {
         let (n, c, h, w) = self.input.dims4()?;
-        let (gn, gc, oh, ow) = layout.shape().dims4()?;
-        let argmax = self
-            .argmax
-            .lock()
-            .map_err(|_| candle_core::Error::Msg("max-pool: argmax lock poisoned".into()))?;
-        if (gn, gc) != (n, c) || argmax.len() != n * c * oh * ow {
+        let (gn, gc, oh, ow) = grad.dims4()?;
+        if (gn, gc) != (n, c) || self.argmax.lock()?.len() != n * c * oh * ow {
             candle_core::bail!(
-                "max-pool backward: gradient shape {:?} does not match the output",
-                layout.shape()
+                "max-pool backward: gradient shape {grad:?} does not match the output"
             );
         }
-        let (plane_in, plane_out) = ((h * w).max(1), (oh * ow).max(1));
-        let grad = dispatch_float!(self.name(), storage, T => {
-            let grad_out = T::slice(self.name(), storage, layout)?;
-            let mut grad_in = zeros(n * c * h * w);
-            grad_in
-                .par_chunks_mut(plane_in)
-                .zip(grad_out.par_chunks(plane_out))
-                .zip(argmax.par_chunks(plane_out))
-                .for_each(|((grad_in, grad_out), argmax)| {
-                    for (&i, &g) in argmax.iter().zip(grad_out) {
-                        grad_in[i as usize] += g;
-                    }
-                });
-            T::wrap(grad_in)
-        });
-        Ok((grad, self.input.clone()))
+        Ok((((h * w).max(1), (oh * ow).max(1)), self.input.clone()))
+    }
+
+    fn run<T: Elem>(
+        &self,
+        &(plane_in, plane_out): &(usize, usize),
+        [grad_out]: [&[T]; 1],
+    ) -> candle_core::Result<Vec<T>> {
+        let argmax = self.argmax.lock()?;
+        let mut grad_in = zeros(self.input.elem_count());
+        grad_in
+            .par_chunks_mut(plane_in)
+            .zip(grad_out.par_chunks(plane_out))
+            .zip(argmax.par_chunks(plane_out))
+            .for_each(|((grad_in, grad_out), argmax)| {
+                for (&i, &g) in argmax.iter().zip(grad_out) {
+                    grad_in[i as usize] += g;
+                }
+            });
+        Ok(grad_in)
     }
 }
 
 /// `(input, grad_output) -> grad_input`: routes each output gradient to its window's argmax.
 struct MaxPool2dBackward(MaxPool2d);
 
-impl CustomOp2 for MaxPool2dBackward {
-    fn name(&self) -> &'static str {
-        "max-pool2d-backward"
-    }
+impl Kernel<2> for MaxPool2dBackward {
+    const NAME: &'static str = "max-pool2d-backward";
+    type Sizes = Geometry;
 
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-    ) -> candle_core::Result<(CpuStorage, Shape)> {
-        let geo = self.0.geometry(l1)?;
-        if geo.output_shape(l1)? != *l2.shape() {
+    fn check(&self, [x, grad]: [&Shape; 2]) -> candle_core::Result<(Geometry, Shape)> {
+        let geo = self.0.geometry(x)?;
+        if geo.output_shape(x)? != *grad {
             candle_core::bail!(
-                "max-pool backward: gradient shape {:?} does not match the output",
-                l2.shape()
+                "max-pool backward: gradient shape {grad:?} does not match the output"
             );
         }
-        let grad = dispatch_float!(self.name(), s1, T => {
-            let x = T::slice(self.name(), s1, l1)?;
-            let g = T::slice(self.name(), s2, l2)?;
-            T::wrap(geo.unpool(x, g))
-        });
-        Ok((grad, l1.shape().clone()))
+        Ok((geo, x.clone()))
+    }
+
+    fn run<T: Elem>(&self, geo: &Geometry, [x, g]: [&[T]; 2]) -> candle_core::Result<Vec<T>> {
+        Ok(geo.unpool(x, g))
     }
 }
 
@@ -566,8 +558,7 @@ mod tests {
                 let mut input: Vec<f32> =
                     (0..h * w).map(|i| ((i * 7 + i / 3) % 4) as f32).collect();
                 input[(h * w) / 2] = f32::NAN;
-                let layout = Layout::contiguous((1, 1, h, w));
-                let geo = pool.geometry(&layout)?;
+                let geo = pool.geometry(&Shape::from((1, 1, h, w)))?;
                 let mut seen = Vec::new();
                 geo.for_each_argmax(&input, |i, o| seen.push((o, i)));
                 let expected: Vec<(usize, usize)> = (0..geo.oh)
@@ -595,7 +586,7 @@ mod tests {
                 let ys = if recorded {
                     pool.forward(xs.as_tensor())?
                 } else {
-                    xs.as_tensor().apply_op1(pool)?
+                    xs.as_tensor().apply_op1(Op(pool))?
                 };
                 let w = Tensor::arange(0f64, ys.elem_count() as f64, &Device::Cpu)?
                     .reshape(ys.shape())?;
