@@ -448,19 +448,25 @@ mod tests {
         Ok(())
     }
 
+    /// Where `pool` sends the gradient of `sum(pool(x))` for an all-equal 4x4 `x`: 1 at each
+    /// pixel that is the first maximum (row-major) of some window, 0 elsewhere.
+    fn tie_gradient(pool: MaxPool2d) -> candle_core::Result<Option<Vec<f32>>> {
+        let xs = Var::ones((1, 1, 4, 4), candle_core::DType::F32, &Device::Cpu)?;
+        let grads = pool.forward(xs.as_tensor())?.sum_all()?.backward()?;
+        flat_grad::<f32>(&grads, &xs)
+    }
+
+    /// 16 values, 1 at `ones` and 0 elsewhere.
+    fn ones_at(ones: &[usize]) -> Vec<f32> {
+        (0..16).map(|i| f32::from(u8::from(ones.contains(&i)))).collect()
+    }
+
     #[test]
     fn backward_routes_gradient_to_first_maximum() -> candle_core::Result<()> {
         // All-equal input: every window's first element (row-major) takes the gradient, as in
         // PyTorch. Windows start at (0,0), (0,1), (1,0), (1,1) after clipping the padding.
-        let xs = Var::ones((1, 1, 4, 4), candle_core::DType::F32, &Device::Cpu)?;
-        let ys = MaxPool2d::RESNET_STEM.forward(xs.as_tensor())?;
-        let grads = ys.sum_all()?.backward()?;
-        let g = flat_grad::<f32>(&grads, &xs)?;
-        let mut expected = vec![0f32; 16];
-        for i in [0, 1, 4, 5] {
-            expected[i] = 1.0;
-        }
-        assert_eq!(g, Some(expected));
+        let expected = ones_at(&[0, 1, 4, 5]);
+        assert_eq!(tie_gradient(MaxPool2d::RESNET_STEM)?, Some(expected));
         Ok(())
     }
 
@@ -505,17 +511,8 @@ mod tests {
 
     #[test]
     fn halving_pool_routes_ties_to_the_first_element() -> candle_core::Result<()> {
-        let xs = Var::ones((1, 1, 4, 4), candle_core::DType::F32, &Device::Cpu)?;
-        let grads = MaxPool2d::HALVE
-            .forward(xs.as_tensor())?
-            .sum_all()?
-            .backward()?;
-        let g = flat_grad::<f32>(&grads, &xs)?;
-        let mut expected = vec![0f32; 16];
-        for i in [0, 2, 8, 10] {
-            expected[i] = 1.0;
-        }
-        assert_eq!(g, Some(expected));
+        let expected = ones_at(&[0, 2, 8, 10]);
+        assert_eq!(tie_gradient(MaxPool2d::HALVE)?, Some(expected));
         Ok(())
     }
 
