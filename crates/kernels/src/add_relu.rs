@@ -5,30 +5,32 @@
 //! gradient by `y > 0` (PyTorch's convention at exactly 0) and hands the same tensor to both
 //! inputs.
 
-use candle_core::{CpuStorage, CustomOp2, Layout, Shape, Tensor};
+use candle_core::{Shape, Tensor};
 use rayon::prelude::*;
 
-use crate::elem::{dispatch_float, zeros, Elem};
+use crate::elem::{zeros, Elem};
 use crate::error::KernelError;
+use crate::kernel::{Kernel, Op};
 
 /// Elements per rayon task: large enough to amortise scheduling, small enough to balance.
 const CHUNK: usize = 1 << 15;
 
 /// `relu(a + b)` for two tensors of the same shape. CPU, f32 or f64.
 pub fn add_relu(a: &Tensor, b: &Tensor) -> candle_core::Result<Tensor> {
-    a.contiguous()?.apply_op2(&b.contiguous()?, AddRelu)
+    a.contiguous()?.apply_op2(&b.contiguous()?, Op(AddRelu))
 }
 
 struct AddRelu;
 
-fn same_shape(op: &'static str, l1: &Layout, l2: &Layout) -> Result<(), KernelError> {
-    if l1.shape() != l2.shape() {
+/// The shared shape of two inputs, or an error naming both.
+fn same_shape(op: &'static str, [a, b]: [&Shape; 2]) -> Result<((), Shape), KernelError> {
+    if a != b {
         return Err(KernelError::Shape {
             op,
-            detail: format!("shapes {:?} and {:?} differ", l1.shape(), l2.shape()),
+            detail: format!("shapes {a:?} and {b:?} differ"),
         });
     }
-    Ok(())
+    Ok(((), a.clone()))
 }
 
 /// `out[i] = f(a[i], b[i])`, in parallel chunks.
@@ -44,70 +46,55 @@ fn zip_map<T: Elem>(a: &[T], b: &[T], f: impl Fn(T, T) -> T + Sync) -> Vec<T> {
     out
 }
 
-impl CustomOp2 for AddRelu {
-    fn name(&self) -> &'static str {
-        "add-relu"
+impl Kernel<2> for AddRelu {
+    const NAME: &'static str = "add-relu";
+    type Sizes = ();
+
+    fn check(&self, shapes: [&Shape; 2]) -> candle_core::Result<((), Shape)> {
+        Ok(same_shape(Self::NAME, shapes)?)
     }
 
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-    ) -> candle_core::Result<(CpuStorage, Shape)> {
-        same_shape(self.name(), l1, l2)?;
-        let out = dispatch_float!(self.name(), s1, T => {
-            let a = T::slice(self.name(), s1, l1)?;
-            let b = T::slice(self.name(), s2, l2)?;
-            let zero = T::ZERO;
-            T::wrap(zip_map(a, b, |a, b| {
-                let s = a + b;
-                if s > zero { s } else { zero }
-            }))
-        });
-        Ok((out, l1.shape().clone()))
+    fn run<T: Elem>(&self, _: &(), [a, b]: [&[T]; 2]) -> candle_core::Result<Vec<T>> {
+        let zero = T::ZERO;
+        Ok(zip_map(a, b, |a, b| {
+            let s = a + b;
+            if s > zero {
+                s
+            } else {
+                zero
+            }
+        }))
     }
 
-    fn bwd(
+    fn backward(
         &self,
-        a: &Tensor,
-        b: &Tensor,
+        [a, b]: [&Tensor; 2],
         res: &Tensor,
         grad: &Tensor,
-    ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>)> {
+    ) -> candle_core::Result<[Option<Tensor>; 2]> {
         if !a.track_op() && !b.track_op() {
-            return Ok((None, None));
+            return Ok([None, None]);
         }
-        let g = res.apply_op2_no_bwd(&grad.contiguous()?, &ReluMask)?;
+        let g = res.apply_op2_no_bwd(&grad.contiguous()?, &Op(ReluMask))?;
         let ga = a.track_op().then(|| g.clone());
         let gb = b.track_op().then_some(g);
-        Ok((ga, gb))
+        Ok([ga, gb])
     }
 }
 
 /// `(y, dy) -> dy * [y > 0]`.
 struct ReluMask;
 
-impl CustomOp2 for ReluMask {
-    fn name(&self) -> &'static str {
-        "relu-mask"
+impl Kernel<2> for ReluMask {
+    const NAME: &'static str = "relu-mask";
+    type Sizes = ();
+
+    fn check(&self, shapes: [&Shape; 2]) -> candle_core::Result<((), Shape)> {
+        Ok(same_shape(Self::NAME, shapes)?)
     }
 
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-    ) -> candle_core::Result<(CpuStorage, Shape)> {
-        same_shape(self.name(), l1, l2)?;
-        let out = dispatch_float!(self.name(), s1, T => {
-            let y = T::slice(self.name(), s1, l1)?;
-            let g = T::slice(self.name(), s2, l2)?;
-            let zero = T::ZERO;
-            T::wrap(zip_map(y, g, |y, g| if y > zero { g } else { zero }))
-        });
-        Ok((out, l1.shape().clone()))
+    fn run<T: Elem>(&self, _: &(), [y, g]: [&[T]; 2]) -> candle_core::Result<Vec<T>> {
+        let zero = T::ZERO;
+        Ok(zip_map(y, g, |y, g| if y > zero { g } else { zero }))
     }
 }

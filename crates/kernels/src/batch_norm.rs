@@ -15,11 +15,12 @@
 
 use std::sync::{Arc, Mutex, OnceLock};
 
-use candle_core::{CpuStorage, CustomOp3, Layout, Shape, Tensor, WithDType};
+use candle_core::{Shape, Tensor};
 use rayon::prelude::*;
 
-use crate::elem::{dispatch_float, zeros, Elem};
+use crate::elem::{zeros, Elem};
 use crate::error::KernelError;
+use crate::kernel::{Kernel, Op};
 use crate::reduce::{sum1, sum3_pair};
 
 /// Per-channel statistics a BatchNorm normalised with.
@@ -69,7 +70,7 @@ fn apply(
     op: BatchNorm,
 ) -> candle_core::Result<Tensor> {
     xs.contiguous()?
-        .apply_op3(&weight.contiguous()?, &bias.contiguous()?, op)
+        .apply_op3(&weight.contiguous()?, &bias.contiguous()?, Op(op))
 }
 
 /// Statistics with the inverse standard deviation the kernels use.
@@ -97,8 +98,6 @@ struct BatchNorm {
 }
 
 impl BatchNorm {
-    const NAME: &'static str = "batch-norm";
-
     fn new(eps: f64, relu: bool, fixed: Option<ChannelStats>) -> Self {
         let stats = Arc::new(OnceLock::new());
         let train = fixed.is_none();
@@ -195,83 +194,74 @@ fn normalise<T: Elem>(d: Dims, x: &[T], scale: &[T], shift: &[T], relu: bool) ->
     out
 }
 
-impl CustomOp3 for BatchNorm {
-    fn name(&self) -> &'static str {
-        Self::NAME
-    }
+impl Kernel<3> for BatchNorm {
+    const NAME: &'static str = "batch-norm";
+    type Sizes = Dims;
 
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-        s3: &CpuStorage,
-        l3: &Layout,
-    ) -> candle_core::Result<(CpuStorage, Shape)> {
-        let d = Dims::of(
-            Self::NAME,
-            l1.shape(),
-            &[l2.shape().elem_count(), l3.shape().elem_count()],
-        )?;
-        let out = dispatch_float!(Self::NAME, s1, T => {
-            let x = T::slice(Self::NAME, s1, l1)?;
-            let w = T::slice(Self::NAME, s2, l2)?;
-            let b = T::slice(Self::NAME, s3, l3)?;
-            if self.train {
-                if d.count() < 2 {
-                    return Err(KernelError::Shape {
-                        op: Self::NAME,
-                        detail: format!("training needs more than one value per channel, got {:?}", l1.shape()),
-                    }.into());
-                }
-                // A second forward through the same op (not done by candle) would keep the first
-                // statistics; the op is built afresh for every call.
-                let _ = self.stats.set(Saved::new(batch_stats(d, x), self.eps));
+    fn check(&self, [x, w, b]: [&Shape; 3]) -> candle_core::Result<(Dims, Shape)> {
+        let d = Dims::of(Self::NAME, x, &[w.elem_count(), b.elem_count()])?;
+        if self.train && d.count() < 2 {
+            return Err(KernelError::Shape {
+                op: Self::NAME,
+                detail: format!("training needs more than one value per channel, got {x:?}"),
             }
-            let saved = self.stats.get().ok_or_else(|| candle_core::Error::Msg("batch-norm: no statistics".into()))?;
-            let scale: Vec<T> = (0..d.c).map(|c| T::from_f64(w[c].to_f64() * saved.invstd[c])).collect();
-            let shift: Vec<T> = (0..d.c)
-                .map(|c| T::from_f64(b[c].to_f64() - saved.stats.mean[c] * w[c].to_f64() * saved.invstd[c]))
-                .collect();
-            T::wrap(normalise(d, x, &scale, &shift, self.relu))
-        });
-        Ok((out, l1.shape().clone()))
+            .into());
+        }
+        Ok((d, x.clone()))
     }
 
-    fn bwd(
+    fn run<T: Elem>(&self, &d: &Dims, [x, w, b]: [&[T]; 3]) -> candle_core::Result<Vec<T>> {
+        if self.train {
+            // A second forward through the same op (not done by candle) would keep the first
+            // statistics; the op is built afresh for every call.
+            let _ = self.stats.set(Saved::new(batch_stats(d, x), self.eps));
+        }
+        let saved = self
+            .stats
+            .get()
+            .ok_or_else(|| candle_core::Error::Msg("batch-norm: no statistics".into()))?;
+        let scale: Vec<T> = (0..d.c)
+            .map(|c| T::from_f64(w[c].to_f64() * saved.invstd[c]))
+            .collect();
+        let shift: Vec<T> = (0..d.c)
+            .map(|c| {
+                T::from_f64(b[c].to_f64() - saved.stats.mean[c] * w[c].to_f64() * saved.invstd[c])
+            })
+            .collect();
+        Ok(normalise(d, x, &scale, &shift, self.relu))
+    }
+
+    fn backward(
         &self,
-        xs: &Tensor,
-        weight: &Tensor,
-        _bias: &Tensor,
+        [xs, weight, _bias]: [&Tensor; 3],
         res: &Tensor,
         grad: &Tensor,
-    ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+    ) -> candle_core::Result<[Option<Tensor>; 3]> {
         let saved = self
             .stats
             .get()
             .ok_or_else(|| candle_core::Error::Msg("batch-norm backward: no statistics".into()))?;
         let weights: Vec<f64> = weight.to_dtype(candle_core::DType::F64)?.to_vec1()?;
-        let op = BatchNormBackward {
+        let op = Op(BatchNormBackward {
             relu: self.relu,
             train: self.train,
             mean: saved.stats.mean.clone(),
             invstd: saved.invstd.clone(),
             weight: weights,
             sums: Arc::new(Mutex::new(None)),
-        };
+        });
         let dx = xs.apply_op3_no_bwd(res, &grad.contiguous()?, &op)?;
-        let sums = op
-            .sums
-            .lock()
-            .map_err(|_| candle_core::Error::Msg("batch-norm backward: poisoned".into()))?
-            .take()
-            .ok_or_else(|| candle_core::Error::Msg("batch-norm backward: no sums".into()))?;
+        let sums =
+            op.0.sums
+                .lock()
+                .map_err(|_| candle_core::Error::Msg("batch-norm backward: poisoned".into()))?
+                .take()
+                .ok_or_else(|| candle_core::Error::Msg("batch-norm backward: no sums".into()))?;
         let to_param = |v: Vec<f64>| -> candle_core::Result<Tensor> {
             Tensor::from_vec(v, weight.shape(), weight.device())?.to_dtype(weight.dtype())
         };
         let dx = if xs.track_op() { Some(dx) } else { None };
-        Ok((dx, Some(to_param(sums.1)?), Some(to_param(sums.0)?)))
+        Ok([dx, Some(to_param(sums.1)?), Some(to_param(sums.0)?)])
     }
 }
 
@@ -289,7 +279,7 @@ struct BatchNormBackward {
 }
 
 impl BatchNormBackward {
-    fn run<T: Elem>(&self, d: Dims, x: &[T], y: &[T], g: &[T]) -> (Vec<T>, ParamGrads) {
+    fn gradients<T: Elem>(&self, d: Dims, x: &[T], y: &[T], g: &[T]) -> (Vec<T>, ParamGrads) {
         let zero = T::ZERO;
         let relu = self.relu;
         let masked = |yv: T, gv: T| if !relu || yv > zero { gv } else { zero };
@@ -341,43 +331,27 @@ impl BatchNormBackward {
     }
 }
 
-impl CustomOp3 for BatchNormBackward {
-    fn name(&self) -> &'static str {
-        "batch-norm-backward"
-    }
+impl Kernel<3> for BatchNormBackward {
+    const NAME: &'static str = "batch-norm-backward";
+    type Sizes = Dims;
 
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-        s3: &CpuStorage,
-        l3: &Layout,
-    ) -> candle_core::Result<(CpuStorage, Shape)> {
-        let d = Dims::of(self.name(), l1.shape(), &[self.weight.len()])?;
-        if l2.shape() != l1.shape() || l3.shape() != l1.shape() {
+    fn check(&self, [x, y, dy]: [&Shape; 3]) -> candle_core::Result<(Dims, Shape)> {
+        let d = Dims::of(Self::NAME, x, &[self.weight.len()])?;
+        if y != x || dy != x {
             return Err(KernelError::Shape {
-                op: self.name(),
-                detail: format!(
-                    "x {:?}, y {:?} and dy {:?} differ",
-                    l1.shape(),
-                    l2.shape(),
-                    l3.shape()
-                ),
+                op: Self::NAME,
+                detail: format!("x {x:?}, y {y:?} and dy {dy:?} differ"),
             }
             .into());
         }
-        let (dx, sums) = dispatch_float!(self.name(), s1, T => {
-            let x = T::slice(self.name(), s1, l1)?;
-            let y = T::slice(self.name(), s2, l2)?;
-            let g = T::slice(self.name(), s3, l3)?;
-            let (dx, sums) = self.run(d, x, y, g);
-            (T::wrap(dx), sums)
-        });
+        Ok((d, x.clone()))
+    }
+
+    fn run<T: Elem>(&self, &d: &Dims, [x, y, g]: [&[T]; 3]) -> candle_core::Result<Vec<T>> {
+        let (dx, sums) = self.gradients(d, x, y, g);
         if let Ok(mut slot) = self.sums.lock() {
             *slot = Some(sums);
         }
-        Ok((dx, l1.shape().clone()))
+        Ok(dx)
     }
 }

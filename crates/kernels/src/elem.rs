@@ -42,34 +42,29 @@ pub trait Elem: WithDType + Default {
     }
 }
 
-thread_local! {
-    static SCRATCH_F32: RefCell<(Vec<f32>, Vec<f32>)> = const { RefCell::new((Vec::new(), Vec::new())) };
-    static SCRATCH_F64: RefCell<(Vec<f64>, Vec<f64>)> = const { RefCell::new((Vec::new(), Vec::new())) };
+/// [`Elem`] for the float type `$t`, its scratch buffers in the thread-local `$scratch`.
+macro_rules! impl_elem {
+    ($t:ty, $scratch:ident) => {
+        thread_local! {
+            static $scratch: RefCell<(Vec<$t>, Vec<$t>)> = const { RefCell::new((Vec::new(), Vec::new())) };
+        }
+
+        impl Elem for $t {
+            const ZERO: Self = 0.0;
+            const ONE: Self = 1.0;
+
+            fn with_scratch<R>(f: impl FnOnce(&mut Vec<Self>, &mut Vec<Self>) -> R) -> R {
+                $scratch.with(|s| {
+                    let (a, b) = &mut *s.borrow_mut();
+                    f(a, b)
+                })
+            }
+        }
+    };
 }
 
-impl Elem for f32 {
-    const ZERO: Self = 0.0;
-    const ONE: Self = 1.0;
-
-    fn with_scratch<R>(f: impl FnOnce(&mut Vec<Self>, &mut Vec<Self>) -> R) -> R {
-        SCRATCH_F32.with(|s| {
-            let (a, b) = &mut *s.borrow_mut();
-            f(a, b)
-        })
-    }
-}
-
-impl Elem for f64 {
-    const ZERO: Self = 0.0;
-    const ONE: Self = 1.0;
-
-    fn with_scratch<R>(f: impl FnOnce(&mut Vec<Self>, &mut Vec<Self>) -> R) -> R {
-        SCRATCH_F64.with(|s| {
-            let (a, b) = &mut *s.borrow_mut();
-            f(a, b)
-        })
-    }
-}
+impl_elem!(f32, SCRATCH_F32);
+impl_elem!(f64, SCRATCH_F64);
 
 /// `buf` grown to at least `len` elements, as a slice of exactly `len`; its old contents are
 /// left in place (every caller overwrites the whole slice).

@@ -46,6 +46,7 @@ mod conv;
 mod elem;
 pub mod error;
 mod im2col;
+mod kernel;
 mod matmul;
 mod max_pool;
 mod reduce;

@@ -3,7 +3,7 @@
 mod common;
 
 use candle_core::{DType, Result, Tensor};
-use common::{assert_close, numeric_grad, tensor, var};
+use common::{assert_close, assert_grad_close, assert_grads_close, numeric_grad, tensor, var};
 
 #[test]
 fn matches_candle_and_finite_differences() -> Result<()> {
@@ -21,12 +21,8 @@ fn matches_candle_and_finite_differences() -> Result<()> {
         let r = tensor(shape, seed + 2, DType::F32)?;
         let g = (y * &r)?.sum_all()?.backward()?;
         let g_ref = (y_ref * &r)?.sum_all()?.backward()?;
-        for v in [&a, &b] {
-            let (Some(x), Some(e)) = (g.get(v), g_ref.get(v)) else {
-                panic!("{shape:?}: missing gradient");
-            };
-            assert_close("gradient", x, e, 1e-6)?;
-        }
+        let what = format!("{shape:?}");
+        assert_grads_close(&what, &g, &g_ref, &[("a", &a), ("b", &b)], 1e-6)?;
     }
     let shape = [2, 3, 4, 5];
     let a = var(&shape, 7, DType::F64)?;
@@ -41,10 +37,7 @@ fn matches_candle_and_finite_differences() -> Result<()> {
         .sum_all()?
         .backward()?;
     let numeric = numeric_grad(a.as_tensor(), loss)?;
-    let Some(analytic) = grads.get(&a) else {
-        panic!("missing gradient");
-    };
-    assert_close("finite differences", analytic, &numeric, 1e-4)?;
+    assert_grad_close("finite differences", "a", &grads, &a, Some(&numeric), 1e-4)?;
     Ok(())
 }
 

@@ -4,7 +4,7 @@
 mod common;
 
 use candle_core::{DType, Result, Tensor, Var};
-use common::{assert_close, numeric_grad, tensor, var};
+use common::{assert_close, assert_grad_close, assert_grads_close, numeric_grad, tensor, var};
 use cxr_kernels::ChannelStats;
 
 const EPS: f64 = 1e-5;
@@ -86,12 +86,8 @@ fn matches_candle_ops() -> Result<()> {
                 let r = tensor(shape, seed + 3, DType::F32)?;
                 let g = (y * &r)?.sum_all()?.backward()?;
                 let g_ref = (y_ref * &r)?.sum_all()?.backward()?;
-                for (name, v) in [("input", &x), ("weight", &w), ("bias", &b)] {
-                    let (Some(a), Some(e)) = (g.get(v), g_ref.get(v)) else {
-                        panic!("{what}: missing {name} gradient");
-                    };
-                    assert_close(&format!("{what} {name} gradient"), a, e, 1e-4)?;
-                }
+                let vars = [("input", &x), ("weight", &w), ("bias", &b)];
+                assert_grads_close(&what, &g, &g_ref, &vars, 1e-4)?;
             }
         }
     }
@@ -129,10 +125,7 @@ fn gradients_match_finite_differences() -> Result<()> {
                 .into_iter()
                 .zip(numeric)
             {
-                let Some(analytic) = grads.get(v) else {
-                    panic!("{what}: missing {name} gradient");
-                };
-                assert_close(&format!("{what} {name} gradient"), analytic, &numeric, 1e-4)?;
+                assert_grad_close(&what, name, &grads, v, Some(&numeric), 1e-4)?;
             }
         }
     }

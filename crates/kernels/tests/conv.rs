@@ -6,7 +6,7 @@
 mod common;
 
 use candle_core::{DType, Result, Tensor, Var};
-use common::{assert_close, numeric_grad, tensor, var};
+use common::{assert_close, assert_grad_close, assert_grads_close, numeric_grad, tensor, var};
 
 /// (batch, in channels, height, width, out channels, kernel, stride, padding).
 type Case = (usize, usize, usize, usize, usize, usize, usize, usize);
@@ -45,12 +45,8 @@ fn forward_and_gradients_match_candle() -> Result<()> {
             );
             continue;
         };
-        for (name, v) in [("input", &x), ("weight", &wt)] {
-            let (Some(a), Some(b)) = (g_ours.get(v), g_theirs.get(v)) else {
-                panic!("{what}: missing {name} gradient");
-            };
-            assert_close(&format!("{what} {name} gradient"), a, b, 1e-4)?;
-        }
+        let vars = [("input", &x), ("weight", &wt)];
+        assert_grads_close(&what, &g_ours, &g_theirs, &vars, 1e-4)?;
     }
     Ok(())
 }
@@ -73,10 +69,7 @@ fn gradients_match_finite_differences() -> Result<()> {
         let dw = numeric_grad(wt.as_tensor(), |w| loss(x.as_tensor(), w))?;
         let what = format!("shape {:?}", SHAPES[i]);
         for (name, v, numeric) in [("input", &x, dx), ("weight", &wt, dw)] {
-            let Some(analytic) = grads.get(v) else {
-                panic!("{what}: missing {name} gradient");
-            };
-            assert_close(&format!("{what} {name} gradient"), analytic, &numeric, 1e-4)?;
+            assert_grad_close(&what, name, &grads, v, Some(&numeric), 1e-4)?;
         }
     }
     Ok(())
@@ -99,27 +92,16 @@ fn bias_matches_candle_and_finite_differences() -> Result<()> {
             let r = tensor(ours.dims(), seed + 3, dtype)?;
             let g_ours = (ours * &r)?.sum_all()?.backward()?;
             let g_theirs = (theirs * &r)?.sum_all()?.backward()?;
-            for (name, v) in [("input", &x), ("weight", &wt), ("bias", &b)] {
-                let (Some(a), Some(e)) = (g_ours.get(v), g_theirs.get(v)) else {
-                    panic!("{what}: missing {name} gradient");
-                };
-                assert_close(&format!("{what} {name} gradient"), a, e, 1e-5)?;
-            }
+            let vars = [("input", &x), ("weight", &wt), ("bias", &b)];
+            assert_grads_close(&what, &g_ours, &g_theirs, &vars, 1e-5)?;
             if dtype == DType::F64 {
                 let numeric = numeric_grad(b.as_tensor(), |b| {
                     (cxr_kernels::conv2d_bias(x.as_tensor(), wt.as_tensor(), b, s, p)? * &r)?
                         .sum_all()?
                         .to_scalar::<f64>()
                 })?;
-                let Some(analytic) = g_ours.get(&b) else {
-                    panic!("{what}: missing bias gradient");
-                };
-                assert_close(
-                    &format!("{what} bias finite differences"),
-                    analytic,
-                    &numeric,
-                    1e-4,
-                )?;
+                let what = format!("{what} finite differences");
+                assert_grad_close(&what, "bias", &g_ours, &b, Some(&numeric), 1e-4)?;
             }
         }
     }

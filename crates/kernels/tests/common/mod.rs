@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+use candle_core::backprop::GradStore;
 use candle_core::{DType, Device, Result, Tensor, Var};
 
 /// Deterministic pseudo-random values in [-1, 1) (a fixed LCG, so failures reproduce).
@@ -44,6 +45,36 @@ pub fn assert_close(what: &str, a: &Tensor, reference: &Tensor, tol: f64) -> Res
     assert_eq!(a.dims(), reference.dims(), "{what}: shapes differ");
     let err = rel_err(a, reference)?;
     assert!(err <= tol, "{what}: relative error {err:e} > {tol:e}");
+    Ok(())
+}
+
+/// Asserts that `var`'s gradient in `grads` is within `tol` of `reference`, naming `what` and the
+/// variable's `name`; panics when either is missing.
+pub fn assert_grad_close(
+    what: &str,
+    name: &str,
+    grads: &GradStore,
+    var: &Var,
+    reference: Option<&Tensor>,
+    tol: f64,
+) -> Result<()> {
+    let (Some(ours), Some(reference)) = (grads.get(var), reference) else {
+        panic!("{what}: missing {name} gradient");
+    };
+    assert_close(&format!("{what} {name} gradient"), ours, reference, tol)
+}
+
+/// [`assert_grad_close`] for each named variable, against its gradient in `reference`.
+pub fn assert_grads_close(
+    what: &str,
+    grads: &GradStore,
+    reference: &GradStore,
+    vars: &[(&str, &Var)],
+    tol: f64,
+) -> Result<()> {
+    for &(name, var) in vars {
+        assert_grad_close(what, name, grads, var, reference.get(var), tol)?;
+    }
     Ok(())
 }
 

@@ -1,0 +1,95 @@
+//! The weight gradient: `dW (Cout, K) = sum_n dy[n] (Cout, P) * col(x[n])^T (P, K)`, one GEMM per
+//! group into a partial per rayon task, the partials summed at the end.
+
+use candle_core::Shape;
+use rayon::prelude::*;
+
+use super::group::{fill_columns, gather, Plan};
+use super::{check_grad_shape, Conv2d};
+use crate::elem::{zeros, Elem};
+use crate::im2col::ConvGeometry;
+use crate::kernel::Kernel;
+use crate::matmul::{matmul, Mat};
+
+/// `(input, grad_output) -> grad_weight` for a `kh x kw` kernel.
+pub(super) struct ConvWeightGrad {
+    pub(super) conv: Conv2d,
+    pub(super) kh: usize,
+    pub(super) kw: usize,
+}
+
+impl Kernel<2> for ConvWeightGrad {
+    const NAME: &'static str = "conv2d-weight-grad";
+    type Sizes = ConvGeometry;
+
+    fn check(&self, [x, dy]: [&Shape; 2]) -> candle_core::Result<(ConvGeometry, Shape)> {
+        let (_, c_in, _, _) = x.dims4()?;
+        let (_, c_out, _, _) = dy.dims4()?;
+        let w_shape = Shape::from((c_out, c_in, self.kh, self.kw));
+        let g = self.conv.geometry(x, &w_shape)?;
+        check_grad_shape(Self::NAME, &g, dy, c_out)?;
+        Ok((g, w_shape))
+    }
+
+    fn run<T: Elem>(&self, g: &ConvGeometry, [x, dy]: [&[T]; 2]) -> candle_core::Result<Vec<T>> {
+        Ok(weight_grad(g, x, dy))
+    }
+}
+
+/// `dW` from the input and the output gradient.
+fn weight_grad<T: Elem>(g: &ConvGeometry, x: &[T], dy: &[T]) -> Vec<T> {
+    let plan = Plan::new(g);
+    let (k, p) = (g.k(), g.out_pixels());
+    let tasks = g.n.div_ceil(plan.per_task);
+    let partials: Vec<Vec<T>> = (0..tasks)
+        .into_par_iter()
+        .map(|task| {
+            let first = task * plan.per_task;
+            let count = plan.per_task.min(g.n - first);
+            let mut dw = vec![T::ZERO; g.c_out * k];
+            T::with_scratch(|col_buf, dy_buf| {
+                for (i, count) in plan.groups(count) {
+                    let x = &x[(first + i) * g.in_image()..][..count * g.in_image()];
+                    let dy = &dy[(first + i) * g.out_image()..][..count * g.out_image()];
+                    let ld = count * p;
+                    let cols = if count == 1 && g.is_pointwise() {
+                        x
+                    } else {
+                        fill_columns(g, x, count, col_buf)
+                    };
+                    let dy = if count == 1 {
+                        dy
+                    } else {
+                        gather(g, dy, count, dy_buf)
+                    };
+                    // dW^T (K, Cout) += col (K, ld) * dy^T (ld, Cout). Computing the transpose
+                    // lets the GEMM pack dy (Cout x ld) rather than the column matrix
+                    // (K x ld, nine times larger for a 3x3 convolution).
+                    matmul(
+                        &mut dw,
+                        g.c_out,
+                        Mat::rows(cols, k, ld, ld),
+                        Mat::rows(dy, g.c_out, ld, ld).t(),
+                        true,
+                    );
+                }
+            });
+            dw
+        })
+        .collect();
+    // Sum the tasks' (K, Cout) partials and transpose to (Cout, K) in one parallel pass.
+    let mut total = zeros(g.c_out * k);
+    total
+        .par_chunks_mut(k.max(1))
+        .enumerate()
+        .for_each(|(c, row)| {
+            for (r, out) in row.iter_mut().enumerate() {
+                let mut sum = T::ZERO;
+                for part in &partials {
+                    sum += part[r * g.c_out + c];
+                }
+                *out = sum;
+            }
+        });
+    total
+}

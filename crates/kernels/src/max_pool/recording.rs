@@ -1,0 +1,104 @@
+//! The pool of a tensor that tracks gradients: [`RecordingPool`] keeps each output's argmax in
+//! an [`Argmax`] cell, and [`Unpool`] scatters the output gradient through it.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use candle_core::{Shape, Tensor};
+use rayon::prelude::*;
+
+use super::geometry::Geometry;
+use super::MaxPool2d;
+use crate::elem::{zeros, Elem};
+use crate::kernel::{Kernel, Op};
+
+/// Per output, the index of its maximum within its input plane: written by a [`RecordingPool`],
+/// read by its [`Unpool`].
+#[derive(Default, Clone)]
+pub(super) struct Argmax(Arc<Mutex<Vec<u32>>>);
+
+impl Argmax {
+    fn lock(&self) -> candle_core::Result<MutexGuard<'_, Vec<u32>>> {
+        self.0
+            .lock()
+            .map_err(|_| candle_core::Error::Msg("max-pool: argmax lock poisoned".into()))
+    }
+}
+
+/// The pool of a tensor that tracks gradients: the forward pass also keeps each output's
+/// argmax, so the backward pass is one scatter ([`Unpool`]) instead of a second search of every
+/// window (which cost as much as the forward: about 3 % of a ResNet18 training step).
+pub(super) struct RecordingPool {
+    pub(super) pool: MaxPool2d,
+    /// Filled by the forward.
+    pub(super) argmax: Argmax,
+}
+
+impl Kernel<1> for RecordingPool {
+    const NAME: &'static str = "max-pool2d";
+    type Sizes = Geometry;
+
+    fn check(&self, shapes: [&Shape; 1]) -> candle_core::Result<(Geometry, Shape)> {
+        self.pool.check(shapes)
+    }
+
+    fn run<T: Elem>(&self, geo: &Geometry, [x]: [&[T]; 1]) -> candle_core::Result<Vec<T>> {
+        let (out, argmax) = geo.pool_recording(x);
+        *self.argmax.lock()? = argmax;
+        Ok(out)
+    }
+
+    fn backward(
+        &self,
+        [arg]: [&Tensor; 1],
+        _res: &Tensor,
+        grad_res: &Tensor,
+    ) -> candle_core::Result<[Option<Tensor>; 1]> {
+        let op = Unpool {
+            argmax: self.argmax.clone(),
+            input: arg.shape().clone(),
+        };
+        Ok([Some(grad_res.contiguous()?.apply_op1_no_bwd(&Op(op))?)])
+    }
+}
+
+/// `grad_output -> grad_input` from the argmax a [`RecordingPool`] kept.
+struct Unpool {
+    argmax: Argmax,
+    input: Shape,
+}
+
+impl Kernel<1> for Unpool {
+    const NAME: &'static str = "max-pool2d-backward";
+    /// Pixels per input plane and per output plane (at least 1, as chunk sizes).
+    type Sizes = (usize, usize);
+
+    fn check(&self, [grad]: [&Shape; 1]) -> candle_core::Result<((usize, usize), Shape)> {
+        let (n, c, h, w) = self.input.dims4()?;
+        let (gn, gc, oh, ow) = grad.dims4()?;
+        if (gn, gc) != (n, c) || self.argmax.lock()?.len() != n * c * oh * ow {
+            candle_core::bail!(
+                "max-pool backward: gradient shape {grad:?} does not match the output"
+            );
+        }
+        Ok((((h * w).max(1), (oh * ow).max(1)), self.input.clone()))
+    }
+
+    fn run<T: Elem>(
+        &self,
+        &(plane_in, plane_out): &(usize, usize),
+        [grad_out]: [&[T]; 1],
+    ) -> candle_core::Result<Vec<T>> {
+        let argmax = self.argmax.lock()?;
+        let mut grad_in = zeros(self.input.elem_count());
+        grad_in
+            .par_chunks_mut(plane_in)
+            .zip(grad_out.par_chunks(plane_out))
+            .zip(argmax.par_chunks(plane_out))
+            .for_each(|((grad_in, grad_out), argmax)| {
+                for (&i, &g) in argmax.iter().zip(grad_out) {
+                    grad_in[i as usize] += g;
+                }
+            });
+        Ok(grad_in)
+    }
+}
