@@ -1,11 +1,12 @@
-//! The seed's handcrafted CNN.
+//! The reference study's handcrafted CNN.
 //!
 //! Five blocks of `conv (with bias, 'same' padding) -> BatchNorm -> ReLU -> 2x2 max-pool`, with
 //! output channels (32, 64, 128, 256, 512) and kernels (5, 5, 3, 3, 3); global average pooling to
 //! 512 features; one linear layer to the classes.
 //!
-//! The seed's reported size, 1,606,916 parameters with 4 classes, pins down two details the seed
-//! did not spell out: the convolutions have biases and the input has 3 channels. Per block,
+//! The reference study's reported size, 1,606,916 parameters with 4 classes, pins down two
+//! details the study did not spell out: the convolutions have biases and the input has 3
+//! channels. Per block,
 //! `k*k*in*out + out` (conv) `+ 2*out` (BatchNorm):
 //! `2432+64 + 51264+128 + 73856+256 + 295168+512 + 1180160+1024 = 1604864`, plus the linear layer
 //! `512*4 + 4 = 2052`, gives 1,606,916. With 1 input channel it would be 1,605,316; without conv
@@ -13,7 +14,7 @@
 //! accepted for single-channel input.
 //!
 //! Names: `block{1..5}.conv.{weight,bias}`, `block{1..5}.bn.*`, `fc.{weight,bias}`. Initialised as
-//! PyTorch's defaults for `nn.Conv2d`/`nn.Linear` (uniform ±1/sqrt(fan_in)), the seed having no
+//! PyTorch's defaults for `nn.Conv2d`/`nn.Linear` (uniform ±1/sqrt(fan_in)), the study having no
 //! custom init.
 
 use candle_core::Tensor;

@@ -9,7 +9,7 @@ use crate::error::ModelError;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ModelKind {
-    /// The seed's handcrafted five-layer CNN (never pretrained, cannot be frozen).
+    /// The reference study's handcrafted five-layer CNN (never pretrained, cannot be frozen).
     Cnn,
     /// torchvision's ResNet18 (BasicBlocks, stages of 2, 2, 2, 2).
     Resnet18,

@@ -1,6 +1,6 @@
 //! Chest X-ray classifiers: tensors in, logits out.
 //!
-//! This crate builds the models the trainer fits and compares: the seed's handcrafted [`cnn`]
+//! This crate builds the models the trainer fits and compares: the reference study's handcrafted [`cnn`]
 //! and ResNet18/34/50 ([`resnet`]) in torchvision's layout and parameter names, so ImageNet
 //! checkpoints from torchvision or timm load unchanged ([`weights`]). It does not read images,
 //! pick optimizers or run training loops; those live in `cxr-data` and `cxr-trainer`.

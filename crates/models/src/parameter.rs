@@ -71,7 +71,7 @@ impl Parameter {
 }
 
 /// Parameter counts as PyTorch reports them: `sum(p.numel() for p in model.parameters())`, and the
-/// same over parameters with `requires_grad` (the seed's "trainable parameters" metric). Running
+/// same over parameters with `requires_grad` (the reference study's "trainable parameters" metric). Running
 /// statistics are buffers, not parameters, so they are in neither count.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ParamCount {

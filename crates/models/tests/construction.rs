@@ -5,7 +5,7 @@
 //!
 //! ResNet totals: `torchvision.models.resnet{18,34,50}(num_classes=4)` (printed by
 //! scripts/resnet18_parity_fixture.py). Trainable counts at freeze k: the figures, i.e.
-//! the total minus conv1+bn1 and layer1..layerk. CNN: the seed's reported 1,606,916, reproduced by
+//! the total minus conv1+bn1 and layer1..layerk. CNN: the reference study's reported 1,606,916, reproduced by
 //! `nn.Sequential` of `Conv2d(c, o, k, padding='same')`, `BatchNorm2d`, `ReLU`, `MaxPool2d(2)`
 //! blocks, `AdaptiveAvgPool2d(1)`, `Flatten`, `Linear(512, 4)` with 3 input channels
 //! (1,605,316 with 1 input channel).

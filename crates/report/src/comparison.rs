@@ -1,5 +1,5 @@
-//! The generated paragraph that compares the best ResNet with the CNN the way the seed's
-//! conclusion does: recall gained, at what parameter and time cost, and what freezing buys.
+//! The generated paragraph that compares the best ResNet with the CNN the way the reference
+//! study's conclusion does: recall gained, at what parameter and time cost, and what freezing buys.
 //! Every number comes from the aggregated results; nothing is written by hand.
 
 use crate::figures::REFERENCE_MODEL;

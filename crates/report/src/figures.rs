@@ -37,7 +37,7 @@ pub enum Metric {
 }
 
 impl Metric {
-    /// All four, in the seed deck's order.
+    /// All four, in the reference study's order.
     pub const ALL: [Metric; 4] = [
         Metric::EpochTime,
         Metric::TrainableParams,

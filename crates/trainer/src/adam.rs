@@ -1,6 +1,6 @@
 //! Adam with PyTorch's semantics (`torch.optim.Adam`): bias-corrected moments and, when set, L2
 //! weight decay added to the gradient (not AdamW's decoupled decay, which is what candle-nn
-//! ships and which would silently change the seed's optimiser).
+//! ships and which would silently change the reference study's optimiser).
 
 use std::cell::RefCell;
 
