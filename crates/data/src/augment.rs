@@ -1,6 +1,6 @@
 //! Seeded training-time augmentation: small rotation, random resized crop, brightness/contrast.
 //!
-//! Off by default (the seed's runs trained without it). Rotation and crop are one affine map
+//! Off by default (the reference study trained without it). Rotation and crop are one affine map
 //! sampled bilinearly, so an image is resampled once, not twice.
 
 use crate::error::{DataError, Result};
@@ -102,7 +102,7 @@ fn bilinear(src: &[u8], size: usize, x: f32, y: f32) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::seed;
+    use crate::seed::{self, Stream};
 
     #[test]
     fn zero_strength_is_identity_and_draws_are_seeded() {
@@ -115,15 +115,15 @@ mod tests {
         };
         // With every strength at zero only the aspect-ratio draw of the crop remains, a mild
         // stretch: the mean intensity must survive it.
-        let out = none.apply(&src, 64, &mut seed::rng(0, "augment"));
+        let out = none.apply(&src, 64, &mut seed::rng(0, Stream::Augment));
         let mean_in = src.iter().map(|&v| f32::from(v) / 255.0).sum::<f32>() / src.len() as f32;
         let mean_out = out.iter().sum::<f32>() / out.len() as f32;
         assert!((mean_in - mean_out).abs() < 0.05, "{mean_in} vs {mean_out}");
 
         let aug = Augment::default();
-        let a = aug.apply(&src, 64, &mut seed::rng(1, "augment"));
-        let b = aug.apply(&src, 64, &mut seed::rng(1, "augment"));
-        let c = aug.apply(&src, 64, &mut seed::rng(2, "augment"));
+        let a = aug.apply(&src, 64, &mut seed::rng(1, Stream::Augment));
+        let b = aug.apply(&src, 64, &mut seed::rng(1, Stream::Augment));
+        let c = aug.apply(&src, 64, &mut seed::rng(2, Stream::Augment));
         assert_eq!(a, b);
         assert_ne!(a, c);
         assert!(a.iter().all(|v| (0.0..=1.0).contains(v)));
@@ -138,7 +138,7 @@ mod tests {
             brightness: 0.0,
             contrast: 0.0,
         };
-        let out = aug.apply(&src, 32, &mut seed::rng(5, "augment"));
+        let out = aug.apply(&src, 32, &mut seed::rng(5, Stream::Augment));
         // The centre maps inside the source, so it keeps its value (up to the contrast step,
         // which is 1 here).
         assert!((out[16 * 32 + 16] - 200.0 / 255.0).abs() < 1e-5);

@@ -82,15 +82,16 @@ impl Normalization {
     }
 }
 
-/// How to build a batch.
-#[derive(Debug, Clone, PartialEq)]
+/// The input transform shared by training and evaluation: scale to [0, 1], normalise,
+/// replicate gray to the model's channels. Evaluation batches use it alone; training batches may
+/// add seeded augmentation on top ([`train_batch`]), as torchvision keeps separate train and
+/// eval transforms.
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BatchSpec {
     /// Input channels the model wants: 1, or 3 (gray replicated).
     pub channels: usize,
     /// Normalisation statistics.
     pub stats: PixelStats,
-    /// Augmentation for training batches; `None` for evaluation.
-    pub augment: Option<Augment>,
 }
 
 impl BatchSpec {
@@ -107,52 +108,92 @@ impl BatchSpec {
     }
 }
 
-/// Builds one batch: images `(batch, channels, size, size)` f32 and labels `(batch,)` u32.
-///
-/// `rng` drives augmentation (one sub-seed per image, drawn in order, so the result does not
-/// depend on thread scheduling); it is not touched when `spec.augment` is `None`.
-pub fn make_batch(
+/// An evaluation batch: images `(batch, channels, size, size)` f32 and labels `(batch,)` u32,
+/// never augmented (so it takes no random generator).
+pub fn eval_batch(
     set: &ImageSet,
     indices: &[usize],
     spec: &BatchSpec,
+    device: &Device,
+) -> Result<(Tensor, Tensor)> {
+    let images: Vec<&[u8]> = indices.iter().map(|&i| set.image(i)).collect();
+    let x = input_tensor(&images, set.size, spec, device)?;
+    Ok((x, labels_tensor(set, indices, device)?))
+}
+
+/// A training batch: as [`eval_batch`], with `augment` applied to each image first when given.
+///
+/// `rng` drives augmentation (one sub-seed per image, drawn in order, so the result does not
+/// depend on thread scheduling); it is not touched when `augment` is `None`.
+pub fn train_batch(
+    set: &ImageSet,
+    indices: &[usize],
+    spec: &BatchSpec,
+    augment: Option<&Augment>,
     rng: &mut impl Rng,
     device: &Device,
 ) -> Result<(Tensor, Tensor)> {
+    let Some(aug) = augment else {
+        return eval_batch(set, indices, spec, device);
+    };
     spec.validate()?;
     let size = set.size as usize;
     let plane = size * size;
-    let seeds: Vec<Option<u64>> = indices
-        .iter()
-        .map(|_| spec.augment.map(|_| rng.random()))
-        .collect();
+    let seeds: Vec<u64> = indices.iter().map(|_| rng.random()).collect();
     let mut data = vec![0f32; indices.len() * spec.channels * plane];
     data.par_chunks_mut(spec.channels * plane)
         .zip(indices.par_iter().zip(seeds.par_iter()))
-        .for_each(|(out, (&i, seed))| {
-            let src = set.image(i);
-            let pixels: Vec<f32> = match (spec.augment, seed) {
-                (Some(aug), Some(s)) => {
-                    aug.apply(src, size, &mut rand_chacha::ChaCha8Rng::seed_from_u64(*s))
-                }
-                _ => src.iter().map(|&p| f32::from(p) / 255.0).collect(),
-            };
-            for (c, chan) in out.chunks_mut(plane).enumerate() {
-                let (m, s) = (spec.stats.mean[c], spec.stats.std[c]);
-                for (o, &p) in chan.iter_mut().zip(&pixels) {
-                    *o = (p - m) / s;
-                }
-            }
+        .for_each(|(out, (&i, &seed))| {
+            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+            normalise_into(out, &aug.apply(set.image(i), size, &mut rng), &spec.stats);
         });
     let images = Tensor::from_vec(data, (indices.len(), spec.channels, size, size), device)?;
+    Ok((images, labels_tensor(set, indices, device)?))
+}
+
+/// `(n, channels, size, size)` model input from `n` square 8-bit images of side `size`.
+pub fn input_tensor(
+    images: &[&[u8]],
+    size: u32,
+    spec: &BatchSpec,
+    device: &Device,
+) -> Result<Tensor> {
+    spec.validate()?;
+    let size = size as usize;
+    let plane = size * size;
+    let mut data = vec![0f32; images.len() * spec.channels * plane];
+    data.par_chunks_mut(spec.channels * plane)
+        .zip(images.par_iter())
+        .for_each(|(out, src)| {
+            let pixels: Vec<f32> = src.iter().map(|&p| f32::from(p) / 255.0).collect();
+            normalise_into(out, &pixels, &spec.stats);
+        });
+    Ok(Tensor::from_vec(
+        data,
+        (images.len(), spec.channels, size, size),
+        device,
+    )?)
+}
+
+/// Writes `pixels` (in [0, 1]) normalised into each channel plane of `out`.
+fn normalise_into(out: &mut [f32], pixels: &[f32], stats: &PixelStats) {
+    for (c, chan) in out.chunks_mut(pixels.len()).enumerate() {
+        let (m, s) = (stats.mean[c], stats.std[c]);
+        for (o, &p) in chan.iter_mut().zip(pixels) {
+            *o = (p - m) / s;
+        }
+    }
+}
+
+fn labels_tensor(set: &ImageSet, indices: &[usize], device: &Device) -> Result<Tensor> {
     let labels: Vec<u32> = indices.iter().map(|&i| set.labels[i]).collect();
-    let labels = Tensor::from_vec(labels, indices.len(), device)?;
-    Ok((images, labels))
+    Ok(Tensor::from_vec(labels, indices.len(), device)?)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::seed;
+    use crate::seed::{self, Stream};
 
     fn tiny_set() -> ImageSet {
         ImageSet {
@@ -170,9 +211,8 @@ mod tests {
         let spec = BatchSpec {
             channels: 3,
             stats: PixelStats::IMAGENET,
-            augment: None,
         };
-        let (x, y) = make_batch(&set, &[2, 0], &spec, &mut seed::rng(0, "b"), &Device::Cpu)?;
+        let (x, y) = eval_batch(&set, &[2, 0], &spec, &Device::Cpu)?;
         assert_eq!(x.dims(), [2, 3, 2, 2]);
         assert_eq!(y.to_vec1::<u32>()?, [1, 0]);
         let first = x.get(0)?.to_vec3::<f32>()?;
@@ -203,21 +243,23 @@ mod tests {
         let spec = BatchSpec {
             channels: 1,
             stats: PixelStats::IMAGENET,
-            augment: Some(Augment::default()),
         };
-        let a = make_batch(
+        let aug = Augment::default();
+        let a = train_batch(
             &set,
             &[0, 1, 2],
             &spec,
-            &mut seed::rng(4, "augment"),
+            Some(&aug),
+            &mut seed::rng(4, Stream::Augment),
             &Device::Cpu,
         )?
         .0;
-        let b = make_batch(
+        let b = train_batch(
             &set,
             &[0, 1, 2],
             &spec,
-            &mut seed::rng(4, "augment"),
+            Some(&aug),
+            &mut seed::rng(4, Stream::Augment),
             &Device::Cpu,
         )?
         .0;

@@ -197,8 +197,9 @@ fn scan_class(root: &Path, name: String) -> Result<ClassDir> {
     })
 }
 
-/// Image files under `dir`, sorted; `skip_aux` leaves out `masks/` and `lesions/` sub-folders.
-fn list_images(dir: &Path, skip_aux: bool) -> Result<Vec<PathBuf>> {
+/// Image files under `dir` (searched recursively, links followed), sorted; hidden entries are
+/// skipped, and so are `masks/` and `lesions/` sub-folders when `skip_aux` is set.
+pub fn list_images(dir: &Path, skip_aux: bool) -> Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     let walker = WalkDir::new(dir).follow_links(true).into_iter();
     for entry in walker.filter_entry(|e| {

@@ -11,27 +11,30 @@
 //!    settings; a second load reads the cache and decodes nothing ([`LoadReport::decoded`]).
 //! 4. [`stratified_split`] divides an [`ImageSet`] into train/val/test per class.
 //! 5. [`Sampler`] orders each epoch (sequential, shuffled, or class-balanced with replacement).
-//! 6. [`make_batch`] turns indices into `(batch, C, H, W)` f32 and `(batch,)` u32 tensors:
+//! 6. [`eval_batch`] turns indices into `(batch, C, H, W)` f32 and `(batch,)` u32 tensors:
 //!    normalised (ImageNet or training-split statistics), gray replicated to 3 channels when the
-//!    model wants them, optionally augmented.
+//!    model wants them; [`train_batch`] optionally augments first (seeded); [`input_tensor`]
+//!    does the same for images that belong to no dataset (inference).
 //!
 //! [`synth`] writes synthetic radiograph phantoms in the Kaggle layout: the built-in dataset
 //! of the demo and of CI.
 //!
-//! Every random choice takes an RNG from [`seed`], derived from one run seed and a stream name.
+//! Every random choice takes an RNG from [`seed`], derived from one run seed and a named
+//! [`seed::Stream`].
 //! This crate does not know about models or training: it hands out tensors.
 //!
 //! ```no_run
-//! use cxr_data::{load, make_batch, seed, stratified_split, BatchSpec, LoadOptions, Normalization,
-//!                Sampler, SamplerKind, SplitFractions};
+//! use cxr_data::{load, seed::{self, Stream}, stratified_split, train_batch, BatchSpec,
+//!                LoadOptions, Normalization, Sampler, SamplerKind, SplitFractions};
 //! # fn main() -> cxr_data::Result<()> {
 //! let opts = LoadOptions { cache_dir: Some(cxr_data::default_cache_dir()), ..Default::default() };
 //! let (set, report) = load("data/COVID-19_Radiography_Dataset".as_ref(), &opts)?;
-//! let split = stratified_split(&set.labels, &set.classes, SplitFractions::default(), &mut seed::rng(0, "split"))?;
+//! let split = stratified_split(&set.labels, &set.classes, SplitFractions::default(), &mut seed::rng(0, Stream::Split))?;
 //! let sampler = Sampler::new(SamplerKind::Balanced, &split.train, &set.labels)?;
-//! let order = sampler.epoch(&mut seed::rng_at(0, "sampler", 0));
-//! let spec = BatchSpec { channels: 3, stats: Normalization::Auto.stats(false, &set, &split.train), augment: None };
-//! let (x, y) = make_batch(&set, &order[..32], &spec, &mut seed::rng(0, "augment"), &candle_core::Device::Cpu)?;
+//! let order = sampler.epoch(&mut seed::rng_at(0, Stream::Sampler, 0));
+//! let spec = BatchSpec { channels: 3, stats: Normalization::Auto.stats(false, &set, &split.train) };
+//! let mut rng = seed::rng_at(0, Stream::Augment, 0);
+//! let (x, y) = train_batch(&set, &order[..32], &spec, None, &mut rng, &candle_core::Device::Cpu)?;
 //! assert_eq!(x.dims(), [32, 3, 128, 128]);
 //! # let _ = (report, y); Ok(()) }
 //! ```
@@ -50,13 +53,13 @@ pub mod split;
 pub mod synth;
 
 pub use augment::Augment;
-pub use batch::{make_batch, BatchSpec, Normalization, PixelStats};
+pub use batch::{eval_batch, input_tensor, train_batch, BatchSpec, Normalization, PixelStats};
 pub use dataset::{
     default_cache_dir, load, preprocess_file, CacheStatus, ImageSet, LoadOptions, LoadReport,
     DEFAULT_IMAGE_SIZE,
 };
 pub use decode::Unreadable;
-pub use discover::{discover, is_image_file, mask_path_of, DatasetIndex, Layout};
+pub use discover::{discover, is_image_file, list_images, mask_path_of, DatasetIndex, Layout};
 pub use error::{DataError, Result};
 pub use inspect::{inspect, Inspection};
 pub use sampler::{Sampler, SamplerKind};

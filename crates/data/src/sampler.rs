@@ -21,6 +21,17 @@ pub enum SamplerKind {
     Balanced,
 }
 
+impl SamplerKind {
+    /// The sampler's name in grid files and results (`balanced`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Sequential => "sequential",
+            Self::Shuffled => "shuffled",
+            Self::Balanced => "balanced",
+        }
+    }
+}
+
 impl std::str::FromStr for SamplerKind {
     type Err = DataError;
     fn from_str(s: &str) -> Result<Self> {
@@ -108,14 +119,14 @@ impl Sampler {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::seed;
+    use crate::seed::{self, Stream};
 
     #[test]
     fn balanced_sampling_evens_out_a_10_to_1_imbalance() -> Result<()> {
         let labels: Vec<u32> = (0..1100).map(|i| u32::from(i >= 1000)).collect();
         let idx: Vec<usize> = (0..1100).collect();
         let s = Sampler::new(SamplerKind::Balanced, &idx, &labels)?;
-        let mut rng = seed::rng(0, "sampler");
+        let mut rng = seed::rng(0, Stream::Sampler);
         let draws: Vec<usize> = (0..10)
             .flat_map(|_| s.epoch(&mut rng))
             .take(10_000)
@@ -134,14 +145,14 @@ mod tests {
         let labels = vec![0u32; 50];
         let idx: Vec<usize> = (10..50).collect();
         let s = Sampler::new(SamplerKind::Shuffled, &idx, &labels)?;
-        let a = s.epoch(&mut seed::rng_at(3, "sampler", 0));
-        assert_eq!(a, s.epoch(&mut seed::rng_at(3, "sampler", 0)));
-        assert_ne!(a, s.epoch(&mut seed::rng_at(3, "sampler", 1)));
+        let a = s.epoch(&mut seed::rng_at(3, Stream::Sampler, 0));
+        assert_eq!(a, s.epoch(&mut seed::rng_at(3, Stream::Sampler, 0)));
+        assert_ne!(a, s.epoch(&mut seed::rng_at(3, Stream::Sampler, 1)));
         let mut sorted = a.clone();
         sorted.sort_unstable();
         assert_eq!(sorted, idx);
         let q = Sampler::new(SamplerKind::Sequential, &idx, &labels)?;
-        assert_eq!(q.epoch(&mut seed::rng(0, "x")), idx);
+        assert_eq!(q.epoch(&mut seed::rng(0, Stream::Sampler)), idx);
         Ok(())
     }
 

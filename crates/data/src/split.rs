@@ -104,7 +104,7 @@ pub fn stratified_split(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::seed;
+    use crate::seed::{self, Stream};
 
     fn classes(n: usize) -> Vec<String> {
         (0..n).map(|i| format!("c{i}")).collect()
@@ -117,7 +117,7 @@ mod tests {
             &labels,
             &classes(2),
             SplitFractions::default(),
-            &mut seed::rng(0, "split"),
+            &mut seed::rng(0, Stream::Split),
         )?;
         let count = |idx: &[usize], c: u32| idx.iter().filter(|&&i| labels[i] == c).count();
         assert_eq!(
@@ -144,9 +144,9 @@ mod tests {
     fn same_seed_same_split_other_seed_other_split() -> Result<()> {
         let labels: Vec<u32> = (0..60).map(|i| i % 3).collect();
         let f = SplitFractions::default();
-        let a = stratified_split(&labels, &classes(3), f, &mut seed::rng(1, "split"))?;
-        let b = stratified_split(&labels, &classes(3), f, &mut seed::rng(1, "split"))?;
-        let c = stratified_split(&labels, &classes(3), f, &mut seed::rng(2, "split"))?;
+        let a = stratified_split(&labels, &classes(3), f, &mut seed::rng(1, Stream::Split))?;
+        let b = stratified_split(&labels, &classes(3), f, &mut seed::rng(1, Stream::Split))?;
+        let c = stratified_split(&labels, &classes(3), f, &mut seed::rng(2, Stream::Split))?;
         assert_eq!(a, b);
         assert_ne!(a.test, c.test);
         Ok(())
@@ -158,14 +158,14 @@ mod tests {
             &[0, 0, 0],
             &classes(1),
             SplitFractions::default(),
-            &mut seed::rng(0, "s"),
+            &mut seed::rng(0, Stream::Split),
         )?;
         assert_eq!((s.train.len(), s.val.len(), s.test.len()), (1, 1, 1));
         let err = stratified_split(
             &[0, 0, 1, 1, 1],
             &classes(2),
             SplitFractions::default(),
-            &mut seed::rng(0, "s"),
+            &mut seed::rng(0, Stream::Split),
         );
         let msg = err.err().map(|e| e.to_string()).unwrap_or_default();
         assert!(msg.contains("\"c0\" has 2 image(s)"), "{msg}");

@@ -183,7 +183,7 @@ fn text_without_grid(text: &str) -> String {
 }
 
 /// A TOML error on one line: its message (lines joined) plus the line number.
-fn one_line(e: &toml::de::Error, text: &str) -> String {
+pub fn one_line(e: &toml::de::Error, text: &str) -> String {
     let message = flatten(e.message());
     match e.span() {
         Some(span) => {

@@ -27,6 +27,7 @@
 //! assert_eq!(grid.runs.len(), 3); // cnn once, resnet18 at freeze 0 and 2
 //! ```
 
+pub mod axes;
 pub mod config;
 pub mod error;
 pub mod grid;
@@ -36,6 +37,7 @@ pub mod slurm;
 
 pub use config::{DataConfig, DataSource, ModelSettings, RunConfig, StopMetric, TrainSettings};
 pub use error::{ExperimentError, Result};
-pub use grid::{Grid, PlannedRun};
+pub use axes::AxisValue;
+pub use grid::{one_line, Grid, PlannedRun};
 pub use resolve::Overrides;
 pub use slurm::{sbatch_script, shell_quote, SlurmOptions};

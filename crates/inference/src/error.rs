@@ -9,14 +9,6 @@ pub enum InferenceError {
     /// The folder has no `config.toml`.
     #[error("{0} is not a run folder: it has no config.toml (pass results/<grid>/runs/<run-id>)")]
     NotARun(PathBuf),
-    /// `config.toml` is not a run config this binary can read.
-    #[error("{path}: not a run config this cxr can read: {message}")]
-    Config {
-        /// The config file.
-        path: PathBuf,
-        /// What is wrong, with the line when known.
-        message: String,
-    },
     /// The run folder has no weights file.
     #[error("{dir} has no weights ({file} is missing): the run is unfinished or failed; train it with `cxr sweep`")]
     NoWeights {

@@ -5,13 +5,14 @@
 //! folders the model does not know are reported and left out, and model classes without images
 //! are listed (they count in precision, being predictable, but not in macro-recall, having no
 //! support). Images go through the run's own preprocessing and the trainer's own
-//! [`cxr_trainer::evaluate`], so given the run's test images the numbers equal the run's test
+//! [`cxr_trainer::evaluate_images`], so given the run's test images the numbers equal the run's test
 //! metrics. On top: one-vs-rest ROC AUC per class and 95% bootstrap intervals of micro- and
 //! macro-recall, resampled with the run seed's `bootstrap` stream (reproducible).
 
 use std::path::{Path, PathBuf};
 
-use cxr_data::{discover, seed, DataError, LoadOptions, Unreadable};
+use cxr_data::seed::{self, Stream};
+use cxr_data::{discover, DataError, LoadOptions, Unreadable};
 use cxr_trainer::bootstrap::{recall_intervals, RecallIntervals, DEFAULT_RESAMPLES};
 use cxr_trainer::metrics::ClassMetrics;
 use cxr_trainer::Evaluation;
@@ -107,7 +108,7 @@ pub fn evaluate_external(
     }
     set.classes = model.classes().to_vec();
     let indices: Vec<usize> = (0..set.len()).collect();
-    let evaluation = cxr_trainer::evaluate(
+    let evaluation = cxr_trainer::evaluate_images(
         &model.model,
         &set,
         &indices,
@@ -121,7 +122,7 @@ pub fn evaluate_external(
         &evaluation.predictions,
         classes,
         DEFAULT_RESAMPLES,
-        &mut seed::rng(model.config.seed, "bootstrap"),
+        &mut seed::rng(model.config.seed, Stream::Bootstrap),
     );
     Ok(ExternalEvaluation {
         run_id: model.run.id(),

@@ -39,7 +39,7 @@ impl Explanation {
 pub fn explain(model: &TrainedModel, image: &Path, class: Option<&str>) -> Result<Explanation> {
     let target = class.map(|c| model.class_index(c)).transpose()?;
     let pixels = model.preprocess(image)?;
-    let input = model.input(vec![pixels], vec![image.to_path_buf()])?;
+    let input = model.input(&[&pixels])?;
     let cam = grad_cam(&model.model, &input, target)?;
     let classes = model.classes();
     let name = |i: usize| classes.get(i).cloned().unwrap_or_default();

@@ -6,14 +6,14 @@
 //! order, input channels, the normalisation statistics the run trained with; recomputed from the
 //! training data for runs that predate it) and its `model.safetensors`. New images go through
 //! the same code as training images ([`cxr_data::preprocess_file`], then
-//! [`cxr_data::make_batch`]), so a model sees an outside image exactly as it saw its own.
+//! [`cxr_data::input_tensor`]), so a model sees an outside image exactly as it saw its own.
 //!
 //! - [`predict()`]: files and folders in, one [`Prediction`] per image (probabilities of every
 //!   class), in batches; unreadable files are handed back to the caller, not fatal.
 //! - [`evaluate_external`]: class folders of another dataset, matched to the model's classes by
-//!   name ([`class_name`]), scored with the trainer's own [`cxr_trainer::evaluate`] and metrics,
-//!   plus one-vs-rest ROC AUC ([`roc`]) and bootstrap intervals; [`write_evaluation`] stores it
-//!   all in one long Parquet table ([`table`] lists the columns).
+//!   name ([`class_name`]), scored with the trainer's own [`cxr_trainer::evaluate_images`] and
+//!   metrics, plus one-vs-rest ROC AUC ([`roc`]) and bootstrap intervals; [`write_evaluation`]
+//!   stores it all in one long Parquet table ([`cxr_results::evaluation`] lists the columns).
 //! - [`explain()`]: Grad-CAM ([`gradcam`]) on the last convolutional stage, drawn over the film
 //!   with a colour bar and title ([`overlay`], [`colormap`], [`text`]).
 //!
@@ -53,5 +53,6 @@ pub use evaluate::{evaluate_external, ClassMatching, ExternalEvaluation};
 pub use explain::{explain, Explanation};
 pub use gradcam::{grad_cam, GradCam};
 pub use predict::{collect_images, predict, Prediction};
-pub use table::{metric_rows, write_evaluation, MetricRow};
+pub use cxr_results::MetricRow;
+pub use table::{metric_rows, write_evaluation};
 pub use trained::TrainedModel;

@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 
 use cxr_data::Unreadable;
 use rayon::prelude::*;
-use walkdir::WalkDir;
 
 use crate::error::{InferenceError, Result};
 use crate::trained::TrainedModel;
@@ -15,8 +14,6 @@ use crate::trained::TrainedModel;
 /// 512-pixel ResNet50 batch stays within a few GiB.
 pub const PREDICT_BATCH: usize = 32;
 
-/// Sub-folders that hold masks beside the images, never images to classify.
-const AUX_FOLDERS: [&str; 2] = ["masks", "lesions"];
 
 /// The model's verdict on one image.
 #[derive(Debug, Clone, PartialEq)]
@@ -62,35 +59,12 @@ pub fn collect_images(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
         if input.is_file() {
             out.push(input.clone());
         } else if input.is_dir() {
-            out.extend(images_under(input)?);
+            out.extend(cxr_data::list_images(input, true)?);
         } else {
             return Err(InferenceError::Missing(input.clone()));
         }
     }
     Ok(out)
-}
-
-fn images_under(dir: &Path) -> Result<Vec<PathBuf>> {
-    let mut found = Vec::new();
-    let walker = WalkDir::new(dir).follow_links(true).into_iter();
-    for entry in walker.filter_entry(|e| {
-        let name = e.file_name().to_string_lossy();
-        e.depth() == 0
-            || !(name.starts_with('.')
-                || (e.file_type().is_dir() && AUX_FOLDERS.contains(&name.as_ref())))
-    }) {
-        let entry = entry.map_err(|e| cxr_data::DataError::Io {
-            path: e.path().unwrap_or(dir).to_path_buf(),
-            source: e
-                .into_io_error()
-                .unwrap_or_else(|| std::io::Error::other("filesystem loop")),
-        })?;
-        if entry.file_type().is_file() && cxr_data::is_image_file(entry.path()) {
-            found.push(entry.into_path());
-        }
-    }
-    found.sort();
-    Ok(found)
 }
 
 /// Predicts every file of `images` in batches of [`PREDICT_BATCH`] (decoding each batch in
@@ -105,19 +79,16 @@ pub fn predict(
 ) -> Result<()> {
     for chunk in images.chunks(PREDICT_BATCH) {
         let decoded: Vec<Result<Vec<u8>>> = chunk.par_iter().map(|p| model.preprocess(p)).collect();
-        let (mut pixels, mut files) = (Vec::new(), Vec::new());
-        for (path, d) in chunk.iter().zip(&decoded) {
-            if let Ok(p) = d {
-                pixels.push(p.clone());
-                files.push(path.clone());
-            }
-        }
-        let mut rows = if files.is_empty() {
+        let pixels: Vec<&[u8]> = decoded
+            .iter()
+            .filter_map(|d| d.as_ref().ok().map(Vec::as_slice))
+            .collect();
+        let mut rows = if pixels.is_empty() {
             Vec::new()
         } else {
             model
                 .model
-                .probabilities(&model.input(pixels, files)?)?
+                .probabilities(&model.input(&pixels)?)?
                 .to_vec2::<f32>()?
         }
         .into_iter();

@@ -1,14 +1,13 @@
 //! A trained run opened for use: its resolved config, its preprocessing record and its kept
 //! weights, with the one function that turns an image file into what the model was trained on.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use candle_core::{Device, Tensor};
-use cxr_data::{make_batch, seed, BatchSpec, ImageSet};
+use cxr_data::{input_tensor, BatchSpec};
 use cxr_experiment::RunConfig;
 use cxr_models::{Model, ModelConfig};
-use cxr_results::RunDir;
-use cxr_trainer::Preprocessing;
+use cxr_results::{Preprocessing, RunDir};
 
 use crate::class_name::find_class;
 use crate::error::{InferenceError, Result};
@@ -32,30 +31,21 @@ impl TrainedModel {
     /// (found through `cache_dir` for the synthetic set), which must then still be on disk.
     pub fn open(dir: &Path, cache_dir: &Path) -> Result<Self> {
         let run = RunDir::at(dir);
-        let config_path = run.config_path();
-        if !config_path.is_file() {
+        if !run.config_path().is_file() {
             return Err(InferenceError::NotARun(dir.to_path_buf()));
         }
-        let text = std::fs::read_to_string(&config_path).map_err(|e| InferenceError::Config {
-            path: config_path.clone(),
-            message: e.to_string(),
-        })?;
-        let config = RunConfig::from_toml(&text).map_err(|e| InferenceError::Config {
-            path: config_path.clone(),
-            message: one_line(&e, &text),
-        })?;
-        let weights = run.model_path();
-        if !weights.is_file() {
+        let config = run.read_config()?;
+        if !run.model_path().is_file() {
             return Err(InferenceError::NoWeights {
                 dir: dir.to_path_buf(),
-                file: weights,
+                file: run.model_path(),
             });
         }
         let preprocessing = read_preprocessing(&run, &config, cache_dir)?;
         let model_config = ModelConfig::new(config.model.name, preprocessing.classes.len())
             .with_freeze(config.model.freeze)
             .with_in_channels(preprocessing.in_channels);
-        let model = Model::load(model_config, &weights, &Device::Cpu)?;
+        let model = run.read_model(model_config, &Device::Cpu)?;
         Ok(Self {
             run,
             config,
@@ -74,12 +64,11 @@ impl TrainedModel {
         self.config.data.image_size
     }
 
-    /// How batches are built: the run's channels and statistics, never augmented.
+    /// How inputs are built: the run's channels and statistics (never augmented).
     pub fn batch_spec(&self) -> BatchSpec {
         BatchSpec {
             channels: self.preprocessing.in_channels,
             stats: self.preprocessing.stats,
-            augment: None,
         }
     }
 
@@ -118,52 +107,22 @@ impl TrainedModel {
 
     /// `(n, channels, size, size)` model input from preprocessed images (from
     /// [`TrainedModel::preprocess`]), normalised by the same code the trainer uses.
-    pub fn input(&self, images: Vec<Vec<u8>>, files: Vec<PathBuf>) -> Result<Tensor> {
-        let n = images.len();
-        let set = ImageSet {
-            classes: self.classes().to_vec(),
-            size: self.image_size(),
-            labels: vec![0; n],
-            pixels: images.concat(),
-            files,
-        };
-        let indices: Vec<usize> = (0..n).collect();
-        // Never drawn from: the spec has no augmentation.
-        let mut unused = seed::rng(0, "unused");
-        let (x, _) = make_batch(
-            &set,
-            &indices,
-            &self.batch_spec(),
-            &mut unused,
-            self.model.device(),
-        )?;
-        Ok(x)
+    pub fn input(&self, images: &[&[u8]]) -> Result<Tensor> {
+        let spec = self.batch_spec();
+        Ok(input_tensor(images, self.image_size(), &spec, self.model.device())?)
     }
 }
 
 fn read_preprocessing(run: &RunDir, config: &RunConfig, cache_dir: &Path) -> Result<Preprocessing> {
-    let path = run.preprocessing_path();
-    if path.is_file() {
-        return Ok(Preprocessing::read(&path)?);
+    if run.preprocessing_path().is_file() {
+        return Ok(run.read_preprocessing()?);
     }
     tracing::warn!(
         run = %run.path().display(),
         "no preprocessing.json (run trained before it was recorded): recomputing class order and normalisation from the run's training data"
     );
-    Preprocessing::recompute(config, cache_dir).map_err(|e| InferenceError::NoPreprocessing {
+    cxr_trainer::preprocessing::recompute(config, cache_dir).map_err(|e| InferenceError::NoPreprocessing {
         dir: run.path().to_path_buf(),
         message: e.to_string(),
     })
-}
-
-/// A TOML error on one line: its message (lines joined) and the line number when known.
-fn one_line(e: &toml::de::Error, text: &str) -> String {
-    let message = e.message().lines().collect::<Vec<_>>().join(" ");
-    match e.span() {
-        Some(span) => {
-            let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
-            format!("line {line}: {message}")
-        }
-        None => message,
-    }
 }

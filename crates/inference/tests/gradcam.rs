@@ -139,7 +139,8 @@ fn heatmaps_point_at_the_lesions_and_follow_the_class() -> TestResult {
             .iter()
             .map(|&v| v > 0.5)
             .collect();
-        let input = model.input(vec![model.preprocess(&file)?], vec![file.clone()])?;
+        let pixels = model.preprocess(&file)?;
+        let input = model.input(&[&pixels])?;
         let cam = grad_cam(&model.model, &input, Some(label))?;
         if grad_cam(&model.model, &input, Some((label + 1) % classes))?.map == cam.map {
             unchanged.push(file.clone());

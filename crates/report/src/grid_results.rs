@@ -4,16 +4,14 @@
 use std::collections::HashSet;
 use std::path::Path;
 
+use cxr_results::axes::{is_always_shown, label};
 use cxr_results::{
-    read_confusion, read_history, read_per_class, read_plan, read_summary, status, ConfusionRow,
-    GridDir, HistoryRow, PerClassRow, PlanRow, RunSummary,
+    read_confusion, read_history, read_per_class, read_plan, read_summary, status, AxisValue,
+    ConfusionRow, GridDir, HistoryRow, PerClassRow, PlanRow, RunSummary,
 };
 
 use crate::error::{ReportError, Result};
 use crate::stats::first_seen;
-
-/// Axis settings that every figure already shows (model, frozen stages, seed).
-const SHOWN_AXES: &[&str] = &["model.name", "model.freeze", "seed"];
 
 /// Everything the report and the check read.
 #[derive(Debug, Clone)]
@@ -145,16 +143,9 @@ fn read_run(grid: &GridDir, summary: RunSummary) -> Result<RunResults> {
     })
 }
 
-/// The `axes` entries other than model, freeze and seed, e.g. `train.lr=0.001`.
-pub fn facet_of(axes: &str) -> String {
-    axes.split(", ")
-        .filter(|kv| !kv.is_empty())
-        .filter(|kv| {
-            let key = kv.split('=').next().unwrap_or_default();
-            !SHOWN_AXES.contains(&key)
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
+/// The axes other than model, freeze and seed, as one label, e.g. `train.lr=0.001`.
+pub fn facet_of(axes: &[AxisValue]) -> String {
+    label(axes.iter().filter(|a| !is_always_shown(&a.setting)))
 }
 
 #[cfg(test)]
@@ -163,11 +154,12 @@ mod tests {
 
     #[test]
     fn facet_drops_the_axes_every_figure_shows() {
-        assert_eq!(facet_of("model.name=cnn, model.freeze=0, seed=1"), "");
+        use cxr_results::axes::parse_label as axes;
+        assert_eq!(facet_of(&axes("model.name=cnn, model.freeze=0, seed=1")), "");
         assert_eq!(
-            facet_of("model.name=cnn, train.lr=0.001, data.image_size=64"),
+            facet_of(&axes("model.name=cnn, train.lr=0.001, data.image_size=64")),
             "train.lr=0.001, data.image_size=64"
         );
-        assert_eq!(facet_of(""), "");
+        assert_eq!(facet_of(&axes("")), "");
     }
 }

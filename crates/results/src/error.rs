@@ -22,6 +22,17 @@ pub enum ResultsError {
         /// What polars reported.
         message: String,
     },
+    /// A run folder's `config.toml` or `preprocessing.json` could not be written or parsed.
+    #[error("{path}: {message}")]
+    Record {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// The kept weights could not be written or read.
+    #[error(transparent)]
+    Model(#[from] cxr_models::ModelError),
     /// The results folder holds no finished run.
     #[error("no finished runs under {0}: run `cxr sweep <GRID.toml>` first")]
     NoRuns(PathBuf),

@@ -1,4 +1,6 @@
-//! Where results live. The only place that knows file names:
+//! Where results live. The only place that knows file names (each file's typed reader and
+//! writer is in this crate too: [`crate::run_files`] for the run folder's config, record and
+//! weights, the table modules for the Parquet files):
 //!
 //! ```text
 //! <results>/<grid>/summary.parquet              every finished run, one row each (rebuilt)
@@ -168,15 +170,62 @@ impl RunDir {
 /// Writes `bytes` to `path` through a temporary file in the same folder and a rename.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     use std::io::Write;
-    let dir = path.parent().unwrap_or(Path::new("."));
+    write_atomic_with(path, |tmp| {
+        let mut file = std::fs::File::create(tmp).map_err(ResultsError::io(tmp))?;
+        file.write_all(bytes).map_err(ResultsError::io(path))?;
+        file.sync_all().map_err(ResultsError::io(path))
+    })
+}
+
+/// Lets `write` fill a temporary file in `path`'s folder, then renames it to `path`: a reader
+/// sees the old file or the whole new one, never a partial one, and a failed `write` leaves
+/// nothing behind.
+pub fn write_atomic_with(path: &Path, write: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
     std::fs::create_dir_all(dir).map_err(ResultsError::io(dir))?;
-    let mut tmp = tempfile::Builder::new()
+    let tmp = tempfile::Builder::new()
         .prefix(".tmp-")
         .tempfile_in(dir)
-        .map_err(ResultsError::io(dir))?;
-    tmp.write_all(bytes).map_err(ResultsError::io(path))?;
-    tmp.as_file().sync_all().map_err(ResultsError::io(path))?;
+        .map_err(ResultsError::io(dir))?
+        .into_temp_path();
+    write(&tmp)?;
     tmp.persist(path)
         .map_err(|e| ResultsError::io(path)(e.error))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_partial_file_is_ever_visible_under_the_final_name(
+    ) -> std::result::Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("model.safetensors");
+        std::fs::write(&path, b"old")?;
+        let put = |p: &Path, bytes: &[u8]| std::fs::write(p, bytes).map_err(ResultsError::io(p));
+        write_atomic_with(&path, |tmp| {
+            put(tmp, b"half")?;
+            let visible = std::fs::read(&path).map_err(ResultsError::io(&path))?;
+            assert_eq!(visible, b"old", "final name changed mid-write");
+            put(tmp, b"half and the rest")
+        })?;
+        assert_eq!(std::fs::read(&path)?, b"half and the rest");
+
+        let failed = write_atomic_with(&path, |tmp| {
+            put(tmp, b"partial")?;
+            Err(ResultsError::io(tmp)(std::io::Error::other("disk full")))
+        });
+        assert!(failed.is_err());
+        assert_eq!(std::fs::read(&path)?, b"half and the rest");
+        let names: Vec<_> = std::fs::read_dir(dir.path())?
+            .map(|e| e.map(|e| e.file_name()))
+            .collect::<std::result::Result<_, _>>()?;
+        assert_eq!(names, ["model.safetensors"], "temporary files left behind");
+        Ok(())
+    }
 }

@@ -1,22 +1,49 @@
-//! The results of a sweep, as an API: where each file lives ([`layout`]) and what columns each
-//! Parquet table has ([`tables`]). The trainer writes through this crate, the report and the
-//! regression check read through it, so a column is named in exactly one place.
+//! The results of a sweep, as an API: where each file lives ([`layout`]), what each file holds
+//! and how it is written and read. Every file of a run folder has one typed reader and writer
+//! here: the Parquet tables ([`summary`], [`run_tables`], [`plan`], [`evaluation`]), whose
+//! columns are the fields of one row struct each ([`table`]), and the run's `config.toml`,
+//! `preprocessing.json` and `model.safetensors` ([`run_files`], [`preprocessing`]). The trainer
+//! writes through this crate; the report, the regression check and inference read through it.
 //!
 //! Every file is written to a temporary file in its folder and renamed into place; a run's
 //! `summary.parquet` is written last, so its presence is what "finished" means and a killed run
 //! never looks finished. The grid's merged `summary.parquet` is rebuilt from the run folders
 //! under a file lock, so cells run by separate processes (`cxr sweep --cell N`) merge without a
 //! shared writer.
+//!
+//! ```
+//! use cxr_results::{read_history, write_history, HistoryRow, RunDir};
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let tmp = tempfile::tempdir()?;
+//! let run = RunDir::at(&tmp.path().join("runs/cnn-f0-s0-0123456789ab"));
+//! let epoch = HistoryRow { epoch: 1, train_loss: 1.2, val_loss: 1.1, val_micro_recall: 0.5,
+//!     val_macro_recall: 0.5, train_time_s: 2.0, eval_time_s: 0.3, kept: true };
+//! write_history(&run.history_path(), &run.id(), std::slice::from_ref(&epoch))?;
+//! assert_eq!(read_history(&run.history_path())?, [epoch]);
+//! # Ok(()) }
+//! ```
 
-mod columns;
 pub mod error;
+pub mod evaluation;
 pub mod layout;
-pub mod tables;
+pub mod plan;
+pub mod preprocessing;
+pub mod run_files;
+pub mod run_tables;
+pub mod summary;
+pub mod table;
 
+pub use cxr_experiment::{axes, AxisValue};
 pub use error::{Result, ResultsError};
-pub use layout::{write_atomic, GridDir, RunDir};
-pub use tables::{
-    merge_summaries, read_confusion, read_frame, read_history, read_per_class, read_plan,
-    read_summary, status, summary_columns, write_confusion, write_history, write_per_class,
-    write_plan, write_summary, ConfusionRow, HistoryRow, PerClassRow, PlanRow, RunSummary,
+pub use evaluation::{read_evaluation, write_evaluation, MetricRow};
+pub use layout::{write_atomic, write_atomic_with, GridDir, RunDir};
+pub use plan::{read_plan, write_plan, PlanRow};
+pub use preprocessing::Preprocessing;
+pub use run_tables::{
+    read_confusion, read_history, read_per_class, write_confusion, write_history,
+    write_per_class, ConfusionRow, HistoryRow, PerClassRow,
 };
+pub use summary::{
+    merge_summaries, read_summary, status, summary_columns, write_summary, RunSummary,
+};
+pub use table::read_frame;

@@ -221,9 +221,9 @@ impl Cell for Vec<AxisValue> {
         if let Ok(text) = column.str() {
             return Ok(text.iter().map(|t| parse_label(t.unwrap_or_default())).collect());
         }
-        column
-            .list()?
-            .into_iter()
+        let lists = column.list()?;
+        (0..lists.len())
+            .map(|i| lists.get_as_series(i))
             .map(|row| {
                 let Some(row) = row else {
                     return Ok(Vec::new());

@@ -36,12 +36,12 @@ pub enum TrainerError {
         #[source]
         source: std::io::Error,
     },
-    /// A run's `preprocessing.json` could not be written or parsed.
-    #[error("{path}: {message}")]
-    Record {
-        /// The file.
-        path: PathBuf,
-        /// What is wrong.
+    /// A run's resolved config could not be serialised (for its summary or the data memo).
+    #[error("run {run_id}: cannot serialise its config: {message}")]
+    Config {
+        /// The run (or grid) the config belongs to.
+        run_id: String,
+        /// What serde reported.
         message: String,
     },
     /// `--cell N` is out of range.

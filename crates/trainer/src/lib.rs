@@ -3,14 +3,15 @@
 //! [`sweep`] takes an expanded [`cxr_experiment::Grid`] and, for each run not finished yet,
 //! [`run_one`] writes the resolved config, prepares the data ([`prepare`]: generated synthetic
 //! set or a dataset folder, through the `cxr-data` cache, split by the run seed), builds the
-//! model, records the [`Preprocessing`] inference needs (class order, normalisation statistics),
-//! calls [`fit`], and records history, per-class metrics, the confusion matrix, the kept weights
-//! and finally the summary row (the files and columns are `cxr-results`' API). A run whose loss
-//! diverges is recorded as failed and the sweep goes on.
+//! model, records the [`cxr_results::Preprocessing`] inference needs (class order, normalisation
+//! statistics, [`preprocessing`]), calls [`fit`], and records history, per-class metrics, the
+//! confusion matrix, the kept weights and finally the summary row, each through its typed writer
+//! in `cxr-results` (the run folder's contract). A run whose loss diverges is recorded as failed
+//! and the sweep goes on. Progress goes to an [`Observer`]; this crate prints nothing itself.
 //!
-//! [`fit`] alternates [`train_one_epoch`] and [`evaluate`] under [`EarlyStopping`] (a pure state
-//! machine), keeps the best epoch's weights in memory and evaluates the test split once with
-//! them. The optimiser is PyTorch's Adam ([`adam`]); metrics are pure functions ([`metrics`]).
+//! [`fit`] alternates [`train_one_epoch`] and [`evaluate`] ([`epoch`]) under [`EarlyStopping`]
+//! (a pure state machine), keeps the best epoch's weights in memory and evaluates the test split
+//! once with them. Training batches may be augmented; evaluation batches never are. The optimiser is PyTorch's Adam ([`adam`]); metrics are pure functions ([`metrics`]).
 //!
 //! Determinism: the split, each epoch's sampling order, augmentation and the initial weights come
 //! from named streams of the run seed, so the same config gives the same run (and, on the same
@@ -19,9 +20,11 @@
 pub mod adam;
 pub mod bootstrap;
 pub mod early_stopping;
+pub mod epoch;
 pub mod error;
 pub mod fit;
 pub mod metrics;
+pub mod observer;
 pub mod prefix_cache;
 pub mod prepare;
 pub mod preprocessing;
@@ -31,11 +34,9 @@ pub mod threads;
 
 pub use early_stopping::{EarlyStopping, EpochScore};
 pub use error::{Result, TrainerError};
-pub use fit::{
-    evaluate, fit, train_one_epoch, EpochRecord, Evaluation, FitOutcome, FitSettings, Observer,
-    Silent,
-};
-pub use preprocessing::Preprocessing;
+pub use epoch::{evaluate, evaluate_images, train_one_epoch, EpochPlan, Evaluation, Source};
+pub use fit::{fit, FitData, FitOutcome};
+pub use observer::{Observer, Silent};
 pub use run::{run_one, RunEnv};
 pub use sweep::{sweep, SweepOptions, SweepReport};
 pub use threads::set_threads;

@@ -10,7 +10,7 @@
 use std::time::Instant;
 
 use candle_core::Tensor;
-use cxr_data::{make_batch, seed, BatchSpec, ImageSet};
+use cxr_data::{eval_batch, BatchSpec, ImageSet};
 use cxr_models::Model;
 
 use crate::error::Result;
@@ -68,7 +68,7 @@ impl PrefixCache {
         if set.is_empty() || !model.has_frozen_prefix() {
             return Ok(0);
         }
-        let (x, _) = make_batch(set, &[0], spec, &mut seed::rng(0, "unused"), model.device())?;
+        let (x, _) = eval_batch(set, &[0], spec, model.device())?;
         Ok(match model.forward_prefix(&x)? {
             Some(one) => (one.elem_count() * 4 * set.len()) as u64,
             None => 0,
@@ -84,11 +84,9 @@ impl PrefixCache {
     ) -> Result<Self> {
         let start = Instant::now();
         let all: Vec<usize> = (0..set.len()).collect();
-        // Unaugmented batches never draw from the RNG.
-        let mut unused = seed::rng(0, "unused");
         let mut parts = Vec::new();
         for chunk in all.chunks(batch_size.max(1)) {
-            let (x, _) = make_batch(set, chunk, spec, &mut unused, model.device())?;
+            let (x, _) = eval_batch(set, chunk, spec, model.device())?;
             if let Some(features) = model.forward_prefix(&x)? {
                 parts.push(features);
             }

@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use cxr_data::synth::{write_synthetic, SynthConfig};
-use cxr_data::{load, seed, stratified_split, ImageSet, LoadOptions, Split};
+use cxr_data::seed::{self, Stream};
+use cxr_data::{load, stratified_split, ImageSet, LoadOptions, Split};
 use cxr_experiment::{DataConfig, DataSource, RunConfig};
 
 use crate::error::{Result, TrainerError};
@@ -30,7 +31,10 @@ impl DataMemo {
     /// The images and split of `run`, loading (or generating) the dataset at most once per
     /// memo. `cache_dir` holds image caches and generated synthetic sets.
     pub fn prepare(&mut self, run: &RunConfig, cache_dir: &Path) -> Result<PreparedData> {
-        let key = serde_json::to_string(&run.data).unwrap_or_default();
+        let key = serde_json::to_string(&run.data).map_err(|e| TrainerError::Config {
+            run_id: run.grid.clone(),
+            message: e.to_string(),
+        })?;
         let set = match self.sets.get(&key) {
             Some(set) => Arc::clone(set),
             None => {
@@ -43,7 +47,7 @@ impl DataMemo {
             &set.labels,
             &set.classes,
             run.split,
-            &mut seed::rng(run.seed, "split"),
+            &mut seed::rng(run.seed, Stream::Split),
         )?;
         Ok(PreparedData { set, split })
     }

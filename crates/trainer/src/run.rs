@@ -1,23 +1,25 @@
 //! One planned run, end to end: write its config, prepare data, build the model, fit, and
-//! record every result file. The summary is written last: its presence marks the run finished.
+//! record every result file through the run folder's typed writers (`cxr-results`). The summary
+//! is written last: its presence marks the run finished.
 
 use std::path::Path;
 use std::time::Instant;
 
-use cxr_data::{seed, BatchSpec};
+use cxr_data::seed::{self, Stream};
+use cxr_data::BatchSpec;
 use cxr_experiment::{PlannedRun, RunConfig};
 use cxr_models::ModelConfig;
 use cxr_results::{
-    status, write_atomic, write_confusion, write_history, write_per_class, write_summary,
-    ConfusionRow, HistoryRow, PerClassRow, RunDir, RunSummary,
+    status, write_confusion, write_history, write_per_class, write_summary, AxisValue,
+    ConfusionRow, PerClassRow, RunDir, RunSummary,
 };
 
-use crate::adam::AdamConfig;
 use crate::bootstrap::{recall_intervals, DEFAULT_RESAMPLES};
 use crate::error::{Result, TrainerError};
-use crate::fit::{fit, FitOutcome, FitSettings, Observer};
+use crate::fit::{fit, FitData, FitOutcome};
+use crate::observer::Observer;
 use crate::prepare::DataMemo;
-use crate::preprocessing::Preprocessing;
+use crate::preprocessing;
 
 /// Where a run reads its caches from.
 #[derive(Debug, Clone)]
@@ -45,43 +47,36 @@ pub fn run_one(
             source,
         })?;
     }
-    write_atomic(&dir.config_path(), cfg.to_toml().as_bytes())?;
+    dir.write_config(cfg)?;
     let data = memo.prepare(cfg, env.cache_dir)?;
     let model_cfg =
         ModelConfig::new(cfg.model.name, data.set.classes.len()).with_freeze(cfg.model.freeze);
     let model = model_cfg.build(
         cfg.model.weights.as_deref(),
         &crate::fit::device(),
-        seed::sub_seed(cfg.seed, "init"),
+        seed::sub_seed(cfg.seed, Stream::Init),
     )?;
     // Recorded before training so that inference feeds new images exactly as this run did.
-    let preprocessing = Preprocessing::derive(cfg, &data, model_cfg.in_channels);
-    preprocessing.write(&dir.preprocessing_path())?;
-    let train_spec = BatchSpec {
+    let record = preprocessing::derive(cfg, &data, model_cfg.in_channels);
+    dir.write_preprocessing(&record)?;
+    let spec = BatchSpec {
         channels: model_cfg.in_channels,
-        stats: preprocessing.stats,
-        augment: cfg.data.augment,
-    };
-    let eval_spec = BatchSpec {
-        augment: None,
-        ..train_spec.clone()
+        stats: record.stats,
     };
     let counts = model.param_count();
-    let mut summary = base_summary(planned, cfg);
+    let mut summary = base_summary(planned, cfg)?;
     summary.trainable_params = counts.trainable as i64;
     summary.total_params = counts.total as i64;
 
-    match fit(
-        &model,
-        &data.set,
-        &data.split,
-        &train_spec,
-        &eval_spec,
-        &fit_settings(cfg),
-        observer,
-    ) {
+    let fit_data = FitData {
+        set: &data.set,
+        split: &data.split,
+        spec: &spec,
+        augment: cfg.data.augment.as_ref(),
+    };
+    match fit(&model, fit_data, &cfg.train, cfg.seed, observer) {
         Ok(outcome) => {
-            model.save(&dir.model_path())?;
+            dir.write_model(&model)?;
             let classes = &data.set.classes;
             record_outcome(dir, &planned.id, classes, &outcome, cfg.seed, &mut summary)?;
         }
@@ -99,56 +94,36 @@ pub fn run_one(
     Ok(summary)
 }
 
-fn fit_settings(cfg: &RunConfig) -> FitSettings {
-    let t = &cfg.train;
-    FitSettings {
-        adam: AdamConfig {
-            lr: t.lr,
-            beta1: t.beta1,
-            beta2: t.beta2,
-            eps: t.eps,
-            weight_decay: t.weight_decay,
-        },
-        sampler: t.sampler,
-        max_epochs: t.max_epochs,
-        patience: t.patience,
-        batch_size: t.batch_size,
-        stop_metric: t.early_stopping,
-        seed: cfg.seed,
-        prefix_cache: t.prefix_cache,
-    }
-}
-
-/// The `axes` column: the run's grid-axis values as `setting=value` joined by `, `.
-pub(crate) fn axes_label(planned: &PlannedRun) -> String {
+/// The run's grid-axis values, as recorded in the summary and the plan.
+pub(crate) fn axes_of(planned: &PlannedRun) -> Vec<AxisValue> {
     planned
         .axes
         .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+        .map(|(k, v)| AxisValue::new(k.as_str(), v.as_str()))
+        .collect()
 }
 
-fn base_summary(planned: &PlannedRun, cfg: &RunConfig) -> RunSummary {
-    RunSummary {
+fn base_summary(planned: &PlannedRun, cfg: &RunConfig) -> Result<RunSummary> {
+    let config_json = serde_json::to_string(cfg).map_err(|e| TrainerError::Config {
+        run_id: planned.id.clone(),
+        message: e.to_string(),
+    })?;
+    Ok(RunSummary {
         run_id: planned.id.clone(),
         grid: cfg.grid.clone(),
         model: cfg.model.name.to_string(),
         freeze: cfg.model.freeze as i64,
         seed: cfg.seed as i64,
         image_size: i64::from(cfg.data.image_size),
-        axes: axes_label(planned),
+        axes: axes_of(planned),
         lr: cfg.train.lr,
         batch_size: cfg.train.batch_size as i64,
-        sampler: serde_json::to_value(cfg.train.sampler)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default(),
+        sampler: cfg.train.sampler.name().to_string(),
         pretrained: cfg.pretrained(),
         status: status::OK.into(),
-        config_json: serde_json::to_string(cfg).unwrap_or_default(),
+        config_json,
         ..RunSummary::default()
-    }
+    })
 }
 
 fn record_outcome(
@@ -159,21 +134,7 @@ fn record_outcome(
     seed: u64,
     summary: &mut RunSummary,
 ) -> Result<()> {
-    let history: Vec<HistoryRow> = outcome
-        .history
-        .iter()
-        .map(|e| HistoryRow {
-            epoch: e.epoch as i64,
-            train_loss: e.train_loss,
-            val_loss: e.val_loss,
-            val_micro_recall: e.val_micro_recall,
-            val_macro_recall: e.val_macro_recall,
-            train_time_s: e.train_time_s,
-            eval_time_s: e.eval_time_s,
-            kept: e.epoch == outcome.best_epoch,
-        })
-        .collect();
-    write_history(&dir.history_path(), run_id, &history)?;
+    write_history(&dir.history_path(), run_id, &outcome.history)?;
     let test = &outcome.test.confusion;
     let per_class: Vec<PerClassRow> = test
         .per_class()
@@ -188,16 +149,7 @@ fn record_outcome(
         })
         .collect();
     write_per_class(&dir.per_class_path(), run_id, &per_class)?;
-    let mut confusion = Vec::new();
-    for (t, row) in test.matrix.iter().enumerate() {
-        for (p, &count) in row.iter().enumerate() {
-            confusion.push(ConfusionRow {
-                true_class: classes[t].clone(),
-                predicted_class: classes[p].clone(),
-                count: count as i64,
-            });
-        }
-    }
+    let confusion = ConfusionRow::from_matrix(classes, &test.matrix);
     write_confusion(&dir.confusion_path(), run_id, &confusion)?;
 
     let n = outcome.history.len().max(1) as f64;
@@ -207,7 +159,7 @@ fn record_outcome(
     summary.eval_time_s = Some(outcome.history.iter().map(|e| e.eval_time_s).sum::<f64>() / n);
     summary.test_micro_recall = Some(test.micro_recall());
     summary.test_macro_recall = Some(test.macro_recall());
-    let mut rng = seed::rng(seed, "bootstrap");
+    let mut rng = seed::rng(seed, Stream::Bootstrap);
     if let Some(ci) = recall_intervals(
         &outcome.test.labels,
         &outcome.test.predictions,

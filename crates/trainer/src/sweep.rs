@@ -9,7 +9,8 @@ use cxr_results::{merge_summaries, status, write_plan, GridDir, PlanRow, RunSumm
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::error::{Result, TrainerError};
-use crate::fit::{EpochRecord, Observer};
+use crate::observer::Observer;
+use cxr_results::HistoryRow;
 use crate::prepare::DataMemo;
 use crate::run::{run_one, RunEnv};
 
@@ -115,7 +116,7 @@ fn plan_rows(grid: &Grid) -> Vec<PlanRow> {
             model: p.config.model.name.to_string(),
             freeze: p.config.model.freeze as i64,
             seed: p.config.seed as i64,
-            axes: crate::run::axes_label(p),
+            axes: crate::run::axes_of(p),
         })
         .collect()
 }
@@ -186,7 +187,7 @@ impl Observer for RunProgress {
         self.bar.inc(1);
     }
 
-    fn epoch_done(&mut self, r: &EpochRecord) {
+    fn epoch_done(&mut self, r: &HistoryRow) {
         self.last = format!(
             "| loss {:.3}/{:.3} val recall {:.1}%",
             r.train_loss,

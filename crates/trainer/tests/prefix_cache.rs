@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use cxr_experiment::{Grid, Overrides};
-use cxr_results::{read_history, read_summary, GridDir, RunSummary};
+use cxr_results::{read_history, read_summary, AxisValue, GridDir, RunSummary};
 use cxr_trainer::{sweep, SweepOptions};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
@@ -44,8 +44,10 @@ fn same_seed_same_results_with_and_without_the_cache() -> TestResult {
     let [cached, plain] =
         <[RunSummary; 2]>::try_from(summaries(&grid, &dir)?).map_err(|_| "expected two runs")?;
     assert!(
-        cached.axes.contains("train.prefix_cache=true"),
-        "{}",
+        cached
+            .axes
+            .contains(&AxisValue::new("train.prefix_cache", "true")),
+        "{:?}",
         cached.axes
     );
     assert!(

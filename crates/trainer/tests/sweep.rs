@@ -4,7 +4,8 @@ use std::path::Path;
 
 use cxr_experiment::{Grid, Overrides};
 use cxr_results::{read_frame, read_summary, status, summary_columns, GridDir};
-use cxr_trainer::{sweep, Preprocessing, SweepOptions};
+use cxr_results::Preprocessing;
+use cxr_trainer::{preprocessing, sweep, SweepOptions};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -68,7 +69,7 @@ fn a_sweep_writes_every_file_and_a_rerun_skips_it() -> TestResult {
         // Run folders from before preprocessing.json get the same record by recomputing it.
         let recorded = Preprocessing::read(&dir.preprocessing_path())?;
         assert_eq!(recorded.classes.len(), 4);
-        let recomputed = Preprocessing::recompute(&run.config, &tmp.path().join("cache"))?;
+        let recomputed = preprocessing::recompute(&run.config, &tmp.path().join("cache"))?;
         assert_eq!(recomputed, recorded);
     }
     let merged = read_frame(&grid_dir.summary_path())?;

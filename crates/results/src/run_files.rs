@@ -1,0 +1,84 @@
+//! The typed readers and writers of a run folder's non-table files: `config.toml` (the
+//! resolved [`RunConfig`], written first), `preprocessing.json` ([`Preprocessing`]) and
+//! `model.safetensors` (the kept weights). Every write goes through a temporary file and a
+//! rename, so a killed run never leaves a partial file under a final name.
+
+use candle_core::Device;
+use cxr_experiment::RunConfig;
+use cxr_models::{Model, ModelConfig};
+
+use crate::error::{Result, ResultsError};
+use crate::layout::{write_atomic, write_atomic_with, RunDir};
+use crate::preprocessing::Preprocessing;
+
+impl RunDir {
+    /// Writes the run's resolved settings to `config.toml`.
+    pub fn write_config(&self, config: &RunConfig) -> Result<()> {
+        let path = self.config_path();
+        let text = toml::to_string_pretty(config).map_err(|e| ResultsError::Record {
+            path: path.clone(),
+            message: format!("cannot write the run config as TOML: {e}"),
+        })?;
+        write_atomic(&path, text.as_bytes())
+    }
+
+    /// Reads the run's `config.toml`; an error names the file and the line.
+    pub fn read_config(&self) -> Result<RunConfig> {
+        let path = self.config_path();
+        let text = std::fs::read_to_string(&path).map_err(ResultsError::io(&path))?;
+        RunConfig::from_toml(&text).map_err(|e| ResultsError::Record {
+            message: format!(
+                "not a run config this cxr can read: {}",
+                cxr_experiment::one_line(&e, &text)
+            ),
+            path,
+        })
+    }
+
+    /// Writes the run's `preprocessing.json`.
+    pub fn write_preprocessing(&self, record: &Preprocessing) -> Result<()> {
+        record.write(&self.preprocessing_path())
+    }
+
+    /// Reads the run's `preprocessing.json`.
+    pub fn read_preprocessing(&self) -> Result<Preprocessing> {
+        Preprocessing::read(&self.preprocessing_path())
+    }
+
+    /// Writes `model`'s weights to `model.safetensors`.
+    pub fn write_model(&self, model: &Model) -> Result<()> {
+        write_atomic_with(&self.model_path(), |tmp| Ok(model.save(tmp)?))
+    }
+
+    /// Builds a model of `config` on `device` with the weights in `model.safetensors`.
+    pub fn read_model(&self, config: ModelConfig, device: &Device) -> Result<Model> {
+        Ok(Model::load(config, &self.model_path(), device)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cxr_models::ModelKind;
+
+    #[test]
+    fn weights_round_trip_and_leave_no_temporary_file(
+    ) -> std::result::Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let run = RunDir::at(&dir.path().join("run"));
+        let config = ModelConfig::new(ModelKind::Cnn, 3);
+        let model = config.build(None, &Device::Cpu, 7)?;
+        run.write_model(&model)?;
+        let names: Vec<_> = std::fs::read_dir(run.path())?
+            .map(|e| e.map(|e| e.file_name()))
+            .collect::<std::result::Result<_, _>>()?;
+        assert_eq!(names, ["model.safetensors"]);
+        let back = run.read_model(config, &Device::Cpu)?;
+        for (a, b) in model.parameters().iter().zip(back.parameters()) {
+            assert_eq!(a.name(), b.name());
+            let (a, b) = (a.tensor().flatten_all()?, b.tensor().flatten_all()?);
+            assert_eq!(a.to_vec1::<f32>()?, b.to_vec1::<f32>()?);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,199 @@
+//! `summary.parquet`: one row per finished run, in each run folder and merged per grid.
+
+use std::path::Path;
+
+use cxr_experiment::AxisValue;
+
+use crate::error::{Result, ResultsError};
+use crate::layout::GridDir;
+use crate::table::{read_rows, write_rows, Table};
+
+/// Run status values in the `status` column.
+pub mod status {
+    /// Trained and evaluated.
+    pub const OK: &str = "ok";
+    /// Stopped by an error (e.g. a diverging loss); `error` says why.
+    pub const FAILED: &str = "failed";
+}
+
+crate::table! {
+    /// One row of `summary.parquet`: a finished run.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct RunSummary {
+        /// Stable run id.
+        pub run_id: String,
+        /// Grid name.
+        pub grid: String,
+        /// Architecture (`cnn`, `resnet18`, ...).
+        pub model: String,
+        /// Frozen stages.
+        pub freeze: i64,
+        /// Run seed.
+        pub seed: i64,
+        /// Training image side length.
+        pub image_size: i64,
+        /// The run's value on each grid axis, in axis order (a list of `{setting, value}`).
+        pub axes: Vec<AxisValue>,
+        /// Adam learning rate.
+        pub lr: f64,
+        /// Batch size.
+        pub batch_size: i64,
+        /// Epoch sampler.
+        pub sampler: String,
+        /// Started from pretrained weights.
+        pub pretrained: bool,
+        /// `ok` or `failed` ([`status`]).
+        pub status: String,
+        /// Why a failed run failed; empty when ok.
+        pub error: String,
+        /// Epochs trained.
+        pub epochs_run: Option<i64>,
+        /// 1-based epoch of the kept weights.
+        pub epochs_to_converge: Option<i64>,
+        /// Mean training wall time per epoch, seconds.
+        pub epoch_time_s: Option<f64>,
+        /// Mean validation wall time per epoch, seconds.
+        pub eval_time_s: Option<f64>,
+        /// Wall time of the whole run (data, training, evaluation, writing), seconds.
+        pub total_time_s: Option<f64>,
+        /// Wall time of the one-time frozen-prefix pass (null when the cache was not used), seconds.
+        pub prefix_time_s: Option<f64>,
+        /// Parameters the optimiser updates.
+        pub trainable_params: i64,
+        /// All parameters.
+        pub total_params: i64,
+        /// Test micro-recall (accuracy) with the kept weights.
+        pub test_micro_recall: Option<f64>,
+        /// Test macro-recall with the kept weights.
+        pub test_macro_recall: Option<f64>,
+        /// Lower bound of the 95% bootstrap interval of test micro-recall (test images resampled).
+        pub test_micro_recall_low: Option<f64>,
+        /// Upper bound of the 95% bootstrap interval of test micro-recall.
+        pub test_micro_recall_high: Option<f64>,
+        /// Lower bound of the 95% bootstrap interval of test macro-recall.
+        pub test_macro_recall_low: Option<f64>,
+        /// Upper bound of the 95% bootstrap interval of test macro-recall.
+        pub test_macro_recall_high: Option<f64>,
+        /// Test mean cross-entropy.
+        pub test_loss: Option<f64>,
+        /// Validation micro-recall with the kept weights.
+        pub val_micro_recall: Option<f64>,
+        /// Validation macro-recall with the kept weights.
+        pub val_macro_recall: Option<f64>,
+        /// Number of test images.
+        pub test_images: Option<i64>,
+        /// The resolved run config as JSON, for any setting not given its own column.
+        pub config_json: String,
+    }
+}
+
+/// The columns of `summary.parquet`, in order.
+pub fn summary_columns() -> Vec<String> {
+    RunSummary::COLUMNS.iter().map(|c| c.to_string()).collect()
+}
+
+/// Writes a `summary.parquet` (one row per run).
+pub fn write_summary(path: &Path, rows: &[RunSummary]) -> Result<()> {
+    write_rows(path, &[], rows)
+}
+
+/// Reads a `summary.parquet` back into rows.
+pub fn read_summary(path: &Path) -> Result<Vec<RunSummary>> {
+    read_rows(path)
+}
+
+/// Rebuilds `<grid>/summary.parquet` from every finished run folder, under a file lock so that
+/// cells finishing in separate processes never overwrite each other's rows. Returns the number
+/// of runs merged.
+pub fn merge_summaries(grid: &GridDir) -> Result<usize> {
+    std::fs::create_dir_all(grid.path()).map_err(ResultsError::io(grid.path()))?;
+    let lock_path = grid.lock_path();
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(ResultsError::io(&lock_path))?;
+    lock.lock().map_err(ResultsError::io(&lock_path))?;
+    let mut rows = Vec::new();
+    for run in grid.runs()? {
+        if run.is_finished() {
+            rows.extend(read_summary(&run.summary_path())?);
+        }
+    }
+    write_summary(&grid.summary_path(), &rows)?;
+    lock.unlock().map_err(ResultsError::io(&lock_path))?;
+    Ok(rows.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::run_tables::write_history;
+
+    fn row(id: &str, micro: Option<f64>) -> RunSummary {
+        RunSummary {
+            run_id: id.into(),
+            grid: "g".into(),
+            model: "cnn".into(),
+            axes: vec![
+                AxisValue::new("model.name", "cnn"),
+                AxisValue::new("train.lr", "0.001"),
+            ],
+            status: status::OK.into(),
+            test_micro_recall: micro,
+            epochs_run: Some(3),
+            trainable_params: 1_606_916,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn summary_round_trip_keeps_nulls() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("summary.parquet");
+        let rows = vec![row("a", Some(0.75)), row("b", None)];
+        write_summary(&path, &rows)?;
+        assert_eq!(read_summary(&path)?, rows);
+        assert!(summary_columns().contains(&"epochs_to_converge".to_string()));
+        write_summary(&path, &[])?;
+        assert!(read_summary(&path)?.is_empty());
+        Ok(())
+    }
+
+    #[test]
+    fn axes_written_as_text_by_older_versions_read_back() -> Result<(), Box<dyn std::error::Error>>
+    {
+        use polars::prelude::*;
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("summary.parquet");
+        let expected = row("a", Some(0.5));
+        let mut df = RunSummary::to_frame(std::slice::from_ref(&expected))?;
+        df.with_column(Column::new(
+            "axes".into(),
+            ["model.name=cnn, train.lr=0.001"],
+        ))?;
+        let _ = df.drop_in_place("prefix_time_s")?; // added after the first release
+        let mut file = std::fs::File::create(&path)?;
+        ParquetWriter::new(&mut file).finish(&mut df)?;
+        assert_eq!(read_summary(&path)?, vec![expected]);
+        Ok(())
+    }
+
+    #[test]
+    fn merge_takes_finished_runs_only() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let grid = GridDir::new(dir.path(), "g");
+        write_summary(&grid.run("r1").summary_path(), &[row("r1", Some(0.5))])?;
+        std::fs::create_dir_all(grid.run("r2").path())?; // started, never finished
+        write_history(&grid.run("r2").history_path(), "r2", &[])?;
+        write_summary(&grid.run("r3").summary_path(), &[row("r3", Some(0.9))])?;
+        assert_eq!(merge_summaries(&grid)?, 2);
+        let ids: Vec<String> = read_summary(&grid.summary_path())?
+            .into_iter()
+            .map(|r| r.run_id)
+            .collect();
+        assert_eq!(ids, ["r1", "r3"]);
+        Ok(())
+    }
+}
