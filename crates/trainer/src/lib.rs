@@ -6,7 +6,9 @@
 //! model, records the [`Preprocessing`] inference needs (class order, normalisation statistics),
 //! calls [`fit`], and records history, per-class metrics, the confusion matrix, the kept weights
 //! and finally the summary row (the files and columns are `cxr-results`' API). A run whose loss
-//! diverges is recorded as failed and the sweep goes on.
+//! diverges is recorded as failed and the sweep goes on. The caller watches each run through an
+//! [`Observer`] it makes per run (the `cxr` binary draws a progress bar); this crate draws
+//! nothing and leaves thread counts to the caller.
 //!
 //! [`fit`] alternates [`train_one_epoch`] and [`evaluate`] under [`EarlyStopping`] (a pure state
 //! machine), keeps the best epoch's weights in memory and evaluates the test split once with
@@ -27,7 +29,6 @@ pub mod prepare;
 pub mod preprocessing;
 pub mod run;
 pub mod sweep;
-pub mod threads;
 
 pub use early_stopping::{EarlyStopping, EpochScore};
 pub use error::{Result, TrainerError};
@@ -37,5 +38,4 @@ pub use fit::{
 };
 pub use preprocessing::Preprocessing;
 pub use run::{run_one, RunEnv};
-pub use sweep::{sweep, SweepOptions, SweepReport};
-pub use threads::set_threads;
+pub use sweep::{sweep, RunObservers, SweepOptions, SweepReport};
