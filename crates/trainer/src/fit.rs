@@ -7,12 +7,12 @@ use std::time::Instant;
 use candle_core::{Device, Tensor};
 use candle_nn::ModuleT;
 use cxr_data::{make_batch, seed, BatchSpec, ImageSet, Sampler, SamplerKind, Split};
+use cxr_metrics::ConfusionMatrix;
 use cxr_models::Model;
 
 use crate::adam::{Adam, AdamConfig};
 use crate::early_stopping::{EarlyStopping, EpochScore, StopMetric};
 use crate::error::{Result, TrainerError};
-use crate::metrics::ConfusionMatrix;
 use crate::prefix_cache::{self, PrefixCache, PrefixDecision};
 
 /// Everything [`fit`] needs besides the model and the data.

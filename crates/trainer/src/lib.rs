@@ -12,18 +12,16 @@
 //!
 //! [`fit`] alternates [`train_one_epoch`] and [`evaluate`] under [`EarlyStopping`] (a pure state
 //! machine), keeps the best epoch's weights in memory and evaluates the test split once with
-//! them. The optimiser is PyTorch's Adam ([`adam`]); metrics are pure functions ([`metrics`]).
+//! them. The optimiser is PyTorch's Adam ([`adam`]); metrics come from `cxr-metrics`.
 //!
 //! Determinism: the split, each epoch's sampling order, augmentation and the initial weights come
 //! from named streams of the run seed, so the same config gives the same run (and, on the same
 //! machine and thread count, the same metrics).
 
 pub mod adam;
-pub mod bootstrap;
 pub mod early_stopping;
 pub mod error;
 pub mod fit;
-pub mod metrics;
 pub mod prefix_cache;
 pub mod prepare;
 pub mod preprocessing;

@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use cxr_data::{seed, BatchSpec};
 use cxr_experiment::{PlannedRun, RunConfig};
+use cxr_metrics::{recall_intervals, DEFAULT_RESAMPLES};
 use cxr_models::ModelConfig;
 use cxr_results::{
     status, write_atomic, write_confusion, write_history, write_per_class, write_summary,
@@ -13,7 +14,6 @@ use cxr_results::{
 };
 
 use crate::adam::AdamConfig;
-use crate::bootstrap::{recall_intervals, DEFAULT_RESAMPLES};
 use crate::error::{Result, TrainerError};
 use crate::fit::{fit, FitOutcome, FitSettings, Observer};
 use crate::prepare::DataMemo;
