@@ -16,7 +16,7 @@
 //!    model wants them, optionally augmented.
 //!
 //! [`synth`] writes synthetic radiograph phantoms in the Kaggle layout: the built-in dataset
-//! of the demo and of CI.
+//! of the demo and of CI, generated once into the cache folder ([`synth::cached_root`]).
 //!
 //! Every random choice takes an RNG from [`seed`], derived from one run seed and a stream name.
 //! This crate does not know about models or training: it hands out tensors.

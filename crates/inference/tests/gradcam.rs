@@ -120,7 +120,7 @@ fn heatmaps_point_at_the_lesions_and_follow_the_class() -> TestResult {
 
     // The run's own test images, and where the generator put their lesions.
     let data = DataMemo::default().prepare(&planned.config, &cache)?;
-    let root = cxr_trainer::prepare::synthetic_root(PER_CLASS, SIZE as u32, 0, &cache)?;
+    let root = cxr_data::synth::cached_root(PER_CLASS, SIZE as u32, 0, &cache)?;
     let classes = data.set.classes.len();
     let mut scores: Vec<ClassScore> = (0..classes).map(|_| ClassScore::default()).collect();
     let mut unchanged = Vec::new();
