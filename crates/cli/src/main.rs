@@ -1,9 +1,13 @@
 //! `cxr`: train and compare chest X-ray classifiers. This binary only parses arguments, calls
 //! the library crates and maps outcomes to exit codes; see `commands/` for each subcommand.
+//! What belongs to a terminal session rather than to a library lives here too: the sweep's
+//! progress bars (`progress`) and the thread count (`threads`).
 
 mod cli;
 mod commands;
 mod exit;
+mod progress;
+mod threads;
 
 use std::process::ExitCode;
 
@@ -18,7 +22,7 @@ fn main() -> ExitCode {
     let args = cli::Cli::parse();
     init_logging(args.quiet, args.verbose);
     if let Some(threads) = args.threads {
-        if let Err(why) = cxr_trainer::set_threads(threads) {
+        if let Err(why) = threads::set_threads(threads) {
             eprintln!("error: {why}");
             return exit::ExitStatus::Error.into();
         }

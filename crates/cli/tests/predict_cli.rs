@@ -46,7 +46,7 @@ fn train_tiny(dir: &Path) -> Result<Trained, Box<dyn std::error::Error>> {
     let runs = GridDir::new(&dir.join("results"), "tiny").runs()?;
     let run = runs.first().ok_or("no run folder")?.path().to_path_buf();
     let config = RunConfig::from_toml(&std::fs::read_to_string(run.join("config.toml"))?)?;
-    let data_root = cxr_trainer::prepare::synthetic_root(12, 32, 0, &cache)?;
+    let data_root = cxr_data::synth::cached_root(12, 32, 0, &cache)?;
     Ok(Trained {
         run,
         config,
@@ -409,7 +409,7 @@ fn masked_runs_mask_new_images_and_need_their_masks() -> TestResult {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let runs = GridDir::new(&tmp.path().join("results"), "tiny").runs()?;
     let run = runs.first().ok_or("no run folder")?.path().to_path_buf();
-    let root = cxr_trainer::prepare::synthetic_root(12, 32, 0, &cache)?;
+    let root = cxr_data::synth::cached_root(12, 32, 0, &cache)?;
 
     // In the Kaggle layout the mask sits in masks/ beside images/.
     let image = root.join("COVID/images/COVID-2.png");

@@ -17,7 +17,7 @@
 //!    does the same for images that belong to no dataset (inference).
 //!
 //! [`synth`] writes synthetic radiograph phantoms in the Kaggle layout: the built-in dataset
-//! of the demo and of CI.
+//! of the demo and of CI, generated once into the cache folder ([`synth::cached_root`]).
 //!
 //! Every random choice takes an RNG from [`seed`], derived from one run seed and a named
 //! [`seed::Stream`].

@@ -13,13 +13,13 @@ use std::path::{Path, PathBuf};
 
 use cxr_data::seed::{self, Stream};
 use cxr_data::{discover, DataError, LoadOptions, Unreadable};
-use cxr_trainer::bootstrap::{recall_intervals, RecallIntervals, DEFAULT_RESAMPLES};
-use cxr_trainer::metrics::ClassMetrics;
+use cxr_metrics::{
+    one_vs_rest, recall_intervals, ClassMetrics, RecallIntervals, DEFAULT_RESAMPLES,
+};
 use cxr_trainer::Evaluation;
 
 use crate::class_name::find_class;
 use crate::error::{InferenceError, Result};
-use crate::roc::one_vs_rest;
 use crate::trained::TrainedModel;
 
 /// Images per evaluation batch.

@@ -12,8 +12,9 @@
 //!   class), in batches; unreadable files are handed back to the caller, not fatal.
 //! - [`evaluate_external`]: class folders of another dataset, matched to the model's classes by
 //!   name ([`class_name`]), scored with the trainer's own [`cxr_trainer::evaluate_images`] and
-//!   metrics, plus one-vs-rest ROC AUC ([`roc`]) and bootstrap intervals; [`write_evaluation`]
-//!   stores it all in one long Parquet table ([`cxr_results::evaluation`] lists the columns).
+//!   metrics ([`cxr_metrics`]), plus one-vs-rest ROC AUC and bootstrap intervals;
+//!   [`write_evaluation`] stores it all in one long Parquet table ([`cxr_results::evaluation`]
+//!   lists the columns).
 //! - [`explain()`]: Grad-CAM ([`gradcam`]) on the last convolutional stage, drawn over the film
 //!   with a colour bar and title ([`overlay`], [`colormap`], [`text`]).
 //!
@@ -43,7 +44,6 @@ pub mod explain;
 pub mod gradcam;
 pub mod overlay;
 pub mod predict;
-pub mod roc;
 pub mod table;
 pub mod text;
 pub mod trained;

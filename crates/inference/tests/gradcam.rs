@@ -25,7 +25,7 @@ use cxr_experiment::{Grid, Overrides};
 use cxr_inference::{grad_cam, GradCam, TrainedModel};
 use cxr_results::GridDir;
 use cxr_trainer::prepare::DataMemo;
-use cxr_trainer::{sweep, SweepOptions};
+use cxr_trainer::{sweep, Silent, SweepOptions};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -112,16 +112,15 @@ fn heatmaps_point_at_the_lesions_and_follow_the_class() -> TestResult {
         cache_dir: cache.clone(),
         force: false,
         cell: None,
-        quiet: true,
     };
-    sweep(&grid, &options)?;
+    sweep(&grid, &options, &mut |_, _| Box::new(Silent))?;
     let planned = &grid.runs[0];
     let run_dir = GridDir::new(&options.results_dir, "cam").run(&planned.id);
     let model = TrainedModel::open(run_dir.path(), &cache)?;
 
     // The run's own test images, and where the generator put their lesions.
     let data = DataMemo::default().prepare(&planned.config, &cache)?;
-    let root = cxr_trainer::prepare::synthetic_root(PER_CLASS, SIZE as u32, 0, &cache)?;
+    let root = cxr_data::synth::cached_root(PER_CLASS, SIZE as u32, 0, &cache)?;
     let classes = data.set.classes.len();
     let mut scores: Vec<ClassScore> = (0..classes).map(|_| ClassScore::default()).collect();
     let mut unchanged = Vec::new();

@@ -4,7 +4,7 @@
 use candle_core::{Device, Tensor};
 use candle_nn::ModuleT;
 use cxr_data::{eval_batch, train_batch, Augment, BatchSpec, ImageSet};
-use crate::metrics::ConfusionMatrix;
+use cxr_metrics::ConfusionMatrix;
 use cxr_models::Model;
 
 use crate::adam::Adam;

@@ -7,30 +7,30 @@
 //! statistics, [`preprocessing`]), calls [`fit`], and records history, per-class metrics, the
 //! confusion matrix, the kept weights and finally the summary row, each through its typed writer
 //! in `cxr-results` (the run folder's contract). A run whose loss diverges is recorded as failed
-//! and the sweep goes on. Progress goes to an [`Observer`]; this crate prints nothing itself.
+//! and the sweep goes on. The caller watches each run through an [`Observer`] it makes per run
+//! (the `cxr` binary draws a progress bar); this crate draws nothing and leaves thread counts to
+//! the caller.
 //!
 //! [`fit`] alternates [`train_one_epoch`] and [`evaluate`] ([`epoch`]) under [`EarlyStopping`]
 //! (a pure state machine), keeps the best epoch's weights in memory and evaluates the test split
-//! once with them. Training batches may be augmented; evaluation batches never are. The optimiser is PyTorch's Adam ([`adam`]); metrics are pure functions ([`metrics`]).
+//! once with them. Training batches may be augmented; evaluation batches never are. The
+//! optimiser is PyTorch's Adam ([`adam`]); metrics come from `cxr-metrics`.
 //!
 //! Determinism: the split, each epoch's sampling order, augmentation and the initial weights come
 //! from named streams of the run seed, so the same config gives the same run (and, on the same
 //! machine and thread count, the same metrics).
 
 pub mod adam;
-pub mod bootstrap;
 pub mod early_stopping;
 pub mod epoch;
 pub mod error;
 pub mod fit;
-pub mod metrics;
 pub mod observer;
 pub mod prefix_cache;
 pub mod prepare;
 pub mod preprocessing;
 pub mod run;
 pub mod sweep;
-pub mod threads;
 
 pub use early_stopping::{EarlyStopping, EpochScore};
 pub use error::{Result, TrainerError};
@@ -38,5 +38,4 @@ pub use epoch::{evaluate, evaluate_images, train_one_epoch, EpochPlan, Evaluatio
 pub use fit::{fit, FitData, FitOutcome};
 pub use observer::{Observer, Silent};
 pub use run::{run_one, RunEnv};
-pub use sweep::{sweep, SweepOptions, SweepReport};
-pub use threads::set_threads;
+pub use sweep::{sweep, RunObservers, SweepOptions, SweepReport};

@@ -3,11 +3,11 @@
 //! the runs of a sweep that use the same data.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
-use cxr_data::synth::{write_synthetic, SynthConfig};
 use cxr_data::seed::{self, Stream};
+use cxr_data::synth::cached_root;
 use cxr_data::{load, stratified_split, ImageSet, LoadOptions, Split};
 use cxr_experiment::{DataConfig, DataSource, RunConfig};
 
@@ -60,7 +60,7 @@ fn load_data(data: &DataConfig, cache_dir: &Path) -> Result<ImageSet> {
             per_class,
             size,
             seed,
-        } => synthetic_root(*per_class, *size, *seed, cache_dir)?,
+        } => cached_root(*per_class, *size, *seed, cache_dir)?,
     };
     let opts = LoadOptions {
         image_size: data.image_size,
@@ -72,47 +72,4 @@ fn load_data(data: &DataConfig, cache_dir: &Path) -> Result<ImageSet> {
     let (set, report) = load(&root, &opts)?;
     tracing::debug!(root = %root.display(), decoded = report.decoded, cache = ?report.cache, "dataset loaded");
     Ok(set)
-}
-
-/// The synthetic set for these settings under `cache_dir/synthetic/`, generated if absent.
-/// Generation writes to a temporary folder renamed into place, so an interrupted generation is
-/// never mistaken for a complete one.
-pub fn synthetic_root(per_class: usize, size: u32, seed: u64, cache_dir: &Path) -> Result<PathBuf> {
-    let name = format!(
-        "v{}-{per_class}x{size}-seed{seed}",
-        cxr_data::synth::GENERATOR_VERSION
-    );
-    let dir = cache_dir.join("synthetic").join(name);
-    if dir.join("README.md").is_file() {
-        return Ok(dir);
-    }
-    let parent = cache_dir.join("synthetic");
-    std::fs::create_dir_all(&parent).map_err(|source| TrainerError::Io {
-        path: parent.clone(),
-        source,
-    })?;
-    let tmp = tempfile::Builder::new()
-        .prefix(".tmp-")
-        .tempdir_in(&parent)
-        .map_err(|source| TrainerError::Io {
-            path: parent.clone(),
-            source,
-        })?;
-    let cfg = SynthConfig {
-        per_class,
-        size,
-        seed,
-        ..SynthConfig::default()
-    };
-    write_synthetic(tmp.path(), &cfg)?;
-    let staged = tmp.keep();
-    match std::fs::rename(&staged, &dir) {
-        Ok(()) => Ok(dir),
-        // Another process generated the same set meanwhile: theirs is identical, use it.
-        Err(_) if dir.join("README.md").is_file() => {
-            let _ = std::fs::remove_dir_all(&staged);
-            Ok(dir)
-        }
-        Err(source) => Err(TrainerError::Io { path: dir, source }),
-    }
 }

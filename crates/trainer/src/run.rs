@@ -14,7 +14,7 @@ use cxr_results::{
     ConfusionRow, PerClassRow, RunDir, RunSummary,
 };
 
-use crate::bootstrap::{recall_intervals, DEFAULT_RESAMPLES};
+use cxr_metrics::{recall_intervals, DEFAULT_RESAMPLES};
 use crate::error::{Result, TrainerError};
 use crate::fit::{fit, FitData, FitOutcome};
 use crate::observer::Observer;

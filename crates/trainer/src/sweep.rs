@@ -6,11 +6,9 @@ use std::time::Instant;
 
 use cxr_experiment::{Grid, PlannedRun};
 use cxr_results::{merge_summaries, status, write_plan, GridDir, PlanRow, RunSummary};
-use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::error::{Result, TrainerError};
 use crate::observer::Observer;
-use cxr_results::HistoryRow;
 use crate::prepare::DataMemo;
 use crate::run::{run_one, RunEnv};
 
@@ -25,8 +23,6 @@ pub struct SweepOptions {
     pub force: bool,
     /// Run only this expanded run (0-based).
     pub cell: Option<usize>,
-    /// No progress bars.
-    pub quiet: bool,
 }
 
 /// What a sweep did.
@@ -49,8 +45,20 @@ impl SweepReport {
     }
 }
 
-/// Runs every planned run of `grid` (or only `options.cell`) that is not finished yet.
-pub fn sweep(grid: &Grid, options: &SweepOptions) -> Result<SweepReport> {
+/// Makes the [`Observer`] of one run from its label (`[n/total] run-id`) and plan; the sweep
+/// drops it when the run ends, before logging the run's one-line summary. Pass
+/// `&mut |_, _| Box::new(Silent)` to watch nothing.
+///
+/// [`Silent`]: crate::fit::Silent
+pub type RunObservers<'a> = dyn FnMut(&str, &PlannedRun) -> Box<dyn Observer> + 'a;
+
+/// Runs every planned run of `grid` (or only `options.cell`) that is not finished yet, watching
+/// each through the observer `observe` makes for it.
+pub fn sweep(
+    grid: &Grid,
+    options: &SweepOptions,
+    observe: &mut RunObservers<'_>,
+) -> Result<SweepReport> {
     let grid_dir = GridDir::new(&options.results_dir, &grid.name);
     let selected: Vec<&PlannedRun> = match options.cell {
         Some(cell) => vec![grid.runs.get(cell).ok_or(TrainerError::NoSuchCell {
@@ -84,16 +92,17 @@ pub fn sweep(grid: &Grid, options: &SweepOptions) -> Result<SweepReport> {
     }
     for (n, planned) in todo.iter().enumerate() {
         let label = format!("[{}/{}] {}", n + 1, todo.len(), planned.id);
-        let mut bar = RunProgress::new(&label, planned, options.quiet);
+        let mut observer = observe(&label, planned);
         let start = Instant::now();
         let summary = run_one(
             planned,
             &grid_dir.run(&planned.id),
             &env,
             &mut memo,
-            &mut bar,
+            observer.as_mut(),
         )?;
-        bar.finish();
+        // Before the summary line, so a progress display can clear itself first.
+        drop(observer);
         tracing::info!(
             "{}",
             one_line(&label, &summary, start.elapsed().as_secs_f64())
@@ -137,70 +146,4 @@ fn one_line(label: &str, s: &RunSummary, wall: f64) -> String {
         s.trainable_params,
         wall
     )
-}
-
-/// A progress bar over a run's training batches, with the epoch and the last validation
-/// numbers in its message. Its length assumes every epoch runs, so its ETA is an upper bound
-/// when early stopping ends the run sooner.
-struct RunProgress {
-    bar: ProgressBar,
-    max_epochs: usize,
-    last: String,
-}
-
-impl RunProgress {
-    fn new(label: &str, planned: &PlannedRun, quiet: bool) -> Self {
-        let bar = if quiet {
-            ProgressBar::hidden()
-        } else {
-            ProgressBar::new(0)
-        };
-        bar.set_style(
-            ProgressStyle::with_template(
-                "{prefix} {bar:30} {pos}/{len} batches, ETA {eta} | {msg}",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-        bar.set_prefix(label.to_string());
-        Self {
-            bar,
-            max_epochs: planned.config.train.max_epochs,
-            last: String::new(),
-        }
-    }
-
-    fn finish(&self) {
-        self.bar.finish_and_clear();
-    }
-}
-
-impl Observer for RunProgress {
-    fn epoch_start(&mut self, epoch: usize, batches: usize) {
-        if epoch == 1 {
-            self.bar.set_length((batches * self.max_epochs) as u64);
-        }
-        self.bar
-            .set_message(format!("epoch {epoch}/{} {}", self.max_epochs, self.last));
-    }
-
-    fn batch_done(&mut self, _loss: f32) {
-        self.bar.inc(1);
-    }
-
-    fn epoch_done(&mut self, r: &HistoryRow) {
-        self.last = format!(
-            "| loss {:.3}/{:.3} val recall {:.1}%",
-            r.train_loss,
-            r.val_loss,
-            r.val_micro_recall * 100.0
-        );
-        tracing::debug!(
-            epoch = r.epoch,
-            train_loss = r.train_loss,
-            val_loss = r.val_loss,
-            val_micro_recall = r.val_micro_recall,
-            train_time_s = r.train_time_s,
-            "epoch done"
-        );
-    }
 }

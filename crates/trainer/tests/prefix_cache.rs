@@ -5,7 +5,7 @@ use std::path::Path;
 
 use cxr_experiment::{Grid, Overrides};
 use cxr_results::{read_history, read_summary, AxisValue, GridDir, RunSummary};
-use cxr_trainer::{sweep, SweepOptions};
+use cxr_trainer::{sweep, Silent, SweepOptions};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -23,9 +23,8 @@ fn run_grid(dir: &Path, extra: &str) -> Result<(Grid, GridDir), Box<dyn std::err
         cache_dir: dir.join("cache"),
         force: false,
         cell: None,
-        quiet: true,
     };
-    sweep(&grid, &options)?;
+    sweep(&grid, &options, &mut |_, _| Box::new(Silent))?;
     Ok((grid, GridDir::new(&dir.join("results"), "prefix")))
 }
 

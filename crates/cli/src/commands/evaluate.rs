@@ -56,7 +56,7 @@ fn print_report(eval: &ExternalEvaluation) {
         );
     }
     println!();
-    let ci = |i: Option<cxr_trainer::bootstrap::Interval>| match i {
+    let ci = |i: Option<cxr_metrics::Interval>| match i {
         Some(i) => format!("  (95% bootstrap CI {:.4} - {:.4})", i.low, i.high),
         None => String::new(),
     };

@@ -6,6 +6,7 @@ use cxr_trainer::SweepOptions;
 
 use crate::cli::SweepArgs;
 use crate::exit::ExitStatus;
+use crate::progress::RunProgress;
 
 /// Runs `cxr sweep`.
 pub fn run(args: SweepArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
@@ -31,10 +32,11 @@ pub fn run(args: SweepArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
             .unwrap_or_else(cxr_data::default_cache_dir),
         force: args.force,
         cell: args.cell,
-        quiet,
     };
-    let report = cxr_trainer::sweep(&grid, &options)
-        .with_context(|| format!("sweep {} stopped", args.grid.display()))?;
+    let report = cxr_trainer::sweep(&grid, &options, &mut |label, planned| {
+        Box::new(RunProgress::new(label, planned, quiet))
+    })
+    .with_context(|| format!("sweep {} stopped", args.grid.display()))?;
     println!(
         "{}: {} run(s) trained, {} skipped as finished, {} failed; {} run(s) in {}",
         grid.name,

@@ -21,7 +21,8 @@
 //! The code, one part per file: `writer` (settings, files, README), `pattern` (what each class
 //! draws), `anatomy` with `lung` and `bone` (the normal chest), `canvas` (primitives drawn over
 //! their bounding box), `film` (texture, blur, exposure), and `render`, which puts one image
-//! together.
+//! together. `cache` keeps the generated set under the cache folder ([`cached_root`]), so a
+//! sweep generates it once.
 
 use image::GrayImage;
 use rand::{Rng, SeedableRng};
@@ -29,6 +30,7 @@ use rand_chacha::ChaCha8Rng;
 
 mod anatomy;
 mod bone;
+mod cache;
 mod canvas;
 mod film;
 mod lung;
@@ -36,6 +38,7 @@ mod pattern;
 mod render;
 mod writer;
 
+pub use cache::cached_root;
 pub use writer::{write_synthetic, SynthConfig, SynthSummary};
 
 use pattern::Pattern;

@@ -8,7 +8,7 @@
 
 use rand::Rng;
 
-use crate::metrics::ConfusionMatrix;
+use crate::confusion::ConfusionMatrix;
 
 /// Number of resamples used by the sweep and `cxr evaluate`.
 pub const DEFAULT_RESAMPLES: usize = 1000;

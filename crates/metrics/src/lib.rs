@@ -1,0 +1,29 @@
+//! Classification metrics: pure functions of labels, predictions and scores, shared by training
+//! (validation and test splits) and inference (`cxr evaluate` on an outside dataset), so both
+//! report the same numbers computed by the same code.
+//!
+//! - [`ConfusionMatrix`] tallies true against predicted classes; micro- and macro-recall and the
+//!   per-class [`ClassMetrics`] (precision, recall, F1, support) are read from it ([`confusion`]).
+//! - [`recall_intervals`] resamples the images to give 95% percentile-bootstrap [`Interval`]s of
+//!   micro- and macro-recall, from an RNG the caller seeds ([`bootstrap`]).
+//! - [`roc_auc`] and [`one_vs_rest`] rank class probabilities ([`roc`]).
+//!
+//! This crate knows nothing of tensors, models or files: it takes class indices (`u32`, 0-based)
+//! and probabilities (`f32`), and returns `f64`s. Writing the numbers down is the caller's job.
+//!
+//! ```
+//! use cxr_metrics::ConfusionMatrix;
+//! let truth = [0, 0, 0, 0, 1];
+//! let predicted = [0, 0, 0, 0, 0];
+//! let m = ConfusionMatrix::new(&truth, &predicted, 2);
+//! assert_eq!(m.micro_recall(), 0.8); // 4 of 5 images right
+//! assert_eq!(m.macro_recall(), 0.5); // but the rare class never
+//! ```
+
+pub mod bootstrap;
+pub mod confusion;
+pub mod roc;
+
+pub use bootstrap::{recall_intervals, Interval, RecallIntervals, DEFAULT_RESAMPLES};
+pub use confusion::{accuracy, ClassMetrics, ConfusionMatrix};
+pub use roc::{one_vs_rest, roc_auc};
