@@ -64,6 +64,9 @@ pub enum InferenceError {
         /// Why.
         message: String,
     },
+    /// Drawing the Grad-CAM figure's text or colour bar failed.
+    #[error("cannot draw the Grad-CAM figure: {0}")]
+    Draw(String),
     /// Reading images failed.
     #[error(transparent)]
     Data(#[from] cxr_data::DataError),

@@ -16,7 +16,8 @@
 //!   [`write_evaluation`] stores it all in one long Parquet table ([`cxr_results::evaluation`]
 //!   lists the columns).
 //! - [`explain()`]: Grad-CAM ([`gradcam`]) on the last convolutional stage, drawn over the film
-//!   with a colour bar and title ([`overlay`], [`colormap`], [`text`]).
+//!   with a colour bar and title ([`overlay`]), drawn in the report's style (its font, sizes
+//!   and colour maps: [`cxr_report::style`], [`cxr_report::colormap`]).
 //!
 //! This crate trains nothing and writes nothing into run folders.
 //!
@@ -37,7 +38,6 @@
 //! ```
 
 pub mod class_name;
-pub mod colormap;
 pub mod error;
 pub mod evaluate;
 pub mod explain;
@@ -45,7 +45,6 @@ pub mod gradcam;
 pub mod overlay;
 pub mod predict;
 pub mod table;
-pub mod text;
 pub mod trained;
 
 pub use error::{InferenceError, Result};

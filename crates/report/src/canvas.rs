@@ -1,4 +1,5 @@
-//! Writing a figure twice, as PNG and SVG, from one drawing function, with the embedded font.
+//! Writing a figure twice, as PNG and SVG, from one drawing function, with the embedded font;
+//! and drawing in the same style over an image whose pixels were computed elsewhere.
 
 use std::path::{Path, PathBuf};
 use std::sync::Once;
@@ -17,7 +18,9 @@ pub const FAMILY: &str = "sans-serif";
 
 static REGISTER: Once = Once::new();
 
-fn register_font() {
+/// Makes the embedded font available to plotters as [`FAMILY`]; [`crate::style::text`] calls it,
+/// so text in the report's style never falls back to a missing system font.
+pub(crate) fn register_font() {
     REGISTER.call_once(|| {
         // The embedded font is a valid TrueType file; a failure here would be a build mistake
         // and would show as missing text, not a crash.
@@ -39,7 +42,6 @@ pub trait Figure {
 
 /// Writes `<stem>.png` and `<stem>.svg`; returns both paths.
 pub fn save(figure: &impl Figure, stem: &Path) -> Result<Vec<PathBuf>> {
-    register_font();
     let (w, h) = figure.size();
     // Appended, not `with_extension`: a stem may contain dots (`train.lr_0.001`).
     let with = |ext: &str| {
@@ -85,6 +87,18 @@ pub fn save(figure: &impl Figure, stem: &Path) -> Result<Vec<PathBuf>> {
         .map_err(|e| draw_err(&png)(&e))?;
     cxr_results::write_atomic(&png, bytes.get_ref())?;
     Ok(vec![png, svg])
+}
+
+/// Draws with `draw` over `image` (a figure whose pixels were computed elsewhere, like a heatmap
+/// blended over a film): its text and colour bar then look like the report's figures.
+pub fn draw_over<F>(image: &mut image::RgbImage, draw: F) -> DrawResult<BitMapBackend<'_>>
+where
+    F: for<'b> FnOnce(&DrawingArea<BitMapBackend<'b>, Shift>) -> DrawResult<BitMapBackend<'b>>,
+{
+    let size = image.dimensions();
+    let area = BitMapBackend::with_buffer(image, size).into_drawing_area();
+    draw(&area)?;
+    area.present()
 }
 
 /// A file-name-safe version of `text` (facet values in figure names).

@@ -7,6 +7,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::canvas::{DrawResult, Figure};
+use crate::colormap::{ColourBar, BLUES};
 use crate::grid_results::RunResults;
 use crate::stats::first_seen;
 use crate::style::{font, text};
@@ -43,13 +44,6 @@ impl ConfusionHeatmap {
             counts,
         })
     }
-}
-
-/// White to dark blue by `t` in [0, 1].
-fn shade(t: f64) -> RGBColor {
-    let t = t.clamp(0.0, 1.0);
-    let lerp = |a: f64, b: f64| (a + (b - a) * t).round() as u8;
-    RGBColor(lerp(247.0, 8.0), lerp(251.0, 48.0), lerp(255.0, 107.0))
 }
 
 impl Figure for ConfusionHeatmap {
@@ -113,7 +107,7 @@ impl Figure for ConfusionHeatmap {
                         (SegmentValue::Exact(x), SegmentValue::Exact(y)),
                         (SegmentValue::Exact(x + 1), SegmentValue::Exact(y + 1)),
                     ],
-                    shade(frac).filled(),
+                    BLUES.color(frac as f32).filled(),
                 )))?;
                 let color = if frac > 0.5 { WHITE } else { BLACK };
                 let style = text(font::LABEL)
@@ -139,27 +133,12 @@ impl Figure for ConfusionHeatmap {
 /// The legend of the shading: a vertical ramp from 0% to 100% of the true class's images.
 fn draw_colour_bar<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
     let (_, height) = area.dim_in_pixel();
-    let (top, bottom) = (70i32, height as i32 - 86);
-    let (left, right) = (14i32, 40i32);
-    let steps = 100;
-    for i in 0..steps {
-        let y0 = bottom - (bottom - top) * i / steps;
-        let y1 = bottom - (bottom - top) * (i + 1) / steps;
-        area.draw(&Rectangle::new(
-            [(left, y1), (right, y0)],
-            shade(f64::from(i) / f64::from(steps - 1)).filled(),
-        ))?;
-    }
-    area.draw(&Rectangle::new(
-        [(left, top), (right, bottom)],
-        BLACK.stroke_width(1),
-    ))?;
-    let tick = text(font::TICK).pos(Pos::new(HPos::Left, VPos::Center));
-    for (frac, label) in [(0.0, "0%"), (0.5, "50%"), (1.0, "100%")] {
-        let y = bottom - ((bottom - top) as f64 * frac) as i32;
-        area.draw(&PathElement::new(vec![(right, y), (right + 5, y)], BLACK))?;
-        area.draw_text(label, &tick, (right + 8, y))?;
-    }
+    let (left, top) = (14, 70);
+    let bar = ColourBar {
+        map: &BLUES,
+        ticks: &[(0.0, "0%"), (0.5, "50%"), (1.0, "100%")],
+    };
+    bar.draw(area, (left, top), (26, height.saturating_sub(156)))?;
     area.draw_text("share of", &text(font::TICK), (left - 6, top - 34))?;
     area.draw_text("true class", &text(font::TICK), (left - 6, top - 18))?;
     Ok(())

@@ -12,8 +12,11 @@
 //! says which runs regressed; the CLI turns that into an exit code for CI.
 //!
 //! Figures are drawn once per backend from the same code ([`canvas`]), so PNG and SVG agree,
-//! with an embedded font so they render the same on a machine without system fonts. This crate
-//! never trains or reads images: it depends on `cxr-results` only.
+//! with an embedded font so they render the same on a machine without system fonts. That style
+//! ([`style`]: font and sizes; [`colormap`]: colour maps and their colour bar) is the project's
+//! one way of drawing: `cxr-inference` draws its Grad-CAM figure's title and colour bar with it
+//! ([`canvas::draw_over`]). This crate never trains or reads images: it depends on
+//! `cxr-results` only.
 //!
 //! ```no_run
 //! let out = cxr_report::write_report(std::path::Path::new("results/demo"))?;
@@ -24,6 +27,7 @@
 pub mod baseline;
 pub mod canvas;
 pub mod check;
+pub mod colormap;
 pub mod comparison;
 pub mod error;
 pub mod figures;

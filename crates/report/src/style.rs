@@ -5,9 +5,7 @@ use plotters::coord::CoordTranslate;
 use plotters::element::{Circle, EmptyElement, Polygon, Rectangle};
 use plotters::prelude::*;
 
-use crate::canvas::DrawResult;
-
-use crate::canvas::FAMILY;
+use crate::canvas::{register_font, DrawResult, FAMILY};
 
 /// A marker shape.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,8 +83,9 @@ pub mod font {
     pub const TICK: u32 = 15;
 }
 
-/// A text style in the embedded font.
+/// A text style in the embedded font (registered on first use).
 pub fn text(size: u32) -> TextStyle<'static> {
+    register_font();
     (FAMILY, size).into_font().color(&BLACK)
 }
 
