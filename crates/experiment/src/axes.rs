@@ -26,7 +26,9 @@ pub fn is_always_shown(setting: &str) -> bool {
 }
 
 /// One run's value on one grid axis.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct AxisValue {
     /// The setting's dotted path (`model.name`, `train.lr`).
     pub setting: String,

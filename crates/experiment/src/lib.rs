@@ -35,9 +35,9 @@ pub mod raw;
 pub mod resolve;
 pub mod slurm;
 
+pub use axes::AxisValue;
 pub use config::{DataConfig, DataSource, ModelSettings, RunConfig, StopMetric, TrainSettings};
 pub use error::{ExperimentError, Result};
-pub use axes::AxisValue;
 pub use grid::{one_line, Grid, PlannedRun};
 pub use resolve::Overrides;
 pub use slurm::{sbatch_script, shell_quote, SlurmOptions};

@@ -47,11 +47,11 @@ pub mod predict;
 pub mod table;
 pub mod trained;
 
+pub use cxr_results::MetricRow;
 pub use error::{InferenceError, Result};
 pub use evaluate::{evaluate_external, ClassMatching, ExternalEvaluation};
 pub use explain::{explain, Explanation};
 pub use gradcam::{grad_cam, GradCam};
 pub use predict::{collect_images, predict, Prediction};
-pub use cxr_results::MetricRow;
 pub use table::{metric_rows, write_evaluation};
 pub use trained::TrainedModel;

@@ -14,7 +14,6 @@ use crate::trained::TrainedModel;
 /// 512-pixel ResNet50 batch stays within a few GiB.
 pub const PREDICT_BATCH: usize = 32;
 
-
 /// The model's verdict on one image.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Prediction {

@@ -109,7 +109,12 @@ impl TrainedModel {
     /// [`TrainedModel::preprocess`]), normalised by the same code the trainer uses.
     pub fn input(&self, images: &[&[u8]]) -> Result<Tensor> {
         let spec = self.batch_spec();
-        Ok(input_tensor(images, self.image_size(), &spec, self.model.device())?)
+        Ok(input_tensor(
+            images,
+            self.image_size(),
+            &spec,
+            self.model.device(),
+        )?)
     }
 }
 
@@ -121,8 +126,10 @@ fn read_preprocessing(run: &RunDir, config: &RunConfig, cache_dir: &Path) -> Res
         run = %run.path().display(),
         "no preprocessing.json (run trained before it was recorded): recomputing class order and normalisation from the run's training data"
     );
-    cxr_trainer::preprocessing::recompute(config, cache_dir).map_err(|e| InferenceError::NoPreprocessing {
-        dir: run.path().to_path_buf(),
-        message: e.to_string(),
+    cxr_trainer::preprocessing::recompute(config, cache_dir).map_err(|e| {
+        InferenceError::NoPreprocessing {
+            dir: run.path().to_path_buf(),
+            message: e.to_string(),
+        }
     })
 }

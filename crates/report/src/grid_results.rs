@@ -155,7 +155,10 @@ mod tests {
     #[test]
     fn facet_drops_the_axes_every_figure_shows() {
         use cxr_results::axes::parse_label as axes;
-        assert_eq!(facet_of(&axes("model.name=cnn, model.freeze=0, seed=1")), "");
+        assert_eq!(
+            facet_of(&axes("model.name=cnn, model.freeze=0, seed=1")),
+            ""
+        );
         assert_eq!(
             facet_of(&axes("model.name=cnn, train.lr=0.001, data.image_size=64")),
             "train.lr=0.001, data.image_size=64"

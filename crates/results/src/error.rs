@@ -30,9 +30,9 @@ pub enum ResultsError {
         /// What is wrong.
         message: String,
     },
-    /// The kept weights could not be written or read.
+    /// The kept weights could not be written or read (boxed: model errors are large).
     #[error(transparent)]
-    Model(#[from] cxr_models::ModelError),
+    Model(Box<cxr_models::ModelError>),
     /// The results folder holds no finished run.
     #[error("no finished runs under {0}: run `cxr sweep <GRID.toml>` first")]
     NoRuns(PathBuf),
@@ -40,6 +40,12 @@ pub enum ResultsError {
 
 /// Result alias for the results crate.
 pub type Result<T, E = ResultsError> = std::result::Result<T, E>;
+
+impl From<cxr_models::ModelError> for ResultsError {
+    fn from(e: cxr_models::ModelError) -> Self {
+        Self::Model(Box::new(e))
+    }
+}
 
 impl ResultsError {
     pub(crate) fn io(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> Self + '_ {

@@ -55,7 +55,6 @@ impl MetricRow {
             value,
         }
     }
-
 }
 
 impl From<ConfusionRow> for MetricRow {
@@ -102,10 +101,21 @@ mod tests {
         write_evaluation(&path, "r", Path::new("/data/x"), &rows)?;
         assert_eq!(read_evaluation(&path)?, rows);
         let df = read_frame(&path)?;
-        let names: Vec<String> = df.get_column_names().iter().map(|c| c.to_string()).collect();
+        let names: Vec<String> = df
+            .get_column_names()
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
         assert_eq!(
             names,
-            ["run_id", "data", "metric", "class", "predicted_class", "value"]
+            [
+                "run_id",
+                "data",
+                "metric",
+                "class",
+                "predicted_class",
+                "value"
+            ]
         );
         Ok(())
     }

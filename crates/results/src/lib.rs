@@ -40,8 +40,8 @@ pub use layout::{write_atomic, write_atomic_with, GridDir, RunDir};
 pub use plan::{read_plan, write_plan, PlanRow};
 pub use preprocessing::Preprocessing;
 pub use run_tables::{
-    read_confusion, read_history, read_per_class, write_confusion, write_history,
-    write_per_class, ConfusionRow, HistoryRow, PerClassRow,
+    read_confusion, read_history, read_per_class, write_confusion, write_history, write_per_class,
+    ConfusionRow, HistoryRow, PerClassRow,
 };
 pub use summary::{
     merge_summaries, read_summary, status, summary_columns, write_summary, RunSummary,

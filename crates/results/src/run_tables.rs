@@ -154,7 +154,10 @@ mod tests {
             .iter()
             .map(|c| c.to_string())
             .collect();
-        assert_eq!(columns, ["run_id", "true_class", "predicted_class", "count"]);
+        assert_eq!(
+            columns,
+            ["run_id", "true_class", "predicted_class", "count"]
+        );
         Ok(())
     }
 

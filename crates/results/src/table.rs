@@ -130,18 +130,27 @@ impl Cell for Option<String> {
 
 impl Cell for i64 {
     fn column<'a>(name: &str, values: impl Iterator<Item = &'a Self>) -> PolarsResult<Column> {
-        Ok(Column::new(name.into(), values.copied().collect::<Vec<_>>()))
+        Ok(Column::new(
+            name.into(),
+            values.copied().collect::<Vec<_>>(),
+        ))
     }
 
     /// Nulls read as 0.
     fn read(df: &DataFrame, name: &str) -> PolarsResult<Vec<Self>> {
-        Ok(ints(df, name)?.into_iter().map(Option::unwrap_or_default).collect())
+        Ok(ints(df, name)?
+            .into_iter()
+            .map(Option::unwrap_or_default)
+            .collect())
     }
 }
 
 impl Cell for Option<i64> {
     fn column<'a>(name: &str, values: impl Iterator<Item = &'a Self>) -> PolarsResult<Column> {
-        Ok(Column::new(name.into(), values.copied().collect::<Vec<_>>()))
+        Ok(Column::new(
+            name.into(),
+            values.copied().collect::<Vec<_>>(),
+        ))
     }
 
     fn read(df: &DataFrame, name: &str) -> PolarsResult<Vec<Self>> {
@@ -151,7 +160,10 @@ impl Cell for Option<i64> {
 
 impl Cell for f64 {
     fn column<'a>(name: &str, values: impl Iterator<Item = &'a Self>) -> PolarsResult<Column> {
-        Ok(Column::new(name.into(), values.copied().collect::<Vec<_>>()))
+        Ok(Column::new(
+            name.into(),
+            values.copied().collect::<Vec<_>>(),
+        ))
     }
 
     /// Nulls read as NaN.
@@ -165,7 +177,10 @@ impl Cell for f64 {
 
 impl Cell for Option<f64> {
     fn column<'a>(name: &str, values: impl Iterator<Item = &'a Self>) -> PolarsResult<Column> {
-        Ok(Column::new(name.into(), values.copied().collect::<Vec<_>>()))
+        Ok(Column::new(
+            name.into(),
+            values.copied().collect::<Vec<_>>(),
+        ))
     }
 
     fn read(df: &DataFrame, name: &str) -> PolarsResult<Vec<Self>> {
@@ -175,7 +190,10 @@ impl Cell for Option<f64> {
 
 impl Cell for bool {
     fn column<'a>(name: &str, values: impl Iterator<Item = &'a Self>) -> PolarsResult<Column> {
-        Ok(Column::new(name.into(), values.copied().collect::<Vec<_>>()))
+        Ok(Column::new(
+            name.into(),
+            values.copied().collect::<Vec<_>>(),
+        ))
     }
 
     /// Nulls read as false.
@@ -219,7 +237,10 @@ impl Cell for Vec<AxisValue> {
     fn read(df: &DataFrame, name: &str) -> PolarsResult<Vec<Self>> {
         let column = df.column(name)?;
         if let Ok(text) = column.str() {
-            return Ok(text.iter().map(|t| parse_label(t.unwrap_or_default())).collect());
+            return Ok(text
+                .iter()
+                .map(|t| parse_label(t.unwrap_or_default()))
+                .collect());
         }
         let lists = column.list()?;
         (0..lists.len())

@@ -73,7 +73,8 @@ pub fn fit(
     };
     let classes = data.set.classes.len();
     let eval_batch = train.batch_size.max(64);
-    let validate = |model: &Model| evaluate(model, &eval_source, classes, &data.split.val, eval_batch);
+    let validate =
+        |model: &Model| evaluate(model, &eval_source, classes, &data.split.val, eval_batch);
 
     let sampler = Sampler::new(train.sampler, &data.split.train, &data.set.labels)?;
     let mut opt = Adam::new(model.trainable_vars(), adam_config(train))?;

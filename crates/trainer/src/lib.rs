@@ -33,8 +33,8 @@ pub mod run;
 pub mod sweep;
 
 pub use early_stopping::{EarlyStopping, EpochScore};
-pub use error::{Result, TrainerError};
 pub use epoch::{evaluate, evaluate_images, train_one_epoch, EpochPlan, Evaluation, Source};
+pub use error::{Result, TrainerError};
 pub use fit::{fit, FitData, FitOutcome};
 pub use observer::{Observer, Silent};
 pub use run::{run_one, RunEnv};

@@ -14,12 +14,12 @@ use cxr_results::{
     ConfusionRow, PerClassRow, RunDir, RunSummary,
 };
 
-use cxr_metrics::{recall_intervals, DEFAULT_RESAMPLES};
 use crate::error::{Result, TrainerError};
 use crate::fit::{fit, FitData, FitOutcome};
 use crate::observer::Observer;
 use crate::prepare::DataMemo;
 use crate::preprocessing;
+use cxr_metrics::{recall_intervals, DEFAULT_RESAMPLES};
 
 /// Where a run reads its caches from.
 #[derive(Debug, Clone)]

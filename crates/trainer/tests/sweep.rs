@@ -3,8 +3,8 @@
 use std::path::Path;
 
 use cxr_experiment::{Grid, Overrides, PlannedRun};
-use cxr_results::{read_frame, read_summary, status, summary_columns, GridDir};
 use cxr_results::Preprocessing;
+use cxr_results::{read_frame, read_summary, status, summary_columns, GridDir};
 use cxr_trainer::{preprocessing, sweep, Observer, Silent, SweepOptions};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
