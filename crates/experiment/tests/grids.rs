@@ -208,3 +208,111 @@ fn shipped_grids_expand() -> TestResult {
     }
     Ok(())
 }
+
+/// Every setting spelled out, none at its default (weights left out: their path is absolute).
+const FULLY_SPECIFIED: &str = r#"
+name = "pinned"
+description = "ignored"
+seed = 7
+[data]
+classes = ["NORMAL", "PNEUMONIA", "COVID"]
+image_size = 96
+mask = true
+skip_unreadable = true
+normalization = "imagenet"
+[data.synthetic]
+per_class = 12
+size = 64
+seed = 3
+[data.augment]
+rotation_deg = 7.5
+crop_scale_min = 0.8
+brightness = 0.1
+contrast = 0.15
+[split]
+train = 0.6
+val = 0.25
+test = 0.15
+[model]
+name = "resnet34"
+freeze = 3
+[train]
+sampler = "shuffled"
+lr = 0.0003
+beta1 = 0.85
+beta2 = 0.995
+eps = 1e-7
+weight_decay = 0.0001
+max_epochs = 40
+patience = 6
+batch_size = 32
+early_stopping = "val_macro_recall"
+prefix_cache = false
+"#;
+
+/// Run ids name result folders across releases, so the resolved config's JSON (what the id
+/// hashes) and its `config.toml` must not change. The expected text and id were printed by this
+/// test's own code at commit da6296a, before the settings were typed.
+#[test]
+fn run_id_and_serialised_config_are_pinned() -> TestResult {
+    let g = expand(FULLY_SPECIFIED)?;
+    let config = &g.runs[0].config;
+    let json = serde_json::to_string(config)?;
+    let toml = config.to_toml();
+    println!("{json}\n{toml}\n{}", g.runs[0].id);
+    assert_eq!(json, PINNED_JSON);
+    assert_eq!(toml, PINNED_TOML);
+    assert_eq!(g.runs[0].id, PINNED_ID);
+    Ok(())
+}
+
+const PINNED_JSON: &str = r#"{"grid":"pinned","seed":7,"data":{"source":{"kind":"synthetic","per_class":12,"size":64,"seed":3},"classes":["NORMAL","PNEUMONIA","COVID"],"image_size":96,"mask":true,"skip_unreadable":true,"normalization":"imagenet","augment":{"rotation_deg":7.5,"crop_scale_min":0.8,"brightness":0.1,"contrast":0.15}},"split":{"train":0.6,"val":0.25,"test":0.15},"model":{"name":"resnet34","freeze":3},"train":{"sampler":"shuffled","lr":0.0003,"beta1":0.85,"beta2":0.995,"eps":1e-7,"weight_decay":0.0001,"max_epochs":40,"patience":6,"batch_size":32,"early_stopping":"val_macro_recall","prefix_cache":false}}"#;
+const PINNED_TOML: &str = r#"grid = "pinned"
+seed = 7
+
+[data]
+classes = [
+    "NORMAL",
+    "PNEUMONIA",
+    "COVID",
+]
+image_size = 96
+mask = true
+skip_unreadable = true
+normalization = "imagenet"
+
+[data.source]
+kind = "synthetic"
+per_class = 12
+size = 64
+seed = 3
+
+[data.augment]
+rotation_deg = 7.5
+crop_scale_min = 0.800000011920929
+brightness = 0.10000000149011612
+contrast = 0.15000000596046448
+
+[split]
+train = 0.6
+val = 0.25
+test = 0.15
+
+[model]
+name = "resnet34"
+freeze = 3
+
+[train]
+sampler = "shuffled"
+lr = 0.0003
+beta1 = 0.85
+beta2 = 0.995
+eps = 0.0000001
+weight_decay = 0.0001
+max_epochs = 40
+patience = 6
+batch_size = 32
+early_stopping = "val_macro_recall"
+prefix_cache = false
+"#;
+const PINNED_ID: &str = "resnet34-f3-s7-bfe391adf665";
