@@ -10,6 +10,7 @@ use crate::config::RunConfig;
 use crate::error::{ExperimentError, Result};
 use crate::raw::RawRun;
 use crate::resolve::{Overrides, Resolver};
+use crate::toml_error::one_line;
 
 /// Short axis names and the settings they stand for.
 const ALIASES: [(&str, &str); 3] = [
@@ -180,29 +181,6 @@ fn text_without_grid(text: &str) -> String {
         }
     }
     out
-}
-
-/// A TOML error on one line: its message (lines joined) plus the line number.
-fn one_line(e: &toml::de::Error, text: &str) -> String {
-    let message = flatten(e.message());
-    match e.span() {
-        Some(span) => {
-            let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
-            format!("line {line}: {message}")
-        }
-        None => message,
-    }
-}
-
-/// A possibly multi-line message on one line.
-fn flatten(message: &str) -> String {
-    message
-        .trim()
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect::<Vec<_>>()
-        .join("; ")
 }
 
 fn show_cell(axes: &[(String, String)]) -> String {

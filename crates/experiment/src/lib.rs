@@ -33,9 +33,11 @@ pub mod grid;
 pub mod raw;
 pub mod resolve;
 pub mod slurm;
+pub mod toml_error;
 
 pub use config::{DataConfig, DataSource, ModelSettings, RunConfig, StopMetric, TrainSettings};
 pub use error::{ExperimentError, Result};
 pub use grid::{Grid, PlannedRun};
 pub use resolve::Overrides;
 pub use slurm::{sbatch_script, shell_quote, SlurmOptions};
+pub use toml_error::one_line;

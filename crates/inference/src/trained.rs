@@ -42,7 +42,7 @@ impl TrainedModel {
         })?;
         let config = RunConfig::from_toml(&text).map_err(|e| InferenceError::Config {
             path: config_path.clone(),
-            message: one_line(&e, &text),
+            message: cxr_experiment::one_line(&e, &text),
         })?;
         let weights = run.model_path();
         if !weights.is_file() {
@@ -154,16 +154,4 @@ fn read_preprocessing(run: &RunDir, config: &RunConfig, cache_dir: &Path) -> Res
         dir: run.path().to_path_buf(),
         message: e.to_string(),
     })
-}
-
-/// A TOML error on one line: its message (lines joined) and the line number when known.
-fn one_line(e: &toml::de::Error, text: &str) -> String {
-    let message = e.message().lines().collect::<Vec<_>>().join(" ");
-    match e.span() {
-        Some(span) => {
-            let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
-            format!("line {line}: {message}")
-        }
-        None => message,
-    }
 }
