@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use cxr_data::{Augment, Normalization, SamplerKind, SplitFractions};
 use cxr_models::ModelKind;
 
+use crate::error::{ExperimentError, Result};
+
 /// Which validation number early stopping and best-epoch selection follow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -134,30 +136,42 @@ pub struct RunConfig {
 impl RunConfig {
     /// Stable id: `<model>-f<freeze>-s<seed>-<hash>`, the hash (12 hex digits of BLAKE3) taken
     /// over the whole resolved config, so equal configs share an id whatever the file text.
-    pub fn run_id(&self) -> String {
-        let canonical = serde_json::to_string(self).unwrap_or_default();
+    pub fn run_id(&self) -> Result<String> {
+        let canonical = serde_json::to_string(self).map_err(|e| self.unwritable("JSON", e))?;
         let hash = blake3::hash(canonical.as_bytes()).to_hex();
-        format!(
+        Ok(format!(
             "{}-f{}-s{}-{}",
             self.model.name,
             self.model.freeze,
             self.seed,
             &hash[..12]
-        )
+        ))
     }
 
     /// The config as TOML, as written to a run folder's `config.toml`.
-    pub fn to_toml(&self) -> String {
-        toml::to_string_pretty(self).unwrap_or_default()
+    pub fn to_toml(&self) -> Result<String> {
+        toml::to_string_pretty(self).map_err(|e| self.unwritable("TOML", e))
     }
 
     /// Parses a run folder's `config.toml`.
-    pub fn from_toml(text: &str) -> Result<Self, toml::de::Error> {
+    pub fn from_toml(text: &str) -> std::result::Result<Self, toml::de::Error> {
         toml::from_str(text)
     }
 
     /// Whether the model starts from pretrained weights.
     pub fn pretrained(&self) -> bool {
         self.model.weights.is_some()
+    }
+
+    fn unwritable(
+        &self,
+        format: &'static str,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> ExperimentError {
+        ExperimentError::Serialize {
+            grid: self.grid.clone(),
+            format,
+            source: Box::new(source),
+        }
     }
 }

@@ -129,7 +129,7 @@ impl Grid {
                 parse_err(format!("grid cell {}: {}", show_cell(&axes), e.message()))
             })?;
             let (config, was_folded) = resolver.resolve(raw, fold)?;
-            let id = config.run_id();
+            let id = config.run_id()?;
             if was_folded {
                 folded.push(show_cell(&axes));
             }

@@ -95,9 +95,9 @@ fn run_ids_depend_on_settings_not_file_text() -> TestResult {
     ))?;
     assert_ne!(a.runs[0].id, c.runs[0].id);
     // The resolved config survives its own TOML round trip, id included.
-    let text = a.runs[0].config.to_toml();
+    let text = a.runs[0].config.to_toml()?;
     let back = cxr_experiment::RunConfig::from_toml(&text)?;
-    assert_eq!(back.run_id(), a.runs[0].id);
+    assert_eq!(back.run_id()?, a.runs[0].id);
     Ok(())
 }
 
@@ -258,7 +258,7 @@ fn run_id_and_serialised_config_are_pinned() -> TestResult {
     let g = expand(FULLY_SPECIFIED)?;
     let config = &g.runs[0].config;
     let json = serde_json::to_string(config)?;
-    let toml = config.to_toml();
+    let toml = config.to_toml()?;
     println!("{json}\n{toml}\n{}", g.runs[0].id);
     assert_eq!(json, PINNED_JSON);
     assert_eq!(toml, PINNED_TOML);

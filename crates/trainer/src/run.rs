@@ -45,7 +45,7 @@ pub fn run_one(
             source,
         })?;
     }
-    write_atomic(&dir.config_path(), cfg.to_toml().as_bytes())?;
+    write_atomic(&dir.config_path(), cfg.to_toml()?.as_bytes())?;
     let data = memo.prepare(cfg, env.cache_dir)?;
     let model_cfg =
         ModelConfig::new(cfg.model.name, data.set.classes.len()).with_freeze(cfg.model.freeze);
