@@ -101,6 +101,14 @@ impl Grid {
                     "grid axis `{key}`: values must be scalars, found {bad}"
                 )));
             }
+            for value in &values {
+                check_value(&setting, value).map_err(|message| ExperimentError::Invalid {
+                    path: path.to_path_buf(),
+                    setting: setting.clone(),
+                    value: value.to_string(),
+                    message,
+                })?;
+            }
             axis_names.push(setting);
             axis_values.push(values);
         }
@@ -195,6 +203,16 @@ fn display(v: &Value) -> String {
         Value::String(s) => s.clone(),
         other => other.to_string(),
     }
+}
+
+/// Checks one axis value alone against the raw schema, so that an unknown setting or a bad
+/// value is reported once, naming the axis, rather than as the first grid cell that fails.
+fn check_value(setting: &str, value: &Value) -> std::result::Result<(), String> {
+    let mut table = Table::new();
+    *set_path(&mut table, setting)? = value.clone();
+    RawRun::deserialize(Value::Table(table))
+        .map(drop)
+        .map_err(|e| e.message().to_string())
 }
 
 /// The slot for dotted `path` in `table`, creating intermediate tables.

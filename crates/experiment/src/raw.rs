@@ -1,8 +1,15 @@
-//! The grid file as written: every key optional, unknown keys rejected. [`crate::grid`] merges
-//! each grid cell's axis values into it and resolves the result into a [`crate::RunConfig`].
+//! The grid file as written: every key optional, unknown keys rejected, named values parsed
+//! into their enums (so a bad one is serde's "unknown variant `x`, expected one of ..." at its
+//! line). [`crate::grid`] merges each grid cell's axis values into it and resolves the result
+//! into a [`crate::RunConfig`].
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+
+use cxr_data::{Normalization, SamplerKind};
+use cxr_models::ModelKind;
+
+use crate::config::StopMetric;
 
 /// One run's settings as written in a grid file (after a cell's axis values are merged in).
 #[derive(Debug, Clone, Default, serde::Deserialize)]
@@ -21,7 +28,7 @@ pub struct RawRun {
     /// `[model]`.
     pub model: Option<RawModel>,
     /// `[models.<name>]`: per-architecture settings (weights file).
-    pub models: Option<BTreeMap<String, RawModelEntry>>,
+    pub models: Option<BTreeMap<ModelKind, RawModelEntry>>,
     /// `[train]`.
     pub train: Option<RawTrain>,
 }
@@ -42,8 +49,8 @@ pub struct RawData {
     pub mask: Option<bool>,
     /// Skip unreadable images.
     pub skip_unreadable: Option<bool>,
-    /// `auto`, `imagenet`, `dataset` or `none`.
-    pub normalization: Option<String>,
+    /// Pixel normalisation.
+    pub normalization: Option<Normalization>,
     /// `[data.augment]`.
     pub augment: Option<RawAugment>,
 }
@@ -92,8 +99,8 @@ pub struct RawSplit {
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawModel {
-    /// `cnn`, `resnet18`, `resnet34` or `resnet50`.
-    pub name: Option<String>,
+    /// Architecture.
+    pub name: Option<ModelKind>,
     /// Frozen stages.
     pub freeze: Option<usize>,
     /// Weights file for this run (overrides `[models.<name>]`).
@@ -112,8 +119,8 @@ pub struct RawModelEntry {
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawTrain {
-    /// `balanced`, `shuffled` or `sequential`.
-    pub sampler: Option<String>,
+    /// Epoch sampler.
+    pub sampler: Option<SamplerKind>,
     /// Adam learning rate.
     pub lr: Option<f64>,
     /// Adam beta1.
@@ -130,8 +137,8 @@ pub struct RawTrain {
     pub patience: Option<usize>,
     /// Batch size.
     pub batch_size: Option<usize>,
-    /// `val_micro_recall`, `val_macro_recall` or `val_loss`.
-    pub early_stopping: Option<String>,
+    /// What early stopping follows.
+    pub early_stopping: Option<StopMetric>,
     /// Use the frozen-prefix cache when valid (default true).
     pub prefix_cache: Option<bool>,
 }
