@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use cxr_results::axes::{setting_of, AxisValue};
 use serde::Deserialize;
 use toml::{Table, Value};
 
@@ -11,13 +12,6 @@ use crate::error::{ExperimentError, Result};
 use crate::raw::RawRun;
 use crate::resolve::{Overrides, Resolver};
 use crate::toml_error::one_line;
-
-/// Short axis names and the settings they stand for.
-const ALIASES: [(&str, &str); 3] = [
-    ("model", "model.name"),
-    ("freeze", "model.freeze"),
-    ("seed", "seed"),
-];
 
 /// One expanded run.
 #[derive(Debug, Clone, PartialEq)]
@@ -28,8 +22,8 @@ pub struct PlannedRun {
     pub id: String,
     /// The resolved settings.
     pub config: RunConfig,
-    /// This run's value on each axis, as `(axis, value)` in axis order.
-    pub axes: Vec<(String, String)>,
+    /// This run's value on each axis, in axis order.
+    pub axes: Vec<AxisValue>,
 }
 
 /// A grid file, expanded.
@@ -80,10 +74,7 @@ impl Grid {
         let mut axis_names = Vec::new();
         let mut axis_values = Vec::new();
         for (key, value) in axes {
-            let setting = ALIASES
-                .iter()
-                .find(|(a, _)| *a == key)
-                .map_or(key.clone(), |(_, s)| s.to_string());
+            let setting = setting_of(&key).to_string();
             let values = match value {
                 Value::Array(v) if v.is_empty() => {
                     return Err(parse_err(format!(
@@ -131,7 +122,10 @@ impl Grid {
                 set_path(&mut table, name)
                     .map_err(|m| parse_err(format!("grid axis `{name}`: {m}")))?
                     .clone_from(value);
-                axes.push((name.clone(), display(value)));
+                axes.push(AxisValue {
+                    setting: name.clone(),
+                    value: display(value),
+                });
             }
             let raw = RawRun::deserialize(Value::Table(table)).map_err(|e| {
                 parse_err(format!("grid cell {}: {}", show_cell(&axes), e.message()))
@@ -191,9 +185,9 @@ fn text_without_grid(text: &str) -> String {
     out
 }
 
-fn show_cell(axes: &[(String, String)]) -> String {
+fn show_cell(axes: &[AxisValue]) -> String {
     axes.iter()
-        .map(|(k, v)| format!("{k}={v}"))
+        .map(|a| format!("{}={}", a.setting, a.value))
         .collect::<Vec<_>>()
         .join(", ")
 }

@@ -36,6 +36,7 @@ pub mod slurm;
 pub mod toml_error;
 
 pub use config::{DataConfig, DataSource, ModelSettings, RunConfig, StopMetric, TrainSettings};
+pub use cxr_results::axes::AxisValue;
 pub use error::{ExperimentError, Result};
 pub use grid::{Grid, PlannedRun};
 pub use resolve::Overrides;

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use cxr_experiment::{DataSource, Grid, Overrides};
+use cxr_experiment::{AxisValue, DataSource, Grid, Overrides};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -70,7 +70,11 @@ fn any_setting_is_an_axis_and_seeds_repeat_cells() -> TestResult {
         (r.config.seed, r.config.train.lr, r.config.data.image_size),
         (2, 0.0001, 64)
     );
-    assert_eq!(r.axes[1], ("train.lr".to_string(), "0.0001".to_string()));
+    let lr = AxisValue {
+        setting: "train.lr".to_string(),
+        value: "0.0001".to_string(),
+    };
+    assert_eq!(r.axes[1], lr);
     let ids: std::collections::BTreeSet<&str> = g.runs.iter().map(|r| r.id.as_str()).collect();
     assert_eq!(ids.len(), 4, "distinct configs get distinct ids");
     Ok(())

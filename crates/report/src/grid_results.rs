@@ -4,6 +4,7 @@
 use std::collections::HashSet;
 use std::path::Path;
 
+use cxr_results::axes::is_always_shown;
 use cxr_results::{
     read_confusion, read_history, read_per_class, read_plan, read_summary, status, ConfusionRow,
     GridDir, HistoryRow, PerClassRow, PlanRow, RunSummary,
@@ -11,9 +12,6 @@ use cxr_results::{
 
 use crate::error::{ReportError, Result};
 use crate::stats::first_seen;
-
-/// Axis settings that every figure already shows (model, frozen stages, seed).
-const SHOWN_AXES: &[&str] = &["model.name", "model.freeze", "seed"];
 
 /// Everything the report and the check read.
 #[derive(Debug, Clone)]
@@ -151,7 +149,7 @@ pub fn facet_of(axes: &str) -> String {
         .filter(|kv| !kv.is_empty())
         .filter(|kv| {
             let key = kv.split('=').next().unwrap_or_default();
-            !SHOWN_AXES.contains(&key)
+            !is_always_shown(key)
         })
         .collect::<Vec<_>>()
         .join(", ")

@@ -8,6 +8,7 @@
 //! under a file lock, so cells run by separate processes (`cxr sweep --cell N`) merge without a
 //! shared writer.
 
+pub mod axes;
 mod columns;
 pub mod error;
 pub mod layout;

@@ -124,7 +124,7 @@ pub(crate) fn axes_label(planned: &PlannedRun) -> String {
     planned
         .axes
         .iter()
-        .map(|(k, v)| format!("{k}={v}"))
+        .map(|a| format!("{}={}", a.setting, a.value))
         .collect::<Vec<_>>()
         .join(", ")
 }

@@ -69,8 +69,8 @@ fn print_plan(grid: &Grid) {
         let others: Vec<String> = run
             .axes
             .iter()
-            .filter(|(k, _)| k != "model.name" && k != "model.freeze")
-            .map(|(k, v)| format!("{k}={v}"))
+            .filter(|a| a.setting != "model.name" && a.setting != "model.freeze")
+            .map(|a| format!("{}={}", a.setting, a.value))
             .collect();
         println!(
             "{:>4}  {:<34} {:<9} {:>6}  {}",
