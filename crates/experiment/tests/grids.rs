@@ -154,6 +154,69 @@ fn unknown_model_freeze_5_empty_axis_batch_0() {
 }
 
 #[test]
+fn inline_grid_expands_like_the_grid_table() -> TestResult {
+    let table = expand(&format!(
+        "{BASE}\n[grid]\nmodel = [\"cnn\", \"resnet18\"]\nfreeze = [0, 2]\n"
+    ))?;
+    // An inline table belongs to the table above it, so it goes before the first [header].
+    let inline = expand(&format!(
+        "grid = {{ model = [\"cnn\", \"resnet18\"], freeze = [0, 2] }}\n{BASE}"
+    ))?;
+    assert_eq!(inline.axes, ["model.name", "model.freeze"]);
+    assert_eq!(inline.axes, table.axes);
+    assert_eq!(
+        inline.runs, table.runs,
+        "same cells, configs, ids and axis values"
+    );
+    assert_eq!(inline.runs.len(), 3, "cnn once, resnet18 at freeze 0 and 2");
+    assert_eq!(inline.notes, table.notes);
+    Ok(())
+}
+
+#[test]
+fn unknown_named_value_names_file_line_and_choices() {
+    let msg = error_of(&format!("{BASE}sampler = \"balance\"\n"));
+    assert_eq!(
+        msg,
+        "experiments/t.toml: line 7: unknown variant `balance`, \
+         expected one of `sequential`, `shuffled`, `balanced`"
+    );
+    // BASE has 6 lines and ends in [train].
+    let models = "`cnn`, `resnet18`, `resnet34`, `resnet50`";
+    for (text, line, choices) in [
+        ("[model]\nname = \"resnet19\"\n", 8, models),
+        ("[models.resnet19]\nweights = \"w.pth\"\n", 7, models),
+        (
+            "[data]\nnormalization = \"zscore\"\n",
+            8,
+            "`auto`, `imagenet`, `dataset`, `none`",
+        ),
+        (
+            "early_stopping = \"val_auc\"\n",
+            7,
+            "`val_micro_recall`, `val_macro_recall`, `val_loss`",
+        ),
+    ] {
+        let msg = error_of(&format!("{BASE}{text}"));
+        assert!(
+            msg.starts_with(&format!(
+                "experiments/t.toml: line {line}: unknown variant `"
+            )) && msg.ends_with(&format!("expected one of {choices}")),
+            "{msg}"
+        );
+    }
+    // A grid axis value is checked on its own and named with its setting and line.
+    let msg = error_of(&format!(
+        "{BASE}[model]\nname = \"cnn\"\n[grid]\n\"train.sampler\" = [\"balanced\", \"balance\"]\n"
+    ));
+    assert_eq!(
+        msg,
+        "experiments/t.toml: line 10: train.sampler = \"balance\" is invalid: unknown variant \
+         `balance`, expected one of `sequential`, `shuffled`, `balanced`"
+    );
+}
+
+#[test]
 fn missing_dataset_path_and_missing_weights() {
     let msg = error_of("name = \"t\"\n[data]\nroot = \"no/such/dir\"\n[model]\nname = \"cnn\"\n");
     assert!(
