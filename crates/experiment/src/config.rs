@@ -76,22 +76,49 @@ pub struct ModelSettings {
     pub weights: Option<PathBuf>,
 }
 
+/// Adam's hyperparameters, with PyTorch's semantics and (by [`Default`]) its defaults.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct AdamSettings {
+    /// Learning rate.
+    pub lr: f64,
+    /// Decay of the gradient's running mean.
+    pub beta1: f64,
+    /// Decay of the squared gradient's running mean.
+    pub beta2: f64,
+    /// Added to the denominator for numerical stability.
+    pub eps: f64,
+    /// L2 weight decay added to the gradient (PyTorch `Adam(weight_decay=...)`).
+    pub weight_decay: f64,
+}
+
+impl Default for AdamSettings {
+    /// `torch.optim.Adam`'s defaults.
+    fn default() -> Self {
+        Self {
+            lr: 1e-3,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            weight_decay: 0.0,
+        }
+    }
+}
+
 /// Optimisation settings of a run (Adam; PyTorch's defaults unless set).
+///
+/// `deny_unknown_fields` stays although serde documents it as unsupported with `flatten`: on
+/// the outer struct it still rejects keys that neither this struct nor [`AdamSettings`] takes
+/// (only the "expected one of" list is lost), and a `config.toml` from a newer cxr must fail
+/// to load rather than silently drop a setting. (`AdamSettings` itself must not deny them.)
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TrainSettings {
     /// Epoch sampler.
     pub sampler: SamplerKind,
-    /// Adam learning rate.
-    pub lr: f64,
-    /// Adam beta1.
-    pub beta1: f64,
-    /// Adam beta2.
-    pub beta2: f64,
-    /// Adam epsilon.
-    pub eps: f64,
-    /// L2 weight decay added to the gradient (PyTorch `Adam(weight_decay=...)`).
-    pub weight_decay: f64,
+    /// Adam's hyperparameters, flattened: they are keys of `[train]` (`train.lr`), in this
+    /// position, so the serialised config (and the run id hashed from it) is unchanged.
+    #[serde(flatten)]
+    pub adam: AdamSettings,
     /// Upper bound on epochs.
     pub max_epochs: usize,
     /// Epochs without improvement before stopping.
@@ -173,5 +200,31 @@ impl RunConfig {
             format,
             source: Box::new(source),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::{Grid, Overrides, RunConfig};
+
+    #[test]
+    fn flattened_adam_keeps_unknown_train_keys_an_error() -> Result<(), Box<dyn std::error::Error>>
+    {
+        let grid = Grid::from_toml(
+            "name = \"g\"\n[data.synthetic]\n[model]\nname = \"cnn\"\n[train]\nlr = 0.01\n",
+            Path::new("g.toml"),
+            &Overrides::default(),
+        )?;
+        let text = grid.runs[0].config.to_toml()?;
+        let back = RunConfig::from_toml(&text)?;
+        assert_eq!(back, grid.runs[0].config);
+        assert_eq!(back.train.adam.lr, 0.01);
+        // [train] is the last table of config.toml, so an appended key lands in it.
+        let err = RunConfig::from_toml(&format!("{text}future_setting = 1\n")).err();
+        let msg = err.map(|e| e.to_string()).unwrap_or_default();
+        assert!(msg.contains("unknown field `future_setting`"), "{msg}");
+        Ok(())
     }
 }

@@ -37,7 +37,9 @@ pub mod resolve;
 pub mod slurm;
 pub mod toml_error;
 
-pub use config::{DataConfig, DataSource, ModelSettings, RunConfig, StopMetric, TrainSettings};
+pub use config::{
+    AdamSettings, DataConfig, DataSource, ModelSettings, RunConfig, StopMetric, TrainSettings,
+};
 pub use cxr_results::axes::AxisValue;
 pub use error::{ExperimentError, Result};
 pub use grid::{Grid, PlannedRun};

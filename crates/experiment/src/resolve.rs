@@ -5,7 +5,9 @@ use std::path::{Component, Path, PathBuf};
 
 use cxr_data::{Augment, SplitFractions};
 
-use crate::config::{DataConfig, DataSource, ModelSettings, RunConfig, TrainSettings};
+use crate::config::{
+    AdamSettings, DataConfig, DataSource, ModelSettings, RunConfig, TrainSettings,
+};
 use crate::error::{ExperimentError, Result};
 use crate::raw::RawRun;
 
@@ -235,7 +237,8 @@ impl Resolver<'_> {
 
     fn train(&self, raw: &RawRun) -> Result<TrainSettings> {
         let t = raw.train.clone().unwrap_or_default();
-        let lr = t.lr.unwrap_or(1e-3);
+        let def = AdamSettings::default();
+        let lr = t.lr.unwrap_or(def.lr);
         if !(lr > 0.0 && lr <= 1.0) {
             return Err(self.invalid("train.lr", lr, "allowed range is (0, 1]"));
         }
@@ -246,21 +249,24 @@ impl Resolver<'_> {
                 Err(self.invalid(name, v, "allowed range is [0, 1)"))
             }
         };
-        let eps = t.eps.unwrap_or(1e-8);
+        let eps = t.eps.unwrap_or(def.eps);
         if !(eps > 0.0 && eps < 1.0) {
             return Err(self.invalid("train.eps", eps, "allowed range is (0, 1)"));
         }
-        let weight_decay = t.weight_decay.unwrap_or(0.0);
+        let weight_decay = t.weight_decay.unwrap_or(def.weight_decay);
         if !(0.0..=1.0).contains(&weight_decay) {
             return Err(self.invalid("train.weight_decay", weight_decay, "allowed range is 0..=1"));
         }
-        Ok(TrainSettings {
-            sampler: t.sampler.unwrap_or_default(),
+        let adam = AdamSettings {
             lr,
-            beta1: beta("train.beta1", t.beta1.unwrap_or(0.9))?,
-            beta2: beta("train.beta2", t.beta2.unwrap_or(0.999))?,
+            beta1: beta("train.beta1", t.beta1.unwrap_or(def.beta1))?,
+            beta2: beta("train.beta2", t.beta2.unwrap_or(def.beta2))?,
             eps,
             weight_decay,
+        };
+        Ok(TrainSettings {
+            sampler: t.sampler.unwrap_or_default(),
+            adam,
             max_epochs: self.range("train.max_epochs", t.max_epochs.unwrap_or(100), 1, 100_000)?,
             patience: self.range("train.patience", t.patience.unwrap_or(20), 1, 100_000)?,
             batch_size: self.range("train.batch_size", t.batch_size.unwrap_or(128), 1, 65_536)?,

@@ -67,7 +67,11 @@ fn any_setting_is_an_axis_and_seeds_repeat_cells() -> TestResult {
     assert_eq!(g.axes, ["seed", "train.lr", "data.image_size"]);
     let r = &g.runs[3];
     assert_eq!(
-        (r.config.seed, r.config.train.lr, r.config.data.image_size),
+        (
+            r.config.seed,
+            r.config.train.adam.lr,
+            r.config.data.image_size
+        ),
         (2, 0.0001, 64)
     );
     let lr = AxisValue {

@@ -103,11 +103,11 @@ fn fit_settings(cfg: &RunConfig) -> FitSettings {
     let t = &cfg.train;
     FitSettings {
         adam: AdamConfig {
-            lr: t.lr,
-            beta1: t.beta1,
-            beta2: t.beta2,
-            eps: t.eps,
-            weight_decay: t.weight_decay,
+            lr: t.adam.lr,
+            beta1: t.adam.beta1,
+            beta2: t.adam.beta2,
+            eps: t.adam.eps,
+            weight_decay: t.adam.weight_decay,
         },
         sampler: t.sampler,
         max_epochs: t.max_epochs,
@@ -138,7 +138,7 @@ fn base_summary(planned: &PlannedRun, cfg: &RunConfig) -> RunSummary {
         seed: cfg.seed as i64,
         image_size: i64::from(cfg.data.image_size),
         axes: axes_label(planned),
-        lr: cfg.train.lr,
+        lr: cfg.train.adam.lr,
         batch_size: cfg.train.batch_size as i64,
         sampler: serde_json::to_value(cfg.train.sampler)
             .ok()
