@@ -330,7 +330,6 @@ fn run_id_and_serialised_config_are_pinned() -> TestResult {
     let config = &g.runs[0].config;
     let json = serde_json::to_string(config)?;
     let toml = config.to_toml()?;
-    println!("{json}\n{toml}\n{}", g.runs[0].id);
     assert_eq!(json, PINNED_JSON);
     assert_eq!(toml, PINNED_TOML);
     assert_eq!(g.runs[0].id, PINNED_ID);
