@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use candle_core::{DType, Device, Tensor};
 use candle_nn::ModuleT;
 use cxr_models::{ModelConfig, ModelKind};
-use cxr_trainer::adam::{Adam, AdamConfig};
+use cxr_trainer::adam::{Adam, AdamSettings};
 use serde::{Deserialize, Serialize};
 
 use crate::case::{Case, Mode, BATCH, CLASSES, IMAGE_SIZE};
@@ -67,7 +67,7 @@ pub fn measure(case: &Case, budget: Budget) -> Result<Measurement> {
             } else {
                 images
             };
-            let mut opt = Adam::new(model.trainable_vars(), AdamConfig::default())?;
+            let mut opt = Adam::new(model.trainable_vars(), AdamSettings::default())?;
             Box::new(move || {
                 let logits = if from_prefix {
                     model.forward_from_prefix_t(&input, true)?

@@ -5,7 +5,7 @@
 use std::fmt;
 
 /// Short axis names and the settings they stand for.
-pub const ALIASES: [(&str, &str); 3] = [
+pub const AXIS_ALIASES: [(&str, &str); 3] = [
     ("model", "model.name"),
     ("freeze", "model.freeze"),
     ("seed", "seed"),
@@ -13,7 +13,7 @@ pub const ALIASES: [(&str, &str); 3] = [
 
 /// The setting an axis name stands for: an alias's setting, or the name itself (a dotted path).
 pub fn setting_of(axis: &str) -> &str {
-    ALIASES
+    AXIS_ALIASES
         .iter()
         .find(|(alias, _)| *alias == axis)
         .map_or(axis, |(_, setting)| setting)
@@ -22,7 +22,7 @@ pub fn setting_of(axis: &str) -> &str {
 /// Whether every figure of a report already shows this setting (model, frozen stages, seed),
 /// so it does not set runs apart as a facet.
 pub fn is_always_shown(setting: &str) -> bool {
-    ALIASES.iter().any(|(_, s)| *s == setting)
+    AXIS_ALIASES.iter().any(|(_, s)| *s == setting)
 }
 
 /// One run's value on one grid axis.

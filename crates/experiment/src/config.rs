@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use cxr_data::{Augment, Normalization, SamplerKind, SplitFractions};
 use cxr_models::ModelKind;
 
+use crate::error::{ExperimentError, Result};
+
 /// Which validation number early stopping and best-epoch selection follow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -74,22 +76,49 @@ pub struct ModelSettings {
     pub weights: Option<PathBuf>,
 }
 
+/// Adam's hyperparameters, with PyTorch's semantics and (by [`Default`]) its defaults.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct AdamSettings {
+    /// Learning rate.
+    pub lr: f64,
+    /// Decay of the gradient's running mean.
+    pub beta1: f64,
+    /// Decay of the squared gradient's running mean.
+    pub beta2: f64,
+    /// Added to the denominator for numerical stability.
+    pub eps: f64,
+    /// L2 weight decay added to the gradient (PyTorch `Adam(weight_decay=...)`).
+    pub weight_decay: f64,
+}
+
+impl Default for AdamSettings {
+    /// `torch.optim.Adam`'s defaults.
+    fn default() -> Self {
+        Self {
+            lr: 1e-3,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            weight_decay: 0.0,
+        }
+    }
+}
+
 /// Optimisation settings of a run (Adam; PyTorch's defaults unless set).
+///
+/// `deny_unknown_fields` stays although serde documents it as unsupported with `flatten`: on
+/// the outer struct it still rejects keys that neither this struct nor [`AdamSettings`] takes
+/// (only the "expected one of" list is lost), and a `config.toml` from a newer cxr must fail
+/// to load rather than silently drop a setting. (`AdamSettings` itself must not deny them.)
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TrainSettings {
     /// Epoch sampler.
     pub sampler: SamplerKind,
-    /// Adam learning rate.
-    pub lr: f64,
-    /// Adam beta1.
-    pub beta1: f64,
-    /// Adam beta2.
-    pub beta2: f64,
-    /// Adam epsilon.
-    pub eps: f64,
-    /// L2 weight decay added to the gradient (PyTorch `Adam(weight_decay=...)`).
-    pub weight_decay: f64,
+    /// Adam's hyperparameters, flattened: they are keys of `[train]` (`train.lr`), in this
+    /// position, so the serialised config (and the run id hashed from it) is unchanged.
+    #[serde(flatten)]
+    pub adam: AdamSettings,
     /// Upper bound on epochs.
     pub max_epochs: usize,
     /// Epochs without improvement before stopping.
@@ -134,30 +163,68 @@ pub struct RunConfig {
 impl RunConfig {
     /// Stable id: `<model>-f<freeze>-s<seed>-<hash>`, the hash (12 hex digits of BLAKE3) taken
     /// over the whole resolved config, so equal configs share an id whatever the file text.
-    pub fn run_id(&self) -> String {
-        let canonical = serde_json::to_string(self).unwrap_or_default();
+    pub fn run_id(&self) -> Result<String> {
+        let canonical = serde_json::to_string(self).map_err(|e| self.unwritable("JSON", e))?;
         let hash = blake3::hash(canonical.as_bytes()).to_hex();
-        format!(
+        Ok(format!(
             "{}-f{}-s{}-{}",
             self.model.name,
             self.model.freeze,
             self.seed,
             &hash[..12]
-        )
+        ))
     }
 
     /// The config as TOML, as written to a run folder's `config.toml`.
-    pub fn to_toml(&self) -> String {
-        toml::to_string_pretty(self).unwrap_or_default()
+    pub fn to_toml(&self) -> Result<String> {
+        toml::to_string_pretty(self).map_err(|e| self.unwritable("TOML", e))
     }
 
     /// Parses a run folder's `config.toml`.
-    pub fn from_toml(text: &str) -> Result<Self, toml::de::Error> {
+    pub fn from_toml(text: &str) -> std::result::Result<Self, toml::de::Error> {
         toml::from_str(text)
     }
 
     /// Whether the model starts from pretrained weights.
     pub fn pretrained(&self) -> bool {
         self.model.weights.is_some()
+    }
+
+    fn unwritable(
+        &self,
+        format: &'static str,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> ExperimentError {
+        ExperimentError::Serialize {
+            grid: self.grid.clone(),
+            format,
+            source: Box::new(source),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::{Grid, Overrides, RunConfig};
+
+    #[test]
+    fn flattened_adam_keeps_unknown_train_keys_an_error() -> Result<(), Box<dyn std::error::Error>>
+    {
+        let grid = Grid::from_toml(
+            "name = \"g\"\n[data.synthetic]\n[model]\nname = \"cnn\"\n[train]\nlr = 0.01\n",
+            Path::new("g.toml"),
+            &Overrides::default(),
+        )?;
+        let text = grid.runs[0].config.to_toml()?;
+        let back = RunConfig::from_toml(&text)?;
+        assert_eq!(back, grid.runs[0].config);
+        assert_eq!(back.train.adam.lr, 0.01);
+        // [train] is the last table of config.toml, so an appended key lands in it.
+        let err = RunConfig::from_toml(&format!("{text}future_setting = 1\n")).err();
+        let msg = err.map(|e| e.to_string()).unwrap_or_default();
+        assert!(msg.contains("unknown field `future_setting`"), "{msg}");
+        Ok(())
     }
 }

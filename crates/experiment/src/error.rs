@@ -34,6 +34,17 @@ pub enum ExperimentError {
         /// What is allowed.
         message: String,
     },
+    /// A resolved config could not be written out (as JSON for its run id, or as TOML).
+    #[error("cannot write the resolved config of grid `{grid}` as {format}")]
+    Serialize {
+        /// The grid the config belongs to.
+        grid: String,
+        /// `JSON` or `TOML`.
+        format: &'static str,
+        /// The serialiser's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
 }
 
 /// Result alias for the experiment crate.

@@ -1,22 +1,19 @@
-//! A grid file expanded into runs: the cartesian product of its `[grid]` axes, each cell merged
-//! into the base settings, resolved, validated and given a stable id.
+//! A grid file expanded into runs: the cartesian product of its `[grid]` axes (or inline
+//! `grid = { ... }`), each cell merged into the base settings, resolved, validated and given a
+//! stable id.
 
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
+use crate::axes::{label, setting_of, AxisValue};
 use serde::Deserialize;
-use toml::{Table, Value};
+use toml::{Spanned, Table, Value};
 
 use crate::config::RunConfig;
 use crate::error::{ExperimentError, Result};
-use crate::raw::RawRun;
+use crate::raw::{RawGrid, RawRun};
 use crate::resolve::{Overrides, Resolver};
-
-/// Short axis names and the settings they stand for.
-const ALIASES: [(&str, &str); 3] = [
-    ("model", "model.name"),
-    ("freeze", "model.freeze"),
-    ("seed", "seed"),
-];
+use crate::toml_error::{line_of, one_line};
 
 /// One expanded run.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,8 +24,8 @@ pub struct PlannedRun {
     pub id: String,
     /// The resolved settings.
     pub config: RunConfig,
-    /// This run's value on each axis, as `(axis, value)` in axis order.
-    pub axes: Vec<(String, String)>,
+    /// This run's value on each axis, in axis order.
+    pub axes: Vec<AxisValue>,
 }
 
 /// A grid file, expanded.
@@ -58,158 +55,160 @@ impl Grid {
 
     /// Expands grid `text` as if read from `path` (relative paths resolve against its folder).
     pub fn from_toml(text: &str, path: &Path, overrides: &Overrides) -> Result<Self> {
-        let parse_err = |message: String| ExperimentError::Parse {
-            path: path.to_path_buf(),
-            message,
-        };
-        let mut doc: Table = toml::from_str(text).map_err(|e| parse_err(one_line(&e, text)))?;
-        let axes = match doc.remove("grid") {
-            None => Vec::new(),
-            Some(Value::Table(t)) => t.into_iter().collect::<Vec<_>>(),
-            Some(_) => {
-                return Err(parse_err(
-                    "`grid` must be a table of axes: [grid] model = [...]".into(),
-                ))
-            }
-        };
-        // The base document alone must already be free of unknown keys, with file positions.
-        toml::from_str::<RawRun>(text_without_grid(text).as_str())
-            .map_err(|e| parse_err(one_line(&e, text)))?;
-
-        let mut axis_names = Vec::new();
-        let mut axis_values = Vec::new();
-        for (key, value) in axes {
-            let setting = ALIASES
-                .iter()
-                .find(|(a, _)| *a == key)
-                .map_or(key.clone(), |(_, s)| s.to_string());
-            let values = match value {
-                Value::Array(v) if v.is_empty() => {
-                    return Err(parse_err(format!(
-                        "grid axis `{key}` is empty: list at least one value"
-                    )))
-                }
-                Value::Array(v) => v,
-                scalar => vec![scalar],
-            };
-            if let Some(bad) = values
-                .iter()
-                .find(|v| matches!(v, Value::Array(_) | Value::Table(_)))
-            {
-                return Err(parse_err(format!(
-                    "grid axis `{key}`: values must be scalars, found {bad}"
-                )));
-            }
-            axis_names.push(setting);
-            axis_values.push(values);
-        }
-
-        let base_dir = path.parent().unwrap_or(Path::new("."));
+        let file = GridFile { text, path };
+        let (base, grid) = file.parse()?;
+        let axes = grid
+            .0
+            .into_iter()
+            .map(|(key, values)| file.axis(&key, values))
+            .collect::<Result<Vec<_>>>()?;
         let resolver = Resolver {
             file: path,
-            base_dir,
+            base_dir: path.parent().unwrap_or(Path::new(".")),
             overrides,
         };
-        let fold = axis_names
-            .iter()
-            .any(|a| a == "model.name" || a == "model.freeze");
-        let mut runs: Vec<PlannedRun> = Vec::new();
-        let mut folded: Vec<String> = Vec::new();
-        for cell in cartesian(&axis_values) {
-            let mut table = doc.clone();
-            let mut axes = Vec::new();
-            for (name, value) in axis_names.iter().zip(&cell) {
-                set_path(&mut table, name)
-                    .map_err(|m| parse_err(format!("grid axis `{name}`: {m}")))?
-                    .clone_from(value);
-                axes.push((name.clone(), display(value)));
-            }
-            let raw = RawRun::deserialize(Value::Table(table)).map_err(|e| {
-                parse_err(format!("grid cell {}: {}", show_cell(&axes), e.message()))
-            })?;
-            let (config, was_folded) = resolver.resolve(raw, fold)?;
-            let id = config.run_id();
-            if was_folded {
-                folded.push(show_cell(&axes));
-            }
-            if runs.iter().any(|r| r.id == id) {
-                continue;
-            }
-            runs.push(PlannedRun {
-                index: runs.len(),
-                id,
-                config,
-                axes,
-            });
-        }
-        let mut notes = Vec::new();
-        if !folded.is_empty() {
-            notes.push(format!(
-                "cnn has no stages to freeze: {} run as freeze = 0 (once per other setting)",
-                folded.join("; ")
-            ));
-        }
-        let name = runs
-            .first()
-            .map(|r| r.config.grid.clone())
-            .unwrap_or_default();
+        let (runs, folded) = file.expand(&base, &axes, &resolver)?;
         Ok(Grid {
-            name,
+            name: runs
+                .first()
+                .map(|r| r.config.grid.clone())
+                .unwrap_or_default(),
             path: path.to_path_buf(),
-            axes: axis_names,
+            axes: axes.into_iter().map(|a| a.setting).collect(),
             runs,
-            notes,
+            notes: notes(&folded),
         })
     }
 }
 
-/// The grid file's text with its `[grid]` table removed, to validate the base with positions.
-fn text_without_grid(text: &str) -> String {
-    let mut out = String::new();
-    let mut in_grid = false;
-    for line in text.lines() {
-        let t = line.trim_start();
-        if t.starts_with('[') {
-            in_grid = t.starts_with("[grid]") || t.starts_with("[grid.");
-        }
-        if in_grid {
-            out.push('\n'); // keep line numbers
-        } else {
-            out.push_str(line);
-            out.push('\n');
+/// One `[grid]` axis: the setting it varies and the values it takes, in file order.
+struct Axis {
+    setting: String,
+    values: Vec<Value>,
+}
+
+/// The grid file being expanded: its text (for line numbers) and path (for messages).
+struct GridFile<'a> {
+    text: &'a str,
+    path: &'a Path,
+}
+
+impl GridFile<'_> {
+    fn error(&self, message: String) -> ExperimentError {
+        ExperimentError::Parse {
+            path: self.path.to_path_buf(),
+            message,
         }
     }
-    out
-}
 
-/// A TOML error on one line: its message (lines joined) plus the line number.
-pub fn one_line(e: &toml::de::Error, text: &str) -> String {
-    let message = flatten(e.message());
-    match e.span() {
-        Some(span) => {
-            let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
-            format!("line {line}: {message}")
+    fn error_at(&self, span: Range<usize>, message: String) -> ExperimentError {
+        self.error(format!(
+            "line {}: {message}",
+            line_of(self.text, span.start)
+        ))
+    }
+
+    /// The file parsed once, unknown keys and bad values rejected with their line: the base
+    /// settings as a table (each cell is merged into a copy), and the grid's axes.
+    fn parse(&self) -> Result<(Table, RawGrid)> {
+        let mut raw: RawRun =
+            toml::from_str(self.text).map_err(|e| self.error(one_line(&e, self.text)))?;
+        let grid = raw.grid.take().unwrap_or_default();
+        let base = Table::try_from(&raw)
+            .map_err(|e| self.error(format!("cannot merge grid cells into the settings: {e}")))?;
+        Ok((base, grid))
+    }
+
+    /// Validates one axis: its name stands for a setting, it lists at least one value, and
+    /// each value is a scalar the setting accepts (checked alone, so that a bad one is named
+    /// once, at its line, rather than by the first grid cell that holds it).
+    fn axis(&self, key: &str, values: Spanned<Value>) -> Result<Axis> {
+        let span = values.span();
+        let setting = setting_of(key).to_string();
+        let values = match values.into_inner() {
+            Value::Array(v) if v.is_empty() => {
+                return Err(self.error_at(
+                    span,
+                    format!("grid axis `{key}` is empty: list at least one value"),
+                ))
+            }
+            Value::Array(v) => v,
+            scalar => vec![scalar],
+        };
+        for value in &values {
+            if matches!(value, Value::Array(_) | Value::Table(_)) {
+                return Err(self.error_at(
+                    span,
+                    format!("grid axis `{key}`: values must be scalars, found {value}"),
+                ));
+            }
+            check_value(&setting, value).map_err(|message| {
+                self.error_at(
+                    span.clone(),
+                    format!("{setting} = {value} is invalid: {message}"),
+                )
+            })?;
         }
-        None => message,
+        Ok(Axis { setting, values })
+    }
+
+    /// Every cell of the cartesian product merged into `base` and resolved; cells that resolve
+    /// to an earlier run's settings are dropped. Also returns the cells where the CNN's freeze
+    /// was folded to 0.
+    fn expand(
+        &self,
+        base: &Table,
+        axes: &[Axis],
+        resolver: &Resolver<'_>,
+    ) -> Result<(Vec<PlannedRun>, Vec<String>)> {
+        // Only a grid axis folds: a fixed `[model] name = "cnn"` with `freeze = 1` is an error.
+        let fold = axes
+            .iter()
+            .any(|a| a.setting == "model.name" || a.setting == "model.freeze");
+        let mut runs: Vec<PlannedRun> = Vec::new();
+        let mut folded = Vec::new();
+        for cell in cartesian(axes) {
+            let mut table = base.clone();
+            let mut cell_axes = Vec::new();
+            for (axis, value) in axes.iter().zip(cell) {
+                set_path(&mut table, &axis.setting)
+                    .map_err(|m| self.error(format!("grid axis `{}`: {m}", axis.setting)))?
+                    .clone_from(&value);
+                cell_axes.push(AxisValue {
+                    setting: axis.setting.clone(),
+                    value: display(&value),
+                });
+            }
+            let raw = RawRun::deserialize(Value::Table(table)).map_err(|e| {
+                self.error(format!("grid cell {}: {}", label(&cell_axes), e.message()))
+            })?;
+            let (config, was_folded) = resolver.resolve(raw, fold)?;
+            let id = config.run_id()?;
+            if was_folded {
+                folded.push(label(&cell_axes));
+            }
+            if runs.iter().all(|r| r.id != id) {
+                runs.push(PlannedRun {
+                    index: runs.len(),
+                    id,
+                    config,
+                    axes: cell_axes,
+                });
+            }
+        }
+        Ok((runs, folded))
     }
 }
 
-/// A possibly multi-line message on one line.
-fn flatten(message: &str) -> String {
-    message
-        .trim()
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect::<Vec<_>>()
-        .join("; ")
-}
-
-fn show_cell(axes: &[(String, String)]) -> String {
-    axes.iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+/// What the expansion decided that the user should hear about.
+fn notes(folded: &[String]) -> Vec<String> {
+    if folded.is_empty() {
+        return Vec::new();
+    }
+    vec![format!(
+        "cnn has no stages to freeze: {} run as freeze = 0 (once per other setting)",
+        folded.join("; ")
+    )]
 }
 
 fn display(v: &Value) -> String {
@@ -217,6 +216,16 @@ fn display(v: &Value) -> String {
         Value::String(s) => s.clone(),
         other => other.to_string(),
     }
+}
+
+/// Checks one axis value alone against the raw schema, so that an unknown setting or a bad
+/// value is reported once, naming the axis, rather than as the first grid cell that fails.
+fn check_value(setting: &str, value: &Value) -> std::result::Result<(), String> {
+    let mut table = Table::new();
+    *set_path(&mut table, setting)? = value.clone();
+    RawRun::deserialize(Value::Table(table))
+        .map(drop)
+        .map_err(|e| e.message().to_string())
 }
 
 /// The slot for dotted `path` in `table`, creating intermediate tables.
@@ -237,11 +246,11 @@ fn set_path<'a>(table: &'a mut Table, path: &str) -> std::result::Result<&'a mut
 }
 
 /// Every combination of one value per axis; the last axis varies fastest.
-fn cartesian(axes: &[Vec<Value>]) -> Vec<Vec<Value>> {
-    axes.iter().fold(vec![Vec::new()], |acc, values| {
+fn cartesian(axes: &[Axis]) -> Vec<Vec<Value>> {
+    axes.iter().fold(vec![Vec::new()], |acc, axis| {
         acc.iter()
             .flat_map(|prefix| {
-                values.iter().map(move |v| {
+                axis.values.iter().map(move |v| {
                     let mut next = prefix.clone();
                     next.push(v.clone());
                     next

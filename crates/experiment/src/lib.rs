@@ -1,14 +1,16 @@
 //! Experiment grids: one TOML file describes every run of a comparison.
 //!
 //! A grid file holds base settings (`name`, `seed`, `[data]`, `[split]`, `[model]`,
-//! `[models.<name>]`, `[train]`) and a `[grid]` table whose keys are axes: `model`, `freeze`,
-//! `seed`, or any scalar setting by its dotted path (`"train.lr" = [1e-3, 1e-4]`). [`Grid`]
+//! `[models.<name>]`, `[train]`) and a `[grid]` table (or inline `grid = { ... }`) whose keys
+//! are axes: `model`, `freeze`, `seed`, or any scalar setting by its dotted path
+//! (`"train.lr" = [1e-3, 1e-4]`). [`Grid`]
 //! expands the cartesian product of the axes; each cell is merged into the base, resolved into
 //! a [`RunConfig`] with every default filled in and every range checked, and named by a stable
 //! [`RunConfig::run_id`] hashed from the resolved settings, not the file text.
 //!
-//! Parsing is raw, then resolved ([`raw`] then [`resolve`]): unknown keys are errors naming the
-//! key and the file, and a value out of range names the setting and the allowed range. The CNN
+//! Parsing is raw, then resolved ([`raw`] then [`resolve`]): unknown keys and unknown named
+//! values (`sampler = "balance"`) are errors naming the file and the line, and a value out of
+//! range names the setting and the allowed range. The CNN
 //! has no stages to freeze: cells pairing it with freeze > 0 fold into its freeze-0 run and the
 //! expansion says so in [`Grid::notes`].
 //!
@@ -34,10 +36,14 @@ pub mod grid;
 pub mod raw;
 pub mod resolve;
 pub mod slurm;
+pub mod toml_error;
 
 pub use axes::AxisValue;
-pub use config::{DataConfig, DataSource, ModelSettings, RunConfig, StopMetric, TrainSettings};
+pub use config::{
+    AdamSettings, DataConfig, DataSource, ModelSettings, RunConfig, StopMetric, TrainSettings,
+};
 pub use error::{ExperimentError, Result};
-pub use grid::{one_line, Grid, PlannedRun};
+pub use grid::{Grid, PlannedRun};
 pub use resolve::Overrides;
 pub use slurm::{sbatch_script, shell_quote, SlurmOptions};
+pub use toml_error::one_line;

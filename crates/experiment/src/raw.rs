@@ -1,11 +1,20 @@
-//! The grid file as written: every key optional, unknown keys rejected. [`crate::grid`] merges
-//! each grid cell's axis values into it and resolves the result into a [`crate::RunConfig`].
+//! The grid file as written: every key optional, unknown keys rejected, named values parsed
+//! into their enums (so a bad one is serde's "unknown variant `x`, expected one of ..." at its
+//! line). [`crate::grid`] parses the file once into a [`RawRun`], takes its [`RawGrid`] out,
+//! merges each grid cell's axis values into the rest (serialised back to a TOML table) and
+//! resolves the result into a [`crate::RunConfig`].
 
 use std::collections::BTreeMap;
+use std::fmt;
 use std::path::PathBuf;
 
+use cxr_data::{Normalization, SamplerKind};
+use cxr_models::ModelKind;
+
+use crate::config::StopMetric;
+
 /// One run's settings as written in a grid file (after a cell's axis values are merged in).
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawRun {
     /// Grid name (results go to `<results>/<name>/`).
@@ -21,13 +30,46 @@ pub struct RawRun {
     /// `[model]`.
     pub model: Option<RawModel>,
     /// `[models.<name>]`: per-architecture settings (weights file).
-    pub models: Option<BTreeMap<String, RawModelEntry>>,
+    pub models: Option<BTreeMap<ModelKind, RawModelEntry>>,
     /// `[train]`.
     pub train: Option<RawTrain>,
+    /// `[grid]` or `grid = { ... }`: only in the file, never in a cell.
+    #[serde(skip_serializing)]
+    pub grid: Option<RawGrid>,
+}
+
+/// `[grid]`: each axis name with its value (a list, or one scalar) and where it is in the file.
+/// The axes keep their file order: the last one varies fastest.
+#[derive(Debug, Clone, Default)]
+pub struct RawGrid(pub Vec<(String, toml::Spanned<toml::Value>)>);
+
+impl<'de> serde::Deserialize<'de> for RawGrid {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Axes;
+        impl<'de> serde::de::Visitor<'de> for Axes {
+            type Value = RawGrid;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a table of axes: [grid] model = [\"cnn\", \"resnet18\"]")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<RawGrid, A::Error> {
+                let mut axes = Vec::new();
+                while let Some(axis) = map.next_entry()? {
+                    axes.push(axis);
+                }
+                Ok(RawGrid(axes))
+            }
+        }
+        deserializer.deserialize_map(Axes)
+    }
 }
 
 /// `[data]`.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawData {
     /// Dataset root, relative to the grid file's folder.
@@ -42,14 +84,14 @@ pub struct RawData {
     pub mask: Option<bool>,
     /// Skip unreadable images.
     pub skip_unreadable: Option<bool>,
-    /// `auto`, `imagenet`, `dataset` or `none`.
-    pub normalization: Option<String>,
+    /// Pixel normalisation.
+    pub normalization: Option<Normalization>,
     /// `[data.augment]`.
     pub augment: Option<RawAugment>,
 }
 
 /// `[data.synthetic]`.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawSynthetic {
     /// Images per class.
@@ -61,7 +103,7 @@ pub struct RawSynthetic {
 }
 
 /// `[data.augment]`.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawAugment {
     /// Turn augmentation on.
@@ -77,7 +119,7 @@ pub struct RawAugment {
 }
 
 /// `[split]`.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawSplit {
     /// Train fraction.
@@ -89,11 +131,11 @@ pub struct RawSplit {
 }
 
 /// `[model]`.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawModel {
-    /// `cnn`, `resnet18`, `resnet34` or `resnet50`.
-    pub name: Option<String>,
+    /// Architecture.
+    pub name: Option<ModelKind>,
     /// Frozen stages.
     pub freeze: Option<usize>,
     /// Weights file for this run (overrides `[models.<name>]`).
@@ -101,7 +143,7 @@ pub struct RawModel {
 }
 
 /// `[models.<name>]`.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawModelEntry {
     /// Pretrained weights file (`.safetensors` or `.pth`), relative to the grid file's folder.
@@ -109,11 +151,11 @@ pub struct RawModelEntry {
 }
 
 /// `[train]`.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawTrain {
-    /// `balanced`, `shuffled` or `sequential`.
-    pub sampler: Option<String>,
+    /// Epoch sampler.
+    pub sampler: Option<SamplerKind>,
     /// Adam learning rate.
     pub lr: Option<f64>,
     /// Adam beta1.
@@ -130,8 +172,8 @@ pub struct RawTrain {
     pub patience: Option<usize>,
     /// Batch size.
     pub batch_size: Option<usize>,
-    /// `val_micro_recall`, `val_macro_recall` or `val_loss`.
-    pub early_stopping: Option<String>,
+    /// What early stopping follows.
+    pub early_stopping: Option<StopMetric>,
     /// Use the frozen-prefix cache when valid (default true).
     pub prefix_cache: Option<bool>,
 }

@@ -3,10 +3,11 @@
 
 use std::path::{Component, Path, PathBuf};
 
-use cxr_data::{Augment, Normalization, SamplerKind, SplitFractions};
-use cxr_models::ModelKind;
+use cxr_data::{Augment, SplitFractions};
 
-use crate::config::{DataConfig, DataSource, ModelSettings, RunConfig, StopMetric, TrainSettings};
+use crate::config::{
+    AdamSettings, DataConfig, DataSource, ModelSettings, RunConfig, TrainSettings,
+};
 use crate::error::{ExperimentError, Result};
 use crate::raw::RawRun;
 
@@ -122,19 +123,6 @@ impl Resolver<'_> {
                 ))
             }
         };
-        let normalization = match d.normalization.as_deref().unwrap_or("auto") {
-            "auto" => Normalization::Auto,
-            "imagenet" => Normalization::Imagenet,
-            "dataset" => Normalization::Dataset,
-            "none" => Normalization::None,
-            other => {
-                return Err(self.invalid(
-                    "data.normalization",
-                    other,
-                    "use auto, imagenet, dataset or none",
-                ))
-            }
-        };
         let augment = match d.augment {
             Some(a) if a.enabled.unwrap_or(true) => {
                 let def = Augment::default();
@@ -165,7 +153,7 @@ impl Resolver<'_> {
             image_size,
             mask: d.mask.unwrap_or(false),
             skip_unreadable: d.skip_unreadable.unwrap_or(false),
-            normalization,
+            normalization: d.normalization.unwrap_or_default(),
             augment,
         })
     }
@@ -190,31 +178,13 @@ impl Resolver<'_> {
 
     fn model(&self, raw: &RawRun, fold_cnn_freeze: bool) -> Result<(ModelSettings, bool)> {
         let m = raw.model.clone().unwrap_or_default();
-        let name_text = m.name.ok_or_else(|| {
+        let name = m.name.ok_or_else(|| {
             self.invalid(
                 "model.name",
                 "(missing)",
                 "set [model] name = \"cnn\" or a grid axis model = [...]",
             )
         })?;
-        let name: ModelKind = name_text.parse().map_err(|_| {
-            self.invalid(
-                "model.name",
-                format!("{name_text:?}"),
-                "known models: cnn, resnet18, resnet34, resnet50",
-            )
-        })?;
-        if let Some(models) = &raw.models {
-            for key in models.keys() {
-                if key.parse::<ModelKind>().is_err() {
-                    return Err(self.invalid(
-                        &format!("models.{key}"),
-                        "[...]",
-                        "known models: cnn, resnet18, resnet34, resnet50",
-                    ));
-                }
-            }
-        }
         let mut freeze = m.freeze.unwrap_or(0);
         let mut folded = false;
         if freeze > name.max_freeze() {
@@ -237,7 +207,7 @@ impl Resolver<'_> {
         }
         let weights = m
             .weights
-            .or_else(|| raw.models.as_ref()?.get(name.name())?.weights.clone())
+            .or_else(|| raw.models.as_ref()?.get(&name)?.weights.clone())
             .map(|w| self.path(&w));
         if let Some(w) = &weights {
             if !name.is_resnet() {
@@ -267,29 +237,8 @@ impl Resolver<'_> {
 
     fn train(&self, raw: &RawRun) -> Result<TrainSettings> {
         let t = raw.train.clone().unwrap_or_default();
-        let sampler: SamplerKind = match t.sampler.as_deref() {
-            None => SamplerKind::Balanced,
-            Some(s) => s.parse().map_err(|_| {
-                self.invalid(
-                    "train.sampler",
-                    format!("{s:?}"),
-                    "use balanced, shuffled or sequential",
-                )
-            })?,
-        };
-        let early_stopping = match t.early_stopping.as_deref().unwrap_or("val_micro_recall") {
-            "val_micro_recall" => StopMetric::ValMicroRecall,
-            "val_macro_recall" => StopMetric::ValMacroRecall,
-            "val_loss" => StopMetric::ValLoss,
-            other => {
-                return Err(self.invalid(
-                    "train.early_stopping",
-                    format!("{other:?}"),
-                    "use val_micro_recall, val_macro_recall or val_loss",
-                ))
-            }
-        };
-        let lr = t.lr.unwrap_or(1e-3);
+        let def = AdamSettings::default();
+        let lr = t.lr.unwrap_or(def.lr);
         if !(lr > 0.0 && lr <= 1.0) {
             return Err(self.invalid("train.lr", lr, "allowed range is (0, 1]"));
         }
@@ -300,25 +249,28 @@ impl Resolver<'_> {
                 Err(self.invalid(name, v, "allowed range is [0, 1)"))
             }
         };
-        let eps = t.eps.unwrap_or(1e-8);
+        let eps = t.eps.unwrap_or(def.eps);
         if !(eps > 0.0 && eps < 1.0) {
             return Err(self.invalid("train.eps", eps, "allowed range is (0, 1)"));
         }
-        let weight_decay = t.weight_decay.unwrap_or(0.0);
+        let weight_decay = t.weight_decay.unwrap_or(def.weight_decay);
         if !(0.0..=1.0).contains(&weight_decay) {
             return Err(self.invalid("train.weight_decay", weight_decay, "allowed range is 0..=1"));
         }
-        Ok(TrainSettings {
-            sampler,
+        let adam = AdamSettings {
             lr,
-            beta1: beta("train.beta1", t.beta1.unwrap_or(0.9))?,
-            beta2: beta("train.beta2", t.beta2.unwrap_or(0.999))?,
+            beta1: beta("train.beta1", t.beta1.unwrap_or(def.beta1))?,
+            beta2: beta("train.beta2", t.beta2.unwrap_or(def.beta2))?,
             eps,
             weight_decay,
+        };
+        Ok(TrainSettings {
+            sampler: t.sampler.unwrap_or_default(),
+            adam,
             max_epochs: self.range("train.max_epochs", t.max_epochs.unwrap_or(100), 1, 100_000)?,
             patience: self.range("train.patience", t.patience.unwrap_or(20), 1, 100_000)?,
             batch_size: self.range("train.batch_size", t.batch_size.unwrap_or(128), 1, 65_536)?,
-            early_stopping,
+            early_stopping: t.early_stopping.unwrap_or_default(),
             prefix_cache: t.prefix_cache.unwrap_or(true),
         })
     }

@@ -5,8 +5,9 @@ use std::str::FromStr;
 
 use crate::error::ModelError;
 
-/// A model architecture.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+/// A model architecture. Serialised as its [`ModelKind::name`]; deserialised from any spelling
+/// [`FromStr`] accepts (`ResNet18` too), an unknown name listing the known ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ModelKind {
     /// The reference study's handcrafted five-layer CNN (never pretrained, cannot be frozen).
@@ -23,8 +24,19 @@ impl ModelKind {
     /// Every kind, in the order they are listed to users.
     pub const ALL: [ModelKind; 4] = [Self::Cnn, Self::Resnet18, Self::Resnet34, Self::Resnet50];
 
+    /// Every kind's name, in [`ModelKind::ALL`]'s order.
+    pub const NAMES: [&'static str; 4] = {
+        let mut names = [""; 4];
+        let mut i = 0;
+        while i < names.len() {
+            names[i] = Self::ALL[i].name();
+            i += 1;
+        }
+        names
+    };
+
     /// The lowercase name used in configs and run ids (`"resnet18"`).
-    pub fn name(self) -> &'static str {
+    pub const fn name(self) -> &'static str {
         match self {
             Self::Cnn => "cnn",
             Self::Resnet18 => "resnet18",
@@ -67,6 +79,14 @@ impl FromStr for ModelKind {
     }
 }
 
+impl<'de> serde::Deserialize<'de> for ModelKind {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = std::borrow::Cow::<str>::deserialize(deserializer)?;
+        text.parse()
+            .map_err(|_| serde::de::Error::unknown_variant(&text, &Self::NAMES))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -86,7 +106,22 @@ mod tests {
         use serde::Deserialize;
         let kind = ModelKind::deserialize("resnet34".into_deserializer())?;
         assert_eq!(kind, ModelKind::Resnet34);
+        let kind = ModelKind::deserialize("ResNet34".into_deserializer())?;
+        assert_eq!(kind, ModelKind::Resnet34, "any case, as FromStr");
         Ok(())
+    }
+
+    #[test]
+    fn serde_lists_the_names_for_an_unknown_one() {
+        use serde::de::IntoDeserializer;
+        use serde::Deserialize;
+        let err: Result<ModelKind, serde::de::value::Error> =
+            ModelKind::deserialize("vgg16".into_deserializer());
+        let msg = err.err().map(|e| e.to_string()).unwrap_or_default();
+        assert_eq!(
+            msg,
+            "unknown variant `vgg16`, expected one of `cnn`, `resnet18`, `resnet34`, `resnet50`"
+        );
     }
 
     #[test]

@@ -15,9 +15,12 @@ impl RunDir {
     /// Writes the run's resolved settings to `config.toml`.
     pub fn write_config(&self, config: &RunConfig) -> Result<()> {
         let path = self.config_path();
-        let text = toml::to_string_pretty(config).map_err(|e| ResultsError::Record {
+        let text = config.to_toml().map_err(|e| ResultsError::Record {
             path: path.clone(),
-            message: format!("cannot write the run config as TOML: {e}"),
+            message: format!(
+                "{e}: {}",
+                std::error::Error::source(&e).map_or_else(String::new, |s| s.to_string())
+            ),
         })?;
         write_atomic(&path, text.as_bytes())
     }

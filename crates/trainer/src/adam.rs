@@ -7,32 +7,9 @@ use std::cell::RefCell;
 use candle_core::{backprop::GradStore, CpuStorage, InplaceOp2, Layout, Result, Tensor, Var};
 use rayon::prelude::*;
 
-/// Adam hyper-parameters.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct AdamConfig {
-    /// Learning rate.
-    pub lr: f64,
-    /// First-moment decay.
-    pub beta1: f64,
-    /// Second-moment decay.
-    pub beta2: f64,
-    /// Denominator guard.
-    pub eps: f64,
-    /// L2 penalty added to the gradient.
-    pub weight_decay: f64,
-}
-
-impl Default for AdamConfig {
-    fn default() -> Self {
-        Self {
-            lr: 1e-3,
-            beta1: 0.9,
-            beta2: 0.999,
-            eps: 1e-8,
-            weight_decay: 0.0,
-        }
-    }
-}
+/// Adam's hyper-parameters, with PyTorch's defaults: the run config's own type, so they are
+/// defined once ([`cxr_experiment::AdamSettings`]).
+pub use cxr_experiment::AdamSettings;
 
 /// The two moment estimates of one variable, in its dtype.
 enum Moments {
@@ -54,14 +31,14 @@ struct Slot {
 /// arithmetic is the composed version's, operation for operation and in the same order, so
 /// results are bit-identical to it (tested against it below).
 pub struct Adam {
-    config: AdamConfig,
+    config: AdamSettings,
     slots: Vec<Slot>,
     step: i32,
 }
 
 impl Adam {
     /// An optimiser for `vars`, moments initialised to zero. f32 and f64 variables on the CPU.
-    pub fn new(vars: Vec<Var>, config: AdamConfig) -> Result<Self> {
+    pub fn new(vars: Vec<Var>, config: AdamSettings) -> Result<Self> {
         let slots = vars
             .into_iter()
             .map(|var| {
@@ -109,7 +86,7 @@ impl Adam {
 
 /// In place on the variable, reading its gradient: one Adam update of every element.
 struct AdamUpdate<'a> {
-    config: AdamConfig,
+    config: AdamSettings,
     /// The 1-based step, for the bias corrections.
     step: i32,
     moments: RefCell<&'a mut Moments>,
@@ -206,7 +183,7 @@ mod tests {
 
     /// The update as it was composed from candle ops before [`AdamUpdate`] fused it.
     fn composed_step(
-        c: AdamConfig,
+        c: AdamSettings,
         step: i32,
         var: &Var,
         g: &Tensor,
@@ -233,7 +210,7 @@ mod tests {
         // 40 000 elements (several parallel chunks), 5 steps, with and without weight decay,
         // gradients of mixed sign and scale including zeros.
         for weight_decay in [0.0, 0.01] {
-            let c = AdamConfig {
+            let c = AdamSettings {
                 lr: 3e-3,
                 weight_decay,
                 ..Default::default()
@@ -267,7 +244,7 @@ mod tests {
         let w = Var::new(&[1.0f32, -2.0], &Device::Cpu)?;
         let mut opt = Adam::new(
             vec![w.clone()],
-            AdamConfig {
+            AdamSettings {
                 lr: 0.1,
                 ..Default::default()
             },
@@ -289,7 +266,7 @@ mod tests {
         // w0 = [1.0, -2.0], PyTorch 2.15.0, rounded to 4 places. (AdamW's decoupled decay would
         // give [0.85, -2.0], [0.7096, -2.0], [0.5799, -2.0] instead.)
         let w = Var::new(&[1.0f32, -2.0], &Device::Cpu)?;
-        let cfg = AdamConfig {
+        let cfg = AdamSettings {
             lr: 0.1,
             weight_decay: 0.5,
             ..Default::default()

@@ -11,6 +11,9 @@ pub enum TrainerError {
     /// Building, loading or saving the model failed.
     #[error(transparent)]
     Model(#[from] cxr_models::ModelError),
+    /// A run's resolved config could not be written out.
+    #[error(transparent)]
+    Experiment(#[from] cxr_experiment::ExperimentError),
     /// Writing or reading results failed.
     #[error(transparent)]
     Results(#[from] cxr_results::ResultsError),

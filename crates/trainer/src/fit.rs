@@ -10,7 +10,7 @@ use cxr_experiment::TrainSettings;
 use cxr_models::Model;
 use cxr_results::HistoryRow;
 
-use crate::adam::{Adam, AdamConfig};
+use crate::adam::Adam;
 use crate::early_stopping::{EarlyStopping, EpochScore};
 use crate::epoch::{evaluate, train_one_epoch, EpochPlan, Evaluation, Source};
 use crate::error::Result;
@@ -77,7 +77,7 @@ pub fn fit(
         |model: &Model| evaluate(model, &eval_source, classes, &data.split.val, eval_batch);
 
     let sampler = Sampler::new(train.sampler, &data.split.train, &data.set.labels)?;
-    let mut opt = Adam::new(model.trainable_vars(), adam_config(train))?;
+    let mut opt = Adam::new(model.trainable_vars(), train.adam)?;
     let mut stopping = EarlyStopping::new(train.early_stopping, train.patience);
     let mut history: Vec<HistoryRow> = Vec::new();
     let mut best = (snapshot(model)?, None);
@@ -124,16 +124,6 @@ pub fn fit(
         test,
         prefix_time_s: cache.map(|c| c.build_time_s),
     })
-}
-
-fn adam_config(train: &TrainSettings) -> AdamConfig {
-    AdamConfig {
-        lr: train.lr,
-        beta1: train.beta1,
-        beta2: train.beta2,
-        eps: train.eps,
-        weight_decay: train.weight_decay,
-    }
 }
 
 /// The history row of an epoch whose validation (`val`) started at `eval_start`.

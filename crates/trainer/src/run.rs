@@ -10,8 +10,8 @@ use cxr_data::BatchSpec;
 use cxr_experiment::{PlannedRun, RunConfig};
 use cxr_models::ModelConfig;
 use cxr_results::{
-    status, write_confusion, write_history, write_per_class, write_summary, AxisValue,
-    ConfusionRow, PerClassRow, RunDir, RunSummary,
+    status, write_confusion, write_history, write_per_class, write_summary, ConfusionRow,
+    PerClassRow, RunDir, RunSummary,
 };
 
 use crate::error::{Result, TrainerError};
@@ -94,15 +94,6 @@ pub fn run_one(
     Ok(summary)
 }
 
-/// The run's grid-axis values, as recorded in the summary and the plan.
-pub(crate) fn axes_of(planned: &PlannedRun) -> Vec<AxisValue> {
-    planned
-        .axes
-        .iter()
-        .map(|(k, v)| AxisValue::new(k.as_str(), v.as_str()))
-        .collect()
-}
-
 fn base_summary(planned: &PlannedRun, cfg: &RunConfig) -> Result<RunSummary> {
     let config_json = serde_json::to_string(cfg).map_err(|e| TrainerError::Config {
         run_id: planned.id.clone(),
@@ -115,8 +106,8 @@ fn base_summary(planned: &PlannedRun, cfg: &RunConfig) -> Result<RunSummary> {
         freeze: cfg.model.freeze as i64,
         seed: cfg.seed as i64,
         image_size: i64::from(cfg.data.image_size),
-        axes: axes_of(planned),
-        lr: cfg.train.lr,
+        axes: planned.axes.clone(),
+        lr: cfg.train.adam.lr,
         batch_size: cfg.train.batch_size as i64,
         sampler: cfg.train.sampler.name().to_string(),
         pretrained: cfg.pretrained(),

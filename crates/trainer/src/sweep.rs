@@ -125,7 +125,7 @@ fn plan_rows(grid: &Grid) -> Vec<PlanRow> {
             model: p.config.model.name.to_string(),
             freeze: p.config.model.freeze as i64,
             seed: p.config.seed as i64,
-            axes: crate::run::axes_of(p),
+            axes: p.axes.clone(),
         })
         .collect()
 }

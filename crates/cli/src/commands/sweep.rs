@@ -1,6 +1,7 @@
 //! `cxr sweep`: expand a grid, then train what is not finished (or list it, or emit Slurm).
 
 use anyhow::Context;
+use cxr_experiment::axes::label;
 use cxr_experiment::{sbatch_script, shell_quote, Grid, Overrides, SlurmOptions};
 use cxr_trainer::SweepOptions;
 
@@ -68,19 +69,19 @@ fn print_plan(grid: &Grid) {
         "cell", "run id", "model", "freeze"
     );
     for run in &grid.runs {
-        let others: Vec<String> = run
-            .axes
-            .iter()
-            .filter(|(k, _)| k != "model.name" && k != "model.freeze")
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect();
+        // Model and freeze have their own columns; the seed is listed with the other axes.
+        let others = label(
+            run.axes
+                .iter()
+                .filter(|a| a.setting != "model.name" && a.setting != "model.freeze"),
+        );
         println!(
             "{:>4}  {:<34} {:<9} {:>6}  {}",
             run.index,
             run.id,
             run.config.model.name.to_string(),
             run.config.model.freeze,
-            others.join(", ")
+            others
         );
     }
 }
