@@ -183,22 +183,28 @@ impl Tensor {
             if let Some(op) = node.op() {
                 match op {
                     Op::Binary(lhs, rhs, BinaryOp::Add) => {
+                        // cxr patch: was `or_insert` (a zeros_like) + `add`
                         grads.add_grad(lhs, &grad)?;
+                        // cxr patch: was `or_insert` (a zeros_like) + `add`
                         grads.add_grad(rhs, &grad)?;
                     }
                     Op::Binary(lhs, rhs, BinaryOp::Sub) => {
+                        // cxr patch: was `or_insert` (a zeros_like) + `add`
                         grads.add_grad(lhs, &grad)?;
                         let rhs_sum_grad = grads.or_insert(rhs)?;
                         *rhs_sum_grad = rhs_sum_grad.sub(&grad)?;
                     }
                     Op::Binary(lhs, rhs, BinaryOp::Mul) => {
                         let lhs_grad = grad.mul(rhs)?;
+                        // cxr patch: was `or_insert` (a zeros_like) + `add`
                         grads.add_grad(lhs, &lhs_grad)?;
                         let rhs_grad = grad.mul(lhs)?;
+                        // cxr patch: was `or_insert` (a zeros_like) + `add`
                         grads.add_grad(rhs, &rhs_grad)?;
                     }
                     Op::Binary(lhs, rhs, BinaryOp::Div) => {
                         let lhs_grad = grad.div(rhs)?;
+                        // cxr patch: was `or_insert` (a zeros_like) + `add`
                         grads.add_grad(lhs, &lhs_grad)?;
                         let rhs_grad = grad.mul(lhs)?.div(&rhs.sqr()?)?;
                         let rhs_sum_grad = grads.or_insert(rhs)?;
@@ -212,9 +218,11 @@ impl Tensor {
                         // If both masks are 1 one the same point, we want to scale the
                         // gradient by 0.5 rather than 1.
                         let lhs_grad = mask_lhs.mul(&grad)?.div(&(&mask_rhs + 1.)?)?;
+                        // cxr patch: was `or_insert` (a zeros_like) + `add`
                         grads.add_grad(lhs, &lhs_grad)?;
 
                         let rhs_grad = mask_rhs.mul(&grad)?.div(&(&mask_lhs + 1.)?)?;
+                        // cxr patch: was `or_insert` (a zeros_like) + `add`
                         grads.add_grad(rhs, &rhs_grad)?;
                     }
                     Op::WhereCond(pred, t, f) => {
@@ -248,6 +256,7 @@ impl Tensor {
                             *dilation,
                             /* groups */ 1,
                         )?;
+                        // cxr patch: was `or_insert` (a zeros_like) + `add`
                         grads.add_grad(arg, &grad_arg)?;
 
                         let grad_kernel = arg
@@ -285,6 +294,7 @@ impl Tensor {
                             *stride,
                             *dilation,
                         )?;
+                        // cxr patch: was `or_insert` (a zeros_like) + `add`
                         grads.add_grad(arg, &grad_arg)?;
 
                         let grad_kernel = arg
@@ -313,6 +323,7 @@ impl Tensor {
                         output_padding: _output_padding,
                     } => {
                         let grad_arg = grad.conv2d(kernel, *padding, *stride, *dilation, 1)?;
+                        // cxr patch: was `or_insert` (a zeros_like) + `add`
                         grads.add_grad(arg, &grad_arg)?;
 
                         let grad_kernel = grad
@@ -341,6 +352,7 @@ impl Tensor {
                         let grad_arg = grad.upsample_nearest2d(h, w)?;
                         let grad_arg =
                             (grad_arg * (1f64 / (kernel_size.0 * kernel_size.1) as f64))?;
+                        // cxr patch: was `or_insert` (a zeros_like) + `add`
                         grads.add_grad(arg, &grad_arg)?;
                     }
                     Op::MaxPool2D {
@@ -360,6 +372,7 @@ impl Tensor {
                         let mask = arg.eq(&node_upsampled)?.to_dtype(arg.dtype())?;
                         let avg = mask.avg_pool2d_with_stride(*kernel_size, *stride)?;
                         let grad_arg = ((grad * avg)?.upsample_nearest2d(h, w)? * mask)?;
+                        // cxr patch: was `or_insert` (a zeros_like) + `add`
                         grads.add_grad(arg, &grad_arg)?;
                     }
                     Op::UpsampleNearest1D { arg, target_size } => {
@@ -412,9 +425,11 @@ impl Tensor {
                         *sum_grad = sum_grad.scatter_add(indexes, &grad, *dim)?;
                     }
                     Op::Scatter(init, indexes, src, dim) => {
+                        // cxr patch: was `or_insert` (a zeros_like) + `add`
                         grads.add_grad(init, &grad)?;
 
                         let src_grad = grad.gather(indexes, *dim)?;
+                        // cxr patch: was `or_insert` (a zeros_like) + `add`
                         grads.add_grad(src, &src_grad)?;
                     }
                     Op::ScatterAdd(init, indexes, src, dim) => {
@@ -424,12 +439,15 @@ impl Tensor {
                         *init_sum_grad = init_sum_grad.add(&grad.mul(&mask)?)?;
 
                         let src_grad = grad.gather(indexes, *dim)?;
+                        // cxr patch: was `or_insert` (a zeros_like) + `add`
                         grads.add_grad(src, &src_grad)?;
                     }
                     Op::IndexAdd(init, indexes, src, dim) => {
+                        // cxr patch: was `or_insert` (a zeros_like) + `add`
                         grads.add_grad(init, &grad)?;
 
                         let src_grad = grad.index_select(indexes, *dim)?;
+                        // cxr patch: was `or_insert` (a zeros_like) + `add`
                         grads.add_grad(src, &src_grad)?;
                     }
                     Op::IndexSelect(arg, indexes, dim) => {
@@ -443,9 +461,11 @@ impl Tensor {
                         // the matmul size checks for now.
 
                         let lhs_grad = grad.matmul(&rhs.t()?)?;
+                        // cxr patch: was `or_insert` (a zeros_like) + `add`
                         grads.add_grad(lhs, &lhs_grad)?;
 
                         let rhs_grad = lhs.t()?.matmul(&grad)?;
+                        // cxr patch: was `or_insert` (a zeros_like) + `add`
                         grads.add_grad(rhs, &rhs_grad)?;
                     }
                     Op::Cat(args, dim) => {
@@ -453,6 +473,7 @@ impl Tensor {
                         for arg in args {
                             let len = arg.dims()[*dim];
                             let arg_grad = grad.narrow(*dim, start_idx, len)?;
+                            // cxr patch: was `or_insert` (a zeros_like) + `add`
                             grads.add_grad(arg, &arg_grad)?;
                             start_idx += len;
                         }
@@ -482,6 +503,7 @@ impl Tensor {
                     }
                     Op::Reduce(arg, ReduceOp::Sum, reduced_dims) => {
                         let grad = broadcast_back(arg, &grad, reduced_dims)?;
+                        // cxr patch: was `or_insert` (a zeros_like) + `add`
                         grads.add_grad(arg, &grad)?;
                     }
                     Op::Reduce(arg, ReduceOp::Max, reduced_dims) => {
@@ -503,10 +525,12 @@ impl Tensor {
                         *sum_grad = sum_grad.add(&grad.to_dtype(arg.dtype())?)?
                     }
                     Op::Copy(arg) => {
+                        // cxr patch: was `or_insert` (a zeros_like) + `add`
                         grads.add_grad(arg, &grad)?
                     }
                     Op::Affine { arg, mul, .. } => {
                         let arg_grad = grad.affine(*mul, 0.)?;
+                        // cxr patch: was `or_insert` (a zeros_like) + `add`
                         grads.add_grad(arg, &arg_grad)?
                     }
                     Op::Unary(arg, UnaryOp::Log) => {
@@ -568,6 +592,7 @@ impl Tensor {
                             (None, Some(r)) => Tensor::cat(&[&grad, &r], dim)?,
                             (Some(l), Some(r)) => Tensor::cat(&[&l, &grad, &r], dim)?,
                         };
+                        // cxr patch: was `or_insert` (a zeros_like) + `add`
                         grads.add_grad(arg, &arg_grad)?
                     }
                     Op::Unary(_, UnaryOp::Floor)
@@ -578,6 +603,7 @@ impl Tensor {
                     | Op::Cmp(_, _) => {}
                     Op::Reshape(arg) => {
                         let arg_grad = grad.reshape(arg.dims())?;
+                        // cxr patch: was `or_insert` (a zeros_like) + `add`
                         grads.add_grad(arg, &arg_grad)?
                     }
                     Op::Unary(_, UnaryOp::Ceil) => Err(Error::BackwardNotSupported { op: "ceil" })?,
@@ -632,19 +658,23 @@ impl Tensor {
                     }
                     Op::Powf(arg, e) => {
                         let arg_grad = (&(grad * arg.powf(e - 1.)?)? * *e)?;
+                        // cxr patch: was `or_insert` (a zeros_like) + `add`
                         grads.add_grad(arg, &arg_grad)?
                     }
                     Op::CustomOp1(arg, c) => {
                         if let Some(arg_grad) = c.bwd(arg, node, &grad)? {
+                            // cxr patch: was `or_insert` (a zeros_like) + `add`
                             grads.add_grad(arg, &arg_grad)?
                         }
                     }
                     Op::CustomOp2(arg1, arg2, c) => {
                         let (arg_grad1, arg_grad2) = c.bwd(arg1, arg2, node, &grad)?;
                         if let Some(arg_grad1) = arg_grad1 {
+                            // cxr patch: was `or_insert` (a zeros_like) + `add`
                             grads.add_grad(arg1, &arg_grad1)?
                         }
                         if let Some(arg_grad2) = arg_grad2 {
+                            // cxr patch: was `or_insert` (a zeros_like) + `add`
                             grads.add_grad(arg2, &arg_grad2)?
                         }
                     }
@@ -652,21 +682,26 @@ impl Tensor {
                         let (arg_grad1, arg_grad2, arg_grad3) =
                             c.bwd(arg1, arg2, arg3, node, &grad)?;
                         if let Some(arg_grad1) = arg_grad1 {
+                            // cxr patch: was `or_insert` (a zeros_like) + `add`
                             grads.add_grad(arg1, &arg_grad1)?
                         }
                         if let Some(arg_grad2) = arg_grad2 {
+                            // cxr patch: was `or_insert` (a zeros_like) + `add`
                             grads.add_grad(arg2, &arg_grad2)?
                         }
                         if let Some(arg_grad3) = arg_grad3 {
+                            // cxr patch: was `or_insert` (a zeros_like) + `add`
                             grads.add_grad(arg3, &arg_grad3)?
                         }
                     }
                     Op::Unary(arg, UnaryOp::Sqr) => {
                         let arg_grad = arg.mul(&grad)?.affine(2., 0.)?;
+                        // cxr patch: was `or_insert` (a zeros_like) + `add`
                         grads.add_grad(arg, &arg_grad)?
                     }
                     Op::Unary(arg, UnaryOp::Sqrt) => {
                         let arg_grad = grad.div(node)?.affine(0.5, 0.)?;
+                        // cxr patch: was `or_insert` (a zeros_like) + `add`
                         grads.add_grad(arg, &arg_grad)?
                     }
                     Op::ToDevice(arg) => {
@@ -676,6 +711,7 @@ impl Tensor {
                     }
                     Op::Transpose(arg, dim1, dim2) => {
                         let arg_grad = grad.transpose(*dim1, *dim2)?;
+                        // cxr patch: was `or_insert` (a zeros_like) + `add`
                         grads.add_grad(arg, &arg_grad)?
                     }
                     Op::Permute(arg, dims) => {
@@ -684,6 +720,7 @@ impl Tensor {
                             inv_dims[dim_idx] = i
                         }
                         let arg_grad = grad.permute(inv_dims)?;
+                        // cxr patch: was `or_insert` (a zeros_like) + `add`
                         grads.add_grad(arg, &arg_grad)?
                     }
                 };
@@ -728,10 +765,13 @@ impl GradStore {
         self.0.insert(id, grad)
     }
 
+    // cxr patch: new function, the call sites marked `cxr patch` above use it (see
+    // vendor/patches/candle-core-0.11.1-first-gradient.patch and vendor/README.md).
     /// Adds `grad` to the gradient of `tensor`. The first gradient a tensor receives is stored
-    /// as it is (cxr patch: upstream starts every gradient from a `zeros_like` tensor and adds
-    /// to it, one allocation, one fill and one extra pass per activation per backward step).
-    /// Gradients are never written in place, so sharing a contiguous tensor is safe.
+    /// as it is (made contiguous) instead of being added to a fresh `zeros_like` tensor: that
+    /// saves one allocation, one zero fill and one read-add-write pass per gradient edge.
+    /// Gradients are never written in place during the backward pass, so storing a tensor that
+    /// is also another node's gradient (both operands of an `add`) is safe.
     fn add_grad(&mut self, tensor: &Tensor, grad: &Tensor) -> Result<()> {
         match self.0.entry(tensor.id()) {
             Entry::Occupied(mut entry) => {
