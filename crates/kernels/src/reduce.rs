@@ -7,19 +7,12 @@ use crate::elem::Elem;
 
 const LANES: usize = 16;
 
-/// `S` sums in one pass over three slices of equal length: sum `j` adds up `f(a[i], b[i],
-/// c[i])[j]`. `S` is a constant, so each sum keeps its own `LANES` registers (no loop over it
-/// survives the optimiser).
+/// `sum f(a[i], b[i], c[i])` over three slices of equal length.
 #[inline]
-fn sums3<T: Elem, const S: usize>(
-    a: &[T],
-    b: &[T],
-    c: &[T],
-    f: impl Fn(T, T, T) -> [T; S],
-) -> [f64; S] {
+pub(crate) fn sum3<T: Elem>(a: &[T], b: &[T], c: &[T], f: impl Fn(T, T, T) -> T) -> f64 {
     let n = a.len().min(b.len()).min(c.len());
     let (a, b, c) = (&a[..n], &b[..n], &c[..n]);
-    let mut acc = [[T::ZERO; LANES]; S];
+    let mut acc = [T::ZERO; LANES];
     let whole = n - n % LANES;
     for ((a, b), c) in a[..whole]
         .chunks_exact(LANES)
@@ -27,18 +20,11 @@ fn sums3<T: Elem, const S: usize>(
         .zip(c[..whole].chunks_exact(LANES))
     {
         for i in 0..LANES {
-            for (acc, v) in acc.iter_mut().zip(f(a[i], b[i], c[i])) {
-                acc[i] += v;
-            }
+            acc[i] += f(a[i], b[i], c[i]);
         }
     }
-    let mut tail = [0.0; S];
-    for i in whole..n {
-        for (tail, v) in tail.iter_mut().zip(f(a[i], b[i], c[i])) {
-            *tail += v.to_f64();
-        }
-    }
-    std::array::from_fn(|j| acc[j].iter().fold(tail[j], |s, v| s + v.to_f64()))
+    let tail = (whole..n).fold(0.0, |s, i| s + f(a[i], b[i], c[i]).to_f64());
+    acc.iter().fold(tail, |s, v| s + v.to_f64())
 }
 
 /// `(sum f(a[i], b[i], c[i]), sum h(a[i], b[i], c[i]))` in one pass over the three slices.
@@ -50,15 +36,34 @@ pub(crate) fn sum3_pair<T: Elem>(
     f: impl Fn(T, T, T) -> T,
     h: impl Fn(T, T, T) -> T,
 ) -> (f64, f64) {
-    let [sf, sh] = sums3(a, b, c, |x, y, z| [f(x, y, z), h(x, y, z)]);
-    (sf, sh)
+    let n = a.len().min(b.len()).min(c.len());
+    let (a, b, c) = (&a[..n], &b[..n], &c[..n]);
+    let mut acc_f = [T::ZERO; LANES];
+    let mut acc_h = [T::ZERO; LANES];
+    let whole = n - n % LANES;
+    for ((a, b), c) in a[..whole]
+        .chunks_exact(LANES)
+        .zip(b[..whole].chunks_exact(LANES))
+        .zip(c[..whole].chunks_exact(LANES))
+    {
+        for i in 0..LANES {
+            acc_f[i] += f(a[i], b[i], c[i]);
+            acc_h[i] += h(a[i], b[i], c[i]);
+        }
+    }
+    let (mut sf, mut sh) = (0.0, 0.0);
+    for i in whole..n {
+        sf += f(a[i], b[i], c[i]).to_f64();
+        sh += h(a[i], b[i], c[i]).to_f64();
+    }
+    let total = |acc: &[T; LANES], tail: f64| acc.iter().fold(tail, |s, v| s + v.to_f64());
+    (total(&acc_f, sf), total(&acc_h, sh))
 }
 
 /// `sum f(a[i])`.
 #[inline]
 pub(crate) fn sum1<T: Elem>(a: &[T], f: impl Fn(T) -> T) -> f64 {
-    let [sum] = sums3(a, a, a, |x, _, _| [f(x)]);
-    sum
+    sum3(a, a, a, |x, _, _| f(x))
 }
 
 #[cfg(test)]
@@ -72,10 +77,7 @@ mod tests {
             let want: f64 = a.iter().map(|v| v * v).sum();
             assert_eq!(sum1(&a, |v| v * v), want, "n = {n}");
             let want3: f64 = a.iter().map(|v| v * 2.0 - 1.0).sum();
-            let (sum, sum_twice) =
-                sum3_pair(&a, &a, &a, |x, y, z| x + y - z * 0.0 - 1.0, |x, _, _| x + x);
-            assert_eq!(sum, want3);
-            assert_eq!(sum_twice, 2.0 * a.iter().sum::<f64>(), "n = {n}");
+            assert_eq!(sum3(&a, &a, &a, |x, y, z| x + y - z * 0.0 - 1.0), want3);
         }
     }
 }
