@@ -164,8 +164,7 @@ impl RunConfig {
     /// Stable id: `<model>-f<freeze>-s<seed>-<hash>`, the hash (12 hex digits of BLAKE3) taken
     /// over the whole resolved config, so equal configs share an id whatever the file text.
     pub fn run_id(&self) -> Result<String> {
-        let canonical = serde_json::to_string(self).map_err(|e| self.unwritable("JSON", e))?;
-        let hash = blake3::hash(canonical.as_bytes()).to_hex();
+        let hash = blake3::hash(self.to_json()?.as_bytes()).to_hex();
         Ok(format!(
             "{}-f{}-s{}-{}",
             self.model.name,
@@ -173,6 +172,12 @@ impl RunConfig {
             self.seed,
             &hash[..12]
         ))
+    }
+
+    /// The config as compact JSON: what [`RunConfig::run_id`] hashes and the summary's
+    /// `config_json` column holds.
+    pub fn to_json(&self) -> Result<String> {
+        serde_json::to_string(self).map_err(|e| self.unwritable("JSON", e))
     }
 
     /// The config as TOML, as written to a run folder's `config.toml`.

@@ -102,6 +102,15 @@ fn optional<T>(
     }
 }
 
+/// A column of plain values (numbers, booleans, their options), copied out of the rows.
+fn copied_column<'a, T>(name: &str, values: impl Iterator<Item = &'a T>) -> Column
+where
+    T: Copy + 'a,
+    Series: NamedFrom<Vec<T>, [T]>,
+{
+    Column::new(name.into(), values.copied().collect::<Vec<_>>())
+}
+
 impl Cell for String {
     fn column<'a>(name: &str, values: impl Iterator<Item = &'a Self>) -> PolarsResult<Column> {
         let values: Vec<&str> = values.map(String::as_str).collect();
@@ -130,10 +139,7 @@ impl Cell for Option<String> {
 
 impl Cell for i64 {
     fn column<'a>(name: &str, values: impl Iterator<Item = &'a Self>) -> PolarsResult<Column> {
-        Ok(Column::new(
-            name.into(),
-            values.copied().collect::<Vec<_>>(),
-        ))
+        Ok(copied_column(name, values))
     }
 
     /// Nulls read as 0.
@@ -147,10 +153,7 @@ impl Cell for i64 {
 
 impl Cell for Option<i64> {
     fn column<'a>(name: &str, values: impl Iterator<Item = &'a Self>) -> PolarsResult<Column> {
-        Ok(Column::new(
-            name.into(),
-            values.copied().collect::<Vec<_>>(),
-        ))
+        Ok(copied_column(name, values))
     }
 
     fn read(df: &DataFrame, name: &str) -> PolarsResult<Vec<Self>> {
@@ -160,10 +163,7 @@ impl Cell for Option<i64> {
 
 impl Cell for f64 {
     fn column<'a>(name: &str, values: impl Iterator<Item = &'a Self>) -> PolarsResult<Column> {
-        Ok(Column::new(
-            name.into(),
-            values.copied().collect::<Vec<_>>(),
-        ))
+        Ok(copied_column(name, values))
     }
 
     /// Nulls read as NaN.
@@ -177,10 +177,7 @@ impl Cell for f64 {
 
 impl Cell for Option<f64> {
     fn column<'a>(name: &str, values: impl Iterator<Item = &'a Self>) -> PolarsResult<Column> {
-        Ok(Column::new(
-            name.into(),
-            values.copied().collect::<Vec<_>>(),
-        ))
+        Ok(copied_column(name, values))
     }
 
     fn read(df: &DataFrame, name: &str) -> PolarsResult<Vec<Self>> {
@@ -190,10 +187,7 @@ impl Cell for Option<f64> {
 
 impl Cell for bool {
     fn column<'a>(name: &str, values: impl Iterator<Item = &'a Self>) -> PolarsResult<Column> {
-        Ok(Column::new(
-            name.into(),
-            values.copied().collect::<Vec<_>>(),
-        ))
+        Ok(copied_column(name, values))
     }
 
     /// Nulls read as false.

@@ -39,7 +39,7 @@ pub enum TrainerError {
         #[source]
         source: std::io::Error,
     },
-    /// A run's resolved config could not be serialised (for its summary or the data memo).
+    /// A run's data settings could not be serialised into the data memo's key.
     #[error("run {run_id}: cannot serialise its config: {message}")]
     Config {
         /// The run (or grid) the config belongs to.

@@ -95,7 +95,8 @@ pub fn fit(
         let train_time_s = start.elapsed().as_secs_f64();
         let start = Instant::now();
         let val = validate(model)?;
-        let record = epoch_record(epoch, train_loss, &val, train_time_s, start);
+        let times = (train_time_s, start.elapsed().as_secs_f64());
+        let record = epoch_record(epoch, train_loss, &val, times);
         let decision = stopping.observe(epoch, EpochScore::from(&record));
         if decision.improved {
             best = (snapshot(model)?, Some(val));
@@ -126,13 +127,13 @@ pub fn fit(
     })
 }
 
-/// The history row of an epoch whose validation (`val`) started at `eval_start`.
+/// The history row of an epoch: its training loss, its validation and the wall time of each
+/// (`(train_time_s, eval_time_s)`).
 fn epoch_record(
     epoch: usize,
     train_loss: f64,
     val: &Evaluation,
-    train_time_s: f64,
-    eval_start: Instant,
+    (train_time_s, eval_time_s): (f64, f64),
 ) -> HistoryRow {
     HistoryRow {
         epoch: epoch as i64,
@@ -141,7 +142,7 @@ fn epoch_record(
         val_micro_recall: val.confusion.micro_recall(),
         val_macro_recall: val.confusion.macro_recall(),
         train_time_s,
-        eval_time_s: eval_start.elapsed().as_secs_f64(),
+        eval_time_s,
         kept: false,
     }
 }

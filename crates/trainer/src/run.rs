@@ -95,10 +95,7 @@ pub fn run_one(
 }
 
 fn base_summary(planned: &PlannedRun, cfg: &RunConfig) -> Result<RunSummary> {
-    let config_json = serde_json::to_string(cfg).map_err(|e| TrainerError::Config {
-        run_id: planned.id.clone(),
-        message: e.to_string(),
-    })?;
+    let config_json = cfg.to_json()?;
     Ok(RunSummary {
         run_id: planned.id.clone(),
         grid: cfg.grid.clone(),
