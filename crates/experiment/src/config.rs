@@ -21,6 +21,41 @@ pub enum StopMetric {
     ValLoss,
 }
 
+/// What a run trains its model to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Objective {
+    /// Supervised classification: cross-entropy on the labels, recall metrics.
+    #[default]
+    Classify,
+    /// Self-supervised pretraining: the model's backbone encodes each image, a mirrored decoder
+    /// reconstructs it, and the mean squared error to the (normalised) input is minimised. No
+    /// label is read; the kept encoder weights initialise a classifier later.
+    Autoencoder,
+}
+
+impl Objective {
+    /// The name in grid files and results (`classify`, `autoencoder`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Classify => "classify",
+            Self::Autoencoder => "autoencoder",
+        }
+    }
+
+    /// Whether this is the default, [`Objective::Classify`] (left out of serialised configs, so
+    /// classify runs keep the run ids they had before the setting existed).
+    pub fn is_classify(&self) -> bool {
+        *self == Self::Classify
+    }
+}
+
+impl std::fmt::Display for Objective {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// Where the images come from.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
@@ -132,6 +167,11 @@ pub struct TrainSettings {
     /// left out of the serialised config and run ids do not depend on it.
     #[serde(default = "yes", skip_serializing_if = "is_true")]
     pub prefix_cache: bool,
+    /// What the run trains: a classifier, or an autoencoder that pretrains the backbone without
+    /// labels. The default (`classify`) is left out of the serialised config, so classify runs
+    /// keep their run ids.
+    #[serde(default, skip_serializing_if = "Objective::is_classify")]
+    pub objective: Objective,
 }
 
 fn yes() -> bool {

@@ -40,7 +40,8 @@ pub mod toml_error;
 
 pub use axes::AxisValue;
 pub use config::{
-    AdamSettings, DataConfig, DataSource, ModelSettings, RunConfig, StopMetric, TrainSettings,
+    AdamSettings, DataConfig, DataSource, ModelSettings, Objective, RunConfig, StopMetric,
+    TrainSettings,
 };
 pub use error::{ExperimentError, Result};
 pub use grid::{Grid, PlannedRun};

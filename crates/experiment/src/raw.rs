@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use cxr_data::{Normalization, SamplerKind};
 use cxr_models::ModelKind;
 
-use crate::config::StopMetric;
+use crate::config::{Objective, StopMetric};
 
 /// One run's settings as written in a grid file (after a cell's axis values are merged in).
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -176,4 +176,6 @@ pub struct RawTrain {
     pub early_stopping: Option<StopMetric>,
     /// Use the frozen-prefix cache when valid (default true).
     pub prefix_cache: Option<bool>,
+    /// `classify` (default) or `autoencoder`.
+    pub objective: Option<Objective>,
 }

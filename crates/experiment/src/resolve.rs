@@ -6,7 +6,7 @@ use std::path::{Component, Path, PathBuf};
 use cxr_data::{Augment, SplitFractions};
 
 use crate::config::{
-    AdamSettings, DataConfig, DataSource, ModelSettings, RunConfig, TrainSettings,
+    AdamSettings, DataConfig, DataSource, ModelSettings, Objective, RunConfig, TrainSettings,
 };
 use crate::error::{ExperimentError, Result};
 use crate::raw::RawRun;
@@ -71,6 +71,13 @@ impl Resolver<'_> {
         let split = self.split(&raw)?;
         let (model, folded) = self.model(&raw, fold_cnn_freeze)?;
         let train = self.train(&raw)?;
+        if train.objective == Objective::Autoencoder && model.freeze > 0 {
+            return Err(self.invalid(
+                "model.freeze",
+                model.freeze,
+                "an autoencoder run trains the whole encoder: use freeze = 0",
+            ));
+        }
         let config = RunConfig {
             grid,
             seed: raw.seed.unwrap_or(0),
@@ -272,6 +279,7 @@ impl Resolver<'_> {
             batch_size: self.range("train.batch_size", t.batch_size.unwrap_or(128), 1, 65_536)?,
             early_stopping: t.early_stopping.unwrap_or_default(),
             prefix_cache: t.prefix_cache.unwrap_or(true),
+            objective: t.objective.unwrap_or_default(),
         })
     }
 }

@@ -26,6 +26,47 @@ fn error_of(text: &str) -> String {
 }
 
 #[test]
+fn objective_is_a_grid_axis_and_classify_keeps_its_run_id() -> TestResult {
+    use cxr_experiment::Objective;
+    let plain = expand(&format!("{BASE}\n[model]\nname = \"resnet18\"\n"))?;
+    let g = expand(&format!(
+        "{BASE}\n[model]\nname = \"resnet18\"\n[grid]\n\"train.objective\" = [\"classify\", \"autoencoder\"]\n"
+    ))?;
+    let objectives: Vec<Objective> = g.runs.iter().map(|r| r.config.train.objective).collect();
+    assert_eq!(objectives, [Objective::Classify, Objective::Autoencoder]);
+    // The default is left out of the serialised config: the id is the one it had before.
+    assert_eq!(g.runs[0].id, plain.runs[0].id);
+    assert!(!g.runs[0].config.to_toml()?.contains("objective"));
+    assert_ne!(g.runs[1].id, plain.runs[0].id);
+    let toml = g.runs[1].config.to_toml()?;
+    assert!(toml.contains("objective = \"autoencoder\""), "{toml}");
+    assert_eq!(
+        cxr_experiment::RunConfig::from_toml(&toml)?,
+        g.runs[1].config
+    );
+    Ok(())
+}
+
+#[test]
+fn an_autoencoder_with_frozen_stages_is_one_clear_error() {
+    let msg = error_of(&format!(
+        "{BASE}objective = \"autoencoder\"\n[model]\nname = \"resnet18\"\nfreeze = 2\n"
+    ));
+    assert_eq!(
+        msg,
+        "experiments/t.toml: model.freeze = 2 is invalid: an autoencoder run trains the whole \
+         encoder: use freeze = 0"
+    );
+    let msg = error_of(&format!(
+        "{BASE}objective = \"autoencode\"\n[model]\nname = \"cnn\"\n"
+    ));
+    assert!(
+        msg.contains("unknown variant `autoencode`, expected `classify` or `autoencoder`"),
+        "{msg}"
+    );
+}
+
+#[test]
 fn model_by_freeze_folds_the_cnn_and_says_so() -> TestResult {
     let g = expand(&format!(
         "{BASE}\n[grid]\nmodel = [\"cnn\", \"resnet18\"]\nfreeze = [0, 1, 2]\n"
