@@ -104,6 +104,17 @@ impl Cnn {
         last.activate(&xs, train)
     }
 
+    /// `(batch, in_channels, H, W) -> (batch, 512, H/32, W/32)`: all five blocks, the last
+    /// pool included, i.e. the feature map global pooling reads (each pool rounds down). What an
+    /// autoencoder's decoder reconstructs the image from.
+    pub(crate) fn pooled_features_t(
+        &self,
+        xs: &Tensor,
+        train: bool,
+    ) -> candle_core::Result<Tensor> {
+        MaxPool2d::HALVE.forward(&self.features_t(xs, train)?)
+    }
+
     /// `(batch, 512, h, w) -> (batch, num_classes)`: the last pool, global average pool, `fc`.
     pub(crate) fn head(&self, features: &Tensor) -> candle_core::Result<Tensor> {
         let xs = MaxPool2d::HALVE.forward(features)?;

@@ -106,6 +106,7 @@ impl ModelConfig {
                     weights = %path.display(),
                     loaded = report.loaded.len(),
                     reinitialised = ?report.reinitialised,
+                    decoder_skipped = report.ignored.len(),
                     "loaded pretrained weights"
                 );
                 Ok(model)

@@ -1,4 +1,4 @@
-//! Chest X-ray classifiers: tensors in, logits out.
+//! Chest X-ray classifiers: tensors in, logits out (and, for pretraining, images back out).
 //!
 //! This crate builds the models the trainer fits and compares: the reference study's handcrafted [`cnn`]
 //! and ResNet18/34/50 ([`resnet`]) in torchvision's layout and parameter names, so ImageNet
@@ -22,6 +22,12 @@
 //! ([`conv`]); other devices use candle's ops. Freezing ([`freeze`]) leaves a frozen tensor out of
 //! the optimizer, runs its BatchNorms in eval mode, and detaches the frozen prefix's output.
 //!
+//! An [`Autoencoder`] pretrains a classifier's backbone without labels: the [`Model`] is its
+//! encoder (head unused), a mirrored [`decoder`] reconstructs the image from the last feature
+//! map, and its saved file holds the encoder under the classifier's names plus `decoder.*`, so
+//! [`Model::load_pretrained`] takes the encoder from it (the decoder skipped, `fc` kept at its
+//! init).
+//!
 //! Initialisation draws from an explicit seed (ChaCha8), never from candle's global RNG.
 //!
 //! ```no_run
@@ -43,11 +49,13 @@
 //! # }
 //! ```
 
+pub mod autoencoder;
 pub mod batch_norm;
 mod block;
 pub mod cnn;
 pub mod config;
 pub mod conv;
+pub mod decoder;
 pub mod error;
 pub mod freeze;
 mod initializer;
@@ -57,6 +65,7 @@ pub mod parameter;
 pub mod resnet;
 pub mod weights;
 
+pub use autoencoder::Autoencoder;
 pub use config::ModelConfig;
 pub use cxr_kernels::MaxPool2d;
 pub use error::{ModelError, Result};

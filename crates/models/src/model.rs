@@ -175,6 +175,25 @@ impl Model {
     }
 }
 
+impl Model {
+    /// `(batch, in_channels, H, W) -> (batch, K, h, w)`: the last feature map before global
+    /// pooling, the encoder output of an [`crate::Autoencoder`]. A ResNet's `layer4` output
+    /// (K = 512, or 2048 for ResNet50; h = `ceil(H / 32)`), the CNN's fifth block after its
+    /// pool (K = 512, h = `floor(H / 32)`). `train` acts as in `forward_t`.
+    pub fn encode_t(&self, xs: &Tensor, train: bool) -> Result<Tensor> {
+        Ok(self.encode(xs, train)?)
+    }
+
+    /// [`Model::encode_t`] with candle's error type, for the autoencoder's `forward_t`.
+    pub(crate) fn encode(&self, xs: &Tensor, train: bool) -> candle_core::Result<Tensor> {
+        self.check_input(xs)?;
+        match &self.network {
+            Network::Cnn(net) => net.pooled_features_t(xs, train),
+            Network::ResNet(net) => net.features_t(xs, train),
+        }
+    }
+}
+
 impl ModuleT for Model {
     /// `(batch, in_channels, H, W)` f32 -> `(batch, num_classes)` logits (train with
     /// cross-entropy on these; see [`Model::probabilities`] for softmax). H and W at least 32.

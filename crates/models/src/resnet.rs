@@ -140,13 +140,20 @@ impl ResNet {
     /// `(batch, in_channels, H, W) -> (batch, 512 * expansion, H/32, W/32)`: the output of
     /// `layer4`, the last convolutional stage, in eval mode (Grad-CAM's target layer).
     pub(crate) fn features(&self, xs: &Tensor) -> candle_core::Result<Tensor> {
+        self.features_t(xs, false)
+    }
+
+    /// [`ResNet::features`] with `train` selecting batch statistics outside the frozen prefix,
+    /// as in `forward_t`: what an autoencoder's decoder reconstructs the image from. Each
+    /// stride-2 step rounds up, so the side is `ceil(H / 32)`.
+    pub(crate) fn features_t(&self, xs: &Tensor, train: bool) -> candle_core::Result<Tensor> {
         let mut xs = match self.forward_prefix(xs)? {
             Some(prefix) => prefix,
-            None => self.stem(xs, false)?,
+            None => self.stem(xs, train)?,
         };
         for blocks in &self.layers[self.freeze..] {
             for block in blocks {
-                xs = block.forward_t(&xs, false)?;
+                xs = block.forward_t(&xs, train)?;
             }
         }
         Ok(xs)

@@ -4,8 +4,9 @@
 //! archive (`torch.save(model.state_dict(), path)`, as torchvision and timm publish them).
 //! `num_batches_tracked` buffers are ignored. A pretrained file must match the model everywhere
 //! except the head (`fc`), which keeps its random init when the file's head has another shape
-//! (ImageNet's 1000 classes). A saved model is a safetensors file of every named tensor,
-//! BatchNorm running statistics included, and loads back strictly.
+//! (ImageNet's 1000 classes) or is missing (an [`crate::Autoencoder`]'s file, whose `decoder.*`
+//! tensors are skipped without a warning). A saved model is a safetensors file of every named
+//! tensor, BatchNorm running statistics included, and loads back strictly.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -13,6 +14,7 @@ use std::path::{Path, PathBuf};
 use candle_core::{DType, Device, Tensor};
 
 use crate::config::ModelConfig;
+use crate::decoder::is_decoder;
 use crate::error::{ModelError, Result};
 use crate::model::Model;
 use crate::parameter::Parameter;
@@ -25,12 +27,16 @@ pub struct LoadReport {
     /// Head tensors whose shape differs in the file (or that it lacks); they keep the model's
     /// random init, i.e. they are re-initialised relative to the pretrained model.
     pub reinitialised: Vec<String>,
-    /// Tensors in the file that the model has no use for (`num_batches_tracked` excluded).
+    /// Tensors in the file that the model has no use for (`num_batches_tracked` and an
+    /// autoencoder's decoder excluded).
     pub unused: Vec<String>,
+    /// An autoencoder's decoder tensors (`decoder.*`): a classifier takes the encoder from an
+    /// autoencoder's file and leaves these by design, so they are skipped without a warning.
+    pub ignored: Vec<String>,
 }
 
 /// Whether `name` belongs to the classification head, the one part a pretrained file may lack.
-fn is_head(name: &str) -> bool {
+pub(crate) fn is_head(name: &str) -> bool {
     name.split('.').next() == Some("fc")
 }
 
@@ -80,6 +86,18 @@ fn read_pth(path: &Path) -> candle_core::Result<Vec<(String, Tensor)>> {
     }
 }
 
+/// Saves `params` by name to a safetensors file.
+pub(crate) fn save_parameters(params: &[Parameter], path: &Path) -> Result<()> {
+    let tensors: HashMap<&str, Tensor> = params
+        .iter()
+        .map(|p| (p.name(), p.var().as_detached_tensor()))
+        .collect();
+    candle_core::safetensors::save(&tensors, path).map_err(|source| ModelError::Write {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
 /// Whether the head may be missing or differently shaped in the file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Head {
@@ -91,7 +109,8 @@ enum Head {
 
 impl Model {
     /// Loads pretrained weights (torchvision or timm names) from `path` into this model, which
-    /// keeps its config. The head keeps its random init when its shape differs from the file's;
+    /// keeps its config. The head keeps its random init when its shape differs from the file's
+    /// or the file has none (an autoencoder's, whose `decoder.*` tensors are skipped quietly);
     /// every other tensor must be present with the model's shape, else nothing is changed and the
     /// error names the tensor (and both shapes).
     pub fn load_pretrained(&self, path: &Path) -> Result<LoadReport> {
@@ -105,15 +124,7 @@ impl Model {
 
     /// Saves every named tensor, BatchNorm running statistics included, to a safetensors file.
     pub fn save(&self, path: &Path) -> Result<()> {
-        let tensors: HashMap<&str, Tensor> = self
-            .parameters()
-            .iter()
-            .map(|p| (p.name(), p.var().as_detached_tensor()))
-            .collect();
-        candle_core::safetensors::save(&tensors, path).map_err(|source| ModelError::Write {
-            path: path.to_path_buf(),
-            source,
-        })
+        save_parameters(self.parameters(), path)
     }
 
     /// Builds `config`'s model and loads a file written by [`Model::save`] strictly: every tensor
@@ -122,10 +133,10 @@ impl Model {
         let model = config.init(device, 0)?;
         let tensors = read_weights(path, device)?;
         let report = model.assign(path, &tensors, Head::Strict)?;
-        if !report.unused.is_empty() {
+        if !report.unused.is_empty() || !report.ignored.is_empty() {
             return Err(ModelError::UnexpectedTensors {
                 path: path.to_path_buf(),
-                names: report.unused,
+                names: [report.unused, report.ignored].concat(),
             });
         }
         Ok(model)
@@ -172,11 +183,11 @@ impl Model {
             report.loaded.push(param.name().to_string());
         }
         let known: BTreeSet<&str> = self.parameters().iter().map(Parameter::name).collect();
-        report.unused = tensors
+        (report.ignored, report.unused) = tensors
             .keys()
             .filter(|name| !known.contains(name.as_str()))
             .cloned()
-            .collect();
+            .partition(|name| is_decoder(name));
         Ok(report)
     }
 }
