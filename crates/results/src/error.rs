@@ -30,6 +30,14 @@ pub enum ResultsError {
         /// What is wrong.
         message: String,
     },
+    /// A figure (`reconstructions.png`) could not be encoded.
+    #[error("{path}: cannot encode the image: {message}")]
+    Image {
+        /// The image file.
+        path: PathBuf,
+        /// What the `image` crate reported.
+        message: String,
+    },
     /// The kept weights could not be written or read (boxed: model errors are large).
     #[error(transparent)]
     Model(Box<cxr_models::ModelError>),

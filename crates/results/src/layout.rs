@@ -12,6 +12,7 @@
 //! <results>/<grid>/runs/<run-id>/confusion.parquet  test confusion matrix, long format
 //! <results>/<grid>/runs/<run-id>/model.safetensors  weights of the kept epoch
 //! <results>/<grid>/runs/<run-id>/preprocessing.json  class order and normalisation statistics
+//! <results>/<grid>/runs/<run-id>/reconstructions.png  autoencoder runs: test images, reconstructed
 //! <results>/<grid>/runs/<run-id>/summary.parquet    one row; written last = the run is finished
 //! ```
 
@@ -158,6 +159,12 @@ impl RunDir {
     /// own (class order, input channels, normalisation statistics); written before training.
     pub fn preprocessing_path(&self) -> PathBuf {
         self.path.join("preprocessing.json")
+    }
+
+    /// `reconstructions.png`: an autoencoder run's first test images above their
+    /// reconstructions ([`crate::Reconstructions`]); classify runs have none.
+    pub fn reconstructions_path(&self) -> PathBuf {
+        self.path.join("reconstructions.png")
     }
 
     /// A run is finished (successfully or not) once its summary exists; the summary is written

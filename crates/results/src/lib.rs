@@ -2,7 +2,8 @@
 //! and how it is written and read. Every file of a run folder has one typed reader and writer
 //! here: the Parquet tables ([`summary`], [`run_tables`], [`plan`], [`evaluation`]), whose
 //! columns are the fields of one row struct each ([`table`]), and the run's `config.toml`,
-//! `preprocessing.json` and `model.safetensors` ([`run_files`], [`preprocessing`]). The trainer
+//! `preprocessing.json` and `model.safetensors` ([`run_files`], [`preprocessing`]) and an
+//! autoencoder run's `reconstructions.png` ([`reconstructions`]). The trainer
 //! writes through this crate; the report, the regression check and inference read through it.
 //!
 //! Every file is written to a temporary file in its folder and renamed into place; a run's
@@ -28,6 +29,7 @@ pub mod evaluation;
 pub mod layout;
 pub mod plan;
 pub mod preprocessing;
+pub mod reconstructions;
 pub mod run_files;
 pub mod run_tables;
 pub mod summary;
@@ -39,11 +41,12 @@ pub use evaluation::{read_evaluation, write_evaluation, MetricRow};
 pub use layout::{write_atomic, write_atomic_with, GridDir, RunDir};
 pub use plan::{read_plan, write_plan, PlanRow};
 pub use preprocessing::Preprocessing;
+pub use reconstructions::Reconstructions;
 pub use run_tables::{
     read_confusion, read_history, read_per_class, write_confusion, write_history, write_per_class,
     ConfusionRow, HistoryRow, PerClassRow,
 };
 pub use summary::{
-    merge_summaries, read_summary, status, summary_columns, write_summary, RunSummary,
+    merge_summaries, objective, read_summary, status, summary_columns, write_summary, RunSummary,
 };
 pub use table::read_frame;

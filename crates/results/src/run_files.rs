@@ -1,11 +1,11 @@
 //! The typed readers and writers of a run folder's non-table files: `config.toml` (the
 //! resolved [`RunConfig`], written first), `preprocessing.json` ([`Preprocessing`]) and
-//! `model.safetensors` (the kept weights). Every write goes through a temporary file and a
+//! `model.safetensors` (the kept weights, a classifier's or an autoencoder's). Every write goes through a temporary file and a
 //! rename, so a killed run never leaves a partial file under a final name.
 
 use candle_core::Device;
 use cxr_experiment::RunConfig;
-use cxr_models::{Model, ModelConfig};
+use cxr_models::{Autoencoder, Model, ModelConfig};
 
 use crate::error::{Result, ResultsError};
 use crate::layout::{write_atomic, write_atomic_with, RunDir};
@@ -51,6 +51,12 @@ impl RunDir {
     /// Writes `model`'s weights to `model.safetensors`.
     pub fn write_model(&self, model: &Model) -> Result<()> {
         write_atomic_with(&self.model_path(), |tmp| Ok(model.save(tmp)?))
+    }
+
+    /// Writes an autoencoder's weights to `model.safetensors`: the encoder under the
+    /// classifier's names plus `decoder.*` (see [`Autoencoder::save`]).
+    pub fn write_autoencoder(&self, autoencoder: &Autoencoder) -> Result<()> {
+        write_atomic_with(&self.model_path(), |tmp| Ok(autoencoder.save(tmp)?))
     }
 
     /// Builds a model of `config` on `device` with the weights in `model.safetensors`.

@@ -16,6 +16,14 @@ pub mod status {
     pub const FAILED: &str = "failed";
 }
 
+/// Values of the `objective` column (the names of [`cxr_experiment::Objective`]).
+pub mod objective {
+    /// A classifier (also what a null `objective` means).
+    pub const CLASSIFY: &str = "classify";
+    /// Self-supervised autoencoder pretraining.
+    pub const AUTOENCODER: &str = "autoencoder";
+}
+
 crate::table! {
     /// One row of `summary.parquet`: a finished run.
     #[derive(Debug, Clone, PartialEq, Default)]
@@ -42,6 +50,10 @@ crate::table! {
         pub sampler: String,
         /// Started from pretrained weights.
         pub pretrained: bool,
+        /// What the run trained ([`objective`]): `classify`, or `autoencoder` (pretraining
+        /// without labels: no recall, `test_loss` is the reconstruction MSE). Null in files
+        /// written before the column existed, which hold classify runs only.
+        pub objective: Option<String>,
         /// `ok` or `failed` ([`status`]).
         pub status: String,
         /// Why a failed run failed; empty when ok.
@@ -74,7 +86,8 @@ crate::table! {
         pub test_macro_recall_low: Option<f64>,
         /// Upper bound of the 95% bootstrap interval of test macro-recall.
         pub test_macro_recall_high: Option<f64>,
-        /// Test mean cross-entropy.
+        /// Test loss with the kept weights: mean cross-entropy, or for an autoencoder run the
+        /// mean squared reconstruction error per pixel (of the normalised image).
         pub test_loss: Option<f64>,
         /// Validation micro-recall with the kept weights.
         pub val_micro_recall: Option<f64>,
@@ -84,6 +97,14 @@ crate::table! {
         pub test_images: Option<i64>,
         /// The resolved run config as JSON, for any setting not given its own column.
         pub config_json: String,
+    }
+}
+
+impl RunSummary {
+    /// Whether this is an autoencoder (pretraining) run: no recall, `test_loss` is the
+    /// reconstruction error. Reports list these apart from the classifiers.
+    pub fn is_autoencoder(&self) -> bool {
+        self.objective.as_deref() == Some(objective::AUTOENCODER)
     }
 }
 
@@ -141,6 +162,7 @@ mod tests {
                 AxisValue::new("train.lr", "0.001"),
             ],
             status: status::OK.into(),
+            objective: Some(objective::CLASSIFY.into()),
             test_micro_recall: micro,
             epochs_run: Some(3),
             trainable_params: 1_606_916,
@@ -167,15 +189,20 @@ mod tests {
         use polars::prelude::*;
         let dir = tempfile::tempdir()?;
         let path = dir.path().join("summary.parquet");
-        let expected = row("a", Some(0.5));
-        let mut df = RunSummary::to_frame(std::slice::from_ref(&expected))?;
+        let written = row("a", Some(0.5));
+        let mut df = RunSummary::to_frame(std::slice::from_ref(&written))?;
         df.with_column(Column::new(
             "axes".into(),
             ["model.name=cnn, train.lr=0.001"],
         ))?;
         let _ = df.drop_in_place("prefix_time_s")?; // added after the first release
+        let _ = df.drop_in_place("objective")?; // added with autoencoder runs
         let mut file = std::fs::File::create(&path)?;
         ParquetWriter::new(&mut file).finish(&mut df)?;
+        let expected = RunSummary {
+            objective: None,
+            ..written
+        };
         assert_eq!(read_summary(&path)?, vec![expected]);
         Ok(())
     }
