@@ -58,12 +58,11 @@ impl Observer for RunProgress {
     }
 
     fn epoch_done(&mut self, r: &HistoryRow) {
-        self.last = format!(
-            "| loss {:.3}/{:.3} val recall {:.1}%",
-            r.train_loss,
-            r.val_loss,
-            r.val_micro_recall * 100.0
-        );
+        self.last = format!("| loss {:.3}/{:.3}", r.train_loss, r.val_loss);
+        // Autoencoder runs have no recall (NaN).
+        if r.val_micro_recall.is_finite() {
+            self.last += &format!(" val recall {:.1}%", r.val_micro_recall * 100.0);
+        }
         tracing::debug!(
             epoch = r.epoch,
             train_loss = r.train_loss,

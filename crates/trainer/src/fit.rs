@@ -7,7 +7,7 @@ use candle_core::{Device, Tensor};
 use cxr_data::seed::{self, Stream};
 use cxr_data::{Augment, BatchSpec, ImageSet, Sampler, Split};
 use cxr_experiment::TrainSettings;
-use cxr_models::Model;
+use cxr_models::{Model, Parameter};
 use cxr_results::HistoryRow;
 
 use crate::adam::Adam;
@@ -80,7 +80,7 @@ pub fn fit(
     let mut opt = Adam::new(model.trainable_vars(), train.adam)?;
     let mut stopping = EarlyStopping::new(train.early_stopping, train.patience);
     let mut history: Vec<HistoryRow> = Vec::new();
-    let mut best = (snapshot(model)?, None);
+    let mut best = (snapshot(model.parameters())?, None);
     for epoch in 1..=train.max_epochs {
         let start = Instant::now();
         let order = sampler.epoch(&mut seed::rng_at(seed, Stream::Sampler, epoch as u64));
@@ -99,7 +99,7 @@ pub fn fit(
         let record = epoch_record(epoch, train_loss, &val, times);
         let decision = stopping.observe(epoch, EpochScore::from(&record));
         if decision.improved {
-            best = (snapshot(model)?, Some(val));
+            best = (snapshot(model.parameters())?, Some(val));
         }
         observer.epoch_done(&record);
         history.push(record);
@@ -107,7 +107,7 @@ pub fn fit(
             break;
         }
     }
-    restore(model, &best.0)?;
+    restore(model.parameters(), &best.0)?;
     let best_epoch = stopping.best().map_or(0, |(e, _)| e);
     for record in &mut history {
         record.kept = record.epoch == best_epoch as i64;
@@ -198,16 +198,16 @@ fn prefix_cache(
 }
 
 /// Copies of every named tensor (weights and running statistics).
-fn snapshot(model: &Model) -> Result<Vec<Tensor>> {
-    Ok(model
-        .parameters()
+pub(crate) fn snapshot(params: &[Parameter]) -> Result<Vec<Tensor>> {
+    Ok(params
         .iter()
         .map(|p| p.tensor().copy())
         .collect::<candle_core::Result<Vec<_>>>()?)
 }
 
-fn restore(model: &Model, saved: &[Tensor]) -> Result<()> {
-    for (p, t) in model.parameters().iter().zip(saved) {
+/// Sets every named tensor back to a [`snapshot`] of the same list.
+pub(crate) fn restore(params: &[Parameter], saved: &[Tensor]) -> Result<()> {
+    for (p, t) in params.iter().zip(saved) {
         p.var().set(t)?;
     }
     Ok(())

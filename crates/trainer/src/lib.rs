@@ -16,11 +16,17 @@
 //! once with them. Training batches may be augmented; evaluation batches never are. The
 //! optimiser is PyTorch's Adam ([`adam`]); metrics come from `cxr-metrics`.
 //!
+//! Autoencoder runs (`[train] objective = "autoencoder"`) take the same path up to the model,
+//! then [`autoencoder::pretrain`] trains it as the encoder of a reconstruction network, without
+//! reading labels, and records history, weights, `reconstructions.png` and a summary without
+//! recall.
+//!
 //! Determinism: the split, each epoch's sampling order, augmentation and the initial weights come
 //! from named streams of the run seed, so the same config gives the same run (and, on the same
 //! machine and thread count, the same metrics).
 
 pub mod adam;
+pub mod autoencoder;
 pub mod early_stopping;
 pub mod epoch;
 pub mod error;
@@ -32,6 +38,7 @@ pub mod preprocessing;
 pub mod run;
 pub mod sweep;
 
+pub use autoencoder::{fit_autoencoder, PretrainOutcome};
 pub use early_stopping::{EarlyStopping, EpochScore};
 pub use epoch::{evaluate, evaluate_images, train_one_epoch, EpochPlan, Evaluation, Source};
 pub use error::{Result, TrainerError};

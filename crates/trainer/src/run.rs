@@ -1,4 +1,5 @@
-//! One planned run, end to end: write its config, prepare data, build the model, fit, and
+//! One planned run, end to end: write its config, prepare data, build the model, fit (a
+//! classifier, or an autoencoder for `objective = "autoencoder"`: [`crate::autoencoder`]), and
 //! record every result file through the run folder's typed writers (`cxr-results`). The summary
 //! is written last: its presence marks the run finished.
 
@@ -7,13 +8,14 @@ use std::time::Instant;
 
 use cxr_data::seed::{self, Stream};
 use cxr_data::BatchSpec;
-use cxr_experiment::{PlannedRun, RunConfig};
-use cxr_models::ModelConfig;
+use cxr_experiment::{Objective, PlannedRun, RunConfig};
+use cxr_models::{Model, ModelConfig};
 use cxr_results::{
     status, write_confusion, write_history, write_per_class, write_summary, ConfusionRow,
     PerClassRow, RunDir, RunSummary,
 };
 
+use crate::autoencoder;
 use crate::error::{Result, TrainerError};
 use crate::fit::{fit, FitData, FitOutcome};
 use crate::observer::Observer;
@@ -63,23 +65,21 @@ pub fn run_one(
         channels: model_cfg.in_channels,
         stats: record.stats,
     };
-    let counts = model.param_count();
     let mut summary = base_summary(planned, cfg)?;
-    summary.trainable_params = counts.trainable as i64;
-    summary.total_params = counts.total as i64;
-
     let fit_data = FitData {
         set: &data.set,
         split: &data.split,
         spec: &spec,
         augment: cfg.data.augment.as_ref(),
     };
-    match fit(&model, fit_data, &cfg.train, cfg.seed, observer) {
-        Ok(outcome) => {
-            dir.write_model(&model)?;
-            let classes = &data.set.classes;
-            record_outcome(dir, &planned.id, classes, &outcome, cfg.seed, &mut summary)?;
+    let trained = match cfg.train.objective {
+        Objective::Classify => classify(&model, fit_data, cfg, dir, &mut summary, observer),
+        Objective::Autoencoder => {
+            autoencoder::pretrain(model, fit_data, cfg, dir, &mut summary, observer)
         }
+    };
+    match trained {
+        Ok(()) => {}
         Err(TrainerError::NonFiniteLoss { epoch, batch, loss }) => {
             let err = TrainerError::NonFiniteLoss { epoch, batch, loss };
             tracing::error!(run = %planned.id, "{err}");
@@ -92,6 +92,24 @@ pub fn run_one(
     summary.total_time_s = Some(start.elapsed().as_secs_f64());
     write_summary(&dir.summary_path(), std::slice::from_ref(&summary))?;
     Ok(summary)
+}
+
+/// Fits a classifier and records its weights, tables and summary numbers.
+fn classify(
+    model: &Model,
+    data: FitData<'_>,
+    cfg: &RunConfig,
+    dir: &RunDir,
+    summary: &mut RunSummary,
+    observer: &mut dyn Observer,
+) -> Result<()> {
+    let counts = model.param_count();
+    summary.trainable_params = counts.trainable as i64;
+    summary.total_params = counts.total as i64;
+    let outcome = fit(model, data, &cfg.train, cfg.seed, observer)?;
+    dir.write_model(model)?;
+    let run_id = summary.run_id.clone();
+    record_outcome(dir, &run_id, &data.set.classes, &outcome, cfg.seed, summary)
 }
 
 fn base_summary(planned: &PlannedRun, cfg: &RunConfig) -> Result<RunSummary> {
@@ -108,6 +126,7 @@ fn base_summary(planned: &PlannedRun, cfg: &RunConfig) -> Result<RunSummary> {
         batch_size: cfg.train.batch_size as i64,
         sampler: cfg.train.sampler.name().to_string(),
         pretrained: cfg.pretrained(),
+        objective: Some(cfg.train.objective.name().to_string()),
         status: status::OK.into(),
         config_json,
         ..RunSummary::default()

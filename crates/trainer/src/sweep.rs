@@ -135,6 +135,17 @@ fn one_line(label: &str, s: &RunSummary, wall: f64) -> String {
     if s.status != status::OK {
         return format!("{label} FAILED: {}", s.error);
     }
+    if s.is_autoencoder() {
+        return format!(
+            "{label} test reconstruction MSE {:.4} | best epoch {}/{} | {:.1}s/epoch | {} trainable params | {:.0}s",
+            s.test_loss.unwrap_or(f64::NAN),
+            s.epochs_to_converge.unwrap_or(0),
+            s.epochs_run.unwrap_or(0),
+            s.epoch_time_s.unwrap_or(0.0),
+            s.trainable_params,
+            wall
+        );
+    }
     let pct = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{:.1}%", v * 100.0));
     format!(
         "{label} test micro-recall {} macro-recall {} | best epoch {}/{} | {:.1}s/epoch | {} trainable params | {:.0}s",

@@ -1,0 +1,255 @@
+//! Self-supervised pretraining (`[train] objective = "autoencoder"`): the run's model is the
+//! encoder of an [`Autoencoder`], a mirrored decoder reconstructs each image, and Adam minimises
+//! the mean squared error between the reconstruction and the normalised input. No label is
+//! read: the kept encoder is meant to initialise a classifier later (its `model.safetensors`
+//! holds the encoder under the classifier's names plus `decoder.*`, and no `fc`).
+//!
+//! The loop follows [`crate::fit`]'s conventions: one epoch of training, then the validation
+//! loss (here the reconstruction MSE, lower is better) under [`EarlyStopping`] with the run's
+//! patience, the best epoch's weights kept in memory and restored, the test split scored once
+//! at the end. What differs, and why:
+//!
+//! - Sampling is a seeded uniform shuffle of the training split every epoch (stream `sampler`,
+//!   one draw per epoch), whatever `train.sampler` says: the balanced sampler weighs images by
+//!   their class, i.e. reads labels, which an autoencoder must not. The split itself is the
+//!   run's stratified split, the same one a classify run of that seed and data uses, so a
+//!   classifier fine-tuned from this encoder on the same data has never had its validation or
+//!   test images in pretraining.
+//! - Early stopping always follows the validation reconstruction MSE (`train.early_stopping`
+//!   names classification metrics and is ignored).
+//! - Batches are built by the classifier's functions ([`train_batch`], [`eval_batch`]: same
+//!   channels, normalisation and, when on, augmentation, the target being the augmented input);
+//!   the label tensor they also return is dropped unread.
+//! - The encoder trains whole (the config refuses freeze > 0), so there is no frozen-prefix
+//!   cache.
+//!
+//! Losses are per pixel and channel (`mean((x̂ - x)^2)`), averaged over images, so runs of
+//! different image sizes and batch sizes compare. [`record`] writes the run's files:
+//! `history.parquet` (`train_loss`/`val_loss` are the reconstruction MSE, the recall columns
+//! NaN), `model.safetensors`, `reconstructions.png` (the first [`MAX_IMAGES`] test images above
+//! their reconstructions) and the summary's numbers (`test_loss` = test MSE, recall absent).
+
+use std::time::Instant;
+
+use candle_core::{Device, Tensor};
+use candle_nn::ModuleT;
+use cxr_data::seed::{self, Stream};
+use cxr_data::{eval_batch, train_batch, PixelStats, SamplerKind};
+use cxr_experiment::{RunConfig, StopMetric, TrainSettings};
+use cxr_models::{Autoencoder, Model};
+use cxr_results::reconstructions::MAX_IMAGES;
+use cxr_results::{write_history, HistoryRow, Reconstructions, RunDir, RunSummary};
+use rand::seq::SliceRandom;
+
+use crate::adam::Adam;
+use crate::early_stopping::{EarlyStopping, EpochScore};
+use crate::epoch::EpochPlan;
+use crate::error::{Result, TrainerError};
+use crate::fit::{restore, snapshot, FitData};
+use crate::observer::Observer;
+
+/// What [`fit_autoencoder`] produced.
+#[derive(Debug, Clone)]
+pub struct PretrainOutcome {
+    /// One record per epoch run (reconstruction MSE as the losses, recall NaN); the kept
+    /// epoch's `kept` is set.
+    pub history: Vec<HistoryRow>,
+    /// 1-based epoch whose weights were kept (the autoencoder holds them on return).
+    pub best_epoch: usize,
+    /// Test reconstruction MSE of the kept weights.
+    pub test_loss: f64,
+    /// Number of test images.
+    pub test_images: usize,
+}
+
+/// Pretrains `model` as the encoder of an autoencoder and records the run into `dir` (history,
+/// weights, reconstructions, and the summary's numbers in `summary`): what `run_one` calls for
+/// an autoencoder run. The decoder's init is drawn from the run's `init` stream.
+pub fn pretrain(
+    model: Model,
+    data: FitData<'_>,
+    cfg: &RunConfig,
+    dir: &RunDir,
+    summary: &mut RunSummary,
+    observer: &mut dyn Observer,
+) -> Result<()> {
+    let ae = Autoencoder::new(model, seed::sub_seed(cfg.seed, Stream::Init))?;
+    let counts = ae.param_count();
+    summary.trainable_params = counts.trainable as i64;
+    summary.total_params = counts.total as i64;
+    // What actually drew the epochs, whatever the config's sampler says.
+    summary.sampler = SamplerKind::Shuffled.name().to_string();
+    let outcome = fit_autoencoder(&ae, data, &cfg.train, cfg.seed, observer)?;
+    record(dir, &ae, data, &outcome, summary)
+}
+
+/// Trains `ae` until `train.max_epochs` or early stopping on the validation reconstruction MSE,
+/// keeps the best epoch's weights (restored into `ae` on return), then scores the test split
+/// once with them. `seed` is the run seed (epoch order and augmentation streams).
+pub fn fit_autoencoder(
+    ae: &Autoencoder,
+    data: FitData<'_>,
+    train: &TrainSettings,
+    seed: u64,
+    observer: &mut dyn Observer,
+) -> Result<PretrainOutcome> {
+    let eval_batch_size = train.batch_size.max(64);
+    let mut opt = Adam::new(ae.trainable_vars(), train.adam)?;
+    let mut stopping = EarlyStopping::new(StopMetric::ValLoss, train.patience);
+    let mut history: Vec<HistoryRow> = Vec::new();
+    let mut best = snapshot(ae.parameters())?;
+    for epoch in 1..=train.max_epochs {
+        let start = Instant::now();
+        let mut order = data.split.train.clone();
+        order.shuffle(&mut seed::rng_at(seed, Stream::Sampler, epoch as u64));
+        let plan = EpochPlan {
+            epoch,
+            order: &order,
+            batch_size: train.batch_size,
+        };
+        observer.epoch_start(epoch, plan.batches());
+        let mut rng = seed::rng_at(seed, Stream::Augment, epoch as u64);
+        let train_loss = train_one_epoch(ae, &mut opt, data, plan, &mut rng, observer)?;
+        let train_time_s = start.elapsed().as_secs_f64();
+        let start = Instant::now();
+        let val_loss = evaluate(ae, data, &data.split.val, eval_batch_size)?;
+        let record = HistoryRow {
+            epoch: epoch as i64,
+            train_loss,
+            val_loss,
+            val_micro_recall: f64::NAN,
+            val_macro_recall: f64::NAN,
+            train_time_s,
+            eval_time_s: start.elapsed().as_secs_f64(),
+            kept: false,
+        };
+        let decision = stopping.observe(
+            epoch,
+            EpochScore {
+                val_loss,
+                val_micro_recall: f64::NAN,
+                val_macro_recall: f64::NAN,
+            },
+        );
+        if decision.improved {
+            best = snapshot(ae.parameters())?;
+        }
+        observer.epoch_done(&record);
+        history.push(record);
+        if decision.stop {
+            break;
+        }
+    }
+    restore(ae.parameters(), &best)?;
+    let best_epoch = stopping.best().map_or(0, |(e, _)| e);
+    for record in &mut history {
+        record.kept = record.epoch == best_epoch as i64;
+    }
+    let test_loss = evaluate(ae, data, &data.split.test, eval_batch_size)?;
+    Ok(PretrainOutcome {
+        history,
+        best_epoch,
+        test_loss,
+        test_images: data.split.test.len(),
+    })
+}
+
+/// Trains `ae` for one epoch on reconstruction MSE; returns the mean loss per image. Fails with
+/// [`TrainerError::NonFiniteLoss`] as soon as a batch loss is NaN or infinite.
+pub fn train_one_epoch(
+    ae: &Autoencoder,
+    opt: &mut Adam,
+    data: FitData<'_>,
+    plan: EpochPlan<'_>,
+    rng: &mut impl rand::Rng,
+    observer: &mut dyn Observer,
+) -> Result<f64> {
+    let device = ae.device();
+    let mut total = 0.0;
+    let mut seen = 0usize;
+    for (b, chunk) in plan.order.chunks(plan.batch_size.max(1)).enumerate() {
+        let (x, _labels) = train_batch(data.set, chunk, data.spec, data.augment, rng, device)?;
+        let loss = candle_nn::loss::mse(&ae.forward_t(&x, true)?, &x)?;
+        let value = loss.to_scalar::<f32>()?;
+        if !value.is_finite() {
+            return Err(TrainerError::NonFiniteLoss {
+                epoch: plan.epoch,
+                batch: b + 1,
+                loss: value,
+            });
+        }
+        opt.backward_step(&loss)?;
+        total += f64::from(value) * chunk.len() as f64;
+        seen += chunk.len();
+        observer.batch_done(value);
+    }
+    Ok(total / seen.max(1) as f64)
+}
+
+/// Mean reconstruction MSE of `ae` (eval mode, unaugmented) over images `indices`.
+pub fn evaluate(
+    ae: &Autoencoder,
+    data: FitData<'_>,
+    indices: &[usize],
+    batch_size: usize,
+) -> Result<f64> {
+    let mut sum = 0.0;
+    for chunk in indices.chunks(batch_size.max(1)) {
+        let (x, _labels) = eval_batch(data.set, chunk, data.spec, ae.device())?;
+        let reconstruction = ae.forward_t(&x, false)?.detach();
+        let loss = candle_nn::loss::mse(&reconstruction, &x)?.to_scalar::<f32>()?;
+        sum += f64::from(loss) * chunk.len() as f64;
+    }
+    Ok(sum / indices.len().max(1) as f64)
+}
+
+/// The first [`MAX_IMAGES`] test images and their reconstructions by `ae` (eval mode), back in
+/// [0, 1] gray: each channel un-normalised with its statistics, then the channels averaged
+/// (gray input is replicated, so the originals come back exactly).
+pub fn reconstructions(ae: &Autoencoder, data: FitData<'_>) -> Result<Reconstructions> {
+    let indices = &data.split.test[..data.split.test.len().min(MAX_IMAGES)];
+    let (x, _labels) = eval_batch(data.set, indices, data.spec, ae.device())?;
+    let reconstruction = ae.forward_t(&x, false)?.detach();
+    let (_, _, height, width) = x.dims4()?;
+    let stats = &data.spec.stats;
+    Ok(Reconstructions {
+        height,
+        width,
+        originals: to_gray(&x, stats)?,
+        reconstructions: to_gray(&reconstruction, stats)?,
+    })
+}
+
+/// `(n, C, H, W)` normalised -> `n` gray images of `H * W` values, un-normalised, channel mean.
+fn to_gray(xs: &Tensor, stats: &PixelStats) -> Result<Vec<Vec<f32>>> {
+    let (n, channels, _, _) = xs.dims4()?;
+    let device: &Device = xs.device();
+    let mean = Tensor::from_slice(&stats.mean[..channels], (1, channels, 1, 1), device)?;
+    let std = Tensor::from_slice(&stats.std[..channels], (1, channels, 1, 1), device)?;
+    let pixels = xs.broadcast_mul(&std)?.broadcast_add(&mean)?.mean(1)?;
+    Ok((0..n)
+        .map(|i| pixels.get(i)?.flatten_all()?.to_vec1::<f32>())
+        .collect::<candle_core::Result<_>>()?)
+}
+
+/// Writes an autoencoder run's history, kept weights and reconstructions, and fills the
+/// summary's numbers (recall fields stay absent).
+fn record(
+    dir: &RunDir,
+    ae: &Autoencoder,
+    data: FitData<'_>,
+    outcome: &PretrainOutcome,
+    summary: &mut RunSummary,
+) -> Result<()> {
+    write_history(&dir.history_path(), &summary.run_id, &outcome.history)?;
+    dir.write_autoencoder(ae)?;
+    dir.write_reconstructions(&reconstructions(ae, data)?)?;
+    let n = outcome.history.len().max(1) as f64;
+    summary.epochs_run = Some(outcome.history.len() as i64);
+    summary.epochs_to_converge = Some(outcome.best_epoch as i64);
+    summary.epoch_time_s = Some(outcome.history.iter().map(|e| e.train_time_s).sum::<f64>() / n);
+    summary.eval_time_s = Some(outcome.history.iter().map(|e| e.eval_time_s).sum::<f64>() / n);
+    summary.test_loss = Some(outcome.test_loss);
+    summary.test_images = Some(outcome.test_images as i64);
+    Ok(())
+}
