@@ -104,14 +104,15 @@ impl Baseline {
         })
     }
 
-    /// The baseline the current results would make: every ok run, recall rounded to 4
-    /// decimals (far below any sensible tolerance) so the file stays readable.
+    /// The baseline the current results would make: every ok classifier run (autoencoder runs
+    /// have no recall), recall rounded to 4 decimals (far below any sensible tolerance) so the
+    /// file stays readable.
     pub fn from_results(results: &GridResults) -> Self {
         let round = |v: Option<f64>| (v.unwrap_or_default() * 1e4).round() / 1e4;
         let mut runs: Vec<BaselineRun> = results
             .runs
             .iter()
-            .filter(|r| r.ok())
+            .filter(|r| r.ok_classifier())
             .map(|r| BaselineRun {
                 model: r.summary.model.clone(),
                 freeze: r.summary.freeze,

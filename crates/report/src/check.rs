@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use crate::baseline::{key_of, Baseline, RunKey};
-use crate::grid_results::GridResults;
+use crate::grid_results::{GridResults, RunResults};
 
 /// Default allowed drop in micro-recall.
 pub const DEFAULT_TOLERANCE: f64 = 0.02;
@@ -77,6 +77,8 @@ pub struct CheckReport {
     pub rows: Vec<CheckRow>,
     /// Allowed drop.
     pub tolerance: f64,
+    /// Autoencoder (pretraining) runs: they have no recall, so the check passes over them.
+    pub not_checked: Vec<RunKey>,
 }
 
 impl CheckReport {
@@ -120,23 +122,38 @@ impl CheckReport {
                 r.verdict.label()
             );
         }
+        if !self.not_checked.is_empty() {
+            let _ = writeln!(
+                out,
+                "not checked ({} autoencoder pretraining run(s), no recall): {}",
+                self.not_checked.len(),
+                self.not_checked
+                    .iter()
+                    .map(RunKey::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            );
+        }
         out
     }
 }
 
 /// Compares `results` with `baseline`: a run fails when its micro-recall is more than
 /// `tolerance` below the baseline, when a baselined run is missing or failed, and when a
-/// finished run has no baseline (unless `allow_new`).
+/// finished run has no baseline (unless `allow_new`). Autoencoder runs are passed over: they
+/// have no recall.
 pub fn check(
     results: &GridResults,
     baseline: &Baseline,
     tolerance: f64,
     allow_new: bool,
 ) -> CheckReport {
+    let (pretraining, classifiers): (Vec<&RunResults>, Vec<&RunResults>) =
+        results.runs.iter().partition(|r| r.is_autoencoder());
     let mut rows = Vec::new();
     for expected in &baseline.runs {
         let key = expected.key();
-        let run = results.runs.iter().find(|r| key_of(r) == key);
+        let run = classifiers.iter().find(|r| key_of(r) == key);
         let base = Some((expected.micro_recall, expected.macro_recall));
         let row = match run {
             None => CheckRow {
@@ -173,7 +190,7 @@ pub fn check(
         };
         rows.push(row);
     }
-    for run in &results.runs {
+    for run in classifiers {
         let key = key_of(run);
         if baseline.runs.iter().any(|b| b.key() == key) {
             continue;
@@ -193,5 +210,9 @@ pub fn check(
             },
         });
     }
-    CheckReport { rows, tolerance }
+    CheckReport {
+        rows,
+        tolerance,
+        not_checked: pretraining.into_iter().map(key_of).collect(),
+    }
 }

@@ -172,13 +172,13 @@ fn interval_note(stats: &[ConfigStats]) -> String {
 }
 
 /// A run's learning curves: losses on the left, validation recall on the right, the kept
-/// epoch marked on both.
+/// epoch marked on both. An autoencoder run has its reconstruction loss only.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunCurves {
     /// Train and validation loss per epoch.
     pub loss: LineChart,
-    /// Validation micro- and macro-recall per epoch.
-    pub recall: LineChart,
+    /// Validation micro- and macro-recall per epoch (`None` for an autoencoder run).
+    pub recall: Option<LineChart>,
 }
 
 impl RunCurves {
@@ -214,24 +214,16 @@ impl RunCurves {
             mark: mark.clone(),
             note: None,
         };
-        Some(Self {
-            loss: chart(
-                format!("Loss: {id}"),
-                "mean cross-entropy (nats)",
-                vec![
-                    Series {
-                        name: "train loss".into(),
-                        style: REFERENCE,
-                        shape: line(&|r| r.train_loss),
-                    },
-                    Series {
-                        name: "validation loss".into(),
-                        style: series_style(0),
-                        shape: line(&|r| r.val_loss),
-                    },
-                ],
-            ),
-            recall: chart(
+        let (loss_title, loss_label) = if run.is_autoencoder() {
+            (
+                format!("Reconstruction loss: {id}"),
+                "mean squared error (normalised pixels, log scale)",
+            )
+        } else {
+            (format!("Loss: {id}"), "mean cross-entropy (nats)")
+        };
+        let recall = (!run.is_autoencoder()).then(|| {
+            chart(
                 format!("Validation recall: {id}"),
                 "validation recall (fraction)",
                 vec![
@@ -246,19 +238,57 @@ impl RunCurves {
                         shape: line(&|r| r.val_macro_recall),
                     },
                 ],
-            ),
+            )
+        });
+        // Reconstruction errors shrink by orders of magnitude (and an early validation error,
+        // taken with BatchNorm running statistics that have barely moved, can be far above the
+        // rest): a log scale keeps the whole curve readable.
+        let loss_scale = if run.is_autoencoder() {
+            Scale::Log10
+        } else {
+            Scale::Linear
+        };
+        Some(Self {
+            loss: LineChart {
+                scale: loss_scale,
+                ..chart(
+                    loss_title,
+                    loss_label,
+                    vec![
+                        Series {
+                            name: "train loss".into(),
+                            style: REFERENCE,
+                            shape: line(&|r| r.train_loss),
+                        },
+                        Series {
+                            name: "validation loss".into(),
+                            style: series_style(0),
+                            shape: line(&|r| r.val_loss),
+                        },
+                    ],
+                )
+            },
+            recall,
         })
     }
 }
 
 impl Figure for RunCurves {
     fn size(&self) -> (u32, u32) {
-        (1500, 560)
+        match self.recall {
+            Some(_) => (1500, 560),
+            None => (750, 560),
+        }
     }
 
     fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
-        let (left, right) = area.split_horizontally(750);
-        self.loss.draw(&left)?;
-        self.recall.draw(&right)
+        match &self.recall {
+            Some(recall) => {
+                let (left, right) = area.split_horizontally(750);
+                self.loss.draw(&left)?;
+                recall.draw(&right)
+            }
+            None => self.loss.draw(area),
+        }
     }
 }

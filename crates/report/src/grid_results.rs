@@ -46,6 +46,17 @@ impl RunResults {
     pub fn ok(&self) -> bool {
         self.summary.status == status::OK
     }
+
+    /// An autoencoder (pretraining) run: no recall, listed apart from the classifiers and left
+    /// out of their figures, comparison and regression check.
+    pub fn is_autoencoder(&self) -> bool {
+        self.summary.is_autoencoder()
+    }
+
+    /// An ok classifier run: what the figures, comparison and check are about.
+    pub fn ok_classifier(&self) -> bool {
+        self.ok() && !self.is_autoencoder()
+    }
 }
 
 impl GridResults {
@@ -113,9 +124,14 @@ impl GridResults {
         })
     }
 
-    /// The distinct facets, in first-seen order.
+    /// The distinct facets of the classifier runs, in first-seen order.
     pub fn facets(&self) -> Vec<String> {
-        first_seen(self.runs.iter().map(|run| run.facet.clone()))
+        first_seen(
+            self.runs
+                .iter()
+                .filter(|run| !run.is_autoencoder())
+                .map(|run| run.facet.clone()),
+        )
     }
 }
 
@@ -143,9 +159,17 @@ fn read_run(grid: &GridDir, summary: RunSummary) -> Result<RunResults> {
     })
 }
 
-/// The axes other than model, freeze and seed, as one label, e.g. `train.lr=0.001`.
+/// The objective's setting. It is no facet: it already sets autoencoder runs apart from the
+/// classifiers (their own table), so a grid varying it keeps one set of classifier figures.
+const OBJECTIVE_SETTING: &str = "train.objective";
+
+/// The axes other than model, freeze, seed and the objective, as one label, e.g.
+/// `train.lr=0.001`.
 pub fn facet_of(axes: &[AxisValue]) -> String {
-    label(axes.iter().filter(|a| !is_always_shown(&a.setting)))
+    label(
+        axes.iter()
+            .filter(|a| !is_always_shown(&a.setting) && a.setting != OBJECTIVE_SETTING),
+    )
 }
 
 #[cfg(test)]
@@ -164,5 +188,9 @@ mod tests {
             "train.lr=0.001, data.image_size=64"
         );
         assert_eq!(facet_of(&axes("")), "");
+        assert_eq!(
+            facet_of(&axes("train.objective=autoencoder, train.lr=0.01")),
+            "train.lr=0.01"
+        );
     }
 }

@@ -7,6 +7,9 @@
 //! frozen stages, the CNN as a reference line), each run's learning curves and confusion
 //! heatmap, and `report.md` with tables and a comparison paragraph generated from the numbers
 //! ([`comparison`]). Grids with other axes get one set of figures per value of those axes.
+//! Autoencoder (pretraining) runs have no recall: they stay out of the figures, the comparison
+//! and the check, and get their own table in `report.md` with their reconstruction error,
+//! reconstruction-loss curves and a copy of their `reconstructions.png`.
 //!
 //! [`check`] compares a grid's test recall with a committed baseline file ([`baseline`]) and
 //! says which runs regressed; the CLI turns that into an exit code for CI.

@@ -354,9 +354,15 @@ fn format_linear(v: f64) -> String {
     }
 }
 
-/// Parameter counts as `2k`, `1.6M`.
+/// Parameter counts as `2k`, `1.6M`; values below 1 with the decimals their first digit needs
+/// (`0.01`), for log axes of small numbers.
 pub fn format_count(v: f64) -> String {
     let a = v.abs();
+    if a > 0.0 && a < 1.0 {
+        // A log axis below 1 (reconstruction errors): enough decimals for the first digit.
+        let digits = (-a.log10()).ceil() as usize;
+        return format!("{v:.digits$}");
+    }
     let (x, unit) = if a >= 1e9 {
         (v / 1e9, "G")
     } else if a >= 1e6 {
@@ -381,6 +387,8 @@ mod tests {
     #[test]
     fn counts_read_like_people_write_them() {
         assert_eq!(format_count(1000.0), "1k");
+        assert_eq!(format_count(0.01), "0.01");
+        assert_eq!(format_count(0.1), "0.1");
         assert_eq!(format_count(1_606_916.0), "1.6M");
         assert_eq!(format_count(11_178_564.0), "11.2M");
         assert_eq!(format_count(100.0), "100");

@@ -1,5 +1,6 @@
 //! `report.md`: what finished and what is missing, the generated comparison, the best run per
-//! model, the figures, every run's numbers, and links to each run's curves and confusion matrix.
+//! model, the figures, every run's numbers, autoencoder (pretraining) runs in their own table
+//! with their reconstructions, and links to each run's curves and confusion matrix.
 
 use std::fmt::Write as _;
 
@@ -96,8 +97,13 @@ pub fn render(
         config_table(&mut md, &section.stats);
     }
 
-    let _ = writeln!(md, "## All runs\n");
-    runs_table(&mut md, results);
+    if results.runs.iter().any(RunResults::is_autoencoder) {
+        pretraining_section(&mut md, results, run_figures);
+    }
+    if results.runs.iter().any(|r| !r.is_autoencoder()) {
+        let _ = writeln!(md, "## All runs\n");
+        runs_table(&mut md, results);
+    }
     let _ = writeln!(md, "## Per-run figures\n");
     for (id, files) in run_figures {
         let links: Vec<String> = files
@@ -105,6 +111,8 @@ pub fn render(
             .map(|f| {
                 let kind = if f.contains("confusion") {
                     "confusion matrix"
+                } else if f.contains("reconstructions") {
+                    "reconstructions"
                 } else {
                     "learning curves"
                 };
@@ -114,6 +122,72 @@ pub fn render(
         let _ = writeln!(md, "- `{id}`: {}", links.join(", "));
     }
     md
+}
+
+/// The autoencoder runs: their reconstruction errors in a table, then each one's
+/// reconstructions figure (found among `run_figures`).
+fn pretraining_section(
+    md: &mut String,
+    results: &GridResults,
+    run_figures: &[(String, Vec<String>)],
+) {
+    let runs: Vec<&RunResults> = results.runs.iter().filter(|r| r.is_autoencoder()).collect();
+    let _ = writeln!(
+        md,
+        "## Pretraining (autoencoder)\n\n\
+         These runs trained the model's backbone to reconstruct its input image, reading no \
+         labels; their kept weights (`runs/<run-id>/model.safetensors` in the grid folder: the \
+         encoder under the classifier's names, plus the decoder) are meant to initialise \
+         classifiers. The error is the mean squared difference per pixel between the \
+         reconstruction and the normalised input (lower is better). They have no recall, so the \
+         figures, comparison and tables above leave them out.\n"
+    );
+    let facets = runs.iter().any(|r| !r.facet.is_empty());
+    let mut header = String::from("| run | model | seed |");
+    if facets {
+        header.push_str(" other axes |");
+    }
+    header.push_str(
+        " status | test reconstruction MSE | validation MSE (kept epoch) | epochs to converge | \
+         epochs run | s/epoch | trainable params |",
+    );
+    let _ = writeln!(md, "{header}");
+    let _ = writeln!(md, "|{}", "---|".repeat(header.matches('|').count() - 1));
+    for r in &runs {
+        let s = &r.summary;
+        let mut line = format!("| `{}` | {} | {} |", s.run_id, s.model, s.seed);
+        if facets {
+            let _ = write!(line, " {} |", r.facet);
+        }
+        let kept_val = r.history.iter().find(|h| h.kept).map(|h| h.val_loss);
+        let _ = writeln!(
+            md,
+            "{line} {} | {} | {} | {} | {} | {} | {} |",
+            s.status,
+            opt(s.test_loss, 4),
+            opt(kept_val, 4),
+            s.epochs_to_converge.map_or("-".into(), |e| e.to_string()),
+            s.epochs_run.map_or("-".into(), |e| e.to_string()),
+            s.epoch_time_s.map_or_else(|| "-".into(), seconds),
+            s.trainable_params
+        );
+    }
+    md.push('\n');
+    for r in &runs {
+        let id = &r.summary.run_id;
+        let figure = run_figures
+            .iter()
+            .filter(|(run, _)| run == id)
+            .flat_map(|(_, files)| files)
+            .find(|f| f.contains("reconstructions"));
+        if let Some(file) = figure {
+            let _ = writeln!(
+                md,
+                "![Reconstructions: {id}]({file})\n\n*`{id}`: the first test images (top) and \
+                 their reconstructions by the kept weights (bottom), un-normalised to gray.*\n"
+            );
+        }
+    }
 }
 
 fn plural(n: usize) -> &'static str {
@@ -138,7 +212,7 @@ fn best_runs_table(md: &mut String, results: &GridResults, facet: &str) {
         results
             .runs
             .iter()
-            .filter(|r| r.ok() && r.facet == facet)
+            .filter(|r| r.ok_classifier() && r.facet == facet)
             .map(|r| r.summary.model.as_str()),
     );
     models.sort_unstable();
@@ -146,7 +220,7 @@ fn best_runs_table(md: &mut String, results: &GridResults, facet: &str) {
         let best = results
             .runs
             .iter()
-            .filter(|r| r.ok() && r.facet == facet && r.summary.model == model)
+            .filter(|r| r.ok_classifier() && r.facet == facet && r.summary.model == model)
             .max_by(|a, b| {
                 let key = |r: &RunResults| r.summary.test_micro_recall.unwrap_or(f64::NAN);
                 key(a).total_cmp(&key(b))
@@ -199,15 +273,19 @@ fn config_table(md: &mut String, stats: &[ConfigStats]) {
     md.push('\n');
 }
 
+/// Every classifier run (autoencoder runs have their own table).
 fn runs_table(md: &mut String, results: &GridResults) {
+    let runs: Vec<&RunResults> = results
+        .runs
+        .iter()
+        .filter(|r| !r.is_autoencoder())
+        .collect();
     let classes = first_seen(
-        results
-            .runs
-            .iter()
+        runs.iter()
             .flat_map(|r| &r.per_class)
             .map(|c| c.class.as_str()),
     );
-    let facets = results.runs.iter().any(|r| !r.facet.is_empty());
+    let facets = runs.iter().any(|r| !r.facet.is_empty());
     let mut header = String::from("| run | model | freeze | seed |");
     if facets {
         header.push_str(" other axes |");
@@ -220,7 +298,7 @@ fn runs_table(md: &mut String, results: &GridResults) {
     let _ = writeln!(md, "{header}");
     let columns = header.matches('|').count() - 1;
     let _ = writeln!(md, "|{}", "---|".repeat(columns));
-    for r in &results.runs {
+    for r in &runs {
         let s = &r.summary;
         let mut line = format!(
             "| `{}` | {} | {} | {} |",

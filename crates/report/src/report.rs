@@ -87,6 +87,16 @@ pub fn write_report(grid_dir: &Path) -> Result<ReportOutput> {
             )?);
             files.push(format!("runs/{id}/confusion.png"));
         }
+        let reconstructions = GridDir::at(grid_dir).run(id).reconstructions_path();
+        if run.is_autoencoder() && reconstructions.is_file() {
+            // Copied, not linked: the report folder stays whole when moved or archived.
+            let target = dir.join("runs").join(id).join("reconstructions.png");
+            let folder = dir.join("runs").join(id);
+            std::fs::create_dir_all(&folder).map_err(ReportError::io(&folder))?;
+            std::fs::copy(&reconstructions, &target).map_err(ReportError::io(&target))?;
+            figures.push(target);
+            files.push(format!("runs/{id}/reconstructions.png"));
+        }
         if !files.is_empty() {
             run_figures.push((id.clone(), files));
         }

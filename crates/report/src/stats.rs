@@ -45,11 +45,12 @@ pub struct ConfigStats {
     pub trainable_params: i64,
 }
 
-/// Aggregates the ok runs, ordered by facet (first seen), model name, then frozen stages.
+/// Aggregates the ok classifier runs (autoencoder runs have no recall), ordered by facet
+/// (first seen), model name, then frozen stages.
 pub fn config_stats(runs: &[RunResults]) -> Vec<ConfigStats> {
     let mut keys = first_seen(
         runs.iter()
-            .filter(|r| r.ok())
+            .filter(|r| r.ok_classifier())
             .map(|r| (r.facet.clone(), r.summary.model.clone(), r.summary.freeze)),
     );
     let facets = first_seen(keys.iter().map(|(facet, _, _)| facet.clone()));
@@ -63,7 +64,7 @@ pub fn config_stats(runs: &[RunResults]) -> Vec<ConfigStats> {
             let group: Vec<&RunResults> = runs
                 .iter()
                 .filter(|r| {
-                    r.ok()
+                    r.ok_classifier()
                         && r.facet == facet
                         && r.summary.model == model
                         && r.summary.freeze == freeze

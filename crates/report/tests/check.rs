@@ -3,7 +3,7 @@
 mod fixture;
 
 use cxr_report::{check, Baseline, GridResults, Verdict, DEFAULT_TOLERANCE};
-use fixture::{ok, standard, write_grid, Run, TestResult};
+use fixture::{autoencoder, ok, standard, write_grid, Run, TestResult};
 
 fn verdicts(results: &GridResults, baseline: &Baseline, allow_new: bool) -> Vec<(String, Verdict)> {
     check(results, baseline, DEFAULT_TOLERANCE, allow_new)
@@ -105,5 +105,27 @@ fn malformed_baseline_is_a_one_line_error_naming_the_file() -> TestResult {
         .ok_or("accepted")?
         .to_string();
     assert!(err.contains("--update"), "{err}");
+    Ok(())
+}
+
+#[test]
+fn autoencoder_runs_are_neither_baselined_nor_checked() -> TestResult {
+    let mut runs = standard();
+    runs.push(autoencoder("resnet18", 0.05));
+    let baseline = baseline_of(&runs)?;
+    assert_eq!(baseline.runs.len(), 4, "classifiers only");
+    let tmp = tempfile::tempdir()?;
+    let results = GridResults::load(&write_grid(tmp.path(), "a", &runs, &[])?)?;
+    let report = check(&results, &baseline, DEFAULT_TOLERANCE, false);
+    assert!(report.passed(), "{}", report.table());
+    assert_eq!(report.rows.len(), 4);
+    assert_eq!(report.not_checked.len(), 1);
+    assert!(
+        report.table().contains(
+            "not checked (1 autoencoder pretraining run(s), no recall): resnet18 freeze 0 seed 0"
+        ),
+        "{}",
+        report.table()
+    );
     Ok(())
 }

@@ -3,7 +3,7 @@
 mod fixture;
 
 use cxr_report::{write_report, ReportError};
-use fixture::{ok, standard, write_grid, Run, TestResult};
+use fixture::{autoencoder, ok, standard, write_grid, Run, TestResult};
 
 fn lines_of_table<'a>(md: &'a str, heading: &str) -> Vec<&'a str> {
     md.split(heading)
@@ -197,5 +197,56 @@ fn empty_or_missing_results_give_a_clear_error() -> TestResult {
         .err()
         .ok_or("missing folder accepted")?;
     assert!(err.to_string().contains("no such folder"), "{err}");
+    Ok(())
+}
+
+#[test]
+fn autoencoder_runs_get_their_own_table_and_stay_out_of_the_recall_figures() -> TestResult {
+    let tmp = tempfile::tempdir()?;
+    let mut runs = standard();
+    runs.push(autoencoder("resnet34", 0.0123));
+    let grid = write_grid(tmp.path(), "fx", &runs, &[])?;
+    let out = write_report(&grid)?;
+    let id = "resnet34-f0-s0-trainobjectiveautoencoderfixture";
+    assert_eq!((out.runs, out.missing), (5, 0));
+    let md = std::fs::read_to_string(&out.markdown)?;
+    let rows = lines_of_table(&md, "## Pretraining (autoencoder)");
+    assert_eq!(
+        rows[0],
+        "| run | model | seed | status | test reconstruction MSE | validation MSE (kept epoch) | epochs to converge | epochs run | s/epoch | trainable params |"
+    );
+    assert_eq!(
+        rows[2],
+        format!("| `{id}` | resnet34 | 0 | ok | 0.0123 | 0.2750 | 4 | 4 | 12.0 | 11500000 |")
+    );
+    assert_eq!(rows.len(), 3);
+    let figure = format!("runs/{id}/reconstructions.png");
+    assert!(md.contains(&format!("]({figure})")), "{md}");
+    assert!(grid.join("report").join(&figure).is_file());
+    // Its learning curves: the reconstruction loss alone.
+    let curves = image::open(grid.join(format!("report/runs/{id}/curves.png")))?;
+    assert_eq!((curves.width(), curves.height()), (750, 560));
+    let svg = std::fs::read_to_string(grid.join(format!("report/runs/{id}/curves.svg")))?;
+    assert!(svg.contains("Reconstruction loss"), "curves title");
+    // The objective is no facet: the classifiers keep one set of figures, without resnet34.
+    let recall_svg = std::fs::read_to_string(grid.join("report/test_micro_recall.svg"))?;
+    assert!(!recall_svg.contains("resnet34"));
+    assert!(!md.contains("train.objective=classify"));
+    let all = lines_of_table(&md, "## All runs");
+    assert_eq!(all.len(), 2 + 4, "classifier runs only");
+    assert!(all.iter().all(|l| !l.contains(id)));
+    // 4 grid figures, curves + confusion per classifier, curves + reconstructions for the
+    // autoencoder (the copied PNG has no SVG).
+    assert_eq!(out.figures.len(), (4 + 2 * 4) * 2 + 2 + 1);
+
+    // A grid of autoencoder runs only reports too.
+    let only = write_grid(tmp.path(), "pretrain", &[autoencoder("cnn", 0.02)], &[])?;
+    let out = write_report(&only)?;
+    let md = std::fs::read_to_string(&out.markdown)?;
+    assert!(md.contains("## Pretraining (autoencoder)"), "{md}");
+    assert!(
+        !md.contains("## All runs") && !md.contains("### Figures"),
+        "{md}"
+    );
     Ok(())
 }
