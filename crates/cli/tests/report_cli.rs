@@ -117,6 +117,68 @@ fn sweep_report_update_check_and_a_simulated_regression() -> TestResult {
     Ok(())
 }
 
+#[test]
+fn report_check_and_predict_on_a_grid_with_an_autoencoder_run() -> TestResult {
+    let tmp = tempfile::tempdir()?;
+    let dir = tmp.path();
+    let grid = "name = \"pre\"\n[data]\nimage_size = 32\n[data.synthetic]\nper_class = 12\n\
+                size = 32\n[model]\nname = \"cnn\"\n[train]\nmax_epochs = 2\npatience = 2\n\
+                batch_size = 8\n[grid]\n\"train.objective\" = [\"classify\", \"autoencoder\"]\n";
+    std::fs::write(dir.join("g.toml"), grid)?;
+    let out = run(&["sweep", "g.toml", "--cache-dir", "cache", "--quiet"], dir)?;
+    assert!(out.status.success(), "{}", text(&out));
+
+    let out = run(&["report", "results/pre"], dir)?;
+    assert!(out.status.success(), "{}", text(&out));
+    let report = dir.join("results/pre/report");
+    let md = std::fs::read_to_string(report.join("report.md"))?;
+    assert!(md.contains("## Pretraining (autoencoder)"), "{md}");
+    let runs = std::fs::read_dir(dir.join("results/pre/runs"))?
+        .map(|e| e.map(|e| e.file_name().to_string_lossy().into_owned()))
+        .collect::<Result<Vec<_>, _>>()?;
+    let with_reconstructions: Vec<&String> = runs
+        .iter()
+        .filter(|id| {
+            report
+                .join("runs")
+                .join(id.as_str())
+                .join("reconstructions.png")
+                .is_file()
+        })
+        .collect();
+    assert_eq!(with_reconstructions.len(), 1, "{runs:?}");
+    let ae = with_reconstructions[0];
+    assert!(
+        md.contains(&format!("(runs/{ae}/reconstructions.png)")),
+        "{md}"
+    );
+    assert!(report.join("test_micro_recall.png").is_file());
+
+    let update = ["check", "results/pre", "--baseline", "b.toml", "--update"];
+    assert!(run(&update, dir)?.status.success());
+    let out = run(&["check", "results/pre", "--baseline", "b.toml"], dir)?;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        text(&out).contains("check passed: 1 run(s)")
+            && text(&out).contains("not checked (1 autoencoder"),
+        "{}",
+        text(&out)
+    );
+
+    // Its weights have no classifier head: prediction says so in one line.
+    let image = dir.join("film.png");
+    image::GrayImage::new(32, 32).save(&image)?;
+    let run_dir = format!("results/pre/runs/{ae}");
+    let out = run(&["predict", "--run", &run_dir, "film.png"], dir)?;
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let stderr = String::from_utf8(out.stderr)?;
+    assert!(
+        stderr.lines().count() == 1 && stderr.contains("is an autoencoder (pretraining) run"),
+        "{stderr}"
+    );
+    Ok(())
+}
+
 fn raise_first_micro(baseline: &str, by: f64) -> Option<String> {
     let line = baseline
         .lines()

@@ -17,6 +17,9 @@ pub enum InferenceError {
         /// The expected weights file.
         file: PathBuf,
     },
+    /// The run pretrained an autoencoder: it has no classification head to predict with.
+    #[error("{0} is an autoencoder (pretraining) run: it has no trained classifier head; fine-tune a classifier from its model.safetensors (model.weights) and use that run")]
+    NotAClassifier(PathBuf),
     /// Neither `preprocessing.json` nor the training data to recompute it.
     #[error("{dir} has no preprocessing.json, and recomputing it from the run's training data failed: {message}")]
     NoPreprocessing {

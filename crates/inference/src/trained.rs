@@ -5,7 +5,7 @@ use std::path::Path;
 
 use candle_core::{Device, Tensor};
 use cxr_data::{input_tensor, BatchSpec};
-use cxr_experiment::RunConfig;
+use cxr_experiment::{Objective, RunConfig};
 use cxr_models::{Model, ModelConfig};
 use cxr_results::{Preprocessing, RunDir};
 
@@ -35,6 +35,9 @@ impl TrainedModel {
             return Err(InferenceError::NotARun(dir.to_path_buf()));
         }
         let config = run.read_config()?;
+        if config.train.objective == Objective::Autoencoder {
+            return Err(InferenceError::NotAClassifier(dir.to_path_buf()));
+        }
         if !run.model_path().is_file() {
             return Err(InferenceError::NoWeights {
                 dir: dir.to_path_buf(),
