@@ -14,6 +14,10 @@
 //! has no stages to freeze: cells pairing it with freeze > 0 fold into its freeze-0 run and the
 //! expansion says so in [`Grid::notes`].
 //!
+//! `[train] objective` ([`Objective`]) says what a run trains: a classifier (the default, left
+//! out of the serialised config so that classify run ids predate the setting) or an autoencoder
+//! that pretrains the backbone without labels (which must not freeze stages).
+//!
 //! This crate neither loads data nor trains: `cxr-trainer` runs a [`RunConfig`].
 //!
 //! ```
