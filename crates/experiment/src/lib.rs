@@ -41,6 +41,7 @@ pub mod toml_error;
 pub use axes::AxisValue;
 pub use config::{
     AdamSettings, DataConfig, DataSource, ModelSettings, RunConfig, StopMetric, TrainSettings,
+    Weights,
 };
 pub use error::{ExperimentError, Result};
 pub use grid::{Grid, PlannedRun};

@@ -31,6 +31,7 @@ pub mod prepare;
 pub mod preprocessing;
 pub mod run;
 pub mod sweep;
+pub mod weights;
 
 pub use early_stopping::{EarlyStopping, EpochScore};
 pub use epoch::{evaluate, evaluate_images, train_one_epoch, EpochPlan, Evaluation, Source};

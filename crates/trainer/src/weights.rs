@@ -1,0 +1,61 @@
+//! A run's starting weights made concrete: the file to load and, for weights taken from another
+//! grid's run, the normalisation statistics that run trained with (so that `normalization =
+//! "auto"` feeds the backbone what it learned on, not ImageNet's statistics).
+
+use std::path::PathBuf;
+
+use cxr_data::PixelStats;
+use cxr_experiment::Weights;
+use cxr_results::{read_summary, status, GridDir};
+
+use crate::error::{Result, TrainerError};
+use crate::run::RunEnv;
+
+/// The file a run loads and what it implies for normalisation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StartingWeights {
+    /// The weights file.
+    pub file: PathBuf,
+    /// The statistics the source run normalised with, for weights taken from a run.
+    pub source_stats: Option<PixelStats>,
+}
+
+/// Where `weights` are on disk. A source run must be finished and ok in `env.results_dir`:
+/// a run never falls back to random init because its source is missing.
+pub fn locate(weights: &Weights, env: &RunEnv<'_>) -> Result<StartingWeights> {
+    match weights {
+        Weights::File { path } => Ok(StartingWeights {
+            file: path.clone(),
+            source_stats: None,
+        }),
+        Weights::Published { name } => Err(TrainerError::SourceRun {
+            weights: name.clone(),
+            message: "published weights are not wired in yet".into(),
+        }),
+        Weights::Run { grid, run } => {
+            let dir = GridDir::new(env.results_dir, grid).run(run);
+            let missing = |message: String| TrainerError::SourceRun {
+                weights: format!("{grid}/{run}"),
+                message,
+            };
+            if !dir.is_finished() {
+                return Err(missing(format!(
+                    "it has no results in {} yet: train its grid first (`cxr sweep <this grid>` without --cell trains source grids before the grid that needs them)",
+                    dir.path().display()
+                )));
+            }
+            let summary = read_summary(&dir.summary_path())?;
+            if let Some(failed) = summary.iter().find(|s| s.status != status::OK) {
+                return Err(missing(format!(
+                    "it {} ({}): fix it and rerun its grid with --force",
+                    failed.status, failed.error
+                )));
+            }
+            let preprocessing = dir.read_preprocessing()?;
+            Ok(StartingWeights {
+                file: dir.model_path(),
+                source_stats: Some(preprocessing.stats),
+            })
+        }
+    }
+}
