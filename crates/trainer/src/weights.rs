@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use cxr_data::PixelStats;
 use cxr_experiment::Weights;
-use cxr_results::{read_summary, status, GridDir};
+use cxr_results::{read_summary, status, GridDir, Preprocessing, RunDir};
 
 use crate::error::{Result, TrainerError};
 use crate::run::RunEnv;
@@ -24,10 +24,21 @@ pub struct StartingWeights {
 /// a run never falls back to random init because its source is missing.
 pub fn locate(weights: &Weights, env: &RunEnv<'_>) -> Result<StartingWeights> {
     match weights {
-        Weights::File { path } => Ok(StartingWeights {
-            file: path.clone(),
-            source_stats: None,
-        }),
+        Weights::File { path } => {
+            // A cxr run's model.safetensors given by path: its preprocessing.json beside it
+            // says what it was trained on, as for weights taken from a run by name.
+            let record = path
+                .parent()
+                .map(|dir| RunDir::at(dir).preprocessing_path());
+            let source_stats = match record.filter(|r| r.is_file()) {
+                Some(record) => Some(Preprocessing::read(&record)?.stats),
+                None => None,
+            };
+            Ok(StartingWeights {
+                file: path.clone(),
+                source_stats,
+            })
+        }
         Weights::Published { name } => Err(TrainerError::SourceRun {
             weights: name.clone(),
             message: "published weights are not wired in yet".into(),
