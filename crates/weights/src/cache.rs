@@ -52,14 +52,26 @@ impl Cache {
     }
 
     /// Returns the cached file of `p`, downloading it first (from `mirror`, else torchvision's
-    /// server) when absent. A present file is returned without a request and without re-hashing:
-    /// only verified downloads are ever renamed into the cache. A failed download leaves nothing
-    /// in the cache.
+    /// server) when absent. A present file is hashed (a fraction of a second) and returned
+    /// without a request when it verifies; one that does not (copied in by hand, damaged) is
+    /// downloaded again over it. A failed download leaves nothing new in the cache.
     pub fn ensure(&self, p: &Published, mirror: Option<&str>) -> Result<PathBuf> {
         let path = self.path_of(p);
         if path.is_file() {
-            tracing::debug!(path = %path.display(), "weights already cached");
-            return Ok(path);
+            let (_, sha256) = hash_file(&path).map_err(|source| WeightsError::Io {
+                path: path.clone(),
+                source,
+            })?;
+            if sha256.starts_with(p.sha256_prefix) {
+                tracing::debug!(path = %path.display(), "weights already cached");
+                return Ok(path);
+            }
+            tracing::warn!(
+                path = %path.display(),
+                sha256,
+                expected_prefix = p.sha256_prefix,
+                "cached weights do not verify; downloading them again"
+            );
         }
         fs::create_dir_all(&self.dir).map_err(|source| WeightsError::Io {
             path: self.dir.clone(),

@@ -4,8 +4,8 @@
 //! [`PUBLISHED`] lists every file cxr knows ([`Published`]: model, torchvision variant, file
 //! name, SHA-256 prefix); [`lookup`] turns a name (`"imagenet"`, `"torchvision:IMAGENET1K_V2"`)
 //! into one of them, and [`is_published_name`] tells such a name from a file path. A [`Cache`]
-//! (`<cache_dir>/weights/`) hands out the local file: [`Cache::ensure`] downloads it when absent,
-//! [`Cache::list`] reports what is there ([`CachedFile`]).
+//! (`<cache_dir>/weights/`) hands out the local file: [`Cache::ensure`] downloads it when absent
+//! (or present but not verifying), [`Cache::list`] reports what is there ([`CachedFile`]).
 //!
 //! A download streams into a temporary file beside its destination, hashing as it goes, checks
 //! the body against `Content-Length`, checks that the SHA-256 starts with the 8 hex digits in

@@ -90,6 +90,22 @@ fn first_use_downloads_and_caches_second_use_makes_no_request() -> TestResult {
 }
 
 #[test]
+fn a_cached_file_that_does_not_verify_is_downloaded_again() -> TestResult {
+    let bytes = payload(70_000);
+    let p = published_for(&bytes, None);
+    let server = TestServer::start(route(&p, Reply::File(bytes.clone())))?;
+    let tmp = tempfile::tempdir()?;
+    let cache = Cache::new(tmp.path());
+    std::fs::create_dir_all(cache.dir())?;
+    std::fs::write(cache.path_of(&p), &bytes[..1000])?;
+
+    let path = cache.ensure(&p, Some(&server.base))?;
+    assert_eq!(server.requests(), 1);
+    assert_eq!(std::fs::read(&path)?, bytes);
+    Ok(())
+}
+
+#[test]
 fn list_reports_size_sha256_and_verification() -> TestResult {
     let bytes = payload(12_345);
     let p = published_for(&bytes, None);
