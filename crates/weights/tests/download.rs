@@ -73,11 +73,7 @@ fn first_use_downloads_and_caches_second_use_makes_no_request() -> TestResult {
     assert_eq!(path, tmp.path().join("weights").join(p.file));
     assert_eq!(std::fs::read(&path)?, bytes);
     assert_eq!(server.requests(), 1);
-    assert_eq!(
-        entries(cache.dir()),
-        [path.clone()],
-        "no temporary file left"
-    );
+    assert_eq!(entries(cache.dir()).len(), 1, "no temporary file left");
 
     let again = cache.ensure(&p, Some(&server.base))?;
     assert_eq!(again, path);
