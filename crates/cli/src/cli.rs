@@ -157,6 +157,10 @@ pub struct SweepArgs {
     /// Write a Slurm sbatch job-array script (one task per run) to FILE and exit.
     #[arg(long, value_name = "FILE")]
     pub emit_slurm: Option<PathBuf>,
+    /// Download published weights (`weights = "imagenet"`) from this base URL instead of the
+    /// publisher's (an institutional mirror) [default: the grid's `weights_mirror`].
+    #[arg(long, env = cxr_weights::MIRROR_ENV, value_name = "URL")]
+    pub weights_mirror: Option<String>,
 }
 
 /// `cxr data ...`

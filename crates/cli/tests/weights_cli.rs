@@ -132,9 +132,11 @@ fn fill_cache(cache_dir: &Path, bytes: &[u8]) -> Result<Published, Box<dyn std::
     let prefix: &'static str = Box::leak(sha256_hex(bytes)[..8].to_string().into_boxed_str());
     let p = Published {
         model: ModelKind::Resnet34,
+        namespace: "torchvision",
         variant: "IMAGENET1K_V1",
         file: Box::leak(format!("resnet34-{prefix}.pth").into_boxed_str()),
         sha256_prefix: prefix,
+        base_url: "https://download.pytorch.org/models",
     };
     let server = TestServer::start(vec![(format!("/{}", p.file), Reply::File(bytes.to_vec()))])?;
     Cache::new(cache_dir).ensure(&p, Some(&server.base))?;

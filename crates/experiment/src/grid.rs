@@ -45,6 +45,8 @@ pub struct Grid {
     /// { grid = ... }` or `[pretrained.<label>]`), each expanded with its own sources: the
     /// stages a sweep runs first.
     pub sources: Vec<Grid>,
+    /// The file's `weights_mirror`: where to download published weights from instead.
+    pub weights_mirror: Option<String>,
 }
 
 impl Grid {
@@ -83,6 +85,10 @@ impl Grid {
     ) -> Result<Self> {
         let file = GridFile { text, path };
         let (base, grid) = file.parse()?;
+        let weights_mirror = base
+            .get("weights_mirror")
+            .and_then(|v| v.as_str())
+            .map(str::to_string);
         let mut blocks = grid
             .0
             .into_iter()
@@ -121,6 +127,7 @@ impl Grid {
             runs,
             notes: notes(&folded),
             sources: sources.into_grids(),
+            weights_mirror,
         })
     }
 

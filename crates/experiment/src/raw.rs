@@ -33,6 +33,9 @@ pub struct RawRun {
     pub model: Option<RawModel>,
     /// `[models.<name>]`: per-architecture settings (weights).
     pub models: Option<BTreeMap<ModelKind, RawModelEntry>>,
+    /// Base URL replacing the publisher's for published weights (an institutional mirror);
+    /// `--weights-mirror` / `$CXR_WEIGHTS_MIRROR` take precedence. Not part of a run's config.
+    pub weights_mirror: Option<String>,
     /// `[pretrained.<label>]`: named weight sources (another grid's runs) that `weights` and
     /// the `weights` axis refer to by label.
     pub pretrained: Option<BTreeMap<String, RawRunSource>>,

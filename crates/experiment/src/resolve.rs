@@ -326,6 +326,13 @@ impl Resolver<'_> {
             let setting = format!("pretrained.{text}");
             return self.source_run(&setting, source, name, seed).map(Some);
         }
+        if cxr_weights::is_published_name(&text) {
+            let published = cxr_weights::lookup(name, &text)
+                .map_err(|e| self.invalid(setting, &text, e.to_string()))?;
+            return Ok(Some(Weights::Published {
+                name: published.id(),
+            }));
+        }
         let path = self.path(Path::new(&text));
         if !path.is_file() {
             let labels: Vec<String> = raw
@@ -342,7 +349,7 @@ impl Resolver<'_> {
             return Err(self.invalid(
                 setting,
                 &text,
-                format!("no such weights file: use \"random\"{labels}, or a .safetensors/.pth path relative to the grid file"),
+                format!("no such weights file: use \"random\", \"imagenet\"{labels}, or a .safetensors/.pth path relative to the grid file"),
             ));
         }
         Ok(Some(Weights::File { path }))

@@ -256,3 +256,28 @@ fn shipped_demo_takes_its_pretrained_arm_from_demo_pretrain() -> TestResult {
     assert_eq!(pretrained, 3);
     Ok(())
 }
+
+#[test]
+fn published_names_resolve_to_their_canonical_name() -> TestResult {
+    let base = "name = \"t\"\n[data.synthetic]\n[model]\nname = \"resnet50\"\n";
+    for (given, want) in [
+        ("imagenet", "torchvision:IMAGENET1K_V1"),
+        ("torchvision:imagenet1k_v2", "torchvision:IMAGENET1K_V2"),
+    ] {
+        let (_tmp, grid) = expand(&[("t.toml", &format!("{base}weights = \"{given}\"\n"))])?;
+        assert_eq!(
+            grid.runs[0].config.model.weights,
+            Some(Weights::Published { name: want.into() })
+        );
+    }
+    let msg = error_of(&[(
+        "t.toml",
+        "name = \"t\"\n[data.synthetic]\n[model]\nname = \"cnn\"\nweights = \"imagenet\"\n",
+    )]);
+    assert!(
+        msg.contains("model.weights = imagenet")
+            && msg.contains("the cnn has no published weights"),
+        "{msg}"
+    );
+    Ok(())
+}

@@ -47,6 +47,9 @@ pub enum TrainerError {
         /// What serde reported.
         message: String,
     },
+    /// Published weights could not be looked up or downloaded.
+    #[error(transparent)]
+    Weights(#[from] cxr_weights::WeightsError),
     /// A run's starting weights cannot be had (source run unfinished or failed, download
     /// failed).
     #[error("cannot load the starting weights {weights}: {message}")]

@@ -29,6 +29,8 @@ pub struct RunEnv<'a> {
     pub cache_dir: &'a Path,
     /// Results root, where runs of source grids are (`<results_dir>/<grid>/runs/<id>`).
     pub results_dir: &'a Path,
+    /// Base URL that replaces the publisher's when downloading published weights.
+    pub weights_mirror: Option<&'a str>,
 }
 
 /// Trains and records `planned` into `dir`, returning its summary row. A training failure
@@ -55,7 +57,7 @@ pub fn run_one(
         .model
         .weights
         .as_ref()
-        .map(|w| weights::locate(w, env))
+        .map(|w| weights::locate(w, cfg.model.name, env))
         .transpose()?;
     dir.write_config(cfg)?;
     let data = memo.prepare(cfg, env.cache_dir)?;

@@ -23,6 +23,9 @@ pub struct SweepOptions {
     pub force: bool,
     /// Run only this expanded run (0-based).
     pub cell: Option<usize>,
+    /// Base URL that replaces the publisher's for published weights (`--weights-mirror`,
+    /// `$CXR_WEIGHTS_MIRROR`); `None` = the grid's `weights_mirror`, else the publisher's.
+    pub weights_mirror: Option<String>,
 }
 
 /// What a sweep did.
@@ -113,6 +116,10 @@ fn sweep_one(
     let env = RunEnv {
         cache_dir: &options.cache_dir,
         results_dir: &options.results_dir,
+        weights_mirror: options
+            .weights_mirror
+            .as_deref()
+            .or(grid.weights_mirror.as_deref()),
     };
     let mut memo = DataMemo::default();
     let mut report = SweepReport {

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use cxr_data::PixelStats;
 use cxr_experiment::Weights;
+use cxr_models::ModelKind;
 use cxr_results::{read_summary, status, GridDir, Preprocessing, RunDir};
 
 use crate::error::{Result, TrainerError};
@@ -20,9 +21,10 @@ pub struct StartingWeights {
     pub source_stats: Option<PixelStats>,
 }
 
-/// Where `weights` are on disk. A source run must be finished and ok in `env.results_dir`:
-/// a run never falls back to random init because its source is missing.
-pub fn locate(weights: &Weights, env: &RunEnv<'_>) -> Result<StartingWeights> {
+/// Where `weights` (of a `kind` model) are on disk. Published weights are downloaded into the
+/// cache on first use (from `env.weights_mirror` when set). A source run must be finished and
+/// ok in `env.results_dir`: a run never falls back to random init because its source is missing.
+pub fn locate(weights: &Weights, kind: ModelKind, env: &RunEnv<'_>) -> Result<StartingWeights> {
     match weights {
         Weights::File { path } => {
             // A cxr run's model.safetensors given by path: its preprocessing.json beside it
@@ -39,10 +41,15 @@ pub fn locate(weights: &Weights, env: &RunEnv<'_>) -> Result<StartingWeights> {
                 source_stats,
             })
         }
-        Weights::Published { name } => Err(TrainerError::SourceRun {
-            weights: name.clone(),
-            message: "published weights are not wired in yet".into(),
-        }),
+        Weights::Published { name } => {
+            let published = cxr_weights::lookup(kind, name)?;
+            let file =
+                cxr_weights::Cache::new(env.cache_dir).ensure(published, env.weights_mirror)?;
+            Ok(StartingWeights {
+                file,
+                source_stats: None,
+            })
+        }
         Weights::Run { grid, run } => {
             let dir = GridDir::new(env.results_dir, grid).run(run);
             let missing = |message: String| TrainerError::SourceRun {

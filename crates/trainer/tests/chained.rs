@@ -45,6 +45,7 @@ fn options(dir: &Path, cell: Option<usize>) -> SweepOptions {
         cache_dir: dir.join("cache"),
         force: false,
         cell,
+        weights_mirror: None,
     }
 }
 

@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 
 use crate::download::{download_verified, hex};
 use crate::error::{Result, WeightsError};
-use crate::published::{hash_prefix_in_name, Published, PUBLISHED};
+use crate::published::{hash_prefix_in_name, registry, Published};
 
 /// The weights cache: `<cache_dir>/weights/`, beside the decoded-image cache.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,9 +102,13 @@ impl Cache {
                 continue;
             }
             let (bytes, sha256) = hash_file(&path).map_err(io_err(&path))?;
-            let verified = hash_prefix_in_name(&name).is_some_and(|p| sha256.starts_with(p));
+            let published = registry()?.iter().find(|p| p.file == name);
+            let verified = match published {
+                Some(p) => sha256.starts_with(p.sha256_prefix),
+                None => hash_prefix_in_name(&name).is_some_and(|p| sha256.starts_with(p)),
+            };
             files.push(CachedFile {
-                published: PUBLISHED.iter().find(|p| p.file == name),
+                published,
                 path,
                 bytes,
                 sha256,

@@ -32,6 +32,14 @@ pub enum WeightsError {
         /// What went wrong.
         failure: Failure,
     },
+    /// The index file of more published weights (`$CXR_WEIGHTS_INDEX`) is unreadable.
+    #[error("weights index {} (from $CXR_WEIGHTS_INDEX): {message}; fix the file or unset the variable", path.display())]
+    Index {
+        /// The index file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
     /// Reading or writing the cache folder failed.
     #[error("weights cache {}: {source}", path.display())]
     Io {

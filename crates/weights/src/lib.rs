@@ -39,4 +39,7 @@ mod published;
 
 pub use cache::{Cache, CachedFile};
 pub use error::{Failure, Result, WeightsError};
-pub use published::{is_published_name, lookup, mirror_from_env, Published, MIRROR_ENV, PUBLISHED};
+pub use published::{
+    is_published_name, lookup, mirror_from_env, registry, Published, INDEX_ENV, MIRROR_ENV,
+    PUBLISHED,
+};

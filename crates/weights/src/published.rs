@@ -1,4 +1,9 @@
-//! The published weights cxr knows: torchvision's ImageNet ResNet files, their names and URLs.
+//! The published weights cxr knows: torchvision's ImageNet ResNet files, their names and URLs,
+//! and any more listed in an index file (`$CXR_WEIGHTS_INDEX`), e.g. an institution's own
+//! backbones on its mirror.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use cxr_models::ModelKind;
 
@@ -13,57 +18,81 @@ const DEFAULT_VARIANT: &str = "IMAGENET1K_V1";
 /// The environment variable naming a mirror to download from instead of torchvision's server.
 pub const MIRROR_ENV: &str = "CXR_WEIGHTS_MIRROR";
 
+/// The environment variable naming an index file of more published weights (TOML):
+///
+/// ```toml
+/// [[weights]]
+/// name = "hospital:CHEST_V1"      # what a grid's `weights = "..."` says
+/// model = "resnet18"
+/// url = "https://models.hospital.example/resnet18-chest.safetensors"
+/// sha256 = "<the file's SHA-256, hex; at least its first 8 digits>"
+/// ```
+pub const INDEX_ENV: &str = "CXR_WEIGHTS_INDEX";
+
 /// One published weights file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Published {
     /// The architecture these weights are for.
     pub model: ModelKind,
-    /// torchvision's name of the weights, e.g. `IMAGENET1K_V1`.
+    /// Who publishes them: `torchvision`, or an index file's name prefix.
+    pub namespace: &'static str,
+    /// The publisher's name of the weights, e.g. `IMAGENET1K_V1`.
     pub variant: &'static str,
     /// The file name on the server and in the cache, e.g. `resnet18-f37072fd.pth`.
     pub file: &'static str,
-    /// The start of the file's SHA-256 (hex), as carried in its name, e.g. `f37072fd`.
+    /// The start of the file's SHA-256 (hex), as carried in its name, e.g. `f37072fd` (or
+    /// the whole digest, as an index may give it).
     pub sha256_prefix: &'static str,
+    /// Where the publisher serves the file (a mirror replaces it).
+    pub base_url: &'static str,
 }
 
 /// Every published file cxr knows (from torchvision's `models/resnet.py`, `ResNet*_Weights`).
 pub const PUBLISHED: &[Published] = &[
     Published {
         model: ModelKind::Resnet18,
+        namespace: "torchvision",
         variant: "IMAGENET1K_V1",
         file: "resnet18-f37072fd.pth",
         sha256_prefix: "f37072fd",
+        base_url: TORCHVISION_BASE,
     },
     Published {
         model: ModelKind::Resnet34,
+        namespace: "torchvision",
         variant: "IMAGENET1K_V1",
         file: "resnet34-b627a593.pth",
         sha256_prefix: "b627a593",
+        base_url: TORCHVISION_BASE,
     },
     Published {
         model: ModelKind::Resnet50,
+        namespace: "torchvision",
         variant: "IMAGENET1K_V1",
         file: "resnet50-0676ba61.pth",
         sha256_prefix: "0676ba61",
+        base_url: TORCHVISION_BASE,
     },
     Published {
         model: ModelKind::Resnet50,
+        namespace: "torchvision",
         variant: "IMAGENET1K_V2",
         file: "resnet50-11ad3fa6.pth",
         sha256_prefix: "11ad3fa6",
+        base_url: TORCHVISION_BASE,
     },
 ];
 
 impl Published {
     /// The name that selects exactly this file, e.g. `torchvision:IMAGENET1K_V1`.
     pub fn id(&self) -> String {
-        format!("torchvision:{}", self.variant)
+        format!("{}:{}", self.namespace, self.variant)
     }
 
-    /// The URL to download from: `<mirror>/<file>`, or torchvision's server without a mirror.
-    /// A trailing `/` on the mirror is ignored.
+    /// The URL to download from: `<mirror>/<file>`, or the publisher's server without a
+    /// mirror. A trailing `/` on the mirror is ignored.
     pub fn url(&self, mirror: Option<&str>) -> String {
-        let base = mirror.unwrap_or(TORCHVISION_BASE).trim_end_matches('/');
+        let base = mirror.unwrap_or(self.base_url).trim_end_matches('/');
         format!("{base}/{}", self.file)
     }
 
@@ -79,48 +108,139 @@ impl Published {
     }
 }
 
-/// Looks up `name` for `model`: `"imagenet"` (the default ImageNet variant, `IMAGENET1K_V1`) or
-/// `"torchvision:<VARIANT>"` (`IMAGENET1K_V1`; `IMAGENET1K_V2` for resnet50 only). Case does not
-/// matter. The error lists the names `model` has (the CNN has none).
+/// Looks up `name` for `model`: `"imagenet"` (the default ImageNet variant, `IMAGENET1K_V1`),
+/// `"torchvision:<VARIANT>"` (`IMAGENET1K_V1`; `IMAGENET1K_V2` for resnet50 only), or a name
+/// from the index file (`$CXR_WEIGHTS_INDEX`). Case does not matter. The error lists the names
+/// `model` has (the CNN has none unless an index gives it some).
 pub fn lookup(model: ModelKind, name: &str) -> Result<&'static Published> {
+    let registry = registry()?;
     let wanted = name.trim();
-    let variant = if wanted.eq_ignore_ascii_case("imagenet") {
-        Some(DEFAULT_VARIANT)
+    let (namespace, variant) = if wanted.eq_ignore_ascii_case("imagenet") {
+        ("torchvision", DEFAULT_VARIANT)
     } else {
-        strip_prefix_ignore_case(wanted, "torchvision:")
+        wanted.split_once(':').unwrap_or(("", wanted))
     };
-    variant
-        .and_then(|variant| {
-            PUBLISHED
-                .iter()
-                .find(|p| p.model == model && p.variant.eq_ignore_ascii_case(variant))
+    registry
+        .iter()
+        .find(|p| {
+            p.model == model
+                && p.namespace.eq_ignore_ascii_case(namespace)
+                && p.variant.eq_ignore_ascii_case(variant)
         })
         .ok_or_else(|| WeightsError::UnknownName {
             model,
             name: name.to_string(),
-            known: names_of(model),
+            known: names_of(registry, model),
         })
 }
 
-/// The names [`lookup`] accepts for `model`, `"imagenet"` first.
-fn names_of(model: ModelKind) -> Vec<String> {
-    let ids = PUBLISHED
+/// The names [`lookup`] accepts for `model`, `"imagenet"` first when torchvision has some.
+fn names_of(registry: &[Published], model: ModelKind) -> Vec<String> {
+    let ids: Vec<String> = registry
         .iter()
         .filter(|p| p.model == model)
-        .map(Published::id);
-    let ids: Vec<String> = ids.collect();
-    if ids.is_empty() {
-        return ids;
-    }
-    std::iter::once("imagenet".to_string()).chain(ids).collect()
+        .map(Published::id)
+        .collect();
+    let imagenet = PUBLISHED.iter().any(|p| p.model == model);
+    imagenet
+        .then(|| "imagenet".to_string())
+        .into_iter()
+        .chain(ids)
+        .collect()
 }
 
 /// Whether a `weights = "..."` string is meant as a published name rather than a file path:
-/// `"imagenet"` or anything starting with `"torchvision:"` (either in any case).
+/// `"imagenet"`, or `"<publisher>:<variant>"` for `torchvision` or a publisher of the index
+/// file (in any case).
 pub fn is_published_name(name: &str) -> bool {
     let name = name.trim();
-    name.eq_ignore_ascii_case("imagenet")
-        || strip_prefix_ignore_case(name, "torchvision:").is_some()
+    if name.eq_ignore_ascii_case("imagenet") {
+        return true;
+    }
+    let Some((namespace, _)) = name.split_once(':') else {
+        return false;
+    };
+    let known = |ns: &str| ns.eq_ignore_ascii_case(namespace);
+    known("torchvision") || registry().is_ok_and(|r| r.iter().any(|p| known(p.namespace)))
+}
+
+/// Every published file: torchvision's, then the index file's (read once per process).
+pub fn registry() -> Result<&'static [Published]> {
+    static REGISTRY: OnceLock<std::result::Result<Vec<Published>, (PathBuf, String)>> =
+        OnceLock::new();
+    let loaded = REGISTRY.get_or_init(|| {
+        let mut all = PUBLISHED.to_vec();
+        if let Some(path) = std::env::var_os(INDEX_ENV).filter(|v| !v.is_empty()) {
+            let path = PathBuf::from(path);
+            all.extend(read_index(&path).map_err(|message| (path, message))?);
+        }
+        Ok(all)
+    });
+    match loaded {
+        Ok(all) => Ok(all),
+        Err((path, message)) => Err(WeightsError::Index {
+            path: path.clone(),
+            message: message.clone(),
+        }),
+    }
+}
+
+/// One `[[weights]]` entry of an index file.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IndexEntry {
+    name: String,
+    model: ModelKind,
+    url: String,
+    sha256: String,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IndexFile {
+    weights: Vec<IndexEntry>,
+}
+
+/// The published files an index file lists (strings leaked: read once per process).
+fn read_index(path: &Path) -> std::result::Result<Vec<Published>, String> {
+    let leak = |s: &str| -> &'static str { Box::leak(s.to_string().into_boxed_str()) };
+    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+    let index: IndexFile = toml::from_str(&text).map_err(|e| e.message().to_string())?;
+    index
+        .weights
+        .iter()
+        .map(|e| {
+            let (namespace, variant) = e
+                .name
+                .split_once(':')
+                .filter(|(ns, v)| !ns.is_empty() && !v.is_empty())
+                .ok_or_else(|| {
+                    format!("name {:?}: write it as \"<publisher>:<variant>\"", e.name)
+                })?;
+            let (base, file) = e
+                .url
+                .rsplit_once('/')
+                .filter(|(_, file)| !file.is_empty())
+                .ok_or_else(|| {
+                    format!("{}: url {:?} does not end in a file name", e.name, e.url)
+                })?;
+            let sha = e.sha256.trim().to_ascii_lowercase();
+            if sha.len() < 8 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(format!(
+                    "{}: sha256 must be the file's SHA-256 in hex (at least 8 digits)",
+                    e.name
+                ));
+            }
+            Ok(Published {
+                model: e.model,
+                namespace: leak(namespace),
+                variant: leak(variant),
+                file: leak(file),
+                sha256_prefix: leak(&sha),
+                base_url: leak(base),
+            })
+        })
+        .collect()
 }
 
 /// The mirror named by `$CXR_WEIGHTS_MIRROR`, when set and not blank.
@@ -141,12 +261,6 @@ pub(crate) fn hash_prefix_in_name(file: &str) -> Option<&str> {
         .bytes()
         .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
     (!hash.is_empty() && is_hex).then_some(hash)
-}
-
-fn strip_prefix_ignore_case<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
-    let head = text.get(..prefix.len())?;
-    head.eq_ignore_ascii_case(prefix)
-        .then(|| &text[prefix.len()..])
 }
 
 #[cfg(test)]

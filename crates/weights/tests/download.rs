@@ -26,9 +26,11 @@ fn published_for(bytes: &[u8], prefix: Option<&str>) -> Published {
     );
     Published {
         model: ModelKind::Resnet18,
+        namespace: "torchvision",
         variant: "IMAGENET1K_V1",
         file: Box::leak(format!("resnet18-{prefix}.pth").into_boxed_str()),
         sha256_prefix: prefix,
+        base_url: "https://download.pytorch.org/models",
     }
 }
 

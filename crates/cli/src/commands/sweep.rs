@@ -41,6 +41,7 @@ pub fn run(args: SweepArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
             .unwrap_or_else(cxr_data::default_cache_dir),
         force: args.force,
         cell: args.cell,
+        weights_mirror: args.weights_mirror.clone().filter(|m| !m.trim().is_empty()),
     };
     let report = cxr_trainer::sweep(&grid, &options, &mut |label, planned| {
         Box::new(RunProgress::new(label, planned, quiet))

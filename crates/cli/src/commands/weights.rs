@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use cxr_weights::{Cache, CachedFile, Published, PUBLISHED};
+use cxr_weights::{Cache, CachedFile, Published};
 
 use crate::cli::{FetchArgs, WeightsCommand, WeightsListArgs};
 use crate::exit::ExitStatus;
@@ -21,7 +21,7 @@ fn cache(dir: Option<PathBuf>) -> Cache {
 
 fn fetch(args: FetchArgs) -> anyhow::Result<ExitStatus> {
     let mut wanted: Vec<&'static Published> = if args.all {
-        PUBLISHED.iter().collect()
+        cxr_weights::registry()?.iter().collect()
     } else {
         let found = args
             .models

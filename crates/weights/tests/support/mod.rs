@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 /// What the server answers for one path.
@@ -31,6 +31,8 @@ pub struct TestServer {
     /// `http://127.0.0.1:<port>`, without a trailing slash.
     pub base: String,
     requests: Arc<AtomicUsize>,
+    stopped: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl TestServer {
@@ -41,14 +43,35 @@ impl TestServer {
         let requests = Arc::new(AtomicUsize::new(0));
         let counter = Arc::clone(&requests);
         let routes: HashMap<String, Reply> = routes.into_iter().collect();
-        std::thread::spawn(move || {
+        let stopped = Arc::new(AtomicBool::new(false));
+        let stop = Arc::clone(&stopped);
+        let thread = std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
+                if stop.load(Ordering::SeqCst) {
+                    break; // the listener closes: connections are refused from now on
+                }
                 counter.fetch_add(1, Ordering::SeqCst);
                 // A client that hangs up mid-reply is the client's business.
                 let _ = serve(stream, &routes);
             }
         });
-        Ok(Self { base, requests })
+        Ok(Self {
+            base,
+            requests,
+            stopped,
+            thread: Some(thread),
+        })
+    }
+
+    /// Stops the server and closes its port (the wake-up connection is not counted).
+    pub fn stop(&mut self) -> std::io::Result<()> {
+        self.stopped.store(true, Ordering::SeqCst);
+        let addr = self.base.trim_start_matches("http://").to_string();
+        drop(TcpStream::connect(addr)?);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+        Ok(())
     }
 
     /// How many requests (connections) the server has had.
