@@ -35,7 +35,7 @@ pub struct RunResults {
     /// are none): runs of different facets get different figures.
     pub facet: String,
     /// The line it belongs to in a figure: the model, with its weights source when the grid
-    /// varies it (`resnet18 (supervised-tb)`; random init is the plain model name).
+    /// varies it (`resnet18 (supervised-tb)`, `resnet18 (random init)`).
     pub line: String,
     /// Per-epoch history (empty for a failed run).
     pub history: Vec<HistoryRow>,
@@ -153,12 +153,16 @@ pub fn facet_of(axes: &[AxisValue]) -> String {
     label(axes.iter().filter(|a| !is_always_shown(&a.setting)))
 }
 
+/// How a line names random init when the grid varies the weights.
+pub const RANDOM_INIT: &str = "random init";
+
 /// The figure line of a `model` run with `axes`: the model, followed by its weights source
-/// when the grid varies it and it is not random init.
+/// (or `random init`) when the grid varies it.
 pub fn line_of(model: &str, axes: &[AxisValue]) -> String {
     match axes.iter().find(|a| a.setting == "model.weights") {
-        Some(w) if w.value != "random" && w.value != "none" => format!("{model} ({})", w.value),
-        _ => model.to_string(),
+        Some(w) if w.value == "random" || w.value == "none" => format!("{model} ({RANDOM_INIT})"),
+        Some(w) => format!("{model} ({})", w.value),
+        None => model.to_string(),
     }
 }
 

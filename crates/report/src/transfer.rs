@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
 use crate::figures::REFERENCE_MODEL;
-use crate::grid_results::{GridResults, RunResults};
+use crate::grid_results::{GridResults, RunResults, RANDOM_INIT};
 use crate::stats::{first_seen, mean, std_dev};
 
 /// A mean over seeds with its 95% t-interval (`None` for fewer than two seeds).
@@ -135,9 +135,15 @@ pub fn transfer_rows(results: &GridResults, facet: &str) -> Vec<TransferRow> {
                     .map(|r| (r.summary.seed, *r))
                     .collect()
             };
-            let random = by_seed(model);
+            let random_line = format!("{model} ({RANDOM_INIT})");
+            let is_random = |line: &str| line == model || line == random_line;
+            let random = lines
+                .iter()
+                .find(|l| is_random(l))
+                .map(|l| by_seed(l))
+                .unwrap_or_default();
             let mut ordered = lines.clone();
-            ordered.sort_by_key(|l| *l != model); // random init first
+            ordered.sort_by_key(|l| !is_random(l)); // random init first
             for line in ordered {
                 let these = by_seed(line);
                 if these.is_empty() {
@@ -147,7 +153,7 @@ pub fn transfer_rows(results: &GridResults, facet: &str) -> Vec<TransferRow> {
                     line,
                     freeze,
                     &these,
-                    (line != model).then_some(&random),
+                    (!is_random(line)).then_some(&random),
                 ));
             }
         }
@@ -271,9 +277,9 @@ mod tests {
             lines,
             [
                 ("cnn (reference)".to_string(), 0),
-                ("resnet18".into(), 0),
+                ("resnet18 (random init)".into(), 0),
                 ("resnet18 (tb)".into(), 0),
-                ("resnet18".into(), 4),
+                ("resnet18 (random init)".into(), 4),
                 ("resnet18 (tb)".into(), 4),
             ]
         );
