@@ -40,6 +40,9 @@ pub enum Command {
     Report(ReportArgs),
     /// Compare a grid's test recall with a baseline file; exit 1 on a regression.
     Check(CheckArgs),
+    /// Download published pretrained weights ahead of time, or list the cached ones.
+    #[command(subcommand)]
+    Weights(WeightsCommand),
 }
 
 /// `cxr predict`
@@ -154,6 +157,10 @@ pub struct SweepArgs {
     /// Write a Slurm sbatch job-array script (one task per run) to FILE and exit.
     #[arg(long, value_name = "FILE")]
     pub emit_slurm: Option<PathBuf>,
+    /// Download published weights (`weights = "imagenet"`) from this base URL instead of the
+    /// publisher's (an institutional mirror) [default: the grid's `weights_mirror`].
+    #[arg(long, env = cxr_weights::MIRROR_ENV, value_name = "URL")]
+    pub weights_mirror: Option<String>,
 }
 
 /// `cxr data ...`
@@ -217,4 +224,49 @@ pub struct PrepareArgs {
     /// Cache folder [default: $CXR_CACHE_DIR, else $XDG_CACHE_HOME/cxr, else ~/.cache/cxr].
     #[arg(long)]
     pub cache_dir: Option<PathBuf>,
+}
+
+/// `cxr weights ...`
+#[derive(Debug, Subcommand)]
+pub enum WeightsCommand {
+    /// Download and verify published weights into the cache now (e.g. on a login node, before
+    /// submitting to compute nodes without internet); prints each cached file's path.
+    Fetch(FetchArgs),
+    /// List the cached weights: file, model, variant, size, SHA-256 and whether it verifies.
+    List(WeightsListArgs),
+}
+
+/// `cxr weights fetch`
+#[derive(Debug, Args)]
+pub struct FetchArgs {
+    /// Models to fetch weights for (resnet18, resnet34, resnet50).
+    #[arg(
+        value_name = "MODEL",
+        required_unless_present = "all",
+        conflicts_with = "all"
+    )]
+    pub models: Vec<cxr_models::ModelKind>,
+    /// Fetch every published file cxr knows.
+    #[arg(long)]
+    pub all: bool,
+    /// Which weights: `imagenet` or `torchvision:<VARIANT>` (e.g. `torchvision:IMAGENET1K_V2`).
+    #[arg(long, default_value = "imagenet", value_name = "NAME")]
+    pub variant: String,
+    /// Cache folder; weights go to `<DIR>/weights/` [default: as for `cxr sweep`].
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// Download `<URL>/<file>` instead of from download.pytorch.org.
+    #[arg(long, env = cxr_weights::MIRROR_ENV, value_name = "URL")]
+    pub mirror: Option<String>,
+}
+
+/// `cxr weights list`
+#[derive(Debug, Args)]
+pub struct WeightsListArgs {
+    /// Cache folder [default: as for `cxr sweep`].
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// Print JSON: [{"path", "file", "model", "variant", "bytes", "sha256", "verified"}].
+    #[arg(long)]
+    pub json: bool,
 }

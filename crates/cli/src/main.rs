@@ -30,10 +30,9 @@ fn main() -> ExitCode {
     match commands::run(args.command, args.quiet) {
         Ok(status) => status.into(),
         Err(err) => {
-            eprintln!("error: {err}");
-            for cause in err.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
-            }
+            // One line: the context first, then each underlying cause.
+            let chain: Vec<String> = err.chain().map(|cause| cause.to_string()).collect();
+            eprintln!("error: {}", chain.join(": "));
             exit::ExitStatus::Error.into()
         }
     }

@@ -181,6 +181,103 @@ fn a_killed_sweep_resumes_where_it_stopped() -> TestResult {
     Ok(())
 }
 
+/// A chained grid killed during its source stage: the rerun finishes the source stage, then
+/// the grid, and every run of both exists exactly once.
+#[test]
+fn a_sweep_killed_in_its_source_stage_resumes_and_runs_everything_once() -> TestResult {
+    let tmp = tempfile::tempdir()?;
+    let source = TINY
+        .replace("name = \"tiny\"", "name = \"source\"")
+        .replace(
+            "max_epochs = 2\npatience = 2",
+            "max_epochs = 40\npatience = 40",
+        )
+        + "[grid]\nmodel = [\"cnn\", \"resnet18\"]\nfreeze = [4]\n";
+    std::fs::write(tmp.path().join("source.toml"), source)?;
+    let target = TINY.to_string()
+        + "[model]\nname = \"resnet18\"\nfreeze = 4\nweights = { grid = \"source.toml\" }\n";
+    write_grid(tmp.path(), &target)?;
+    let plan = String::from_utf8(run(&["sweep", "g.toml", "--dry-run"], tmp.path())?.stdout)?;
+    assert!(
+        plan.starts_with("source stage 1 of 1:\nsource (source.toml): 2 run(s)"),
+        "{plan}"
+    );
+    let ids: Vec<String> = plan
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(1).filter(|w| w.contains("-s0-")))
+        .map(str::to_string)
+        .collect();
+    assert_eq!(ids.len(), 3, "two source runs, then one: {plan}");
+    assert!(
+        plan.contains(&format!("starts from source/{}", ids[1])),
+        "{plan}"
+    );
+    let source_runs = tmp.path().join("results/source/runs");
+    let cache = tmp.path().join("cache");
+    let cache_arg = cache.to_str().ok_or("path")?;
+
+    let mut child = cxr()
+        .args(["sweep", "g.toml", "--quiet", "--cache-dir", cache_arg])
+        .current_dir(tmp.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let deadline = Instant::now() + Duration::from_secs(300);
+    let second_started = || source_runs.join(&ids[1]).join("config.toml").is_file();
+    while !second_started() {
+        if let Some(status) = child.try_wait()? {
+            return Err(format!("sweep exited ({status}) before the second source run").into());
+        }
+        if Instant::now() > deadline {
+            child.kill()?;
+            return Err("second source run never started".into());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill()?; // SIGKILL on Unix
+    child.wait()?;
+    assert!(!source_runs.join(&ids[1]).join("summary.parquet").is_file());
+    assert!(
+        !tmp.path().join("results/tiny").exists(),
+        "the grid waits for its source"
+    );
+
+    let out = run(
+        &["sweep", "g.toml", "--quiet", "--cache-dir", cache_arg],
+        tmp.path(),
+    )?;
+    let stdout = String::from_utf8(out.stdout)?;
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("source stage source: 1 run(s) trained, 1 skipped as finished, 0 failed")
+            && stdout.contains("tiny: 1 run(s) trained, 0 skipped as finished, 0 failed; 1 run(s)"),
+        "{stdout}"
+    );
+    for (grid, want) in [("source", &ids[..2]), ("tiny", &ids[2..])] {
+        let summary = tmp
+            .path()
+            .join("results")
+            .join(grid)
+            .join("summary.parquet");
+        let mut got: Vec<String> = cxr_results::read_summary(&summary)?
+            .into_iter()
+            .map(|r| r.run_id)
+            .collect();
+        got.sort();
+        let mut want = want.to_vec();
+        want.sort();
+        assert_eq!(got, want, "every run of {grid} exactly once");
+        let folders =
+            std::fs::read_dir(tmp.path().join("results").join(grid).join("runs"))?.count();
+        assert_eq!(folders, want.len(), "{grid}: one folder per run");
+    }
+    Ok(())
+}
+
 #[test]
 fn emit_slurm_writes_one_array_task_per_cell() -> TestResult {
     let tmp = tempfile::tempdir()?;

@@ -57,7 +57,9 @@ impl PixelStats {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Normalization {
-    /// ImageNet's when the model starts from pretrained weights, the training split's otherwise.
+    /// The statistics the starting weights were trained with: ImageNet's for ImageNet weights
+    /// (published, or a file), a source run's own for weights taken from a cxr run (see
+    /// `cxr-trainer`'s `preprocessing::derive`), the training split's for random init.
     #[default]
     Auto,
     /// Always ImageNet's.
@@ -69,7 +71,8 @@ pub enum Normalization {
 }
 
 impl Normalization {
-    /// The statistics to use, given whether the model is pretrained and the training split.
+    /// The statistics to use, given whether the model starts from ImageNet weights and the
+    /// training split (a source run's statistics are chosen before this, by the trainer).
     pub fn stats(self, pretrained: bool, set: &ImageSet, train: &[usize]) -> PixelStats {
         match (self, pretrained) {
             (Self::Imagenet, _) | (Self::Auto, true) => PixelStats::IMAGENET,

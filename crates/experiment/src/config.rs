@@ -106,9 +106,52 @@ pub struct ModelSettings {
     pub name: ModelKind,
     /// Frozen ResNet stages (0..=4; always 0 for the CNN).
     pub freeze: usize,
-    /// Pretrained weights file; absent = random init.
+    /// Where the starting weights come from; absent = random init.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub weights: Option<PathBuf>,
+    pub weights: Option<Weights>,
+}
+
+/// Where a run's starting weights come from (resolved; see [`crate::raw::RawWeights`] for how
+/// a grid file names them). Part of the run id: a different source is a different run.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Weights {
+    /// A weights file (`.safetensors`, or PyTorch `.pth`) with torchvision's tensor names.
+    File {
+        /// The file (absolute, or relative to the working directory).
+        path: PathBuf,
+    },
+    /// Published weights by name, downloaded into the cache on first use and verified.
+    Published {
+        /// The canonical name, e.g. `torchvision:IMAGENET1K_V1` (of the run's architecture).
+        name: String,
+    },
+    /// The kept weights of a run of another grid, which the sweep trains first.
+    Run {
+        /// The source grid's name (its results folder).
+        grid: String,
+        /// The source run's id (a hash of its whole config, so an edited source is a new id).
+        run: String,
+    },
+}
+
+impl Weights {
+    /// Whether these are ImageNet's weights, whose inputs are normalised with ImageNet's
+    /// statistics: published ones, or a file (by convention torchvision's; set
+    /// `data.normalization` otherwise).
+    pub fn is_imagenet(&self) -> bool {
+        matches!(self, Self::File { .. } | Self::Published { .. })
+    }
+}
+
+impl std::fmt::Display for Weights {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::File { path } => write!(f, "{}", path.display()),
+            Self::Published { name } => f.write_str(name),
+            Self::Run { grid, run } => write!(f, "{grid}/{run}"),
+        }
+    }
 }
 
 /// Adam's hyperparameters, with PyTorch's semantics and (by [`Default`]) its defaults.

@@ -12,7 +12,7 @@ use toml::{Spanned, Table, Value};
 use crate::config::RunConfig;
 use crate::error::{ExperimentError, Result};
 use crate::raw::{RawGrid, RawRun};
-use crate::resolve::{Overrides, Resolver};
+use crate::resolve::{normalize, Overrides, Resolver, Sources};
 use crate::toml_error::{line_of, one_line};
 
 /// One expanded run.
@@ -41,6 +41,12 @@ pub struct Grid {
     pub runs: Vec<PlannedRun>,
     /// Things the expansion decided that a user should see (e.g. CNN freeze cells folded).
     pub notes: Vec<String>,
+    /// The grids whose runs this grid's runs take their starting weights from (`weights =
+    /// { grid = ... }` or `[pretrained.<label>]`), each expanded with its own sources: the
+    /// stages a sweep runs first.
+    pub sources: Vec<Grid>,
+    /// The file's `weights_mirror`: where to download published weights from instead.
+    pub weights_mirror: Option<String>,
 }
 
 impl Grid {
@@ -55,29 +61,89 @@ impl Grid {
 
     /// Expands grid `text` as if read from `path` (relative paths resolve against its folder).
     pub fn from_toml(text: &str, path: &Path, overrides: &Overrides) -> Result<Self> {
+        Self::from_toml_in_chain(text, path, overrides, vec![normalize(path)])
+    }
+
+    /// Reads a source grid: `chain` lists the grid files that led to it, to catch cycles.
+    pub(crate) fn from_file_in_chain(
+        path: &Path,
+        overrides: &Overrides,
+        chain: Vec<PathBuf>,
+    ) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|source| ExperimentError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::from_toml_in_chain(&text, path, overrides, chain)
+    }
+
+    fn from_toml_in_chain(
+        text: &str,
+        path: &Path,
+        overrides: &Overrides,
+        chain: Vec<PathBuf>,
+    ) -> Result<Self> {
         let file = GridFile { text, path };
         let (base, grid) = file.parse()?;
-        let axes = grid
+        let weights_mirror = base
+            .get("weights_mirror")
+            .and_then(|v| v.as_str())
+            .map(str::to_string);
+        let mut blocks = grid
             .0
             .into_iter()
-            .map(|(key, values)| file.axis(&key, values))
+            .map(|block| {
+                block
+                    .0
+                    .into_iter()
+                    .map(|(key, values)| file.axis(&key, values))
+                    .collect::<Result<Vec<_>>>()
+            })
             .collect::<Result<Vec<_>>>()?;
+        if blocks.is_empty() {
+            blocks.push(Vec::new()); // no [grid]: one run of the base settings
+        }
+        let sources = Sources::new(chain);
         let resolver = Resolver {
             file: path,
             base_dir: path.parent().unwrap_or(Path::new(".")),
             overrides,
+            sources: &sources,
         };
-        let (runs, folded) = file.expand(&base, &axes, &resolver)?;
+        let (runs, folded) = file.expand(&base, &blocks, &resolver)?;
+        let mut axes: Vec<String> = Vec::new();
+        for axis in blocks.iter().flatten() {
+            if !axes.contains(&axis.setting) {
+                axes.push(axis.setting.clone());
+            }
+        }
         Ok(Grid {
             name: runs
                 .first()
                 .map(|r| r.config.grid.clone())
                 .unwrap_or_default(),
             path: path.to_path_buf(),
-            axes: axes.into_iter().map(|a| a.setting).collect(),
+            axes,
             runs,
             notes: notes(&folded),
+            sources: sources.into_grids(),
+            weights_mirror,
         })
+    }
+
+    /// This grid's source stages and theirs, depth first, each grid once: the order a sweep
+    /// trains them in (a grid after every grid it takes weights from).
+    pub fn stages(&self) -> Vec<&Grid> {
+        let mut out: Vec<&Grid> = Vec::new();
+        for source in &self.sources {
+            for stage in source.stages() {
+                if out.iter().all(|g| g.path != stage.path) {
+                    out.push(stage);
+                }
+            }
+        }
+        out.push(self);
+        out
     }
 }
 
@@ -158,15 +224,30 @@ impl GridFile<'_> {
     fn expand(
         &self,
         base: &Table,
-        axes: &[Axis],
+        blocks: &[Vec<Axis>],
         resolver: &Resolver<'_>,
     ) -> Result<(Vec<PlannedRun>, Vec<String>)> {
+        let mut runs: Vec<PlannedRun> = Vec::new();
+        let mut folded = Vec::new();
+        for axes in blocks {
+            self.expand_block(base, axes, resolver, &mut runs, &mut folded)?;
+        }
+        Ok((runs, folded))
+    }
+
+    /// Appends one block's cells to `runs` (those not already there).
+    fn expand_block(
+        &self,
+        base: &Table,
+        axes: &[Axis],
+        resolver: &Resolver<'_>,
+        runs: &mut Vec<PlannedRun>,
+        folded: &mut Vec<String>,
+    ) -> Result<()> {
         // Only a grid axis folds: a fixed `[model] name = "cnn"` with `freeze = 1` is an error.
         let fold = axes
             .iter()
             .any(|a| a.setting == "model.name" || a.setting == "model.freeze");
-        let mut runs: Vec<PlannedRun> = Vec::new();
-        let mut folded = Vec::new();
         for cell in cartesian(axes) {
             let mut table = base.clone();
             let mut cell_axes = Vec::new();
@@ -196,7 +277,7 @@ impl GridFile<'_> {
                 });
             }
         }
-        Ok((runs, folded))
+        Ok(())
     }
 }
 

@@ -45,7 +45,7 @@ pub mod toml_error;
 pub use axes::AxisValue;
 pub use config::{
     AdamSettings, DataConfig, DataSource, ModelSettings, Objective, RunConfig, StopMetric,
-    TrainSettings,
+    TrainSettings, Weights,
 };
 pub use error::{ExperimentError, Result};
 pub use grid::{Grid, PlannedRun};

@@ -8,6 +8,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
 
+use serde::Deserialize as _;
+
 use cxr_data::{Normalization, SamplerKind};
 use cxr_models::ModelKind;
 
@@ -29,8 +31,14 @@ pub struct RawRun {
     pub split: Option<RawSplit>,
     /// `[model]`.
     pub model: Option<RawModel>,
-    /// `[models.<name>]`: per-architecture settings (weights file).
+    /// `[models.<name>]`: per-architecture settings (weights).
     pub models: Option<BTreeMap<ModelKind, RawModelEntry>>,
+    /// Base URL replacing the publisher's for published weights (an institutional mirror);
+    /// `--weights-mirror` / `$CXR_WEIGHTS_MIRROR` take precedence. Not part of a run's config.
+    pub weights_mirror: Option<String>,
+    /// `[pretrained.<label>]`: named weight sources (another grid's runs) that `weights` and
+    /// the `weights` axis refer to by label.
+    pub pretrained: Option<BTreeMap<String, RawRunSource>>,
     /// `[train]`.
     pub train: Option<RawTrain>,
     /// `[grid]` or `grid = { ... }`: only in the file, never in a cell.
@@ -38,16 +46,21 @@ pub struct RawRun {
     pub grid: Option<RawGrid>,
 }
 
-/// `[grid]`: each axis name with its value (a list, or one scalar) and where it is in the file.
-/// The axes keep their file order: the last one varies fastest.
+/// `[grid]` (one block of axes) or `[[grid]]` (several blocks, whose runs are joined): each
+/// block lists axis names with their values (a list, or one scalar) and where they are in the
+/// file. Axes keep their file order: the last one varies fastest.
 #[derive(Debug, Clone, Default)]
-pub struct RawGrid(pub Vec<(String, toml::Spanned<toml::Value>)>);
+pub struct RawGrid(pub Vec<RawBlock>);
 
-impl<'de> serde::Deserialize<'de> for RawGrid {
+/// One block of a [`RawGrid`]: its axes in file order.
+#[derive(Debug, Clone, Default)]
+pub struct RawBlock(pub Vec<(String, toml::Spanned<toml::Value>)>);
+
+impl<'de> serde::Deserialize<'de> for RawBlock {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct Axes;
         impl<'de> serde::de::Visitor<'de> for Axes {
-            type Value = RawGrid;
+            type Value = RawBlock;
 
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a table of axes: [grid] model = [\"cnn\", \"resnet18\"]")
@@ -56,16 +69,102 @@ impl<'de> serde::Deserialize<'de> for RawGrid {
             fn visit_map<A: serde::de::MapAccess<'de>>(
                 self,
                 mut map: A,
-            ) -> Result<RawGrid, A::Error> {
+            ) -> Result<RawBlock, A::Error> {
                 let mut axes = Vec::new();
                 while let Some(axis) = map.next_entry()? {
                     axes.push(axis);
                 }
-                Ok(RawGrid(axes))
+                Ok(RawBlock(axes))
             }
         }
         deserializer.deserialize_map(Axes)
     }
+}
+
+impl<'de> serde::Deserialize<'de> for RawGrid {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Blocks;
+        impl<'de> serde::de::Visitor<'de> for Blocks {
+            type Value = RawGrid;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a table of axes ([grid]) or a list of them ([[grid]])")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<RawGrid, A::Error> {
+                let block =
+                    RawBlock::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                Ok(RawGrid(vec![block]))
+            }
+
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<RawGrid, A::Error> {
+                let mut blocks = Vec::new();
+                while let Some(block) = seq.next_element()? {
+                    blocks.push(block);
+                }
+                Ok(RawGrid(blocks))
+            }
+        }
+        deserializer.deserialize_any(Blocks)
+    }
+}
+
+/// A `weights` value as written: a string (`"random"`, `"imagenet"`,
+/// `"torchvision:IMAGENET1K_V1"`, a `[pretrained.<label>]` label, or a file path relative to the
+/// grid file) or an inline source table (`{ grid = "pretrain.toml", model = "resnet18" }`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(untagged)]
+pub enum RawWeights {
+    /// A name, label or path.
+    Named(String),
+    /// Another grid's run.
+    Run(RawRunSource),
+}
+
+impl<'de> serde::Deserialize<'de> for RawWeights {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Weights;
+        impl<'de> serde::de::Visitor<'de> for Weights {
+            type Value = RawWeights;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(
+                    "\"random\", \"imagenet\", a [pretrained] label, a weights file, or { grid = \"<grid file>\", model = \"<name>\" }",
+                )
+            }
+
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<RawWeights, E> {
+                Ok(RawWeights::Named(v.to_string()))
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<RawWeights, A::Error> {
+                RawRunSource::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(RawWeights::Run)
+            }
+        }
+        deserializer.deserialize_any(Weights)
+    }
+}
+
+/// Weights taken from a run of another grid: `[pretrained.<label>]` or an inline table.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRunSource {
+    /// The source grid file, relative to this grid file's folder.
+    pub grid: PathBuf,
+    /// The source run's model (default: the model of the run that takes the weights).
+    pub model: Option<ModelKind>,
+    /// The source run's seed, when the source grid has several (default: this run's seed if
+    /// the source has a run with it).
+    pub seed: Option<u64>,
+    /// The source run's id or an id prefix, when model and seed do not single one out.
+    pub run: Option<String>,
 }
 
 /// `[data]`.
@@ -138,16 +237,16 @@ pub struct RawModel {
     pub name: Option<ModelKind>,
     /// Frozen stages.
     pub freeze: Option<usize>,
-    /// Weights file for this run (overrides `[models.<name>]`).
-    pub weights: Option<PathBuf>,
+    /// Starting weights of this run (overrides `[models.<name>]`).
+    pub weights: Option<RawWeights>,
 }
 
 /// `[models.<name>]`.
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawModelEntry {
-    /// Pretrained weights file (`.safetensors` or `.pth`), relative to the grid file's folder.
-    pub weights: Option<PathBuf>,
+    /// Starting weights of this architecture's runs.
+    pub weights: Option<RawWeights>,
 }
 
 /// `[train]`.

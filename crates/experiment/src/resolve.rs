@@ -1,15 +1,20 @@
 //! Raw settings to a validated [`RunConfig`]: defaults filled in, ranges checked, paths made
 //! relative to the grid file's folder. Every error names the file, the setting and the range.
 
+use std::cell::RefCell;
 use std::path::{Component, Path, PathBuf};
 
 use cxr_data::{Augment, SplitFractions};
 
+use cxr_models::ModelKind;
+
 use crate::config::{
     AdamSettings, DataConfig, DataSource, ModelSettings, Objective, RunConfig, TrainSettings,
+    Weights,
 };
 use crate::error::{ExperimentError, Result};
-use crate::raw::RawRun;
+use crate::grid::Grid;
+use crate::raw::{RawRun, RawRunSource, RawWeights};
 
 /// Settings given on the command line that replace the grid file's.
 #[derive(Debug, Clone, Default)]
@@ -22,6 +27,65 @@ pub(crate) struct Resolver<'a> {
     pub file: &'a Path,
     pub base_dir: &'a Path,
     pub overrides: &'a Overrides,
+    pub sources: &'a Sources,
+}
+
+/// The source grids a grid's runs take weights from, each read and expanded once, and the
+/// chain of grid files that led here (a grid that reaches itself is a cycle).
+pub(crate) struct Sources {
+    chain: Vec<PathBuf>,
+    grids: RefCell<Vec<Grid>>,
+}
+
+impl Sources {
+    /// `chain`: the grid files being expanded, outermost first, this one last.
+    pub fn new(chain: Vec<PathBuf>) -> Self {
+        Self {
+            chain,
+            grids: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// The expanded source grids, in first-use order.
+    pub fn into_grids(self) -> Vec<Grid> {
+        self.grids.into_inner()
+    }
+
+    /// The source grid at `file` (normalised), expanded on first use. Its own `--data`-free
+    /// settings apply: a source grid is trained on the data its file names.
+    fn get(&self, file: &Path, r: &Resolver<'_>, setting: &str) -> Result<Grid> {
+        if let Some(grid) = self.grids.borrow().iter().find(|g| g.path == file) {
+            return Ok(grid.clone());
+        }
+        if self.chain.iter().any(|p| p == file) {
+            let cycle: Vec<String> = self
+                .chain
+                .iter()
+                .chain([&file.to_path_buf()])
+                .map(|p| p.display().to_string())
+                .collect();
+            return Err(r.invalid(
+                setting,
+                file.display(),
+                format!(
+                    "grids take weights from each other in a cycle ({}): a source grid must not depend on this one",
+                    cycle.join(" -> ")
+                ),
+            ));
+        }
+        if !file.is_file() {
+            return Err(r.invalid(
+                setting,
+                file.display(),
+                "source grid file not found: give its path relative to this grid file",
+            ));
+        }
+        let mut chain = self.chain.clone();
+        chain.push(file.to_path_buf());
+        let grid = Grid::from_file_in_chain(file, &Overrides::default(), chain)?;
+        self.grids.borrow_mut().push(grid.clone());
+        Ok(grid)
+    }
 }
 
 impl Resolver<'_> {
@@ -69,7 +133,17 @@ impl Resolver<'_> {
         }
         let data = self.data(&raw)?;
         let split = self.split(&raw)?;
-        let (model, folded) = self.model(&raw, fold_cnn_freeze)?;
+        let seed = raw.seed.unwrap_or(0);
+        let (model, folded) = self.model(&raw, seed, fold_cnn_freeze)?;
+        if let Some(Weights::Run { grid: source, .. }) = &model.weights {
+            if *source == grid {
+                return Err(self.invalid(
+                    "model.weights",
+                    source,
+                    "the source grid has this grid's name, so their results would share a folder: rename one",
+                ));
+            }
+        }
         let train = self.train(&raw)?;
         if train.objective == Objective::Autoencoder && model.freeze > 0 {
             return Err(self.invalid(
@@ -80,7 +154,7 @@ impl Resolver<'_> {
         }
         let config = RunConfig {
             grid,
-            seed: raw.seed.unwrap_or(0),
+            seed,
             data,
             split,
             model,
@@ -183,7 +257,12 @@ impl Resolver<'_> {
         Ok(f)
     }
 
-    fn model(&self, raw: &RawRun, fold_cnn_freeze: bool) -> Result<(ModelSettings, bool)> {
+    fn model(
+        &self,
+        raw: &RawRun,
+        seed: u64,
+        fold_cnn_freeze: bool,
+    ) -> Result<(ModelSettings, bool)> {
         let m = raw.model.clone().unwrap_or_default();
         let name = m.name.ok_or_else(|| {
             self.invalid(
@@ -212,26 +291,16 @@ impl Resolver<'_> {
                 ));
             }
         }
-        let weights = m
-            .weights
-            .or_else(|| raw.models.as_ref()?.get(&name)?.weights.clone())
-            .map(|w| self.path(&w));
-        if let Some(w) = &weights {
-            if !name.is_resnet() {
-                return Err(self.invalid(
-                    "model.weights",
-                    w.display(),
-                    "the cnn has no pretrained weights",
-                ));
-            }
-            if !w.is_file() {
-                return Err(self.invalid(
-                    &format!("models.{name}.weights"),
-                    w.display(),
-                    "file not found: give a .safetensors/.pth path relative to the grid file, or remove it for random init",
-                ));
-            }
-        }
+        let (setting, raw_weights) =
+            match (m.weights, raw.models.as_ref().and_then(|ms| ms.get(&name))) {
+                (Some(w), _) => ("model.weights".to_string(), Some(w)),
+                (None, Some(entry)) => (format!("models.{name}.weights"), entry.weights.clone()),
+                (None, None) => (String::new(), None),
+            };
+        let weights = match raw_weights {
+            Some(w) => self.weights(raw, &setting, w, name, seed)?,
+            None => None,
+        };
         Ok((
             ModelSettings {
                 name,
@@ -240,6 +309,119 @@ impl Resolver<'_> {
             },
             folded,
         ))
+    }
+
+    /// Resolves a `weights` value of a `name` run with `seed`: `"random"` (none), a
+    /// `[pretrained.<label>]` label, a source table, or a file path.
+    fn weights(
+        &self,
+        raw: &RawRun,
+        setting: &str,
+        weights: RawWeights,
+        name: ModelKind,
+        seed: u64,
+    ) -> Result<Option<Weights>> {
+        let text = match weights {
+            RawWeights::Run(source) => {
+                return self.source_run(setting, &source, name, seed).map(Some)
+            }
+            RawWeights::Named(text) => text,
+        };
+        if text == "random" || text == "none" {
+            return Ok(None);
+        }
+        if let Some(source) = raw.pretrained.as_ref().and_then(|p| p.get(&text)) {
+            let setting = format!("pretrained.{text}");
+            return self.source_run(&setting, source, name, seed).map(Some);
+        }
+        if cxr_weights::is_published_name(&text) {
+            let published = cxr_weights::lookup(name, &text)
+                .map_err(|e| self.invalid(setting, &text, e.to_string()))?;
+            return Ok(Some(Weights::Published {
+                name: published.id(),
+            }));
+        }
+        let path = self.path(Path::new(&text));
+        if !path.is_file() {
+            let labels: Vec<String> = raw
+                .pretrained
+                .iter()
+                .flat_map(|p| p.keys())
+                .map(|l| format!("\"{l}\""))
+                .collect();
+            let labels = if labels.is_empty() {
+                String::new()
+            } else {
+                format!(", a [pretrained] label ({})", labels.join(", "))
+            };
+            return Err(self.invalid(
+                setting,
+                &text,
+                format!("no such weights file: use \"random\", \"imagenet\"{labels}, or a .safetensors/.pth path relative to the grid file"),
+            ));
+        }
+        Ok(Some(Weights::File { path }))
+    }
+
+    /// The one run of a source grid whose kept weights a `name` run with `seed` starts from.
+    fn source_run(
+        &self,
+        setting: &str,
+        source: &RawRunSource,
+        name: ModelKind,
+        seed: u64,
+    ) -> Result<Weights> {
+        let file = self.path(&source.grid);
+        let grid = self.sources.get(&file, self, setting)?;
+        let model = source.model.unwrap_or(name);
+        if model != name {
+            return Err(self.invalid(
+                &format!("{setting}.model"),
+                model,
+                format!("a {model}'s weights do not fit a {name}: take them from a {name} run"),
+            ));
+        }
+        let mut matches: Vec<_> = grid
+            .runs
+            .iter()
+            .filter(|r| r.config.model.name == model)
+            .filter(|r| {
+                source
+                    .run
+                    .as_ref()
+                    .is_none_or(|id| r.id.starts_with(id.as_str()))
+            })
+            .collect();
+        match source.seed {
+            Some(s) => matches.retain(|r| r.config.seed == s),
+            None if matches.len() > 1 && matches.iter().any(|r| r.config.seed == seed) => {
+                matches.retain(|r| r.config.seed == seed)
+            }
+            None => {}
+        }
+        match matches.as_slice() {
+            [run] => Ok(Weights::Run {
+                grid: grid.name.clone(),
+                run: run.id.clone(),
+            }),
+            [] => Err(self.invalid(
+                setting,
+                file.display(),
+                format!(
+                    "no {model} run of that grid matches (its runs: {}): add a {model} run to it or change model/seed/run",
+                    grid.runs.iter().map(|r| r.id.as_str()).collect::<Vec<_>>().join(", ")
+                ),
+            )),
+            several => Err(self.invalid(
+                setting,
+                file.display(),
+                format!(
+                    "{} runs of that grid match ({}): pick one with seed = <n> or run = \"<id prefix>\"",
+                    several.len(),
+                    several.iter().map(|r| r.id.as_str()).collect::<Vec<_>>().join(", ")
+                ),
+            )),
+        }
     }
 
     fn train(&self, raw: &RawRun) -> Result<TrainSettings> {

@@ -112,6 +112,7 @@ fn heatmaps_point_at_the_lesions_and_follow_the_class() -> TestResult {
         cache_dir: cache.clone(),
         force: false,
         cell: None,
+        weights_mirror: None,
     };
     sweep(&grid, &options, &mut |_, _| Box::new(Silent))?;
     let planned = &grid.runs[0];

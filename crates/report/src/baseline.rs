@@ -117,7 +117,7 @@ impl Baseline {
                 model: r.summary.model.clone(),
                 freeze: r.summary.freeze,
                 seed: r.summary.seed,
-                axes: r.facet.clone(),
+                axes: crate::grid_results::identity_of(&r.summary.axes),
                 micro_recall: round(r.summary.test_micro_recall),
                 macro_recall: round(r.summary.test_macro_recall),
             })
@@ -152,6 +152,6 @@ pub fn key_of(run: &crate::grid_results::RunResults) -> RunKey {
         model: run.summary.model.clone(),
         freeze: run.summary.freeze,
         seed: run.summary.seed,
-        axes: run.facet.clone(),
+        axes: crate::grid_results::identity_of(&run.summary.axes),
     }
 }

@@ -31,8 +31,12 @@ pub struct GridResults {
 pub struct RunResults {
     /// Its summary row.
     pub summary: RunSummary,
-    /// The values of grid axes other than model, freeze and seed (`""` when there are none).
+    /// The values of grid axes other than model, freeze, seed and weights (`""` when there
+    /// are none): runs of different facets get different figures.
     pub facet: String,
+    /// The line it belongs to in a figure: the model, with its weights source when the grid
+    /// varies it (`resnet18 (supervised-tb)`, `resnet18 (random init)`).
+    pub line: String,
     /// Per-epoch history (empty for a failed run).
     pub history: Vec<HistoryRow>,
     /// Test metrics per class (empty for a failed run).
@@ -152,6 +156,7 @@ fn read_run(grid: &GridDir, summary: RunSummary) -> Result<RunResults> {
     };
     Ok(RunResults {
         facet: facet_of(&summary.axes),
+        line: line_of(&summary.model, &summary.axes),
         summary,
         history,
         per_class,
@@ -163,12 +168,34 @@ fn read_run(grid: &GridDir, summary: RunSummary) -> Result<RunResults> {
 /// classifiers (their own table), so a grid varying it keeps one set of classifier figures.
 const OBJECTIVE_SETTING: &str = "train.objective";
 
-/// The axes other than model, freeze, seed and the objective, as one label, e.g.
+/// The axes other than model, freeze, seed, weights and the objective, as one label, e.g.
 /// `train.lr=0.001`.
 pub fn facet_of(axes: &[AxisValue]) -> String {
     label(
         axes.iter()
             .filter(|a| !is_always_shown(&a.setting) && a.setting != OBJECTIVE_SETTING),
+    )
+}
+
+/// How a line names random init when the grid varies the weights.
+pub const RANDOM_INIT: &str = "random init";
+
+/// The figure line of a `model` run with `axes`: the model, followed by its weights source
+/// (or `random init`) when the grid varies it.
+pub fn line_of(model: &str, axes: &[AxisValue]) -> String {
+    match axes.iter().find(|a| a.setting == "model.weights") {
+        Some(w) if w.value == "random" || w.value == "none" => format!("{model} ({RANDOM_INIT})"),
+        Some(w) => format!("{model} ({})", w.value),
+        None => model.to_string(),
+    }
+}
+
+/// The axes that tell apart runs of one model, freeze and seed (every other axis, weights
+/// included), as one label: a baseline's run key.
+pub fn identity_of(axes: &[AxisValue]) -> String {
+    label(
+        axes.iter()
+            .filter(|a| !matches!(a.setting.as_str(), "model.name" | "model.freeze" | "seed")),
     )
 }
 

@@ -41,6 +41,7 @@ pub mod markdown;
 pub mod report;
 pub mod stats;
 pub mod style;
+pub mod transfer;
 
 pub use baseline::{Baseline, BaselineRun, RunKey};
 pub use check::{check, CheckReport, CheckRow, Verdict, DEFAULT_TOLERANCE};

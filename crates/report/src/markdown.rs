@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use crate::comparison::{comparison_paragraph, describe_interval, seconds};
 use crate::grid_results::{GridResults, RunResults};
 use crate::stats::{first_seen, ConfigStats};
+use crate::transfer::{transfer_rows, Estimate, TransferRow};
 
 /// One facet's section inputs.
 #[derive(Debug, Clone)]
@@ -95,6 +96,7 @@ pub fn render(
         }
         let _ = writeln!(md, "### Configurations\n");
         config_table(&mut md, &section.stats);
+        transfer_table(&mut md, &transfer_rows(results, &section.facet));
     }
 
     if results.runs.iter().any(RunResults::is_autoencoder) {
@@ -213,14 +215,14 @@ fn best_runs_table(md: &mut String, results: &GridResults, facet: &str) {
             .runs
             .iter()
             .filter(|r| r.ok_classifier() && r.facet == facet)
-            .map(|r| r.summary.model.as_str()),
+            .map(|r| r.line.as_str()),
     );
     models.sort_unstable();
     for model in models {
         let best = results
             .runs
             .iter()
-            .filter(|r| r.ok_classifier() && r.facet == facet && r.summary.model == model)
+            .filter(|r| r.ok_classifier() && r.facet == facet && r.line == model)
             .max_by(|a, b| {
                 let key = |r: &RunResults| r.summary.test_micro_recall.unwrap_or(f64::NAN);
                 key(a).total_cmp(&key(b))
@@ -234,7 +236,7 @@ fn best_runs_table(md: &mut String, results: &GridResults, facet: &str) {
             let _ = writeln!(
                 md,
                 "| {} | {} | {} | {} | {interval} | {} | {} | {} | {} | `{}` |",
-                s.model,
+                r.line,
                 s.freeze,
                 s.seed,
                 opt(s.test_micro_recall, 3),
@@ -302,7 +304,7 @@ fn runs_table(md: &mut String, results: &GridResults) {
         let s = &r.summary;
         let mut line = format!(
             "| `{}` | {} | {} | {} |",
-            s.run_id, s.model, s.freeze, s.seed
+            s.run_id, r.line, s.freeze, s.seed
         );
         if facets {
             let _ = write!(line, " {} |", r.facet);
@@ -326,6 +328,59 @@ fn runs_table(md: &mut String, results: &GridResults) {
             s.trainable_params
         );
         let _ = writeln!(md, "{line}");
+    }
+    md.push('\n');
+}
+
+/// `value (low-high)`, or the value alone without an interval.
+fn estimate(e: &Estimate, signed: bool) -> String {
+    let v = |x: f64| {
+        if signed {
+            format!("{x:+.3}")
+        } else {
+            format!("{x:.3}")
+        }
+    };
+    match e.interval {
+        Some((lo, hi)) => format!("{} ({} to {})", v(e.mean), v(lo), v(hi)),
+        None => v(e.mean),
+    }
+}
+
+/// Each weights source against random init per freeze depth (grids with a `weights` axis),
+/// with the CNN reference when the facet has it.
+fn transfer_table(md: &mut String, rows: &[TransferRow]) {
+    if rows.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        md,
+        "### Pretraining against random init\n\n\
+         Test recall as mean over seeds with its 95% t-interval; the gain is micro-recall minus \
+         random init's of the same seed (same split, sampling order and head init), with the \
+         95% t-interval of its mean: a source beats random init beyond the seed spread only \
+         when that interval lies above 0.\n"
+    );
+    let _ = writeln!(
+        md,
+        "| model (weights) | freeze | seeds | test micro-recall | test macro-recall | gain vs random init | wins | verdict | epochs to converge | s/epoch |"
+    );
+    let _ = writeln!(md, "|---|---|---|---|---|---|---|---|---|---|");
+    for r in rows {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {:.1} | {} |",
+            r.line,
+            r.freeze,
+            r.seeds,
+            estimate(&r.micro, false),
+            estimate(&r.macro_, false),
+            r.gain.as_ref().map_or("-".into(), |g| estimate(g, true)),
+            r.wins.map_or("-".into(), |(w, n)| format!("{w}/{n}")),
+            r.verdict.map_or("-", |v| v.describe()),
+            r.epochs_to_converge,
+            seconds(r.epoch_time_s)
+        );
     }
     md.push('\n');
 }

@@ -19,7 +19,8 @@ pub enum Spread {
 pub struct ConfigStats {
     /// Other-axes values (`""` when the grid has none).
     pub facet: String,
-    /// Architecture.
+    /// Architecture, with its weights source when the grid varies it (the figure line,
+    /// [`RunResults::line`]).
     pub model: String,
     /// Frozen stages.
     pub freeze: i64,
@@ -51,7 +52,7 @@ pub fn config_stats(runs: &[RunResults]) -> Vec<ConfigStats> {
     let mut keys = first_seen(
         runs.iter()
             .filter(|r| r.ok_classifier())
-            .map(|r| (r.facet.clone(), r.summary.model.clone(), r.summary.freeze)),
+            .map(|r| (r.facet.clone(), r.line.clone(), r.summary.freeze)),
     );
     let facets = first_seen(keys.iter().map(|(facet, _, _)| facet.clone()));
     keys.sort_by(|a, b| {
@@ -66,7 +67,7 @@ pub fn config_stats(runs: &[RunResults]) -> Vec<ConfigStats> {
                 .filter(|r| {
                     r.ok_classifier()
                         && r.facet == facet
-                        && r.summary.model == model
+                        && r.line == model
                         && r.summary.freeze == freeze
                 })
                 .collect();

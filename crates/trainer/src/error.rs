@@ -47,6 +47,18 @@ pub enum TrainerError {
         /// What serde reported.
         message: String,
     },
+    /// Published weights could not be looked up or downloaded.
+    #[error(transparent)]
+    Weights(#[from] cxr_weights::WeightsError),
+    /// A run's starting weights cannot be had (source run unfinished or failed, download
+    /// failed).
+    #[error("cannot load the starting weights {weights}: {message}")]
+    SourceRun {
+        /// The weights: `<grid>/<run id>` or a published name.
+        weights: String,
+        /// What is wrong and what to do.
+        message: String,
+    },
     /// `--cell N` is out of range.
     #[error("--cell {cell} is out of range: the grid has {runs} run(s), numbered 0..{runs}")]
     NoSuchCell {

@@ -37,6 +37,7 @@ pub mod prepare;
 pub mod preprocessing;
 pub mod run;
 pub mod sweep;
+pub mod weights;
 
 pub use autoencoder::{fit_autoencoder, PretrainOutcome};
 pub use early_stopping::{EarlyStopping, EpochScore};

@@ -6,19 +6,28 @@
 
 use std::path::Path;
 
-use cxr_experiment::RunConfig;
+use cxr_data::{Normalization, PixelStats};
+use cxr_experiment::{RunConfig, Weights};
 use cxr_results::Preprocessing;
 
-use crate::error::Result;
+use crate::error::{Result, TrainerError};
 use crate::prepare::{DataMemo, PreparedData};
 
 /// The record of `run` trained on `data` with a model of `in_channels` input channels: the one
-/// function both training and [`recompute`] go through.
-pub fn derive(run: &RunConfig, data: &PreparedData, in_channels: usize) -> Preprocessing {
-    let stats = run
-        .data
-        .normalization
-        .stats(run.pretrained(), &data.set, &data.split.train);
+/// function both training and [`recompute`] go through. `source_stats`: the statistics of the
+/// run whose weights this one starts from, which `normalization = "auto"` follows (a backbone
+/// is fed what it learned on); ImageNet's for ImageNet weights, the training split's otherwise.
+pub fn derive(
+    run: &RunConfig,
+    data: &PreparedData,
+    in_channels: usize,
+    source_stats: Option<PixelStats>,
+) -> Preprocessing {
+    let imagenet = run.model.weights.as_ref().is_some_and(|w| w.is_imagenet());
+    let stats = match (run.data.normalization, source_stats) {
+        (Normalization::Auto, Some(stats)) => stats,
+        (normalization, _) => normalization.stats(imagenet, &data.set, &data.split.train),
+    };
     Preprocessing {
         classes: data.set.classes.clone(),
         in_channels,
@@ -29,7 +38,14 @@ pub fn derive(run: &RunConfig, data: &PreparedData, in_channels: usize) -> Prepr
 /// Derives the record again from `run`'s data (loaded through `cache_dir`) and split seed, for
 /// a run folder without `preprocessing.json`.
 pub fn recompute(run: &RunConfig, cache_dir: &Path) -> Result<Preprocessing> {
+    if let Some(weights @ Weights::Run { .. }) = &run.model.weights {
+        // Such runs always write the record; the source's statistics are not in the config.
+        return Err(TrainerError::SourceRun {
+            weights: weights.to_string(),
+            message: "a run that starts from another run's weights records its normalisation in preprocessing.json, which is missing: restore the file or retrain the run".into(),
+        });
+    }
     let data = DataMemo::default().prepare(run, cache_dir)?;
     let in_channels = cxr_models::ModelConfig::new(run.model.name, 1).in_channels;
-    Ok(derive(run, &data, in_channels))
+    Ok(derive(run, &data, in_channels, None))
 }

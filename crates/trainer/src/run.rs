@@ -21,13 +21,18 @@ use crate::fit::{fit, FitData, FitOutcome};
 use crate::observer::Observer;
 use crate::prepare::DataMemo;
 use crate::preprocessing;
+use crate::weights;
 use cxr_metrics::{recall_intervals, DEFAULT_RESAMPLES};
 
-/// Where a run reads its caches from.
+/// Where a run reads its caches and its source runs from.
 #[derive(Debug, Clone)]
 pub struct RunEnv<'a> {
-    /// Image caches and generated synthetic sets.
+    /// Image caches, generated synthetic sets and downloaded weights.
     pub cache_dir: &'a Path,
+    /// Results root, where runs of source grids are (`<results_dir>/<grid>/runs/<id>`).
+    pub results_dir: &'a Path,
+    /// Base URL that replaces the publisher's when downloading published weights.
+    pub weights_mirror: Option<&'a str>,
 }
 
 /// Trains and records `planned` into `dir`, returning its summary row. A training failure
@@ -49,17 +54,25 @@ pub fn run_one(
             source,
         })?;
     }
+    // Before anything is written: a missing source stops here, leaving no half-made folder.
+    let start_from = cfg
+        .model
+        .weights
+        .as_ref()
+        .map(|w| weights::locate(w, cfg.model.name, env))
+        .transpose()?;
     dir.write_config(cfg)?;
     let data = memo.prepare(cfg, env.cache_dir)?;
     let model_cfg =
         ModelConfig::new(cfg.model.name, data.set.classes.len()).with_freeze(cfg.model.freeze);
     let model = model_cfg.build(
-        cfg.model.weights.as_deref(),
+        start_from.as_ref().map(|w| w.file.as_path()),
         &crate::fit::device(),
         seed::sub_seed(cfg.seed, Stream::Init),
     )?;
     // Recorded before training so that inference feeds new images exactly as this run did.
-    let record = preprocessing::derive(cfg, &data, model_cfg.in_channels);
+    let source_stats = start_from.and_then(|w| w.source_stats);
+    let record = preprocessing::derive(cfg, &data, model_cfg.in_channels, source_stats);
     dir.write_preprocessing(&record)?;
     let spec = BatchSpec {
         channels: model_cfg.in_channels,

@@ -23,6 +23,9 @@ pub struct SweepOptions {
     pub force: bool,
     /// Run only this expanded run (0-based).
     pub cell: Option<usize>,
+    /// Base URL that replaces the publisher's for published weights (`--weights-mirror`,
+    /// `$CXR_WEIGHTS_MIRROR`); `None` = the grid's `weights_mirror`, else the publisher's.
+    pub weights_mirror: Option<String>,
 }
 
 /// What a sweep did.
@@ -36,6 +39,8 @@ pub struct SweepReport {
     pub merged: usize,
     /// The merged summary file.
     pub summary_path: PathBuf,
+    /// What the source stages did, by grid name, in the order they ran.
+    pub sources: Vec<(String, SweepReport)>,
 }
 
 impl SweepReport {
@@ -53,8 +58,48 @@ impl SweepReport {
 pub type RunObservers<'a> = dyn FnMut(&str, &PlannedRun) -> Box<dyn Observer> + 'a;
 
 /// Runs every planned run of `grid` (or only `options.cell`) that is not finished yet, watching
-/// each through the observer `observe` makes for it.
+/// each through the observer `observe` makes for it. A whole sweep first runs the grid's source
+/// stages ([`Grid::stages`]: the grids it takes weights from), each resumable like any grid in
+/// its own results folder and never forced; a single `--cell` does not (cells run in parallel
+/// must not train a source twice), so its source runs must be finished already.
 pub fn sweep(
+    grid: &Grid,
+    options: &SweepOptions,
+    observe: &mut RunObservers<'_>,
+) -> Result<SweepReport> {
+    let mut source_reports = Vec::new();
+    if options.cell.is_none() {
+        let stages = grid.stages();
+        let sources = &stages[..stages.len() - 1];
+        let source_options = SweepOptions {
+            force: false,
+            ..options.clone()
+        };
+        for source in sources {
+            tracing::info!(
+                "source stage: grid {} ({}), {} run(s)",
+                source.name,
+                source.path.display(),
+                source.runs.len()
+            );
+            let report = sweep_one(source, &source_options, observe)?;
+            if report.failed() > 0 {
+                tracing::error!(
+                    "source stage {}: {} run(s) failed; the runs that start from them will stop with an error",
+                    source.name,
+                    report.failed()
+                );
+            }
+            source_reports.push((source.name.clone(), report));
+        }
+    }
+    let mut report = sweep_one(grid, options, observe)?;
+    report.sources = source_reports;
+    Ok(report)
+}
+
+/// [`sweep`] of one grid, its sources not included.
+fn sweep_one(
     grid: &Grid,
     options: &SweepOptions,
     observe: &mut RunObservers<'_>,
@@ -70,6 +115,11 @@ pub fn sweep(
     write_plan(&grid_dir.plan_path(), &plan_rows(grid))?;
     let env = RunEnv {
         cache_dir: &options.cache_dir,
+        results_dir: &options.results_dir,
+        weights_mirror: options
+            .weights_mirror
+            .as_deref()
+            .or(grid.weights_mirror.as_deref()),
     };
     let mut memo = DataMemo::default();
     let mut report = SweepReport {

@@ -33,6 +33,7 @@ fn options(dir: &Path) -> SweepOptions {
         cache_dir: dir.join("cache"),
         force: false,
         cell: None,
+        weights_mirror: None,
     }
 }
 

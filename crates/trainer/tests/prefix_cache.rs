@@ -23,6 +23,7 @@ fn run_grid(dir: &Path, extra: &str) -> Result<(Grid, GridDir), Box<dyn std::err
         cache_dir: dir.join("cache"),
         force: false,
         cell: None,
+        weights_mirror: None,
     };
     sweep(&grid, &options, &mut |_, _| Box::new(Silent))?;
     Ok((grid, GridDir::new(&dir.join("results"), "prefix")))

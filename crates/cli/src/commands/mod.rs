@@ -7,6 +7,7 @@ mod explain;
 mod predict;
 mod report;
 mod sweep;
+mod weights;
 
 use crate::cli::Command;
 use crate::exit::ExitStatus;
@@ -21,5 +22,6 @@ pub fn run(command: Command, quiet: bool) -> anyhow::Result<ExitStatus> {
         Command::Explain(args) => explain::run(args),
         Command::Report(args) => report::run(args),
         Command::Check(args) => check::run(args),
+        Command::Weights(cmd) => weights::run(cmd),
     }
 }

@@ -16,7 +16,15 @@ pub fn run(args: SweepArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
     };
     let grid = Grid::from_file(&args.grid, &overrides)?;
     if args.dry_run {
-        print_plan(&grid);
+        let stages = grid.stages();
+        for (n, stage) in stages.iter().enumerate() {
+            if n + 1 < stages.len() {
+                println!("source stage {} of {}:", n + 1, stages.len() - 1);
+            } else if stages.len() > 1 {
+                println!("then:");
+            }
+            print_plan(stage);
+        }
         return Ok(ExitStatus::Success);
     }
     for note in &grid.notes {
@@ -33,11 +41,22 @@ pub fn run(args: SweepArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
             .unwrap_or_else(cxr_data::default_cache_dir),
         force: args.force,
         cell: args.cell,
+        weights_mirror: args.weights_mirror.clone().filter(|m| !m.trim().is_empty()),
     };
     let report = cxr_trainer::sweep(&grid, &options, &mut |label, planned| {
         Box::new(RunProgress::new(label, planned, quiet))
     })
     .with_context(|| format!("sweep {} stopped", args.grid.display()))?;
+    for (name, source) in &report.sources {
+        println!(
+            "source stage {name}: {} run(s) trained, {} skipped as finished, {} failed; {} run(s) in {}",
+            source.ran.len(),
+            source.skipped,
+            source.failed(),
+            source.merged,
+            source.summary_path.display()
+        );
+    }
     println!(
         "{}: {} run(s) trained, {} skipped as finished, {} failed; {} run(s) in {}",
         grid.name,
@@ -47,7 +66,8 @@ pub fn run(args: SweepArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
         report.merged,
         report.summary_path.display()
     );
-    Ok(if report.failed() > 0 {
+    let source_failures: usize = report.sources.iter().map(|(_, r)| r.failed()).sum();
+    Ok(if report.failed() + source_failures > 0 {
         ExitStatus::Failure
     } else {
         ExitStatus::Success
@@ -75,13 +95,18 @@ fn print_plan(grid: &Grid) {
                 .iter()
                 .filter(|a| a.setting != "model.name" && a.setting != "model.freeze"),
         );
+        let from = match &run.config.model.weights {
+            Some(w) if others.is_empty() => format!("starts from {w}"),
+            Some(w) => format!("{others}; starts from {w}"),
+            None => others,
+        };
         println!(
             "{:>4}  {:<34} {:<9} {:>6}  {}",
             run.index,
             run.id,
             run.config.model.name.to_string(),
             run.config.model.freeze,
-            others
+            from
         );
     }
 }
@@ -115,6 +140,14 @@ fn emit_slurm(grid: &Grid, args: &SweepArgs, path: &std::path::Path) -> anyhow::
         },
     );
     std::fs::write(path, script).with_context(|| format!("writing {}", path.display()))?;
+    for source in &grid.stages()[..grid.stages().len() - 1] {
+        println!(
+            "note: this grid takes weights from grid {} ({}): train it first (`cxr sweep {}`, or its own --emit-slurm script) and submit this one after it, e.g. with sbatch --dependency=afterok:<its job id>; a cell whose source run is missing stops with an error",
+            source.name,
+            source.path.display(),
+            source.path.display()
+        );
+    }
     println!(
         "wrote {} ({} array tasks); submit with: sbatch {}",
         path.display(),

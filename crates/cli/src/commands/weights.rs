@@ -1,0 +1,130 @@
+//! `cxr weights fetch | list`.
+
+use std::path::PathBuf;
+
+use cxr_weights::{Cache, CachedFile, Published};
+
+use crate::cli::{FetchArgs, WeightsCommand, WeightsListArgs};
+use crate::exit::ExitStatus;
+
+/// Runs a `cxr weights` subcommand.
+pub fn run(cmd: WeightsCommand) -> anyhow::Result<ExitStatus> {
+    match cmd {
+        WeightsCommand::Fetch(args) => fetch(args),
+        WeightsCommand::List(args) => list(args),
+    }
+}
+
+fn cache(dir: Option<PathBuf>) -> Cache {
+    Cache::new(&dir.unwrap_or_else(cxr_data::default_cache_dir))
+}
+
+fn fetch(args: FetchArgs) -> anyhow::Result<ExitStatus> {
+    let mut wanted: Vec<&'static Published> = if args.all {
+        cxr_weights::registry()?.iter().collect()
+    } else {
+        let found = args
+            .models
+            .iter()
+            .map(|&model| cxr_weights::lookup(model, &args.variant));
+        found.collect::<Result<_, _>>()?
+    };
+    let mut seen = std::collections::HashSet::new();
+    wanted.retain(|p| seen.insert(p.file));
+    let mirror = args
+        .mirror
+        .as_deref()
+        .map(str::trim)
+        .filter(|m| !m.is_empty());
+    let cache = cache(args.cache_dir);
+    for p in wanted {
+        println!("{}", cache.ensure(p, mirror)?.display());
+    }
+    Ok(ExitStatus::Success)
+}
+
+fn list(args: WeightsListArgs) -> anyhow::Result<ExitStatus> {
+    let cache = cache(args.cache_dir);
+    let files = cache.list()?;
+    if args.json {
+        let rows: Vec<serde_json::Value> = files.iter().map(json_row).collect();
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+        return Ok(ExitStatus::Success);
+    }
+    if files.is_empty() {
+        println!("no weights cached in {}", cache.dir().display());
+        return Ok(ExitStatus::Success);
+    }
+    println!("{}", cache.dir().display());
+    println!(
+        "{:<24} {:<9} {:<14} {:>10}  {:<64}  verified",
+        "file", "model", "variant", "size", "sha256"
+    );
+    for f in &files {
+        println!(
+            "{:<24} {:<9} {:<14} {:>10}  {:<64}  {}",
+            file_name(f),
+            f.published.map_or("-".to_string(), |p| p.model.to_string()),
+            f.published.map_or("-", |p| p.variant),
+            human_size(f.bytes),
+            f.sha256,
+            if f.verified { "yes" } else { "NO" }
+        );
+    }
+    Ok(ExitStatus::Success)
+}
+
+fn file_name(f: &CachedFile) -> String {
+    f.path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+fn json_row(f: &CachedFile) -> serde_json::Value {
+    serde_json::json!({
+        "path": f.path,
+        "file": file_name(f),
+        "model": f.published.map(|p| p.model.to_string()),
+        "variant": f.published.map(|p| p.variant),
+        "bytes": f.bytes,
+        "sha256": f.sha256,
+        "verified": f.verified,
+    })
+}
+
+/// `46827520` -> `44.7 MiB`.
+fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
+    let mut size = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while size >= 1024.0 && unit + 1 < UNITS.len() {
+        size /= 1024.0;
+        unit += 1;
+    }
+    format!("{size:.1} {}", UNITS[unit])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::human_size;
+
+    #[test]
+    fn sizes_read_as_humans_write_them() {
+        // The middle two are about the sizes of resnet18's and resnet50's .pth files.
+        let cases = [
+            (0, "0 B"),
+            (1023, "1023 B"),
+            (1024, "1.0 KiB"),
+            (46_827_520, "44.7 MiB"),
+            (102_530_333, "97.8 MiB"),
+            (3 << 30, "3.0 GiB"),
+        ];
+        for (bytes, text) in cases {
+            assert_eq!(human_size(bytes), text, "{bytes}");
+        }
+    }
+}

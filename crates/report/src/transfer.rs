@@ -1,0 +1,307 @@
+//! What pretraining buys, per freeze depth: each weights source against random init of the same
+//! model, paired by seed (same split, sampling order and head init), for grids with a
+//! `weights` axis. Intervals are 95% Student-t intervals over seeds: of each configuration's
+//! mean recall, and of the mean paired difference, which is what says whether a source beats
+//! random init beyond the seed spread.
+
+use std::collections::BTreeMap;
+
+use statrs::distribution::{ContinuousCDF, StudentsT};
+
+use crate::figures::REFERENCE_MODEL;
+use crate::grid_results::{GridResults, RunResults, RANDOM_INIT};
+use crate::stats::{first_seen, mean, std_dev};
+
+/// A mean over seeds with its 95% t-interval (`None` for fewer than two seeds).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Estimate {
+    /// Mean over seeds.
+    pub mean: f64,
+    /// 95% interval of the mean.
+    pub interval: Option<(f64, f64)>,
+}
+
+impl Estimate {
+    /// The mean of `values` and its 95% Student-t interval.
+    pub fn of(values: &[f64]) -> Self {
+        let m = mean(values);
+        let interval = (values.len() >= 2).then(|| {
+            let n = values.len() as f64;
+            let half = t_975(values.len() - 1) * std_dev(values) / n.sqrt();
+            (m - half, m + half)
+        });
+        Self { mean: m, interval }
+    }
+}
+
+/// The 0.975 quantile of Student's t with `df` degrees of freedom (12.706 for 1, 4.303 for 2).
+fn t_975(df: usize) -> f64 {
+    StudentsT::new(0.0, 1.0, df as f64).map_or(f64::NAN, |t| t.inverse_cdf(0.975))
+}
+
+/// How a source compares with random init at one freeze depth.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// The paired difference's interval lies above 0.
+    Better,
+    /// Its interval lies below 0.
+    Worse,
+    /// Its interval contains 0: no difference shown beyond the seed spread.
+    NotShown,
+    /// Fewer than two paired seeds: no interval.
+    TooFewSeeds,
+}
+
+impl Verdict {
+    /// The table's wording.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::Better => "better than random init",
+            Self::Worse => "worse than random init",
+            Self::NotShown => "no difference beyond the seed spread",
+            Self::TooFewSeeds => "fewer than 2 paired seeds",
+        }
+    }
+}
+
+/// One line of the transfer table: a model's runs with one weights source at one freeze depth.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TransferRow {
+    /// The figure line: `resnet18` (random init) or `resnet18 (<source>)`.
+    pub line: String,
+    /// Frozen stages.
+    pub freeze: i64,
+    /// Seeds (ok runs).
+    pub seeds: usize,
+    /// Test micro-recall over seeds.
+    pub micro: Estimate,
+    /// Test macro-recall over seeds.
+    pub macro_: Estimate,
+    /// Micro-recall minus random init's, paired by seed; `None` for random init itself.
+    pub gain: Option<Estimate>,
+    /// Seeds where this source's micro-recall is above random init's, out of the paired ones.
+    pub wins: Option<(usize, usize)>,
+    /// What the paired difference shows; `None` for random init itself.
+    pub verdict: Option<Verdict>,
+    /// Mean epochs to converge.
+    pub epochs_to_converge: f64,
+    /// Mean training seconds per epoch.
+    pub epoch_time_s: f64,
+}
+
+/// The transfer table of one facet: the reference model (the CNN) first, then for each other
+/// model, freeze depth and weights source (random init first), ordered by freeze depth. Empty when the grid does not vary
+/// `weights` (every run of a model is then on one line).
+pub fn transfer_rows(results: &GridResults, facet: &str) -> Vec<TransferRow> {
+    let runs: Vec<&RunResults> = results
+        .runs
+        .iter()
+        .filter(|r| r.ok() && r.facet == facet && r.summary.test_micro_recall.is_some())
+        .collect();
+    let varies_weights = runs
+        .iter()
+        .any(|r| r.summary.axes.iter().any(|a| a.setting == "model.weights"));
+    if !varies_weights {
+        return Vec::new();
+    }
+    let mut rows = Vec::new();
+    // The reference model first (the CNN: one start, no stages to freeze).
+    let reference: BTreeMap<i64, &RunResults> = runs
+        .iter()
+        .filter(|r| r.summary.model == REFERENCE_MODEL && r.line == REFERENCE_MODEL)
+        .map(|r| (r.summary.seed, *r))
+        .collect();
+    if !reference.is_empty() {
+        let line = format!("{REFERENCE_MODEL} (reference)");
+        rows.push(row(&line, 0, &reference, None));
+    }
+    for model in first_seen(runs.iter().map(|r| r.summary.model.as_str())) {
+        let of_model: Vec<&RunResults> = runs
+            .iter()
+            .copied()
+            .filter(|r| r.summary.model == model)
+            .collect();
+        let lines = first_seen(of_model.iter().map(|r| r.line.as_str()));
+        if lines.len() < 2 {
+            continue; // one start only (e.g. the CNN reference): nothing to compare
+        }
+        let mut freezes = first_seen(of_model.iter().map(|r| r.summary.freeze));
+        freezes.sort_unstable();
+        for freeze in freezes {
+            let by_seed = |line: &str| -> BTreeMap<i64, &RunResults> {
+                of_model
+                    .iter()
+                    .filter(|r| r.line == line && r.summary.freeze == freeze)
+                    .map(|r| (r.summary.seed, *r))
+                    .collect()
+            };
+            let random_line = format!("{model} ({RANDOM_INIT})");
+            let is_random = |line: &str| line == model || line == random_line;
+            let random = lines
+                .iter()
+                .find(|l| is_random(l))
+                .map(|l| by_seed(l))
+                .unwrap_or_default();
+            let mut ordered = lines.clone();
+            ordered.sort_by_key(|l| !is_random(l)); // random init first
+            for line in ordered {
+                let these = by_seed(line);
+                if these.is_empty() {
+                    continue;
+                }
+                rows.push(row(
+                    line,
+                    freeze,
+                    &these,
+                    (!is_random(line)).then_some(&random),
+                ));
+            }
+        }
+    }
+    rows
+}
+
+fn row(
+    line: &str,
+    freeze: i64,
+    runs: &BTreeMap<i64, &RunResults>,
+    random: Option<&BTreeMap<i64, &RunResults>>,
+) -> TransferRow {
+    let values = |f: &dyn Fn(&RunResults) -> Option<f64>| -> Vec<f64> {
+        runs.values().filter_map(|r| f(r)).collect()
+    };
+    let micro = |r: &RunResults| r.summary.test_micro_recall;
+    let (gain, wins, verdict) = match random {
+        None => (None, None, None),
+        Some(random) => {
+            let diffs: Vec<f64> = runs
+                .iter()
+                .filter_map(|(seed, r)| Some(micro(r)? - micro(random.get(seed)?)?))
+                .collect();
+            let gain = Estimate::of(&diffs);
+            let wins = diffs.iter().filter(|d| **d > 0.0).count();
+            let verdict = match gain.interval {
+                None => Verdict::TooFewSeeds,
+                Some((lo, _)) if lo > 0.0 => Verdict::Better,
+                Some((_, hi)) if hi < 0.0 => Verdict::Worse,
+                Some(_) => Verdict::NotShown,
+            };
+            (Some(gain), Some((wins, diffs.len())), Some(verdict))
+        }
+    };
+    TransferRow {
+        line: line.to_string(),
+        freeze,
+        seeds: runs.len(),
+        micro: Estimate::of(&values(&micro)),
+        macro_: Estimate::of(&values(&|r| r.summary.test_macro_recall)),
+        gain,
+        wins,
+        verdict,
+        epochs_to_converge: mean(&values(&|r| r.summary.epochs_to_converge.map(|e| e as f64))),
+        epoch_time_s: mean(&values(&|r| r.summary.epoch_time_s)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::grid_results::{facet_of, line_of};
+    use cxr_results::{status, AxisValue, RunSummary};
+
+    fn run(model: &str, freeze: i64, seed: i64, weights: Option<&str>, micro: f64) -> RunResults {
+        let mut axes = vec![
+            AxisValue::new("seed", seed.to_string()),
+            AxisValue::new("model.name", model),
+        ];
+        if let Some(w) = weights {
+            axes.push(AxisValue::new("model.freeze", freeze.to_string()));
+            axes.push(AxisValue::new("model.weights", w));
+        }
+        let summary = RunSummary {
+            run_id: format!("{model}-f{freeze}-s{seed}-{}", weights.unwrap_or("x")),
+            model: model.into(),
+            freeze,
+            seed,
+            status: status::OK.into(),
+            test_micro_recall: Some(micro),
+            test_macro_recall: Some(micro),
+            epochs_to_converge: Some(3),
+            epoch_time_s: Some(1.0),
+            axes: axes.clone(),
+            ..RunSummary::default()
+        };
+        RunResults {
+            facet: facet_of(&axes),
+            line: line_of(model, &axes),
+            summary,
+            history: Vec::new(),
+            per_class: Vec::new(),
+            confusion: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn sources_are_paired_with_random_init_by_seed() {
+        let mut runs = Vec::new();
+        for seed in 0..3 {
+            let s = seed as f64 * 0.01;
+            runs.push(run("cnn", 0, seed, None, 0.6 + s));
+            // freeze 4: the source clearly better on every seed; freeze 0: mixed.
+            runs.push(run("resnet18", 4, seed, Some("random"), 0.50 + s));
+            runs.push(run(
+                "resnet18",
+                4,
+                seed,
+                Some("tb"),
+                0.70 + s + 0.001 * seed as f64,
+            ));
+            runs.push(run("resnet18", 0, seed, Some("random"), 0.80));
+            runs.push(run(
+                "resnet18",
+                0,
+                seed,
+                Some("tb"),
+                [0.75, 0.85, 0.80][seed as usize],
+            ));
+        }
+        let results = GridResults {
+            name: "t".into(),
+            runs,
+            missing: Vec::new(),
+            stale: Vec::new(),
+        };
+        let rows = transfer_rows(&results, "");
+        let lines: Vec<(String, i64)> = rows.iter().map(|r| (r.line.clone(), r.freeze)).collect();
+        assert_eq!(
+            lines,
+            [
+                ("cnn (reference)".to_string(), 0),
+                ("resnet18 (random init)".into(), 0),
+                ("resnet18 (tb)".into(), 0),
+                ("resnet18 (random init)".into(), 4),
+                ("resnet18 (tb)".into(), 4),
+            ]
+        );
+        assert_eq!(rows[0].seeds, 3);
+        assert!((rows[0].micro.mean - 0.61).abs() < 1e-9);
+        assert_eq!(rows[1].verdict, None);
+        assert_eq!(rows[2].verdict, Some(Verdict::NotShown));
+        assert_eq!(rows[2].wins, Some((1, 3)));
+        assert_eq!(rows[4].verdict, Some(Verdict::Better));
+        let gain = rows[4].gain.map(|g| g.mean).unwrap_or_default();
+        assert!((gain - 0.201).abs() < 1e-9, "{gain}");
+    }
+
+    #[test]
+    fn t_interval_matches_the_tables() {
+        assert!((t_975(1) - 12.706).abs() < 1e-3);
+        assert!((t_975(2) - 4.303).abs() < 1e-3);
+        let e = Estimate::of(&[0.1, 0.2, 0.3]);
+        let (lo, hi) = e.interval.unwrap_or_default();
+        // mean 0.2, sd 0.1, half-width 4.303 * 0.1 / sqrt(3) = 0.2484
+        assert!((e.mean - 0.2).abs() < 1e-12);
+        assert!((hi - 0.2 - 0.2484).abs() < 1e-3 && (0.2 - lo - 0.2484).abs() < 1e-3);
+        assert_eq!(Estimate::of(&[0.5]).interval, None);
+    }
+}

@@ -1,0 +1,79 @@
+//! A run's starting weights made concrete: the file to load and, for weights taken from another
+//! grid's run, the normalisation statistics that run trained with (so that `normalization =
+//! "auto"` feeds the backbone what it learned on, not ImageNet's statistics).
+
+use std::path::PathBuf;
+
+use cxr_data::PixelStats;
+use cxr_experiment::Weights;
+use cxr_models::ModelKind;
+use cxr_results::{read_summary, status, GridDir, Preprocessing, RunDir};
+
+use crate::error::{Result, TrainerError};
+use crate::run::RunEnv;
+
+/// The file a run loads and what it implies for normalisation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StartingWeights {
+    /// The weights file.
+    pub file: PathBuf,
+    /// The statistics the source run normalised with, for weights taken from a run.
+    pub source_stats: Option<PixelStats>,
+}
+
+/// Where `weights` (of a `kind` model) are on disk. Published weights are downloaded into the
+/// cache on first use (from `env.weights_mirror` when set). A source run must be finished and
+/// ok in `env.results_dir`: a run never falls back to random init because its source is missing.
+pub fn locate(weights: &Weights, kind: ModelKind, env: &RunEnv<'_>) -> Result<StartingWeights> {
+    match weights {
+        Weights::File { path } => {
+            // A cxr run's model.safetensors given by path: its preprocessing.json beside it
+            // says what it was trained on, as for weights taken from a run by name.
+            let record = path
+                .parent()
+                .map(|dir| RunDir::at(dir).preprocessing_path());
+            let source_stats = match record.filter(|r| r.is_file()) {
+                Some(record) => Some(Preprocessing::read(&record)?.stats),
+                None => None,
+            };
+            Ok(StartingWeights {
+                file: path.clone(),
+                source_stats,
+            })
+        }
+        Weights::Published { name } => {
+            let published = cxr_weights::lookup(kind, name)?;
+            let file =
+                cxr_weights::Cache::new(env.cache_dir).ensure(published, env.weights_mirror)?;
+            Ok(StartingWeights {
+                file,
+                source_stats: None,
+            })
+        }
+        Weights::Run { grid, run } => {
+            let dir = GridDir::new(env.results_dir, grid).run(run);
+            let missing = |message: String| TrainerError::SourceRun {
+                weights: format!("{grid}/{run}"),
+                message,
+            };
+            if !dir.is_finished() {
+                return Err(missing(format!(
+                    "it has no results in {} yet: train its grid first (`cxr sweep <this grid>` without --cell trains source grids before the grid that needs them)",
+                    dir.path().display()
+                )));
+            }
+            let summary = read_summary(&dir.summary_path())?;
+            if let Some(failed) = summary.iter().find(|s| s.status != status::OK) {
+                return Err(missing(format!(
+                    "it {} ({}): fix it and rerun its grid with --force",
+                    failed.status, failed.error
+                )));
+            }
+            let preprocessing = dir.read_preprocessing()?;
+            Ok(StartingWeights {
+                file: dir.model_path(),
+                source_stats: Some(preprocessing.stats),
+            })
+        }
+    }
+}
