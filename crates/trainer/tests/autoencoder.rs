@@ -114,24 +114,27 @@ fn fine_tuning_from_the_autoencoder_keeps_the_frozen_stages_bit_identical() -> T
         "pretrain",
         &format!("[model]\nname = \"resnet18\"\n[train]\nobjective = \"autoencoder\"\n{train}"),
     )?;
-    sweep(&pretrain, &options(tmp.path()), &mut silent)?;
-    let ae_weights = GridDir::new(&tmp.path().join("results"), "pretrain")
-        .run(&pretrain.runs[0].id)
-        .model_path();
-
+    // The classifier names the autoencoder grid as its source: the sweep trains it first.
     let finetune = grid(
         tmp.path(),
         "finetune",
         &format!(
-            "[model]\nname = \"resnet18\"\nfreeze = 2\nweights = \"{}\"\n[train]\n{train}",
-            ae_weights.display()
+            "[pretrained.ae]\ngrid = \"pretrain.toml\"\n[model]\nname = \"resnet18\"\n\
+             freeze = 2\nweights = \"ae\"\n[train]\n{train}"
         ),
     )?;
     let report = sweep(&finetune, &options(tmp.path()), &mut silent)?;
     assert_eq!((report.ran.len(), report.failed()), (1, 0));
-    let tuned = GridDir::new(&tmp.path().join("results"), "finetune")
-        .run(&finetune.runs[0].id)
-        .model_path();
+    assert_eq!(report.sources.len(), 1, "the autoencoder grid ran first");
+    let results = tmp.path().join("results");
+    let source = GridDir::new(&results, "pretrain").run(&pretrain.runs[0].id);
+    let tuned_dir = GridDir::new(&results, "finetune").run(&finetune.runs[0].id);
+    let (ae_weights, tuned) = (source.model_path(), tuned_dir.model_path());
+    // Fed as the encoder was trained: the autoencoder run's normalisation statistics.
+    assert_eq!(
+        tuned_dir.read_preprocessing()?.stats,
+        source.read_preprocessing()?.stats
+    );
 
     let before = read_weights(&ae_weights, &Device::Cpu)?;
     let after = read_weights(&tuned, &Device::Cpu)?;
