@@ -356,7 +356,7 @@ impl Resolver<'_> {
             };
             return Err(self.invalid(
                 setting,
-                &text,
+                path.display(),
                 format!("no such weights file: use \"random\", \"imagenet\"{labels}, or a .safetensors/.pth path relative to the grid file"),
             ));
         }

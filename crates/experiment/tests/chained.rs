@@ -208,7 +208,7 @@ fn source_mistakes_are_one_clear_line() {
                 ),
             ],
             &[
-                "model.weights = tbb",
+                "model.weights = ", "/tbb is invalid",
                 "no such weights file",
                 "a [pretrained] label (\"tb\")",
             ],
