@@ -208,7 +208,8 @@ fn source_mistakes_are_one_clear_line() {
                 ),
             ],
             &[
-                "model.weights = ", "/tbb is invalid",
+                "model.weights = ",
+                "/tbb is invalid",
                 "no such weights file",
                 "a [pretrained] label (\"tb\")",
             ],
@@ -278,6 +279,34 @@ fn published_names_resolve_to_their_canonical_name() -> TestResult {
         msg.contains("model.weights = imagenet")
             && msg.contains("the cnn has no published weights"),
         "{msg}"
+    );
+    Ok(())
+}
+
+#[test]
+fn shipped_transfer_grid_pretrains_twice_then_fine_tunes_three_ways() -> TestResult {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let data = dir.join("../shared/data");
+    if !data.join("TB_Chest_Source").is_dir() || !data.join("COVID-19_Radiography_Dataset").is_dir()
+    {
+        eprintln!(
+            "SKIPPED shipped_transfer_grid_pretrains_twice_then_fine_tunes_three_ways: {} is absent",
+            data.display()
+        );
+        return Ok(());
+    }
+    let grid = Grid::from_file(
+        &dir.join("experiments/transfer.toml"),
+        &Overrides::default(),
+    )?;
+    let stages: Vec<&str> = grid.stages().iter().map(|g| g.name.as_str()).collect();
+    assert_eq!(stages, ["pretrain-tb", "pretrain-tb-ae", "transfer"]);
+    // 3 seeds x (the CNN + resnet18 x 5 freeze depths x 3 starts).
+    assert_eq!(grid.runs.len(), 3 * (1 + 5 * 3));
+    let ae = &grid.sources[1].runs[0];
+    assert_eq!(
+        ae.config.train.objective,
+        cxr_experiment::Objective::Autoencoder
     );
     Ok(())
 }
