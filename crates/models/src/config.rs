@@ -95,8 +95,7 @@ impl ModelConfig {
     }
 
     /// What a training run calls: pretrained weights when `weights` is given (logging what was
-    /// re-initialised), random init otherwise, logging a warning for a ResNet that the run is not
-    /// a transfer-learning run.
+    /// re-initialised), random init otherwise.
     pub fn build(&self, weights: Option<&Path>, device: &Device, seed: u64) -> Result<Model> {
         match weights {
             Some(path) => {
@@ -111,16 +110,7 @@ impl ModelConfig {
                 );
                 Ok(model)
             }
-            None => {
-                if self.kind.is_resnet() {
-                    tracing::warn!(
-                        model = %self.kind,
-                        "no pretrained weights given: {} starts from random init, so this is not a transfer-learning run",
-                        self.kind
-                    );
-                }
-                self.init(device, seed)
-            }
+            None => self.init(device, seed),
         }
     }
 }

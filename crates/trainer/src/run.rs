@@ -65,6 +65,16 @@ pub fn run_one(
     let data = memo.prepare(cfg, env.cache_dir)?;
     let model_cfg =
         ModelConfig::new(cfg.model.name, data.set.classes.len()).with_freeze(cfg.model.freeze);
+    if start_from.is_none()
+        && cfg.model.name.is_resnet()
+        && cfg.train.objective == Objective::Classify
+    {
+        tracing::warn!(
+            model = %cfg.model.name,
+            "no pretrained weights given: {} starts from random init, so this is not a transfer-learning run",
+            cfg.model.name
+        );
+    }
     let model = model_cfg.build(
         start_from.as_ref().map(|w| w.file.as_path()),
         &crate::fit::device(),
