@@ -1,7 +1,7 @@
 //! `cxr sweep` as a user runs it: dry run, bad grids, and the kill-and-resume test.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
@@ -103,6 +103,24 @@ fn bad_grids_exit_2_with_one_line() -> TestResult {
     Ok(())
 }
 
+/// Waits until `happened` (polling every 20 ms, at most 5 minutes), then SIGKILLs `child`.
+fn kill_when(child: &mut Child, what: &str, happened: impl Fn() -> bool) -> TestResult {
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while !happened() {
+        if let Some(status) = child.try_wait()? {
+            return Err(format!("sweep exited ({status}) before {what}").into());
+        }
+        if Instant::now() > deadline {
+            child.kill()?;
+            return Err(format!("never saw {what}").into());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill()?; // SIGKILL on Unix
+    child.wait()?;
+    Ok(())
+}
+
 /// Start a sweep, SIGKILL it while the second run trains, run it again: the first run is
 /// skipped, the killed run is redone from scratch, and the summary has every run once.
 #[test]
@@ -135,20 +153,9 @@ fn a_killed_sweep_resumes_where_it_stopped() -> TestResult {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()?;
-    let deadline = Instant::now() + Duration::from_secs(300);
-    let second_started = || runs.join(&ids[1]).join("config.toml").is_file();
-    while !second_started() {
-        if let Some(status) = child.try_wait()? {
-            return Err(format!("sweep exited ({status}) before the second run started").into());
-        }
-        if Instant::now() > deadline {
-            child.kill()?;
-            return Err("second run never started".into());
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child.kill()?; // SIGKILL on Unix
-    child.wait()?;
+    kill_when(&mut child, "the second run started", || {
+        runs.join(&ids[1]).join("config.toml").is_file()
+    })?;
     assert!(
         runs.join(&ids[0]).join("summary.parquet").is_file(),
         "first run finished"
@@ -222,20 +229,9 @@ fn a_sweep_killed_in_its_source_stage_resumes_and_runs_everything_once() -> Test
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()?;
-    let deadline = Instant::now() + Duration::from_secs(300);
-    let second_started = || source_runs.join(&ids[1]).join("config.toml").is_file();
-    while !second_started() {
-        if let Some(status) = child.try_wait()? {
-            return Err(format!("sweep exited ({status}) before the second source run").into());
-        }
-        if Instant::now() > deadline {
-            child.kill()?;
-            return Err("second source run never started".into());
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child.kill()?; // SIGKILL on Unix
-    child.wait()?;
+    kill_when(&mut child, "the second source run started", || {
+        source_runs.join(&ids[1]).join("config.toml").is_file()
+    })?;
     assert!(!source_runs.join(&ids[1]).join("summary.parquet").is_file());
     assert!(
         !tmp.path().join("results/tiny").exists(),

@@ -43,8 +43,8 @@ use rand::seq::SliceRandom;
 
 use crate::adam::Adam;
 use crate::early_stopping::{EarlyStopping, EpochScore};
-use crate::epoch::EpochPlan;
-use crate::error::{Result, TrainerError};
+use crate::epoch::{step_batches, EpochPlan};
+use crate::error::Result;
 use crate::fit::{restore, snapshot, FitData};
 use crate::observer::Observer;
 
@@ -155,7 +155,7 @@ pub fn fit_autoencoder(
 }
 
 /// Trains `ae` for one epoch on reconstruction MSE; returns the mean loss per image. Fails with
-/// [`TrainerError::NonFiniteLoss`] as soon as a batch loss is NaN or infinite.
+/// [`crate::TrainerError::NonFiniteLoss`] as soon as a batch loss is NaN or infinite.
 pub fn train_one_epoch(
     ae: &Autoencoder,
     opt: &mut Adam,
@@ -165,25 +165,10 @@ pub fn train_one_epoch(
     observer: &mut dyn Observer,
 ) -> Result<f64> {
     let device = ae.device();
-    let mut total = 0.0;
-    let mut seen = 0usize;
-    for (b, chunk) in plan.order.chunks(plan.batch_size.max(1)).enumerate() {
+    step_batches(plan, opt, observer, |chunk| {
         let (x, _labels) = train_batch(data.set, chunk, data.spec, data.augment, rng, device)?;
-        let loss = candle_nn::loss::mse(&ae.forward_t(&x, true)?, &x)?;
-        let value = loss.to_scalar::<f32>()?;
-        if !value.is_finite() {
-            return Err(TrainerError::NonFiniteLoss {
-                epoch: plan.epoch,
-                batch: b + 1,
-                loss: value,
-            });
-        }
-        opt.backward_step(&loss)?;
-        total += f64::from(value) * chunk.len() as f64;
-        seen += chunk.len();
-        observer.batch_done(value);
-    }
-    Ok(total / seen.max(1) as f64)
+        Ok(candle_nn::loss::mse(&ae.forward_t(&x, true)?, &x)?)
+    })
 }
 
 /// Mean reconstruction MSE of `ae` (eval mode, unaugmented) over images `indices`.

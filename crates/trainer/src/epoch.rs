@@ -102,12 +102,26 @@ pub fn train_one_epoch(
     observer: &mut dyn Observer,
 ) -> Result<f64> {
     let device = model.device();
+    step_batches(plan, opt, observer, |chunk| {
+        let (x, y) = source.train_batch(chunk, rng, device)?;
+        let logits = source.forward(model, &x, true)?;
+        Ok(candle_nn::loss::cross_entropy(&logits, &y)?)
+    })
+}
+
+/// One epoch of optimiser steps, whatever the objective: `loss_of` gives each batch's loss
+/// (images `chunk` of `plan`'s order); returns the mean loss per image. Fails with
+/// [`TrainerError::NonFiniteLoss`] as soon as a batch loss is NaN or infinite.
+pub fn step_batches(
+    plan: EpochPlan<'_>,
+    opt: &mut Adam,
+    observer: &mut dyn Observer,
+    mut loss_of: impl FnMut(&[usize]) -> Result<Tensor>,
+) -> Result<f64> {
     let mut total = 0.0;
     let mut seen = 0usize;
     for (b, chunk) in plan.order.chunks(plan.batch_size.max(1)).enumerate() {
-        let (x, y) = source.train_batch(chunk, rng, device)?;
-        let logits = source.forward(model, &x, true)?;
-        let loss = candle_nn::loss::cross_entropy(&logits, &y)?;
+        let loss = loss_of(chunk)?;
         let value = loss.to_scalar::<f32>()?;
         if !value.is_finite() {
             return Err(TrainerError::NonFiniteLoss {
