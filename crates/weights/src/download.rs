@@ -136,8 +136,9 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// A download's progress: a bar with bytes, rate and ETA when stderr is a terminal, otherwise
-/// one log line at the start and one at the end (batch logs should not fill with redraws).
+/// A download's progress: a bar with bytes, rate and ETA when stderr is a terminal and info
+/// messages are on, otherwise one log line at the start and one at the end (batch logs should
+/// not fill with redraws).
 struct Progress {
     bar: Option<ProgressBar>,
     url: String,
@@ -146,7 +147,9 @@ struct Progress {
 
 impl Progress {
     fn start(url: &str, total: Option<u64>) -> Self {
-        let bar = std::io::stderr().is_terminal().then(|| {
+        // Drawn like the log lines it replaces: not when the caller silenced info (`--quiet`).
+        let wanted = std::io::stderr().is_terminal() && tracing::enabled!(tracing::Level::INFO);
+        let bar = wanted.then(|| {
             let bar = ProgressBar::new(total.unwrap_or(0));
             let template = if total.is_some() {
                 "{msg} {bar:30} {bytes}/{total_bytes} {bytes_per_sec}, ETA {eta}"
