@@ -310,3 +310,56 @@ fn shipped_transfer_grid_pretrains_twice_then_fine_tunes_three_ways() -> TestRes
     );
     Ok(())
 }
+
+#[test]
+fn sources_chain_further_and_each_grid_is_a_stage_once() -> TestResult {
+    // base <- middle <- top, and top also takes weights from base directly.
+    let base = SOURCE.replace("name = \"source\"", "name = \"base\"");
+    let middle = r#"
+name = "middle"
+weights_mirror = "http://mirror.lan/weights"
+[data.synthetic]
+per_class = 20
+[pretrained.b]
+grid = "base.toml"
+[grid]
+model = "resnet18"
+weights = "b"
+"#;
+    let top = r#"
+name = "top"
+[data.synthetic]
+per_class = 20
+[pretrained.m]
+grid = "middle.toml"
+[pretrained.b]
+grid = "base.toml"
+[grid]
+model = "resnet18"
+freeze = [2, 4]
+weights = ["m", "b"]
+"#;
+    let (_tmp, grid) = expand(&[
+        ("base.toml", &base),
+        ("middle.toml", middle),
+        ("top.toml", top),
+    ])?;
+    let stages: Vec<&str> = grid.stages().iter().map(|g| g.name.as_str()).collect();
+    assert_eq!(stages, ["base", "middle", "top"]);
+    let middle = &grid.sources[0];
+    assert_eq!(
+        middle.weights_mirror.as_deref(),
+        Some("http://mirror.lan/weights")
+    );
+    assert_eq!(grid.weights_mirror, None);
+    let from: Vec<String> = grid
+        .runs
+        .iter()
+        .filter_map(|r| match &r.config.model.weights {
+            Some(Weights::Run { grid, .. }) => Some(grid.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(from, ["middle", "base", "middle", "base"]);
+    Ok(())
+}
