@@ -4,8 +4,9 @@
 //! read: the kept encoder is meant to initialise a classifier later (its `model.safetensors`
 //! holds the encoder under the classifier's names plus `decoder.*`, and no `fc`).
 //!
-//! The loop follows [`crate::fit`]'s conventions: one epoch of training, then the validation
-//! loss (here the reconstruction MSE, lower is better) under [`EarlyStopping`] with the run's
+//! The loop is [`crate::fit`]'s own epoch loop: one epoch of training, then the validation
+//! loss (here the reconstruction MSE, lower is better) under
+//! [`EarlyStopping`](crate::early_stopping::EarlyStopping) with the run's
 //! patience, the best epoch's weights kept in memory and restored, the test split scored once
 //! at the end. What differs, and why:
 //!
@@ -29,8 +30,6 @@
 //! NaN), `model.safetensors`, `reconstructions.png` (the first [`MAX_IMAGES`] test images above
 //! their reconstructions) and the summary's numbers (`test_loss` = test MSE, recall absent).
 
-use std::time::Instant;
-
 use candle_core::{Device, Tensor};
 use candle_nn::ModuleT;
 use cxr_data::seed::{self, Stream};
@@ -42,10 +41,10 @@ use cxr_results::{write_history, HistoryRow, Reconstructions, RunDir, RunSummary
 use rand::seq::SliceRandom;
 
 use crate::adam::Adam;
-use crate::early_stopping::{EarlyStopping, EpochScore};
+use crate::early_stopping::EpochScore;
 use crate::epoch::{step_batches, EpochPlan};
 use crate::error::Result;
-use crate::fit::{restore, snapshot, FitData};
+use crate::fit::{EpochLoop, FitData};
 use crate::observer::Observer;
 
 /// What [`fit_autoencoder`] produced.
@@ -95,60 +94,34 @@ pub fn fit_autoencoder(
 ) -> Result<PretrainOutcome> {
     let eval_batch_size = train.batch_size.max(64);
     let mut opt = Adam::new(ae.trainable_vars(), train.adam)?;
-    let mut stopping = EarlyStopping::new(StopMetric::ValLoss, train.patience);
-    let mut history: Vec<HistoryRow> = Vec::new();
-    let mut best = snapshot(ae.parameters())?;
-    for epoch in 1..=train.max_epochs {
-        let start = Instant::now();
-        let mut order = data.split.train.clone();
-        order.shuffle(&mut seed::rng_at(seed, Stream::Sampler, epoch as u64));
-        let plan = EpochPlan {
-            epoch,
-            order: &order,
-            batch_size: train.batch_size,
-        };
-        observer.epoch_start(epoch, plan.batches());
-        let mut rng = seed::rng_at(seed, Stream::Augment, epoch as u64);
-        let train_loss = train_one_epoch(ae, &mut opt, data, plan, &mut rng, observer)?;
-        let train_time_s = start.elapsed().as_secs_f64();
-        let start = Instant::now();
-        let val_loss = evaluate(ae, data, &data.split.val, eval_batch_size)?;
-        let record = HistoryRow {
-            epoch: epoch as i64,
-            train_loss,
-            val_loss,
-            val_micro_recall: f64::NAN,
-            val_macro_recall: f64::NAN,
-            train_time_s,
-            eval_time_s: start.elapsed().as_secs_f64(),
-            kept: false,
-        };
-        let decision = stopping.observe(
-            epoch,
-            EpochScore {
+    let epochs = EpochLoop {
+        train,
+        stop: StopMetric::ValLoss,
+        seed,
+        params: ae.parameters(),
+    }
+    .run(
+        observer,
+        |rng| {
+            let mut order = data.split.train.clone();
+            order.shuffle(rng);
+            order
+        },
+        |plan, rng, observer| train_one_epoch(ae, &mut opt, data, plan, rng, observer),
+        || {
+            let val_loss = evaluate(ae, data, &data.split.val, eval_batch_size)?;
+            let score = EpochScore {
                 val_loss,
                 val_micro_recall: f64::NAN,
                 val_macro_recall: f64::NAN,
-            },
-        );
-        if decision.improved {
-            best = snapshot(ae.parameters())?;
-        }
-        observer.epoch_done(&record);
-        history.push(record);
-        if decision.stop {
-            break;
-        }
-    }
-    restore(ae.parameters(), &best)?;
-    let best_epoch = stopping.best().map_or(0, |(e, _)| e);
-    for record in &mut history {
-        record.kept = record.epoch == best_epoch as i64;
-    }
+            };
+            Ok(((), score))
+        },
+    )?;
     let test_loss = evaluate(ae, data, &data.split.test, eval_batch_size)?;
     Ok(PretrainOutcome {
-        history,
-        best_epoch,
+        history: epochs.history,
+        best_epoch: epochs.best_epoch,
         test_loss,
         test_images: data.split.test.len(),
     })

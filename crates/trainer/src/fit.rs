@@ -6,9 +6,10 @@ use std::time::Instant;
 use candle_core::{Device, Tensor};
 use cxr_data::seed::{self, Stream};
 use cxr_data::{Augment, BatchSpec, ImageSet, Sampler, Split};
-use cxr_experiment::TrainSettings;
+use cxr_experiment::{StopMetric, TrainSettings};
 use cxr_models::{Model, Parameter};
 use cxr_results::HistoryRow;
+use rand_chacha::ChaCha8Rng;
 
 use crate::adam::Adam;
 use crate::early_stopping::{EarlyStopping, EpochScore};
@@ -78,82 +79,129 @@ pub fn fit(
 
     let sampler = Sampler::new(train.sampler, &data.split.train, &data.set.labels)?;
     let mut opt = Adam::new(model.trainable_vars(), train.adam)?;
-    let mut stopping = EarlyStopping::new(train.early_stopping, train.patience);
-    let mut history: Vec<HistoryRow> = Vec::new();
-    let mut best = (snapshot(model.parameters())?, None);
-    for epoch in 1..=train.max_epochs {
-        let start = Instant::now();
-        let order = sampler.epoch(&mut seed::rng_at(seed, Stream::Sampler, epoch as u64));
-        let plan = EpochPlan {
-            epoch,
-            order: &order,
-            batch_size: train.batch_size,
-        };
-        observer.epoch_start(epoch, plan.batches());
-        let mut rng = seed::rng_at(seed, Stream::Augment, epoch as u64);
-        let train_loss = train_one_epoch(model, &mut opt, &train_source, plan, &mut rng, observer)?;
-        let train_time_s = start.elapsed().as_secs_f64();
-        let start = Instant::now();
-        let val = validate(model)?;
-        let times = (train_time_s, start.elapsed().as_secs_f64());
-        let record = epoch_record(epoch, train_loss, &val, times);
-        let decision = stopping.observe(epoch, EpochScore::from(&record));
-        if decision.improved {
-            best = (snapshot(model.parameters())?, Some(val));
-        }
-        observer.epoch_done(&record);
-        history.push(record);
-        if decision.stop {
-            break;
-        }
+    let epochs = EpochLoop {
+        train,
+        stop: train.early_stopping,
+        seed,
+        params: model.parameters(),
     }
-    restore(model.parameters(), &best.0)?;
-    let best_epoch = stopping.best().map_or(0, |(e, _)| e);
-    for record in &mut history {
-        record.kept = record.epoch == best_epoch as i64;
-    }
+    .run(
+        observer,
+        |rng| sampler.epoch(rng),
+        |plan, rng, observer| train_one_epoch(model, &mut opt, &train_source, plan, rng, observer),
+        || {
+            let val = validate(model)?;
+            let score = score_of(&val);
+            Ok((val, score))
+        },
+    )?;
     // The first epoch always improves, so the kept validation exists whenever an epoch ran.
-    let val = match best.1 {
+    let val = match epochs.best_val {
         Some(val) => val,
         None => validate(model)?,
     };
     let test = evaluate(model, &eval_source, classes, &data.split.test, eval_batch)?;
     Ok(FitOutcome {
-        history,
-        best_epoch,
+        history: epochs.history,
+        best_epoch: epochs.best_epoch,
         val,
         test,
         prefix_time_s: cache.map(|c| c.build_time_s),
     })
 }
 
-/// The history row of an epoch: its training loss, its validation and the wall time of each
-/// (`(train_time_s, eval_time_s)`).
-fn epoch_record(
-    epoch: usize,
-    train_loss: f64,
-    val: &Evaluation,
-    (train_time_s, eval_time_s): (f64, f64),
-) -> HistoryRow {
-    HistoryRow {
-        epoch: epoch as i64,
-        train_loss,
+/// A classifier epoch's validation numbers, as early stopping reads them.
+fn score_of(val: &Evaluation) -> EpochScore {
+    EpochScore {
         val_loss: val.loss,
         val_micro_recall: val.confusion.micro_recall(),
         val_macro_recall: val.confusion.macro_recall(),
-        train_time_s,
-        eval_time_s,
-        kept: false,
     }
 }
 
-impl From<&HistoryRow> for EpochScore {
-    fn from(r: &HistoryRow) -> Self {
-        Self {
-            val_loss: r.val_loss,
-            val_micro_recall: r.val_micro_recall,
-            val_macro_recall: r.val_macro_recall,
+/// The epoch loop every objective shares: each epoch's order and augmentation come from the
+/// run seed's streams, each epoch is trained then validated, early stopping follows `stop`,
+/// and the best epoch's weights are kept.
+pub(crate) struct EpochLoop<'a> {
+    /// Epoch limit, patience and batch size.
+    pub train: &'a TrainSettings,
+    /// What early stopping follows.
+    pub stop: StopMetric,
+    /// The run seed.
+    pub seed: u64,
+    /// Every named tensor of what trains: snapshotted at the best epoch, restored at the end.
+    pub params: &'a [Parameter],
+}
+
+/// What [`EpochLoop::run`] produced.
+pub(crate) struct Epochs<V> {
+    /// One record per epoch run; the kept epoch's `kept` is set.
+    pub history: Vec<HistoryRow>,
+    /// 1-based epoch whose weights were kept (0 when no epoch ran).
+    pub best_epoch: usize,
+    /// The kept epoch's validation (`None` when no epoch ran).
+    pub best_val: Option<V>,
+}
+
+impl EpochLoop<'_> {
+    /// Runs epochs until `train.max_epochs` or early stopping: `order_of` draws the epoch's
+    /// training order from its sampler stream, `train_epoch` trains one epoch plan (with the
+    /// epoch's augmentation stream) and returns its mean loss, `validate` returns the
+    /// validation and its score. The best epoch's weights are in `params` on return.
+    pub fn run<V>(
+        &self,
+        observer: &mut dyn Observer,
+        mut order_of: impl FnMut(&mut ChaCha8Rng) -> Vec<usize>,
+        mut train_epoch: impl FnMut(EpochPlan<'_>, &mut ChaCha8Rng, &mut dyn Observer) -> Result<f64>,
+        mut validate: impl FnMut() -> Result<(V, EpochScore)>,
+    ) -> Result<Epochs<V>> {
+        let mut stopping = EarlyStopping::new(self.stop, self.train.patience);
+        let mut history: Vec<HistoryRow> = Vec::new();
+        let mut best = (snapshot(self.params)?, None);
+        for epoch in 1..=self.train.max_epochs {
+            let start = Instant::now();
+            let order = order_of(&mut seed::rng_at(self.seed, Stream::Sampler, epoch as u64));
+            let plan = EpochPlan {
+                epoch,
+                order: &order,
+                batch_size: self.train.batch_size,
+            };
+            observer.epoch_start(epoch, plan.batches());
+            let mut rng = seed::rng_at(self.seed, Stream::Augment, epoch as u64);
+            let train_loss = train_epoch(plan, &mut rng, observer)?;
+            let train_time_s = start.elapsed().as_secs_f64();
+            let start = Instant::now();
+            let (val, score) = validate()?;
+            let record = HistoryRow {
+                epoch: epoch as i64,
+                train_loss,
+                val_loss: score.val_loss,
+                val_micro_recall: score.val_micro_recall,
+                val_macro_recall: score.val_macro_recall,
+                train_time_s,
+                eval_time_s: start.elapsed().as_secs_f64(),
+                kept: false,
+            };
+            let decision = stopping.observe(epoch, score);
+            if decision.improved {
+                best = (snapshot(self.params)?, Some(val));
+            }
+            observer.epoch_done(&record);
+            history.push(record);
+            if decision.stop {
+                break;
+            }
         }
+        restore(self.params, &best.0)?;
+        let best_epoch = stopping.best().map_or(0, |(e, _)| e);
+        for record in &mut history {
+            record.kept = record.epoch == best_epoch as i64;
+        }
+        Ok(Epochs {
+            history,
+            best_epoch,
+            best_val: best.1,
+        })
     }
 }
 
