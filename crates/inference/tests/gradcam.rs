@@ -107,14 +107,8 @@ fn heatmaps_point_at_the_lesions_and_follow_the_class() -> TestResult {
     std::fs::write(&grid_path, grid_text())?;
     let grid = Grid::from_file(&grid_path, &Overrides::default())?;
     let cache = tmp.join("cache");
-    let options = SweepOptions {
-        results_dir: tmp.join("results"),
-        cache_dir: cache.clone(),
-        force: false,
-        cell: None,
-        weights_mirror: None,
-    };
-    sweep(&grid, &options, &mut |_, _| Box::new(Silent))?;
+    let options = SweepOptions::new(tmp.join("results"), cache.clone());
+    sweep(&grid, &options, &mut Silent::each)?;
     let planned = &grid.runs[0];
     let run_dir = GridDir::new(&options.results_dir, "cam").run(&planned.id);
     let model = TrainedModel::open(run_dir.path(), &cache)?;

@@ -1,6 +1,7 @@
 //! Progress hooks: the trainer reports what it does and a caller (the CLI's progress bar, a
 //! test) decides what to show. The trainer itself prints nothing.
 
+use cxr_experiment::PlannedRun;
 use cxr_results::HistoryRow;
 
 /// Hooks for progress display; all default to doing nothing.
@@ -16,3 +17,10 @@ pub trait Observer {
 /// An observer that ignores everything.
 pub struct Silent;
 impl Observer for Silent {}
+
+impl Silent {
+    /// The observer factory of a sweep that watches nothing: `sweep(.., &mut Silent::each)`.
+    pub fn each(_label: &str, _run: &PlannedRun) -> Box<dyn Observer> {
+        Box::new(Silent)
+    }
+}

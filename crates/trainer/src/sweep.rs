@@ -28,6 +28,20 @@ pub struct SweepOptions {
     pub weights_mirror: Option<String>,
 }
 
+impl SweepOptions {
+    /// A sweep of every unfinished run into `results_dir`, caching into `cache_dir`, with the
+    /// publishers' download hosts: no `--force`, `--cell` or mirror.
+    pub fn new(results_dir: PathBuf, cache_dir: PathBuf) -> Self {
+        Self {
+            results_dir,
+            cache_dir,
+            force: false,
+            cell: None,
+            weights_mirror: None,
+        }
+    }
+}
+
 /// What a sweep did.
 #[derive(Debug, Clone, Default)]
 pub struct SweepReport {
@@ -52,9 +66,9 @@ impl SweepReport {
 
 /// Makes the [`Observer`] of one run from its label (`[n/total] run-id`) and plan; the sweep
 /// drops it when the run ends, before logging the run's one-line summary. Pass
-/// `&mut |_, _| Box::new(Silent)` to watch nothing.
+/// `&mut Silent::each` ([`Silent::each`]) to watch nothing.
 ///
-/// [`Silent`]: crate::fit::Silent
+/// [`Silent::each`]: crate::observer::Silent::each
 pub type RunObservers<'a> = dyn FnMut(&str, &PlannedRun) -> Box<dyn Observer> + 'a;
 
 /// Runs every planned run of `grid` (or only `options.cell`) that is not finished yet, watching

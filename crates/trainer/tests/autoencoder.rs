@@ -5,16 +5,12 @@
 use std::path::Path;
 
 use candle_core::Device;
-use cxr_experiment::{Grid, Overrides, PlannedRun};
+use cxr_experiment::{Grid, Overrides};
 use cxr_models::read_weights;
 use cxr_results::{objective, read_history, read_summary, status, GridDir};
-use cxr_trainer::{sweep, Observer, Silent, SweepOptions};
+use cxr_trainer::{sweep, Silent, SweepOptions};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
-
-fn silent(_: &str, _: &PlannedRun) -> Box<dyn Observer> {
-    Box::new(Silent)
-}
 
 /// A grid named `name` on 40 synthetic 32 px images (28 train, 4 val, 8 test).
 fn grid(dir: &Path, name: &str, extra: &str) -> Result<Grid, Box<dyn std::error::Error>> {
@@ -28,13 +24,7 @@ fn grid(dir: &Path, name: &str, extra: &str) -> Result<Grid, Box<dyn std::error:
 }
 
 fn options(dir: &Path) -> SweepOptions {
-    SweepOptions {
-        results_dir: dir.join("results"),
-        cache_dir: dir.join("cache"),
-        force: false,
-        cell: None,
-        weights_mirror: None,
-    }
+    SweepOptions::new(dir.join("results"), dir.join("cache"))
 }
 
 #[test]
@@ -46,7 +36,7 @@ fn an_autoencoder_run_learns_to_reconstruct_and_writes_its_folder() -> TestResul
         "[model]\nname = \"cnn\"\n[train]\nobjective = \"autoencoder\"\nmax_epochs = 6\n\
          patience = 6\nbatch_size = 7\nlr = 0.003\n",
     )?;
-    let report = sweep(&grid, &options(tmp.path()), &mut silent)?;
+    let report = sweep(&grid, &options(tmp.path()), &mut Silent::each)?;
     assert_eq!((report.ran.len(), report.failed()), (1, 0));
     let dir = GridDir::new(&tmp.path().join("results"), "ae").run(&grid.runs[0].id);
 
@@ -123,7 +113,7 @@ fn fine_tuning_from_the_autoencoder_keeps_the_frozen_stages_bit_identical() -> T
              freeze = 2\nweights = \"ae\"\n[train]\n{train}"
         ),
     )?;
-    let report = sweep(&finetune, &options(tmp.path()), &mut silent)?;
+    let report = sweep(&finetune, &options(tmp.path()), &mut Silent::each)?;
     assert_eq!((report.ran.len(), report.failed()), (1, 0));
     assert_eq!(report.sources.len(), 1, "the autoencoder grid ran first");
     let results = tmp.path().join("results");

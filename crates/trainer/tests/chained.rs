@@ -3,16 +3,12 @@
 use std::path::Path;
 
 use candle_core::Device;
-use cxr_experiment::{Grid, Overrides, PlannedRun};
+use cxr_experiment::{Grid, Overrides};
 use cxr_models::ModelConfig;
 use cxr_results::{read_summary, GridDir};
-use cxr_trainer::{sweep, Observer, Silent, SweepOptions};
+use cxr_trainer::{sweep, Silent, SweepOptions};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
-
-fn silent(_: &str, _: &PlannedRun) -> Box<dyn Observer> {
-    Box::new(Silent)
-}
 
 /// The source: resnet18 on phantoms of another generator seed, normalised with their own
 /// statistics. The target: resnet18 at freeze 4 from random init and from the source.
@@ -41,11 +37,8 @@ fn grids(dir: &Path, source_epochs: usize) -> Result<Grid, Box<dyn std::error::E
 
 fn options(dir: &Path, cell: Option<usize>) -> SweepOptions {
     SweepOptions {
-        results_dir: dir.join("results"),
-        cache_dir: dir.join("cache"),
-        force: false,
         cell,
-        weights_mirror: None,
+        ..SweepOptions::new(dir.join("results"), dir.join("cache"))
     }
 }
 
@@ -53,7 +46,7 @@ fn options(dir: &Path, cell: Option<usize>) -> SweepOptions {
 fn the_source_trains_once_and_its_backbone_and_statistics_carry_over() -> TestResult {
     let tmp = tempfile::tempdir()?;
     let grid = grids(tmp.path(), 2)?;
-    let report = sweep(&grid, &options(tmp.path(), None), &mut silent)?;
+    let report = sweep(&grid, &options(tmp.path(), None), &mut Silent::each)?;
     assert_eq!((report.ran.len(), report.failed()), (2, 0));
 
     let results = tmp.path().join("results");
@@ -91,7 +84,7 @@ fn the_source_trains_once_and_its_backbone_and_statistics_carry_over() -> TestRe
     );
 
     // A second sweep trains nothing, the source stage included.
-    let again = sweep(&grid, &options(tmp.path(), None), &mut silent)?;
+    let again = sweep(&grid, &options(tmp.path(), None), &mut Silent::each)?;
     assert_eq!((again.ran.len(), again.skipped), (0, 2));
     assert_eq!(read_summary(&source_dir.summary_path())?.len(), 1);
     Ok(())
@@ -102,7 +95,7 @@ fn a_cell_whose_source_is_missing_stops_with_a_clear_error() -> TestResult {
     let tmp = tempfile::tempdir()?;
     let grid = grids(tmp.path(), 1)?;
     // Cell 1 starts from the source, which no one has trained: no random-init fallback.
-    let err = sweep(&grid, &options(tmp.path(), Some(1)), &mut silent)
+    let err = sweep(&grid, &options(tmp.path(), Some(1)), &mut Silent::each)
         .err()
         .ok_or("expected an error")?;
     let msg = err.to_string();
@@ -114,7 +107,7 @@ fn a_cell_whose_source_is_missing_stops_with_a_clear_error() -> TestResult {
     let target_dir = GridDir::new(&tmp.path().join("results"), "target");
     assert!(!target_dir.run(&grid.runs[1].id).path().exists());
     // A cell from random init needs no source.
-    let random = sweep(&grid, &options(tmp.path(), Some(0)), &mut silent)?;
+    let random = sweep(&grid, &options(tmp.path(), Some(0)), &mut Silent::each)?;
     assert_eq!(random.ran.len(), 1);
     Ok(())
 }

@@ -18,14 +18,8 @@ fn run_grid(dir: &Path, extra: &str) -> Result<(Grid, GridDir), Box<dyn std::err
     let path = dir.join("prefix.toml");
     std::fs::write(&path, text)?;
     let grid = Grid::from_file(&path, &Overrides::default())?;
-    let options = SweepOptions {
-        results_dir: dir.join("results"),
-        cache_dir: dir.join("cache"),
-        force: false,
-        cell: None,
-        weights_mirror: None,
-    };
-    sweep(&grid, &options, &mut |_, _| Box::new(Silent))?;
+    let options = SweepOptions::new(dir.join("results"), dir.join("cache"));
+    sweep(&grid, &options, &mut Silent::each)?;
     Ok((grid, GridDir::new(&dir.join("results"), "prefix")))
 }
 

@@ -2,17 +2,12 @@
 
 use std::path::Path;
 
-use cxr_experiment::{Grid, Overrides, PlannedRun};
+use cxr_experiment::{Grid, Overrides};
 use cxr_results::Preprocessing;
 use cxr_results::{read_frame, read_summary, status, summary_columns, GridDir};
-use cxr_trainer::{preprocessing, sweep, Observer, Silent, SweepOptions};
+use cxr_trainer::{preprocessing, sweep, Silent, SweepOptions};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
-
-/// Watches nothing: the tests look at the files a sweep writes.
-fn silent(_: &str, _: &PlannedRun) -> Box<dyn Observer> {
-    Box::new(Silent)
-}
 
 fn tiny_grid(dir: &Path, extra: &str) -> Result<Grid, Box<dyn std::error::Error>> {
     let text = format!(
@@ -25,13 +20,7 @@ fn tiny_grid(dir: &Path, extra: &str) -> Result<Grid, Box<dyn std::error::Error>
 }
 
 fn options(dir: &Path) -> SweepOptions {
-    SweepOptions {
-        results_dir: dir.join("results"),
-        cache_dir: dir.join("cache"),
-        force: false,
-        cell: None,
-        weights_mirror: None,
-    }
+    SweepOptions::new(dir.join("results"), dir.join("cache"))
 }
 
 #[test]
@@ -42,7 +31,7 @@ fn a_sweep_writes_every_file_and_a_rerun_skips_it() -> TestResult {
         "[grid]\nmodel = [\"cnn\", \"resnet18\"]\nfreeze = [0, 4]\n",
     )?;
     assert_eq!(grid.runs.len(), 3);
-    let report = sweep(&grid, &options(tmp.path()), &mut silent)?;
+    let report = sweep(&grid, &options(tmp.path()), &mut Silent::each)?;
     assert_eq!(
         (
             report.ran.len(),
@@ -98,7 +87,7 @@ fn a_sweep_writes_every_file_and_a_rerun_skips_it() -> TestResult {
         assert_eq!(r.test_images, Some(8), "20% of 10 per class x 4 classes");
     }
 
-    let again = sweep(&grid, &options(tmp.path()), &mut silent)?;
+    let again = sweep(&grid, &options(tmp.path()), &mut Silent::each)?;
     assert_eq!((again.ran.len(), again.skipped, again.merged), (0, 3, 3));
     let forced = sweep(
         &grid,
@@ -107,7 +96,7 @@ fn a_sweep_writes_every_file_and_a_rerun_skips_it() -> TestResult {
             cell: Some(0),
             ..options(tmp.path())
         },
-        &mut silent,
+        &mut Silent::each,
     )?;
     assert_eq!((forced.ran.len(), forced.merged), (1, 3));
     Ok(())
@@ -117,7 +106,7 @@ fn a_sweep_writes_every_file_and_a_rerun_skips_it() -> TestResult {
 fn the_same_config_gives_the_same_numbers() -> TestResult {
     let tmp = tempfile::tempdir()?;
     let grid = tiny_grid(tmp.path(), "[model]\nname = \"cnn\"\n")?;
-    let first = sweep(&grid, &options(tmp.path()), &mut silent)?
+    let first = sweep(&grid, &options(tmp.path()), &mut Silent::each)?
         .ran
         .remove(0);
     let second = sweep(
@@ -126,7 +115,7 @@ fn the_same_config_gives_the_same_numbers() -> TestResult {
             force: true,
             ..options(tmp.path())
         },
-        &mut silent,
+        &mut Silent::each,
     )?
     .ran
     .remove(0);
@@ -134,7 +123,7 @@ fn the_same_config_gives_the_same_numbers() -> TestResult {
     assert_eq!(first.test_loss, second.test_loss);
     assert_eq!(first.val_micro_recall, second.val_micro_recall);
     let grid7 = tiny_grid(tmp.path(), "[model]\nname = \"cnn\"\n[grid]\nseed = [7]\n")?;
-    let other = sweep(&grid7, &options(tmp.path()), &mut silent)?
+    let other = sweep(&grid7, &options(tmp.path()), &mut Silent::each)?
         .ran
         .remove(0);
     assert_ne!(first.run_id, other.run_id);
@@ -160,7 +149,7 @@ fn a_diverging_run_is_recorded_as_failed_and_the_sweep_goes_on() -> TestResult {
         tmp.path(),
         "[models.resnet18]\nweights = \"nan.safetensors\"\n[grid]\nmodel = [\"resnet18\", \"cnn\"]\n",
     )?;
-    let report = sweep(&grid, &options(tmp.path()), &mut silent)?;
+    let report = sweep(&grid, &options(tmp.path()), &mut Silent::each)?;
     assert_eq!((report.ran.len(), report.failed()), (2, 1));
     let failed = &report.ran[0];
     assert_eq!(failed.status, status::FAILED);
