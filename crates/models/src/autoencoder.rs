@@ -100,11 +100,7 @@ impl Autoencoder {
     /// What the optimizer updates: every learnable weight of the encoder (except the unused
     /// `fc`) and of the decoder.
     pub fn trainable_vars(&self) -> Vec<Var> {
-        self.params
-            .iter()
-            .filter(|p| p.is_trainable())
-            .map(|p| p.var().clone())
-            .collect()
+        crate::parameter::trainable_vars(&self.params)
     }
 
     /// Parameter counts as PyTorch would count this module (encoder without `fc`, decoder).

@@ -83,11 +83,7 @@ impl Model {
     /// The variables the optimizer should update: learnable weights outside the frozen prefix.
     /// Running statistics are never included (they change only through training-mode forwards).
     pub fn trainable_vars(&self) -> Vec<Var> {
-        self.params
-            .iter()
-            .filter(|p| p.is_trainable())
-            .map(|p| p.var().clone())
-            .collect()
+        crate::parameter::trainable_vars(&self.params)
     }
 
     /// The named tensors of the frozen prefix (weights and running statistics), which training

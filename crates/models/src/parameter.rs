@@ -81,6 +81,16 @@ pub struct ParamCount {
     pub trainable: usize,
 }
 
+/// The variables an optimizer updates among `params`: the trainable weights, never running
+/// statistics or frozen tensors.
+pub(crate) fn trainable_vars(params: &[Parameter]) -> Vec<Var> {
+    params
+        .iter()
+        .filter(|p| p.is_trainable())
+        .map(|p| p.var().clone())
+        .collect()
+}
+
 impl ParamCount {
     /// Counts over a model's named tensors.
     pub fn of(params: &[Parameter]) -> Self {
