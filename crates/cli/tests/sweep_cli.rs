@@ -1,7 +1,7 @@
 //! `cxr sweep` as a user runs it: dry run, bad grids, and the kill-and-resume test.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
@@ -103,8 +103,15 @@ fn bad_grids_exit_2_with_one_line() -> TestResult {
     Ok(())
 }
 
-/// Waits until `happened` (polling every 20 ms, at most 5 minutes), then SIGKILLs `child`.
-fn kill_when(child: &mut Child, what: &str, happened: impl Fn() -> bool) -> TestResult {
+/// Starts `cxr sweep g.toml` in `dir`, waits until `happened` (polling every 20 ms, at most 5
+/// minutes), then SIGKILLs it.
+fn kill_sweep_when(dir: &Path, cache: &str, what: &str, happened: impl Fn() -> bool) -> TestResult {
+    let mut child = cxr()
+        .args(["sweep", "g.toml", "--quiet", "--cache-dir", cache])
+        .current_dir(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()?;
     let deadline = Instant::now() + Duration::from_secs(300);
     while !happened() {
         if let Some(status) = child.try_wait()? {
@@ -119,6 +126,33 @@ fn kill_when(child: &mut Child, what: &str, happened: impl Fn() -> bool) -> Test
     child.kill()?; // SIGKILL on Unix
     child.wait()?;
     Ok(())
+}
+
+/// Runs `cxr sweep g.toml` in `dir` again, asserts it succeeded, and returns its stdout.
+fn sweep_to_the_end(dir: &Path, cache: &str) -> Result<String, Box<dyn std::error::Error>> {
+    let out = run(&["sweep", "g.toml", "--quiet", "--cache-dir", cache], dir)?;
+    let stdout = String::from_utf8(out.stdout)?;
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(stdout)
+}
+
+/// The run ids of a merged summary, sorted.
+fn run_ids(summary: &Path) -> Result<Vec<String>, Box<dyn std::error::Error>> {
+    let ids: Vec<String> = cxr_results::read_summary(summary)?
+        .into_iter()
+        .map(|r| r.run_id)
+        .collect();
+    Ok(sorted(&ids))
+}
+
+fn sorted(ids: &[String]) -> Vec<String> {
+    let mut ids = ids.to_vec();
+    ids.sort();
+    ids
 }
 
 /// Start a sweep, SIGKILL it while the second run trains, run it again: the first run is
@@ -147,13 +181,7 @@ fn a_killed_sweep_resumes_where_it_stopped() -> TestResult {
     let cache = tmp.path().join("cache");
     let cache_arg = cache.to_str().ok_or("path")?;
 
-    let mut child = cxr()
-        .args(["sweep", "g.toml", "--quiet", "--cache-dir", cache_arg])
-        .current_dir(tmp.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()?;
-    kill_when(&mut child, "the second run started", || {
+    kill_sweep_when(tmp.path(), cache_arg, "the second run started", || {
         runs.join(&ids[1]).join("config.toml").is_file()
     })?;
     assert!(
@@ -165,26 +193,13 @@ fn a_killed_sweep_resumes_where_it_stopped() -> TestResult {
         "killed run is not finished"
     );
 
-    let out = run(
-        &["sweep", "g.toml", "--quiet", "--cache-dir", cache_arg],
-        tmp.path(),
-    )?;
-    let stdout = String::from_utf8(out.stdout)?;
-    assert!(
-        out.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = sweep_to_the_end(tmp.path(), cache_arg)?;
     assert!(
         stdout.contains("1 run(s) trained, 1 skipped as finished, 0 failed; 2 run(s)"),
         "{stdout}"
     );
-    let summary = cxr_results::read_summary(&tmp.path().join("results/tiny/summary.parquet"))?;
-    let mut got: Vec<String> = summary.into_iter().map(|r| r.run_id).collect();
-    got.sort();
-    let mut want = ids.clone();
-    want.sort();
-    assert_eq!(got, want, "every run exactly once");
+    let got = run_ids(&tmp.path().join("results/tiny/summary.parquet"))?;
+    assert_eq!(got, sorted(&ids), "every run exactly once");
     Ok(())
 }
 
@@ -223,50 +238,32 @@ fn a_sweep_killed_in_its_source_stage_resumes_and_runs_everything_once() -> Test
     let cache = tmp.path().join("cache");
     let cache_arg = cache.to_str().ok_or("path")?;
 
-    let mut child = cxr()
-        .args(["sweep", "g.toml", "--quiet", "--cache-dir", cache_arg])
-        .current_dir(tmp.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()?;
-    kill_when(&mut child, "the second source run started", || {
-        source_runs.join(&ids[1]).join("config.toml").is_file()
-    })?;
+    kill_sweep_when(
+        tmp.path(),
+        cache_arg,
+        "the second source run started",
+        || source_runs.join(&ids[1]).join("config.toml").is_file(),
+    )?;
     assert!(!source_runs.join(&ids[1]).join("summary.parquet").is_file());
     assert!(
         !tmp.path().join("results/tiny").exists(),
         "the grid waits for its source"
     );
 
-    let out = run(
-        &["sweep", "g.toml", "--quiet", "--cache-dir", cache_arg],
-        tmp.path(),
-    )?;
-    let stdout = String::from_utf8(out.stdout)?;
-    assert!(
-        out.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = sweep_to_the_end(tmp.path(), cache_arg)?;
     assert!(
         stdout.contains("source stage source: 1 run(s) trained, 1 skipped as finished, 0 failed")
             && stdout.contains("tiny: 1 run(s) trained, 0 skipped as finished, 0 failed; 1 run(s)"),
         "{stdout}"
     );
     for (grid, want) in [("source", &ids[..2]), ("tiny", &ids[2..])] {
-        let summary = tmp
-            .path()
-            .join("results")
-            .join(grid)
-            .join("summary.parquet");
-        let mut got: Vec<String> = cxr_results::read_summary(&summary)?
-            .into_iter()
-            .map(|r| r.run_id)
-            .collect();
-        got.sort();
-        let mut want = want.to_vec();
-        want.sort();
-        assert_eq!(got, want, "every run of {grid} exactly once");
+        let got = run_ids(
+            &tmp.path()
+                .join("results")
+                .join(grid)
+                .join("summary.parquet"),
+        )?;
+        assert_eq!(got, sorted(want), "every run of {grid} exactly once");
         let folders =
             std::fs::read_dir(tmp.path().join("results").join(grid).join("runs"))?.count();
         assert_eq!(folders, want.len(), "{grid}: one folder per run");
