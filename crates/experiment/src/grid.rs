@@ -131,9 +131,9 @@ impl Grid {
         })
     }
 
-    /// This grid's source stages and theirs, depth first, each grid once: the order a sweep
-    /// trains them in (a grid after every grid it takes weights from).
-    pub fn stages(&self) -> Vec<&Grid> {
+    /// The grids this grid's runs take weights from and theirs, depth first, each grid once:
+    /// what a sweep trains before this grid (a grid after every grid it takes weights from).
+    pub fn source_stages(&self) -> Vec<&Grid> {
         let mut out: Vec<&Grid> = Vec::new();
         for source in &self.sources {
             for stage in source.stages() {
@@ -142,6 +142,12 @@ impl Grid {
                 }
             }
         }
+        out
+    }
+
+    /// [`Grid::source_stages`], then this grid: every stage of a sweep, in order.
+    pub fn stages(&self) -> Vec<&Grid> {
+        let mut out = self.source_stages();
         out.push(self);
         out
     }

@@ -73,7 +73,7 @@ pub type RunObservers<'a> = dyn FnMut(&str, &PlannedRun) -> Box<dyn Observer> + 
 
 /// Runs every planned run of `grid` (or only `options.cell`) that is not finished yet, watching
 /// each through the observer `observe` makes for it. A whole sweep first runs the grid's source
-/// stages ([`Grid::stages`]: the grids it takes weights from), each resumable like any grid in
+/// stages ([`Grid::source_stages`]: the grids it takes weights from), each resumable like any grid in
 /// its own results folder and never forced; a single `--cell` does not (cells run in parallel
 /// must not train a source twice), so its source runs must be finished already.
 pub fn sweep(
@@ -83,13 +83,11 @@ pub fn sweep(
 ) -> Result<SweepReport> {
     let mut source_reports = Vec::new();
     if options.cell.is_none() {
-        let stages = grid.stages();
-        let sources = &stages[..stages.len() - 1];
         let source_options = SweepOptions {
             force: false,
             ..options.clone()
         };
-        for source in sources {
+        for source in grid.source_stages() {
             tracing::info!(
                 "source stage: grid {} ({}), {} run(s)",
                 source.name,

@@ -140,7 +140,7 @@ fn emit_slurm(grid: &Grid, args: &SweepArgs, path: &std::path::Path) -> anyhow::
         },
     );
     std::fs::write(path, script).with_context(|| format!("writing {}", path.display()))?;
-    for source in &grid.stages()[..grid.stages().len() - 1] {
+    for source in grid.source_stages() {
         println!(
             "note: this grid takes weights from grid {} ({}): train it first (`cxr sweep {}`, or its own --emit-slurm script) and submit this one after it, e.g. with sbatch --dependency=afterok:<its job id>; a cell whose source run is missing stops with an error",
             source.name,
