@@ -72,10 +72,10 @@ impl SweepReport {
 pub type RunObservers<'a> = dyn FnMut(&str, &PlannedRun) -> Box<dyn Observer> + 'a;
 
 /// Runs every planned run of `grid` (or only `options.cell`) that is not finished yet, watching
-/// each through the observer `observe` makes for it. A whole sweep first runs the grid's source
-/// stages ([`Grid::source_stages`]: the grids it takes weights from), each resumable like any grid in
-/// its own results folder and never forced; a single `--cell` does not (cells run in parallel
-/// must not train a source twice), so its source runs must be finished already.
+/// each through the observer `observe` makes for it. A whole sweep first runs the grid's
+/// source stages ([`Grid::source_stages`]: the grids it takes weights from), each resumable
+/// like any grid in its own results folder and never forced; a single `--cell` does not (cells
+/// run in parallel must not train a source twice), so its source runs must be finished already.
 pub fn sweep(
     grid: &Grid,
     options: &SweepOptions,
