@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use cxr_data::PixelStats;
 use cxr_experiment::Weights;
 use cxr_models::ModelKind;
-use cxr_results::{read_summary, status, GridDir, Preprocessing, RunDir};
+use cxr_results::{read_summary, status, GridDir, RunDir};
 
 use crate::error::{Result, TrainerError};
 use crate::run::RunEnv;
@@ -29,11 +29,12 @@ pub fn locate(weights: &Weights, kind: ModelKind, env: &RunEnv<'_>) -> Result<St
         Weights::File { path } => {
             // A cxr run's model.safetensors given by path: its preprocessing.json beside it
             // says what it was trained on, as for weights taken from a run by name.
-            let record = path
+            let run = path
                 .parent()
-                .map(|dir| RunDir::at(dir).preprocessing_path());
-            let source_stats = match record.filter(|r| r.is_file()) {
-                Some(record) => Some(Preprocessing::read(&record)?.stats),
+                .map(RunDir::at)
+                .filter(|run| run.preprocessing_path().is_file());
+            let source_stats = match run {
+                Some(run) => Some(run.read_preprocessing()?.stats),
                 None => None,
             };
             Ok(StartingWeights {
