@@ -33,6 +33,10 @@ pub enum ReportError {
         /// What plotters or the PNG encoder reported.
         message: String,
     },
+    /// A feature table cannot be mapped to 2-D (too few rows or features, a non-finite value),
+    /// or the PCA or t-SNE failed.
+    #[error("cannot map the features: {0}")]
+    FeatureMap(String),
     /// A baseline file could not be read or written.
     #[error("{path}: {message}")]
     Baseline {

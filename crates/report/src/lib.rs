@@ -14,6 +14,9 @@
 //! [`check`] compares a grid's test recall with a committed baseline file ([`baseline`]) and
 //! says which runs regressed; the CLI turns that into an exit code for CI.
 //!
+//! [`feature_map`] draws 2-D maps (PCA and t-SNE) of a run's `features.parquet`, training and
+//! test images side by side, coloured by class.
+//!
 //! Figures are drawn once per backend from the same code ([`canvas`]), so PNG and SVG agree,
 //! with an embedded font so they render the same on a machine without system fonts. That style
 //! ([`style`]: font and sizes; [`colormap`]: colour maps and their colour bar) is the project's
@@ -33,6 +36,7 @@ pub mod check;
 pub mod colormap;
 pub mod comparison;
 pub mod error;
+pub mod feature_map;
 pub mod figures;
 pub mod grid_results;
 pub mod heatmap;
@@ -46,5 +50,6 @@ pub mod transfer;
 pub use baseline::{Baseline, BaselineRun, RunKey};
 pub use check::{check, CheckReport, CheckRow, Verdict, DEFAULT_TOLERANCE};
 pub use error::{ReportError, Result};
+pub use feature_map::{draw_feature_maps, pca_2d, tsne_2d};
 pub use grid_results::{GridResults, RunResults};
 pub use report::{write_report, ReportOutput};

@@ -13,6 +13,7 @@
 //! <results>/<grid>/runs/<run-id>/model.safetensors  weights of the kept epoch
 //! <results>/<grid>/runs/<run-id>/preprocessing.json  class order and normalisation statistics
 //! <results>/<grid>/runs/<run-id>/reconstructions.png  autoencoder runs: test images, reconstructed
+//! <results>/<grid>/runs/<run-id>/features.parquet   classic-head runs: embeddings of every image
 //! <results>/<grid>/runs/<run-id>/summary.parquet    one row; written last = the run is finished
 //! ```
 
@@ -165,6 +166,12 @@ impl RunDir {
     /// reconstructions ([`crate::Reconstructions`]); classify runs have none.
     pub fn reconstructions_path(&self) -> PathBuf {
         self.path.join("reconstructions.png")
+    }
+
+    /// `features.parquet`: a classic-head run's embedding of every image of its dataset
+    /// ([`crate::FeatureTable`]); other runs have none.
+    pub fn features_path(&self) -> PathBuf {
+        self.path.join("features.parquet")
     }
 
     /// A run is finished (successfully or not) once its summary exists; the summary is written

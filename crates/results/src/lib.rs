@@ -1,7 +1,8 @@
 //! The results of a sweep, as an API: where each file lives ([`layout`]), what each file holds
 //! and how it is written and read. Every file of a run folder has one typed reader and writer
 //! here: the Parquet tables ([`summary`], [`run_tables`], [`plan`], [`evaluation`]), whose
-//! columns are the fields of one row struct each ([`table`]), and the run's `config.toml`,
+//! columns are the fields of one row struct each ([`table`]), a classic-head run's embeddings
+//! ([`features`]: a fixed-size list column, written directly), and the run's `config.toml`,
 //! `preprocessing.json` and `model.safetensors` ([`run_files`], [`preprocessing`]) and an
 //! autoencoder run's `reconstructions.png` ([`reconstructions`]). The trainer
 //! writes through this crate; the report, the regression check and inference read through it.
@@ -26,6 +27,7 @@
 
 pub mod error;
 pub mod evaluation;
+pub mod features;
 pub mod layout;
 pub mod plan;
 pub mod preprocessing;
@@ -38,6 +40,7 @@ pub mod table;
 pub use cxr_experiment::{axes, AxisValue};
 pub use error::{Result, ResultsError};
 pub use evaluation::{read_evaluation, write_evaluation, MetricRow};
+pub use features::{read_features, split_name, write_features, FeatureTable, FEATURE_COLUMNS};
 pub use layout::{write_atomic, write_atomic_with, GridDir, RunDir};
 pub use plan::{read_plan, write_plan, PlanRow};
 pub use preprocessing::Preprocessing;
