@@ -36,6 +36,8 @@ pub enum Command {
     Evaluate(EvaluateArgs),
     /// Grad-CAM: where a trained run looked, as a colour-mapped overlay PNG.
     Explain(ExplainArgs),
+    /// Export every image's pooled features (from a run, or from named weights) to Parquet.
+    Features(FeaturesArgs),
     /// Write figures and report.md for a grid's results (reads only its Parquet files).
     Report(ReportArgs),
     /// Compare a grid's test recall with a baseline file; exit 1 on a regression.
@@ -102,6 +104,47 @@ pub struct ExplainArgs {
     /// Cache folder [default: as for `cxr sweep`].
     #[arg(long)]
     pub cache_dir: Option<PathBuf>,
+}
+
+/// `cxr features`
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("backbone").required(true).args(["run", "model"])))]
+pub struct FeaturesArgs {
+    /// A trained run folder (`results/<grid>/runs/<run-id>`): its network, image size,
+    /// masking, normalisation, seed and split fractions.
+    #[arg(long, value_name = "RUN_DIR", conflicts_with_all = ["model", "weights", "image_size", "seed", "mask"])]
+    pub run: Option<PathBuf>,
+    /// Instead of a run: this architecture (`cnn`, `resnet18`, `resnet34`, `resnet50`) ...
+    #[arg(long, value_name = "NAME", requires = "weights")]
+    pub model: Option<cxr_models::ModelKind>,
+    /// ... with these weights: what a grid's `weights` takes (`imagenet`,
+    /// `torchvision:IMAGENET1K_V2`, a `.safetensors`/`.pth` file, `random`).
+    #[arg(long, value_name = "W")]
+    pub weights: Option<String>,
+    /// Image side length, with --model.
+    #[arg(long, value_name = "PX", default_value_t = cxr_data::DEFAULT_IMAGE_SIZE)]
+    pub image_size: u32,
+    /// Seed of the split column (and of random init), with --model.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Multiply images by their lung masks, with --model.
+    #[arg(long)]
+    pub mask: bool,
+    /// Dataset root with one folder per class (`<DIR>/<Class>/images/*` or `<DIR>/<Class>/*`).
+    #[arg(long, value_name = "DIR")]
+    pub data: PathBuf,
+    /// The Parquet file to write: columns path, class, split, features (fixed-size list of f32).
+    #[arg(long, value_name = "FILE.parquet")]
+    pub out: PathBuf,
+    /// Cache folder for decoded images and downloaded weights [default: as for `cxr sweep`].
+    #[arg(long)]
+    pub cache_dir: Option<PathBuf>,
+    /// Results root, where runs named as weights sources are [default: results].
+    #[arg(long, default_value = "results")]
+    pub results: PathBuf,
+    /// Download published weights from this base URL instead of the publisher's.
+    #[arg(long, env = cxr_weights::MIRROR_ENV, value_name = "URL")]
+    pub weights_mirror: Option<String>,
 }
 
 /// `cxr report`

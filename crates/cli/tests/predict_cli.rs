@@ -429,3 +429,120 @@ fn masked_runs_mask_new_images_and_need_their_masks() -> TestResult {
     );
     Ok(())
 }
+
+#[test]
+fn features_from_a_run_and_from_named_weights_read_back_with_polars() -> TestResult {
+    use polars::prelude::DataType;
+
+    let tmp = tempfile::tempdir()?;
+    let trained = train_tiny(tmp.path())?;
+    let images = 4 * 12; // the synthetic set's 4 classes
+    let check = |file: &Path, dim: usize| -> TestResult {
+        let frame = read_frame(file)?;
+        assert_eq!(frame.height(), images, "one row per image");
+        let names: Vec<String> = frame
+            .get_column_names()
+            .iter()
+            .map(|n| n.to_string())
+            .collect();
+        assert_eq!(names, cxr_results::FEATURE_COLUMNS);
+        let features = frame.column("features")?;
+        assert_eq!(
+            features.dtype(),
+            &DataType::Array(Box::new(DataType::Float32), dim)
+        );
+        let splits = frame.column("split")?.str()?.clone();
+        let tests = splits.iter().filter(|s| *s == Some("test")).count();
+        assert!(tests > 0 && tests < images);
+        Ok(())
+    };
+
+    let from_run = tmp.path().join("run.parquet");
+    let out = cxr(
+        &[
+            "features",
+            "--run",
+            s(&trained.run)?,
+            "--data",
+            s(&trained.data_root)?,
+            "--out",
+            s(&from_run)?,
+            "--cache-dir",
+            s(&trained.cache)?,
+        ],
+        tmp.path(),
+    )?;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("48 image(s) x 512 features"),
+        "{}",
+        text(&out.stdout)
+    );
+    check(&from_run, 512)?;
+    // On the run's own data the split column is the run's split: its test images are the
+    // ones the run was scored on.
+    let table = cxr_results::read_features(&from_run)?;
+    let prepared = DataMemo::default().prepare(&trained.config, &trained.cache)?;
+    let run_tests: Vec<String> = prepared
+        .split
+        .test
+        .iter()
+        .map(|&i| prepared.set.files[i].to_string_lossy().into_owned())
+        .collect();
+    let mut exported: Vec<String> = table
+        .rows_in("test")
+        .into_iter()
+        .map(|i| table.paths[i].clone())
+        .collect();
+    let mut expected = run_tests.clone();
+    exported.sort();
+    expected.sort();
+    assert_eq!(exported, expected);
+
+    let named = tmp.path().join("named.parquet");
+    let out = cxr(
+        &[
+            "features",
+            "--model",
+            "resnet18",
+            "--weights",
+            "random",
+            "--image-size",
+            "32",
+            "--data",
+            s(&trained.data_root)?,
+            "--out",
+            s(&named)?,
+            "--cache-dir",
+            s(&trained.cache)?,
+        ],
+        tmp.path(),
+    )?;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    check(&named, 512)?;
+
+    // A weights file that is not there: one line naming it, exit 2, no output file.
+    let missing = tmp.path().join("missing.parquet");
+    let out = cxr(
+        &[
+            "features",
+            "--model",
+            "resnet18",
+            "--weights",
+            "nowhere.safetensors",
+            "--data",
+            s(&trained.data_root)?,
+            "--out",
+            s(&missing)?,
+        ],
+        tmp.path(),
+    )?;
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("nowhere.safetensors") && err.trim().lines().count() == 1,
+        "{err}"
+    );
+    assert!(!missing.exists());
+    Ok(())
+}

@@ -20,6 +20,8 @@ pub enum Stream {
     Init,
     /// Bootstrap resampling of test images for confidence intervals.
     Bootstrap,
+    /// A classic head's own randomness (a random forest's bootstrap and feature draws).
+    Head,
 }
 
 impl Stream {
@@ -31,6 +33,7 @@ impl Stream {
             Self::Augment => "augment",
             Self::Init => "init",
             Self::Bootstrap => "bootstrap",
+            Self::Head => "head",
         }
     }
 }

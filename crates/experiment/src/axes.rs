@@ -5,11 +5,12 @@
 use std::fmt;
 
 /// Short axis names and the settings they stand for.
-pub const AXIS_ALIASES: [(&str, &str); 4] = [
+pub const AXIS_ALIASES: [(&str, &str); 5] = [
     ("model", "model.name"),
     ("freeze", "model.freeze"),
     ("seed", "seed"),
     ("weights", "model.weights"),
+    ("head", "model.head"),
 ];
 
 /// The setting an axis name stands for: an alias's setting, or the name itself (a dotted path).

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use cxr_data::{Augment, Normalization, SamplerKind, SplitFractions};
+use cxr_heads::HeadSearch;
 use cxr_models::ModelKind;
 
 use crate::error::{ExperimentError, Result};
@@ -104,11 +105,29 @@ pub struct DataConfig {
 pub struct ModelSettings {
     /// Architecture.
     pub name: ModelKind,
-    /// Frozen ResNet stages (0..=4; always 0 for the CNN).
+    /// Frozen ResNet stages (0..=4; 0 for the CNN, or 5, all its blocks, under a classic
+    /// head: [`ModelKind::full_freeze`]).
     pub freeze: usize,
     /// Where the starting weights come from; absent = random init.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub weights: Option<Weights>,
+    /// A classic head (logistic regression, an SVM, a random forest, kNN) fitted on the pooled
+    /// features of the fully frozen backbone, with the hyperparameter values it chooses from
+    /// on the validation split. Absent = the `linear` head: the network's own `fc`, trained by
+    /// Adam with the unfrozen stages (and left out of the serialised config, so such runs keep
+    /// their ids).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub head: Option<HeadSearch>,
+}
+
+/// The name of the linear head (the network's `fc` trained by Adam), in grid files and results.
+pub const LINEAR_HEAD: &str = "linear";
+
+impl ModelSettings {
+    /// The head's name: [`LINEAR_HEAD`] or a classic head's (`logistic`, `svm_rbf`, ...).
+    pub fn head_name(&self) -> &'static str {
+        self.head.as_ref().map_or(LINEAR_HEAD, |h| h.kind().name())
+    }
 }
 
 /// Where a run's starting weights come from (resolved; see [`crate::raw::RawWeights`] for how
@@ -244,12 +263,17 @@ pub struct RunConfig {
 }
 
 impl RunConfig {
-    /// Stable id: `<model>-f<freeze>-s<seed>-<hash>`, the hash (12 hex digits of BLAKE3) taken
-    /// over the whole resolved config, so equal configs share an id whatever the file text.
+    /// Stable id: `<model>-f<freeze>-s<seed>-<hash>` (`<model>-f<freeze>-<head>-s<seed>-<hash>`
+    /// for a classic head), the hash (12 hex digits of BLAKE3) taken over the whole resolved
+    /// config, so equal configs share an id whatever the file text.
     pub fn run_id(&self) -> Result<String> {
         let hash = blake3::hash(self.to_json()?.as_bytes()).to_hex();
+        let head = match &self.model.head {
+            Some(head) => format!("-{}", head.kind()),
+            None => String::new(),
+        };
         Ok(format!(
-            "{}-f{}-s{}-{}",
+            "{}-f{}{head}-s{}-{}",
             self.model.name,
             self.model.freeze,
             self.seed,

@@ -18,6 +18,15 @@
 //! out of the serialised config so that classify run ids predate the setting) or an autoencoder
 //! that pretrains the backbone without labels (which must not freeze stages).
 //!
+//! `[model] head` (axis `head`) picks the classifier on the backbone's features: `linear`
+//! (the default: the network's `fc`, trained by Adam with the unfrozen stages) or a classic head
+//! from `cxr-heads` (`logistic`, `svm_linear`, `svm_rbf`, `random_forest`, `knn`), fitted on
+//! the pooled features of the fully frozen backbone (`freeze` defaults to, and must be, the
+//! whole backbone: 4 for a ResNet, 5 for the CNN). `[heads.<name>]` replaces a head's declared
+//! hyperparameter values (`[heads.knn] k = [1, 5]`), which become part of the run's config.
+//! A backbone taken from another grid's run on the same dataset must have used the same split,
+//! or its training images would include this run's test images: that is a resolve error.
+//!
 //! This crate neither loads data nor trains: `cxr-trainer` runs a [`RunConfig`].
 //!
 //! ```
@@ -45,8 +54,9 @@ pub mod toml_error;
 pub use axes::AxisValue;
 pub use config::{
     AdamSettings, DataConfig, DataSource, ModelSettings, Objective, RunConfig, StopMetric,
-    TrainSettings, Weights,
+    TrainSettings, Weights, LINEAR_HEAD,
 };
+pub use cxr_heads::{HeadKind, HeadSearch};
 pub use error::{ExperimentError, Result};
 pub use grid::{Grid, PlannedRun};
 pub use resolve::Overrides;

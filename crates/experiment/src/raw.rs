@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use serde::Deserialize as _;
 
 use cxr_data::{Normalization, SamplerKind};
+use cxr_heads::HeadKind;
 use cxr_models::ModelKind;
 
 use crate::config::{Objective, StopMetric};
@@ -39,6 +40,9 @@ pub struct RawRun {
     /// `[pretrained.<label>]`: named weight sources (another grid's runs) that `weights` and
     /// the `weights` axis refer to by label.
     pub pretrained: Option<BTreeMap<String, RawRunSource>>,
+    /// `[heads.<name>]`: the hyperparameter values a classic head chooses from (e.g.
+    /// `[heads.knn] k = [1, 5, 15]`); absent = its declared defaults.
+    pub heads: Option<BTreeMap<HeadKind, RawHeadGrid>>,
     /// `[train]`.
     pub train: Option<RawTrain>,
     /// `[grid]` or `grid = { ... }`: only in the file, never in a cell.
@@ -235,10 +239,39 @@ pub struct RawSplit {
 pub struct RawModel {
     /// Architecture.
     pub name: Option<ModelKind>,
-    /// Frozen stages.
-    pub freeze: Option<usize>,
+    /// Frozen stages: a number, or `"all"` (the whole backbone).
+    pub freeze: Option<RawFreeze>,
     /// Starting weights of this run (overrides `[models.<name>]`).
     pub weights: Option<RawWeights>,
+    /// `linear` (the default) or a classic head: `logistic`, `svm_linear`, `svm_rbf`,
+    /// `random_forest`, `knn`.
+    pub head: Option<String>,
+}
+
+/// A `freeze` value as written: a number of frozen stages, or a name (`"all"`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(untagged)]
+pub enum RawFreeze {
+    /// Frozen stages.
+    Depth(usize),
+    /// `"all"`: the whole backbone.
+    Named(String),
+}
+
+/// `[heads.<name>]`: the values a classic head's fit chooses from on the validation split.
+/// Each head takes only its own keys.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHeadGrid {
+    /// Inverse L2 strength, as scikit-learn's `C` (logistic, svm_linear, svm_rbf).
+    pub c: Option<Vec<f64>>,
+    /// RBF width in units of 1 / features (svm_rbf; 1 is scikit-learn's `gamma = "scale"` on
+    /// standardised features).
+    pub gamma_scale: Option<Vec<f64>>,
+    /// Trees (random_forest).
+    pub trees: Option<Vec<usize>>,
+    /// Neighbours (knn).
+    pub k: Option<Vec<usize>>,
 }
 
 /// `[models.<name>]`.

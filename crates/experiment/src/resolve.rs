@@ -6,15 +6,16 @@ use std::path::{Component, Path, PathBuf};
 
 use cxr_data::{Augment, SplitFractions};
 
+use cxr_heads::{HeadKind, HeadSearch};
 use cxr_models::ModelKind;
 
 use crate::config::{
     AdamSettings, DataConfig, DataSource, ModelSettings, Objective, RunConfig, TrainSettings,
-    Weights,
+    Weights, LINEAR_HEAD,
 };
 use crate::error::{ExperimentError, Result};
 use crate::grid::Grid;
-use crate::raw::{RawRun, RawRunSource, RawWeights};
+use crate::raw::{RawFreeze, RawRun, RawRunSource, RawWeights};
 
 /// Settings given on the command line that replace the grid file's.
 #[derive(Debug, Clone, Default)]
@@ -49,6 +50,17 @@ impl Sources {
     /// The expanded source grids, in first-use order.
     pub fn into_grids(self) -> Vec<Grid> {
         self.grids.into_inner()
+    }
+
+    /// The resolved config of run `run` of the source grid named `grid`, once expanded.
+    fn config_of(&self, grid: &str, run: &str) -> Option<RunConfig> {
+        self.grids
+            .borrow()
+            .iter()
+            .filter(|g| g.name == grid)
+            .flat_map(|g| &g.runs)
+            .find(|r| r.id == run)
+            .map(|r| r.config.clone())
     }
 
     /// The source grid at `file` (normalised), expanded on first use. Its own `--data`-free
@@ -144,7 +156,19 @@ impl Resolver<'_> {
                 ));
             }
         }
+        if let Some(Weights::Run { grid: source, run }) = &model.weights {
+            if let Some(from) = self.sources.config_of(source, run) {
+                self.same_split_on_same_data(&from, run, &data, &split, seed)?;
+            }
+        }
         let train = self.train(&raw)?;
+        if train.objective == Objective::Autoencoder && model.head.is_some() {
+            return Err(self.invalid(
+                "model.head",
+                model.head_name(),
+                "an autoencoder run trains the encoder, it fits no classifier: leave the head out",
+            ));
+        }
         if train.objective == Objective::Autoencoder && model.freeze > 0 {
             return Err(self.invalid(
                 "model.freeze",
@@ -161,6 +185,39 @@ impl Resolver<'_> {
             train,
         };
         Ok((config, folded))
+    }
+
+    /// A source run trained on this run's dataset must have split it the same way: otherwise
+    /// its training images include this run's test images, and the test score is inflated.
+    fn same_split_on_same_data(
+        &self,
+        source: &RunConfig,
+        run: &str,
+        data: &DataConfig,
+        split: &SplitFractions,
+        seed: u64,
+    ) -> Result<()> {
+        if source.data.source != data.source {
+            return Ok(());
+        }
+        let differs = if source.seed != seed {
+            format!("seed {} there, {seed} here", source.seed)
+        } else if source.split != *split {
+            "other split fractions".to_string()
+        } else if source.data.classes != data.classes
+            || source.data.skip_unreadable != data.skip_unreadable
+        {
+            "another class list or set of readable images".to_string()
+        } else {
+            return Ok(());
+        };
+        Err(self.invalid(
+            "model.weights",
+            format!("{}/{run}", source.grid),
+            format!(
+                "the source run was trained on this dataset with another split ({differs}), so its training images include this run's test images: give both the same seed and split, or take the weights from a run on other data"
+            ),
+        ))
     }
 
     fn data(&self, raw: &RawRun) -> Result<DataConfig> {
@@ -271,26 +328,36 @@ impl Resolver<'_> {
                 "set [model] name = \"cnn\" or a grid axis model = [...]",
             )
         })?;
-        let mut freeze = m.freeze.unwrap_or(0);
-        let mut folded = false;
-        if freeze > name.max_freeze() {
-            if fold_cnn_freeze && !name.is_resnet() {
-                freeze = 0;
-                folded = true;
-            } else if name.is_resnet() {
+        let head = match m.head.as_deref() {
+            None | Some(LINEAR_HEAD) => None,
+            Some(text) => Some(text.parse::<HeadKind>().map_err(|_| {
+                let names: Vec<&str> = HeadKind::ALL.iter().map(|k| k.name()).collect();
+                self.invalid(
+                    "model.head",
+                    text,
+                    format!("unknown head: use {LINEAR_HEAD}, {}", names.join(", ")),
+                )
+            })?),
+        };
+        let requested = match &m.freeze {
+            None => None,
+            Some(RawFreeze::Depth(depth)) => Some(*depth),
+            Some(RawFreeze::Named(text)) if text == "all" => Some(name.full_freeze()),
+            Some(RawFreeze::Named(text)) => {
                 return Err(self.invalid(
                     "model.freeze",
-                    freeze,
-                    format!("{name} has the stem and 4 stages: allowed range is 0..=4 (4 trains fc only)"),
-                ));
-            } else {
-                return Err(self.invalid(
-                    "model.freeze",
-                    freeze,
-                    "the cnn has no stages to freeze: use 0",
-                ));
+                    text,
+                    "use a number of frozen stages, or \"all\" for the whole backbone",
+                ))
             }
-        }
+        };
+        let (freeze, folded) = match head {
+            Some(kind) => (
+                self.classic_freeze(name, kind, requested, fold_cnn_freeze)?,
+                false,
+            ),
+            None => self.linear_freeze(name, requested.unwrap_or(0), fold_cnn_freeze)?,
+        };
         let (setting, raw_weights) =
             match (m.weights, raw.models.as_ref().and_then(|ms| ms.get(&name))) {
                 (Some(w), _) => ("model.weights".to_string(), Some(w)),
@@ -301,14 +368,113 @@ impl Resolver<'_> {
             Some(w) => self.weights(raw, &setting, w, name, seed)?,
             None => None,
         };
+        let head = head.map(|kind| self.head_search(raw, kind)).transpose()?;
         Ok((
             ModelSettings {
                 name,
                 freeze,
                 weights,
+                head,
             },
             folded,
         ))
+    }
+
+    /// The freeze depth of a linear-head run: 0..=4 for a ResNet, 0 for the CNN (a grid cell
+    /// pairing the CNN with a depth is folded to 0 when `fold`).
+    fn linear_freeze(&self, name: ModelKind, freeze: usize, fold: bool) -> Result<(usize, bool)> {
+        if freeze <= name.max_freeze() {
+            return Ok((freeze, false));
+        }
+        if name.is_resnet() {
+            return Err(self.invalid(
+                "model.freeze",
+                freeze,
+                format!(
+                    "{name} has the stem and 4 stages: allowed range is 0..=4 (4 trains fc only)"
+                ),
+            ));
+        }
+        if fold {
+            return Ok((0, true));
+        }
+        let message = if freeze == name.full_freeze() {
+            "freezing all of the cnn's blocks is for classic heads (head = \"logistic\", ...), fitted on its frozen features: use 0 to train it, or set a classic head"
+        } else {
+            "the cnn has no stages to freeze: use 0"
+        };
+        Err(self.invalid("model.freeze", freeze, message))
+    }
+
+    /// The freeze depth of a classic-head run: the whole backbone, whatever the grid cell
+    /// pairs it with for the CNN (which has no stages of its own to freeze).
+    fn classic_freeze(
+        &self,
+        name: ModelKind,
+        head: HeadKind,
+        requested: Option<usize>,
+        fold: bool,
+    ) -> Result<usize> {
+        let full = name.full_freeze();
+        match requested {
+            None => Ok(full),
+            Some(depth) if depth == full => Ok(full),
+            Some(_) if fold && !name.is_resnet() => Ok(full),
+            Some(depth) => Err(self.invalid(
+                "model.freeze",
+                depth,
+                format!(
+                    "a {head} head is fitted on the features of a fully frozen backbone: set freeze = {full} (or \"all\") for the {name}, or head = \"{LINEAR_HEAD}\" to train stages"
+                ),
+            )),
+        }
+    }
+
+    /// A classic head's declared hyperparameter values, with `[heads.<name>]`'s in their place.
+    fn head_search(&self, raw: &RawRun, kind: HeadKind) -> Result<HeadSearch> {
+        let mut search = HeadSearch::default_for(kind);
+        let setting = format!("heads.{kind}");
+        if let Some(given) = raw.heads.as_ref().and_then(|h| h.get(&kind)) {
+            let keys = [
+                ("c", given.c.is_some()),
+                ("gamma_scale", given.gamma_scale.is_some()),
+                ("trees", given.trees.is_some()),
+                ("k", given.k.is_some()),
+            ];
+            let own: &[&str] = match &mut search {
+                HeadSearch::Logistic { c } | HeadSearch::SvmLinear { c } => {
+                    set(c, &given.c);
+                    &["c"]
+                }
+                HeadSearch::SvmRbf { c, gamma_scale } => {
+                    set(c, &given.c);
+                    set(gamma_scale, &given.gamma_scale);
+                    &["c", "gamma_scale"]
+                }
+                HeadSearch::RandomForest { trees } => {
+                    set(trees, &given.trees);
+                    &["trees"]
+                }
+                HeadSearch::Knn { k } => {
+                    set(k, &given.k);
+                    &["k"]
+                }
+            };
+            if let Some((key, _)) = keys
+                .iter()
+                .find(|(key, given)| *given && !own.contains(key))
+            {
+                return Err(self.invalid(
+                    &format!("{setting}.{key}"),
+                    "...",
+                    format!("{kind} takes no {key}: its settings are {}", own.join(", ")),
+                ));
+            }
+        }
+        search
+            .validate()
+            .map_err(|message| self.invalid(&setting, "...", message))?;
+        Ok(search)
     }
 
     /// Resolves a `weights` value of a `name` run with `seed`: `"random"` (none), a
@@ -463,6 +629,13 @@ impl Resolver<'_> {
             prefix_cache: t.prefix_cache.unwrap_or(true),
             objective: t.objective.unwrap_or_default(),
         })
+    }
+}
+
+/// Replaces a declared list with the one a grid file gives, if any.
+fn set<T: Clone>(list: &mut Vec<T>, given: &Option<Vec<T>>) {
+    if let Some(given) = given {
+        list.clone_from(given);
     }
 }
 

@@ -20,6 +20,14 @@ pub enum InferenceError {
     /// The run pretrained an autoencoder: it has no classification head to predict with.
     #[error("{0} is an autoencoder (pretraining) run: it has no trained classifier head; fine-tune a classifier from its model.safetensors (model.weights) and use that run")]
     NotAClassifier(PathBuf),
+    /// The run fitted a classic head on frozen features: there is no network to run.
+    #[error("{dir} fitted a {head} head on its backbone's frozen features, not a network this command can run: its test results are in the run folder and its features in features.parquet; for new images, export their features with `cxr features --model <name> --weights <the run's weights>`")]
+    ClassicHead {
+        /// The run folder.
+        dir: PathBuf,
+        /// The head (`logistic`, ...).
+        head: String,
+    },
     /// Neither `preprocessing.json` nor the training data to recompute it.
     #[error("{dir} has no preprocessing.json, and recomputing it from the run's training data failed: {message}")]
     NoPreprocessing {
@@ -73,6 +81,12 @@ pub enum InferenceError {
     /// Reading images failed.
     #[error(transparent)]
     Data(#[from] cxr_data::DataError),
+    /// The backbone's settings (`cxr features --model/--weights`) do not resolve.
+    #[error(transparent)]
+    Experiment(#[from] cxr_experiment::ExperimentError),
+    /// The features do not form a matrix (a bug, reported rather than panicking).
+    #[error(transparent)]
+    Heads(#[from] cxr_heads::HeadError),
     /// Loading the model failed.
     #[error(transparent)]
     Model(#[from] cxr_models::ModelError),

@@ -19,6 +19,9 @@
 //!   with a colour bar and title ([`overlay`]), drawn in the report's style (its font, sizes
 //!   and colour maps: [`cxr_report::style`], [`cxr_report::colormap`]).
 //!
+//! - [`features`]: every image's pooled features from a run or from named weights, as the
+//!   `features.parquet` table (`cxr features`).
+//!
 //! This crate trains nothing and writes nothing into run folders.
 //!
 //! ```no_run
@@ -41,6 +44,7 @@ pub mod class_name;
 pub mod error;
 pub mod evaluate;
 pub mod explain;
+pub mod features;
 pub mod gradcam;
 pub mod overlay;
 pub mod predict;
@@ -51,6 +55,7 @@ pub use cxr_results::MetricRow;
 pub use error::{InferenceError, Result};
 pub use evaluate::{evaluate_external, ClassMatching, ExternalEvaluation};
 pub use explain::{explain, Explanation};
+pub use features::{named_features, run_features, NamedBackbone};
 pub use gradcam::{grad_cam, GradCam};
 pub use predict::{collect_images, predict, Prediction};
 pub use table::{metric_rows, write_evaluation};

@@ -38,6 +38,12 @@ impl TrainedModel {
         if config.train.objective == Objective::Autoencoder {
             return Err(InferenceError::NotAClassifier(dir.to_path_buf()));
         }
+        if config.model.head.is_some() {
+            return Err(InferenceError::ClassicHead {
+                dir: dir.to_path_buf(),
+                head: config.model.head_name().to_string(),
+            });
+        }
         if !run.model_path().is_file() {
             return Err(InferenceError::NoWeights {
                 dir: dir.to_path_buf(),

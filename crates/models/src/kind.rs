@@ -59,6 +59,26 @@ impl ModelKind {
             0
         }
     }
+
+    /// The freeze depth that fixes the whole backbone: 4 for ResNets (the same as
+    /// [`ModelKind::max_freeze`]), 5 for the CNN (its five blocks). Only classic heads, fitted
+    /// on the frozen backbone's pooled features, take the CNN's: a CNN trained end to end has
+    /// no stages to freeze.
+    pub fn full_freeze(self) -> usize {
+        if self.is_resnet() {
+            4
+        } else {
+            5
+        }
+    }
+
+    /// Length of the pooled feature vector `fc` reads: 2048 for ResNet50, 512 otherwise.
+    pub fn feature_dim(self) -> usize {
+        match self {
+            Self::Resnet50 => 2048,
+            _ => 512,
+        }
+    }
 }
 
 impl fmt::Display for ModelKind {

@@ -180,6 +180,13 @@ impl Model {
         Ok(self.encode(xs, train)?)
     }
 
+    /// `(batch, in_channels, H, W) -> (batch, D)`: the globally pooled features `fc` reads
+    /// (D = [`ModelKind::feature_dim`]), in eval mode. What classic heads are fitted on and
+    /// `cxr features` exports.
+    pub fn embed(&self, xs: &Tensor) -> Result<Tensor> {
+        Ok(self.encode(xs, false)?.mean((2, 3))?)
+    }
+
     /// [`Model::encode_t`] with candle's error type, for the autoencoder's `forward_t`.
     pub(crate) fn encode(&self, xs: &Tensor, train: bool) -> candle_core::Result<Tensor> {
         self.check_input(xs)?;
@@ -232,6 +239,30 @@ mod tests {
             for (a, b) in via_head.iter().zip(&direct) {
                 assert!((a - b).abs() < 1e-5, "{kind}: {a} vs {b}");
             }
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn embed_is_what_fc_reads() -> Result<()> {
+        let device = Device::Cpu;
+        let xs = Tensor::randn(0f32, 1.0, (2, 3, 64, 64), &device)?;
+        for kind in [ModelKind::Cnn, ModelKind::Resnet18] {
+            let model = ModelConfig::new(kind, 3).init(&device, 1)?;
+            let embedded = model.embed(&xs)?;
+            assert_eq!(embedded.dims(), [2, kind.feature_dim()], "{kind}");
+            let fc = model.parameter("fc.weight").map(|p| p.tensor().clone());
+            let bias = model.parameter("fc.bias").map(|p| p.tensor().clone());
+            let (Some(w), Some(b)) = (fc, bias) else {
+                panic!("{kind} has no fc");
+            };
+            let logits = embedded.matmul(&w.t()?)?.broadcast_add(&b)?;
+            let direct = model.forward_t(&xs, false)?;
+            let diff = (logits - direct)?.abs()?.max_all()?.to_scalar::<f32>()?;
+            assert!(
+                diff < 1e-4,
+                "{kind}: fc(embed(x)) differs from the logits by {diff}"
+            );
         }
         Ok(())
     }

@@ -57,9 +57,22 @@ impl RunResults {
         self.summary.is_autoencoder()
     }
 
-    /// An ok classifier run: what the figures, comparison and check are about.
+    /// An ok classifier run, with a linear or a classic head: what the regression check is
+    /// about.
     pub fn ok_classifier(&self) -> bool {
         self.ok() && !self.is_autoencoder()
+    }
+
+    /// A classic head fitted on frozen features: no epochs, so it stays out of the per-epoch
+    /// figures and the freeze comparison, and gets the classic-heads table instead.
+    pub fn is_classic_head(&self) -> bool {
+        self.summary.is_classic_head()
+    }
+
+    /// An ok run trained by epochs (a linear head): what the grid figures and the freeze
+    /// comparison are about.
+    pub fn ok_trained(&self) -> bool {
+        self.ok_classifier() && !self.is_classic_head()
     }
 }
 
@@ -133,7 +146,7 @@ impl GridResults {
         first_seen(
             self.runs
                 .iter()
-                .filter(|run| !run.is_autoencoder())
+                .filter(|run| !run.is_autoencoder() && !run.is_classic_head())
                 .map(|run| run.facet.clone()),
         )
     }

@@ -11,11 +11,13 @@
 //! and the check, and get their own table in `report.md` with their reconstruction error,
 //! reconstruction-loss curves and a copy of their `reconstructions.png`.
 //!
+//! Classic-head runs (a logistic regression, SVM, random forest or kNN fitted on a frozen
+//! backbone's features) have no epochs: they stay out of the per-epoch figures and the freeze
+//! comparison, and get a table per backbone ([`heads`]: which head wins, by how much) and the
+//! backbone's 2-D feature maps ([`feature_map`]: PCA and t-SNE of `features.parquet`).
+//!
 //! [`check`] compares a grid's test recall with a committed baseline file ([`baseline`]) and
 //! says which runs regressed; the CLI turns that into an exit code for CI.
-//!
-//! [`feature_map`] draws 2-D maps (PCA and t-SNE) of a run's `features.parquet`, training and
-//! test images side by side, coloured by class.
 //!
 //! Figures are drawn once per backend from the same code ([`canvas`]), so PNG and SVG agree,
 //! with an embedded font so they render the same on a machine without system fonts. That style
@@ -39,6 +41,7 @@ pub mod error;
 pub mod feature_map;
 pub mod figures;
 pub mod grid_results;
+pub mod heads;
 pub mod heatmap;
 pub mod line_chart;
 pub mod markdown;

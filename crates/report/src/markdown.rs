@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 
 use crate::comparison::{comparison_paragraph, describe_interval, seconds};
 use crate::grid_results::{GridResults, RunResults};
+use crate::heads::{head_rows, verdicts, HeadRow};
 use crate::stats::{first_seen, ConfigStats};
 use crate::transfer::{transfer_rows, Estimate, TransferRow};
 
@@ -26,6 +27,7 @@ pub fn render(
     results: &GridResults,
     sections: &[FacetSection],
     run_figures: &[(String, Vec<String>)],
+    feature_maps: &[(String, String)],
 ) -> String {
     let mut md = String::new();
     let ok = results.runs.iter().filter(|r| r.ok()).count();
@@ -102,6 +104,10 @@ pub fn render(
     if results.runs.iter().any(RunResults::is_autoencoder) {
         pretraining_section(&mut md, results, run_figures);
     }
+    let head_rows = head_rows(results);
+    if !head_rows.is_empty() {
+        classic_heads_section(&mut md, &head_rows, feature_maps);
+    }
     if results.runs.iter().any(|r| !r.is_autoencoder()) {
         let _ = writeln!(md, "## All runs\n");
         runs_table(&mut md, results);
@@ -124,6 +130,49 @@ pub fn render(
         let _ = writeln!(md, "- `{id}`: {}", links.join(", "));
     }
     md
+}
+
+/// The classic heads per backbone, which one wins, and the backbones' feature maps
+/// (`feature_maps`: title and PNG path relative to the report folder).
+fn classic_heads_section(md: &mut String, rows: &[HeadRow], feature_maps: &[(String, String)]) {
+    let _ = writeln!(
+        md,
+        "## Classic heads on frozen features
+
+         Each classic head is fitted on the pooled features of the fully frozen backbone,          standardised with the training split's statistics; its hyperparameters are chosen on          the validation split from the declared values, and the test split is scored once.          Classic heads have no epochs: they are fitted to convergence by their own solvers,          so epochs to converge and time per epoch do not apply (they are absent from the          per-epoch figures, not plotted as zeros), and the fit time of all candidates is given          instead. `linear` rows, where present, are the network's own `fc` trained by Adam on          the same frozen backbone. Test recall: one seed's 95% bootstrap interval, or with          several seeds the mean and its 95% t-interval.\n"
+    );
+    for verdict in verdicts(rows) {
+        let _ = writeln!(md, "{verdict}\n");
+    }
+    let _ = writeln!(
+        md,
+        "| backbone | freeze | head | seeds | test micro-recall | test macro-recall | chosen on validation | fit time |"
+    );
+    let _ = writeln!(md, "|---|---|---|---|---|---|---|---|");
+    for r in rows {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            r.backbone,
+            r.freeze,
+            r.head,
+            r.seeds,
+            estimate(&r.micro, false),
+            estimate(&r.macro_, false),
+            r.chosen,
+            seconds(r.fit_time_s)
+        );
+    }
+    md.push('\n');
+    if !feature_maps.is_empty() {
+        let _ = writeln!(
+            md,
+            "### Feature maps\n\n             Each backbone's features of the training and test images in two dimensions,              coloured by class: PCA fitted on the training features (standardised), and t-SNE              of training and test features together. Classes that separate here are what a              head on these features can learn.\n"
+        );
+        for (title, file) in feature_maps {
+            let _ = writeln!(md, "![{title}]({file})\n");
+        }
+    }
 }
 
 /// The autoencoder runs: their reconstruction errors in a table, then each one's
@@ -214,7 +263,7 @@ fn best_runs_table(md: &mut String, results: &GridResults, facet: &str) {
         results
             .runs
             .iter()
-            .filter(|r| r.ok_classifier() && r.facet == facet)
+            .filter(|r| r.ok_trained() && r.facet == facet)
             .map(|r| r.line.as_str()),
     );
     models.sort_unstable();
@@ -222,7 +271,7 @@ fn best_runs_table(md: &mut String, results: &GridResults, facet: &str) {
         let best = results
             .runs
             .iter()
-            .filter(|r| r.ok_classifier() && r.facet == facet && r.line == model)
+            .filter(|r| r.ok_trained() && r.facet == facet && r.line == model)
             .max_by(|a, b| {
                 let key = |r: &RunResults| r.summary.test_micro_recall.unwrap_or(f64::NAN);
                 key(a).total_cmp(&key(b))
@@ -288,7 +337,11 @@ fn runs_table(md: &mut String, results: &GridResults) {
             .map(|c| c.class.as_str()),
     );
     let facets = runs.iter().any(|r| !r.facet.is_empty());
+    let heads = runs.iter().any(|r| r.is_classic_head());
     let mut header = String::from("| run | model | freeze | seed |");
+    if heads {
+        header.push_str(" head |");
+    }
     if facets {
         header.push_str(" other axes |");
     }
@@ -306,6 +359,9 @@ fn runs_table(md: &mut String, results: &GridResults) {
             "| `{}` | {} | {} | {} |",
             s.run_id, r.line, s.freeze, s.seed
         );
+        if heads {
+            let _ = write!(line, " {} |", s.head_name());
+        }
         if facets {
             let _ = write!(line, " {} |", r.facet);
         }

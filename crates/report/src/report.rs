@@ -7,8 +7,10 @@ use cxr_results::GridDir;
 use crate::canvas::{save, slug};
 use crate::comparison::comparison_paragraph;
 use crate::error::{ReportError, Result};
+use crate::feature_map::draw_feature_maps;
 use crate::figures::{grid_figure, Metric, RunCurves};
 use crate::grid_results::GridResults;
+use crate::heads::map_sources;
 use crate::heatmap::ConfusionHeatmap;
 use crate::markdown::{render, FacetSection};
 use crate::stats::config_stats;
@@ -102,8 +104,24 @@ pub fn write_report(grid_dir: &Path) -> Result<ReportOutput> {
         }
     }
 
+    let mut feature_maps = Vec::new();
+    for (backbone, run_id, seed) in map_sources(&results, grid_dir) {
+        let table = GridDir::at(grid_dir).run(&run_id).read_features()?;
+        let title =
+            format!("{backbone}: frozen features of the training and test images (seed {seed})");
+        let stem = slug(&backbone);
+        let written = draw_feature_maps(&table, &title, &dir.join("features"), &stem, seed as u64)?;
+        for method in ["pca", "tsne"] {
+            feature_maps.push((
+                format!("{backbone}, {method}"),
+                format!("features/{stem}-{method}.png"),
+            ));
+        }
+        figures.extend(written);
+    }
+
     let markdown = dir.join("report.md");
-    let text = render(&results, &sections, &run_figures);
+    let text = render(&results, &sections, &run_figures, &feature_maps);
     cxr_results::write_atomic(&markdown, text.as_bytes())?;
     Ok(ReportOutput {
         dir,

@@ -51,7 +51,7 @@ pub struct ConfigStats {
 pub fn config_stats(runs: &[RunResults]) -> Vec<ConfigStats> {
     let mut keys = first_seen(
         runs.iter()
-            .filter(|r| r.ok_classifier())
+            .filter(|r| r.ok_trained())
             .map(|r| (r.facet.clone(), r.line.clone(), r.summary.freeze)),
     );
     let facets = first_seen(keys.iter().map(|(facet, _, _)| facet.clone()));
@@ -65,7 +65,7 @@ pub fn config_stats(runs: &[RunResults]) -> Vec<ConfigStats> {
             let group: Vec<&RunResults> = runs
                 .iter()
                 .filter(|r| {
-                    r.ok_classifier()
+                    r.ok_trained()
                         && r.facet == facet
                         && r.line == model
                         && r.summary.freeze == freeze

@@ -96,7 +96,7 @@ pub fn transfer_rows(results: &GridResults, facet: &str) -> Vec<TransferRow> {
     let runs: Vec<&RunResults> = results
         .runs
         .iter()
-        .filter(|r| r.ok() && r.facet == facet && r.summary.test_micro_recall.is_some())
+        .filter(|r| r.ok_trained() && r.facet == facet && r.summary.test_micro_recall.is_some())
         .collect();
     let varies_weights = runs
         .iter()

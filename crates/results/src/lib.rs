@@ -37,7 +37,7 @@ pub mod run_tables;
 pub mod summary;
 pub mod table;
 
-pub use cxr_experiment::{axes, AxisValue};
+pub use cxr_experiment::{axes, AxisValue, LINEAR_HEAD};
 pub use error::{Result, ResultsError};
 pub use evaluation::{read_evaluation, write_evaluation, MetricRow};
 pub use features::{read_features, split_name, write_features, FeatureTable, FEATURE_COLUMNS};

@@ -8,6 +8,7 @@ use cxr_experiment::RunConfig;
 use cxr_models::{Autoencoder, Model, ModelConfig};
 
 use crate::error::{Result, ResultsError};
+use crate::features::{read_features, write_features, FeatureTable};
 use crate::layout::{write_atomic, write_atomic_with, RunDir};
 use crate::preprocessing::Preprocessing;
 
@@ -46,6 +47,16 @@ impl RunDir {
     /// Reads the run's `preprocessing.json`.
     pub fn read_preprocessing(&self) -> Result<Preprocessing> {
         Preprocessing::read(&self.preprocessing_path())
+    }
+
+    /// Writes a classic-head run's `features.parquet` (every image's embedding).
+    pub fn write_features(&self, table: &FeatureTable) -> Result<()> {
+        write_features(&self.features_path(), table)
+    }
+
+    /// Reads the run's `features.parquet`.
+    pub fn read_features(&self) -> Result<FeatureTable> {
+        read_features(&self.features_path())
     }
 
     /// Writes `model`'s weights to `model.safetensors`.

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use cxr_experiment::AxisValue;
+use cxr_experiment::{AxisValue, LINEAR_HEAD};
 
 use crate::error::{Result, ResultsError};
 use crate::layout::GridDir;
@@ -54,25 +54,40 @@ crate::table! {
         /// without labels: no recall, `test_loss` is the reconstruction MSE). Null in files
         /// written before the column existed, which hold classify runs only.
         pub objective: Option<String>,
+        /// The classifier on the backbone's features: `linear` (the network's `fc`, trained by
+        /// Adam) or a classic head fitted on the frozen backbone's pooled features (`logistic`,
+        /// `svm_linear`, `svm_rbf`, `random_forest`, `knn`). Null in files written before the
+        /// column existed, which hold linear heads only.
+        pub head: Option<String>,
+        /// A classic head's hyperparameters as chosen on the validation split (`c=0.1`,
+        /// `c=1, gamma_scale=0.1`, `trees=300`, `k=5`); null for the linear head.
+        pub head_params: Option<String>,
         /// `ok` or `failed` ([`status`]).
         pub status: String,
         /// Why a failed run failed; empty when ok.
         pub error: String,
-        /// Epochs trained.
+        /// Epochs trained (null for a classic head, which has no epochs).
         pub epochs_run: Option<i64>,
-        /// 1-based epoch of the kept weights.
+        /// 1-based epoch of the kept weights (null for a classic head: it is fitted to
+        /// convergence by its own solver, so the number means nothing there).
         pub epochs_to_converge: Option<i64>,
-        /// Mean training wall time per epoch, seconds.
+        /// Mean training wall time per epoch, seconds (null for a classic head).
         pub epoch_time_s: Option<f64>,
         /// Mean validation wall time per epoch, seconds.
         pub eval_time_s: Option<f64>,
         /// Wall time of the whole run (data, training, evaluation, writing), seconds.
         pub total_time_s: Option<f64>,
-        /// Wall time of the one-time frozen-prefix pass (null when the cache was not used), seconds.
+        /// Wall time of the one-time frozen-prefix pass (null when the cache was not used), or
+        /// for a classic head of computing every image's pooled features, seconds.
         pub prefix_time_s: Option<f64>,
-        /// Parameters the optimiser updates.
+        /// A classic head's fit: every hyperparameter candidate fitted on the training
+        /// features and scored on the validation features, seconds (null for the linear head).
+        pub fit_time_s: Option<f64>,
+        /// Parameters the optimiser updates; for a classic head, the numbers its fit holds
+        /// (weights of a linear model, support vectors of an SVM, tree nodes, kNN's stored
+        /// training features).
         pub trainable_params: i64,
-        /// All parameters.
+        /// All parameters (the backbone's and, for a classic head, the head's fitted numbers).
         pub total_params: i64,
         /// Test micro-recall (accuracy) with the kept weights.
         pub test_micro_recall: Option<f64>,
@@ -105,6 +120,17 @@ impl RunSummary {
     /// reconstruction error. Reports list these apart from the classifiers.
     pub fn is_autoencoder(&self) -> bool {
         self.objective.as_deref() == Some(objective::AUTOENCODER)
+    }
+
+    /// Whether the run fitted a classic head on frozen features (any head but `linear`): no
+    /// epochs, a fit time instead.
+    pub fn is_classic_head(&self) -> bool {
+        self.head.as_deref().is_some_and(|h| h != LINEAR_HEAD)
+    }
+
+    /// The head's name, `linear` where the column is null (files from before it existed).
+    pub fn head_name(&self) -> &str {
+        self.head.as_deref().unwrap_or(LINEAR_HEAD)
     }
 }
 

@@ -50,6 +50,9 @@ pub enum TrainerError {
     /// Published weights could not be looked up or downloaded.
     #[error(transparent)]
     Weights(#[from] cxr_weights::WeightsError),
+    /// A classic head could not be fitted (recorded as a failed run, like a diverging loss).
+    #[error("classic head: {0}")]
+    Head(#[from] cxr_heads::HeadError),
     /// A run's starting weights cannot be had (source run unfinished or failed, download
     /// failed).
     #[error("cannot load the starting weights {weights}: {message}")]

@@ -21,13 +21,20 @@
 //! reading labels, and records history, weights, `reconstructions.png` and a summary without
 //! recall.
 //!
+//! Classic-head runs (`[model] head = "logistic"`, ...) take the same path up to the model,
+//! then [`classic`] embeds every image with the frozen backbone ([`embed`]), fits the head's
+//! candidates on the training features and picks one on the validation split, and records the
+//! test results, the fit time and `features.parquet`.
+//!
 //! Determinism: the split, each epoch's sampling order, augmentation and the initial weights come
 //! from named streams of the run seed, so the same config gives the same run (and, on the same
 //! machine and thread count, the same metrics).
 
 pub mod adam;
 pub mod autoencoder;
+pub mod classic;
 pub mod early_stopping;
+pub mod embed;
 pub mod epoch;
 pub mod error;
 pub mod fit;
@@ -41,6 +48,7 @@ pub mod weights;
 
 pub use autoencoder::{fit_autoencoder, PretrainOutcome};
 pub use early_stopping::{EarlyStopping, EpochScore};
+pub use embed::{embed_images, embed_set, feature_table, Embeddings};
 pub use epoch::{evaluate, evaluate_images, train_one_epoch, EpochPlan, Evaluation, Source};
 pub use error::{Result, TrainerError};
 pub use fit::{fit, FitData, FitOutcome};

@@ -16,13 +16,14 @@ use cxr_results::{
 };
 
 use crate::autoencoder;
+use crate::classic::fit_classic;
 use crate::error::{Result, TrainerError};
 use crate::fit::{fit, FitData, FitOutcome};
 use crate::observer::Observer;
 use crate::prepare::DataMemo;
 use crate::preprocessing;
 use crate::weights;
-use cxr_metrics::{recall_intervals, DEFAULT_RESAMPLES};
+use cxr_metrics::{recall_intervals, ConfusionMatrix, DEFAULT_RESAMPLES};
 
 /// Where a run reads its caches and its source runs from.
 #[derive(Debug, Clone)]
@@ -63,9 +64,18 @@ pub fn run_one(
         .transpose()?;
     dir.write_config(cfg)?;
     let data = memo.prepare(cfg, env.cache_dir)?;
-    let model_cfg =
-        ModelConfig::new(cfg.model.name, data.set.classes.len()).with_freeze(cfg.model.freeze);
-    if start_from.is_none()
+    // A classic head's CNN is frozen whole (freeze 5), which the network itself need not
+    // know: it only ever runs in eval mode.
+    let model_cfg = ModelConfig::new(cfg.model.name, data.set.classes.len())
+        .with_freeze(cfg.model.freeze.min(cfg.model.name.max_freeze()));
+    if start_from.is_none() && cfg.model.head.is_some() {
+        tracing::warn!(
+            model = %cfg.model.name,
+            "no pretrained weights given: the {} head is fitted on the features of a randomly initialised {} (a floor, not a backbone)",
+            cfg.model.head_name(),
+            cfg.model.name
+        );
+    } else if start_from.is_none()
         && cfg.model.name.is_resnet()
         && cfg.train.objective == Objective::Classify
     {
@@ -95,20 +105,25 @@ pub fn run_one(
         spec: &spec,
         augment: cfg.data.augment.as_ref(),
     };
-    let trained = match cfg.train.objective {
-        Objective::Classify => classify(&model, fit_data, cfg, dir, &mut summary, observer),
-        Objective::Autoencoder => {
+    let trained = match (&cfg.model.head, cfg.train.objective) {
+        (Some(head), _) => fit_classic(&model, head, fit_data, cfg, dir, &mut summary),
+        (None, Objective::Classify) => classify(&model, fit_data, cfg, dir, &mut summary, observer),
+        (None, Objective::Autoencoder) => {
             autoencoder::pretrain(model, fit_data, cfg, dir, &mut summary, observer)
         }
     };
     match trained {
         Ok(()) => {}
-        Err(TrainerError::NonFiniteLoss { epoch, batch, loss }) => {
-            let err = TrainerError::NonFiniteLoss { epoch, batch, loss };
+        Err(err @ TrainerError::NonFiniteLoss { epoch, .. }) => {
             tracing::error!(run = %planned.id, "{err}");
             summary.status = status::FAILED.into();
             summary.error = err.to_string();
             summary.epochs_run = Some(epoch as i64);
+        }
+        Err(err @ TrainerError::Head(_)) => {
+            tracing::error!(run = %planned.id, "{err}");
+            summary.status = status::FAILED.into();
+            summary.error = err.to_string();
         }
         Err(other) => return Err(other),
     }
@@ -150,6 +165,7 @@ fn base_summary(planned: &PlannedRun, cfg: &RunConfig) -> Result<RunSummary> {
         sampler: cfg.train.sampler.name().to_string(),
         pretrained: cfg.pretrained(),
         objective: Some(cfg.train.objective.name().to_string()),
+        head: Some(cfg.model.head_name().to_string()),
         status: status::OK.into(),
         config_json,
         ..RunSummary::default()
@@ -165,7 +181,40 @@ fn record_outcome(
     summary: &mut RunSummary,
 ) -> Result<()> {
     write_history(&dir.history_path(), run_id, &outcome.history)?;
-    let test = &outcome.test.confusion;
+    let n = outcome.history.len().max(1) as f64;
+    summary.epochs_run = Some(outcome.history.len() as i64);
+    summary.epochs_to_converge = Some(outcome.best_epoch as i64);
+    summary.epoch_time_s = Some(outcome.history.iter().map(|e| e.train_time_s).sum::<f64>() / n);
+    summary.eval_time_s = Some(outcome.history.iter().map(|e| e.eval_time_s).sum::<f64>() / n);
+    summary.test_loss = Some(outcome.test.loss);
+    summary.prefix_time_s = outcome.prefix_time_s;
+    summary.val_micro_recall = Some(outcome.val.confusion.micro_recall());
+    summary.val_macro_recall = Some(outcome.val.confusion.macro_recall());
+    let test = &outcome.test;
+    record_test(
+        dir,
+        run_id,
+        classes,
+        &test.labels,
+        &test.predictions,
+        seed,
+        summary,
+    )
+}
+
+/// Writes the test split's per-class table and confusion matrix, and puts its recalls (with
+/// bootstrap intervals from the run seed's stream) and size into `summary`: what every
+/// classifier run, linear or classic head, records about its test split.
+pub(crate) fn record_test(
+    dir: &RunDir,
+    run_id: &str,
+    classes: &[String],
+    labels: &[u32],
+    predictions: &[u32],
+    seed: u64,
+    summary: &mut RunSummary,
+) -> Result<()> {
+    let test = ConfusionMatrix::new(labels, predictions, classes.len());
     let per_class: Vec<PerClassRow> = test
         .per_class()
         .iter()
@@ -181,18 +230,12 @@ fn record_outcome(
     write_per_class(&dir.per_class_path(), run_id, &per_class)?;
     let confusion = ConfusionRow::from_matrix(classes, &test.matrix);
     write_confusion(&dir.confusion_path(), run_id, &confusion)?;
-
-    let n = outcome.history.len().max(1) as f64;
-    summary.epochs_run = Some(outcome.history.len() as i64);
-    summary.epochs_to_converge = Some(outcome.best_epoch as i64);
-    summary.epoch_time_s = Some(outcome.history.iter().map(|e| e.train_time_s).sum::<f64>() / n);
-    summary.eval_time_s = Some(outcome.history.iter().map(|e| e.eval_time_s).sum::<f64>() / n);
     summary.test_micro_recall = Some(test.micro_recall());
     summary.test_macro_recall = Some(test.macro_recall());
     let mut rng = seed::rng(seed, Stream::Bootstrap);
     if let Some(ci) = recall_intervals(
-        &outcome.test.labels,
-        &outcome.test.predictions,
+        labels,
+        predictions,
         classes.len(),
         DEFAULT_RESAMPLES,
         &mut rng,
@@ -202,10 +245,6 @@ fn record_outcome(
         summary.test_macro_recall_low = Some(ci.macro_.low);
         summary.test_macro_recall_high = Some(ci.macro_.high);
     }
-    summary.test_loss = Some(outcome.test.loss);
-    summary.prefix_time_s = outcome.prefix_time_s;
     summary.test_images = Some(test.total() as i64);
-    summary.val_micro_recall = Some(outcome.val.confusion.micro_recall());
-    summary.val_macro_recall = Some(outcome.val.confusion.macro_recall());
     Ok(())
 }

@@ -4,6 +4,7 @@ mod check;
 mod data;
 mod evaluate;
 mod explain;
+mod features;
 mod predict;
 mod report;
 mod sweep;
@@ -20,6 +21,7 @@ pub fn run(command: Command, quiet: bool) -> anyhow::Result<ExitStatus> {
         Command::Predict(args) => predict::run(args),
         Command::Evaluate(args) => evaluate::run(args),
         Command::Explain(args) => explain::run(args),
+        Command::Features(args) => features::run(args),
         Command::Report(args) => report::run(args),
         Command::Check(args) => check::run(args),
         Command::Weights(cmd) => weights::run(cmd),

@@ -1,0 +1,212 @@
+//! Classic heads against each other, per backbone: the `head` axis's table in `report.md`,
+//! and the backbone's feature maps.
+//!
+//! A backbone is a figure line ([`RunResults::line`]: the model with its weights source) at
+//! the freeze depth its classic heads need (the whole backbone). Its rows are every classic
+//! head fitted on it and, when the grid has them, linear-head runs of the same backbone and
+//! depth (the network's own `fc` trained by Adam on the frozen features: the linear probe),
+//! each averaged over seeds. Classic heads have no epochs, so they stay out of the grid's
+//! per-epoch figures; their fit time is here instead.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use cxr_results::{GridDir, LINEAR_HEAD};
+
+use crate::grid_results::{GridResults, RunResults};
+use crate::stats::first_seen;
+use crate::transfer::Estimate;
+
+/// One head on one backbone, over its ok seeds.
+#[derive(Debug, Clone)]
+pub struct HeadRow {
+    /// The backbone (model with its weights source).
+    pub backbone: String,
+    /// Frozen stages of the backbone.
+    pub freeze: i64,
+    /// `linear`, `logistic`, ...
+    pub head: String,
+    /// Seeds averaged.
+    pub seeds: usize,
+    /// Test micro-recall: mean over seeds with its t-interval, or one seed's bootstrap interval.
+    pub micro: Estimate,
+    /// Test macro-recall, likewise.
+    pub macro_: Estimate,
+    /// The chosen hyperparameters, per seed where they differ (`c=0.1; c=1`).
+    pub chosen: String,
+    /// Mean fit time of a classic head (all candidates), or the linear head's mean training
+    /// time (epochs times time per epoch), seconds.
+    pub fit_time_s: f64,
+}
+
+/// Rows of every backbone that has a classic head, best head first within a backbone.
+pub fn head_rows(results: &GridResults) -> Vec<HeadRow> {
+    let ok: Vec<&RunResults> = results.runs.iter().filter(|r| r.ok_classifier()).collect();
+    let backbones: Vec<(String, i64)> = first_seen(
+        ok.iter()
+            .filter(|r| r.summary.is_classic_head())
+            .map(|r| (r.line.clone(), r.summary.freeze)),
+    );
+    let mut rows = Vec::new();
+    for (backbone, freeze) in backbones {
+        let mut groups: BTreeMap<String, Vec<&RunResults>> = BTreeMap::new();
+        for r in ok
+            .iter()
+            .filter(|r| r.line == backbone && r.summary.freeze == freeze)
+        {
+            groups
+                .entry(r.summary.head_name().to_string())
+                .or_default()
+                .push(r);
+        }
+        let mut backbone_rows: Vec<HeadRow> = groups
+            .into_iter()
+            .map(|(head, runs)| row(&backbone, freeze, head, &runs))
+            .collect();
+        backbone_rows.sort_by(|a, b| b.micro.mean.total_cmp(&a.micro.mean));
+        rows.extend(backbone_rows);
+    }
+    rows
+}
+
+fn row(backbone: &str, freeze: i64, head: String, runs: &[&RunResults]) -> HeadRow {
+    let estimate = |value: fn(&RunResults) -> Option<f64>,
+                    bounds: fn(&RunResults) -> Option<(f64, f64)>| {
+        let values: Vec<f64> = runs.iter().filter_map(|r| value(r)).collect();
+        match runs {
+            [one] => Estimate {
+                mean: values.first().copied().unwrap_or(f64::NAN),
+                interval: bounds(one),
+            },
+            _ => Estimate::of(&values),
+        }
+    };
+    let micro = estimate(
+        |r| r.summary.test_micro_recall,
+        |r| {
+            r.summary
+                .test_micro_recall_low
+                .zip(r.summary.test_micro_recall_high)
+        },
+    );
+    let macro_ = estimate(
+        |r| r.summary.test_macro_recall,
+        |r| {
+            r.summary
+                .test_macro_recall_low
+                .zip(r.summary.test_macro_recall_high)
+        },
+    );
+    let mut chosen: Vec<String> = Vec::new();
+    for r in runs {
+        if let Some(p) = &r.summary.head_params {
+            if !chosen.contains(p) {
+                chosen.push(p.clone());
+            }
+        }
+    }
+    let times: Vec<f64> = runs
+        .iter()
+        .filter_map(|r| {
+            let s = &r.summary;
+            s.fit_time_s
+                .or_else(|| s.epoch_time_s.zip(s.epochs_run).map(|(t, e)| t * e as f64))
+        })
+        .collect();
+    HeadRow {
+        backbone: backbone.to_string(),
+        freeze,
+        head,
+        seeds: runs.len(),
+        micro,
+        macro_,
+        chosen: if chosen.is_empty() {
+            "-".into()
+        } else {
+            chosen.join("; ")
+        },
+        fit_time_s: times.iter().sum::<f64>() / times.len().max(1) as f64,
+    }
+}
+
+/// One sentence per backbone: which head wins and by how much over the runner-up (and over
+/// the linear head when it is not the runner-up).
+pub fn verdicts(rows: &[HeadRow]) -> Vec<String> {
+    let backbones = first_seen(rows.iter().map(|r| r.backbone.clone()));
+    let mut out = Vec::new();
+    for backbone in backbones {
+        let of: Vec<&HeadRow> = rows.iter().filter(|r| r.backbone == backbone).collect();
+        let (Some(best), rest) = (of.first(), of.get(1..).unwrap_or_default()) else {
+            continue;
+        };
+        let mut sentence = format!(
+            "On {backbone}, {} wins with test micro-recall {:.3}",
+            best.head, best.micro.mean
+        );
+        if let Some(second) = rest.first() {
+            sentence.push_str(&format!(
+                ", {:+.3} over {} ({:.3}){}",
+                best.micro.mean - second.micro.mean,
+                second.head,
+                second.micro.mean,
+                overlap_note(best, second)
+            ));
+        }
+        if let Some(linear) = rest.iter().skip(1).find(|r| r.head == LINEAR_HEAD) {
+            sentence.push_str(&format!(
+                " and {:+.3} over the linear head trained by Adam ({:.3})",
+                best.micro.mean - linear.micro.mean,
+                linear.micro.mean
+            ));
+        }
+        sentence.push('.');
+        out.push(sentence);
+    }
+    out
+}
+
+/// Whether two rows' intervals overlap, said plainly.
+fn overlap_note(a: &HeadRow, b: &HeadRow) -> &'static str {
+    match (a.micro.interval, b.micro.interval) {
+        (Some((a_low, a_high)), Some((b_low, b_high))) if a_low > b_high || b_low > a_high => {
+            "; their intervals do not overlap"
+        }
+        (Some(_), Some(_)) => {
+            "; their intervals overlap, so this test split does not separate them"
+        }
+        _ => "",
+    }
+}
+
+/// Per backbone, the first ok classic-head run (lowest seed) whose `features.parquet` exists:
+/// the features its map is drawn from. `(backbone, run id, seed)`.
+pub fn map_sources(results: &GridResults, grid_dir: &Path) -> Vec<(String, String, i64)> {
+    let grid = GridDir::at(grid_dir);
+    let mut by_backbone: BTreeMap<String, (String, i64)> = BTreeMap::new();
+    let order = first_seen(
+        results
+            .runs
+            .iter()
+            .filter(|r| r.ok_classifier() && r.summary.is_classic_head())
+            .map(|r| r.line.clone()),
+    );
+    for r in results
+        .runs
+        .iter()
+        .filter(|r| r.ok_classifier() && r.summary.is_classic_head())
+    {
+        if !grid.run(&r.summary.run_id).features_path().is_file() {
+            continue;
+        }
+        let entry = by_backbone
+            .entry(r.line.clone())
+            .or_insert_with(|| (r.summary.run_id.clone(), r.summary.seed));
+        if r.summary.seed < entry.1 {
+            *entry = (r.summary.run_id.clone(), r.summary.seed);
+        }
+    }
+    order
+        .into_iter()
+        .filter_map(|b| by_backbone.remove(&b).map(|(id, seed)| (b, id, seed)))
+        .collect()
+}
