@@ -179,6 +179,87 @@ fn report_check_and_predict_on_a_grid_with_an_autoencoder_run() -> TestResult {
     Ok(())
 }
 
+#[test]
+fn report_check_and_predict_on_a_grid_of_classic_heads() -> TestResult {
+    let tmp = tempfile::tempdir()?;
+    let dir = tmp.path();
+    let common = "[data]\nimage_size = 32\n[data.synthetic]\nper_class = 12\nsize = 32\n\
+                  [train]\nmax_epochs = 2\npatience = 2\nbatch_size = 8\n";
+    std::fs::write(
+        dir.join("cnn.toml"),
+        format!("name = \"cnn\"\n{common}[model]\nname = \"cnn\"\n"),
+    )?;
+    std::fs::write(
+        dir.join("g.toml"),
+        format!(
+            "name = \"heads\"\n{common}[pretrained.trained]\ngrid = \"cnn.toml\"\n\
+             [[grid]]\nmodel = \"cnn\"\nweights = \"trained\"\nhead = [\"logistic\", \"knn\"]\n\
+             [[grid]]\nmodel = \"resnet18\"\nfreeze = 4\nhead = [\"linear\", \"svm_linear\"]\n"
+        ),
+    )?;
+    let out = run(&["sweep", "g.toml", "--cache-dir", "cache", "--quiet"], dir)?;
+    assert!(out.status.success(), "{}", text(&out));
+
+    let out = run(&["report", "results/heads"], dir)?;
+    assert!(out.status.success(), "{}", text(&out));
+    let report = dir.join("results/heads/report");
+    let md = std::fs::read_to_string(report.join("report.md"))?;
+    assert!(md.contains("## Classic heads on frozen features"), "{md}");
+    assert!(md.contains("On cnn (trained), "), "{md}");
+    assert!(md.contains("| resnet18 | 4 | linear | 1 |"), "{md}");
+    // Epochs mean nothing for a classic head: a dash in the run table, never a zero.
+    let classic_row = md
+        .lines()
+        .find(|l| l.contains("cnn-f5-logistic"))
+        .ok_or("no row for the logistic run")?;
+    assert!(classic_row.contains("| logistic |"), "{classic_row}");
+    assert!(classic_row.contains("| - | - |"), "{classic_row}");
+    for backbone in ["cnn_trained", "resnet18"] {
+        for method in ["pca", "tsne"] {
+            for ext in ["png", "svg"] {
+                let file = report.join(format!("features/{backbone}-{method}.{ext}"));
+                assert!(file.is_file(), "{} missing", file.display());
+            }
+        }
+    }
+
+    let update = ["check", "results/heads", "--baseline", "b.toml", "--update"];
+    assert!(run(&update, dir)?.status.success());
+    let out = run(&["check", "results/heads", "--baseline", "b.toml"], dir)?;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        text(&out).contains("check passed: 4 run(s)"),
+        "{}",
+        text(&out)
+    );
+
+    // A classic head is no network to run: prediction says so in one line.
+    let image = dir.join("film.png");
+    image::GrayImage::new(32, 32).save(&image)?;
+    let id = std::fs::read_dir(dir.join("results/heads/runs"))?
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .find(|id| id.contains("-knn-"))
+        .ok_or("no knn run")?;
+    let out = run(
+        &[
+            "predict",
+            "--run",
+            &format!("results/heads/runs/{id}"),
+            "film.png",
+        ],
+        dir,
+    )?;
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let stderr = String::from_utf8(out.stderr)?;
+    assert!(
+        stderr.lines().count() == 1
+            && stderr.contains("fitted a knn head on its backbone's frozen features"),
+        "{stderr}"
+    );
+    Ok(())
+}
+
 fn raise_first_micro(baseline: &str, by: f64) -> Option<String> {
     let line = baseline
         .lines()

@@ -52,7 +52,8 @@ pub fn comparison_paragraph(stats: &[ConfigStats]) -> String {
             c.micro
         ),
         (Some(r), None) => format!(
-            "No CNN run has finished, so the gain over the handcrafted CNN cannot be computed; \
+            "No CNN run trained end to end has finished, so the gain over the handcrafted CNN \
+             cannot be computed; \
              the best ResNet configuration is {} with {} frozen stages (test micro-recall {:.3}).",
             r.model, r.freeze, r.micro
         ),

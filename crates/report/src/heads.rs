@@ -136,28 +136,23 @@ pub fn verdicts(rows: &[HeadRow]) -> Vec<String> {
     let mut out = Vec::new();
     for backbone in backbones {
         let of: Vec<&HeadRow> = rows.iter().filter(|r| r.backbone == backbone).collect();
-        let (Some(best), rest) = (of.first(), of.get(1..).unwrap_or_default()) else {
+        let Some((best, rest)) = of.split_first() else {
             continue;
         };
+        let mut margins = Vec::new();
+        if let Some(second) = rest.first() {
+            margins.push(margin(best, second, second.head.as_str()));
+        }
+        if let Some(linear) = rest.iter().skip(1).find(|r| r.head == LINEAR_HEAD) {
+            margins.push(margin(best, linear, "the linear head trained by Adam"));
+        }
         let mut sentence = format!(
             "On {backbone}, {} wins with test micro-recall {:.3}",
             best.head, best.micro.mean
         );
-        if let Some(second) = rest.first() {
-            sentence.push_str(&format!(
-                ", {:+.3} over {} ({:.3}){}",
-                best.micro.mean - second.micro.mean,
-                second.head,
-                second.micro.mean,
-                overlap_note(best, second)
-            ));
-        }
-        if let Some(linear) = rest.iter().skip(1).find(|r| r.head == LINEAR_HEAD) {
-            sentence.push_str(&format!(
-                " and {:+.3} over the linear head trained by Adam ({:.3})",
-                best.micro.mean - linear.micro.mean,
-                linear.micro.mean
-            ));
+        if !margins.is_empty() {
+            sentence.push_str(": ");
+            sentence.push_str(&margins.join(", "));
         }
         sentence.push('.');
         out.push(sentence);
@@ -165,17 +160,20 @@ pub fn verdicts(rows: &[HeadRow]) -> Vec<String> {
     out
 }
 
-/// Whether two rows' intervals overlap, said plainly.
-fn overlap_note(a: &HeadRow, b: &HeadRow) -> &'static str {
-    match (a.micro.interval, b.micro.interval) {
+/// `+0.013 over logistic (0.867; the intervals overlap, ...)`.
+fn margin(best: &HeadRow, other: &HeadRow, name: &str) -> String {
+    let overlap = match (best.micro.interval, other.micro.interval) {
         (Some((a_low, a_high)), Some((b_low, b_high))) if a_low > b_high || b_low > a_high => {
-            "; their intervals do not overlap"
+            "; the intervals do not overlap"
         }
-        (Some(_), Some(_)) => {
-            "; their intervals overlap, so this test split does not separate them"
-        }
+        (Some(_), Some(_)) => "; the intervals overlap, so this test split does not separate them",
         _ => "",
-    }
+    };
+    format!(
+        "{:+.3} over {name} ({:.3}{overlap})",
+        best.micro.mean - other.micro.mean,
+        other.micro.mean
+    )
 }
 
 /// Per backbone, the first ok classic-head run (lowest seed) whose `features.parquet` exists:
@@ -209,4 +207,122 @@ pub fn map_sources(results: &GridResults, grid_dir: &Path) -> Vec<(String, Strin
         .into_iter()
         .filter_map(|b| by_backbone.remove(&b).map(|(id, seed)| (b, id, seed)))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::grid_results::{facet_of, line_of};
+    use crate::stats::config_stats;
+    use cxr_results::{status, AxisValue, RunSummary};
+
+    /// A resnet18 run at freeze 4 from `weights` with `head`, its recall `micro` and bootstrap
+    /// interval `micro +/- half`.
+    fn run(weights: &str, head: &str, seed: i64, micro: f64, half: f64) -> RunResults {
+        let axes = vec![
+            AxisValue::new("seed", seed.to_string()),
+            AxisValue::new("model.weights", weights),
+            AxisValue::new("model.head", head),
+        ];
+        let classic = head != LINEAR_HEAD;
+        let summary = RunSummary {
+            run_id: format!("resnet18-f4-{head}-s{seed}-{weights}"),
+            model: "resnet18".into(),
+            freeze: 4,
+            seed,
+            head: Some(head.into()),
+            head_params: classic.then(|| format!("c={seed}")),
+            status: status::OK.into(),
+            test_micro_recall: Some(micro),
+            test_macro_recall: Some(micro - 0.01),
+            test_micro_recall_low: Some(micro - half),
+            test_micro_recall_high: Some(micro + half),
+            epochs_run: (!classic).then_some(10),
+            epochs_to_converge: (!classic).then_some(6),
+            epoch_time_s: (!classic).then_some(0.5),
+            fit_time_s: classic.then_some(2.0),
+            axes: axes.clone(),
+            ..RunSummary::default()
+        };
+        RunResults {
+            facet: facet_of(&axes),
+            line: line_of("resnet18", &axes),
+            summary,
+            history: Vec::new(),
+            per_class: Vec::new(),
+            confusion: Vec::new(),
+        }
+    }
+
+    fn results(runs: Vec<RunResults>) -> GridResults {
+        GridResults {
+            name: "heads".into(),
+            runs,
+            missing: Vec::new(),
+            stale: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn rows_rank_heads_per_backbone_and_verdicts_state_the_margins() {
+        let results = results(vec![
+            run("tb", "linear", 0, 0.70, 0.05),
+            run("tb", "logistic", 0, 0.80, 0.05),
+            run("tb", "svm_rbf", 0, 0.90, 0.02),
+            run("random", "knn", 0, 0.60, 0.05),
+        ]);
+        let rows = head_rows(&results);
+        let order: Vec<(&str, &str)> = rows
+            .iter()
+            .map(|r| (r.backbone.as_str(), r.head.as_str()))
+            .collect();
+        assert_eq!(
+            order,
+            [
+                ("resnet18 (tb)", "svm_rbf"),
+                ("resnet18 (tb)", "logistic"),
+                ("resnet18 (tb)", "linear"),
+                ("resnet18 (random init)", "knn"),
+            ]
+        );
+        // One seed: the bootstrap interval; the linear head's time is its epochs' time.
+        assert_eq!(rows[0].micro.interval, Some((0.88, 0.92)));
+        assert_eq!(rows[2].fit_time_s, 5.0);
+        assert_eq!(rows[0].chosen, "c=0");
+        let verdicts = verdicts(&rows);
+        assert_eq!(verdicts.len(), 2);
+        assert_eq!(
+            verdicts[0],
+            "On resnet18 (tb), svm_rbf wins with test micro-recall 0.900: +0.100 over logistic \
+             (0.800; the intervals do not overlap), +0.200 over the linear head trained by Adam \
+             (0.700; the intervals do not overlap)."
+        );
+        assert_eq!(
+            verdicts[1],
+            "On resnet18 (random init), knn wins with test micro-recall 0.600."
+        );
+    }
+
+    #[test]
+    fn seeds_average_with_a_t_interval_and_classic_heads_stay_out_of_the_epoch_figures() {
+        let results = results(vec![
+            run("tb", "logistic", 0, 0.80, 0.05),
+            run("tb", "logistic", 1, 0.84, 0.05),
+            run("tb", "linear", 0, 0.70, 0.05),
+        ]);
+        let rows = head_rows(&results);
+        assert_eq!(rows[0].seeds, 2);
+        assert!((rows[0].micro.mean - 0.82).abs() < 1e-12);
+        let (low, high) = rows[0].micro.interval.unwrap_or_default();
+        assert!(
+            low < 0.80 && high > 0.84,
+            "a t-interval over two seeds is wide"
+        );
+        assert_eq!(rows[0].chosen, "c=0; c=1");
+        // The per-epoch figures and the freeze comparison read the linear run only.
+        let stats = config_stats(&results.runs);
+        assert_eq!(stats.len(), 1);
+        assert_eq!(stats[0].seeds, 1);
+        assert!((stats[0].micro - 0.70).abs() < 1e-12);
+    }
 }

@@ -137,16 +137,23 @@ pub fn render(
 fn classic_heads_section(md: &mut String, rows: &[HeadRow], feature_maps: &[(String, String)]) {
     let _ = writeln!(
         md,
-        "## Classic heads on frozen features
-
-         Each classic head is fitted on the pooled features of the fully frozen backbone,          standardised with the training split's statistics; its hyperparameters are chosen on          the validation split from the declared values, and the test split is scored once.          Classic heads have no epochs: they are fitted to convergence by their own solvers,          so epochs to converge and time per epoch do not apply (they are absent from the          per-epoch figures, not plotted as zeros), and the fit time of all candidates is given          instead. `linear` rows, where present, are the network's own `fc` trained by Adam on          the same frozen backbone. Test recall: one seed's 95% bootstrap interval, or with          several seeds the mean and its 95% t-interval.\n"
+        "## Classic heads on frozen features\n\n\
+         Each classic head is fitted on the pooled features of the fully frozen backbone, \
+         standardised with the training split's statistics; its hyperparameters are chosen on \
+         the validation split from the declared values, and the test split is scored once. \
+         Classic heads have no epochs: they are fitted to convergence by their own solvers, so \
+         epochs to converge and time per epoch do not apply (they are absent from the \
+         per-epoch figures, not plotted as zeros); the fit time of all candidates is given \
+         instead (for `linear` rows, the network's own `fc` trained by Adam on the same frozen \
+         features, the training time of all epochs). Test recall: one seed's 95% bootstrap \
+         interval, or with several seeds the mean and its 95% t-interval over seeds.\n"
     );
     for verdict in verdicts(rows) {
         let _ = writeln!(md, "{verdict}\n");
     }
     let _ = writeln!(
         md,
-        "| backbone | freeze | head | seeds | test micro-recall | test macro-recall | chosen on validation | fit time |"
+        "| backbone | freeze | head | seeds | test micro-recall | test macro-recall | chosen on validation | fit time (s) |"
     );
     let _ = writeln!(md, "|---|---|---|---|---|---|---|---|");
     for r in rows {
@@ -167,7 +174,11 @@ fn classic_heads_section(md: &mut String, rows: &[HeadRow], feature_maps: &[(Str
     if !feature_maps.is_empty() {
         let _ = writeln!(
             md,
-            "### Feature maps\n\n             Each backbone's features of the training and test images in two dimensions,              coloured by class: PCA fitted on the training features (standardised), and t-SNE              of training and test features together. Classes that separate here are what a              head on these features can learn.\n"
+            "### Feature maps\n\n\
+             Each backbone's features of the training and test images in two dimensions, \
+             coloured by class: PCA fitted on the training features (standardised), and t-SNE \
+             of training and test features together. Classes that separate here are what a \
+             head on these features can learn.\n"
         );
         for (title, file) in feature_maps {
             let _ = writeln!(md, "![{title}]({file})\n");

@@ -11,14 +11,12 @@
 //! The features are a fixed-size list, not a list, so the file itself says every row has the
 //! same width and a reader gets one flat buffer back.
 
-use std::io::Cursor;
 use std::path::Path;
 
 use polars::prelude::*;
 
 use crate::error::{Result, ResultsError};
-use crate::layout::write_atomic;
-use crate::table::read_frame;
+use crate::table::{read_frame, write_frame};
 
 /// Column names of `features.parquet`, in order: `path` (str), `class` (str), `split` (str:
 /// `train` | `val` | `test`), `features` (fixed-size list of f32, polars
@@ -137,11 +135,7 @@ pub fn write_features(path: &Path, table: &FeatureTable) -> Result<()> {
         ])
     };
     let mut df = frame().map_err(ResultsError::table(path))?;
-    let mut buf = Cursor::new(Vec::new());
-    ParquetWriter::new(&mut buf)
-        .finish(&mut df)
-        .map_err(ResultsError::table(path))?;
-    write_atomic(path, buf.get_ref())
+    write_frame(path, &mut df)
 }
 
 /// Reads a `features.parquet`. Fails, naming the file, on a missing column, a column of another

@@ -269,9 +269,14 @@ pub fn write_rows<T: Table>(path: &Path, constants: &[(&str, &str)], rows: &[T])
         Ok(df)
     };
     let mut df = frame().map_err(ResultsError::table(path))?;
+    write_frame(path, &mut df)
+}
+
+/// Writes `df` to the Parquet file `path` through a temporary file and a rename.
+pub(crate) fn write_frame(path: &Path, df: &mut DataFrame) -> Result<()> {
     let mut buf = Cursor::new(Vec::new());
     ParquetWriter::new(&mut buf)
-        .finish(&mut df)
+        .finish(df)
         .map_err(ResultsError::table(path))?;
     write_atomic(path, buf.get_ref())
 }

@@ -209,6 +209,17 @@ fn one_line(label: &str, s: &RunSummary, wall: f64) -> String {
         );
     }
     let pct = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{:.1}%", v * 100.0));
+    if s.is_classic_head() {
+        return format!(
+            "{label} test micro-recall {} macro-recall {} | {} head, {} chosen on validation, fitted in {:.1}s | {:.0}s",
+            pct(s.test_micro_recall),
+            pct(s.test_macro_recall),
+            s.head_name(),
+            s.head_params.as_deref().unwrap_or("-"),
+            s.fit_time_s.unwrap_or(0.0),
+            wall
+        );
+    }
     format!(
         "{label} test micro-recall {} macro-recall {} | best epoch {}/{} | {:.1}s/epoch | {} trainable params | {:.0}s",
         pct(s.test_micro_recall),
