@@ -5,7 +5,8 @@
 //! the freeze depth its classic heads need (the whole backbone). Its rows are every classic
 //! head fitted on it and, when the grid has them, linear-head runs of the same backbone and
 //! depth (the network's own `fc` trained by Adam on the frozen features: the linear probe),
-//! each averaged over seeds. Classic heads have no epochs, so they stay out of the grid's
+//! each averaged over seeds; runs of a head that differ on another grid axis (a facet, such
+//! as a longer training budget) are rows of their own, named with it. Classic heads have no epochs, so they stay out of the grid's
 //! per-epoch figures; their fit time is here instead.
 
 use std::collections::BTreeMap;
@@ -54,10 +55,13 @@ pub fn head_rows(results: &GridResults) -> Vec<HeadRow> {
             .iter()
             .filter(|r| r.line == backbone && r.summary.freeze == freeze)
         {
-            groups
-                .entry(r.summary.head_name().to_string())
-                .or_default()
-                .push(r);
+            // Runs of one head that differ on another axis (e.g. a linear head trained for
+            // longer) stay apart, named by that axis.
+            let head = match r.facet.as_str() {
+                "" => r.summary.head_name().to_string(),
+                facet => format!("{} ({facet})", r.summary.head_name()),
+            };
+            groups.entry(head).or_default().push(r);
         }
         let mut backbone_rows: Vec<HeadRow> = groups
             .into_iter()
