@@ -110,8 +110,8 @@ pub struct ExplainArgs {
 #[derive(Debug, Args)]
 #[command(group(clap::ArgGroup::new("backbone").required(true).args(["run", "model"])))]
 pub struct FeaturesArgs {
-    /// A trained run folder (`results/<grid>/runs/<run-id>`): its network, image size,
-    /// masking, normalisation, seed and split fractions.
+    /// A trained run folder (`results/<grid>/runs/<run-id>`): its network (for a classic-head
+    /// run, its backbone), image size, masking, normalisation, seed and split fractions.
     #[arg(long, value_name = "RUN_DIR", conflicts_with_all = ["model", "weights", "image_size", "seed", "mask"])]
     pub run: Option<PathBuf>,
     /// Instead of a run: this architecture (`cnn`, `resnet18`, `resnet34`, `resnet50`) ...
@@ -139,7 +139,7 @@ pub struct FeaturesArgs {
     /// Cache folder for decoded images and downloaded weights [default: as for `cxr sweep`].
     #[arg(long)]
     pub cache_dir: Option<PathBuf>,
-    /// Results root, where runs named as weights sources are [default: results].
+    /// Results root, where runs named as weights sources are.
     #[arg(long, default_value = "results")]
     pub results: PathBuf,
     /// Download published weights from this base URL instead of the publisher's.

@@ -233,14 +233,36 @@ fn report_check_and_predict_on_a_grid_of_classic_heads() -> TestResult {
         text(&out)
     );
 
-    // A classic head is no network to run: prediction says so in one line.
-    let image = dir.join("film.png");
-    image::GrayImage::new(32, 32).save(&image)?;
+    // `cxr features --run` on a classic run exports its backbone's features: on the run's own
+    // data, exactly the features its head was fitted on.
     let id = std::fs::read_dir(dir.join("results/heads/runs"))?
         .filter_map(|e| e.ok())
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .find(|id| id.contains("-knn-"))
         .ok_or("no knn run")?;
+    let run_dir = dir.join("results/heads/runs").join(&id);
+    let data = cxr_data::synth::cached_root(12, 32, 0, &dir.join("cache"))?;
+    let args = [
+        "features",
+        "--run",
+        run_dir.to_str().ok_or("path")?,
+        "--data",
+        data.to_str().ok_or("path")?,
+        "--out",
+        "f.parquet",
+        "--cache-dir",
+        "cache",
+    ];
+    let out = run(&args, dir)?;
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        cxr_results::read_features(&dir.join("f.parquet"))?,
+        cxr_results::read_features(&run_dir.join("features.parquet"))?
+    );
+
+    // A classic head is no network to run: prediction says so in one line.
+    let image = dir.join("film.png");
+    image::GrayImage::new(32, 32).save(&image)?;
     let out = run(
         &[
             "predict",

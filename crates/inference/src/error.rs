@@ -21,7 +21,7 @@ pub enum InferenceError {
     #[error("{0} is an autoencoder (pretraining) run: it has no trained classifier head; fine-tune a classifier from its model.safetensors (model.weights) and use that run")]
     NotAClassifier(PathBuf),
     /// The run fitted a classic head on frozen features: there is no network to run.
-    #[error("{dir} fitted a {head} head on its backbone's frozen features, not a network this command can run: its test results are in the run folder and its features in features.parquet; for new images, export their features with `cxr features --model <name> --weights <the run's weights>`")]
+    #[error("{dir} fitted a {head} head on its backbone's frozen features, not a network this command can run: its test results are in the run folder and its features in features.parquet; for new images, export their features with `cxr features --run {dir} --data <folder>`")]
     ClassicHead {
         /// The run folder.
         dir: PathBuf,

@@ -19,11 +19,11 @@ use cxr_data::BatchSpec;
 use cxr_experiment::{DataSource, Grid, Overrides, RunConfig};
 use cxr_heads::Matrix;
 use cxr_models::{ModelConfig, ModelKind};
-use cxr_results::FeatureTable;
+use cxr_results::{FeatureTable, RunDir};
 use cxr_trainer::prepare::{DataMemo, PreparedData};
 use cxr_trainer::{embed_set, feature_table, preprocessing, RunEnv};
 
-use crate::error::Result;
+use crate::error::{InferenceError, Result};
 use crate::trained::TrainedModel;
 
 /// Images per embedding batch.
@@ -55,6 +55,43 @@ pub fn run_features(model: &TrainedModel, data: &Path, cache_dir: &Path) -> Resu
     config.data.classes = None;
     let prepared = DataMemo::default().prepare(&config, cache_dir)?;
     table(&model.model, &prepared, &model.batch_spec())
+}
+
+/// The features of every image in `data` (class folders) from the backbone of the classic-head
+/// run in `dir`: its starting weights (found through `env`, as the sweep found them), its
+/// recorded normalisation, image size, masking, seed and split fractions. The head itself is
+/// not applied: what a classic head was fitted on is the backbone's features.
+pub fn classic_run_features(dir: &Path, data: &Path, env: &RunEnv<'_>) -> Result<FeatureTable> {
+    let run = RunDir::at(dir);
+    if !run.config_path().is_file() {
+        return Err(InferenceError::NotARun(dir.to_path_buf()));
+    }
+    let mut config = run.read_config()?;
+    let preprocessing = run.read_preprocessing()?;
+    config.data.source = DataSource::Folder {
+        root: data.to_path_buf(),
+    };
+    config.data.classes = None;
+    let kind = config.model.name;
+    let start_from = config
+        .model
+        .weights
+        .as_ref()
+        .map(|w| cxr_trainer::weights::locate(w, kind, env))
+        .transpose()?;
+    let prepared = DataMemo::default().prepare(&config, env.cache_dir)?;
+    let model = ModelConfig::new(kind, preprocessing.classes.len())
+        .with_in_channels(preprocessing.in_channels)
+        .build(
+            start_from.as_ref().map(|w| w.file.as_path()),
+            &cxr_trainer::fit::device(),
+            seed::sub_seed(config.seed, Stream::Init),
+        )?;
+    let spec = BatchSpec {
+        channels: preprocessing.in_channels,
+        stats: preprocessing.stats,
+    };
+    table(&model, &prepared, &spec)
 }
 
 /// The features of every image in `data` (class folders) from the backbone `named`, built and

@@ -55,7 +55,7 @@ pub use cxr_results::MetricRow;
 pub use error::{InferenceError, Result};
 pub use evaluate::{evaluate_external, ClassMatching, ExternalEvaluation};
 pub use explain::{explain, Explanation};
-pub use features::{named_features, run_features, NamedBackbone};
+pub use features::{classic_run_features, named_features, run_features, NamedBackbone};
 pub use gradcam::{grad_cam, GradCam};
 pub use predict::{collect_images, predict, Prediction};
 pub use table::{metric_rows, write_evaluation};

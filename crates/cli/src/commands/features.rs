@@ -1,8 +1,10 @@
 //! `cxr features`: every image's pooled features, from a run or from named weights, to Parquet.
 
 use anyhow::Context as _;
-use cxr_inference::{named_features, run_features, NamedBackbone, TrainedModel};
-use cxr_results::split_name;
+use cxr_inference::{
+    classic_run_features, named_features, run_features, NamedBackbone, TrainedModel,
+};
+use cxr_results::{split_name, RunDir};
 use cxr_trainer::RunEnv;
 
 use crate::cli::FeaturesArgs;
@@ -14,10 +16,22 @@ pub fn run(args: FeaturesArgs) -> anyhow::Result<ExitStatus> {
         .cache_dir
         .clone()
         .unwrap_or_else(cxr_data::default_cache_dir);
+    let env = RunEnv {
+        cache_dir: &cache_dir,
+        results_dir: &args.results,
+        weights_mirror: args.weights_mirror.as_deref(),
+    };
     let table = match (&args.run, args.model, &args.weights) {
         (Some(run), _, _) => {
-            let model = TrainedModel::open(run, &cache_dir)?;
-            run_features(&model, &args.data, &cache_dir)?
+            let classic = RunDir::at(run)
+                .read_config()
+                .is_ok_and(|config| config.model.head.is_some());
+            if classic {
+                classic_run_features(run, &args.data, &env)?
+            } else {
+                let model = TrainedModel::open(run, &cache_dir)?;
+                run_features(&model, &args.data, &cache_dir)?
+            }
         }
         (None, Some(model), Some(weights)) => {
             let named = NamedBackbone {
@@ -26,11 +40,6 @@ pub fn run(args: FeaturesArgs) -> anyhow::Result<ExitStatus> {
                 image_size: args.image_size,
                 mask: args.mask,
                 seed: args.seed,
-            };
-            let env = RunEnv {
-                cache_dir: &cache_dir,
-                results_dir: &args.results,
-                weights_mirror: args.weights_mirror.as_deref(),
             };
             named_features(&named, &args.data, &env)?
         }
