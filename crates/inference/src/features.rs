@@ -14,14 +14,14 @@
 
 use std::path::Path;
 
-use cxr_data::seed::{self, Stream};
 use cxr_data::BatchSpec;
 use cxr_experiment::{DataSource, Grid, Overrides, RunConfig};
 use cxr_heads::Matrix;
-use cxr_models::{ModelConfig, ModelKind};
+use cxr_models::ModelKind;
 use cxr_results::{FeatureTable, RunDir};
 use cxr_trainer::prepare::{DataMemo, PreparedData};
-use cxr_trainer::{embed_set, feature_table, preprocessing, RunEnv};
+use cxr_trainer::weights::starting_weights;
+use cxr_trainer::{build_model, embed_set, feature_table, preprocessing, RunEnv};
 
 use crate::error::{InferenceError, Result};
 use crate::trained::TrainedModel;
@@ -47,14 +47,20 @@ pub struct NamedBackbone {
 /// The features of every image in `data` (class folders) from `model`'s network, split by
 /// its run's seed and fractions.
 pub fn run_features(model: &TrainedModel, data: &Path, cache_dir: &Path) -> Result<FeatureTable> {
-    let mut config = model.config.clone();
+    let config = on_folder(&model.config, data);
+    let prepared = DataMemo::default().prepare(&config, cache_dir)?;
+    table(&model.model, &prepared, &model.batch_spec())
+}
+
+/// `config` with its images read from the class folders in `data`, all of them: the class
+/// column names folders, not the run's outputs.
+fn on_folder(config: &RunConfig, data: &Path) -> RunConfig {
+    let mut config = config.clone();
     config.data.source = DataSource::Folder {
         root: data.to_path_buf(),
     };
-    // The folder's own classes, in its order: the class column names folders, not outputs.
     config.data.classes = None;
-    let prepared = DataMemo::default().prepare(&config, cache_dir)?;
-    table(&model.model, &prepared, &model.batch_spec())
+    config
 }
 
 /// The features of every image in `data` (class folders) from the backbone of the classic-head
@@ -66,27 +72,11 @@ pub fn classic_run_features(dir: &Path, data: &Path, env: &RunEnv<'_>) -> Result
     if !run.config_path().is_file() {
         return Err(InferenceError::NotARun(dir.to_path_buf()));
     }
-    let mut config = run.read_config()?;
+    let config = on_folder(&run.read_config()?, data);
     let preprocessing = run.read_preprocessing()?;
-    config.data.source = DataSource::Folder {
-        root: data.to_path_buf(),
-    };
-    config.data.classes = None;
-    let kind = config.model.name;
-    let start_from = config
-        .model
-        .weights
-        .as_ref()
-        .map(|w| cxr_trainer::weights::locate(w, kind, env))
-        .transpose()?;
+    let start_from = starting_weights(&config, env)?;
     let prepared = DataMemo::default().prepare(&config, env.cache_dir)?;
-    let model = ModelConfig::new(kind, preprocessing.classes.len())
-        .with_in_channels(preprocessing.in_channels)
-        .build(
-            start_from.as_ref().map(|w| w.file.as_path()),
-            &cxr_trainer::fit::device(),
-            seed::sub_seed(config.seed, Stream::Init),
-        )?;
+    let (model, _) = build_model(&config, preprocessing.classes.len(), start_from.as_ref())?;
     let spec = BatchSpec {
         channels: preprocessing.in_channels,
         stats: preprocessing.stats,
@@ -102,19 +92,10 @@ pub fn named_features(
     env: &RunEnv<'_>,
 ) -> Result<FeatureTable> {
     let config = named_config(named, data)?;
-    let start_from = config
-        .model
-        .weights
-        .as_ref()
-        .map(|w| cxr_trainer::weights::locate(w, named.model, env))
-        .transpose()?;
+    let start_from = starting_weights(&config, env)?;
     let prepared = DataMemo::default().prepare(&config, env.cache_dir)?;
-    let model_config = ModelConfig::new(named.model, prepared.set.classes.len());
-    let model = model_config.build(
-        start_from.as_ref().map(|w| w.file.as_path()),
-        &cxr_trainer::fit::device(),
-        seed::sub_seed(named.seed, Stream::Init),
-    )?;
+    let (model, model_config) =
+        build_model(&config, prepared.set.classes.len(), start_from.as_ref())?;
     let record = preprocessing::derive(
         &config,
         &prepared,

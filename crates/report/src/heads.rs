@@ -184,32 +184,31 @@ fn margin(best: &HeadRow, other: &HeadRow, name: &str) -> String {
 /// the features its map is drawn from. `(backbone, run id, seed)`.
 pub fn map_sources(results: &GridResults, grid_dir: &Path) -> Vec<(String, String, i64)> {
     let grid = GridDir::at(grid_dir);
-    let mut by_backbone: BTreeMap<String, (String, i64)> = BTreeMap::new();
-    let order = first_seen(
-        results
-            .runs
-            .iter()
-            .filter(|r| r.ok_classifier() && r.summary.is_classic_head())
-            .map(|r| r.line.clone()),
-    );
+    // Backbones in first-seen order, each with its lowest-seed run that has features.
+    let mut backbones: Vec<(String, Option<(String, i64)>)> = Vec::new();
     for r in results
         .runs
         .iter()
         .filter(|r| r.ok_classifier() && r.summary.is_classic_head())
     {
-        if !grid.run(&r.summary.run_id).features_path().is_file() {
-            continue;
-        }
-        let entry = by_backbone
-            .entry(r.line.clone())
-            .or_insert_with(|| (r.summary.run_id.clone(), r.summary.seed));
-        if r.summary.seed < entry.1 {
-            *entry = (r.summary.run_id.clone(), r.summary.seed);
+        let position = match backbones.iter().position(|(line, _)| *line == r.line) {
+            Some(position) => position,
+            None => {
+                backbones.push((r.line.clone(), None));
+                backbones.len() - 1
+            }
+        };
+        let source = &mut backbones[position].1;
+        let lower = source
+            .as_ref()
+            .is_none_or(|(_, seed)| r.summary.seed < *seed);
+        if lower && grid.run(&r.summary.run_id).features_path().is_file() {
+            *source = Some((r.summary.run_id.clone(), r.summary.seed));
         }
     }
-    order
+    backbones
         .into_iter()
-        .filter_map(|b| by_backbone.remove(&b).map(|(id, seed)| (b, id, seed)))
+        .filter_map(|(line, source)| source.map(|(id, seed)| (line, id, seed)))
         .collect()
 }
 

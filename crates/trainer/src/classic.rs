@@ -68,8 +68,6 @@ pub(crate) fn fit_classic(
     }
     let head = &selection.head;
     tracing::info!(head = %search.kind(), "chose {} on the validation split", head.hyper());
-    let val = labels(&split.val);
-    let val_predictions = head.predict(&all.select(&split.val))?;
     let test = labels(&split.test);
     let test_predictions = head.predict(&all.select(&split.test))?;
     dir.write_features(&feature_table(data.set, split, &all))?;
@@ -80,9 +78,10 @@ pub(crate) fn fit_classic(
     summary.head_params = Some(head.hyper().to_string());
     summary.prefix_time_s = Some(embeddings.time_s);
     summary.fit_time_s = Some(selection.fit_time_s);
-    let val_confusion = cxr_metrics::ConfusionMatrix::new(&val, &val_predictions, classes);
-    summary.val_micro_recall = Some(val_confusion.micro_recall());
-    summary.val_macro_recall = Some(val_confusion.macro_recall());
+    // The search already scored the chosen head on the validation split.
+    let chosen = selection.chosen();
+    summary.val_micro_recall = chosen.map(|t| t.val_micro_recall);
+    summary.val_macro_recall = chosen.map(|t| t.val_macro_recall);
     let run_id = summary.run_id.clone();
     record_test(
         dir,

@@ -83,8 +83,6 @@ pub fn feature_table(set: &ImageSet, split: &Split, features: &Matrix) -> Featur
             .collect(),
         splits,
         dim: features.cols(),
-        values: (0..features.rows())
-            .flat_map(|i| features.row(i).to_vec())
-            .collect(),
+        values: features.data().to_vec(),
     }
 }

@@ -22,7 +22,7 @@ use crate::fit::{fit, FitData, FitOutcome};
 use crate::observer::Observer;
 use crate::prepare::DataMemo;
 use crate::preprocessing;
-use crate::weights;
+use crate::weights::{self, StartingWeights};
 use cxr_metrics::{recall_intervals, ConfusionMatrix, DEFAULT_RESAMPLES};
 
 /// Where a run reads its caches and its source runs from.
@@ -56,18 +56,9 @@ pub fn run_one(
         })?;
     }
     // Before anything is written: a missing source stops here, leaving no half-made folder.
-    let start_from = cfg
-        .model
-        .weights
-        .as_ref()
-        .map(|w| weights::locate(w, cfg.model.name, env))
-        .transpose()?;
+    let start_from = weights::starting_weights(cfg, env)?;
     dir.write_config(cfg)?;
     let data = memo.prepare(cfg, env.cache_dir)?;
-    // A classic head's CNN is frozen whole (freeze 5), which the network itself need not
-    // know: it only ever runs in eval mode.
-    let model_cfg = ModelConfig::new(cfg.model.name, data.set.classes.len())
-        .with_freeze(cfg.model.freeze.min(cfg.model.name.max_freeze()));
     if start_from.is_none() && cfg.model.head.is_some() {
         tracing::warn!(
             model = %cfg.model.name,
@@ -85,11 +76,7 @@ pub fn run_one(
             cfg.model.name
         );
     }
-    let model = model_cfg.build(
-        start_from.as_ref().map(|w| w.file.as_path()),
-        &crate::fit::device(),
-        seed::sub_seed(cfg.seed, Stream::Init),
-    )?;
+    let (model, model_cfg) = build_model(cfg, data.set.classes.len(), start_from.as_ref())?;
     // Recorded before training so that inference feeds new images exactly as this run did.
     let source_stats = start_from.and_then(|w| w.source_stats);
     let record = preprocessing::derive(cfg, &data, model_cfg.in_channels, source_stats);
@@ -130,6 +117,26 @@ pub fn run_one(
     summary.total_time_s = Some(start.elapsed().as_secs_f64());
     write_summary(&dir.summary_path(), std::slice::from_ref(&summary))?;
     Ok(summary)
+}
+
+/// The network run `cfg` starts from: its architecture with `classes` outputs and its frozen
+/// stages, loaded from `start_from` or drawn from the run seed's init stream. What a sweep
+/// trains, and what `cxr features` rebuilds a classic-head run's backbone with.
+pub fn build_model(
+    cfg: &RunConfig,
+    classes: usize,
+    start_from: Option<&StartingWeights>,
+) -> Result<(Model, ModelConfig)> {
+    // A classic head's CNN is frozen whole (freeze 5), which the network itself need not
+    // know: it only ever runs in eval mode.
+    let model_cfg = ModelConfig::new(cfg.model.name, classes)
+        .with_freeze(cfg.model.freeze.min(cfg.model.name.max_freeze()));
+    let model = model_cfg.build(
+        start_from.map(|w| w.file.as_path()),
+        &crate::fit::device(),
+        seed::sub_seed(cfg.seed, Stream::Init),
+    )?;
+    Ok((model, model_cfg))
 }
 
 /// Fits a classifier and records its weights, tables and summary numbers.

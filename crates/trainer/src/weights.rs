@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use cxr_data::PixelStats;
-use cxr_experiment::Weights;
+use cxr_experiment::{RunConfig, Weights};
 use cxr_models::ModelKind;
 use cxr_results::{read_summary, status, GridDir, RunDir};
 
@@ -19,6 +19,16 @@ pub struct StartingWeights {
     pub file: PathBuf,
     /// The statistics the source run normalised with, for weights taken from a run.
     pub source_stats: Option<PixelStats>,
+}
+
+/// Where the starting weights of the run `cfg` are on disk ([`locate`]); `None` for random
+/// init.
+pub fn starting_weights(cfg: &RunConfig, env: &RunEnv<'_>) -> Result<Option<StartingWeights>> {
+    cfg.model
+        .weights
+        .as_ref()
+        .map(|w| locate(w, cfg.model.name, env))
+        .transpose()
 }
 
 /// Where `weights` (of a `kind` model) are on disk. Published weights are downloaded into the

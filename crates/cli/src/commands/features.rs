@@ -2,9 +2,9 @@
 
 use anyhow::Context as _;
 use cxr_inference::{
-    classic_run_features, named_features, run_features, NamedBackbone, TrainedModel,
+    classic_run_features, named_features, run_features, InferenceError, NamedBackbone, TrainedModel,
 };
-use cxr_results::{split_name, RunDir};
+use cxr_results::split_name;
 use cxr_trainer::RunEnv;
 
 use crate::cli::FeaturesArgs;
@@ -22,17 +22,12 @@ pub fn run(args: FeaturesArgs) -> anyhow::Result<ExitStatus> {
         weights_mirror: args.weights_mirror.as_deref(),
     };
     let table = match (&args.run, args.model, &args.weights) {
-        (Some(run), _, _) => {
-            let classic = RunDir::at(run)
-                .read_config()
-                .is_ok_and(|config| config.model.head.is_some());
-            if classic {
-                classic_run_features(run, &args.data, &env)?
-            } else {
-                let model = TrainedModel::open(run, &cache_dir)?;
-                run_features(&model, &args.data, &cache_dir)?
-            }
-        }
+        (Some(run), _, _) => match TrainedModel::open(run, &cache_dir) {
+            Ok(model) => run_features(&model, &args.data, &cache_dir)?,
+            // No network of its own: export its backbone's features.
+            Err(InferenceError::ClassicHead { .. }) => classic_run_features(run, &args.data, &env)?,
+            Err(other) => return Err(other.into()),
+        },
         (None, Some(model), Some(weights)) => {
             let named = NamedBackbone {
                 model,
