@@ -76,6 +76,16 @@ pub enum DataError {
         /// Number of images it has.
         count: usize,
     },
+    /// A class is too small for every fold to have it in test, validation and training.
+    #[error("class {class:?} has {count} image(s), too few for {folds}-fold cross-validation (each fold needs one in test and two outside it): use fewer folds")]
+    ClassTooSmallForFolds {
+        /// Class name.
+        class: String,
+        /// Number of images it has.
+        count: usize,
+        /// Folds asked for.
+        folds: usize,
+    },
     /// A PNG could not be written.
     #[error("cannot write image {path}: {reason}")]
     Encode {

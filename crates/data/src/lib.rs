@@ -63,4 +63,4 @@ pub use discover::{discover, is_image_file, list_images, mask_path_of, DatasetIn
 pub use error::{DataError, Result};
 pub use inspect::{inspect, Inspection};
 pub use sampler::{Sampler, SamplerKind};
-pub use split::{stratified_split, Split, SplitFractions};
+pub use split::{stratified_folds, stratified_split, Split, SplitFractions};

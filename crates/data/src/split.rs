@@ -1,4 +1,5 @@
-//! Stratified train/validation/test splits.
+//! Stratified train/validation/test splits: one split by fractions ([`stratified_split`]), or
+//! k folds for cross-validation ([`stratified_folds`]).
 
 use rand::seq::SliceRandom;
 
@@ -101,6 +102,68 @@ pub fn stratified_split(
     Ok(split)
 }
 
+/// `k` stratified cross-validation folds: each class is shuffled once by `rng` and dealt
+/// round-robin into `k` test folds, so every image is in exactly one fold's test split and each
+/// class's count differs by at most one between folds. Fold `f`'s validation split is carved
+/// from the other folds, `round(n * val)` images of a class of `n` (at least one); its
+/// training split is the rest. A class needs at least `k` images and two outside each test
+/// fold; `k` must be at least 2.
+pub fn stratified_folds(
+    labels: &[u32],
+    classes: &[String],
+    k: usize,
+    val: f64,
+    rng: &mut impl rand::Rng,
+) -> Result<Vec<Split>> {
+    if k < 2 {
+        return Err(DataError::InvalidSetting {
+            setting: "split.folds",
+            message: format!("{k} fold(s): cross-validation needs at least 2"),
+        });
+    }
+    if !(val > 0.0 && val < 1.0) {
+        return Err(DataError::InvalidSetting {
+            setting: "split.val",
+            message: format!("{val} is outside (0, 1)"),
+        });
+    }
+    let mut folds = vec![Split::default(); k];
+    for (label, class) in classes.iter().enumerate() {
+        let mut members: Vec<usize> = (0..labels.len())
+            .filter(|&i| labels[i] as usize == label)
+            .collect();
+        let n = members.len();
+        if n < k || n - n.div_ceil(k) < 2 {
+            return Err(DataError::ClassTooSmallForFolds {
+                class: class.clone(),
+                count: n,
+                folds: k,
+            });
+        }
+        members.shuffle(rng);
+        for (f, fold) in folds.iter_mut().enumerate() {
+            let (mut test, mut rest) = (Vec::new(), Vec::new());
+            for (position, &i) in members.iter().enumerate() {
+                if position % k == f {
+                    test.push(i);
+                } else {
+                    rest.push(i);
+                }
+            }
+            let n_val = ((n as f64 * val).round() as usize).clamp(1, rest.len() - 1);
+            fold.test.extend(test);
+            fold.val.extend(&rest[..n_val]);
+            fold.train.extend(&rest[n_val..]);
+        }
+    }
+    for fold in &mut folds {
+        fold.train.sort_unstable();
+        fold.val.sort_unstable();
+        fold.test.sort_unstable();
+    }
+    Ok(folds)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -196,5 +259,89 @@ mod tests {
             .map(|e| e.to_string())
             .unwrap_or_default();
         assert!(msg.contains("split.train"), "{msg}");
+    }
+
+    #[test]
+    fn folds_partition_the_dataset_stratified_and_disjoint() -> Result<()> {
+        // 3 classes of 23, 17 and 10 images, 5 folds, 10% validation.
+        let labels: Vec<u32> = (0..50)
+            .map(|i| match i {
+                0..23 => 0,
+                23..40 => 1,
+                _ => 2,
+            })
+            .collect();
+        let folds = stratified_folds(
+            &labels,
+            &classes(3),
+            5,
+            0.1,
+            &mut seed::rng(4, Stream::Split),
+        )?;
+        assert_eq!(folds.len(), 5);
+        // Every image in exactly one test fold.
+        let mut tests: Vec<usize> = folds.iter().flat_map(|f| f.test.iter().copied()).collect();
+        tests.sort_unstable();
+        assert_eq!(tests, (0..50).collect::<Vec<_>>());
+        for fold in &folds {
+            // Each fold's train, val and test partition the dataset.
+            let mut all: Vec<usize> = fold
+                .train
+                .iter()
+                .chain(&fold.val)
+                .chain(&fold.test)
+                .copied()
+                .collect();
+            all.sort_unstable();
+            assert_eq!(all, (0..50).collect::<Vec<_>>());
+            for c in 0..3u32 {
+                let count = |idx: &[usize]| idx.iter().filter(|&&i| labels[i] == c).count();
+                let n = labels.iter().filter(|&&l| l == c).count();
+                // Stratified: a class's test count is floor or ceil of n / 5.
+                let t = count(&fold.test);
+                assert!(t == n / 5 || t == n.div_ceil(5), "class {c}: {t} of {n}");
+                assert_eq!(count(&fold.val), ((n as f64 * 0.1).round() as usize).max(1));
+                assert!(count(&fold.train) > 0);
+            }
+        }
+        // Same seed, same folds; another seed, other folds.
+        let again = stratified_folds(
+            &labels,
+            &classes(3),
+            5,
+            0.1,
+            &mut seed::rng(4, Stream::Split),
+        )?;
+        assert_eq!(again, folds);
+        let other = stratified_folds(
+            &labels,
+            &classes(3),
+            5,
+            0.1,
+            &mut seed::rng(5, Stream::Split),
+        )?;
+        assert_ne!(other, folds);
+        Ok(())
+    }
+
+    #[test]
+    fn folds_refuse_too_few_folds_or_images() {
+        let labels: Vec<u32> = (0..20).map(|i| u32::from(i >= 17)).collect(); // 17 + 3
+        let mut rng = seed::rng(0, Stream::Split);
+        let err = |k: usize, rng: &mut rand_chacha::ChaCha8Rng| {
+            stratified_folds(&labels, &classes(2), k, 0.1, rng)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default()
+        };
+        assert!(err(1, &mut rng).contains("split.folds"));
+        // 3 images cannot fill 5 test folds.
+        let msg = err(5, &mut rng);
+        assert!(
+            msg.contains("\"c1\" has 3 image(s)") && msg.contains("use fewer folds"),
+            "{msg}"
+        );
+        // 3 images in 3 folds leave 2 outside each test fold: enough.
+        assert!(stratified_folds(&labels, &classes(2), 3, 0.1, &mut rng).is_ok());
     }
 }

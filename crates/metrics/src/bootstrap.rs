@@ -66,7 +66,7 @@ pub fn recall_intervals<R: Rng>(
 }
 
 /// The 2.5th and 97.5th percentiles (nearest rank) of `values`.
-fn percentile_interval(values: &mut [f64]) -> Interval {
+pub(crate) fn percentile_interval(values: &mut [f64]) -> Interval {
     values.sort_by(f64::total_cmp);
     let last = values.len() - 1;
     let at = |q: f64| values[((q * last as f64).round() as usize).min(last)];

@@ -7,6 +7,10 @@
 //! - [`recall_intervals`] resamples the images to give 95% percentile-bootstrap [`Interval`]s of
 //!   micro- and macro-recall, from an RNG the caller seeds ([`bootstrap`]).
 //! - [`roc_auc`] and [`one_vs_rest`] rank class probabilities ([`roc`]).
+//! - [`paired_bootstrap`] and [`mcnemar`] compare two models on the same images ([`paired`]).
+//! - [`calibration`] bins confidences into a reliability diagram with its expected calibration
+//!   error, and [`fit_temperature`] fits temperature scaling on validation logits
+//!   ([`calibration`](mod@calibration)).
 //!
 //! This crate knows nothing of tensors, models or files: it takes class indices (`u32`, 0-based)
 //! and probabilities (`f32`), and returns `f64`s. Writing the numbers down is the caller's job.
@@ -21,9 +25,16 @@
 //! ```
 
 pub mod bootstrap;
+pub mod calibration;
 pub mod confusion;
+pub mod paired;
 pub mod roc;
 
 pub use bootstrap::{recall_intervals, Interval, RecallIntervals, DEFAULT_RESAMPLES};
+pub use calibration::{
+    calibration, fit_temperature, nll, softmax_with_temperature, Calibration, ReliabilityBin,
+    DEFAULT_BINS,
+};
 pub use confusion::{accuracy, ClassMetrics, ConfusionMatrix};
+pub use paired::{mcnemar, paired_bootstrap, McNemar, PairedDifference};
 pub use roc::{one_vs_rest, roc_auc};
