@@ -197,13 +197,59 @@ pub struct SweepArgs {
     /// $XDG_CACHE_HOME/cxr, else ~/.cache/cxr].
     #[arg(long)]
     pub cache_dir: Option<PathBuf>,
-    /// Write a Slurm sbatch job-array script (one task per run) to FILE and exit.
+    /// Write a Slurm sbatch script to FILE and exit: a preparation job (data cache, weights)
+    /// that submits one job array per grid stage, one task per run (options below).
     #[arg(long, value_name = "FILE")]
     pub emit_slurm: Option<PathBuf>,
+    /// Build the data caches and download the published weights that the runs of the grid and
+    /// of its source grids read, then exit (the preparation job of --emit-slurm).
+    #[arg(long, conflicts_with_all = ["cell", "dry_run", "emit_slurm"])]
+    pub prepare: bool,
+    /// With --cell: stop unless cell N is this run (the arrays of --emit-slurm pass it, so a
+    /// grid edited after its script was written cannot train the wrong run under a log's name).
+    #[arg(long, value_name = "RUN_ID", requires = "cell")]
+    pub expect_run: Option<String>,
+    /// What the --emit-slurm jobs ask Slurm for.
+    #[command(flatten)]
+    pub slurm: SlurmArgs,
     /// Download published weights (`weights = "imagenet"`) from this base URL instead of the
     /// publisher's (an institutional mirror) [default: the grid's `weights_mirror`].
     #[arg(long, env = cxr_weights::MIRROR_ENV, value_name = "URL")]
     pub weights_mirror: Option<String>,
+}
+
+/// The resources of `cxr sweep --emit-slurm`.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Slurm (with --emit-slurm)")]
+pub struct SlurmArgs {
+    /// Partition of every job [default: the cluster's].
+    #[arg(long, value_name = "NAME", requires = "emit_slurm", value_parser = sbatch_value)]
+    pub partition: Option<String>,
+    /// Wall-time limit of each job (the preparation and each array task).
+    #[arg(long, value_name = "TIME", default_value = "24:00:00", requires = "emit_slurm", value_parser = sbatch_value)]
+    pub time: String,
+    /// CPUs per job; also each run's thread count (so a task's results equal a local
+    /// `cxr sweep --threads N`).
+    #[arg(long, value_name = "N", default_value_t = 8, requires = "emit_slurm", value_parser = clap::value_parser!(u16).range(1..))]
+    pub cpus_per_task: u16,
+    /// Memory per job, e.g. 16G [default: the cluster's].
+    #[arg(long, value_name = "SIZE", requires = "emit_slurm", value_parser = sbatch_value)]
+    pub mem: Option<String>,
+    /// Generic resources of each array task, e.g. gpu:1 (not of the preparation job).
+    #[arg(long, value_name = "GRES", requires = "emit_slurm", value_parser = sbatch_value)]
+    pub gres: Option<String>,
+    /// Run at most N tasks of an array at once (the array's %N) [default: no limit].
+    #[arg(long, value_name = "N", requires = "emit_slurm", value_parser = clap::value_parser!(u16).range(1..))]
+    pub max_parallel: Option<u16>,
+}
+
+/// A value for an `#SBATCH` line: one non-empty word.
+fn sbatch_value(s: &str) -> Result<String, String> {
+    if s.is_empty() || s.contains(char::is_whitespace) || s.contains(['"', '\'']) {
+        Err("expected one word, without blanks or quotes".into())
+    } else {
+        Ok(s.to_string())
+    }
 }
 
 /// `cxr data ...`

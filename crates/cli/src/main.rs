@@ -9,6 +9,7 @@ mod exit;
 mod progress;
 mod threads;
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -38,6 +39,9 @@ fn main() -> ExitCode {
     }
 }
 
+/// Log lines on stderr. A terminal gets them plain and coloured; anything else (a batch job's
+/// log file, `nohup ... 2>log`) gets a UTC timestamp on each line and no colour codes, so a log
+/// read hours later says when each epoch ended.
 fn init_logging(quiet: bool, verbose: u8) {
     let default = match (quiet, verbose) {
         (true, _) => "warn",
@@ -47,10 +51,15 @@ fn init_logging(quiet: bool, verbose: u8) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("CXR_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    tracing_subscriber::fmt()
+    let terminal = std::io::stderr().is_terminal();
+    let fmt = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_target(false)
-        .without_time()
-        .init();
+        .with_ansi(terminal);
+    if terminal {
+        fmt.without_time().init();
+    } else {
+        fmt.init();
+    }
 }

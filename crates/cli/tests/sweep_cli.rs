@@ -272,7 +272,7 @@ fn a_sweep_killed_in_its_source_stage_resumes_and_runs_everything_once() -> Test
 }
 
 #[test]
-fn emit_slurm_writes_one_array_task_per_cell() -> TestResult {
+fn emit_slurm_writes_a_preparation_job_and_an_array() -> TestResult {
     let tmp = tempfile::tempdir()?;
     write_grid(
         tmp.path(),
@@ -286,6 +286,18 @@ fn emit_slurm_writes_one_array_task_per_cell() -> TestResult {
             "job.sh",
             "--results",
             "res",
+            "--cpus-per-task",
+            "4",
+            "--max-parallel",
+            "2",
+            "--partition",
+            "short",
+            "--mem",
+            "8G",
+            "--gres",
+            "gpu:1",
+            "--time",
+            "1:00:00",
         ],
         tmp.path(),
     )?;
@@ -295,18 +307,198 @@ fn emit_slurm_writes_one_array_task_per_cell() -> TestResult {
         String::from_utf8_lossy(&out.stderr)
     );
     let script = std::fs::read_to_string(tmp.path().join("job.sh"))?;
-    assert!(script.contains("#SBATCH --array=0-2\n"), "{script}");
+    for line in [
+        "#SBATCH --job-name=cxr-tiny-prepare\n",
+        "#SBATCH --output=res/tiny/logs/prepare-%j.out\n",
+        "#SBATCH --array=0-2%2\n",
+        "#SBATCH --cpus-per-task=4\n",
+        "#SBATCH --partition=short\n",
+        "#SBATCH --mem=8G\n",
+        "#SBATCH --gres=gpu:1\n",
+        "#SBATCH --time=1:00:00\n",
+        "--dependency=afterok:$SLURM_JOB_ID",
+        "export CXR_THREADS=\"${SLURM_CPUS_PER_TASK:-4}\"\n",
+        " sweep g.toml --results res --cell \"$SLURM_ARRAY_TASK_ID\" --expect-run \"$run\" >>\"$log\" 2>&1\n",
+        " sweep g.toml --results res --prepare\n",
+    ] {
+        assert!(script.contains(line), "{line}\n{script}");
+    }
     assert!(
-        script.contains("#SBATCH --output=res/tiny/slurm-%A_%a.out"),
-        "{script}"
+        tmp.path().join("res/tiny/logs").is_dir(),
+        "Slurm needs the preparation job's log folder before the job starts"
     );
     assert!(
-        script.contains(" sweep g.toml --results res --cell \"$SLURM_ARRAY_TASK_ID\" --quiet"),
-        "{script}"
-    );
-    assert!(
-        !tmp.path().join("res").exists(),
+        !tmp.path().join("res/tiny/runs").exists()
+            && !tmp.path().join("res/tiny/plan.parquet").exists(),
         "emitting a script trains nothing"
+    );
+    let bad = run(
+        &["sweep", "g.toml", "--emit-slurm", "j.sh", "--mem", "8 G"],
+        tmp.path(),
+    )?;
+    assert_eq!(
+        bad.status.code(),
+        Some(2),
+        "a blank would break the #SBATCH line"
+    );
+    let stray = run(
+        &["sweep", "g.toml", "--dry-run", "--max-parallel", "2"],
+        tmp.path(),
+    )?;
+    assert_eq!(
+        stray.status.code(),
+        Some(2),
+        "Slurm options need --emit-slurm"
+    );
+    Ok(())
+}
+
+/// `cxr sweep experiments/paper.toml --dry-run` on a machine without the dataset lists the plan
+/// and warns, and so does --emit-slurm; training still refuses.
+#[test]
+fn a_missing_dataset_folder_only_stops_training() -> TestResult {
+    let tmp = tempfile::tempdir()?;
+    let body = "name = \"far\"\n[data]\nroot = \"../elsewhere/covid\"\n[grid]\nmodel = [\"cnn\", \"resnet18\"]\n";
+    write_grid(tmp.path(), body)?;
+    let mut listed = cxr();
+    let out = listed
+        .env("CXR_LOG", "warn")
+        .args(["sweep", "g.toml", "--dry-run"])
+        .current_dir(tmp.path())
+        .output()?;
+    let (stdout, stderr) = (
+        String::from_utf8(out.stdout)?,
+        String::from_utf8(out.stderr)?,
+    );
+    assert!(out.status.success(), "{stderr}");
+    assert!(stdout.contains("far (g.toml): 2 run(s)"), "{stdout}");
+    assert!(
+        stderr.contains("dataset folder ../elsewhere/covid does not exist on this machine"),
+        "{stderr}"
+    );
+    let out = run(&["sweep", "g.toml", "--emit-slurm", "far.sh"], tmp.path())?;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(tmp.path().join("far.sh").is_file());
+    let out = run(&["sweep", "g.toml"], tmp.path())?;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8(out.stderr)?.contains("dataset folder not found"));
+    Ok(())
+}
+
+/// Under `nohup cxr sweep ... 2>log` no bar can be drawn: the log gets one timestamped line per
+/// epoch with the run id and its numbers, and no terminal colour codes.
+#[test]
+fn a_sweep_logging_to_a_file_writes_one_line_per_epoch() -> TestResult {
+    let tmp = tempfile::tempdir()?;
+    write_grid(
+        tmp.path(),
+        &(TINY.replace(
+            "max_epochs = 2\npatience = 2",
+            "max_epochs = 3\npatience = 3",
+        ) + "[model]\nname = \"cnn\"\n"),
+    )?;
+    let id = String::from_utf8(run(&["sweep", "g.toml", "--dry-run"], tmp.path())?.stdout)?
+        .lines()
+        .find_map(|l| {
+            l.split_whitespace()
+                .nth(1)
+                .filter(|w| w.contains("-s0-"))
+                .map(str::to_string)
+        })
+        .ok_or("no run in the plan")?;
+    let log_path = tmp.path().join("log");
+    let status = cxr()
+        .env_remove("CXR_LOG")
+        .args(["sweep", "g.toml", "--cache-dir", "cache"])
+        .current_dir(tmp.path())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log_path)?)
+        .status()?;
+    let log = std::fs::read_to_string(&log_path)?;
+    assert!(status.success(), "{log}");
+    for epoch in 1..=3 {
+        let line = log
+            .lines()
+            .find(|l| l.contains(&format!("[1/1] {id} epoch {epoch}/3: train loss ")))
+            .ok_or_else(|| format!("no line for epoch {epoch}:\n{log}"))?;
+        assert!(
+            line.contains(", val loss ") && line.contains(", val recall ") && line.ends_with(" s"),
+            "{line}"
+        );
+        // A timestamp first: 2025-01-31T12:00:00.000000Z
+        assert!(line.as_bytes().get(10) == Some(&b'T'), "{line}");
+    }
+    assert!(log.contains("decoding 48 images of "), "cache build: {log}");
+    assert!(
+        !log.contains('\u{1b}'),
+        "no colour codes in a file: {log:?}"
+    );
+    Ok(())
+}
+
+#[test]
+fn prepare_builds_the_cache_once_and_cells_check_their_run() -> TestResult {
+    let tmp = tempfile::tempdir()?;
+    write_grid(
+        tmp.path(),
+        &format!("{TINY}[grid]\nmodel = [\"cnn\", \"resnet18\"]\n"),
+    )?;
+    let prepare = |want: &str| -> TestResult {
+        let out = run(
+            &["sweep", "g.toml", "--prepare", "--cache-dir", "cache"],
+            tmp.path(),
+        )?;
+        let stdout = String::from_utf8(out.stdout)?;
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            stdout.lines().count(),
+            1,
+            "one dataset for both runs: {stdout}"
+        );
+        assert!(
+            stdout
+                .starts_with("data: synthetic (12 per class, 32 px, seed 0) at 32 px: 48 images, ")
+                && stdout.contains(want),
+            "{stdout}"
+        );
+        Ok(())
+    };
+    prepare("cache built")?;
+    prepare("cache intact")?;
+    assert!(
+        !tmp.path().join("results").exists(),
+        "preparing trains nothing"
+    );
+    let out = run(
+        &[
+            "sweep",
+            "g.toml",
+            "--cache-dir",
+            "cache",
+            "--cell",
+            "1",
+            "--expect-run",
+            "cnn-f0-s0-000000000000",
+        ],
+        tmp.path(),
+    )?;
+    let stderr = String::from_utf8(out.stderr)?;
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("cell 1 of g.toml is resnet18-f0-s0-"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("not cnn-f0-s0-000000000000: the grid changed"),
+        "{stderr}"
     );
     Ok(())
 }

@@ -60,5 +60,5 @@ pub use cxr_heads::{HeadKind, HeadSearch};
 pub use error::{ExperimentError, Result};
 pub use grid::{Grid, PlannedRun};
 pub use resolve::Overrides;
-pub use slurm::{sbatch_script, shell_quote, SlurmOptions};
+pub use slurm::{sbatch_script, shell_quote, SlurmOptions, SlurmResources};
 pub use toml_error::one_line;

@@ -22,6 +22,10 @@ use crate::raw::{RawFreeze, RawRun, RawRunSource, RawWeights};
 pub struct Overrides {
     /// Dataset root (`--data`), replacing `data.root` / `data.synthetic`.
     pub data_root: Option<PathBuf>,
+    /// Accept dataset folders that do not exist (here): for listing a plan or writing a job
+    /// script on a machine without the data, where the caller warns instead. Applies to source
+    /// grids too.
+    pub allow_missing_data: bool,
 }
 
 pub(crate) struct Resolver<'a> {
@@ -94,7 +98,11 @@ impl Sources {
         }
         let mut chain = self.chain.clone();
         chain.push(file.to_path_buf());
-        let grid = Grid::from_file_in_chain(file, &Overrides::default(), chain)?;
+        let overrides = Overrides {
+            allow_missing_data: r.overrides.allow_missing_data,
+            ..Overrides::default()
+        };
+        let grid = Grid::from_file_in_chain(file, &overrides, chain)?;
         self.grids.borrow_mut().push(grid.clone());
         Ok(grid)
     }
@@ -650,7 +658,7 @@ fn folder(
     } else {
         normalize(root)
     };
-    if !root.is_dir() {
+    if !root.is_dir() && !r.overrides.allow_missing_data {
         return Err(r.invalid(
             setting,
             root.display(),

@@ -284,6 +284,7 @@ fn data_override_replaces_the_source() -> TestResult {
     let dir = tempfile::tempdir()?;
     let overrides = Overrides {
         data_root: Some(dir.path().to_path_buf()),
+        ..Overrides::default()
     };
     let g = Grid::from_toml(
         &format!("{BASE}\n[model]\nname = \"cnn\"\n"),
@@ -311,6 +312,7 @@ fn shipped_grids_expand() -> TestResult {
         // paper.toml points at a dataset that may be absent; --data stands in for it.
         let overrides = Overrides {
             data_root: Some(dir.clone()),
+            ..Overrides::default()
         };
         let g = Grid::from_file(&path, &overrides)?;
         assert!(!g.runs.is_empty(), "{file}");

@@ -125,6 +125,7 @@ fn named_config(named: &NamedBackbone, data: &Path) -> Result<RunConfig> {
     grid.insert("model".into(), model.into());
     let overrides = Overrides {
         data_root: Some(data.to_path_buf()),
+        ..Overrides::default()
     };
     // Errors name the command where they would name a grid file, and relative weights paths
     // resolve against the "file's" folder: the working directory.

@@ -53,5 +53,6 @@ pub use epoch::{evaluate, evaluate_images, train_one_epoch, EpochPlan, Evaluatio
 pub use error::{Result, TrainerError};
 pub use fit::{fit, FitData, FitOutcome};
 pub use observer::{Observer, Silent};
+pub use prepare::{prepare_grid, Preparation};
 pub use run::{build_model, run_one, RunEnv};
 pub use sweep::{sweep, RunObservers, SweepOptions, SweepReport};

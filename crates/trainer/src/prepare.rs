@@ -1,17 +1,21 @@
 //! From a run's data settings to images in memory and a split: the synthetic set generated on
 //! first use, every dataset loaded through the `cxr-data` cache, and loaded sets shared between
-//! the runs of a sweep that use the same data.
+//! the runs of a sweep that use the same data. [`prepare_grid`] does the loading part ahead of
+//! time for a whole grid (a Slurm preparation job), with the published weights its runs start
+//! from.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use cxr_data::seed::{self, Stream};
 use cxr_data::synth::cached_root;
-use cxr_data::{load, stratified_split, ImageSet, LoadOptions, Split};
-use cxr_experiment::{DataConfig, DataSource, RunConfig};
+use cxr_data::{load, stratified_split, CacheStatus, ImageSet, LoadOptions, LoadReport, Split};
+use cxr_experiment::{DataConfig, DataSource, Grid, RunConfig, Weights};
 
 use crate::error::{Result, TrainerError};
+use crate::run::RunEnv;
+use crate::weights::locate;
 
 /// Loaded datasets, keyed by everything that determines their pixels.
 #[derive(Default)]
@@ -38,7 +42,7 @@ impl DataMemo {
         let set = match self.sets.get(&key) {
             Some(set) => Arc::clone(set),
             None => {
-                let set = Arc::new(load_data(&run.data, cache_dir)?);
+                let set = Arc::new(load_data(&run.data, cache_dir)?.0);
                 self.sets.insert(key, Arc::clone(&set));
                 set
             }
@@ -53,7 +57,7 @@ impl DataMemo {
     }
 }
 
-fn load_data(data: &DataConfig, cache_dir: &Path) -> Result<ImageSet> {
+fn load_data(data: &DataConfig, cache_dir: &Path) -> Result<(ImageSet, LoadReport)> {
     let root = match &data.source {
         DataSource::Folder { root } => root.clone(),
         DataSource::Synthetic {
@@ -71,5 +75,92 @@ fn load_data(data: &DataConfig, cache_dir: &Path) -> Result<ImageSet> {
     };
     let (set, report) = load(&root, &opts)?;
     tracing::debug!(root = %root.display(), decoded = report.decoded, cache = ?report.cache, "dataset loaded");
-    Ok(set)
+    Ok((set, report))
+}
+
+/// What [`prepare_grid`] made ready.
+#[derive(Debug, Clone, Default)]
+pub struct Preparation {
+    /// One line per distinct dataset the grid's runs read, e.g. `../data/COVID-19 at 128 px:
+    /// 21165 images, cache built (/cache/ab12.bin)`.
+    pub datasets: Vec<String>,
+    /// The published weights files the grid's runs start from, in the cache.
+    pub weights: Vec<PathBuf>,
+}
+
+/// Makes ready what every run of `grid` and of its source stages reads before training: the
+/// image cache of each distinct dataset (decoded now unless intact; synthetic sets generated)
+/// and each published weights file (downloaded and verified unless cached). A Slurm
+/// preparation job runs this once, so that the array's tasks only read caches instead of each
+/// decoding the dataset (or racing to download the same file). Datasets are loaded one at a
+/// time and dropped. Weights taken from another grid's runs are not touched: their runs train
+/// later, in their own stage.
+pub fn prepare_grid(
+    grid: &Grid,
+    cache_dir: &Path,
+    weights_mirror: Option<&str>,
+) -> Result<Preparation> {
+    let mut out = Preparation::default();
+    let mut seen_data: Vec<&DataConfig> = Vec::new();
+    let mut seen_weights = Vec::new();
+    for stage in grid.stages() {
+        let env = RunEnv {
+            cache_dir,
+            results_dir: Path::new("."),
+            weights_mirror: weights_mirror.or(stage.weights_mirror.as_deref()),
+        };
+        for run in &stage.runs {
+            let cfg = &run.config;
+            if !seen_data.iter().any(|d| same_pixels(d, &cfg.data)) {
+                seen_data.push(&cfg.data);
+                let (set, report) = load_data(&cfg.data, cache_dir)?;
+                out.datasets.push(describe(&cfg.data, &set, &report));
+            }
+            if let Some(w @ Weights::Published { name }) = &cfg.model.weights {
+                let key = (cfg.model.name, name.clone());
+                if !seen_weights.contains(&key) {
+                    seen_weights.push(key);
+                    out.weights.push(locate(w, cfg.model.name, &env)?.file);
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Whether two data settings read the same cached pixels (normalisation and augmentation act
+/// later, on batches).
+fn same_pixels(a: &DataConfig, b: &DataConfig) -> bool {
+    a.source == b.source
+        && a.image_size == b.image_size
+        && a.mask == b.mask
+        && a.skip_unreadable == b.skip_unreadable
+        && a.classes == b.classes
+}
+
+fn describe(data: &DataConfig, set: &ImageSet, report: &LoadReport) -> String {
+    let source = match &data.source {
+        DataSource::Folder { root } => root.display().to_string(),
+        DataSource::Synthetic {
+            per_class,
+            size,
+            seed,
+        } => format!("synthetic ({per_class} per class, {size} px, seed {seed})"),
+    };
+    let cache = match &report.cache {
+        CacheStatus::Hit => "cache intact",
+        CacheStatus::Built => "cache built",
+        CacheStatus::Rebuilt(_) => "cache rebuilt",
+        CacheStatus::Disabled => "no cache",
+    };
+    let path = report
+        .cache_path
+        .as_ref()
+        .map_or(String::new(), |p| format!(" ({})", p.display()));
+    format!(
+        "{source} at {} px{}: {} images, {cache}{path}",
+        data.image_size,
+        if data.mask { ", masked" } else { "" },
+        set.len()
+    )
 }

@@ -1,8 +1,11 @@
-//! `cxr sweep`: expand a grid, then train what is not finished (or list it, or emit Slurm).
+//! `cxr sweep`: expand a grid, then train what is not finished (or list it, prepare its data,
+//! or emit its Slurm submission).
+
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use cxr_experiment::axes::label;
-use cxr_experiment::{sbatch_script, shell_quote, Grid, Overrides, SlurmOptions};
+use cxr_experiment::{sbatch_script, DataSource, Grid, Overrides, SlurmOptions, SlurmResources};
 use cxr_trainer::SweepOptions;
 
 use crate::cli::SweepArgs;
@@ -11,10 +14,26 @@ use crate::progress::RunProgress;
 
 /// Runs `cxr sweep`.
 pub fn run(args: SweepArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
+    // Listing a plan or writing a job script needs no data here: the cluster has it.
+    let plan_only = args.dry_run || args.emit_slurm.is_some();
     let overrides = Overrides {
         data_root: args.data.clone(),
+        allow_missing_data: plan_only,
     };
     let grid = Grid::from_file(&args.grid, &overrides)?;
+    if plan_only {
+        let doing = if args.dry_run {
+            "listing the plan"
+        } else {
+            "writing the job script"
+        };
+        for root in missing_data(&grid) {
+            tracing::warn!(
+                "dataset folder {} does not exist on this machine: {doing} anyway, but training needs it",
+                root.display()
+            );
+        }
+    }
     if args.dry_run {
         let stages = grid.stages();
         for (n, stage) in stages.iter().enumerate() {
@@ -33,15 +52,38 @@ pub fn run(args: SweepArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
     if let Some(path) = &args.emit_slurm {
         return emit_slurm(&grid, &args, path);
     }
+    let cache_dir = args
+        .cache_dir
+        .clone()
+        .unwrap_or_else(cxr_data::default_cache_dir);
+    let weights_mirror = args.weights_mirror.clone().filter(|m| !m.trim().is_empty());
+    if args.prepare {
+        let done = cxr_trainer::prepare_grid(&grid, &cache_dir, weights_mirror.as_deref())
+            .with_context(|| format!("preparing {}", args.grid.display()))?;
+        for line in &done.datasets {
+            println!("data: {line}");
+        }
+        for file in &done.weights {
+            println!("weights: {}", file.display());
+        }
+        return Ok(ExitStatus::Success);
+    }
+    if let (Some(cell), Some(expected)) = (args.cell, &args.expect_run) {
+        let actual = grid.runs.get(cell).map(|r| r.id.as_str());
+        if actual != Some(expected.as_str()) {
+            anyhow::bail!(
+                "cell {cell} of {} is {}, not {expected}: the grid changed since the job script was written; emit it again",
+                args.grid.display(),
+                actual.unwrap_or("no run")
+            );
+        }
+    }
     let options = SweepOptions {
         results_dir: args.results.clone(),
-        cache_dir: args
-            .cache_dir
-            .clone()
-            .unwrap_or_else(cxr_data::default_cache_dir),
+        cache_dir,
         force: args.force,
         cell: args.cell,
-        weights_mirror: args.weights_mirror.clone().filter(|m| !m.trim().is_empty()),
+        weights_mirror,
     };
     let report = cxr_trainer::sweep(&grid, &options, &mut |label, planned| {
         Box::new(RunProgress::new(label, planned, quiet))
@@ -111,47 +153,63 @@ fn print_plan(grid: &Grid) {
     }
 }
 
-fn emit_slurm(grid: &Grid, args: &SweepArgs, path: &std::path::Path) -> anyhow::Result<ExitStatus> {
+/// The dataset folders of the grid's stages that do not exist on this machine, each once.
+fn missing_data(grid: &Grid) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = Vec::new();
+    for run in grid.stages().iter().flat_map(|g| &g.runs) {
+        if let DataSource::Folder { root } = &run.config.data.source {
+            if !root.is_dir() && !out.contains(root) {
+                out.push(root.clone());
+            }
+        }
+    }
+    out
+}
+
+fn emit_slurm(grid: &Grid, args: &SweepArgs, path: &Path) -> anyhow::Result<ExitStatus> {
     let exe = std::env::current_exe().context("locating the cxr binary")?;
-    let mut command = format!(
-        "{} sweep {} --results {}",
-        shell_quote(&exe.to_string_lossy()),
-        shell_quote(&args.grid.to_string_lossy()),
-        shell_quote(&args.results.to_string_lossy())
-    );
-    if let Some(data) = &args.data {
-        command.push_str(&format!(" --data {}", shell_quote(&data.to_string_lossy())));
-    }
-    if let Some(cache) = &args.cache_dir {
-        command.push_str(&format!(
-            " --cache-dir {}",
-            shell_quote(&cache.to_string_lossy())
-        ));
-    }
     let workdir = std::env::current_dir().context("reading the working directory")?;
-    let script = sbatch_script(
-        grid,
-        &SlurmOptions {
-            command,
-            workdir: workdir.to_string_lossy().into_owned(),
-            log_dir: args.results.join(&grid.name).to_string_lossy().into_owned(),
-            cpus_per_task: 8,
-            time: "24:00:00".into(),
-        },
-    );
-    std::fs::write(path, script).with_context(|| format!("writing {}", path.display()))?;
-    for source in grid.source_stages() {
-        println!(
-            "note: this grid takes weights from grid {} ({}): train it first (`cxr sweep {}`, or its own --emit-slurm script) and submit this one after it, e.g. with sbatch --dependency=afterok:<its job id>; a cell whose source run is missing stops with an error",
-            source.name,
-            source.path.display(),
-            source.path.display()
-        );
+    let text = |p: &Path| p.to_string_lossy().into_owned();
+    let mut shared_args = Vec::new();
+    if let Some(cache) = &args.cache_dir {
+        shared_args.extend(["--cache-dir".to_string(), text(cache)]);
     }
+    if let Some(mirror) = &args.weights_mirror {
+        shared_args.extend(["--weights-mirror".to_string(), mirror.clone()]);
+    }
+    let mut grid_args = Vec::new();
+    if let Some(data) = &args.data {
+        grid_args.extend(["--data".to_string(), text(data)]);
+    }
+    let s = &args.slurm;
+    let opts = SlurmOptions {
+        cxr: text(&exe),
+        workdir: text(&workdir),
+        results: text(&args.results),
+        shared_args,
+        grid_args,
+        script: text(path),
+        resources: SlurmResources {
+            partition: s.partition.clone(),
+            time: s.time.clone(),
+            cpus_per_task: usize::from(s.cpus_per_task),
+            mem: s.mem.clone(),
+            gres: s.gres.clone(),
+            max_parallel: s.max_parallel.map(usize::from),
+        },
+    };
+    // Slurm opens a job's --output before the job runs and fails it when the folder is
+    // missing; the preparation job makes the arrays' folders itself.
+    let log_dir = opts.log_dir(grid);
+    std::fs::create_dir_all(&log_dir).with_context(|| format!("creating {log_dir}"))?;
+    std::fs::write(path, sbatch_script(grid, &opts))
+        .with_context(|| format!("writing {}", path.display()))?;
+    let stages = grid.stages();
+    let tasks: usize = stages.iter().map(|g| g.runs.len()).sum();
     println!(
-        "wrote {} ({} array tasks); submit with: sbatch {}",
+        "wrote {}: a preparation job, then {} job array(s) with {tasks} task(s) in all; submit with: sbatch {}",
         path.display(),
-        grid.runs.len(),
+        stages.len(),
         path.display()
     );
     Ok(ExitStatus::Success)
