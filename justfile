@@ -15,6 +15,11 @@ default:
 test:
     cargo test --release --workspace
 
+# Submit the CI grid's --emit-slurm script to a one-node Slurm cluster started here (root; installs
+# Slurm with apt-get if missing): equal to a local sweep, and resumes after a cancelled task.
+slurm-test:
+    scripts/slurm-test.sh
+
 # Format and lint as CI does.
 lint:
     cargo fmt --all --check
