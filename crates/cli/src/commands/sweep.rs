@@ -203,7 +203,8 @@ fn emit_slurm(grid: &Grid, args: &SweepArgs, path: &Path) -> anyhow::Result<Exit
     let log_dir = opts.log_dir(grid);
     std::fs::create_dir_all(&log_dir).with_context(|| format!("creating {log_dir}"))?;
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("creating {}", parent.display()))?;
     }
     std::fs::write(path, sbatch_script(grid, &opts))
         .with_context(|| format!("writing {}", path.display()))?;
