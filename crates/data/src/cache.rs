@@ -15,6 +15,7 @@
 //! either the old cache or the new one, never half of one.
 
 use std::io::Write;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use crate::decode::Unreadable;
@@ -60,9 +61,16 @@ pub enum CacheMiss {
     Invalid(String),
 }
 
-/// Writes `images` under `key` to `path` atomically.
+/// Writes `images` under `key` to `path` atomically. The pixels are written from `images`
+/// itself, never copied into a payload buffer: a 21,000-film dataset is not held twice.
 pub fn write(path: &Path, key: CacheKey, images: &CachedImages) -> Result<()> {
-    let payload = encode_payload(images);
+    let (head, tail) = encode_around_pixels(images);
+    let parts = [&head[..], &images.pixels[..], &tail[..]];
+    let len: usize = parts.iter().map(|p| p.len()).sum();
+    let mut hash = blake3::Hasher::new();
+    for part in parts {
+        hash.update(part);
+    }
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(DataError::io(dir))?;
     let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(DataError::io(dir))?;
@@ -72,9 +80,11 @@ pub fn write(path: &Path, key: CacheKey, images: &CachedImages) -> Result<()> {
         w.write_all(MAGIC)?;
         w.write_all(&FORMAT_VERSION.to_le_bytes())?;
         w.write_all(&key.0)?;
-        w.write_all(&(payload.len() as u64).to_le_bytes())?;
-        w.write_all(&payload)?;
-        w.write_all(blake3::hash(&payload).as_bytes())?;
+        w.write_all(&(len as u64).to_le_bytes())?;
+        for part in parts {
+            w.write_all(part)?;
+        }
+        w.write_all(hash.finalize().as_bytes())?;
         w.flush()
     };
     write_all(&mut w).map_err(io)?;
@@ -86,9 +96,11 @@ pub fn write(path: &Path, key: CacheKey, images: &CachedImages) -> Result<()> {
     Ok(())
 }
 
-/// Reads the cache at `path` if it is intact and was written under `key`.
+/// Reads the cache at `path` if it is intact and was written under `key`. The file is read once
+/// into memory and its pixel bytes become the returned `pixels` in place (peak memory: the
+/// file's size, not twice the dataset).
 pub fn read(path: &Path, key: CacheKey) -> std::result::Result<CachedImages, CacheMiss> {
-    let bytes = match std::fs::read(path) {
+    let mut bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(CacheMiss::Absent),
         Err(e) => return Err(CacheMiss::Invalid(e.to_string())),
@@ -105,34 +117,41 @@ pub fn read(path: &Path, key: CacheKey) -> std::result::Result<CachedImages, Cac
         return Err(invalid("written for other files or settings"));
     }
     let len = r.u64().ok_or_else(|| invalid("truncated header"))? as usize;
-    if bytes.len() != HEADER + len + 32 {
+    if bytes.len() != HEADER.saturating_add(len).saturating_add(32) {
         return Err(invalid("truncated or padded"));
     }
     let payload = &bytes[HEADER..HEADER + len];
     if blake3::hash(payload).as_bytes() != &bytes[HEADER + len..] {
         return Err(invalid("checksum mismatch"));
     }
-    decode_payload(payload).ok_or_else(|| invalid("malformed payload"))
+    let (mut images, pixels) =
+        decode_around_pixels(payload).ok_or_else(|| invalid("malformed payload"))?;
+    bytes.truncate(HEADER + pixels.end);
+    bytes.drain(..HEADER + pixels.start);
+    images.pixels = bytes;
+    Ok(images)
 }
 
-fn encode_payload(images: &CachedImages) -> Vec<u8> {
-    let mut p = Vec::with_capacity(images.pixels.len() + images.labels.len() * 64 + 64);
-    p.extend((images.labels.len() as u64).to_le_bytes());
-    p.extend(images.size.to_le_bytes());
+/// The payload without its pixels: what precedes them (`n`, `size`, labels) and what follows
+/// (file names, skipped files).
+fn encode_around_pixels(images: &CachedImages) -> (Vec<u8>, Vec<u8>) {
+    let mut head = Vec::with_capacity(12 + images.labels.len() * 4);
+    head.extend((images.labels.len() as u64).to_le_bytes());
+    head.extend(images.size.to_le_bytes());
     for l in &images.labels {
-        p.extend(l.to_le_bytes());
+        head.extend(l.to_le_bytes());
     }
-    p.extend(&images.pixels);
-    p.extend((images.files.len() as u64).to_le_bytes());
+    let mut tail = Vec::with_capacity(images.files.len() * 48 + 16);
+    tail.extend((images.files.len() as u64).to_le_bytes());
     for f in &images.files {
-        put_str(&mut p, &f.to_string_lossy());
+        put_str(&mut tail, &f.to_string_lossy());
     }
-    p.extend((images.skipped.len() as u64).to_le_bytes());
+    tail.extend((images.skipped.len() as u64).to_le_bytes());
     for s in &images.skipped {
-        put_str(&mut p, &s.path.to_string_lossy());
-        put_str(&mut p, &s.reason);
+        put_str(&mut tail, &s.path.to_string_lossy());
+        put_str(&mut tail, &s.reason);
     }
-    p
+    (head, tail)
 }
 
 fn put_str(p: &mut Vec<u8>, s: &str) {
@@ -140,13 +159,15 @@ fn put_str(p: &mut Vec<u8>, s: &str) {
     p.extend(s.as_bytes());
 }
 
-fn decode_payload(payload: &[u8]) -> Option<CachedImages> {
+/// Everything of a payload but its pixels (left empty), and where the pixels are in it.
+fn decode_around_pixels(payload: &[u8]) -> Option<(CachedImages, Range<usize>)> {
     let mut r = Reader { bytes: payload };
     let n = usize::try_from(r.u64()?).ok()?;
     let size = r.u32()?;
     let labels = (0..n).map(|_| r.u32()).collect::<Option<Vec<_>>>()?;
     let npix = n.checked_mul(size as usize)?.checked_mul(size as usize)?;
-    let pixels = r.take(npix)?.to_vec();
+    let start = payload.len() - r.bytes.len();
+    r.take(npix)?;
     let nfiles = usize::try_from(r.u64()?).ok()?;
     let files = (0..nfiles)
         .map(|_| r.string().map(PathBuf::from))
@@ -160,13 +181,14 @@ fn decode_payload(payload: &[u8]) -> Option<CachedImages> {
             })
         })
         .collect::<Option<Vec<_>>>()?;
-    (r.bytes.is_empty() && files.len() == n).then_some(CachedImages {
+    let images = CachedImages {
         size,
         labels,
-        pixels,
+        pixels: Vec::new(),
         files,
         skipped,
-    })
+    };
+    (r.bytes.is_empty() && images.files.len() == n).then_some((images, start..start + npix))
 }
 
 struct Reader<'a> {

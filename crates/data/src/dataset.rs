@@ -229,41 +229,50 @@ fn relative(root: &Path, path: &Path) -> PathBuf {
     path.strip_prefix(root).unwrap_or(path).to_path_buf()
 }
 
-enum Outcome {
-    Ok(Vec<u8>),
-    Unreadable(Unreadable),
-}
-
 fn decode_all(index: &DatasetIndex, opts: &LoadOptions) -> Result<(CachedImages, usize)> {
     let items: Vec<(&Path, u32, &ClassDir)> = index.items().collect();
-    let progress = DecodeProgress::start(&index.root, items.len(), opts.image_size);
-    let outcomes = items
-        .par_iter()
-        .map(|(path, _, class)| {
-            let outcome = preprocess_one(path, class, opts);
+    let size = opts.image_size;
+    let image_bytes = (size * size) as usize;
+    // Each image is decoded straight into its slot of the one buffer the dataset lives in, so
+    // the dataset is never held twice (a `Vec` per image, then their concatenation, would be).
+    let mut pixels = vec![0u8; items.len() * image_bytes];
+    let progress = DecodeProgress::start(&index.root, items.len(), size);
+    let unreadable = pixels
+        .par_chunks_mut(image_bytes.max(1))
+        .zip(items.par_iter())
+        .map(|(slot, (path, _, class))| {
+            let outcome = preprocess_into(path, class, opts, slot);
             progress.one_done();
             outcome
         })
-        .collect::<Result<Vec<Outcome>>>()?;
+        .collect::<Result<Vec<Option<Unreadable>>>>()?;
     progress.finish();
-    let size = opts.image_size;
     let mut cached = CachedImages {
         size,
         labels: Vec::with_capacity(items.len()),
-        pixels: Vec::with_capacity(items.len() * (size * size) as usize),
+        pixels,
         files: Vec::with_capacity(items.len()),
         skipped: Vec::new(),
     };
-    for ((path, label, _), outcome) in items.iter().zip(outcomes) {
-        match outcome {
-            Outcome::Ok(pixels) => {
+    // Close the gaps unreadable images left, in place.
+    let mut kept = 0;
+    for (i, ((path, label, _), failed)) in items.iter().zip(unreadable).enumerate() {
+        match failed {
+            None => {
+                if kept != i {
+                    let from = i * image_bytes;
+                    cached
+                        .pixels
+                        .copy_within(from..from + image_bytes, kept * image_bytes);
+                }
+                kept += 1;
                 cached.labels.push(*label);
-                cached.pixels.extend(pixels);
                 cached.files.push(relative(&index.root, path));
             }
-            Outcome::Unreadable(u) => cached.skipped.push(u),
+            Some(u) => cached.skipped.push(u),
         }
     }
+    cached.pixels.truncate(kept * image_bytes);
     if !cached.skipped.is_empty() {
         if !opts.skip_unreadable {
             return Err(DataError::Unreadable(cached.skipped));
@@ -350,9 +359,14 @@ pub fn count_labels(labels: &[u32], classes: usize) -> Vec<usize> {
     counts
 }
 
-/// Decode, resize, mask, quantise one image. A missing mask is a hard error (the setting is
-/// wrong for this dataset); an undecodable image or mask is reported as unreadable.
-fn preprocess_one(path: &Path, class: &ClassDir, opts: &LoadOptions) -> Result<Outcome> {
+/// Decode, resize, mask and quantise one image into `slot`. A missing mask is a hard error (the
+/// setting is wrong for this dataset); an undecodable image or mask is returned as unreadable.
+fn preprocess_into(
+    path: &Path,
+    class: &ClassDir,
+    opts: &LoadOptions,
+    slot: &mut [u8],
+) -> Result<Option<Unreadable>> {
     let mask = if opts.mask {
         let mask_path = class.mask_path(path);
         if !mask_path.is_file() {
@@ -366,10 +380,11 @@ fn preprocess_one(path: &Path, class: &ClassDir, opts: &LoadOptions) -> Result<O
         None
     };
     match preprocess_file(path, mask.as_deref(), opts.image_size) {
-        Ok(pixels) => Ok(Outcome::Ok(pixels)),
-        Err(DataError::Decode { path, reason }) => {
-            Ok(Outcome::Unreadable(Unreadable { path, reason }))
+        Ok(pixels) => {
+            slot.copy_from_slice(&pixels);
+            Ok(None)
         }
+        Err(DataError::Decode { path, reason }) => Ok(Some(Unreadable { path, reason })),
         Err(other) => Err(other),
     }
 }
