@@ -1,13 +1,13 @@
 //! Loading a dataset into memory: discover, decode + resize once (in parallel), cache, reuse.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Instant, UNIX_EPOCH};
+use std::time::UNIX_EPOCH;
 
 use rayon::prelude::*;
 
 use crate::cache::{self, CacheKey, CacheMiss, CachedImages};
 use crate::decode::{read_luma, resize_square, to_u8, LumaF32, Unreadable};
+use crate::decode_progress::DecodeProgress;
 use crate::discover::{discover, ClassDir, DatasetIndex};
 use crate::error::{DataError, Result};
 
@@ -298,56 +298,6 @@ fn decode_all(index: &DatasetIndex, opts: &LoadOptions) -> Result<(CachedImages,
         }
     }
     Ok((cached, items.len()))
-}
-
-/// Log lines while a dataset is decoded: a batch job's log (where no bar can be drawn) shows that
-/// a cold cache build of 21,000 films is progressing, at each tenth of the files once the build
-/// has taken a second (a small set decodes without a line per tenth).
-struct DecodeProgress<'a> {
-    root: &'a Path,
-    total: usize,
-    done: AtomicUsize,
-    start: Instant,
-}
-
-impl<'a> DecodeProgress<'a> {
-    fn start(root: &'a Path, total: usize, image_size: u32) -> Self {
-        tracing::info!(
-            "decoding {total} images of {} at {image_size}x{image_size} into the cache",
-            root.display()
-        );
-        Self {
-            root,
-            total,
-            done: AtomicUsize::new(0),
-            start: Instant::now(),
-        }
-    }
-
-    fn one_done(&self) {
-        let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
-        let tenth = self.total.div_ceil(10).max(1);
-        if done.is_multiple_of(tenth)
-            && done < self.total
-            && self.start.elapsed().as_secs_f64() >= 1.0
-        {
-            tracing::info!(
-                "decoded {done}/{} images ({}%) in {:.0} s",
-                self.total,
-                done * 100 / self.total,
-                self.start.elapsed().as_secs_f64()
-            );
-        }
-    }
-
-    fn finish(&self) {
-        tracing::info!(
-            "decoded {} images of {} in {:.1} s",
-            self.done.load(Ordering::Relaxed),
-            self.root.display(),
-            self.start.elapsed().as_secs_f64()
-        );
-    }
 }
 
 /// Number of labels equal to each class index in `0..classes`.

@@ -44,6 +44,7 @@ pub mod batch;
 pub mod cache;
 pub mod dataset;
 pub mod decode;
+mod decode_progress;
 pub mod discover;
 pub mod error;
 pub mod inspect;
