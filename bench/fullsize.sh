@@ -64,7 +64,7 @@ for cell in $(seq 0 $((runs - 1))); do
     sleep 1
   done
   wait "$timer"
-  grep ' epoch ' "$log" | while read -r line; do
+  grep -E ' epoch [0-9]+/[0-9]+: ' "$log" | while read -r line; do
     at=$(date -d "$(cut -c1-19 <<<"$line")Z" +%s)
     kb=$(awk -v t="$at" '$1 <= t && $2 != "" {v = $2} END {print v}' "$rss")
     echo "${line#* INFO } | RSS $((kb / 1024)) MB"
