@@ -81,6 +81,13 @@ pub struct EvaluateArgs {
     /// Also write every printed number to this Parquet file (one long table).
     #[arg(long, value_name = "FILE.parquet")]
     pub out: Option<PathBuf>,
+    /// Also write every image's prediction to this Parquet file (path, true class, predicted
+    /// class, probabilities: the columns of a run's predictions.parquet).
+    #[arg(long, value_name = "FILE.parquet")]
+    pub predictions: Option<PathBuf>,
+    /// Also draw the reliability diagram to STEM.png and STEM.svg.
+    #[arg(long, value_name = "STEM")]
+    pub reliability: Option<PathBuf>,
     /// Cache folder for decoded images [default: as for `cxr sweep`].
     #[arg(long)]
     pub cache_dir: Option<PathBuf>,

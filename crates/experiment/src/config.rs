@@ -234,6 +234,12 @@ pub struct TrainSettings {
     /// keep their run ids.
     #[serde(default, skip_serializing_if = "Objective::is_classify")]
     pub objective: Objective,
+    /// Temperature scaling: after training, fit the one temperature `T` that minimises the
+    /// validation split's negative log-likelihood of `softmax(logits / T)`, and report, store
+    /// and predict with the scaled probabilities (it never changes which class is predicted).
+    /// Off by default and then left out of the serialised config, so run ids are unchanged.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub calibrate: bool,
 }
 
 fn yes() -> bool {
@@ -242,6 +248,10 @@ fn yes() -> bool {
 
 fn is_true(v: &bool) -> bool {
     *v
+}
+
+fn is_false(v: &bool) -> bool {
+    !*v
 }
 
 /// Everything that determines one run's results.

@@ -310,4 +310,6 @@ pub struct RawTrain {
     pub prefix_cache: Option<bool>,
     /// `classify` (default) or `autoencoder`.
     pub objective: Option<Objective>,
+    /// Fit a softmax temperature on the validation split after training (default false).
+    pub calibrate: Option<bool>,
 }

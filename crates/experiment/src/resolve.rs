@@ -176,6 +176,26 @@ impl Resolver<'_> {
                 "an autoencoder run trains the whole encoder: use freeze = 0",
             ));
         }
+        if train.calibrate && (model.head.is_some() || train.objective == Objective::Autoencoder) {
+            let (what, fix) = if model.head.is_some() {
+                (
+                    format!("the {} head", model.head_name()),
+                    "leave calibrate out, or use head = \"linear\"",
+                )
+            } else {
+                (
+                    "an autoencoder run".to_string(),
+                    "leave calibrate out of the pretraining grid",
+                )
+            };
+            return Err(self.invalid(
+                "train.calibrate",
+                true,
+                &format!(
+                    "temperature scaling rescales a network's logits, and {what} has none: {fix}"
+                ),
+            ));
+        }
         let config = RunConfig {
             grid,
             seed,
@@ -628,6 +648,7 @@ impl Resolver<'_> {
             early_stopping: t.early_stopping.unwrap_or_default(),
             prefix_cache: t.prefix_cache.unwrap_or(true),
             objective: t.objective.unwrap_or_default(),
+            calibrate: t.calibrate.unwrap_or(false),
         })
     }
 }

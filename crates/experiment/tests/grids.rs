@@ -427,3 +427,40 @@ early_stopping = "val_macro_recall"
 prefix_cache = false
 "#;
 const PINNED_ID: &str = "resnet34-f3-s7-bfe391adf665";
+
+#[test]
+fn calibrate_is_off_by_default_keeps_ids_and_is_refused_where_there_are_no_logits() -> TestResult {
+    let plain = expand(&format!("{BASE}\n[model]\nname = \"cnn\"\n"))?;
+    assert!(!plain.runs[0].config.train.calibrate);
+    assert!(!plain.runs[0].config.to_toml()?.contains("calibrate"));
+    let g = expand(&format!(
+        "{BASE}\n[model]\nname = \"cnn\"\n[grid]\n\"train.calibrate\" = [false, true]\n"
+    ))?;
+    assert_eq!(
+        g.runs[0].id, plain.runs[0].id,
+        "calibrate = false changed the id"
+    );
+    assert!(g.runs[1].config.train.calibrate);
+    assert_ne!(g.runs[1].id, plain.runs[0].id);
+    let toml = g.runs[1].config.to_toml()?;
+    assert!(toml.contains("calibrate = true"), "{toml}");
+    assert_eq!(
+        cxr_experiment::RunConfig::from_toml(&toml)?,
+        g.runs[1].config
+    );
+
+    let msg = error_of(&format!(
+        "{BASE}calibrate = true\n[model]\nname = \"resnet18\"\nhead = \"svm_rbf\"\n"
+    ));
+    assert_eq!(
+        msg,
+        "experiments/t.toml: train.calibrate = true is invalid: temperature scaling rescales a \
+         network's logits, and the svm_rbf head has none: leave calibrate out, or use head = \
+         \"linear\""
+    );
+    let msg = error_of(&format!(
+        "{BASE}calibrate = true\nobjective = \"autoencoder\"\n[model]\nname = \"resnet18\"\n"
+    ));
+    assert!(msg.contains("an autoencoder run has none"), "{msg}");
+    Ok(())
+}

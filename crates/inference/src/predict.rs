@@ -86,7 +86,6 @@ pub fn predict(
             Vec::new()
         } else {
             model
-                .model
                 .probabilities(&model.input(&pixels)?)?
                 .to_vec2::<f32>()?
         }

@@ -4,10 +4,13 @@
 
 use crate::figures::REFERENCE_MODEL;
 use crate::line_chart::format_count;
+use crate::paired::PairedComparison;
 use crate::stats::{first_seen, ConfigStats, Spread};
 
-/// The comparison for the configurations of one facet.
-pub fn comparison_paragraph(stats: &[ConfigStats]) -> String {
+/// The comparison for the configurations of one facet. `paired` holds the facet's paired
+/// comparisons ([`crate::paired`]): the best ResNet against the CNN is stated from its paired
+/// test when there is one (runs with `predictions.parquet`), else from the two intervals.
+pub fn comparison_paragraph(stats: &[ConfigStats], paired: &[PairedComparison]) -> String {
     let cnn = best_of(stats.iter().filter(|s| s.model == REFERENCE_MODEL));
     let resnet = best_of(stats.iter().filter(|s| s.model != REFERENCE_MODEL));
     let mut text = match (resnet, cnn) {
@@ -35,11 +38,24 @@ pub fn comparison_paragraph(stats: &[ConfigStats]) -> String {
                 r.epoch_time_s / c.epoch_time_s,
                 seconds(c.epoch_time_s),
             );
-            if let (Some(rl), Some(rh), Some(cl), Some(ch)) =
+            let test = paired.iter().find(|p| {
+                p.kind == "best_resnet_vs_cnn"
+                    && (
+                        p.a_model.as_str(),
+                        p.a_freeze,
+                        p.b_model.as_str(),
+                        p.b_freeze,
+                    ) == (r.model.as_str(), r.freeze, c.model.as_str(), c.freeze)
+            });
+            if let Some(test) = test {
+                t.push(' ');
+                t.push_str(&test.sentence(&format!("{} f{}", r.model, r.freeze), "the CNN"));
+            } else if let (Some(rl), Some(rh), Some(cl), Some(ch)) =
                 (r.micro_low, r.micro_high, c.micro_low, c.micro_high)
             {
                 t.push_str(if rl <= ch && cl <= rh {
-                    " The two intervals overlap, so the test set cannot separate them."
+                    " The two intervals overlap; without per-image predictions (runs from \
+                     before predictions.parquet) no paired test could be made."
                 } else {
                     " The two intervals do not overlap."
                 });
@@ -168,7 +184,7 @@ mod tests {
             config("resnet18", 0, 0.90, 11_200_000, 40.0),
             config("resnet18", 4, 0.70, 2_000, 5.0),
         ];
-        let text = comparison_paragraph(&stats);
+        let text = comparison_paragraph(&stats, &[]);
         assert!(text.contains("resnet18 with 0 frozen stages"), "{text}");
         assert!(text.contains("0.900"), "{text}");
         assert!(
@@ -191,13 +207,13 @@ mod tests {
             config("cnn", 0, 0.85, 1_600_000, 10.0),
             config("resnet34", 2, 0.83, 20_000_000, 30.0),
         ];
-        let text = comparison_paragraph(&stats);
+        let text = comparison_paragraph(&stats, &[]);
         assert!(text.contains("2.0 percentage points below"), "{text}");
         assert!(
-            text.contains("overlap, so the test set cannot separate"),
+            text.contains("intervals overlap; without per-image predictions"),
             "{text}"
         );
-        assert!(comparison_paragraph(&stats[..1]).contains("no ResNet"));
-        assert!(comparison_paragraph(&stats[1..]).contains("No CNN run"));
+        assert!(comparison_paragraph(&stats[..1], &[]).contains("no ResNet"));
+        assert!(comparison_paragraph(&stats[1..], &[]).contains("No CNN run"));
     }
 }

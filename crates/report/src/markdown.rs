@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use crate::comparison::{comparison_paragraph, describe_interval, seconds};
 use crate::grid_results::{GridResults, RunResults};
 use crate::heads::{head_rows, verdicts, HeadRow};
+use crate::paired::{format_p, PairedComparison};
 use crate::stats::{first_seen, ConfigStats};
 use crate::transfer::{transfer_rows, Estimate, TransferRow};
 
@@ -19,6 +20,8 @@ pub struct FacetSection {
     pub stats: Vec<ConfigStats>,
     /// Figure file names (PNG, relative to the report folder), in order.
     pub figures: Vec<(String, String)>,
+    /// The facet's paired comparisons ([`crate::paired`]).
+    pub paired: Vec<PairedComparison>,
 }
 
 /// Renders the whole document. `run_figures` gives, per run id, its curves and confusion PNGs
@@ -88,7 +91,7 @@ pub fn render(
         let _ = writeln!(
             md,
             "### Summary\n\n{}\n",
-            comparison_paragraph(&section.stats)
+            comparison_paragraph(&section.stats, &section.paired)
         );
         let _ = writeln!(md, "### Best run per model\n");
         best_runs_table(&mut md, results, &section.facet);
@@ -98,6 +101,7 @@ pub fn render(
         }
         let _ = writeln!(md, "### Configurations\n");
         config_table(&mut md, &section.stats);
+        paired_table(&mut md, &section.paired);
         transfer_table(&mut md, &transfer_rows(results, &section.facet));
     }
 
@@ -108,6 +112,7 @@ pub fn render(
     if !head_rows.is_empty() {
         classic_heads_section(&mut md, &head_rows, feature_maps);
     }
+    calibration_section(&mut md, results);
     if results.runs.iter().any(|r| !r.is_autoencoder()) {
         let _ = writeln!(md, "## All runs\n");
         runs_table(&mut md, results);
@@ -121,6 +126,8 @@ pub fn render(
                     "confusion matrix"
                 } else if f.contains("reconstructions") {
                     "reconstructions"
+                } else if f.contains("reliability") {
+                    "reliability diagram"
                 } else {
                     "learning curves"
                 };
@@ -130,6 +137,97 @@ pub fn render(
         let _ = writeln!(md, "- `{id}`: {}", links.join(", "));
     }
     md
+}
+
+/// Every paired comparison of a facet: the differences, their intervals and McNemar's test.
+fn paired_table(md: &mut String, rows: &[PairedComparison]) {
+    if rows.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        md,
+        "### Paired comparisons\n\n\
+         Each row is configuration A minus configuration B on the test images both answered, \
+         runs paired by seed (and fold) and pooled over the pairs; differences in percentage \
+         points with 95% paired-bootstrap intervals, McNemar's exact test on the images only \
+         one of them got right. All rows: `comparisons.parquet`.\n"
+    );
+    let _ = writeln!(
+        md,
+        "| A | B | pairs | images | micro-recall diff | macro-recall diff | A only right | B only right | McNemar p | verdict |"
+    );
+    let _ = writeln!(md, "|---|---|---|---|---|---|---|---|---|---|");
+    let points = |v: f64| format!("{:+.1}", v * 100.0);
+    for r in rows {
+        let verdict = if r.significant() {
+            "different"
+        } else if r.split_verdict() {
+            "tests disagree"
+        } else {
+            "not separated"
+        };
+        let _ = writeln!(
+            md,
+            "| {} f{} | {} f{} | {} | {} | {} ({} to {}) | {} ({} to {}) | {} | {} | {} | {verdict} |",
+            r.a_model,
+            r.a_freeze,
+            r.b_model,
+            r.b_freeze,
+            r.pairs,
+            r.images,
+            points(r.micro_diff),
+            points(r.micro_low),
+            points(r.micro_high),
+            points(r.macro_diff),
+            points(r.macro_low),
+            points(r.macro_high),
+            r.a_only,
+            r.b_only,
+            format_p(r.p_value),
+        );
+    }
+    md.push('\n');
+}
+
+/// Test-split calibration of every classifier run with probabilities: expected calibration
+/// error and, for calibrated runs, the temperature.
+fn calibration_section(md: &mut String, results: &GridResults) {
+    let rows: Vec<&RunResults> = results
+        .runs
+        .iter()
+        .filter(|r| r.ok_classifier() && r.summary.test_ece.is_some())
+        .collect();
+    if rows.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        md,
+        "## Calibration\n\n\
+         Expected calibration error (ECE, 15 confidence bins) of each run's test probabilities: \
+         the image-weighted gap between how sure the model was and how often it was right. \
+         Runs trained with `train.calibrate = true` report probabilities scaled by the \
+         temperature fitted on their validation split. Reliability diagrams: \
+         `runs/<run-id>/reliability.png`.\n"
+    );
+    let _ = writeln!(
+        md,
+        "| run | test micro-recall | test ECE | temperature | diagram |"
+    );
+    let _ = writeln!(md, "|---|---|---|---|---|");
+    for r in rows {
+        let s = &r.summary;
+        let id = &s.run_id;
+        let _ = writeln!(
+            md,
+            "| `{id}` | {} | {} | {} | [reliability](runs/{id}/reliability.png) |",
+            s.test_micro_recall
+                .map_or_else(|| "-".into(), |v| format!("{v:.3}")),
+            s.test_ece.map_or_else(|| "-".into(), |v| format!("{v:.3}")),
+            s.temperature
+                .map_or_else(|| "-".into(), |v| format!("{v:.2}")),
+        );
+    }
+    md.push('\n');
 }
 
 /// The classic heads per backbone, which one wins, and the backbones' feature maps

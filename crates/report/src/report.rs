@@ -9,10 +9,12 @@ use crate::comparison::comparison_paragraph;
 use crate::error::{ReportError, Result};
 use crate::feature_map::draw_feature_maps;
 use crate::figures::{grid_figure, Metric, RunCurves};
-use crate::grid_results::GridResults;
+use crate::grid_results::{GridResults, RunResults};
 use crate::heads::map_sources;
 use crate::heatmap::ConfusionHeatmap;
 use crate::markdown::{render, FacetSection};
+use crate::paired::{paired_comparisons, write_comparisons, PairedComparison};
+use crate::reliability::ReliabilityDiagram;
 use crate::stats::config_stats;
 
 /// What a report wrote.
@@ -46,6 +48,14 @@ pub fn write_report(grid_dir: &Path) -> Result<ReportOutput> {
     let mut sections = Vec::new();
     let mut paragraphs = Vec::new();
     let all_stats = config_stats(&results.runs);
+    let paired = paired_comparisons(&results, grid_dir, &all_stats)?;
+    let paired_of = |facet: &str| -> Vec<PairedComparison> {
+        paired
+            .iter()
+            .filter(|p| p.facet == facet)
+            .cloned()
+            .collect()
+    };
     for facet in results.facets() {
         let stats: Vec<_> = all_stats
             .iter()
@@ -66,12 +76,17 @@ pub fn write_report(grid_dir: &Path) -> Result<ReportOutput> {
             figures.extend(save(&chart, &dir.join(&stem))?);
             section_figures.push((chart.title.clone(), format!("{stem}.png")));
         }
-        paragraphs.push(comparison_paragraph(&stats));
+        paragraphs.push(comparison_paragraph(&stats, &paired_of(&facet)));
         sections.push(FacetSection {
+            paired: paired_of(&facet),
             facet,
             stats,
             figures: section_figures,
         });
+    }
+    let comparisons_path = dir.join("comparisons.parquet");
+    if !paired.is_empty() {
+        write_comparisons(&comparisons_path, &paired)?;
     }
 
     let mut run_figures = Vec::new();
@@ -88,6 +103,13 @@ pub fn write_report(grid_dir: &Path) -> Result<ReportOutput> {
                 &dir.join("runs").join(id).join("confusion"),
             )?);
             files.push(format!("runs/{id}/confusion.png"));
+        }
+        if let Some(diagram) = reliability_of(run, grid_dir)? {
+            figures.extend(save(
+                &diagram,
+                &dir.join("runs").join(id).join("reliability"),
+            )?);
+            files.push(format!("runs/{id}/reliability.png"));
         }
         let reconstructions = GridDir::at(grid_dir).run(id).reconstructions_path();
         if run.is_autoencoder() && reconstructions.is_file() {
@@ -131,4 +153,25 @@ pub fn write_report(grid_dir: &Path) -> Result<ReportOutput> {
         runs: results.runs.len(),
         missing: results.missing.len(),
     })
+}
+
+/// The reliability diagram of an ok classifier run's test predictions, when it recorded
+/// probabilities (`predictions.parquet`; classic heads have none) and its
+/// class order (`preprocessing.json`).
+fn reliability_of(run: &RunResults, grid_dir: &Path) -> Result<Option<ReliabilityDiagram>> {
+    if !run.ok_classifier() || run.summary.test_ece.is_none() {
+        return Ok(None);
+    }
+    let dir = GridDir::at(grid_dir).run(&run.summary.run_id);
+    if !dir.predictions_path().is_file() || !dir.preprocessing_path().is_file() {
+        return Ok(None);
+    }
+    let classes = dir.read_preprocessing()?.classes;
+    let rows = dir.read_predictions()?;
+    Ok(ReliabilityDiagram::of_predictions(
+        format!("Test reliability: {}", run.summary.run_id),
+        &rows,
+        &classes,
+        run.summary.temperature,
+    ))
 }

@@ -14,6 +14,8 @@
 //! <results>/<grid>/runs/<run-id>/preprocessing.json  class order and normalisation statistics
 //! <results>/<grid>/runs/<run-id>/reconstructions.png  autoencoder runs: test images, reconstructed
 //! <results>/<grid>/runs/<run-id>/features.parquet   classic-head runs: embeddings of every image
+//! <results>/<grid>/runs/<run-id>/predictions.parquet  classifier runs: every test image's prediction
+//! <results>/<grid>/runs/<run-id>/calibration.json   `train.calibrate` runs: the fitted temperature
 //! <results>/<grid>/runs/<run-id>/summary.parquet    one row; written last = the run is finished
 //! ```
 
@@ -172,6 +174,18 @@ impl RunDir {
     /// ([`crate::FeatureTable`]); other runs have none.
     pub fn features_path(&self) -> PathBuf {
         self.path.join("features.parquet")
+    }
+
+    /// `predictions.parquet`: every test image's true class, predicted class and class
+    /// probabilities ([`crate::PredictionRow`]); autoencoder runs have none.
+    pub fn predictions_path(&self) -> PathBuf {
+        self.path.join("predictions.parquet")
+    }
+
+    /// `calibration.json`: the temperature fitted on the validation split
+    /// ([`crate::CalibrationRecord`]); only runs with `train.calibrate = true` have one.
+    pub fn calibration_path(&self) -> PathBuf {
+        self.path.join("calibration.json")
     }
 
     /// A run is finished (successfully or not) once its summary exists; the summary is written

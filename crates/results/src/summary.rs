@@ -104,6 +104,13 @@ crate::table! {
         /// Test loss with the kept weights: mean cross-entropy, or for an autoencoder run the
         /// mean squared reconstruction error per pixel (of the normalised image).
         pub test_loss: Option<f64>,
+        /// Expected calibration error (15 confidence bins) of the test split's probabilities,
+        /// temperature-scaled when the run was calibrated; null for runs without probabilities
+        /// (autoencoders, classic heads other than `logistic`) and files from before the column.
+        pub test_ece: Option<f64>,
+        /// The temperature fitted on the validation split (`train.calibrate = true`); null for
+        /// runs trained without calibration, whose probabilities are the plain softmax.
+        pub temperature: Option<f64>,
         /// Validation micro-recall with the kept weights.
         pub val_micro_recall: Option<f64>,
         /// Validation macro-recall with the kept weights.
