@@ -68,8 +68,13 @@ mod tests {
         write_predictions(&path, "cnn-f0-s0-0123456789ab", &rows)?;
         assert_eq!(read_predictions(&path)?, rows);
         let df = crate::read_frame(&path)?;
+        let names: Vec<String> = df
+            .get_column_names()
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
         assert_eq!(
-            df.get_column_names_str(),
+            names,
             [
                 "run_id",
                 "path",
