@@ -191,7 +191,7 @@ impl Resolver<'_> {
             return Err(self.invalid(
                 "train.calibrate",
                 true,
-                &format!(
+                format!(
                     "temperature scaling rescales a network's logits, and {what} has none: {fix}"
                 ),
             ));
