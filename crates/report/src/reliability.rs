@@ -144,6 +144,7 @@ impl Figure for ReliabilityDiagram {
             .x_desc("confidence (top class probability)")
             .y_desc("images")
             .y_labels(3)
+            .y_label_formatter(&|v| format!("{v:.0}"))
             .axis_desc_style(text(font::LABEL))
             .label_style(text(font::TICK))
             .draw()?;
