@@ -6,8 +6,8 @@
 
 use std::path::Path;
 
-use crate::error::{Result, ResultsError};
-use crate::layout::write_atomic;
+use crate::error::Result;
+use crate::layout::{read_json, write_json};
 
 /// A run's temperature scaling, as stored in `calibration.json`.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -28,20 +28,12 @@ pub struct CalibrationRecord {
 impl CalibrationRecord {
     /// Writes the record as JSON, atomically.
     pub fn write(&self, path: &Path) -> Result<()> {
-        let text = serde_json::to_string_pretty(self).map_err(|e| ResultsError::Record {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        })?;
-        write_atomic(path, text.as_bytes())
+        write_json(path, self)
     }
 
     /// Reads a record written by [`CalibrationRecord::write`].
     pub fn read(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(ResultsError::io(path))?;
-        serde_json::from_str(&text).map_err(|e| ResultsError::Record {
-            path: path.to_path_buf(),
-            message: format!("not a calibration record: {e}"),
-        })
+        read_json(path, "a calibration record")
     }
 }
 

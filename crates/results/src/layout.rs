@@ -195,6 +195,26 @@ impl RunDir {
     }
 }
 
+/// Writes `record` to `path` as pretty-printed JSON, atomically: the run folder's small JSON
+/// files (`preprocessing.json`, `calibration.json`).
+pub(crate) fn write_json<T: serde::Serialize>(path: &Path, record: &T) -> Result<()> {
+    let text = serde_json::to_string_pretty(record).map_err(|e| ResultsError::Record {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    write_atomic(path, text.as_bytes())
+}
+
+/// Reads a JSON record written by [`write_json`]; a file that does not parse as one is an error
+/// naming the file and `what` it should be (`a preprocessing record`).
+pub(crate) fn read_json<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> Result<T> {
+    let text = std::fs::read_to_string(path).map_err(ResultsError::io(path))?;
+    serde_json::from_str(&text).map_err(|e| ResultsError::Record {
+        path: path.to_path_buf(),
+        message: format!("not {what}: {e}"),
+    })
+}
+
 /// Writes `bytes` to `path` through a temporary file in the same folder and a rename.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     use std::io::Write;
