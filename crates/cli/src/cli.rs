@@ -118,7 +118,8 @@ pub struct ExplainArgs {
 #[command(group(clap::ArgGroup::new("backbone").required(true).args(["run", "model"])))]
 pub struct FeaturesArgs {
     /// A trained run folder (`results/<grid>/runs/<run-id>`): its network (for a classic-head
-    /// run, its backbone), image size, masking, normalisation, seed and split fractions.
+    /// run, its backbone), image size, masking, normalisation, seed and split (its fractions,
+    /// or its cross-validation fold).
     #[arg(long, value_name = "RUN_DIR", conflicts_with_all = ["model", "weights", "image_size", "seed", "mask"])]
     pub run: Option<PathBuf>,
     /// Instead of a run: this architecture (`cnn`, `resnet18`, `resnet34`, `resnet50`) ...

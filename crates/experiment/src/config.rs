@@ -3,11 +3,12 @@
 
 use std::path::PathBuf;
 
-use cxr_data::{Augment, Normalization, SamplerKind, SplitFractions};
+use cxr_data::{Augment, Normalization, SamplerKind};
 use cxr_heads::HeadSearch;
 use cxr_models::ModelKind;
 
 use crate::error::{ExperimentError, Result};
+use crate::split::SplitSettings;
 
 /// Which validation number early stopping and best-epoch selection follow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
@@ -264,8 +265,8 @@ pub struct RunConfig {
     pub seed: u64,
     /// Data and preprocessing.
     pub data: DataConfig,
-    /// Train/val/test fractions.
-    pub split: SplitFractions,
+    /// Train/validation/test split: fractions, or a cross-validation fold.
+    pub split: SplitSettings,
     /// Model.
     pub model: ModelSettings,
     /// Optimisation.
@@ -273,17 +274,23 @@ pub struct RunConfig {
 }
 
 impl RunConfig {
-    /// Stable id: `<model>-f<freeze>-s<seed>-<hash>` (`<model>-f<freeze>-<head>-s<seed>-<hash>`
-    /// for a classic head), the hash (12 hex digits of BLAKE3) taken over the whole resolved
-    /// config, so equal configs share an id whatever the file text.
+    /// Stable id: `<model>-f<freeze>-s<seed>-<hash>`, with the head after the freeze depth for
+    /// a classic head (`<model>-f<freeze>-<head>-s<seed>-<hash>`) and the test fold after the
+    /// seed when cross-validating (`...-s<seed>-fold<k>-<hash>`). The hash (12 hex digits of
+    /// BLAKE3) is taken over the whole resolved config, so equal configs share an id whatever
+    /// the file text.
     pub fn run_id(&self) -> Result<String> {
         let hash = blake3::hash(self.to_json()?.as_bytes()).to_hex();
         let head = match &self.model.head {
             Some(head) => format!("-{}", head.kind()),
             None => String::new(),
         };
+        let fold = match self.split.fold() {
+            Some(f) => format!("-fold{}", f.fold),
+            None => String::new(),
+        };
         Ok(format!(
-            "{}-f{}{head}-s{}-{}",
+            "{}-f{}{head}-s{}{fold}-{}",
             self.model.name,
             self.model.freeze,
             self.seed,

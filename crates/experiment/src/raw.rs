@@ -231,6 +231,12 @@ pub struct RawSplit {
     pub val: Option<f64>,
     /// Test fraction.
     pub test: Option<f64>,
+    /// k-fold cross-validation: each grid cell becomes `folds` runs, one per test fold (the
+    /// `split.fold` axis); train and test fractions then have no meaning.
+    pub folds: Option<usize>,
+    /// The test fold of a run (`0..folds`): set by the expansion, or listed as a `fold` axis
+    /// to run some folds only.
+    pub fold: Option<usize>,
 }
 
 /// `[model]`.

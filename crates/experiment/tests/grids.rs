@@ -464,3 +464,43 @@ fn calibrate_is_off_by_default_keeps_ids_and_is_refused_where_there_are_no_logit
     assert!(msg.contains("an autoencoder run has none"), "{msg}");
     Ok(())
 }
+
+/// Results folders of grids swept before cross-validation existed must stay found: the ids of
+/// the shipped synthetic grids (no machine-specific paths in their configs) as printed by
+/// `cxr sweep experiments/<grid>.toml --dry-run` at commit 4310a31, before `[split] folds`.
+#[test]
+fn existing_grids_keep_their_run_ids() -> TestResult {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../experiments");
+    for (file, ids) in [
+        (
+            "ci.toml",
+            &[
+                "cnn-f0-s0-b69aead1c94d",
+                "resnet18-f0-s0-1aeddf28f210",
+                "resnet18-f4-s0-ebe2718b9520",
+            ][..],
+        ),
+        (
+            "demo.toml",
+            &[
+                "cnn-f0-s0-0cd6f5c9f3e0",
+                "resnet18-f0-s0-b5b9ff362c1c",
+                "resnet18-f0-s0-f322048c0ed2",
+                "resnet18-f2-s0-0d83303b4937",
+                "resnet18-f2-s0-15cf2964d20b",
+                "resnet18-f4-s0-b89d2475ad69",
+                "resnet18-f4-s0-48944f245f26",
+            ][..],
+        ),
+        ("demo-pretrain.toml", &["resnet18-f0-s0-a325c7b90603"][..]),
+    ] {
+        let g = Grid::from_file(&dir.join(file), &Overrides::default())?;
+        let found: Vec<&str> = g.runs.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(found, ids, "{file}");
+        for run in &g.runs {
+            let toml = run.config.to_toml()?;
+            assert!(!toml.contains("fold"), "{file}: {toml}");
+        }
+    }
+    Ok(())
+}

@@ -142,12 +142,23 @@ fn prefix_note(s: &ConfigStats) -> String {
         .unwrap_or_default()
 }
 
-/// `95% bootstrap interval 0.80-0.91` or `mean of 3 seeds, sd 0.020`.
+/// `95% bootstrap interval 0.80-0.91`, `mean of 3 seeds, sd 0.020`, or with cross-validation
+/// `mean of 5 folds, sd 0.031` (`mean of 10 runs: 2 seeds x 5 folds, sd 0.031`).
 pub fn describe_interval(s: &ConfigStats) -> String {
     match (s.spread, s.micro_low, s.micro_high) {
         (Spread::Seeds, Some(lo), _) => {
             format!("mean of {} seeds, sd {:.3}", s.seeds, s.micro - lo)
         }
+        (Spread::Folds, Some(lo), _) if s.seeds == 1 => {
+            format!("mean of {} folds, sd {:.3}", s.runs, s.micro - lo)
+        }
+        (Spread::Folds, Some(lo), _) => format!(
+            "mean of {} runs: {} seeds x {} folds, sd {:.3}",
+            s.runs,
+            s.seeds,
+            s.folds,
+            s.micro - lo
+        ),
         (Spread::Bootstrap, Some(lo), Some(hi)) => {
             format!("95% bootstrap interval {lo:.3}-{hi:.3}")
         }
@@ -165,6 +176,8 @@ mod tests {
             model: model.into(),
             freeze,
             seeds: 1,
+            folds: 0,
+            runs: 1,
             micro,
             micro_low: Some(micro - 0.04),
             micro_high: Some(micro + 0.04),
@@ -199,6 +212,36 @@ mod tests {
             text.contains("best depth here is 0 frozen stages"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn intervals_name_seeds_and_folds() {
+        let folds = ConfigStats {
+            spread: Spread::Folds,
+            folds: 5,
+            runs: 5,
+            micro_low: Some(0.77),
+            micro_high: Some(0.83),
+            ..config("cnn", 0, 0.80, 1, 1.0)
+        };
+        assert_eq!(describe_interval(&folds), "mean of 5 folds, sd 0.030");
+        let seeds_and_folds = ConfigStats {
+            seeds: 2,
+            runs: 9,
+            ..folds.clone()
+        };
+        assert_eq!(
+            describe_interval(&seeds_and_folds),
+            "mean of 9 runs: 2 seeds x 5 folds, sd 0.030"
+        );
+        let seeds = ConfigStats {
+            spread: Spread::Seeds,
+            folds: 0,
+            seeds: 3,
+            runs: 3,
+            ..folds
+        };
+        assert_eq!(describe_interval(&seeds), "mean of 3 seeds, sd 0.030");
     }
 
     #[test]

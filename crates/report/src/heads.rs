@@ -15,10 +15,11 @@ use std::path::Path;
 use cxr_results::{GridDir, LINEAR_HEAD};
 
 use crate::grid_results::{GridResults, RunResults};
-use crate::stats::first_seen;
+use crate::stats::{first_seen, seed_means};
 use crate::transfer::Estimate;
 
-/// One head on one backbone, over its ok seeds.
+/// One head on one backbone, over its ok seeds (a cross-validation grid's folds of a seed
+/// averaged first).
 #[derive(Debug, Clone)]
 pub struct HeadRow {
     /// The backbone (model with its weights source).
@@ -76,7 +77,8 @@ pub fn head_rows(results: &GridResults) -> Vec<HeadRow> {
 fn row(backbone: &str, freeze: i64, head: String, runs: &[&RunResults]) -> HeadRow {
     let estimate = |value: fn(&RunResults) -> Option<f64>,
                     bounds: fn(&RunResults) -> Option<(f64, f64)>| {
-        let values: Vec<f64> = runs.iter().filter_map(|r| value(r)).collect();
+        // A cross-validation grid's folds of one seed count once, by their mean.
+        let values = seed_means(runs, &|r| value(r));
         match runs {
             [one] => Estimate {
                 mean: values.first().copied().unwrap_or(f64::NAN),
@@ -121,7 +123,7 @@ fn row(backbone: &str, freeze: i64, head: String, runs: &[&RunResults]) -> HeadR
         backbone: backbone.to_string(),
         freeze,
         head,
-        seeds: runs.len(),
+        seeds: first_seen(runs.iter().map(|r| r.summary.seed)).len(),
         micro,
         macro_,
         chosen: if chosen.is_empty() {
@@ -322,6 +324,25 @@ mod tests {
             "a t-interval over two seeds is wide"
         );
         assert_eq!(rows[0].chosen, "c=0; c=1");
+
+        // Three folds of one seed are one seed: their mean, without an interval over seeds.
+        let folds: Vec<RunResults> = [0.80, 0.86, 0.89]
+            .iter()
+            .enumerate()
+            .map(|(fold, micro)| {
+                let mut r = run("tb", "logistic", 0, *micro, 0.05);
+                r.summary.fold = Some(fold as i64);
+                r.summary.folds = Some(3);
+                r
+            })
+            .collect();
+        let rows = head_rows(&GridResults {
+            runs: folds,
+            ..results
+        });
+        assert_eq!(rows[0].seeds, 1);
+        assert!((rows[0].micro.mean - 0.85).abs() < 1e-12);
+        assert_eq!(rows[0].micro.interval, None);
         // The per-epoch figures and the freeze comparison read the linear run only.
         let stats = config_stats(&results.runs);
         assert_eq!(stats.len(), 1);

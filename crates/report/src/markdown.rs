@@ -1,11 +1,15 @@
-//! `report.md`: what finished and what is missing, the generated comparison, the best run per
-//! model, the figures, every run's numbers, autoencoder (pretraining) runs in their own table
-//! with their reconstructions, and links to each run's curves and confusion matrix.
+//! `report.md`: what finished and what is missing, a cross-validation grid's recall per
+//! configuration, the generated comparison, the best run per model, the figures, every run's
+//! numbers, autoencoder (pretraining) runs in their own table with their reconstructions, and
+//! links to each run's curves and confusion matrix.
 
 use std::fmt::Write as _;
 
+use cxr_results::{CrossValidationRow, LINEAR_HEAD};
+
 use crate::comparison::{comparison_paragraph, describe_interval, seconds};
-use crate::grid_results::{GridResults, RunResults};
+use crate::cross_validation::cross_validation_rows;
+use crate::grid_results::{facet_of, line_of, GridResults, RunResults};
 use crate::heads::{head_rows, verdicts, HeadRow};
 use crate::paired::{format_p, PairedComparison};
 use crate::stats::{first_seen, ConfigStats};
@@ -82,6 +86,11 @@ pub fn render(
                 .collect::<Vec<_>>()
                 .join(", ")
         );
+    }
+
+    let folds = cross_validation_rows(results);
+    if !folds.is_empty() {
+        cross_validation_section(&mut md, &folds);
     }
 
     for section in sections {
@@ -225,6 +234,53 @@ fn calibration_section(md: &mut String, results: &GridResults) {
             s.test_ece.map_or_else(|| "-".into(), |v| format!("{v:.3}")),
             s.temperature
                 .map_or_else(|| "-".into(), |v| format!("{v:.2}")),
+        );
+    }
+    md.push('\n');
+}
+
+/// Each cross-validated configuration's test recall over its folds and seeds.
+fn cross_validation_section(md: &mut String, rows: &[CrossValidationRow]) {
+    let _ = writeln!(
+        md,
+        "## Cross-validation\n\n\
+         Each configuration ran once per test fold (and seed): the folds of a seed split every \
+         image into exactly one test fold, stratified by class; each run's validation images \
+         come from its other folds and it trains on the rest. Test recall is the mean over the \
+         finished folds and seeds, with the sample standard deviation across them: how much \
+         the test fold moves it. Folds share training images, so it is no confidence interval. \
+         The same numbers are in `cross_validation.parquet`.\n"
+    );
+    let heads = rows.iter().any(|r| r.head != LINEAR_HEAD);
+    let facets = rows.iter().any(|r| !facet_of(&r.axes).is_empty());
+    let mut header = String::from("| model | freeze |");
+    if heads {
+        header.push_str(" head |");
+    }
+    if facets {
+        header.push_str(" other axes |");
+    }
+    header.push_str(" folds finished | seeds | test micro-recall | sd | test macro-recall | sd |");
+    let _ = writeln!(md, "{header}");
+    let _ = writeln!(md, "|{}", "---|".repeat(header.matches('|').count() - 1));
+    for r in rows {
+        let mut line = format!("| {} | {} |", line_of(&r.model, &r.axes), r.freeze);
+        if heads {
+            let _ = write!(line, " {} |", r.head);
+        }
+        if facets {
+            let _ = write!(line, " {} |", facet_of(&r.axes));
+        }
+        let _ = writeln!(
+            md,
+            "{line} {}/{} | {} | {:.3} | {} | {:.3} | {} |",
+            r.folds_finished,
+            r.folds,
+            r.seeds,
+            r.test_micro_recall_mean,
+            opt(r.test_micro_recall_sd, 3),
+            r.test_macro_recall_mean,
+            opt(r.test_macro_recall_sd, 3),
         );
     }
     md.push('\n');
@@ -416,12 +472,17 @@ fn config_table(md: &mut String, stats: &[ConfigStats]) {
     );
     let _ = writeln!(md, "|---|---|---|---|---|---|---|---|---|");
     for s in stats {
+        let seeds = if s.folds > 0 {
+            format!("{} x {} folds", s.seeds, s.folds)
+        } else {
+            s.seeds.to_string()
+        };
         let _ = writeln!(
             md,
             "| {} | {} | {} | {:.3} | {} | {:.3} | {:.1} | {} | {} |",
             s.model,
             s.freeze,
-            s.seeds,
+            seeds,
             s.micro,
             describe_interval(s),
             s.macro_,
@@ -447,7 +508,11 @@ fn runs_table(md: &mut String, results: &GridResults) {
     );
     let facets = runs.iter().any(|r| !r.facet.is_empty());
     let heads = runs.iter().any(|r| r.is_classic_head());
+    let folds = runs.iter().any(|r| r.summary.fold.is_some());
     let mut header = String::from("| run | model | freeze | seed |");
+    if folds {
+        header.push_str(" fold |");
+    }
     if heads {
         header.push_str(" head |");
     }
@@ -468,6 +533,9 @@ fn runs_table(md: &mut String, results: &GridResults) {
             "| `{}` | {} | {} | {} |",
             s.run_id, r.line, s.freeze, s.seed
         );
+        if folds {
+            let _ = write!(line, " {} |", s.fold.map_or("-".into(), |f| f.to_string()));
+        }
         if heads {
             let _ = write!(line, " {} |", s.head_name());
         }

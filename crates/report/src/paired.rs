@@ -34,9 +34,6 @@ const BOOTSTRAP_SEED: u64 = 0;
 /// The significance level the verdicts use.
 pub const ALPHA: f64 = 0.05;
 
-/// The fold axis's setting: runs of one seed and different folds are different tests.
-const FOLD_SETTING: &str = "split.fold";
-
 cxr_results::table! {
     /// One paired comparison (`report/comparisons.parquet`): configuration `a` minus
     /// configuration `b` on the test images both answered.
@@ -229,16 +226,9 @@ fn runs_of<'a>(results: &'a GridResults, stats: &ConfigStats) -> Vec<&'a RunResu
         .collect()
 }
 
-/// What pairs two runs: their seed and, when cross-validating, their fold.
-fn pair_key(run: &RunResults) -> (i64, String) {
-    let fold = run
-        .summary
-        .axes
-        .iter()
-        .find(|a| a.setting == FOLD_SETTING)
-        .map(|a| a.value.clone())
-        .unwrap_or_default();
-    (run.summary.seed, fold)
+/// What pairs two runs: their seed and, when cross-validating, their test fold.
+fn pair_key(run: &RunResults) -> (i64, Option<i64>) {
+    (run.summary.seed, run.summary.fold)
 }
 
 /// Reads each run's predictions once; a run without the file (trained before it existed)

@@ -6,6 +6,7 @@ use cxr_results::GridDir;
 
 use crate::canvas::{save, slug};
 use crate::comparison::comparison_paragraph;
+use crate::cross_validation::cross_validation_rows;
 use crate::error::{ReportError, Result};
 use crate::feature_map::draw_feature_maps;
 use crate::figures::{grid_figure, Metric, RunCurves};
@@ -26,6 +27,8 @@ pub struct ReportOutput {
     pub markdown: PathBuf,
     /// Every figure file written (PNG and SVG).
     pub figures: Vec<PathBuf>,
+    /// `cross_validation.parquet`, when the grid cross-validates.
+    pub cross_validation: Option<PathBuf>,
     /// The generated comparison, one per facet.
     pub paragraphs: Vec<String>,
     /// Finished runs reported.
@@ -142,6 +145,15 @@ pub fn write_report(grid_dir: &Path) -> Result<ReportOutput> {
         figures.extend(written);
     }
 
+    let folds = cross_validation_rows(&results);
+    let cross_validation = if folds.is_empty() {
+        None
+    } else {
+        let path = GridDir::at(grid_dir).cross_validation_path();
+        cxr_results::write_cross_validation(&path, &folds)?;
+        Some(path)
+    };
+
     let markdown = dir.join("report.md");
     let text = render(&results, &sections, &run_figures, &feature_maps);
     cxr_results::write_atomic(&markdown, text.as_bytes())?;
@@ -149,6 +161,7 @@ pub fn write_report(grid_dir: &Path) -> Result<ReportOutput> {
         dir,
         markdown,
         figures,
+        cross_validation,
         paragraphs,
         runs: results.runs.len(),
         missing: results.missing.len(),

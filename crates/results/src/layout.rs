@@ -6,6 +6,7 @@
 //! <results>/<grid>/summary.parquet              every finished run, one row each (rebuilt)
 //! <results>/<grid>/plan.parquet                 every run the grid plans (written by each sweep)
 //! <results>/<grid>/report/                      figures and report.md (`cxr report`)
+//! <results>/<grid>/report/cross_validation.parquet   cross-validation grids: recall per configuration
 //! <results>/<grid>/runs/<run-id>/config.toml    resolved settings (written first)
 //! <results>/<grid>/runs/<run-id>/history.parquet    one row per epoch
 //! <results>/<grid>/runs/<run-id>/per_class.parquet  test precision/recall/F1/support per class
@@ -74,6 +75,12 @@ impl GridDir {
     /// `report/`, written by `cxr report`.
     pub fn report_dir(&self) -> PathBuf {
         self.path.join("report")
+    }
+
+    /// `report/cross_validation.parquet`: a cross-validation grid's recall pooled per
+    /// configuration ([`crate::cross_validation`]).
+    pub fn cross_validation_path(&self) -> PathBuf {
+        self.report_dir().join("cross_validation.parquet")
     }
 
     /// The lock file that serialises summary rebuilds across processes.

@@ -1,7 +1,8 @@
 //! The results of a sweep, as an API: where each file lives ([`layout`]), what each file holds
 //! and how it is written and read. Every file of a run folder has one typed reader and writer
-//! here: the Parquet tables ([`summary`], [`run_tables`], [`plan`], [`evaluation`]), whose
-//! columns are the fields of one row struct each ([`table`]), a classic-head run's embeddings
+//! here: the Parquet tables ([`summary`], [`run_tables`], [`plan`], [`evaluation`], the
+//! report's [`cross_validation`]), whose columns are the fields of one row struct each
+//! ([`table`]), a classic-head run's embeddings
 //! ([`features`]: a fixed-size list column, written directly), and the run's `config.toml`,
 //! `preprocessing.json` and `model.safetensors` ([`run_files`], [`preprocessing`]) and an
 //! autoencoder run's `reconstructions.png` ([`reconstructions`]), every test image's prediction
@@ -27,6 +28,7 @@
 //! ```
 
 pub mod calibration;
+pub mod cross_validation;
 pub mod error;
 pub mod evaluation;
 pub mod features;
@@ -41,6 +43,7 @@ pub mod summary;
 pub mod table;
 
 pub use calibration::CalibrationRecord;
+pub use cross_validation::{read_cross_validation, write_cross_validation, CrossValidationRow};
 pub use cxr_experiment::{axes, AxisValue, LINEAR_HEAD};
 pub use error::{Result, ResultsError};
 pub use evaluation::{read_evaluation, write_evaluation, MetricRow};

@@ -202,12 +202,15 @@ fn calibrate(outcome: &mut FitOutcome, dir: &RunDir, summary: &mut RunSummary) -
 
 fn base_summary(planned: &PlannedRun, cfg: &RunConfig) -> Result<RunSummary> {
     let config_json = cfg.to_json()?;
+    let fold = cfg.split.fold();
     Ok(RunSummary {
         run_id: planned.id.clone(),
         grid: cfg.grid.clone(),
         model: cfg.model.name.to_string(),
         freeze: cfg.model.freeze as i64,
         seed: cfg.seed as i64,
+        fold: fold.map(|f| f.fold as i64),
+        folds: fold.map(|f| f.folds as i64),
         image_size: i64::from(cfg.data.image_size),
         axes: planned.axes.clone(),
         lr: cfg.train.adam.lr,
