@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use cxr_results::{read_cross_validation, read_summary, GridDir};
+use cxr_results::{read_cross_validation, read_out_of_fold, read_summary, GridDir};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -93,5 +93,29 @@ fn a_three_fold_grid_sweeps_by_cell_resumes_and_reports_its_folds() -> TestResul
     let mean = micro.iter().sum::<f64>() / 3.0;
     assert!((pooled[0].test_micro_recall_mean - mean).abs() < 1e-12);
     assert_eq!((pooled[0].folds_finished, pooled[0].runs), (3, 3));
+
+    // The out-of-fold table: every one of the 48 images exactly once, each predicted by the
+    // run whose test fold held it; its recall is the row's pooled out-of-fold recall.
+    let oof = read_out_of_fold(&grid.out_of_fold_path())?;
+    assert_eq!(oof.len(), 48);
+    let mut paths: Vec<&str> = oof.iter().map(|o| o.path.as_str()).collect();
+    paths.sort_unstable();
+    paths.dedup();
+    assert_eq!(paths.len(), 48, "an image predicted twice");
+    for o in &oof {
+        let run = rows
+            .iter()
+            .find(|r| r.run_id == o.run_id)
+            .ok_or("unknown run")?;
+        assert_eq!(run.fold, Some(o.fold));
+    }
+    let right = oof
+        .iter()
+        .filter(|o| o.true_class == o.predicted_class)
+        .count();
+    assert_eq!(pooled[0].oof_images, Some(48));
+    let oof_micro = pooled[0].oof_micro_recall.ok_or("no out-of-fold recall")?;
+    assert!((oof_micro - right as f64 / 48.0).abs() < 1e-12);
+    assert!(md.contains("out-of-fold micro-recall"), "{md}");
     Ok(())
 }

@@ -1,6 +1,8 @@
 //! Cross-validation grids (`[split] folds = k`): each configuration's test recall pooled over
 //! its folds (and seeds), for the "Cross-validation" section of `report.md` and
-//! `report/cross_validation.parquet` ([`cxr_results::cross_validation`]).
+//! `report/cross_validation.parquet` ([`cxr_results::cross_validation`]), and the out-of-fold
+//! predictions of every image in one table, `report/out_of_fold.parquet`: each configuration's
+//! recall over them (every image once per seed) is the row's pooled out-of-fold recall.
 //!
 //! A configuration is a run's grid-axis values without `split.fold` and `seed`. Its folds test
 //! on disjoint images but train on overlapping ones, so they are repeated measurements, not
@@ -9,10 +11,14 @@
 //! test fold moves it. It is not a confidence interval, and the other tables of the report
 //! average a seed's folds before they compare seeds.
 
-use cxr_results::axes::{label, FOLD_SETTING};
-use cxr_results::{AxisValue, CrossValidationRow};
+use std::path::Path;
 
-use crate::grid_results::{GridResults, RunResults};
+use cxr_metrics::ConfusionMatrix;
+use cxr_results::axes::{label, FOLD_SETTING};
+use cxr_results::{AxisValue, CrossValidationRow, GridDir, OutOfFoldRow};
+
+use crate::error::Result;
+use crate::grid_results::{read_predictions_if_any, GridResults, RunResults};
 use crate::stats::{first_seen, mean, std_dev};
 
 /// A run's axes without the test fold and the seed: what names its configuration.
@@ -42,6 +48,67 @@ pub fn cross_validation_rows(results: &GridResults) -> Vec<CrossValidationRow> {
         .collect()
 }
 
+/// Every image of every cross-validation configuration and seed, as predicted by the run whose
+/// test fold held it, read from the ok classifier fold runs' `predictions.parquet` (runs
+/// without the file are left out).
+pub fn out_of_fold_rows(results: &GridResults, grid_dir: &Path) -> Result<Vec<OutOfFoldRow>> {
+    let grid = GridDir::at(grid_dir);
+    let mut out = Vec::new();
+    for run in results
+        .runs
+        .iter()
+        .filter(|r| r.ok_classifier() && r.summary.fold.is_some())
+    {
+        let s = &run.summary;
+        let Some(predictions) = read_predictions_if_any(&grid, &s.run_id)? else {
+            continue;
+        };
+        let configuration = label(&configuration_axes(&s.axes));
+        out.extend(predictions.into_iter().map(|p| OutOfFoldRow {
+            configuration: configuration.clone(),
+            model: s.model.clone(),
+            freeze: s.freeze,
+            head: s.head_name().to_string(),
+            seed: s.seed,
+            fold: s.fold.unwrap_or_default(),
+            run_id: s.run_id.clone(),
+            path: p.path,
+            true_class: p.true_class,
+            predicted_class: p.predicted_class,
+            probabilities: p.probabilities,
+        }));
+    }
+    Ok(out)
+}
+
+/// Fills each row's pooled out-of-fold recall from `oof` (the rows of its configuration).
+pub fn add_out_of_fold(rows: &mut [CrossValidationRow], oof: &[OutOfFoldRow]) {
+    for row in rows {
+        let configuration = label(&row.axes);
+        let mine: Vec<&OutOfFoldRow> = oof
+            .iter()
+            .filter(|o| o.configuration == configuration)
+            .collect();
+        if mine.is_empty() {
+            continue;
+        }
+        let classes = first_seen(mine.iter().map(|o| o.true_class.as_str()));
+        let index = |c: &str| {
+            classes
+                .iter()
+                .position(|k| *k == c)
+                .unwrap_or(classes.len()) as u32
+        };
+        let truth: Vec<u32> = mine.iter().map(|o| index(&o.true_class)).collect();
+        let predicted: Vec<u32> = mine.iter().map(|o| index(&o.predicted_class)).collect();
+        // A predicted class no image has (index == classes.len()) counts as wrong.
+        let matrix = ConfusionMatrix::new(&truth, &predicted, classes.len() + 1);
+        row.oof_images = Some(mine.len() as i64);
+        row.oof_micro_recall = Some(matrix.micro_recall());
+        row.oof_macro_recall = Some(matrix.macro_recall());
+    }
+}
+
 /// The pooled row of one configuration's ok runs (at least one).
 fn row(group: &[&RunResults]) -> CrossValidationRow {
     let first = &group[0].summary;
@@ -64,6 +131,9 @@ fn row(group: &[&RunResults]) -> CrossValidationRow {
         test_micro_recall_sd: spread(&micro),
         test_macro_recall_mean: mean(&macro_),
         test_macro_recall_sd: spread(&macro_),
+        oof_images: None,
+        oof_micro_recall: None,
+        oof_macro_recall: None,
     }
 }
 

@@ -8,7 +8,6 @@ use std::fmt::Write as _;
 use cxr_results::{CrossValidationRow, LINEAR_HEAD};
 
 use crate::comparison::{comparison_paragraph, describe_interval, seconds};
-use crate::cross_validation::cross_validation_rows;
 use crate::grid_results::{facet_of, line_of, GridResults, RunResults};
 use crate::heads::{head_rows, verdicts, HeadRow};
 use crate::paired::{format_p, PairedComparison};
@@ -33,6 +32,7 @@ pub struct FacetSection {
 pub fn render(
     results: &GridResults,
     sections: &[FacetSection],
+    folds: &[CrossValidationRow],
     run_figures: &[(String, Vec<String>)],
     feature_maps: &[(String, String)],
 ) -> String {
@@ -88,9 +88,8 @@ pub fn render(
         );
     }
 
-    let folds = cross_validation_rows(results);
     if !folds.is_empty() {
-        cross_validation_section(&mut md, &folds);
+        cross_validation_section(&mut md, folds);
     }
 
     for section in sections {
@@ -249,7 +248,9 @@ fn cross_validation_section(md: &mut String, rows: &[CrossValidationRow]) {
          come from its other folds and it trains on the rest. Test recall is the mean over the \
          finished folds and seeds, with the sample standard deviation across them: how much \
          the test fold moves it. Folds share training images, so it is no confidence interval. \
-         The same numbers are in `cross_validation.parquet`.\n"
+         The out-of-fold columns score every image once per seed, each predicted by the run \
+         whose test fold held it; those predictions are in `out_of_fold.parquet`, the table's \
+         numbers in `cross_validation.parquet`.\n"
     );
     let heads = rows.iter().any(|r| r.head != LINEAR_HEAD);
     let facets = rows.iter().any(|r| !facet_of(&r.axes).is_empty());
@@ -261,6 +262,10 @@ fn cross_validation_section(md: &mut String, rows: &[CrossValidationRow]) {
         header.push_str(" other axes |");
     }
     header.push_str(" folds finished | seeds | test micro-recall | sd | test macro-recall | sd |");
+    let oof = rows.iter().any(|r| r.oof_images.is_some());
+    if oof {
+        header.push_str(" out-of-fold micro-recall | out-of-fold macro-recall | images |");
+    }
     let _ = writeln!(md, "{header}");
     let _ = writeln!(md, "|{}", "---|".repeat(header.matches('|').count() - 1));
     for r in rows {
@@ -271,9 +276,9 @@ fn cross_validation_section(md: &mut String, rows: &[CrossValidationRow]) {
         if facets {
             let _ = write!(line, " {} |", facet_of(&r.axes));
         }
-        let _ = writeln!(
-            md,
-            "{line} {}/{} | {} | {:.3} | {} | {:.3} | {} |",
+        let _ = write!(
+            line,
+            " {}/{} | {} | {:.3} | {} | {:.3} | {} |",
             r.folds_finished,
             r.folds,
             r.seeds,
@@ -282,6 +287,16 @@ fn cross_validation_section(md: &mut String, rows: &[CrossValidationRow]) {
             r.test_macro_recall_mean,
             opt(r.test_macro_recall_sd, 3),
         );
+        if oof {
+            let _ = write!(
+                line,
+                " {} | {} | {} |",
+                opt(r.oof_micro_recall, 3),
+                opt(r.oof_macro_recall, 3),
+                r.oof_images.map_or_else(|| "-".into(), |n| n.to_string()),
+            );
+        }
+        let _ = writeln!(md, "{line}");
     }
     md.push('\n');
 }

@@ -20,12 +20,12 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use cxr_metrics::{mcnemar, paired_bootstrap, ConfusionMatrix, DEFAULT_RESAMPLES};
-use cxr_results::{read_predictions, GridDir, PredictionRow};
+use cxr_results::{GridDir, PredictionRow};
 use rand::SeedableRng;
 
 use crate::error::Result;
 use crate::figures::REFERENCE_MODEL;
-use crate::grid_results::{GridResults, RunResults};
+use crate::grid_results::{read_predictions_if_any, GridResults, RunResults};
 use crate::stats::ConfigStats;
 
 /// Seed of the report's paired-bootstrap resampling (a report is reproducible, not random).
@@ -231,8 +231,7 @@ fn pair_key(run: &RunResults) -> (i64, Option<i64>) {
     (run.summary.seed, run.summary.fold)
 }
 
-/// Reads each run's predictions once; a run without the file (trained before it existed)
-/// reads as `None`.
+/// Reads each run's predictions once; a run without the file reads as `None`.
 struct PredictionCache {
     grid: GridDir,
     read: HashMap<String, Option<Vec<PredictionRow>>>,
@@ -241,12 +240,7 @@ struct PredictionCache {
 impl PredictionCache {
     fn of(&mut self, run_id: &str) -> Result<Option<&Vec<PredictionRow>>> {
         if !self.read.contains_key(run_id) {
-            let path = self.grid.run(run_id).predictions_path();
-            let rows = if path.is_file() {
-                Some(read_predictions(&path)?)
-            } else {
-                None
-            };
+            let rows = read_predictions_if_any(&self.grid, run_id)?;
             self.read.insert(run_id.to_string(), rows);
         }
         Ok(self.read.get(run_id).and_then(Option::as_ref))

@@ -6,7 +6,7 @@ use cxr_results::GridDir;
 
 use crate::canvas::{save, slug};
 use crate::comparison::comparison_paragraph;
-use crate::cross_validation::cross_validation_rows;
+use crate::cross_validation::{add_out_of_fold, cross_validation_rows, out_of_fold_rows};
 use crate::error::{ReportError, Result};
 use crate::feature_map::draw_feature_maps;
 use crate::figures::{grid_figure, Metric, RunCurves};
@@ -145,17 +145,23 @@ pub fn write_report(grid_dir: &Path) -> Result<ReportOutput> {
         figures.extend(written);
     }
 
-    let folds = cross_validation_rows(&results);
+    let mut folds = cross_validation_rows(&results);
     let cross_validation = if folds.is_empty() {
         None
     } else {
-        let path = GridDir::at(grid_dir).cross_validation_path();
+        let oof = out_of_fold_rows(&results, grid_dir)?;
+        add_out_of_fold(&mut folds, &oof);
+        let grid = GridDir::at(grid_dir);
+        if !oof.is_empty() {
+            cxr_results::write_out_of_fold(&grid.out_of_fold_path(), &oof)?;
+        }
+        let path = grid.cross_validation_path();
         cxr_results::write_cross_validation(&path, &folds)?;
         Some(path)
     };
 
     let markdown = dir.join("report.md");
-    let text = render(&results, &sections, &run_figures, &feature_maps);
+    let text = render(&results, &sections, &folds, &run_figures, &feature_maps);
     cxr_results::write_atomic(&markdown, text.as_bytes())?;
     Ok(ReportOutput {
         dir,

@@ -7,6 +7,7 @@
 //! <results>/<grid>/plan.parquet                 every run the grid plans (written by each sweep)
 //! <results>/<grid>/report/                      figures and report.md (`cxr report`)
 //! <results>/<grid>/report/cross_validation.parquet   cross-validation grids: recall per configuration
+//! <results>/<grid>/report/out_of_fold.parquet   cross-validation grids: every image's out-of-fold prediction
 //! <results>/<grid>/runs/<run-id>/config.toml    resolved settings (written first)
 //! <results>/<grid>/runs/<run-id>/history.parquet    one row per epoch
 //! <results>/<grid>/runs/<run-id>/per_class.parquet  test precision/recall/F1/support per class
@@ -81,6 +82,12 @@ impl GridDir {
     /// configuration ([`crate::cross_validation`]).
     pub fn cross_validation_path(&self) -> PathBuf {
         self.report_dir().join("cross_validation.parquet")
+    }
+
+    /// `report/out_of_fold.parquet`: a cross-validation grid's out-of-fold predictions
+    /// ([`crate::OutOfFoldRow`]).
+    pub fn out_of_fold_path(&self) -> PathBuf {
+        self.report_dir().join("out_of_fold.parquet")
     }
 
     /// The lock file that serialises summary rebuilds across processes.

@@ -43,7 +43,10 @@ pub mod summary;
 pub mod table;
 
 pub use calibration::CalibrationRecord;
-pub use cross_validation::{read_cross_validation, write_cross_validation, CrossValidationRow};
+pub use cross_validation::{
+    read_cross_validation, read_out_of_fold, write_cross_validation, write_out_of_fold,
+    CrossValidationRow, OutOfFoldRow,
+};
 pub use cxr_experiment::{axes, AxisValue, LINEAR_HEAD};
 pub use error::{Result, ResultsError};
 pub use evaluation::{read_evaluation, write_evaluation, MetricRow};
