@@ -402,6 +402,14 @@ fn a_calibrated_run_keeps_its_temperature_and_predict_and_evaluate_use_it() -> T
             .ok_or_else(|| format!("no {class} in {line}"))?;
         assert!((got - f64::from(*p)).abs() < 1e-6, "{class}: {got} vs {p}");
     }
+
+    // cxr explain's probabilities (its figure's title) are the calibrated ones too.
+    let model = cxr_inference::TrainedModel::open(run.path(), &cache)?;
+    assert_eq!(model.temperature, Some(record.temperature));
+    let explained = cxr_inference::explain(&model, &data_root.join(&first.path), None)?;
+    for (got, p) in explained.cam.probabilities.iter().zip(want) {
+        assert!((got - p).abs() < 1e-5, "{got} vs {p}");
+    }
     Ok(())
 }
 
