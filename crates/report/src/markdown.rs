@@ -33,6 +33,7 @@ pub fn render(
     results: &GridResults,
     sections: &[FacetSection],
     folds: &[CrossValidationRow],
+    head_paired: &[PairedComparison],
     run_figures: &[(String, Vec<String>)],
     feature_maps: &[(String, String)],
 ) -> String {
@@ -118,7 +119,7 @@ pub fn render(
     }
     let head_rows = head_rows(results);
     if !head_rows.is_empty() {
-        classic_heads_section(&mut md, &head_rows, feature_maps);
+        classic_heads_section(&mut md, &head_rows, head_paired, feature_maps);
     }
     calibration_section(&mut md, results);
     if results.runs.iter().any(|r| !r.is_autoencoder()) {
@@ -167,13 +168,7 @@ fn paired_table(md: &mut String, rows: &[PairedComparison]) {
     let _ = writeln!(md, "|---|---|---|---|---|---|---|---|---|---|");
     let points = |v: f64| format!("{:+.1}", v * 100.0);
     for r in rows {
-        let verdict = if r.significant() {
-            "different"
-        } else if r.split_verdict() {
-            "tests disagree"
-        } else {
-            "not separated"
-        };
+        let verdict = r.verdict();
         let _ = writeln!(
             md,
             "| {} f{} | {} f{} | {} | {} | {} ({} to {}) | {} ({} to {}) | {} | {} | {} | {verdict} |",
@@ -303,7 +298,12 @@ fn cross_validation_section(md: &mut String, rows: &[CrossValidationRow]) {
 
 /// The classic heads per backbone, which one wins, and the backbones' feature maps
 /// (`feature_maps`: title and PNG path relative to the report folder).
-fn classic_heads_section(md: &mut String, rows: &[HeadRow], feature_maps: &[(String, String)]) {
+fn classic_heads_section(
+    md: &mut String,
+    rows: &[HeadRow],
+    paired: &[PairedComparison],
+    feature_maps: &[(String, String)],
+) {
     let _ = writeln!(
         md,
         "## Classic heads on frozen features\n\n\
@@ -317,7 +317,7 @@ fn classic_heads_section(md: &mut String, rows: &[HeadRow], feature_maps: &[(Str
          features, the training time of all epochs). Test recall: one seed's 95% bootstrap \
          interval, or with several seeds the mean and its 95% t-interval over seeds.\n"
     );
-    for verdict in verdicts(rows) {
+    for verdict in verdicts(rows, paired) {
         let _ = writeln!(md, "{verdict}\n");
     }
     let _ = writeln!(

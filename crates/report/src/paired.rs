@@ -14,22 +14,27 @@
 //!
 //! The comparisons are the ones the report's prose makes: the best ResNet configuration
 //! against the best CNN configuration, and every other freeze depth of a ResNet against that
-//! ResNet's best depth. They are written to `report/comparisons.parquet`.
+//! ResNet's best depth; and in the classic-heads section, each backbone's winning head
+//! against its runner-up and the linear head. They are written to `report/comparisons.parquet`.
 
 use std::collections::HashMap;
 use std::path::Path;
 
 use cxr_metrics::{mcnemar, paired_bootstrap, ConfusionMatrix, DEFAULT_RESAMPLES};
-use cxr_results::{GridDir, PredictionRow};
+use cxr_results::{GridDir, PredictionRow, LINEAR_HEAD};
 use rand::SeedableRng;
 
 use crate::error::Result;
 use crate::figures::REFERENCE_MODEL;
 use crate::grid_results::{read_predictions_if_any, GridResults, RunResults};
+use crate::heads::{verdict_pairs, HeadRow};
 use crate::stats::ConfigStats;
 
 /// Seed of the report's paired-bootstrap resampling (a report is reproducible, not random).
 const BOOTSTRAP_SEED: u64 = 0;
+
+/// `kind` of a head against the winning head on its backbone (the classic-heads verdicts).
+pub const HEAD_VS_BEST: &str = "head_vs_best";
 
 /// The significance level the verdicts use.
 pub const ALPHA: f64 = 0.05;
@@ -41,16 +46,20 @@ cxr_results::table! {
     pub struct PairedComparison {
         /// The facet (other axes' values) both configurations belong to.
         pub facet: String,
-        /// `best_resnet_vs_cnn` or `freeze_vs_best`.
+        /// `best_resnet_vs_cnn`, `freeze_vs_best` or `head_vs_best`.
         pub kind: String,
         /// Configuration `a`: its line (model and weights source).
         pub a_model: String,
         /// Configuration `a`'s frozen stages.
         pub a_freeze: i64,
+        /// Configuration `a`'s head (`linear`, or a classic head, with its facet if any).
+        pub a_head: String,
         /// Configuration `b`: its line.
         pub b_model: String,
         /// Configuration `b`'s frozen stages.
         pub b_freeze: i64,
+        /// Configuration `b`'s head.
+        pub b_head: String,
         /// Run pairs (seeds, or seed and fold) with predictions on both sides.
         pub pairs: i64,
         /// Test images pooled over the pairs.
@@ -90,6 +99,17 @@ impl PairedComparison {
     /// Whether the two tests disagree at [`ALPHA`].
     pub fn split_verdict(&self) -> bool {
         (self.p_value < ALPHA) == (self.micro_low <= 0.0 && 0.0 <= self.micro_high)
+    }
+
+    /// `different`, `tests disagree` or `not separated`: the verdict column of the report.
+    pub fn verdict(&self) -> &'static str {
+        if self.significant() {
+            "different"
+        } else if self.split_verdict() {
+            "tests disagree"
+        } else {
+            "not separated"
+        }
     }
 
     /// The sentence the report states: the differences with their intervals, McNemar's test,
@@ -154,13 +174,60 @@ pub fn paired_comparisons(
     };
     let mut out = Vec::new();
     for (kind, a, b) in planned(stats) {
-        let runs_a = runs_of(results, a);
-        let runs_b = runs_of(results, b);
-        if let Some(c) = compare(kind, a, b, &runs_a, &runs_b, &mut predictions)? {
+        let side = |s: &ConfigStats| Side {
+            model: s.model.clone(),
+            freeze: s.freeze,
+            head: LINEAR_HEAD.to_string(),
+            runs: runs_of(results, s),
+        };
+        if let Some(c) = compare(kind, &a.facet, side(a), side(b), &mut predictions)? {
             out.push(c);
         }
     }
     Ok(out)
+}
+
+/// The paired tests behind the classic-heads verdicts ([`crate::heads::verdicts`]): each
+/// backbone's winning head against its runner-up and against the linear head.
+pub fn head_comparisons(
+    results: &GridResults,
+    grid_dir: &Path,
+    rows: &[HeadRow],
+) -> Result<Vec<PairedComparison>> {
+    let mut predictions = PredictionCache {
+        grid: GridDir::at(grid_dir),
+        read: HashMap::new(),
+    };
+    let mut out = Vec::new();
+    for (winner, other) in verdict_pairs(rows) {
+        let side = |row: &HeadRow| Side {
+            model: row.backbone.clone(),
+            freeze: row.freeze,
+            head: row.head.clone(),
+            runs: results
+                .runs
+                .iter()
+                .filter(|r| row.run_ids.contains(&r.summary.run_id))
+                .collect(),
+        };
+        let compared = compare(
+            HEAD_VS_BEST,
+            "",
+            side(winner),
+            side(other),
+            &mut predictions,
+        )?;
+        out.extend(compared);
+    }
+    Ok(out)
+}
+
+/// One side of a comparison: a configuration and its runs.
+struct Side<'a> {
+    model: String,
+    freeze: i64,
+    head: String,
+    runs: Vec<&'a RunResults>,
 }
 
 /// Best ResNet vs best CNN per facet, then each ResNet's other depths vs its best depth.
@@ -249,12 +316,12 @@ impl PredictionCache {
 
 fn compare(
     kind: &str,
-    a: &ConfigStats,
-    b: &ConfigStats,
-    runs_a: &[&RunResults],
-    runs_b: &[&RunResults],
+    facet: &str,
+    a: Side<'_>,
+    b: Side<'_>,
     predictions: &mut PredictionCache,
 ) -> Result<Option<PairedComparison>> {
+    let (runs_a, runs_b) = (&a.runs, &b.runs);
     let mut classes: Vec<String> = Vec::new();
     let mut index = |name: &str| -> u32 {
         match classes.iter().position(|c| c == name) {
@@ -313,12 +380,14 @@ fn compare(
         })
         .collect();
     Ok(Some(PairedComparison {
-        facet: a.facet.clone(),
+        facet: facet.to_string(),
         kind: kind.to_string(),
-        a_model: a.model.clone(),
+        a_model: a.model,
         a_freeze: a.freeze,
-        b_model: b.model.clone(),
+        a_head: a.head,
+        b_model: b.model,
         b_freeze: b.freeze,
+        b_head: b.head,
         pairs: per_pair.len() as i64,
         images: truth.len() as i64,
         micro_diff: diff.micro,

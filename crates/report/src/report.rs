@@ -11,10 +11,10 @@ use crate::error::{ReportError, Result};
 use crate::feature_map::draw_feature_maps;
 use crate::figures::{grid_figure, Metric, RunCurves};
 use crate::grid_results::{GridResults, RunResults};
-use crate::heads::map_sources;
+use crate::heads::{head_rows, map_sources};
 use crate::heatmap::ConfusionHeatmap;
 use crate::markdown::{render, FacetSection};
-use crate::paired::{paired_comparisons, write_comparisons, PairedComparison};
+use crate::paired::{head_comparisons, paired_comparisons, write_comparisons, PairedComparison};
 use crate::reliability::ReliabilityDiagram;
 use crate::stats::config_stats;
 
@@ -87,9 +87,10 @@ pub fn write_report(grid_dir: &Path) -> Result<ReportOutput> {
             figures: section_figures,
         });
     }
-    let comparisons_path = dir.join("comparisons.parquet");
-    if !paired.is_empty() {
-        write_comparisons(&comparisons_path, &paired)?;
+    let head_paired = head_comparisons(&results, grid_dir, &head_rows(&results))?;
+    let all_paired: Vec<PairedComparison> = paired.iter().chain(&head_paired).cloned().collect();
+    if !all_paired.is_empty() {
+        write_comparisons(&dir.join("comparisons.parquet"), &all_paired)?;
     }
 
     let mut run_figures = Vec::new();
@@ -161,7 +162,14 @@ pub fn write_report(grid_dir: &Path) -> Result<ReportOutput> {
     };
 
     let markdown = dir.join("report.md");
-    let text = render(&results, &sections, &folds, &run_figures, &feature_maps);
+    let text = render(
+        &results,
+        &sections,
+        &folds,
+        &head_paired,
+        &run_figures,
+        &feature_maps,
+    );
     cxr_results::write_atomic(&markdown, text.as_bytes())?;
     Ok(ReportOutput {
         dir,

@@ -172,3 +172,53 @@ fn seeds_pair_by_seed_and_pool_with_their_spread() -> TestResult {
     );
     Ok(())
 }
+
+#[test]
+fn classic_head_verdicts_state_their_paired_tests() -> TestResult {
+    let tmp = tempfile::tempdir()?;
+    // Three heads on a frozen resnet18: svm_rbf right on 19 + 19, logistic on 15 + 17, the
+    // linear head on 12 + 12; all of logistic's right images are svm_rbf's right images too.
+    let heads = [
+        ("svm_rbf", "model.head=svm_rbf", [0.95, 0.95]),
+        ("logistic", "model.head=logistic", [0.75, 0.85]),
+        ("linear", "model.head=linear", [0.6, 0.6]),
+    ];
+    let runs: Vec<Run> = heads
+        .iter()
+        .map(|(_, axes, recall)| Run {
+            extra_axes: axes,
+            recall: *recall,
+            ..ok("resnet18", 4, (recall[0] + recall[1]) / 2.0, 1.0, 2_052)
+        })
+        .collect();
+    let grid = write_grid(tmp.path(), "fx", &runs, &[])?;
+    write_predictions(&grid, &runs)?;
+    let dir = GridDir::at(&grid);
+    for ((head, _, _), r) in heads.iter().zip(&runs) {
+        let run = dir.run(&r.id());
+        let mut summary = read_summary(&run.summary_path())?;
+        summary[0].head = Some((*head).into());
+        write_summary(&run.summary_path(), &summary)?;
+    }
+    merge_summaries(&dir)?;
+    let out = write_report(&grid)?;
+    let md = std::fs::read_to_string(&out.markdown)?;
+    // svm_rbf vs logistic: 6 images only svm_rbf got right, none the other way: p = 2 / 2^6.
+    assert!(
+        md.contains(
+            "On resnet18, svm_rbf wins with test micro-recall 0.950: +0.150 over logistic \
+             (0.800; paired over 40 test images, +15.0 points"
+        ),
+        "{md}"
+    );
+    assert!(md.contains("McNemar p = 0.031: different"), "{md}");
+    assert!(!md.contains("intervals overlap"), "{md}");
+    let rows = read_comparisons(&out.dir.join("comparisons.parquet"))?;
+    let heads_rows: Vec<(&str, &str)> = rows
+        .iter()
+        .filter(|r| r.kind == "head_vs_best")
+        .map(|r| (r.a_head.as_str(), r.b_head.as_str()))
+        .collect();
+    assert_eq!(heads_rows, [("svm_rbf", "logistic"), ("svm_rbf", "linear")]);
+    Ok(())
+}
