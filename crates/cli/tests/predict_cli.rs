@@ -295,6 +295,10 @@ fn a_calibrated_run_keeps_its_temperature_and_predict_and_evaluate_use_it() -> T
     );
     assert_eq!(trained.temperature, Some(record.temperature));
     assert_eq!(trained.test_ece, Some(record.test_ece));
+    assert_eq!(
+        trained.test_ece_uncalibrated,
+        Some(record.test_ece_uncalibrated)
+    );
 
     // predictions.parquet: every test image once, probabilities summing to 1, argmax the
     // predicted class, and the summary's ECE recomputed from it.

@@ -214,20 +214,22 @@ fn calibration_section(md: &mut String, results: &GridResults) {
     );
     let _ = writeln!(
         md,
-        "| run | test micro-recall | test ECE | temperature | diagram |"
+        "| run | test micro-recall | test ECE | temperature | test ECE before scaling | diagram |"
     );
-    let _ = writeln!(md, "|---|---|---|---|---|");
+    let _ = writeln!(md, "|---|---|---|---|---|---|");
     for r in rows {
         let s = &r.summary;
         let id = &s.run_id;
         let _ = writeln!(
             md,
-            "| `{id}` | {} | {} | {} | [reliability](runs/{id}/reliability.png) |",
+            "| `{id}` | {} | {} | {} | {} | [reliability](runs/{id}/reliability.png) |",
             s.test_micro_recall
                 .map_or_else(|| "-".into(), |v| format!("{v:.3}")),
             s.test_ece.map_or_else(|| "-".into(), |v| format!("{v:.3}")),
             s.temperature
                 .map_or_else(|| "-".into(), |v| format!("{v:.2}")),
+            s.test_ece_uncalibrated
+                .map_or_else(|| "-".into(), |v| format!("{v:.3}")),
         );
     }
     md.push('\n');

@@ -135,7 +135,9 @@ impl PairedComparison {
         );
         if self.pairs > 1 {
             text.push_str(&format!(
-                " Seed by seed the micro-recall difference ranges from {} to {} points.",
+                " Across the {} run pairs the micro-recall difference ranges from {} to {} \
+                 points.",
+                self.pairs,
                 points(self.pair_micro_min),
                 points(self.pair_micro_max)
             ));

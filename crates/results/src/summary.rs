@@ -116,6 +116,9 @@ crate::table! {
         /// The temperature fitted on the validation split (`train.calibrate = true`); null for
         /// runs trained without calibration, whose probabilities are the plain softmax.
         pub temperature: Option<f64>,
+        /// A calibrated run's test ECE before temperature scaling (the plain softmax's); null
+        /// for runs trained without calibration, whose `test_ece` is that already.
+        pub test_ece_uncalibrated: Option<f64>,
         /// Validation micro-recall with the kept weights.
         pub val_micro_recall: Option<f64>,
         /// Validation macro-recall with the kept weights.

@@ -197,6 +197,7 @@ fn calibrate(outcome: &mut FitOutcome, dir: &RunDir, summary: &mut RunSummary) -
     );
     dir.write_calibration(&record)?;
     summary.temperature = Some(temperature);
+    summary.test_ece_uncalibrated = Some(record.test_ece_uncalibrated);
     Ok(())
 }
 
