@@ -46,7 +46,10 @@ fn bad_windows_are_one_line_errors_naming_the_setting() {
             "0 <= lower < upper <= 100",
         ),
         ("dicom_window = { percentiles = [-1, 50] }", "0 <= lower"),
-        ("dicom_window = \"auto\"", "dicom_window"),
+        (
+            "dicom_window = \"auto\"",
+            "line 3: unknown variant `auto`, expected one of `file`, `full`, `percentiles`",
+        ),
     ] {
         let msg = grid(window)
             .err()
