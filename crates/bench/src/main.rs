@@ -55,6 +55,9 @@ enum Command {
         /// Also write the rows as JSON here.
         #[arg(long)]
         json: Option<PathBuf>,
+        /// Write the DICOM files here and keep them (default: a temporary folder).
+        #[arg(long)]
+        work: Option<PathBuf>,
     },
     /// Print ours beside PyTorch's and write the merged JSON.
     Report {
@@ -146,12 +149,13 @@ fn main() -> anyhow::Result<()> {
             per_class,
             seconds,
             json,
+            work,
         } => {
-            let work = tempfile::tempdir()?;
+            let temp = tempfile::tempdir()?;
             let rows = cxr_bench::decode::decode_throughput(
                 &data,
                 per_class,
-                work.path(),
+                work.as_deref().unwrap_or(temp.path()),
                 Duration::from_secs_f64(seconds.max(0.0)),
             )?;
             print!("{}", cxr_bench::decode::table(&rows));
