@@ -347,3 +347,27 @@ fn unreadable_dicom_is_skipped_and_counted_or_fails_the_load() -> TestResult {
 fn serde_json_like(census: &cxr_data::Inspection) -> String {
     format!("{census:?}")
 }
+
+/// Files written by pydicom (scripts/dicom_fixtures.py), not by our writer: a JPEG 2000
+/// MONOCHROME1 CR behind a rescale and a window, and an RLE DX whose VOI LUT Sequence must win
+/// over its (clipping) window. Both hold a 64x64 crop of a real film and must give it back.
+#[test]
+fn fixtures_written_by_pydicom_decode_to_their_png() -> TestResult {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/dicom");
+    let crop = png_grey(&dir.join("crop.png"))?;
+    for (file, ts) in [
+        (
+            "j2k-mono1-rescale.dcm",
+            "JPEG 2000 Image Compression (Lossless Only)",
+        ),
+        ("rle-mono2-voilut.dcm", "RLE Lossless"),
+    ] {
+        let (luma, info) = decode::read_luma(&dir.join(file))?;
+        assert!(decode::to_u8(&luma) == crop, "{file} differs from crop.png");
+        assert_eq!(info.dicom.map(|d| d.transfer_syntax).as_deref(), Some(ts));
+    }
+    // With the file's window ignored, the RLE film is stretched over its own range instead.
+    let full = decode::read_luma_with(&dir.join("rle-mono2-voilut.dcm"), &DicomWindow::Full)?;
+    assert!(decode::to_u8(&full.0) == full_range(&crop));
+    Ok(())
+}
