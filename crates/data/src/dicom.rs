@@ -138,9 +138,13 @@ fn check_image(obj: &DefaultDicomObject, info: &DicomInfo) -> std::result::Resul
             .trim_end_matches(['\0', ' ']);
         let what = dicom_core::dictionary::UidDictionary::by_uid(&StandardSopClassDictionary, uid)
             .map_or_else(|| format!("SOP class {uid}"), |e| e.name.to_string());
-        return Err(format!(
-            "no pixel data: a {what} object is not an image (structured reports, presentation states and other non-image objects cannot be classified)"
-        ));
+        return Err(if what.contains("Image Storage") {
+            format!("no pixel data: this {what} object lacks its Pixel Data element")
+        } else {
+            format!(
+                "no pixel data: a {what} object is not an image (structured reports, presentation states and other non-image objects cannot be classified)"
+            )
+        });
     }
     let frames = int(obj, tags::NUMBER_OF_FRAMES).unwrap_or(1);
     if frames > 1 {

@@ -10,8 +10,9 @@
 //! PNG's grey levels exactly; one without it gives the image's full range stretched to 0..=255
 //! (the same when the PNG spans 0..=255).
 //!
-//! [`ErrorObject`] writes the objects cxr must refuse: multi-frame, colour, pixel-less (a
-//! structured report, a presentation state) and a codec this build does not decode.
+//! [`ErrorObject`] writes the objects cxr must refuse: multi-frame, colour, an image without
+//! its pixel data, non-image objects (a structured report, a presentation state) and a codec
+//! this build does not decode.
 //!
 //! Every object carries the patient attributes it is given, so that tests can check that none
 //! of them ever reaches an output.
@@ -235,16 +236,19 @@ pub enum ErrorObject {
     PresentationState,
     /// A greyscale image in JPEG-LS Lossless, which this build does not decode.
     JpegLs,
+    /// A DX image with every image attribute but no Pixel Data element.
+    MissingPixelData,
 }
 
 impl ErrorObject {
     /// Every kind.
-    pub const ALL: [ErrorObject; 5] = [
+    pub const ALL: [ErrorObject; 6] = [
         ErrorObject::MultiFrame,
         ErrorObject::Rgb,
         ErrorObject::StructuredReport,
         ErrorObject::PresentationState,
         ErrorObject::JpegLs,
+        ErrorObject::MissingPixelData,
     ];
 
     /// A file name for it.
@@ -255,6 +259,7 @@ impl ErrorObject {
             ErrorObject::StructuredReport => "report.dcm",
             ErrorObject::PresentationState => "presentation-state.dcm",
             ErrorObject::JpegLs => "jpeg-ls.dcm",
+            ErrorObject::MissingPixelData => "no-pixel-data.dcm",
         }
     }
 
@@ -310,6 +315,10 @@ impl ErrorObject {
                 // Not a real JPEG-LS stream: the transfer syntax is refused before decoding.
                 put_fragment(&mut obj, vec![0xFF, 0xD8, 0xFF, 0xF7, 0xFF, 0xD9, 0, 0]);
                 (image, uids::JPEGLS_LOSSLESS)
+            }
+            ErrorObject::MissingPixelData => {
+                mono8(&mut obj);
+                (image, uids::EXPLICIT_VR_LITTLE_ENDIAN)
             }
         };
         write(path, obj, sop, ts)

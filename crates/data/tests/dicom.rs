@@ -185,6 +185,10 @@ fn refused_objects_fail_with_one_line_naming_file_and_reason() -> TestResult {
             "no pixel data: a Grayscale Softcopy Presentation State Storage object",
         ),
         (ErrorObject::JpegLs, "cannot be decoded by this build"),
+        (
+            ErrorObject::MissingPixelData,
+            "no pixel data: this Digital X-Ray Image Storage - For Presentation object lacks its Pixel Data",
+        ),
     ];
     for (kind, reason) in expected {
         let path = dir.path().join(kind.file_name());
@@ -319,7 +323,7 @@ fn unreadable_dicom_is_skipped_and_counted_or_fails_the_load() -> TestResult {
         },
     );
     let msg = strict.err().ok_or("loaded")?.to_string();
-    assert!(msg.starts_with("5 unreadable image(s), first "), "{msg}");
+    assert!(msg.starts_with("6 unreadable image(s), first "), "{msg}");
     assert!(msg.contains("set skip_unreadable = true"), "{msg}");
     let (set, report) = load(
         r,
@@ -329,13 +333,13 @@ fn unreadable_dicom_is_skipped_and_counted_or_fails_the_load() -> TestResult {
             ..LoadOptions::default()
         },
     )?;
-    assert_eq!((set.len(), report.skipped.len()), (6, 5));
+    assert_eq!((set.len(), report.skipped.len()), (6, 6));
 
     let census = inspect(r, None)?;
     let b = &census.classes[1];
-    assert_eq!((b.images, b.dicom, b.unreadable), (8, 3, 5));
+    assert_eq!((b.images, b.dicom, b.unreadable), (9, 3, 6));
     assert_eq!(b.bits_stored.get(&12), Some(&3));
-    assert_eq!(census.unreadable.len(), 5);
+    assert_eq!(census.unreadable.len(), 6);
     let json = serde_json_like(&census);
     for value in patient.values() {
         assert!(!json.contains(value), "inspect leaks {value}");
