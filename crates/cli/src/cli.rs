@@ -275,6 +275,10 @@ pub struct PrepareArgs {
     /// Cache folder [default: $CXR_CACHE_DIR, else $XDG_CACHE_HOME/cxr, else ~/.cache/cxr].
     #[arg(long)]
     pub cache_dir: Option<PathBuf>,
+    /// DICOM window: `file` (the file's window, else the image's full range), `full`, or two
+    /// percentiles `LOWER,UPPER` such as `0.5,99.5` (as `[data] dicom_window` in a grid).
+    #[arg(long, default_value = "file")]
+    pub dicom_window: cxr_data::DicomWindow,
 }
 
 /// `cxr weights ...`

@@ -93,6 +93,10 @@ pub struct DataConfig {
     pub mask: bool,
     /// Skip unreadable images instead of failing.
     pub skip_unreadable: bool,
+    /// How DICOM images are windowed to 8 bits; left out when serialised at its default
+    /// (`file`), so runs from before DICOM support keep their ids.
+    #[serde(default, skip_serializing_if = "cxr_data::DicomWindow::is_file")]
+    pub dicom_window: cxr_data::DicomWindow,
     /// Pixel normalisation.
     pub normalization: Normalization,
     /// Training-time augmentation; absent = off.

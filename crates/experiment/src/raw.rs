@@ -187,6 +187,8 @@ pub struct RawData {
     pub mask: Option<bool>,
     /// Skip unreadable images.
     pub skip_unreadable: Option<bool>,
+    /// DICOM window: `"file"`, `"full"` or `{ percentiles = [lower, upper] }`.
+    pub dicom_window: Option<cxr_data::DicomWindow>,
     /// Pixel normalisation.
     pub normalization: Option<Normalization>,
     /// `[data.augment]`.

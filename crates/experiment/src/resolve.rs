@@ -300,6 +300,10 @@ impl Resolver<'_> {
             }
             _ => None,
         };
+        let dicom_window = d.dicom_window.unwrap_or_default();
+        if let Err(cxr_data::DataError::InvalidSetting { message, .. }) = dicom_window.validate() {
+            return Err(self.invalid("data.dicom_window", dicom_window.key(), message));
+        }
         if let Some(classes) = &d.classes {
             if classes.is_empty() {
                 return Err(self.invalid(
@@ -315,6 +319,7 @@ impl Resolver<'_> {
             image_size,
             mask: d.mask.unwrap_or(false),
             skip_unreadable: d.skip_unreadable.unwrap_or(false),
+            dicom_window,
             normalization: d.normalization.unwrap_or_default(),
             augment,
         })

@@ -107,6 +107,7 @@ pub fn evaluate_external(
         skip_unreadable: true,
         classes: Some(folders),
         cache_dir: Some(cache_dir.to_path_buf()),
+        dicom_window: model.config.data.dicom_window,
     };
     let (mut set, report) = cxr_data::load(data, &opts)?;
     // Relabel from folder order to the model's output order.

@@ -69,7 +69,8 @@ pub fn explain(model: &TrainedModel, image: &Path, class: Option<&str>) -> Resul
         )
     };
     // Shown as the original film, not the model's resized copy: the map is stretched to it.
-    let radiograph = cxr_data::decode::to_u8(&cxr_data::decode::read_luma(image)?.0);
+    let window = &model.config.data.dicom_window;
+    let radiograph = cxr_data::decode::to_u8(&cxr_data::decode::read_luma_with(image, window)?.0);
     let figure = render_overlay(&radiograph, &cam, &title, &subtitle)?;
     Ok(Explanation {
         cam,

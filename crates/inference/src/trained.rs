@@ -106,8 +106,8 @@ impl TrainedModel {
         })
     }
 
-    /// The 8-bit pixels the run's data pipeline would have cached for `image`: same size, same
-    /// resize filter, masked when the run used masks (the mask is looked up where
+    /// The 8-bit pixels the run's data pipeline would have cached for `image`: same DICOM
+    /// window, same size, same resize filter, masked when the run used masks (the mask is looked up where
     /// [`cxr_data::mask_path_of`] says; a missing one is an error).
     pub fn preprocess(&self, image: &Path) -> Result<Vec<u8>> {
         let mask = if self.config.data.mask {
@@ -127,6 +127,7 @@ impl TrainedModel {
             image,
             mask.as_deref(),
             self.image_size(),
+            &self.config.data.dicom_window,
         )?)
     }
 

@@ -69,6 +69,7 @@ fn load_data(data: &DataConfig, cache_dir: &Path) -> Result<ImageSet> {
         skip_unreadable: data.skip_unreadable,
         classes: data.classes.clone(),
         cache_dir: Some(cache_dir.to_path_buf()),
+        dicom_window: data.dicom_window,
     };
     let (set, report) = load(&root, &opts)?;
     tracing::debug!(root = %root.display(), decoded = report.decoded, cache = ?report.cache, "dataset loaded");
