@@ -75,6 +75,11 @@ evaluate run data *args="":
 explain run image out *args="":
     {{cxr}} explain --run {{run}} {{image}} --out {{out}} {{args}}
 
+# Decode throughput, PNG vs 12-bit DICOM (uncompressed, RLE, JPEG lossless), one thread, on the
+# first `per_class` films of each class of the real sample (see BENCHMARKS.md).
+bench-decode per_class="20" seconds="5":
+    cargo run --release --quiet -p cxr-bench -- decode --per-class {{per_class}} --seconds {{seconds}}
+
 # PyTorch the benchmark compares against (plain PyPI wheels; the CPU-only index is not reachable).
 torch_version := "2.15.0"
 torchvision_version := "0.29.2"

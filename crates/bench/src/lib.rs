@@ -9,6 +9,9 @@
 //! and `bench/last.json`, with each throughput also as a share of the machine's GEMM peak
 //! (convolution GFLOP per image from the architecture, [`flops`]).
 //!
+//! [`decode`] times something else: decoding the real sample's films as PNG and as DICOM
+//! (`cxr-bench decode`, `just bench-decode`).
+//!
 //! It does not time data loading (the trainer's batches come from a prepared cache) and it is a
 //! benchmark, not a test: nothing here asserts a speed.
 //!
@@ -17,6 +20,7 @@
 //! change.
 
 pub mod case;
+pub mod decode;
 pub mod error;
 pub mod flops;
 pub mod measure;

@@ -40,6 +40,25 @@ enum Command {
         #[command(flatten)]
         budget: BudgetArgs,
     },
+    /// Decode throughput of the real sample's films as PNG and as 12-bit DICOM (uncompressed,
+    /// RLE, JPEG lossless), one thread.
+    Decode {
+        /// The dataset whose first images are decoded.
+        #[arg(long, default_value = "../shared/data/COVID-19_Radiography_Dataset")]
+        data: PathBuf,
+        /// Films per class.
+        #[arg(long, default_value_t = 20)]
+        per_class: usize,
+        /// Minimum timed seconds per format.
+        #[arg(long, default_value_t = 5.0)]
+        seconds: f64,
+        /// Also write the rows as JSON here.
+        #[arg(long)]
+        json: Option<PathBuf>,
+        /// Write the DICOM files here and keep them (default: a temporary folder).
+        #[arg(long)]
+        work: Option<PathBuf>,
+    },
     /// Print ours beside PyTorch's and write the merged JSON.
     Report {
         #[arg(long)]
@@ -124,6 +143,26 @@ fn main() -> anyhow::Result<()> {
                 results,
             };
             suite.save(&out)?;
+        }
+        Command::Decode {
+            data,
+            per_class,
+            seconds,
+            json,
+            work,
+        } => {
+            let temp = tempfile::tempdir()?;
+            let rows = cxr_bench::decode::decode_throughput(
+                &data,
+                per_class,
+                work.as_deref().unwrap_or(temp.path()),
+                Duration::from_secs_f64(seconds.max(0.0)),
+            )?;
+            print!("{}", cxr_bench::decode::table(&rows));
+            if let Some(path) = json {
+                std::fs::write(&path, serde_json::to_string_pretty(&rows)? + "\n")
+                    .with_context(|| format!("writing {}", path.display()))?;
+            }
         }
         Command::Report { ours, torch, json } => {
             let ours = Suite::load(&ours)?;

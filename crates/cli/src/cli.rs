@@ -81,6 +81,13 @@ pub struct EvaluateArgs {
     /// Also write every printed number to this Parquet file (one long table).
     #[arg(long, value_name = "FILE.parquet")]
     pub out: Option<PathBuf>,
+    /// Also write every image's prediction to this Parquet file (path, true class, predicted
+    /// class, probabilities: the columns of a run's predictions.parquet).
+    #[arg(long, value_name = "FILE.parquet")]
+    pub predictions: Option<PathBuf>,
+    /// Also draw the reliability diagram to STEM.png and STEM.svg.
+    #[arg(long, value_name = "STEM")]
+    pub reliability: Option<PathBuf>,
     /// Cache folder for decoded images [default: as for `cxr sweep`].
     #[arg(long)]
     pub cache_dir: Option<PathBuf>,
@@ -111,7 +118,8 @@ pub struct ExplainArgs {
 #[command(group(clap::ArgGroup::new("backbone").required(true).args(["run", "model"])))]
 pub struct FeaturesArgs {
     /// A trained run folder (`results/<grid>/runs/<run-id>`): its network (for a classic-head
-    /// run, its backbone), image size, masking, normalisation, seed and split fractions.
+    /// run, its backbone), image size, masking, normalisation, seed and split (its fractions,
+    /// or its cross-validation fold).
     #[arg(long, value_name = "RUN_DIR", conflicts_with_all = ["model", "weights", "image_size", "seed", "mask"])]
     pub run: Option<PathBuf>,
     /// Instead of a run: this architecture (`cnn`, `resnet18`, `resnet34`, `resnet50`) ...
@@ -313,6 +321,10 @@ pub struct PrepareArgs {
     /// Cache folder [default: $CXR_CACHE_DIR, else $XDG_CACHE_HOME/cxr, else ~/.cache/cxr].
     #[arg(long)]
     pub cache_dir: Option<PathBuf>,
+    /// DICOM window: `file` (the file's window, else the image's full range), `full`, or two
+    /// percentiles `LOWER,UPPER` such as `0.5,99.5` (as `[data] dicom_window` in a grid).
+    #[arg(long, default_value = "file")]
+    pub dicom_window: cxr_data::DicomWindow,
 }
 
 /// `cxr weights ...`

@@ -49,8 +49,9 @@ fn init_logging(quiet: bool, verbose: u8) {
         (false, 1) => "debug",
         _ => "trace",
     };
+    // OpenJPEG (JPEG 2000 DICOM) reports every header it parses at info level.
     let filter = tracing_subscriber::EnvFilter::try_from_env("CXR_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("{default},jpeg2k=warn")));
     let terminal = std::io::stderr().is_terminal();
     let fmt = tracing_subscriber::fmt()
         .with_env_filter(filter)

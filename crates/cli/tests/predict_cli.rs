@@ -253,6 +253,167 @@ fn evaluate_on_the_test_images_matches_the_trainers_test_metrics() -> TestResult
     }
     let auc = get("roc_auc", Some("COVID"), None).ok_or("auc")?;
     assert!((0.0..=1.0).contains(&auc));
+    // The same calibration error as the run's own test split; no temperature (uncalibrated).
+    assert!(
+        close(get("ece", None, None), trained.test_ece),
+        "{:?} vs {:?}",
+        get("ece", None, None),
+        trained.test_ece
+    );
+    assert_eq!(get("temperature", None, None), None);
+    assert!(
+        stdout.contains("expected calibration error (15 bins)"),
+        "{stdout}"
+    );
+    Ok(())
+}
+
+#[test]
+fn a_calibrated_run_keeps_its_temperature_and_predict_and_evaluate_use_it() -> TestResult {
+    let tmp = tempfile::tempdir()?;
+    let dir = tmp.path();
+    let grid = TINY.replace("batch_size = 8\n", "batch_size = 8\ncalibrate = true\n");
+    assert!(grid.contains("calibrate = true"));
+    std::fs::write(dir.join("g.toml"), grid)?;
+    let cache = dir.join("cache");
+    let out = cxr(
+        &["sweep", "g.toml", "--quiet", "--cache-dir", s(&cache)?],
+        dir,
+    )?;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let runs = GridDir::new(&dir.join("results"), "tiny").runs()?;
+    let run = cxr_results::RunDir::at(runs.first().ok_or("no run folder")?.path());
+    let summary = cxr_results::read_summary(&run.summary_path())?;
+    let trained = summary.first().ok_or("summary row")?;
+
+    // The fit: kept with the run, and it lowered the validation NLL.
+    let record = run.read_calibration()?.ok_or("no calibration.json")?;
+    assert!(record.temperature > 0.0);
+    assert!(
+        record.val_nll <= record.val_nll_uncalibrated + 1e-12,
+        "{record:?}"
+    );
+    assert_eq!(trained.temperature, Some(record.temperature));
+    assert_eq!(trained.test_ece, Some(record.test_ece));
+    assert_eq!(
+        trained.test_ece_uncalibrated,
+        Some(record.test_ece_uncalibrated)
+    );
+
+    // predictions.parquet: every test image once, probabilities summing to 1, argmax the
+    // predicted class, and the summary's ECE recomputed from it.
+    let classes = run.read_preprocessing()?.classes;
+    let rows = run.read_predictions()?;
+    assert_eq!(Some(rows.len() as i64), trained.test_images);
+    let mut probabilities = Vec::new();
+    let mut truth = Vec::new();
+    for row in &rows {
+        let p = row.probabilities.as_ref().ok_or("no probabilities")?;
+        assert!((p.iter().sum::<f32>() - 1.0).abs() < 1e-5, "{p:?}");
+        let best = p
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.total_cmp(b.1))
+            .map(|(i, _)| i)
+            .ok_or("empty row")?;
+        assert_eq!(classes[best], row.predicted_class);
+        probabilities.extend_from_slice(p);
+        truth.push(
+            classes
+                .iter()
+                .position(|c| *c == row.true_class)
+                .ok_or("class")? as u32,
+        );
+    }
+    let recomputed =
+        cxr_metrics::calibration(&probabilities, &truth, classes.len(), 15).ok_or("calibration")?;
+    assert!((recomputed.ece - record.test_ece).abs() < 1e-12);
+
+    // cxr evaluate on the test images: the run's calibrated probabilities, image by image.
+    let data_root = cxr_data::synth::cached_root(12, 32, 0, &cache)?;
+    let outside = dir.join("outside");
+    for row in &rows {
+        let src = data_root.join(&row.path);
+        let folder = outside.join(&row.true_class);
+        std::fs::create_dir_all(&folder)?;
+        std::fs::copy(&src, folder.join(src.file_name().ok_or("name")?))?;
+    }
+    let (ev_predictions, stem) = (dir.join("ev-predictions.parquet"), dir.join("rel"));
+    let out = cxr(
+        &[
+            "evaluate",
+            "--run",
+            s(run.path())?,
+            "--data",
+            s(&outside)?,
+            "--predictions",
+            s(&ev_predictions)?,
+            "--reliability",
+            s(&stem)?,
+            "--cache-dir",
+            s(&cache)?,
+        ],
+        dir,
+    )?;
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    assert!(
+        stdout.contains(&format!(
+            "{:.4} (probabilities scaled by the run's temperature {:.3})",
+            record.test_ece, record.temperature
+        )),
+        "{stdout}"
+    );
+    assert!(dir.join("rel.png").is_file() && dir.join("rel.svg").is_file());
+    let name = |p: &str| Path::new(p).file_name().map(|n| n.to_owned());
+    let evaluated = cxr_results::read_predictions(&ev_predictions)?;
+    assert_eq!(evaluated.len(), rows.len());
+    for e in &evaluated {
+        let own = rows
+            .iter()
+            .find(|r| name(&r.path) == name(&e.path))
+            .ok_or("image not in the run's predictions")?;
+        assert_eq!(own.predicted_class, e.predicted_class);
+        let (a, b) = (
+            own.probabilities.as_ref().ok_or("run probabilities")?,
+            e.probabilities.as_ref().ok_or("evaluated probabilities")?,
+        );
+        assert!(
+            a.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-6),
+            "{}: {a:?} vs {b:?}",
+            e.path
+        );
+    }
+
+    // cxr predict on one image: the same calibrated probabilities.
+    let first = &rows[0];
+    let out = cxr(
+        &[
+            "predict",
+            "--run",
+            s(run.path())?,
+            s(&data_root.join(&first.path))?,
+            "--json",
+        ],
+        dir,
+    )?;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let line: serde_json::Value = serde_json::from_str(text(&out.stdout).trim())?;
+    let want = first.probabilities.as_ref().ok_or("probabilities")?;
+    for (class, p) in classes.iter().zip(want) {
+        let got = line["probabilities"][class]
+            .as_f64()
+            .ok_or_else(|| format!("no {class} in {line}"))?;
+        assert!((got - f64::from(*p)).abs() < 1e-6, "{class}: {got} vs {p}");
+    }
+
+    // cxr explain's probabilities (its figure's title) are the calibrated ones too.
+    let model = cxr_inference::TrainedModel::open(run.path(), &cache)?;
+    assert_eq!(model.temperature, Some(record.temperature));
+    let explained = cxr_inference::explain(&model, &data_root.join(&first.path), None)?;
+    for (got, p) in explained.cam.probabilities.iter().zip(want) {
+        assert!((got - p).abs() < 1e-5, "{got} vs {p}");
+    }
     Ok(())
 }
 

@@ -6,10 +6,11 @@ use std::time::UNIX_EPOCH;
 use rayon::prelude::*;
 
 use crate::cache::{self, CacheKey, CacheMiss, CachedImages};
-use crate::decode::{read_luma, resize_square, to_u8, LumaF32, Unreadable};
+use crate::decode::{read_luma, read_luma_with, resize_square, to_u8, LumaF32, Unreadable};
 use crate::decode_progress::DecodeProgress;
 use crate::discover::{discover, ClassDir, DatasetIndex};
 use crate::error::{DataError, Result};
+use crate::voi::DicomWindow;
 
 /// Default side length of the square training images.
 pub const DEFAULT_IMAGE_SIZE: u32 = 128;
@@ -27,6 +28,8 @@ pub struct LoadOptions {
     pub classes: Option<Vec<String>>,
     /// Folder for cache files; `None` decodes every time.
     pub cache_dir: Option<PathBuf>,
+    /// How DICOM images are windowed to 8 bits (PNG/JPEG ignore it).
+    pub dicom_window: DicomWindow,
 }
 
 impl Default for LoadOptions {
@@ -37,6 +40,7 @@ impl Default for LoadOptions {
             skip_unreadable: false,
             classes: None,
             cache_dir: None,
+            dicom_window: DicomWindow::File,
         }
     }
 }
@@ -49,7 +53,7 @@ impl LoadOptions {
                 message: format!("{} is outside 8..=1024", self.image_size),
             });
         }
-        Ok(())
+        self.dicom_window.validate()
     }
 }
 
@@ -188,12 +192,18 @@ fn into_set(classes: Vec<String>, cached: CachedImages) -> ImageSet {
 }
 
 /// Hash of the file list (relative path, size, mtime), the labels, the masks used and the
-/// preprocessing settings.
+/// preprocessing settings. The DICOM window enters only when it is not the default, so the
+/// caches of datasets loaded before it existed keep their keys.
 fn cache_key(index: &DatasetIndex, opts: &LoadOptions) -> Result<CacheKey> {
     let mut h = blake3::Hasher::new();
     h.update(&cache::FORMAT_VERSION.to_le_bytes());
     h.update(&opts.image_size.to_le_bytes());
     h.update(&[u8::from(opts.mask), u8::from(opts.skip_unreadable)]);
+    if !opts.dicom_window.is_file() {
+        h.update(b"dicom_window ");
+        h.update(opts.dicom_window.key().as_bytes());
+        h.update(&[0]);
+    }
     for name in index.class_names() {
         h.update(name.as_bytes());
         h.update(&[0]);
@@ -329,7 +339,7 @@ fn preprocess_into(
     } else {
         None
     };
-    match preprocess_file(path, mask.as_deref(), opts.image_size) {
+    match preprocess_file(path, mask.as_deref(), opts.image_size, &opts.dicom_window) {
         Ok(pixels) => {
             slot.copy_from_slice(&pixels);
             Ok(None)
@@ -339,11 +349,17 @@ fn preprocess_into(
     }
 }
 
-/// The 8-bit pixels [`load`] caches for `image`: decoded to luminance, resized to
-/// `image_size` square, zeroed outside `mask` when one is given, quantised. Inference calls this
-/// so that a new image reaches a model exactly as the training images did.
-pub fn preprocess_file(image: &Path, mask: Option<&Path>, image_size: u32) -> Result<Vec<u8>> {
-    let img = resize_square(&read_luma(image)?.0, image_size);
+/// The 8-bit pixels [`load`] caches for `image`: decoded to luminance (DICOM windowed by
+/// `dicom_window`), resized to `image_size` square, zeroed outside `mask` when one is given,
+/// quantised. Inference calls this so that a new image reaches a model exactly as the training
+/// images did.
+pub fn preprocess_file(
+    image: &Path,
+    mask: Option<&Path>,
+    image_size: u32,
+    dicom_window: &DicomWindow,
+) -> Result<Vec<u8>> {
+    let img = resize_square(&read_luma_with(image, dicom_window)?.0, image_size);
     let img = match mask {
         Some(mask) => apply_mask(img, &resize_square(&read_luma(mask)?.0, image_size)),
         None => img,

@@ -1,4 +1,8 @@
-//! Decoding radiographs of any common PNG/JPEG flavour into one luminance channel.
+//! Decoding radiographs of any common PNG/JPEG flavour, or DICOM, into one luminance channel.
+//!
+//! DICOM files (recognised by their `DICM` magic, not their name) go through [`crate::dicom`]:
+//! rescale, VOI window and MONOCHROME1 inversion to 8-bit grey levels, which then continue
+//! exactly as an 8-bit gray PNG would.
 //!
 //! Radiographs arrive as 8- or 16-bit gray, gray+alpha, RGB(A) copies whose three channels are
 //! equal, palette PNGs, or the odd real-colour export. All reduce to one channel in [0, 1]:
@@ -9,7 +13,9 @@ use std::path::{Path, PathBuf};
 
 use image::{DynamicImage, GrayImage, ImageBuffer, Luma};
 
+use crate::dicom::{decode_dicom, is_dicom, DicomInfo};
 use crate::error::{DataError, Result};
+use crate::voi::DicomWindow;
 
 /// One channel, f32 in [0, 1].
 pub type LumaF32 = ImageBuffer<Luma<f32>, Vec<f32>>;
@@ -32,12 +38,37 @@ pub struct ImageInfo {
     pub height: u32,
     /// Bits per channel (8 or 16; 32 for float images).
     pub bit_depth: u8,
-    /// Colour type as the decoder saw it, e.g. `L8`, `Rgb8`, `La16`.
+    /// Colour type as the decoder saw it, e.g. `L8`, `Rgb8`, `La16`; for DICOM the
+    /// Photometric Interpretation (`MONOCHROME1`, `MONOCHROME2`).
     pub color: String,
+    /// The DICOM attributes `cxr data inspect` reports; `None` for PNG/JPEG.
+    pub dicom: Option<DicomInfo>,
 }
 
-/// Decodes `bytes` (read from `path`, used in errors) into one luminance channel.
+/// Decodes `bytes` (read from `path`, used in errors) into one luminance channel, DICOM
+/// windowed as the file says ([`DicomWindow::File`]).
 pub fn decode_luma(bytes: &[u8], path: &Path) -> Result<(LumaF32, ImageInfo)> {
+    decode_luma_with(bytes, path, &DicomWindow::File)
+}
+
+/// [`decode_luma`] with the DICOM window chosen by `window` (PNG/JPEG ignore it).
+pub fn decode_luma_with(
+    bytes: &[u8],
+    path: &Path,
+    window: &DicomWindow,
+) -> Result<(LumaF32, ImageInfo)> {
+    if is_dicom(bytes) || has_dicom_extension(path) {
+        let (grey, dicom) = decode_dicom(bytes, path, window)?;
+        let info = ImageInfo {
+            width: grey.width(),
+            height: grey.height(),
+            bit_depth: dicom.bits_stored.min(255) as u8,
+            color: dicom.photometric.clone(),
+            dicom: Some(dicom),
+        };
+        // The same conversion an 8-bit gray PNG takes, so equal grey levels give equal images.
+        return Ok((DynamicImage::ImageLuma8(grey).to_luma32f(), info));
+    }
     let img = image::ImageReader::new(std::io::Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|e| decode_error(path, e.to_string()))?
@@ -49,14 +80,27 @@ pub fn decode_luma(bytes: &[u8], path: &Path) -> Result<(LumaF32, ImageInfo)> {
         height: img.height(),
         bit_depth: (color.bits_per_pixel() / u16::from(color.channel_count())) as u8,
         color: format!("{color:?}"),
+        dicom: None,
     };
     Ok((to_luma(img), info))
 }
 
-/// Reads and decodes the image at `path`.
+/// Reads and decodes the image at `path` (DICOM windowed as the file says).
 pub fn read_luma(path: &Path) -> Result<(LumaF32, ImageInfo)> {
+    read_luma_with(path, &DicomWindow::File)
+}
+
+/// Reads and decodes the image at `path`, DICOM windowed as `window` says.
+pub fn read_luma_with(path: &Path, window: &DicomWindow) -> Result<(LumaF32, ImageInfo)> {
     let bytes = std::fs::read(path).map_err(|e| decode_error(path, e.to_string()))?;
-    decode_luma(&bytes, path)
+    decode_luma_with(&bytes, path, window)
+}
+
+/// `.dcm` / `.dicom`: read as DICOM even without the magic, so the error says what is wrong.
+fn has_dicom_extension(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("dcm") || e.eq_ignore_ascii_case("dicom"))
 }
 
 fn decode_error(path: &Path, reason: String) -> DataError {

@@ -15,8 +15,13 @@ use walkdir::WalkDir;
 
 use crate::error::{DataError, Result};
 
-/// Extensions (lower case) that are read as images.
-pub const IMAGE_EXTENSIONS: [&str; 3] = ["png", "jpg", "jpeg"];
+/// Extensions (lower case) that are read as images. Other files are images too when they carry
+/// the DICOM magic: PACS exports are often named by UID alone (`1.2.840.113619.2.55.3`) or by
+/// number (`IM000001`).
+pub const IMAGE_EXTENSIONS: [&str; 5] = ["png", "jpg", "jpeg", "dcm", "dicom"];
+
+/// A DICOM media directory: an index of the files beside it, never an image.
+const DICOMDIR: &str = "DICOMDIR";
 
 /// Sub-folders of a class folder that hold auxiliary masks, never training images.
 const AUX_FOLDERS: [&str; 2] = ["masks", "lesions"];
@@ -98,11 +103,15 @@ impl DatasetIndex {
     }
 }
 
-/// True when `path` has an image extension.
+/// True when `path` has an image extension, or else carries the DICOM magic (which this
+/// reads: 132 bytes). `DICOMDIR` is never an image.
 pub fn is_image_file(path: &Path) -> bool {
-    path.extension()
+    let known = path
+        .extension()
         .and_then(|e| e.to_str())
-        .is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+        .is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()));
+    known
+        || (path.file_name().is_some_and(|n| n != DICOMDIR) && crate::dicom::has_dicom_magic(path))
 }
 
 /// Where the lung mask of a single image file is expected, by the layouts [`discover`] knows:

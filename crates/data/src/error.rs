@@ -26,7 +26,9 @@ pub enum DataError {
     )]
     NoClasses(PathBuf),
     /// A class folder holds no image.
-    #[error("class {class:?} has no images in {dir}: add PNG/JPEG files or remove the folder")]
+    #[error(
+        "class {class:?} has no images in {dir}: add PNG/JPEG/DICOM files or remove the folder"
+    )]
     EmptyClass {
         /// Class name.
         class: String,

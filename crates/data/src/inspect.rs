@@ -1,4 +1,6 @@
-//! A census of a dataset folder: what `cxr data inspect` prints.
+//! A census of a dataset folder: what `cxr data inspect` prints. DICOM classes add what
+//! matters before training on them: modality, photometric interpretation, bits stored and
+//! transfer syntax (image attributes only: no patient attribute is read).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -26,8 +28,24 @@ pub struct ClassReport {
     pub sizes: BTreeMap<String, usize>,
     /// Storage formats seen (`"L8"`, `"Rgb8"`, `"L16"`, ...) and how often.
     pub formats: BTreeMap<String, usize>,
-    /// Bits per channel seen and how often.
+    /// Bits per channel seen and how often (Bits Stored for DICOM).
     pub bit_depths: BTreeMap<u8, usize>,
+    /// DICOM files among the images.
+    pub dicom: usize,
+    /// DICOM Modality (`DX`, `CR`, ...) and how often.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub modalities: BTreeMap<String, usize>,
+    /// DICOM Photometric Interpretation (`MONOCHROME1`, `MONOCHROME2`) and how often.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub photometric: BTreeMap<String, usize>,
+    /// DICOM Bits Stored and how often.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub bits_stored: BTreeMap<u16, usize>,
+    /// DICOM transfer syntaxes (by name) and how often.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub transfer_syntaxes: BTreeMap<String, usize>,
+    /// Files of this class that could not be decoded.
+    pub unreadable: usize,
 }
 
 /// The census of a dataset folder.
@@ -61,6 +79,12 @@ pub fn inspect(root: &Path, classes: Option<&[String]>) -> Result<Inspection> {
             sizes: BTreeMap::new(),
             formats: BTreeMap::new(),
             bit_depths: BTreeMap::new(),
+            dicom: 0,
+            modalities: BTreeMap::new(),
+            photometric: BTreeMap::new(),
+            bits_stored: BTreeMap::new(),
+            transfer_syntaxes: BTreeMap::new(),
+            unreadable: 0,
         };
         for info in infos {
             match info {
@@ -71,8 +95,19 @@ pub fn inspect(root: &Path, classes: Option<&[String]>) -> Result<Inspection> {
                         .or_default() += 1;
                     *report.formats.entry(info.color).or_default() += 1;
                     *report.bit_depths.entry(info.bit_depth).or_default() += 1;
+                    if let Some(d) = info.dicom {
+                        report.dicom += 1;
+                        *report.modalities.entry(d.modality).or_default() += 1;
+                        *report.photometric.entry(d.photometric).or_default() += 1;
+                        *report.bits_stored.entry(d.bits_stored).or_default() += 1;
+                        *report
+                            .transfer_syntaxes
+                            .entry(d.transfer_syntax)
+                            .or_default() += 1;
+                    }
                 }
                 Err(crate::DataError::Decode { path, reason }) => {
+                    report.unreadable += 1;
                     unreadable.push(Unreadable { path, reason })
                 }
                 Err(e) => return Err(e),

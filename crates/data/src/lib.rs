@@ -5,7 +5,9 @@
 //! 1. [`discover()`] finds classes and images: the COVID-19 Radiography Dataset layout
 //!    (`<root>/<Class>/images/*`, lung masks in `<Class>/masks/`) or plain class folders.
 //! 2. [`decode`] reads any PNG/JPEG (8/16-bit, gray, gray+alpha, RGB(A), palette) into one
-//!    luminance channel and resizes it with an antialiasing filter.
+//!    luminance channel and resizes it with an antialiasing filter. DICOM files ([`dicom`],
+//!    `.dcm` or extensionless with the `DICM` magic) become 8-bit grey first: stored values,
+//!    rescale, VOI window ([`DicomWindow`]), MONOCHROME1 inverted ([`voi`] gives the order).
 //! 3. [`load`] does that once for every image, in parallel, optionally masking the lungs, and
 //!    keeps the result as 8-bit pixels in a [`cache`] file keyed by the file list and the
 //!    settings; a second load reads the cache and decodes nothing ([`LoadReport::decoded`]).
@@ -15,6 +17,10 @@
 //!    normalised (ImageNet or training-split statistics), gray replicated to 3 channels when the
 //!    model wants them; [`train_batch`] optionally augments first (seeded); [`input_tensor`]
 //!    does the same for images that belong to no dataset (inference).
+//!
+//! [`dicom_write`] writes PNG-sourced radiographs as DICOM (12-bit, MONOCHROME1/2, rescaled,
+//! windowed, RLE or JPEG lossless) and the objects cxr refuses: the DICOM of the tests and
+//! benchmarks, as no DICOM corpus may be downloaded.
 //!
 //! [`synth`] writes synthetic radiograph phantoms in the Kaggle layout: the built-in dataset
 //! of the demo and of CI, generated once into the cache folder ([`synth::cached_root`]).
@@ -45,13 +51,18 @@ pub mod cache;
 pub mod dataset;
 pub mod decode;
 mod decode_progress;
+pub mod dicom;
+pub mod dicom_write;
 pub mod discover;
 pub mod error;
 pub mod inspect;
+mod lossless_jpeg;
+mod rle;
 pub mod sampler;
 pub mod seed;
 pub mod split;
 pub mod synth;
+pub mod voi;
 
 pub use augment::Augment;
 pub use batch::{eval_batch, input_tensor, train_batch, BatchSpec, Normalization, PixelStats};
@@ -60,8 +71,10 @@ pub use dataset::{
     DEFAULT_IMAGE_SIZE,
 };
 pub use decode::Unreadable;
+pub use dicom::DicomInfo;
 pub use discover::{discover, is_image_file, list_images, mask_path_of, DatasetIndex, Layout};
 pub use error::{DataError, Result};
 pub use inspect::{inspect, Inspection};
 pub use sampler::{Sampler, SamplerKind};
 pub use split::{stratified_folds, stratified_split, Split, SplitFractions};
+pub use voi::DicomWindow;

@@ -142,7 +142,12 @@ fn truncated_png_fails_the_load_or_is_skipped_when_asked() -> TestResult {
     assert_eq!((set.len(), r.skipped.len()), (7, 2));
     // The images after a skipped one moved up into its slot: each is still its own file's.
     for (i, file) in set.files.iter().enumerate() {
-        let expected = cxr_data::preprocess_file(&data.path().join(file), None, set.size)?;
+        let expected = cxr_data::preprocess_file(
+            &data.path().join(file),
+            None,
+            set.size,
+            &cxr_data::DicomWindow::default(),
+        )?;
         assert_eq!(set.image(i), &expected[..], "{}", file.display());
     }
     let (cached, r) = load(data.path(), &skip)?;

@@ -5,13 +5,18 @@
 use std::fmt;
 
 /// Short axis names and the settings they stand for.
-pub const AXIS_ALIASES: [(&str, &str); 5] = [
+pub const AXIS_ALIASES: [(&str, &str); 6] = [
     ("model", "model.name"),
     ("freeze", "model.freeze"),
     ("seed", "seed"),
     ("weights", "model.weights"),
     ("head", "model.head"),
+    ("fold", "split.fold"),
 ];
+
+/// The setting of the cross-validation test-fold axis (alias `fold`), which a grid with
+/// `[split] folds` varies fastest.
+pub const FOLD_SETTING: &str = "split.fold";
 
 /// The setting an axis name stands for: an alias's setting, or the name itself (a dotted path).
 pub fn setting_of(axis: &str) -> &str {
@@ -21,8 +26,9 @@ pub fn setting_of(axis: &str) -> &str {
         .map_or(axis, |(_, setting)| setting)
 }
 
-/// Whether every figure of a report already shows this setting (model, frozen stages, seed),
-/// so it does not set runs apart as a facet.
+/// Whether every figure of a report already shows this setting (model, frozen stages, head,
+/// weights), or pools runs over it as repetitions (seed, cross-validation fold), so it does not
+/// set runs apart as a facet.
 pub fn is_always_shown(setting: &str) -> bool {
     AXIS_ALIASES.iter().any(|(_, s)| *s == setting)
 }

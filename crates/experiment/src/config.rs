@@ -3,11 +3,12 @@
 
 use std::path::PathBuf;
 
-use cxr_data::{Augment, Normalization, SamplerKind, SplitFractions};
+use cxr_data::{Augment, Normalization, SamplerKind};
 use cxr_heads::HeadSearch;
 use cxr_models::ModelKind;
 
 use crate::error::{ExperimentError, Result};
+use crate::split::SplitSettings;
 
 /// Which validation number early stopping and best-epoch selection follow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
@@ -92,6 +93,10 @@ pub struct DataConfig {
     pub mask: bool,
     /// Skip unreadable images instead of failing.
     pub skip_unreadable: bool,
+    /// How DICOM images are windowed to 8 bits; left out when serialised at its default
+    /// (`file`), so runs from before DICOM support keep their ids.
+    #[serde(default, skip_serializing_if = "cxr_data::DicomWindow::is_file")]
+    pub dicom_window: cxr_data::DicomWindow,
     /// Pixel normalisation.
     pub normalization: Normalization,
     /// Training-time augmentation; absent = off.
@@ -234,6 +239,12 @@ pub struct TrainSettings {
     /// keep their run ids.
     #[serde(default, skip_serializing_if = "Objective::is_classify")]
     pub objective: Objective,
+    /// Temperature scaling: after training, fit the one temperature `T` that minimises the
+    /// validation split's negative log-likelihood of `softmax(logits / T)`, and report, store
+    /// and predict with the scaled probabilities (it never changes which class is predicted).
+    /// Off by default and then left out of the serialised config, so run ids are unchanged.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub calibrate: bool,
 }
 
 fn yes() -> bool {
@@ -242,6 +253,10 @@ fn yes() -> bool {
 
 fn is_true(v: &bool) -> bool {
     *v
+}
+
+fn is_false(v: &bool) -> bool {
+    !*v
 }
 
 /// Everything that determines one run's results.
@@ -254,8 +269,8 @@ pub struct RunConfig {
     pub seed: u64,
     /// Data and preprocessing.
     pub data: DataConfig,
-    /// Train/val/test fractions.
-    pub split: SplitFractions,
+    /// Train/validation/test split: fractions, or a cross-validation fold.
+    pub split: SplitSettings,
     /// Model.
     pub model: ModelSettings,
     /// Optimisation.
@@ -263,17 +278,23 @@ pub struct RunConfig {
 }
 
 impl RunConfig {
-    /// Stable id: `<model>-f<freeze>-s<seed>-<hash>` (`<model>-f<freeze>-<head>-s<seed>-<hash>`
-    /// for a classic head), the hash (12 hex digits of BLAKE3) taken over the whole resolved
-    /// config, so equal configs share an id whatever the file text.
+    /// Stable id: `<model>-f<freeze>-s<seed>-<hash>`, with the head after the freeze depth for
+    /// a classic head (`<model>-f<freeze>-<head>-s<seed>-<hash>`) and the test fold after the
+    /// seed when cross-validating (`...-s<seed>-fold<k>-<hash>`). The hash (12 hex digits of
+    /// BLAKE3) is taken over the whole resolved config, so equal configs share an id whatever
+    /// the file text.
     pub fn run_id(&self) -> Result<String> {
         let hash = blake3::hash(self.to_json()?.as_bytes()).to_hex();
         let head = match &self.model.head {
             Some(head) => format!("-{}", head.kind()),
             None => String::new(),
         };
+        let fold = match self.split.fold() {
+            Some(f) => format!("-fold{}", f.fold),
+            None => String::new(),
+        };
         Ok(format!(
-            "{}-f{}{head}-s{}-{}",
+            "{}-f{}{head}-s{}{fold}-{}",
             self.model.name,
             self.model.freeze,
             self.seed,

@@ -1,18 +1,20 @@
 //! A grid file expanded into runs: the cartesian product of its `[grid]` axes (or inline
 //! `grid = { ... }`), each cell merged into the base settings, resolved, validated and given a
-//! stable id.
+//! stable id. With `[split] folds = k` each cell becomes k runs, one per test fold: the
+//! `split.fold` axis, which varies fastest (so a configuration's folds are neighbours in the
+//! plan, `--cell` indices and Slurm array tasks) and is added when `[grid]` does not list it.
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use crate::axes::{label, setting_of, AxisValue};
+use crate::axes::{label, setting_of, AxisValue, FOLD_SETTING};
 use serde::Deserialize;
 use toml::{Spanned, Table, Value};
 
 use crate::config::RunConfig;
 use crate::error::{ExperimentError, Result};
 use crate::raw::{RawGrid, RawRun};
-use crate::resolve::{normalize, Overrides, Resolver, Sources};
+use crate::resolve::{normalize, Overrides, Resolver, Sources, MAX_FOLDS};
 use crate::toml_error::{line_of, one_line};
 
 /// One expanded run.
@@ -100,6 +102,10 @@ impl Grid {
                     .collect::<Result<Vec<_>>>()
             })
             .collect::<Result<Vec<_>>>()?;
+        for block in &mut blocks {
+            // Stable: every other axis keeps its file order, the fold goes last.
+            block.sort_by_key(|axis| axis.setting == FOLD_SETTING);
+        }
         if blocks.is_empty() {
             blocks.push(Vec::new()); // no [grid]: one run of the base settings
         }
@@ -116,6 +122,12 @@ impl Grid {
             if !axes.contains(&axis.setting) {
                 axes.push(axis.setting.clone());
             }
+        }
+        let folds_added = runs
+            .iter()
+            .any(|r| r.axes.iter().any(|a| a.setting == FOLD_SETTING));
+        if folds_added && !axes.iter().any(|a| a == FOLD_SETTING) {
+            axes.push(FOLD_SETTING.to_string());
         }
         Ok(Grid {
             name: runs
@@ -251,7 +263,7 @@ impl GridFile<'_> {
         folded: &mut Vec<String>,
     ) -> Result<()> {
         // Only a grid axis folds: a fixed `[model] name = "cnn"` with `freeze = 1` is an error.
-        let fold = axes
+        let fold_cnn = axes
             .iter()
             .any(|a| a.setting == "model.name" || a.setting == "model.freeze");
         for cell in cartesian(axes) {
@@ -266,24 +278,55 @@ impl GridFile<'_> {
                     value: display(&value),
                 });
             }
-            let raw = RawRun::deserialize(Value::Table(table)).map_err(|e| {
-                self.error(format!("grid cell {}: {}", label(&cell_axes), e.message()))
-            })?;
-            let (config, was_folded) = resolver.resolve(raw, fold)?;
-            let id = config.run_id()?;
-            if was_folded {
-                folded.push(label(&cell_axes));
-            }
-            if runs.iter().all(|r| r.id != id) {
-                runs.push(PlannedRun {
-                    index: runs.len(),
-                    id,
-                    config,
-                    axes: cell_axes,
-                });
+            for (table, cell_axes) in with_folds(table, cell_axes) {
+                let raw = RawRun::deserialize(Value::Table(table)).map_err(|e| {
+                    self.error(format!("grid cell {}: {}", label(&cell_axes), e.message()))
+                })?;
+                let (config, was_folded) = resolver.resolve(raw, fold_cnn)?;
+                let id = config.run_id()?;
+                // Named once per cell, not once per fold.
+                let cell = label(cell_axes.iter().filter(|a| a.setting != FOLD_SETTING));
+                if was_folded && !folded.contains(&cell) {
+                    folded.push(cell);
+                }
+                if runs.iter().all(|r| r.id != id) {
+                    runs.push(PlannedRun {
+                        index: runs.len(),
+                        id,
+                        config,
+                        axes: cell_axes,
+                    });
+                }
             }
         }
         Ok(())
+    }
+}
+
+/// A merged cell with `split.folds = k` and no `split.fold` as k cells, one per test fold
+/// (its axis value appended); any other cell as itself. A fold count outside 2..=MAX_FOLDS is
+/// left for the resolver to reject.
+fn with_folds(table: Table, axes: Vec<AxisValue>) -> Vec<(Table, Vec<AxisValue>)> {
+    let split = table.get("split").and_then(Value::as_table);
+    let folds = split
+        .and_then(|s| s.get("folds"))
+        .and_then(Value::as_integer)
+        .and_then(|k| usize::try_from(k).ok())
+        .filter(|k| (2..=MAX_FOLDS).contains(k));
+    let has_fold = split.is_some_and(|s| s.contains_key("fold"));
+    match folds {
+        Some(k) if !has_fold => (0..k)
+            .map(|fold| {
+                let mut table = table.clone();
+                if let Some(Value::Table(split)) = table.get_mut("split") {
+                    split.insert("fold".into(), Value::Integer(fold as i64));
+                }
+                let mut axes = axes.clone();
+                axes.push(AxisValue::new(FOLD_SETTING, fold.to_string()));
+                (table, axes)
+            })
+            .collect(),
+        _ => vec![(table, axes)],
     }
 }
 

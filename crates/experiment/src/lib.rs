@@ -27,6 +27,13 @@
 //! A backbone taken from another grid's run on the same dataset must have used the same split,
 //! or its training images would include this run's test images: that is a resolve error.
 //!
+//! `[split] folds = k` ([`SplitSettings::Fold`]) cross-validates: each grid cell becomes k runs,
+//! one per test fold, on the `fold` axis (`split.fold`), which varies fastest so that `--cell`
+//! indices and Slurm array tasks count the folds like any cell; `fold = [0, 2]` in `[grid]`
+//! runs some folds only. The fold is in the run id (`...-s<seed>-fold<k>-<hash>`); a run on
+//! one split by fractions serialises its config exactly as before folds existed, so its id is
+//! unchanged. A source run on the same data with another fold counts as another split.
+//!
 //! This crate neither loads data nor trains: `cxr-trainer` runs a [`RunConfig`].
 //!
 //! ```
@@ -49,6 +56,7 @@ pub mod grid;
 pub mod raw;
 pub mod resolve;
 pub mod slurm;
+pub mod split;
 pub mod toml_error;
 
 pub use axes::AxisValue;
@@ -61,4 +69,5 @@ pub use error::{ExperimentError, Result};
 pub use grid::{Grid, PlannedRun};
 pub use resolve::Overrides;
 pub use slurm::{sbatch_script, shell_quote, SlurmOptions, SlurmResources};
+pub use split::{FoldSplit, SplitSettings};
 pub use toml_error::one_line;

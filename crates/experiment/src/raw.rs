@@ -187,6 +187,8 @@ pub struct RawData {
     pub mask: Option<bool>,
     /// Skip unreadable images.
     pub skip_unreadable: Option<bool>,
+    /// DICOM window: `"file"`, `"full"` or `{ percentiles = [lower, upper] }`.
+    pub dicom_window: Option<cxr_data::DicomWindow>,
     /// Pixel normalisation.
     pub normalization: Option<Normalization>,
     /// `[data.augment]`.
@@ -231,6 +233,12 @@ pub struct RawSplit {
     pub val: Option<f64>,
     /// Test fraction.
     pub test: Option<f64>,
+    /// k-fold cross-validation: each grid cell becomes `folds` runs, one per test fold (the
+    /// `split.fold` axis); train and test fractions then have no meaning.
+    pub folds: Option<usize>,
+    /// The test fold of a run (`0..folds`): set by the expansion, or listed as a `fold` axis
+    /// to run some folds only.
+    pub fold: Option<usize>,
 }
 
 /// `[model]`.
@@ -310,4 +318,6 @@ pub struct RawTrain {
     pub prefix_cache: Option<bool>,
     /// `classify` (default) or `autoencoder`.
     pub objective: Option<Objective>,
+    /// Fit a softmax temperature on the validation split after training (default false).
+    pub calibrate: Option<bool>,
 }

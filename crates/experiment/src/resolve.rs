@@ -15,7 +15,8 @@ use crate::config::{
 };
 use crate::error::{ExperimentError, Result};
 use crate::grid::Grid;
-use crate::raw::{RawFreeze, RawRun, RawRunSource, RawWeights};
+use crate::raw::{RawFreeze, RawRun, RawRunSource, RawSplit, RawWeights};
+use crate::split::{FoldSplit, SplitSettings};
 
 /// Settings given on the command line that replace the grid file's.
 #[derive(Debug, Clone, Default)]
@@ -27,6 +28,9 @@ pub struct Overrides {
     /// grids too.
     pub allow_missing_data: bool,
 }
+
+/// The most cross-validation folds a grid may ask for.
+pub(crate) const MAX_FOLDS: usize = 1000;
 
 pub(crate) struct Resolver<'a> {
     pub file: &'a Path,
@@ -154,7 +158,7 @@ impl Resolver<'_> {
         let data = self.data(&raw)?;
         let split = self.split(&raw)?;
         let seed = raw.seed.unwrap_or(0);
-        let (model, folded) = self.model(&raw, seed, fold_cnn_freeze)?;
+        let (model, folded) = self.model(&raw, seed, &split, fold_cnn_freeze)?;
         if let Some(Weights::Run { grid: source, .. }) = &model.weights {
             if *source == grid {
                 return Err(self.invalid(
@@ -184,6 +188,26 @@ impl Resolver<'_> {
                 "an autoencoder run trains the whole encoder: use freeze = 0",
             ));
         }
+        if train.calibrate && (model.head.is_some() || train.objective == Objective::Autoencoder) {
+            let (what, fix) = if model.head.is_some() {
+                (
+                    format!("the {} head", model.head_name()),
+                    "leave calibrate out, or use head = \"linear\"",
+                )
+            } else {
+                (
+                    "an autoencoder run".to_string(),
+                    "leave calibrate out of the pretraining grid",
+                )
+            };
+            return Err(self.invalid(
+                "train.calibrate",
+                true,
+                format!(
+                    "temperature scaling rescales a network's logits, and {what} has none: {fix}"
+                ),
+            ));
+        }
         let config = RunConfig {
             grid,
             seed,
@@ -202,7 +226,7 @@ impl Resolver<'_> {
         source: &RunConfig,
         run: &str,
         data: &DataConfig,
-        split: &SplitFractions,
+        split: &SplitSettings,
         seed: u64,
     ) -> Result<()> {
         if source.data.source != data.source {
@@ -211,7 +235,7 @@ impl Resolver<'_> {
         let differs = if source.seed != seed {
             format!("seed {} there, {seed} here", source.seed)
         } else if source.split != *split {
-            "other split fractions".to_string()
+            format!("{} there, {split} here", source.split)
         } else if source.data.classes != data.classes
             || source.data.skip_unreadable != data.skip_unreadable
         {
@@ -284,6 +308,10 @@ impl Resolver<'_> {
             }
             _ => None,
         };
+        let dicom_window = d.dicom_window.unwrap_or_default();
+        if let Err(cxr_data::DataError::InvalidSetting { message, .. }) = dicom_window.validate() {
+            return Err(self.invalid("data.dicom_window", dicom_window.key(), message));
+        }
         if let Some(classes) = &d.classes {
             if classes.is_empty() {
                 return Err(self.invalid(
@@ -299,14 +327,26 @@ impl Resolver<'_> {
             image_size,
             mask: d.mask.unwrap_or(false),
             skip_unreadable: d.skip_unreadable.unwrap_or(false),
+            dicom_window,
             normalization: d.normalization.unwrap_or_default(),
             augment,
         })
     }
 
-    fn split(&self, raw: &RawRun) -> Result<SplitFractions> {
+    fn split(&self, raw: &RawRun) -> Result<SplitSettings> {
         let s = raw.split.clone().unwrap_or_default();
         let def = SplitFractions::default();
+        match (s.folds, s.fold) {
+            (Some(folds), fold) => return self.fold_split(&s, folds, fold).map(SplitSettings::Fold),
+            (None, Some(fold)) => {
+                return Err(self.invalid(
+                    "split.fold",
+                    fold,
+                    "a fold is one of k cross-validation folds: set [split] folds = k, or leave fold out",
+                ))
+            }
+            (None, None) => {}
+        }
         let f = SplitFractions {
             train: s.train.unwrap_or(def.train),
             val: s.val.unwrap_or(def.val),
@@ -319,13 +359,57 @@ impl Resolver<'_> {
                 e.to_string(),
             )
         })?;
-        Ok(f)
+        Ok(SplitSettings::Fractions(f))
+    }
+
+    /// `[split] folds = k` with the cell's test fold: the validation fraction must leave
+    /// training images in the other folds, and fractions of train and test have no meaning.
+    fn fold_split(&self, s: &RawSplit, folds: usize, fold: Option<usize>) -> Result<FoldSplit> {
+        let folds = self.range("split.folds", folds, 2, MAX_FOLDS)?;
+        for (setting, given) in [("split.train", s.train), ("split.test", s.test)] {
+            if let Some(v) = given {
+                return Err(self.invalid(
+                    setting,
+                    v,
+                    format!(
+                        "with split.folds = {folds} each run tests on one fold (1/{folds} of each class) and trains on the rest: leave split.train and split.test out"
+                    ),
+                ));
+            }
+        }
+        let fold = fold.ok_or_else(|| {
+            self.invalid(
+                "split.fold",
+                "(missing)",
+                "a cross-validation run needs its test fold: list fold = [...] in [grid] or leave it to the expansion",
+            )
+        })?;
+        if fold >= folds {
+            return Err(self.invalid(
+                "split.fold",
+                fold,
+                format!("allowed range is 0..={} (split.folds = {folds})", folds - 1),
+            ));
+        }
+        let val = s.val.unwrap_or(SplitFractions::default().val);
+        let outside = (folds - 1) as f64 / folds as f64;
+        if !(val > 0.0 && val < outside) {
+            return Err(self.invalid(
+                "split.val",
+                val,
+                format!(
+                    "with split.folds = {folds} validation is carved from the other folds ({outside:.3} of each class): allowed range is (0, {outside:.3}), leaving training images"
+                ),
+            ));
+        }
+        Ok(FoldSplit { val, folds, fold })
     }
 
     fn model(
         &self,
         raw: &RawRun,
         seed: u64,
+        split: &SplitSettings,
         fold_cnn_freeze: bool,
     ) -> Result<(ModelSettings, bool)> {
         let m = raw.model.clone().unwrap_or_default();
@@ -373,7 +457,7 @@ impl Resolver<'_> {
                 (None, None) => (String::new(), None),
             };
         let weights = match raw_weights {
-            Some(w) => self.weights(raw, &setting, w, name, seed)?,
+            Some(w) => self.weights(raw, &setting, w, name, seed, split)?,
             None => None,
         };
         let head = head.map(|kind| self.head_search(raw, kind)).transpose()?;
@@ -485,8 +569,8 @@ impl Resolver<'_> {
         Ok(search)
     }
 
-    /// Resolves a `weights` value of a `name` run with `seed`: `"random"` (none), a
-    /// `[pretrained.<label>]` label, a source table, or a file path.
+    /// Resolves a `weights` value of a `name` run with `seed` and `split`: `"random"` (none),
+    /// a `[pretrained.<label>]` label, a source table, or a file path.
     fn weights(
         &self,
         raw: &RawRun,
@@ -494,10 +578,13 @@ impl Resolver<'_> {
         weights: RawWeights,
         name: ModelKind,
         seed: u64,
+        split: &SplitSettings,
     ) -> Result<Option<Weights>> {
         let text = match weights {
             RawWeights::Run(source) => {
-                return self.source_run(setting, &source, name, seed).map(Some)
+                return self
+                    .source_run(setting, &source, name, seed, split)
+                    .map(Some)
             }
             RawWeights::Named(text) => text,
         };
@@ -506,7 +593,9 @@ impl Resolver<'_> {
         }
         if let Some(source) = raw.pretrained.as_ref().and_then(|p| p.get(&text)) {
             let setting = format!("pretrained.{text}");
-            return self.source_run(&setting, source, name, seed).map(Some);
+            return self
+                .source_run(&setting, source, name, seed, split)
+                .map(Some);
         }
         if cxr_weights::is_published_name(&text) {
             let published = cxr_weights::lookup(name, &text)
@@ -537,13 +626,16 @@ impl Resolver<'_> {
         Ok(Some(Weights::File { path }))
     }
 
-    /// The one run of a source grid whose kept weights a `name` run with `seed` starts from.
+    /// The one run of a source grid whose kept weights a `name` run with `seed` and `split`
+    /// starts from. Among several, the one of this run's seed, then of its split (a
+    /// cross-validation source's run of this run's fold) is taken.
     fn source_run(
         &self,
         setting: &str,
         source: &RawRunSource,
         name: ModelKind,
         seed: u64,
+        split: &SplitSettings,
     ) -> Result<Weights> {
         let file = self.path(&source.grid);
         let grid = self.sources.get(&file, self, setting)?;
@@ -572,6 +664,9 @@ impl Resolver<'_> {
                 matches.retain(|r| r.config.seed == seed)
             }
             None => {}
+        }
+        if matches.len() > 1 && matches.iter().any(|r| r.config.split == *split) {
+            matches.retain(|r| r.config.split == *split);
         }
         match matches.as_slice() {
             [run] => Ok(Weights::Run {
@@ -636,6 +731,7 @@ impl Resolver<'_> {
             early_stopping: t.early_stopping.unwrap_or_default(),
             prefix_cache: t.prefix_cache.unwrap_or(true),
             objective: t.objective.unwrap_or_default(),
+            calibrate: t.calibrate.unwrap_or(false),
         })
     }
 }

@@ -429,3 +429,80 @@ early_stopping = "val_macro_recall"
 prefix_cache = false
 "#;
 const PINNED_ID: &str = "resnet34-f3-s7-bfe391adf665";
+
+#[test]
+fn calibrate_is_off_by_default_keeps_ids_and_is_refused_where_there_are_no_logits() -> TestResult {
+    let plain = expand(&format!("{BASE}\n[model]\nname = \"cnn\"\n"))?;
+    assert!(!plain.runs[0].config.train.calibrate);
+    assert!(!plain.runs[0].config.to_toml()?.contains("calibrate"));
+    let g = expand(&format!(
+        "{BASE}\n[model]\nname = \"cnn\"\n[grid]\n\"train.calibrate\" = [false, true]\n"
+    ))?;
+    assert_eq!(
+        g.runs[0].id, plain.runs[0].id,
+        "calibrate = false changed the id"
+    );
+    assert!(g.runs[1].config.train.calibrate);
+    assert_ne!(g.runs[1].id, plain.runs[0].id);
+    let toml = g.runs[1].config.to_toml()?;
+    assert!(toml.contains("calibrate = true"), "{toml}");
+    assert_eq!(
+        cxr_experiment::RunConfig::from_toml(&toml)?,
+        g.runs[1].config
+    );
+
+    let msg = error_of(&format!(
+        "{BASE}calibrate = true\n[model]\nname = \"resnet18\"\nhead = \"svm_rbf\"\n"
+    ));
+    assert_eq!(
+        msg,
+        "experiments/t.toml: train.calibrate = true is invalid: temperature scaling rescales a \
+         network's logits, and the svm_rbf head has none: leave calibrate out, or use head = \
+         \"linear\""
+    );
+    let msg = error_of(&format!(
+        "{BASE}calibrate = true\nobjective = \"autoencoder\"\n[model]\nname = \"resnet18\"\n"
+    ));
+    assert!(msg.contains("an autoencoder run has none"), "{msg}");
+    Ok(())
+}
+
+/// Results folders of grids swept before cross-validation existed must stay found: the ids of
+/// the shipped synthetic grids (no machine-specific paths in their configs) as printed by
+/// `cxr sweep experiments/<grid>.toml --dry-run` at commit 4310a31, before `[split] folds`.
+#[test]
+fn existing_grids_keep_their_run_ids() -> TestResult {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../experiments");
+    for (file, ids) in [
+        (
+            "ci.toml",
+            &[
+                "cnn-f0-s0-b69aead1c94d",
+                "resnet18-f0-s0-1aeddf28f210",
+                "resnet18-f4-s0-ebe2718b9520",
+            ][..],
+        ),
+        (
+            "demo.toml",
+            &[
+                "cnn-f0-s0-0cd6f5c9f3e0",
+                "resnet18-f0-s0-b5b9ff362c1c",
+                "resnet18-f0-s0-f322048c0ed2",
+                "resnet18-f2-s0-0d83303b4937",
+                "resnet18-f2-s0-15cf2964d20b",
+                "resnet18-f4-s0-b89d2475ad69",
+                "resnet18-f4-s0-48944f245f26",
+            ][..],
+        ),
+        ("demo-pretrain.toml", &["resnet18-f0-s0-a325c7b90603"][..]),
+    ] {
+        let g = Grid::from_file(&dir.join(file), &Overrides::default())?;
+        let found: Vec<&str> = g.runs.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(found, ids, "{file}");
+        for run in &g.runs {
+            let toml = run.config.to_toml()?;
+            assert!(!toml.contains("fold"), "{file}: {toml}");
+        }
+    }
+    Ok(())
+}

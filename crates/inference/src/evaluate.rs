@@ -14,7 +14,8 @@ use std::path::{Path, PathBuf};
 use cxr_data::seed::{self, Stream};
 use cxr_data::{discover, DataError, LoadOptions, Unreadable};
 use cxr_metrics::{
-    one_vs_rest, recall_intervals, ClassMetrics, RecallIntervals, DEFAULT_RESAMPLES,
+    calibration, one_vs_rest, recall_intervals, Calibration, ClassMetrics, RecallIntervals,
+    DEFAULT_BINS, DEFAULT_RESAMPLES,
 };
 use cxr_trainer::Evaluation;
 
@@ -56,6 +57,12 @@ pub struct ExternalEvaluation {
     pub roc_auc: Vec<Option<f64>>,
     /// 95% bootstrap intervals of micro- and macro-recall.
     pub intervals: Option<RecallIntervals>,
+    /// Expected calibration error and reliability bins of the probabilities (15 bins).
+    pub calibration: Option<Calibration>,
+    /// The run's temperature, by which the probabilities were scaled; `None` when uncalibrated.
+    pub temperature: Option<f64>,
+    /// Each image's path relative to the dataset root, in evaluation order.
+    pub files: Vec<PathBuf>,
 }
 
 impl ExternalEvaluation {
@@ -100,6 +107,7 @@ pub fn evaluate_external(
         skip_unreadable: true,
         classes: Some(folders),
         cache_dir: Some(cache_dir.to_path_buf()),
+        dicom_window: model.config.data.dicom_window,
     };
     let (mut set, report) = cxr_data::load(data, &opts)?;
     // Relabel from folder order to the model's output order.
@@ -108,14 +116,23 @@ pub fn evaluate_external(
     }
     set.classes = model.classes().to_vec();
     let indices: Vec<usize> = (0..set.len()).collect();
-    let evaluation = cxr_trainer::evaluate_images(
+    let mut evaluation = cxr_trainer::evaluate_images(
         &model.model,
         &set,
         &indices,
         &model.batch_spec(),
         EVAL_BATCH,
     )?;
+    if let Some(t) = model.temperature {
+        evaluation.scale(t);
+    }
     let classes = set.classes.len();
+    let calibration = calibration(
+        &evaluation.probabilities,
+        &evaluation.labels,
+        classes,
+        DEFAULT_BINS,
+    );
     let roc_auc = one_vs_rest(&evaluation.probabilities, &evaluation.labels, classes);
     let intervals = recall_intervals(
         &evaluation.labels,
@@ -133,6 +150,9 @@ pub fn evaluate_external(
         evaluation,
         roc_auc,
         intervals,
+        calibration,
+        temperature: model.temperature,
+        files: set.files,
     })
 }
 

@@ -40,7 +40,13 @@ pub fn explain(model: &TrainedModel, image: &Path, class: Option<&str>) -> Resul
     let target = class.map(|c| model.class_index(c)).transpose()?;
     let pixels = model.preprocess(image)?;
     let input = model.input(&[&pixels])?;
-    let cam = grad_cam(&model.model, &input, target)?;
+    let mut cam = grad_cam(&model.model, &input, target)?;
+    if let Some(t) = model.temperature {
+        // softmax(ln p / T) = softmax(logits / T): the run's calibrated probabilities. The map
+        // itself does not change (the class score's gradient only scales by 1 / T).
+        let log_p: Vec<f32> = cam.probabilities.iter().map(|p| p.ln()).collect();
+        cam.probabilities = cxr_metrics::softmax_with_temperature(&log_p, log_p.len(), t);
+    }
     let classes = model.classes();
     let name = |i: usize| classes.get(i).cloned().unwrap_or_default();
     let (class, predicted) = (name(cam.class), name(cam.predicted()));
@@ -63,7 +69,8 @@ pub fn explain(model: &TrainedModel, image: &Path, class: Option<&str>) -> Resul
         )
     };
     // Shown as the original film, not the model's resized copy: the map is stretched to it.
-    let radiograph = cxr_data::decode::to_u8(&cxr_data::decode::read_luma(image)?.0);
+    let window = &model.config.data.dicom_window;
+    let radiograph = cxr_data::decode::to_u8(&cxr_data::decode::read_luma_with(image, window)?.0);
     let figure = render_overlay(&radiograph, &cam, &title, &subtitle)?;
     Ok(Explanation {
         cam,

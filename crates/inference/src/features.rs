@@ -4,9 +4,10 @@
 //!
 //! The images go through the trainer's own pipeline (the dataset cache, the run's image size,
 //! masking and normalisation statistics, eval-mode batches), and the split column is the
-//! stratified split of the dataset by the run's seed and fractions, so on the run's own data
-//! it is the split the run trained on. From named weights the backbone is built as a grid run
-//! with those weights would build it: `--weights` takes what a grid's `weights` takes (a
+//! split of the dataset by the run's seed and split settings (its fractions, or its
+//! cross-validation fold), so on the run's own data it is the split the run trained on. From
+//! named weights the backbone is built as a grid run with those weights would build it:
+//! `--weights` takes what a grid's `weights` takes (a
 //! published name such as `imagenet`, a weights file, `random`), normalised as `normalization
 //! = "auto"` would (ImageNet's statistics for ImageNet weights, a source run's own for its
 //! `model.safetensors`, the training split's for random init), random init from the seed's
@@ -45,7 +46,7 @@ pub struct NamedBackbone {
 }
 
 /// The features of every image in `data` (class folders) from `model`'s network, split by
-/// its run's seed and fractions.
+/// its run's seed and split settings.
 pub fn run_features(model: &TrainedModel, data: &Path, cache_dir: &Path) -> Result<FeatureTable> {
     let config = on_folder(&model.config, data);
     let prepared = DataMemo::default().prepare(&config, cache_dir)?;
@@ -65,7 +66,7 @@ fn on_folder(config: &RunConfig, data: &Path) -> RunConfig {
 
 /// The features of every image in `data` (class folders) from the backbone of the classic-head
 /// run in `dir`: its starting weights (found through `env`, as the sweep found them), its
-/// recorded normalisation, image size, masking, seed and split fractions. The head itself is
+/// recorded normalisation, image size, masking, seed and split settings. The head itself is
 /// not applied: what a classic head was fitted on is the backbone's features.
 pub fn classic_run_features(dir: &Path, data: &Path, env: &RunEnv<'_>) -> Result<FeatureTable> {
     let run = RunDir::at(dir);

@@ -58,5 +58,5 @@ pub use explain::{explain, Explanation};
 pub use features::{classic_run_features, named_features, run_features, NamedBackbone};
 pub use gradcam::{grad_cam, GradCam};
 pub use predict::{collect_images, predict, Prediction};
-pub use table::{metric_rows, write_evaluation};
+pub use table::{metric_rows, prediction_rows, write_evaluation, write_predictions};
 pub use trained::TrainedModel;

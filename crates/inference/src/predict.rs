@@ -50,7 +50,7 @@ impl Prediction {
 }
 
 /// The image files named by `inputs`: a file as given (its decoder decides whether it is an
-/// image), a folder searched recursively for PNG/JPEG files (sorted; `masks/`, `lesions/` and
+/// image), a folder searched recursively for PNG/JPEG/DICOM files (sorted; `masks/`, `lesions/` and
 /// hidden entries skipped). A path that does not exist is an error.
 pub fn collect_images(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
     let mut out = Vec::new();
@@ -86,7 +86,6 @@ pub fn predict(
             Vec::new()
         } else {
             model
-                .model
                 .probabilities(&model.input(&pixels)?)?
                 .to_vec2::<f32>()?
         }

@@ -23,6 +23,9 @@ pub struct TrainedModel {
     pub preprocessing: Preprocessing,
     /// The kept weights.
     pub model: Model,
+    /// The temperature the run fitted on its validation split (`calibration.json`), by which
+    /// every probability is scaled; `None` for a run trained without calibration.
+    pub temperature: Option<f64>,
 }
 
 impl TrainedModel {
@@ -55,12 +58,25 @@ impl TrainedModel {
             .with_freeze(config.model.freeze)
             .with_in_channels(preprocessing.in_channels);
         let model = run.read_model(model_config, &Device::Cpu)?;
+        let temperature = run.read_calibration()?.map(|c| c.temperature);
         Ok(Self {
             run,
             config,
             preprocessing,
             model,
+            temperature,
         })
+    }
+
+    /// Class probabilities of a `(n, channels, size, size)` input: the softmax of the logits,
+    /// over the run's temperature when it was calibrated (as its reported probabilities were).
+    pub fn probabilities(&self, input: &Tensor) -> Result<Tensor> {
+        let logits = candle_core::ModuleT::forward_t(&self.model, input, false)?;
+        let logits = match self.temperature {
+            Some(t) => (logits / t)?,
+            None => logits,
+        };
+        Ok(candle_nn::ops::softmax(&logits, 1)?)
     }
 
     /// The model's classes, in output order.
@@ -90,8 +106,8 @@ impl TrainedModel {
         })
     }
 
-    /// The 8-bit pixels the run's data pipeline would have cached for `image`: same size, same
-    /// resize filter, masked when the run used masks (the mask is looked up where
+    /// The 8-bit pixels the run's data pipeline would have cached for `image`: same DICOM
+    /// window, same size, same resize filter, masked when the run used masks (the mask is looked up where
     /// [`cxr_data::mask_path_of`] says; a missing one is an error).
     pub fn preprocess(&self, image: &Path) -> Result<Vec<u8>> {
         let mask = if self.config.data.mask {
@@ -111,6 +127,7 @@ impl TrainedModel {
             image,
             mask.as_deref(),
             self.image_size(),
+            &self.config.data.dicom_window,
         )?)
     }
 

@@ -4,10 +4,13 @@
 
 use crate::figures::REFERENCE_MODEL;
 use crate::line_chart::format_count;
+use crate::paired::PairedComparison;
 use crate::stats::{first_seen, ConfigStats, Spread};
 
-/// The comparison for the configurations of one facet.
-pub fn comparison_paragraph(stats: &[ConfigStats]) -> String {
+/// The comparison for the configurations of one facet. `paired` holds the facet's paired
+/// comparisons ([`crate::paired`]): the best ResNet against the CNN is stated from its paired
+/// test when there is one (runs with `predictions.parquet`), else from the two intervals.
+pub fn comparison_paragraph(stats: &[ConfigStats], paired: &[PairedComparison]) -> String {
     let cnn = best_of(stats.iter().filter(|s| s.model == REFERENCE_MODEL));
     let resnet = best_of(stats.iter().filter(|s| s.model != REFERENCE_MODEL));
     let mut text = match (resnet, cnn) {
@@ -35,11 +38,24 @@ pub fn comparison_paragraph(stats: &[ConfigStats]) -> String {
                 r.epoch_time_s / c.epoch_time_s,
                 seconds(c.epoch_time_s),
             );
-            if let (Some(rl), Some(rh), Some(cl), Some(ch)) =
+            let test = paired.iter().find(|p| {
+                p.kind == "best_resnet_vs_cnn"
+                    && (
+                        p.a_model.as_str(),
+                        p.a_freeze,
+                        p.b_model.as_str(),
+                        p.b_freeze,
+                    ) == (r.model.as_str(), r.freeze, c.model.as_str(), c.freeze)
+            });
+            if let Some(test) = test {
+                t.push(' ');
+                t.push_str(&test.sentence(&format!("{} f{}", r.model, r.freeze), "the CNN"));
+            } else if let (Some(rl), Some(rh), Some(cl), Some(ch)) =
                 (r.micro_low, r.micro_high, c.micro_low, c.micro_high)
             {
                 t.push_str(if rl <= ch && cl <= rh {
-                    " The two intervals overlap, so the test set cannot separate them."
+                    " The two intervals overlap; without per-image predictions (runs from \
+                     before predictions.parquet) no paired test could be made."
                 } else {
                     " The two intervals do not overlap."
                 });
@@ -126,12 +142,23 @@ fn prefix_note(s: &ConfigStats) -> String {
         .unwrap_or_default()
 }
 
-/// `95% bootstrap interval 0.80-0.91` or `mean of 3 seeds, sd 0.020`.
+/// `95% bootstrap interval 0.80-0.91`, `mean of 3 seeds, sd 0.020`, or with cross-validation
+/// `mean of 5 folds, sd 0.031` (`mean of 10 runs: 2 seeds x 5 folds, sd 0.031`).
 pub fn describe_interval(s: &ConfigStats) -> String {
     match (s.spread, s.micro_low, s.micro_high) {
         (Spread::Seeds, Some(lo), _) => {
             format!("mean of {} seeds, sd {:.3}", s.seeds, s.micro - lo)
         }
+        (Spread::Folds, Some(lo), _) if s.seeds == 1 => {
+            format!("mean of {} folds, sd {:.3}", s.runs, s.micro - lo)
+        }
+        (Spread::Folds, Some(lo), _) => format!(
+            "mean of {} runs: {} seeds x {} folds, sd {:.3}",
+            s.runs,
+            s.seeds,
+            s.folds,
+            s.micro - lo
+        ),
         (Spread::Bootstrap, Some(lo), Some(hi)) => {
             format!("95% bootstrap interval {lo:.3}-{hi:.3}")
         }
@@ -149,6 +176,8 @@ mod tests {
             model: model.into(),
             freeze,
             seeds: 1,
+            folds: 0,
+            runs: 1,
             micro,
             micro_low: Some(micro - 0.04),
             micro_high: Some(micro + 0.04),
@@ -168,7 +197,7 @@ mod tests {
             config("resnet18", 0, 0.90, 11_200_000, 40.0),
             config("resnet18", 4, 0.70, 2_000, 5.0),
         ];
-        let text = comparison_paragraph(&stats);
+        let text = comparison_paragraph(&stats, &[]);
         assert!(text.contains("resnet18 with 0 frozen stages"), "{text}");
         assert!(text.contains("0.900"), "{text}");
         assert!(
@@ -186,18 +215,48 @@ mod tests {
     }
 
     #[test]
+    fn intervals_name_seeds_and_folds() {
+        let folds = ConfigStats {
+            spread: Spread::Folds,
+            folds: 5,
+            runs: 5,
+            micro_low: Some(0.77),
+            micro_high: Some(0.83),
+            ..config("cnn", 0, 0.80, 1, 1.0)
+        };
+        assert_eq!(describe_interval(&folds), "mean of 5 folds, sd 0.030");
+        let seeds_and_folds = ConfigStats {
+            seeds: 2,
+            runs: 9,
+            ..folds.clone()
+        };
+        assert_eq!(
+            describe_interval(&seeds_and_folds),
+            "mean of 9 runs: 2 seeds x 5 folds, sd 0.030"
+        );
+        let seeds = ConfigStats {
+            spread: Spread::Seeds,
+            folds: 0,
+            seeds: 3,
+            runs: 3,
+            ..folds
+        };
+        assert_eq!(describe_interval(&seeds), "mean of 3 seeds, sd 0.030");
+    }
+
+    #[test]
     fn paragraph_says_below_when_the_cnn_wins_and_handles_missing_models() {
         let stats = [
             config("cnn", 0, 0.85, 1_600_000, 10.0),
             config("resnet34", 2, 0.83, 20_000_000, 30.0),
         ];
-        let text = comparison_paragraph(&stats);
+        let text = comparison_paragraph(&stats, &[]);
         assert!(text.contains("2.0 percentage points below"), "{text}");
         assert!(
-            text.contains("overlap, so the test set cannot separate"),
+            text.contains("intervals overlap; without per-image predictions"),
             "{text}"
         );
-        assert!(comparison_paragraph(&stats[..1]).contains("no ResNet"));
-        assert!(comparison_paragraph(&stats[1..]).contains("No CNN run"));
+        assert!(comparison_paragraph(&stats[..1], &[]).contains("no ResNet"));
+        assert!(comparison_paragraph(&stats[1..], &[]).contains("No CNN run"));
     }
 }

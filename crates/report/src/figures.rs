@@ -156,19 +156,26 @@ pub fn grid_figure(metric: Metric, stats: &[ConfigStats], facet: &str) -> LineCh
 }
 
 fn interval_note(stats: &[ConfigStats]) -> String {
-    let seeds = stats.iter().any(|s| s.spread == Spread::Seeds);
+    let seeds = stats
+        .iter()
+        .any(|s| matches!(s.spread, Spread::Seeds | Spread::Folds));
     let boot = stats.iter().any(|s| s.spread == Spread::Bootstrap);
+    // Cross-validation folds are pooled as repeated measurements, as seeds are.
+    let over = if stats.iter().any(|s| s.spread == Spread::Folds) {
+        "folds and seeds"
+    } else {
+        "seeds"
+    };
     match (seeds, boot) {
-        (true, true) => {
-            "bars: mean +/- std over seeds; single-seed points: 95% bootstrap over test images"
-        }
-        (true, false) => "bars: mean +/- std over seeds",
+        (true, true) => format!(
+            "bars: mean +/- std over {over}; single-seed points: 95% bootstrap over test images"
+        ),
+        (true, false) => format!("bars: mean +/- std over {over}"),
         (false, true) => {
-            "bars (dotted band for the reference): 95% bootstrap interval over test images"
+            "bars (dotted band for the reference): 95% bootstrap interval over test images".into()
         }
-        (false, false) => "no intervals recorded",
+        (false, false) => "no intervals recorded".into(),
     }
-    .to_string()
 }
 
 /// A run's learning curves: losses on the left, validation recall on the right, the kept

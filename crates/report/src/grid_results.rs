@@ -6,8 +6,9 @@ use std::path::Path;
 
 use cxr_results::axes::{is_always_shown, label};
 use cxr_results::{
-    read_confusion, read_history, read_per_class, read_plan, read_summary, status, AxisValue,
-    ConfusionRow, GridDir, HistoryRow, PerClassRow, PlanRow, RunSummary,
+    read_confusion, read_history, read_per_class, read_plan, read_predictions, read_summary,
+    status, AxisValue, ConfusionRow, GridDir, HistoryRow, PerClassRow, PlanRow, PredictionRow,
+    RunSummary,
 };
 
 use crate::error::{ReportError, Result};
@@ -149,6 +150,20 @@ impl GridResults {
                 .filter(|run| !run.is_autoencoder() && !run.is_classic_head())
                 .map(|run| run.facet.clone()),
         )
+    }
+}
+
+/// A run's `predictions.parquet`, or `None` for a run without one (trained before the file
+/// existed, or an autoencoder run).
+pub(crate) fn read_predictions_if_any(
+    grid: &GridDir,
+    run_id: &str,
+) -> Result<Option<Vec<PredictionRow>>> {
+    let path = grid.run(run_id).predictions_path();
+    if path.is_file() {
+        Ok(Some(read_predictions(&path)?))
+    } else {
+        Ok(None)
     }
 }
 

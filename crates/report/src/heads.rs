@@ -15,10 +15,12 @@ use std::path::Path;
 use cxr_results::{GridDir, LINEAR_HEAD};
 
 use crate::grid_results::{GridResults, RunResults};
-use crate::stats::first_seen;
+use crate::paired::{format_p, PairedComparison, HEAD_VS_BEST};
+use crate::stats::{first_seen, seed_means};
 use crate::transfer::Estimate;
 
-/// One head on one backbone, over its ok seeds.
+/// One head on one backbone, over its ok seeds (a cross-validation grid's folds of a seed
+/// averaged first).
 #[derive(Debug, Clone)]
 pub struct HeadRow {
     /// The backbone (model with its weights source).
@@ -38,6 +40,8 @@ pub struct HeadRow {
     /// Mean fit time of a classic head (all candidates), or the linear head's mean training
     /// time (epochs times time per epoch), seconds.
     pub fit_time_s: f64,
+    /// The runs averaged (what a paired comparison of two rows pairs, seed by seed).
+    pub run_ids: Vec<String>,
 }
 
 /// Rows of every backbone that has a classic head, best head first within a backbone.
@@ -76,7 +80,8 @@ pub fn head_rows(results: &GridResults) -> Vec<HeadRow> {
 fn row(backbone: &str, freeze: i64, head: String, runs: &[&RunResults]) -> HeadRow {
     let estimate = |value: fn(&RunResults) -> Option<f64>,
                     bounds: fn(&RunResults) -> Option<(f64, f64)>| {
-        let values: Vec<f64> = runs.iter().filter_map(|r| value(r)).collect();
+        // A cross-validation grid's folds of one seed count once, by their mean.
+        let values = seed_means(runs, &|r| value(r));
         match runs {
             [one] => Estimate {
                 mean: values.first().copied().unwrap_or(f64::NAN),
@@ -121,7 +126,7 @@ fn row(backbone: &str, freeze: i64, head: String, runs: &[&RunResults]) -> HeadR
         backbone: backbone.to_string(),
         freeze,
         head,
-        seeds: runs.len(),
+        seeds: first_seen(runs.iter().map(|r| r.summary.seed)).len(),
         micro,
         macro_,
         chosen: if chosen.is_empty() {
@@ -130,26 +135,62 @@ fn row(backbone: &str, freeze: i64, head: String, runs: &[&RunResults]) -> HeadR
             chosen.join("; ")
         },
         fit_time_s: times.iter().sum::<f64>() / times.len().max(1) as f64,
+        run_ids: runs.iter().map(|r| r.summary.run_id.clone()).collect(),
     }
 }
 
-/// One sentence per backbone: which head wins and by how much over the runner-up (and over
-/// the linear head when it is not the runner-up).
-pub fn verdicts(rows: &[HeadRow]) -> Vec<String> {
-    let backbones = first_seen(rows.iter().map(|r| r.backbone.clone()));
+/// The comparisons the verdicts make, per backbone: the winning head against the runner-up,
+/// and against the linear head when it is not the runner-up. `(winner, other)` pairs.
+pub fn verdict_pairs(rows: &[HeadRow]) -> Vec<(&HeadRow, &HeadRow)> {
+    let backbones = first_seen(rows.iter().map(|r| (r.backbone.clone(), r.freeze)));
     let mut out = Vec::new();
-    for backbone in backbones {
-        let of: Vec<&HeadRow> = rows.iter().filter(|r| r.backbone == backbone).collect();
+    for (backbone, freeze) in backbones {
+        let of: Vec<&HeadRow> = rows
+            .iter()
+            .filter(|r| r.backbone == backbone && r.freeze == freeze)
+            .collect();
         let Some((best, rest)) = of.split_first() else {
             continue;
         };
-        let mut margins = Vec::new();
         if let Some(second) = rest.first() {
-            margins.push(margin(best, second, second.head.as_str()));
+            out.push((*best, *second));
         }
         if let Some(linear) = rest.iter().skip(1).find(|r| r.head == LINEAR_HEAD) {
-            margins.push(margin(best, linear, "the linear head trained by Adam"));
+            out.push((*best, *linear));
         }
+    }
+    out
+}
+
+/// One sentence per backbone: which head wins and by how much over the runner-up (and over
+/// the linear head when it is not the runner-up), with the paired test of each margin from
+/// `paired` (the [`crate::paired::head_comparisons`] of these rows) where there is one.
+pub fn verdicts(rows: &[HeadRow], paired: &[PairedComparison]) -> Vec<String> {
+    let backbones = first_seen(rows.iter().map(|r| r.backbone.clone()));
+    let pairs = verdict_pairs(rows);
+    let mut out = Vec::new();
+    for backbone in backbones {
+        let Some(best) = rows.iter().find(|r| r.backbone == backbone) else {
+            continue;
+        };
+        let margins: Vec<String> = pairs
+            .iter()
+            .filter(|(winner, _)| winner.backbone == backbone)
+            .map(|(winner, other)| {
+                let name = if other.head == LINEAR_HEAD {
+                    "the linear head trained by Adam"
+                } else {
+                    other.head.as_str()
+                };
+                let test = paired.iter().find(|p| {
+                    p.kind == HEAD_VS_BEST
+                        && p.a_model == winner.backbone
+                        && p.a_head == winner.head
+                        && p.b_head == other.head
+                });
+                margin(winner, other, name, test)
+            })
+            .collect();
         let mut sentence = format!(
             "On {backbone}, {} wins with test micro-recall {:.3}",
             best.head, best.micro.mean
@@ -164,17 +205,29 @@ pub fn verdicts(rows: &[HeadRow]) -> Vec<String> {
     out
 }
 
-/// `+0.013 over logistic (0.867; the intervals overlap, ...)`.
-fn margin(best: &HeadRow, other: &HeadRow, name: &str) -> String {
-    let overlap = match (best.micro.interval, other.micro.interval) {
-        (Some((a_low, a_high)), Some((b_low, b_high))) if a_low > b_high || b_low > a_high => {
-            "; the intervals do not overlap"
+/// `+0.013 over logistic (0.867; paired over 540 images, McNemar p = 0.310: not separated)`,
+/// or, for runs without predictions, whether the two intervals overlap.
+fn margin(best: &HeadRow, other: &HeadRow, name: &str, test: Option<&PairedComparison>) -> String {
+    let detail = match (test, best.micro.interval, other.micro.interval) {
+        (Some(t), _, _) => format!(
+            "; paired over {} test images, {:+.1} points (95% {:+.1} to {:+.1}), McNemar p = {}: {}",
+            t.images,
+            t.micro_diff * 100.0,
+            t.micro_low * 100.0,
+            t.micro_high * 100.0,
+            format_p(t.p_value),
+            t.verdict()
+        ),
+        (None, Some((a_low, a_high)), Some((b_low, b_high))) if a_low > b_high || b_low > a_high => {
+            "; the intervals do not overlap".to_string()
         }
-        (Some(_), Some(_)) => "; the intervals overlap, so this test split does not separate them",
-        _ => "",
+        (None, Some(_), Some(_)) => {
+            "; the intervals overlap (no per-image predictions for a paired test)".to_string()
+        }
+        _ => String::new(),
     };
     format!(
-        "{:+.3} over {name} ({:.3}{overlap})",
+        "{:+.3} over {name} ({:.3}{detail})",
         best.micro.mean - other.micro.mean,
         other.micro.mean
     )
@@ -292,7 +345,7 @@ mod tests {
         assert_eq!(rows[0].micro.interval, Some((0.88, 0.92)));
         assert_eq!(rows[2].fit_time_s, 5.0);
         assert_eq!(rows[0].chosen, "c=0");
-        let verdicts = verdicts(&rows);
+        let verdicts = verdicts(&rows, &[]);
         assert_eq!(verdicts.len(), 2);
         assert_eq!(
             verdicts[0],
@@ -322,6 +375,25 @@ mod tests {
             "a t-interval over two seeds is wide"
         );
         assert_eq!(rows[0].chosen, "c=0; c=1");
+
+        // Three folds of one seed are one seed: their mean, without an interval over seeds.
+        let folds: Vec<RunResults> = [0.80, 0.86, 0.89]
+            .iter()
+            .enumerate()
+            .map(|(fold, micro)| {
+                let mut r = run("tb", "logistic", 0, *micro, 0.05);
+                r.summary.fold = Some(fold as i64);
+                r.summary.folds = Some(3);
+                r
+            })
+            .collect();
+        let rows = head_rows(&GridResults {
+            runs: folds,
+            ..results
+        });
+        assert_eq!(rows[0].seeds, 1);
+        assert!((rows[0].micro.mean - 0.85).abs() < 1e-12);
+        assert_eq!(rows[0].micro.interval, None);
         // The per-epoch figures and the freeze comparison read the linear run only.
         let stats = config_stats(&results.runs);
         assert_eq!(stats.len(), 1);

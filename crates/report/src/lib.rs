@@ -16,6 +16,12 @@
 //! comparison, and get a table per backbone ([`heads`]: which head wins, by how much) and the
 //! backbone's 2-D feature maps ([`feature_map`]: PCA and t-SNE of `features.parquet`).
 //!
+//! Cross-validation grids (`[split] folds = k`, one run per test fold) get a table per
+//! configuration of the recall pooled over its folds and seeds ([`cross_validation`]: mean and
+//! standard deviation), also written to `report/cross_validation.parquet`. Elsewhere folds are
+//! pooled with seeds as repeated measurements (figures, comparison), or averaged per seed
+//! before an interval over seeds (transfer and classic-head tables).
+//!
 //! [`check`] compares a grid's test recall with a committed baseline file ([`baseline`]) and
 //! says which runs regressed; the CLI turns that into an exit code for CI.
 //!
@@ -37,6 +43,7 @@ pub mod canvas;
 pub mod check;
 pub mod colormap;
 pub mod comparison;
+pub mod cross_validation;
 pub mod error;
 pub mod feature_map;
 pub mod figures;
@@ -45,6 +52,8 @@ pub mod heads;
 pub mod heatmap;
 pub mod line_chart;
 pub mod markdown;
+pub mod paired;
+pub mod reliability;
 pub mod report;
 pub mod stats;
 pub mod style;
@@ -55,4 +64,6 @@ pub use check::{check, CheckReport, CheckRow, Verdict, DEFAULT_TOLERANCE};
 pub use error::{ReportError, Result};
 pub use feature_map::{draw_feature_maps, pca_2d, tsne_2d};
 pub use grid_results::{GridResults, RunResults};
+pub use paired::{paired_comparisons, read_comparisons, PairedComparison};
+pub use reliability::ReliabilityDiagram;
 pub use report::{write_report, ReportOutput};

@@ -1,12 +1,16 @@
-//! `report.md`: what finished and what is missing, the generated comparison, the best run per
-//! model, the figures, every run's numbers, autoencoder (pretraining) runs in their own table
-//! with their reconstructions, and links to each run's curves and confusion matrix.
+//! `report.md`: what finished and what is missing, a cross-validation grid's recall per
+//! configuration, the generated comparison, the best run per model, the figures, every run's
+//! numbers, autoencoder (pretraining) runs in their own table with their reconstructions, and
+//! links to each run's curves and confusion matrix.
 
 use std::fmt::Write as _;
 
+use cxr_results::{CrossValidationRow, LINEAR_HEAD};
+
 use crate::comparison::{comparison_paragraph, describe_interval, seconds};
-use crate::grid_results::{GridResults, RunResults};
+use crate::grid_results::{facet_of, line_of, GridResults, RunResults};
 use crate::heads::{head_rows, verdicts, HeadRow};
+use crate::paired::{format_p, PairedComparison};
 use crate::stats::{first_seen, ConfigStats};
 use crate::transfer::{transfer_rows, Estimate, TransferRow};
 
@@ -19,6 +23,8 @@ pub struct FacetSection {
     pub stats: Vec<ConfigStats>,
     /// Figure file names (PNG, relative to the report folder), in order.
     pub figures: Vec<(String, String)>,
+    /// The facet's paired comparisons ([`crate::paired`]).
+    pub paired: Vec<PairedComparison>,
 }
 
 /// Renders the whole document. `run_figures` gives, per run id, its curves and confusion PNGs
@@ -26,6 +32,8 @@ pub struct FacetSection {
 pub fn render(
     results: &GridResults,
     sections: &[FacetSection],
+    folds: &[CrossValidationRow],
+    head_paired: &[PairedComparison],
     run_figures: &[(String, Vec<String>)],
     feature_maps: &[(String, String)],
 ) -> String {
@@ -81,6 +89,10 @@ pub fn render(
         );
     }
 
+    if !folds.is_empty() {
+        cross_validation_section(&mut md, folds);
+    }
+
     for section in sections {
         if !section.facet.is_empty() {
             let _ = writeln!(md, "## {}\n", section.facet);
@@ -88,7 +100,7 @@ pub fn render(
         let _ = writeln!(
             md,
             "### Summary\n\n{}\n",
-            comparison_paragraph(&section.stats)
+            comparison_paragraph(&section.stats, &section.paired)
         );
         let _ = writeln!(md, "### Best run per model\n");
         best_runs_table(&mut md, results, &section.facet);
@@ -98,6 +110,7 @@ pub fn render(
         }
         let _ = writeln!(md, "### Configurations\n");
         config_table(&mut md, &section.stats);
+        paired_table(&mut md, &section.paired);
         transfer_table(&mut md, &transfer_rows(results, &section.facet));
     }
 
@@ -106,8 +119,9 @@ pub fn render(
     }
     let head_rows = head_rows(results);
     if !head_rows.is_empty() {
-        classic_heads_section(&mut md, &head_rows, feature_maps);
+        classic_heads_section(&mut md, &head_rows, head_paired, feature_maps);
     }
+    calibration_section(&mut md, results);
     if results.runs.iter().any(|r| !r.is_autoencoder()) {
         let _ = writeln!(md, "## All runs\n");
         runs_table(&mut md, results);
@@ -121,6 +135,8 @@ pub fn render(
                     "confusion matrix"
                 } else if f.contains("reconstructions") {
                     "reconstructions"
+                } else if f.contains("reliability") {
+                    "reliability diagram"
                 } else {
                     "learning curves"
                 };
@@ -132,9 +148,164 @@ pub fn render(
     md
 }
 
+/// Every paired comparison of a facet: the differences, their intervals and McNemar's test.
+fn paired_table(md: &mut String, rows: &[PairedComparison]) {
+    if rows.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        md,
+        "### Paired comparisons\n\n\
+         Each row is configuration A minus configuration B on the test images both answered, \
+         runs paired by seed (and fold) and pooled over the pairs; differences in percentage \
+         points with 95% paired-bootstrap intervals, McNemar's exact test on the images only \
+         one of them got right. All rows: `comparisons.parquet`.\n"
+    );
+    let _ = writeln!(
+        md,
+        "| A | B | pairs | images | micro-recall diff | macro-recall diff | A only right | B only right | McNemar p | verdict |"
+    );
+    let _ = writeln!(md, "|---|---|---|---|---|---|---|---|---|---|");
+    let points = |v: f64| format!("{:+.1}", v * 100.0);
+    for r in rows {
+        let verdict = r.verdict();
+        let _ = writeln!(
+            md,
+            "| {} f{} | {} f{} | {} | {} | {} ({} to {}) | {} ({} to {}) | {} | {} | {} | {verdict} |",
+            r.a_model,
+            r.a_freeze,
+            r.b_model,
+            r.b_freeze,
+            r.pairs,
+            r.images,
+            points(r.micro_diff),
+            points(r.micro_low),
+            points(r.micro_high),
+            points(r.macro_diff),
+            points(r.macro_low),
+            points(r.macro_high),
+            r.a_only,
+            r.b_only,
+            format_p(r.p_value),
+        );
+    }
+    md.push('\n');
+}
+
+/// Test-split calibration of every classifier run with probabilities: expected calibration
+/// error and, for calibrated runs, the temperature.
+fn calibration_section(md: &mut String, results: &GridResults) {
+    let rows: Vec<&RunResults> = results
+        .runs
+        .iter()
+        .filter(|r| r.ok_classifier() && r.summary.test_ece.is_some())
+        .collect();
+    if rows.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        md,
+        "## Calibration\n\n\
+         Expected calibration error (ECE, 15 confidence bins) of each run's test probabilities: \
+         the image-weighted gap between how sure the model was and how often it was right. \
+         Runs trained with `train.calibrate = true` report probabilities scaled by the \
+         temperature fitted on their validation split. Reliability diagrams: \
+         `runs/<run-id>/reliability.png`.\n"
+    );
+    let _ = writeln!(
+        md,
+        "| run | test micro-recall | test ECE | temperature | test ECE before scaling | diagram |"
+    );
+    let _ = writeln!(md, "|---|---|---|---|---|---|");
+    for r in rows {
+        let s = &r.summary;
+        let id = &s.run_id;
+        let _ = writeln!(
+            md,
+            "| `{id}` | {} | {} | {} | {} | [reliability](runs/{id}/reliability.png) |",
+            s.test_micro_recall
+                .map_or_else(|| "-".into(), |v| format!("{v:.3}")),
+            s.test_ece.map_or_else(|| "-".into(), |v| format!("{v:.3}")),
+            s.temperature
+                .map_or_else(|| "-".into(), |v| format!("{v:.2}")),
+            s.test_ece_uncalibrated
+                .map_or_else(|| "-".into(), |v| format!("{v:.3}")),
+        );
+    }
+    md.push('\n');
+}
+
+/// Each cross-validated configuration's test recall over its folds and seeds.
+fn cross_validation_section(md: &mut String, rows: &[CrossValidationRow]) {
+    let _ = writeln!(
+        md,
+        "## Cross-validation\n\n\
+         Each configuration ran once per test fold (and seed): the folds of a seed split every \
+         image into exactly one test fold, stratified by class; each run's validation images \
+         come from its other folds and it trains on the rest. Test recall is the mean over the \
+         finished folds and seeds, with the sample standard deviation across them: how much \
+         the test fold moves it. Folds share training images, so it is no confidence interval. \
+         The out-of-fold columns score every image once per seed, each predicted by the run \
+         whose test fold held it; those predictions are in `out_of_fold.parquet`, the table's \
+         numbers in `cross_validation.parquet`.\n"
+    );
+    let heads = rows.iter().any(|r| r.head != LINEAR_HEAD);
+    let facets = rows.iter().any(|r| !facet_of(&r.axes).is_empty());
+    let mut header = String::from("| model | freeze |");
+    if heads {
+        header.push_str(" head |");
+    }
+    if facets {
+        header.push_str(" other axes |");
+    }
+    header.push_str(" folds finished | seeds | test micro-recall | sd | test macro-recall | sd |");
+    let oof = rows.iter().any(|r| r.oof_images.is_some());
+    if oof {
+        header.push_str(" out-of-fold micro-recall | out-of-fold macro-recall | images |");
+    }
+    let _ = writeln!(md, "{header}");
+    let _ = writeln!(md, "|{}", "---|".repeat(header.matches('|').count() - 1));
+    for r in rows {
+        let mut line = format!("| {} | {} |", line_of(&r.model, &r.axes), r.freeze);
+        if heads {
+            let _ = write!(line, " {} |", r.head);
+        }
+        if facets {
+            let _ = write!(line, " {} |", facet_of(&r.axes));
+        }
+        let _ = write!(
+            line,
+            " {}/{} | {} | {:.3} | {} | {:.3} | {} |",
+            r.folds_finished,
+            r.folds,
+            r.seeds,
+            r.test_micro_recall_mean,
+            opt(r.test_micro_recall_sd, 3),
+            r.test_macro_recall_mean,
+            opt(r.test_macro_recall_sd, 3),
+        );
+        if oof {
+            let _ = write!(
+                line,
+                " {} | {} | {} |",
+                opt(r.oof_micro_recall, 3),
+                opt(r.oof_macro_recall, 3),
+                r.oof_images.map_or_else(|| "-".into(), |n| n.to_string()),
+            );
+        }
+        let _ = writeln!(md, "{line}");
+    }
+    md.push('\n');
+}
+
 /// The classic heads per backbone, which one wins, and the backbones' feature maps
 /// (`feature_maps`: title and PNG path relative to the report folder).
-fn classic_heads_section(md: &mut String, rows: &[HeadRow], feature_maps: &[(String, String)]) {
+fn classic_heads_section(
+    md: &mut String,
+    rows: &[HeadRow],
+    paired: &[PairedComparison],
+    feature_maps: &[(String, String)],
+) {
     let _ = writeln!(
         md,
         "## Classic heads on frozen features\n\n\
@@ -148,7 +319,7 @@ fn classic_heads_section(md: &mut String, rows: &[HeadRow], feature_maps: &[(Str
          features, the training time of all epochs). Test recall: one seed's 95% bootstrap \
          interval, or with several seeds the mean and its 95% t-interval over seeds.\n"
     );
-    for verdict in verdicts(rows) {
+    for verdict in verdicts(rows, paired) {
         let _ = writeln!(md, "{verdict}\n");
     }
     let _ = writeln!(
@@ -318,12 +489,17 @@ fn config_table(md: &mut String, stats: &[ConfigStats]) {
     );
     let _ = writeln!(md, "|---|---|---|---|---|---|---|---|---|");
     for s in stats {
+        let seeds = if s.folds > 0 {
+            format!("{} x {} folds", s.seeds, s.folds)
+        } else {
+            s.seeds.to_string()
+        };
         let _ = writeln!(
             md,
             "| {} | {} | {} | {:.3} | {} | {:.3} | {:.1} | {} | {} |",
             s.model,
             s.freeze,
-            s.seeds,
+            seeds,
             s.micro,
             describe_interval(s),
             s.macro_,
@@ -349,7 +525,11 @@ fn runs_table(md: &mut String, results: &GridResults) {
     );
     let facets = runs.iter().any(|r| !r.facet.is_empty());
     let heads = runs.iter().any(|r| r.is_classic_head());
+    let folds = runs.iter().any(|r| r.summary.fold.is_some());
     let mut header = String::from("| run | model | freeze | seed |");
+    if folds {
+        header.push_str(" fold |");
+    }
     if heads {
         header.push_str(" head |");
     }
@@ -370,6 +550,9 @@ fn runs_table(md: &mut String, results: &GridResults) {
             "| `{}` | {} | {} | {} |",
             s.run_id, r.line, s.freeze, s.seed
         );
+        if folds {
+            let _ = write!(line, " {} |", s.fold.map_or("-".into(), |f| f.to_string()));
+        }
         if heads {
             let _ = write!(line, " {} |", s.head_name());
         }

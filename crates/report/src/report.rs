@@ -6,13 +6,16 @@ use cxr_results::GridDir;
 
 use crate::canvas::{save, slug};
 use crate::comparison::comparison_paragraph;
+use crate::cross_validation::{add_out_of_fold, cross_validation_rows, out_of_fold_rows};
 use crate::error::{ReportError, Result};
 use crate::feature_map::draw_feature_maps;
 use crate::figures::{grid_figure, Metric, RunCurves};
-use crate::grid_results::GridResults;
-use crate::heads::map_sources;
+use crate::grid_results::{GridResults, RunResults};
+use crate::heads::{head_rows, map_sources};
 use crate::heatmap::ConfusionHeatmap;
 use crate::markdown::{render, FacetSection};
+use crate::paired::{head_comparisons, paired_comparisons, write_comparisons, PairedComparison};
+use crate::reliability::ReliabilityDiagram;
 use crate::stats::config_stats;
 
 /// What a report wrote.
@@ -24,6 +27,8 @@ pub struct ReportOutput {
     pub markdown: PathBuf,
     /// Every figure file written (PNG and SVG).
     pub figures: Vec<PathBuf>,
+    /// `cross_validation.parquet`, when the grid cross-validates.
+    pub cross_validation: Option<PathBuf>,
     /// The generated comparison, one per facet.
     pub paragraphs: Vec<String>,
     /// Finished runs reported.
@@ -46,6 +51,14 @@ pub fn write_report(grid_dir: &Path) -> Result<ReportOutput> {
     let mut sections = Vec::new();
     let mut paragraphs = Vec::new();
     let all_stats = config_stats(&results.runs);
+    let paired = paired_comparisons(&results, grid_dir, &all_stats)?;
+    let paired_of = |facet: &str| -> Vec<PairedComparison> {
+        paired
+            .iter()
+            .filter(|p| p.facet == facet)
+            .cloned()
+            .collect()
+    };
     for facet in results.facets() {
         let stats: Vec<_> = all_stats
             .iter()
@@ -66,12 +79,18 @@ pub fn write_report(grid_dir: &Path) -> Result<ReportOutput> {
             figures.extend(save(&chart, &dir.join(&stem))?);
             section_figures.push((chart.title.clone(), format!("{stem}.png")));
         }
-        paragraphs.push(comparison_paragraph(&stats));
+        paragraphs.push(comparison_paragraph(&stats, &paired_of(&facet)));
         sections.push(FacetSection {
+            paired: paired_of(&facet),
             facet,
             stats,
             figures: section_figures,
         });
+    }
+    let head_paired = head_comparisons(&results, grid_dir, &head_rows(&results))?;
+    let all_paired: Vec<PairedComparison> = paired.iter().chain(&head_paired).cloned().collect();
+    if !all_paired.is_empty() {
+        write_comparisons(&dir.join("comparisons.parquet"), &all_paired)?;
     }
 
     let mut run_figures = Vec::new();
@@ -88,6 +107,13 @@ pub fn write_report(grid_dir: &Path) -> Result<ReportOutput> {
                 &dir.join("runs").join(id).join("confusion"),
             )?);
             files.push(format!("runs/{id}/confusion.png"));
+        }
+        if let Some(diagram) = reliability_of(run, grid_dir)? {
+            figures.extend(save(
+                &diagram,
+                &dir.join("runs").join(id).join("reliability"),
+            )?);
+            files.push(format!("runs/{id}/reliability.png"));
         }
         let reconstructions = GridDir::at(grid_dir).run(id).reconstructions_path();
         if run.is_autoencoder() && reconstructions.is_file() {
@@ -120,15 +146,59 @@ pub fn write_report(grid_dir: &Path) -> Result<ReportOutput> {
         figures.extend(written);
     }
 
+    let mut folds = cross_validation_rows(&results);
+    let cross_validation = if folds.is_empty() {
+        None
+    } else {
+        let oof = out_of_fold_rows(&results, grid_dir)?;
+        add_out_of_fold(&mut folds, &oof);
+        let grid = GridDir::at(grid_dir);
+        if !oof.is_empty() {
+            cxr_results::write_out_of_fold(&grid.out_of_fold_path(), &oof)?;
+        }
+        let path = grid.cross_validation_path();
+        cxr_results::write_cross_validation(&path, &folds)?;
+        Some(path)
+    };
+
     let markdown = dir.join("report.md");
-    let text = render(&results, &sections, &run_figures, &feature_maps);
+    let text = render(
+        &results,
+        &sections,
+        &folds,
+        &head_paired,
+        &run_figures,
+        &feature_maps,
+    );
     cxr_results::write_atomic(&markdown, text.as_bytes())?;
     Ok(ReportOutput {
         dir,
         markdown,
         figures,
+        cross_validation,
         paragraphs,
         runs: results.runs.len(),
         missing: results.missing.len(),
     })
+}
+
+/// The reliability diagram of an ok classifier run's test predictions, when it recorded
+/// probabilities (`predictions.parquet`; classic heads have none) and its
+/// class order (`preprocessing.json`).
+fn reliability_of(run: &RunResults, grid_dir: &Path) -> Result<Option<ReliabilityDiagram>> {
+    if !run.ok_classifier() || run.summary.test_ece.is_none() {
+        return Ok(None);
+    }
+    let dir = GridDir::at(grid_dir).run(&run.summary.run_id);
+    if !dir.predictions_path().is_file() || !dir.preprocessing_path().is_file() {
+        return Ok(None);
+    }
+    let classes = dir.read_preprocessing()?.classes;
+    let rows = dir.read_predictions()?;
+    Ok(ReliabilityDiagram::of_predictions(
+        format!("Test reliability: {}", run.summary.run_id),
+        &rows,
+        &classes,
+        run.summary.temperature,
+    ))
 }

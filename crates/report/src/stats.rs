@@ -1,5 +1,6 @@
-//! Runs aggregated per configuration (facet, model, frozen stages) over seeds: what the figures
-//! plot and the generated comparison reads.
+//! Runs aggregated per configuration (facet, model, frozen stages) over seeds, and over
+//! cross-validation folds, pooled as repeated measurements: what the figures plot and the
+//! generated comparison reads.
 
 use crate::grid_results::RunResults;
 
@@ -8,6 +9,9 @@ use crate::grid_results::RunResults;
 pub enum Spread {
     /// Several seeds: mean +/- one standard deviation (n - 1) across them.
     Seeds,
+    /// Cross-validation folds (of one or more seeds): mean +/- one standard deviation (n - 1)
+    /// across all of them.
+    Folds,
     /// One seed: the run's 95% bootstrap interval over test images.
     Bootstrap,
     /// One seed without stored bounds.
@@ -24,8 +28,12 @@ pub struct ConfigStats {
     pub model: String,
     /// Frozen stages.
     pub freeze: i64,
-    /// Number of ok runs (seeds) averaged.
+    /// Distinct seeds among the ok runs averaged.
     pub seeds: usize,
+    /// Distinct cross-validation test folds among them (0 on one split by fractions).
+    pub folds: usize,
+    /// Ok runs averaged (seeds times folds when cross-validating).
+    pub runs: usize,
     /// Mean test micro-recall.
     pub micro: f64,
     /// Lower end of the recall interval ([`Spread`]).
@@ -82,9 +90,15 @@ fn aggregate(facet: String, model: String, freeze: i64, group: &[&RunResults]) -
     };
     let micro = values(&|r| r.summary.test_micro_recall);
     let mean_micro = mean(&micro);
+    let folds = first_seen(group.iter().filter_map(|r| r.summary.fold)).len();
     let (micro_low, micro_high, spread) = if group.len() > 1 {
         let sd = std_dev(&micro);
-        (Some(mean_micro - sd), Some(mean_micro + sd), Spread::Seeds)
+        let spread = if folds > 0 {
+            Spread::Folds
+        } else {
+            Spread::Seeds
+        };
+        (Some(mean_micro - sd), Some(mean_micro + sd), spread)
     } else {
         let s = &group[0].summary;
         match (s.test_micro_recall_low, s.test_micro_recall_high) {
@@ -96,7 +110,9 @@ fn aggregate(facet: String, model: String, freeze: i64, group: &[&RunResults]) -
         facet,
         model,
         freeze,
-        seeds: group.len(),
+        seeds: first_seen(group.iter().map(|r| r.summary.seed)).len(),
+        folds,
+        runs: group.len(),
         micro: mean_micro,
         micro_low,
         micro_high,
@@ -107,6 +123,23 @@ fn aggregate(facet: String, model: String, freeze: i64, group: &[&RunResults]) -
         prefix_time_s: Some(mean(&values(&|r| r.summary.prefix_time_s))).filter(|t| t.is_finite()),
         trainable_params: group[0].summary.trainable_params,
     }
+}
+
+/// One value per seed, in first-seen seed order: the mean of `f` over that seed's runs (its
+/// cross-validation folds; a single run otherwise), for intervals over seeds, which a seed's
+/// folds must not pass for. Seeds where no run has the value are skipped.
+pub fn seed_means(runs: &[&RunResults], f: &dyn Fn(&RunResults) -> Option<f64>) -> Vec<f64> {
+    first_seen(runs.iter().map(|r| r.summary.seed))
+        .into_iter()
+        .filter_map(|seed| {
+            let values: Vec<f64> = runs
+                .iter()
+                .filter(|r| r.summary.seed == seed)
+                .filter_map(|r| f(r))
+                .collect();
+            (!values.is_empty()).then(|| mean(&values))
+        })
+        .collect()
 }
 
 /// The distinct items, in the order they first appear.

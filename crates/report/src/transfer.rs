@@ -2,7 +2,9 @@
 //! model, paired by seed (same split, sampling order and head init), for grids with a
 //! `weights` axis. Intervals are 95% Student-t intervals over seeds: of each configuration's
 //! mean recall, and of the mean paired difference, which is what says whether a source beats
-//! random init beyond the seed spread.
+//! random init beyond the seed spread. In a cross-validation grid a seed's folds are not
+//! independent of each other: each seed counts once, with its folds' mean (and its folds'
+//! paired differences, fold by fold, averaged).
 
 use std::collections::BTreeMap;
 
@@ -10,7 +12,7 @@ use statrs::distribution::{ContinuousCDF, StudentsT};
 
 use crate::figures::REFERENCE_MODEL;
 use crate::grid_results::{GridResults, RunResults, RANDOM_INIT};
-use crate::stats::{first_seen, mean, std_dev};
+use crate::stats::{first_seen, mean, seed_means, std_dev};
 
 /// A mean over seeds with its 95% t-interval (`None` for fewer than two seeds).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -106,11 +108,11 @@ pub fn transfer_rows(results: &GridResults, facet: &str) -> Vec<TransferRow> {
     }
     let mut rows = Vec::new();
     // The reference model first (the CNN: one start, no stages to freeze).
-    let reference: BTreeMap<i64, &RunResults> = runs
-        .iter()
-        .filter(|r| r.summary.model == REFERENCE_MODEL && r.line == REFERENCE_MODEL)
-        .map(|r| (r.summary.seed, *r))
-        .collect();
+    let reference = by_seed(
+        runs.iter()
+            .copied()
+            .filter(|r| r.summary.model == REFERENCE_MODEL && r.line == REFERENCE_MODEL),
+    );
     if !reference.is_empty() {
         let line = format!("{REFERENCE_MODEL} (reference)");
         rows.push(row(&line, 0, &reference, None));
@@ -128,24 +130,25 @@ pub fn transfer_rows(results: &GridResults, facet: &str) -> Vec<TransferRow> {
         let mut freezes = first_seen(of_model.iter().map(|r| r.summary.freeze));
         freezes.sort_unstable();
         for freeze in freezes {
-            let by_seed = |line: &str| -> BTreeMap<i64, &RunResults> {
-                of_model
-                    .iter()
-                    .filter(|r| r.line == line && r.summary.freeze == freeze)
-                    .map(|r| (r.summary.seed, *r))
-                    .collect()
+            let of_line = |line: &str| {
+                by_seed(
+                    of_model
+                        .iter()
+                        .copied()
+                        .filter(|r| r.line == line && r.summary.freeze == freeze),
+                )
             };
             let random_line = format!("{model} ({RANDOM_INIT})");
             let is_random = |line: &str| line == model || line == random_line;
             let random = lines
                 .iter()
                 .find(|l| is_random(l))
-                .map(|l| by_seed(l))
+                .map(|l| of_line(l))
                 .unwrap_or_default();
             let mut ordered = lines.clone();
             ordered.sort_by_key(|l| !is_random(l)); // random init first
             for line in ordered {
-                let these = by_seed(line);
+                let these = of_line(line);
                 if these.is_empty() {
                     continue;
                 }
@@ -161,22 +164,40 @@ pub fn transfer_rows(results: &GridResults, facet: &str) -> Vec<TransferRow> {
     rows
 }
 
-fn row(
-    line: &str,
-    freeze: i64,
-    runs: &BTreeMap<i64, &RunResults>,
-    random: Option<&BTreeMap<i64, &RunResults>>,
-) -> TransferRow {
-    let values = |f: &dyn Fn(&RunResults) -> Option<f64>| -> Vec<f64> {
-        runs.values().filter_map(|r| f(r)).collect()
-    };
+/// Runs by seed: one run each, or a cross-validation grid's folds of that seed.
+type BySeed<'a> = BTreeMap<i64, Vec<&'a RunResults>>;
+
+fn by_seed<'a>(runs: impl Iterator<Item = &'a RunResults>) -> BySeed<'a> {
+    let mut out = BySeed::new();
+    for r in runs {
+        out.entry(r.summary.seed).or_default().push(r);
+    }
+    out
+}
+
+/// One seed's micro-recall minus random init's, fold by fold (each run against random init's
+/// run of the same test fold), averaged; `None` when no fold pairs.
+fn paired_gain(runs: &[&RunResults], random: &[&RunResults]) -> Option<f64> {
+    let diffs: Vec<f64> = runs
+        .iter()
+        .filter_map(|r| {
+            let base = random.iter().find(|b| b.summary.fold == r.summary.fold)?;
+            Some(r.summary.test_micro_recall? - base.summary.test_micro_recall?)
+        })
+        .collect();
+    (!diffs.is_empty()).then(|| mean(&diffs))
+}
+
+fn row(line: &str, freeze: i64, runs: &BySeed<'_>, random: Option<&BySeed<'_>>) -> TransferRow {
+    let all: Vec<&RunResults> = runs.values().flatten().copied().collect();
+    let values = |f: &dyn Fn(&RunResults) -> Option<f64>| seed_means(&all, f);
     let micro = |r: &RunResults| r.summary.test_micro_recall;
     let (gain, wins, verdict) = match random {
         None => (None, None, None),
         Some(random) => {
             let diffs: Vec<f64> = runs
                 .iter()
-                .filter_map(|(seed, r)| Some(micro(r)? - micro(random.get(seed)?)?))
+                .filter_map(|(seed, r)| paired_gain(r, random.get(seed)?))
                 .collect();
             let gain = Estimate::of(&diffs);
             let wins = diffs.iter().filter(|d| **d > 0.0).count();
@@ -291,6 +312,46 @@ mod tests {
         assert_eq!(rows[4].verdict, Some(Verdict::Better));
         let gain = rows[4].gain.map(|g| g.mean).unwrap_or_default();
         assert!((gain - 0.201).abs() < 1e-9, "{gain}");
+    }
+
+    #[test]
+    fn folds_pair_fold_by_fold_and_each_seed_counts_once() {
+        // 2 seeds x 3 folds: tb beats random init by 0.1 on every fold of seed 0 and by 0.3 on
+        // every fold of seed 1; random init's fold 2 of seed 1 is missing (not paired).
+        let mut runs = Vec::new();
+        for seed in 0..2 {
+            for fold in 0..3 {
+                let base = 0.5 + 0.05 * fold as f64;
+                let gain = [0.1, 0.3][seed as usize];
+                for (weights, micro) in [("random", base), ("tb", base + gain)] {
+                    if weights == "random" && seed == 1 && fold == 2 {
+                        continue;
+                    }
+                    let mut r = run("resnet18", 4, seed, Some(weights), micro);
+                    r.summary.fold = Some(fold);
+                    r.summary.folds = Some(3);
+                    r.summary.run_id.push_str(&format!("-fold{fold}"));
+                    runs.push(r);
+                }
+            }
+        }
+        let results = GridResults {
+            name: "t".into(),
+            runs,
+            missing: Vec::new(),
+            stale: Vec::new(),
+        };
+        let rows = transfer_rows(&results, "");
+        assert_eq!(rows.len(), 2);
+        let tb = &rows[1];
+        assert_eq!(tb.seeds, 2, "folds are not seeds");
+        // Seed means: 0.65 and 0.85; the gain is 0.1 and 0.3, one difference per seed.
+        assert!((tb.micro.mean - 0.75).abs() < 1e-9, "{:?}", tb.micro);
+        let gain = tb.gain.map(|g| g.mean).unwrap_or_default();
+        assert!((gain - 0.2).abs() < 1e-9, "{gain}");
+        assert_eq!(tb.wins, Some((2, 2)));
+        // Random init's seed 1 averages its two finished folds: (0.5 + 0.55) / 2.
+        assert!((rows[0].micro.mean - (0.55 + 0.525) / 2.0).abs() < 1e-9);
     }
 
     #[test]

@@ -10,7 +10,9 @@
 //! | `value` | f64, null | the number; null where undefined (an AUC without positives) |
 //!
 //! Metrics: overall `images`, `micro_recall`, `micro_recall_low`, `micro_recall_high`,
-//! `macro_recall`, `macro_recall_low`, `macro_recall_high` (95% bootstrap bounds); per class
+//! `macro_recall`, `macro_recall_low`, `macro_recall_high` (95% bootstrap bounds), `ece`
+//! (expected calibration error, 15 bins), `temperature` (null unless the run was calibrated);
+//! per class
 //! `precision`, `recall`, `f1`, `support`, `roc_auc`; and `confusion` (count of `class` images
 //! predicted as `predicted_class`).
 

@@ -6,6 +6,8 @@
 //! <results>/<grid>/summary.parquet              every finished run, one row each (rebuilt)
 //! <results>/<grid>/plan.parquet                 every run the grid plans (written by each sweep)
 //! <results>/<grid>/report/                      figures and report.md (`cxr report`)
+//! <results>/<grid>/report/cross_validation.parquet   cross-validation grids: recall per configuration
+//! <results>/<grid>/report/out_of_fold.parquet   cross-validation grids: every image's out-of-fold prediction
 //! <results>/<grid>/runs/<run-id>/config.toml    resolved settings (written first)
 //! <results>/<grid>/runs/<run-id>/history.parquet    one row per epoch
 //! <results>/<grid>/runs/<run-id>/per_class.parquet  test precision/recall/F1/support per class
@@ -14,6 +16,8 @@
 //! <results>/<grid>/runs/<run-id>/preprocessing.json  class order and normalisation statistics
 //! <results>/<grid>/runs/<run-id>/reconstructions.png  autoencoder runs: test images, reconstructed
 //! <results>/<grid>/runs/<run-id>/features.parquet   classic-head runs: embeddings of every image
+//! <results>/<grid>/runs/<run-id>/predictions.parquet  classifier runs: every test image's prediction
+//! <results>/<grid>/runs/<run-id>/calibration.json   `train.calibrate` runs: the fitted temperature
 //! <results>/<grid>/runs/<run-id>/summary.parquet    one row; written last = the run is finished
 //! ```
 
@@ -72,6 +76,18 @@ impl GridDir {
     /// `report/`, written by `cxr report`.
     pub fn report_dir(&self) -> PathBuf {
         self.path.join("report")
+    }
+
+    /// `report/cross_validation.parquet`: a cross-validation grid's recall pooled per
+    /// configuration ([`crate::cross_validation`]).
+    pub fn cross_validation_path(&self) -> PathBuf {
+        self.report_dir().join("cross_validation.parquet")
+    }
+
+    /// `report/out_of_fold.parquet`: a cross-validation grid's out-of-fold predictions
+    /// ([`crate::OutOfFoldRow`]).
+    pub fn out_of_fold_path(&self) -> PathBuf {
+        self.report_dir().join("out_of_fold.parquet")
     }
 
     /// The lock file that serialises summary rebuilds across processes.
@@ -174,11 +190,43 @@ impl RunDir {
         self.path.join("features.parquet")
     }
 
+    /// `predictions.parquet`: every test image's true class, predicted class and class
+    /// probabilities ([`crate::PredictionRow`]); autoencoder runs have none.
+    pub fn predictions_path(&self) -> PathBuf {
+        self.path.join("predictions.parquet")
+    }
+
+    /// `calibration.json`: the temperature fitted on the validation split
+    /// ([`crate::CalibrationRecord`]); only runs with `train.calibrate = true` have one.
+    pub fn calibration_path(&self) -> PathBuf {
+        self.path.join("calibration.json")
+    }
+
     /// A run is finished (successfully or not) once its summary exists; the summary is written
     /// last and atomically, so a killed run never looks finished.
     pub fn is_finished(&self) -> bool {
         self.summary_path().is_file()
     }
+}
+
+/// Writes `record` to `path` as pretty-printed JSON, atomically: the run folder's small JSON
+/// files (`preprocessing.json`, `calibration.json`).
+pub(crate) fn write_json<T: serde::Serialize>(path: &Path, record: &T) -> Result<()> {
+    let text = serde_json::to_string_pretty(record).map_err(|e| ResultsError::Record {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    write_atomic(path, text.as_bytes())
+}
+
+/// Reads a JSON record written by [`write_json`]; a file that does not parse as one is an error
+/// naming the file and `what` it should be (`a preprocessing record`).
+pub(crate) fn read_json<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> Result<T> {
+    let text = std::fs::read_to_string(path).map_err(ResultsError::io(path))?;
+    serde_json::from_str(&text).map_err(|e| ResultsError::Record {
+        path: path.to_path_buf(),
+        message: format!("not {what}: {e}"),
+    })
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same folder and a rename.

@@ -1,10 +1,12 @@
 //! The results of a sweep, as an API: where each file lives ([`layout`]), what each file holds
 //! and how it is written and read. Every file of a run folder has one typed reader and writer
-//! here: the Parquet tables ([`summary`], [`run_tables`], [`plan`], [`evaluation`]), whose
-//! columns are the fields of one row struct each ([`table`]), a classic-head run's embeddings
+//! here: the Parquet tables ([`summary`], [`run_tables`], [`plan`], [`evaluation`], the
+//! report's [`cross_validation`]), whose columns are the fields of one row struct each
+//! ([`table`]), a classic-head run's embeddings
 //! ([`features`]: a fixed-size list column, written directly), and the run's `config.toml`,
 //! `preprocessing.json` and `model.safetensors` ([`run_files`], [`preprocessing`]) and an
-//! autoencoder run's `reconstructions.png` ([`reconstructions`]). The trainer
+//! autoencoder run's `reconstructions.png` ([`reconstructions`]), every test image's prediction
+//! ([`predictions`]) and a calibrated run's temperature ([`calibration`]). The trainer
 //! writes through this crate; the report, the regression check and inference read through it.
 //!
 //! Every file is written to a temporary file in its folder and renamed into place; a run's
@@ -25,11 +27,14 @@
 //! # Ok(()) }
 //! ```
 
+pub mod calibration;
+pub mod cross_validation;
 pub mod error;
 pub mod evaluation;
 pub mod features;
 pub mod layout;
 pub mod plan;
+pub mod predictions;
 pub mod preprocessing;
 pub mod reconstructions;
 pub mod run_files;
@@ -37,12 +42,18 @@ pub mod run_tables;
 pub mod summary;
 pub mod table;
 
+pub use calibration::CalibrationRecord;
+pub use cross_validation::{
+    read_cross_validation, read_out_of_fold, write_cross_validation, write_out_of_fold,
+    CrossValidationRow, OutOfFoldRow,
+};
 pub use cxr_experiment::{axes, AxisValue, LINEAR_HEAD};
 pub use error::{Result, ResultsError};
 pub use evaluation::{read_evaluation, write_evaluation, MetricRow};
 pub use features::{read_features, split_name, write_features, FeatureTable, FEATURE_COLUMNS};
 pub use layout::{write_atomic, write_atomic_with, GridDir, RunDir};
 pub use plan::{read_plan, write_plan, PlanRow};
+pub use predictions::{read_predictions, write_predictions, PredictionRow};
 pub use preprocessing::Preprocessing;
 pub use reconstructions::Reconstructions;
 pub use run_tables::{

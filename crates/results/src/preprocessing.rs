@@ -11,8 +11,8 @@ use std::path::Path;
 
 use cxr_data::PixelStats;
 
-use crate::error::{Result, ResultsError};
-use crate::layout::write_atomic;
+use crate::error::Result;
+use crate::layout::{read_json, write_json};
 
 /// The preprocessing record of one run, as stored in `preprocessing.json`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -29,20 +29,12 @@ pub struct Preprocessing {
 impl Preprocessing {
     /// Writes the record as JSON, atomically.
     pub fn write(&self, path: &Path) -> Result<()> {
-        let text = serde_json::to_string_pretty(self).map_err(|e| ResultsError::Record {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        })?;
-        write_atomic(path, text.as_bytes())
+        write_json(path, self)
     }
 
     /// Reads a record written by [`Preprocessing::write`].
     pub fn read(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(ResultsError::io(path))?;
-        serde_json::from_str(&text).map_err(|e| ResultsError::Record {
-            path: path.to_path_buf(),
-            message: format!("not a preprocessing record: {e}"),
-        })
+        read_json(path, "a preprocessing record")
     }
 }
 

@@ -7,9 +7,11 @@ use candle_core::Device;
 use cxr_experiment::RunConfig;
 use cxr_models::{Autoencoder, Model, ModelConfig};
 
+use crate::calibration::CalibrationRecord;
 use crate::error::{Result, ResultsError};
 use crate::features::{read_features, write_features, FeatureTable};
 use crate::layout::{write_atomic, write_atomic_with, RunDir};
+use crate::predictions::{read_predictions, write_predictions, PredictionRow};
 use crate::preprocessing::Preprocessing;
 
 impl RunDir {
@@ -47,6 +49,32 @@ impl RunDir {
     /// Reads the run's `preprocessing.json`.
     pub fn read_preprocessing(&self) -> Result<Preprocessing> {
         Preprocessing::read(&self.preprocessing_path())
+    }
+
+    /// Writes the run's `calibration.json`.
+    pub fn write_calibration(&self, record: &CalibrationRecord) -> Result<()> {
+        record.write(&self.calibration_path())
+    }
+
+    /// The run's temperature scaling, `None` when it was trained without (no
+    /// `calibration.json`).
+    pub fn read_calibration(&self) -> Result<Option<CalibrationRecord>> {
+        let path = self.calibration_path();
+        if path.is_file() {
+            CalibrationRecord::read(&path).map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// Writes the run's `predictions.parquet`.
+    pub fn write_predictions(&self, rows: &[PredictionRow]) -> Result<()> {
+        write_predictions(&self.predictions_path(), &self.id(), rows)
+    }
+
+    /// Reads the run's `predictions.parquet`.
+    pub fn read_predictions(&self) -> Result<Vec<PredictionRow>> {
+        read_predictions(&self.predictions_path())
     }
 
     /// Writes a classic-head run's `features.parquet` (every image's embedding).

@@ -38,6 +38,11 @@ crate::table! {
         pub freeze: i64,
         /// Run seed.
         pub seed: i64,
+        /// The test fold of a cross-validation run (`0..folds`); null when the run used one
+        /// split by fractions, and in files written before cross-validation existed.
+        pub fold: Option<i64>,
+        /// The number of cross-validation folds; null when not cross-validating.
+        pub folds: Option<i64>,
         /// Training image side length.
         pub image_size: i64,
         /// The run's value on each grid axis, in axis order (a list of `{setting, value}`).
@@ -104,6 +109,16 @@ crate::table! {
         /// Test loss with the kept weights: mean cross-entropy, or for an autoencoder run the
         /// mean squared reconstruction error per pixel (of the normalised image).
         pub test_loss: Option<f64>,
+        /// Expected calibration error (15 confidence bins) of the test split's probabilities,
+        /// temperature-scaled when the run was calibrated; null for runs without probabilities
+        /// (autoencoders, classic heads other than `logistic`) and files from before the column.
+        pub test_ece: Option<f64>,
+        /// The temperature fitted on the validation split (`train.calibrate = true`); null for
+        /// runs trained without calibration, whose probabilities are the plain softmax.
+        pub temperature: Option<f64>,
+        /// A calibrated run's test ECE before temperature scaling (the plain softmax's); null
+        /// for runs trained without calibration, whose `test_ece` is that already.
+        pub test_ece_uncalibrated: Option<f64>,
         /// Validation micro-recall with the kept weights.
         pub val_micro_recall: Option<f64>,
         /// Validation macro-recall with the kept weights.
@@ -183,6 +198,8 @@ mod tests {
             run_id: id.into(),
             grid: "g".into(),
             model: "cnn".into(),
+            fold: Some(1),
+            folds: Some(5),
             axes: vec![
                 AxisValue::new("model.name", "cnn"),
                 AxisValue::new("train.lr", "0.001"),
@@ -223,10 +240,14 @@ mod tests {
         ))?;
         let _ = df.drop_in_place("prefix_time_s")?; // added after the first release
         let _ = df.drop_in_place("objective")?; // added with autoencoder runs
+        let _ = df.drop_in_place("fold")?; // added with cross-validation
+        let _ = df.drop_in_place("folds")?;
         let mut file = std::fs::File::create(&path)?;
         ParquetWriter::new(&mut file).finish(&mut df)?;
         let expected = RunSummary {
             objective: None,
+            fold: None,
+            folds: None,
             ..written
         };
         assert_eq!(read_summary(&path)?, vec![expected]);

@@ -201,6 +201,34 @@ impl Cell for bool {
     }
 }
 
+/// A list of f32 per row (a run's class probabilities), null where a row has none.
+impl Cell for Option<Vec<f32>> {
+    fn column<'a>(name: &str, values: impl Iterator<Item = &'a Self>) -> PolarsResult<Column> {
+        let rows: ListChunked = values
+            .map(|v| v.as_deref().map(|p| Series::new("".into(), p)))
+            .collect();
+        let list = rows
+            .into_series()
+            .cast(&DataType::List(Box::new(DataType::Float32)))?;
+        Ok(list.with_name(name.into()).into_column())
+    }
+
+    fn read(df: &DataFrame, name: &str) -> PolarsResult<Vec<Self>> {
+        let lists = df.column(name)?.list()?.clone();
+        (0..lists.len())
+            .map(|i| {
+                lists
+                    .get_as_series(i)
+                    .map(|row| {
+                        let row = row.cast(&DataType::Float32)?;
+                        Ok(row.f32()?.iter().map(|v| v.unwrap_or(f32::NAN)).collect())
+                    })
+                    .transpose()
+            })
+            .collect()
+    }
+}
+
 /// A run's grid axes: a list of `{setting, value}` structs per row. Files written before the
 /// column was structured hold a `setting=value, ...` string, which reads back the same.
 impl Cell for Vec<AxisValue> {

@@ -20,7 +20,7 @@ use cxr_results::{RunDir, RunSummary};
 use crate::embed::{embed_set, feature_table};
 use crate::error::Result;
 use crate::fit::FitData;
-use crate::run::record_test;
+use crate::run::{record_test, TestResults};
 
 /// Images per embedding batch (eval mode: memory, not statistics, bounds it).
 const EMBED_BATCH: usize = 64;
@@ -83,13 +83,13 @@ pub(crate) fn fit_classic(
     summary.val_micro_recall = chosen.map(|t| t.val_micro_recall);
     summary.val_macro_recall = chosen.map(|t| t.val_macro_recall);
     let run_id = summary.run_id.clone();
-    record_test(
-        dir,
-        &run_id,
-        &data.set.classes,
-        &test,
-        &test_predictions,
-        cfg.seed,
-        summary,
-    )
+    let results = TestResults {
+        set: data.set,
+        indices: &split.test,
+        labels: &test,
+        predictions: &test_predictions,
+        // The heads predict classes; none of them reports probabilities.
+        probabilities: None,
+    };
+    record_test(dir, &run_id, &results, cfg.seed, summary)
 }

@@ -85,10 +85,23 @@ pub struct Evaluation {
     pub labels: Vec<u32>,
     /// Predicted labels.
     pub predictions: Vec<u32>,
-    /// Softmax probabilities, `labels.len() x classes`, row-major.
+    /// The network's logits, `labels.len() x classes`, row-major.
+    pub logits: Vec<f32>,
+    /// Class probabilities, `labels.len() x classes`, row-major: the softmax of the logits, or
+    /// of the logits over a temperature after [`Evaluation::scale`].
     pub probabilities: Vec<f32>,
     /// Confusion matrix of labels vs predictions.
     pub confusion: ConfusionMatrix,
+}
+
+impl Evaluation {
+    /// Replaces the probabilities with `softmax(logits / temperature)` (temperature scaling):
+    /// confidences change, predictions and the loss (at temperature 1) do not.
+    pub fn scale(&mut self, temperature: f64) {
+        let classes = self.confusion.matrix.len();
+        self.probabilities =
+            cxr_metrics::softmax_with_temperature(&self.logits, classes, temperature);
+    }
 }
 
 /// Trains `model` for one epoch; returns the mean loss. `rng` drives augmentation. Fails with
@@ -152,12 +165,14 @@ pub fn evaluate(
     let mut labels = Vec::with_capacity(indices.len());
     let mut predictions = Vec::with_capacity(indices.len());
     let mut probabilities = Vec::with_capacity(indices.len() * classes);
+    let mut all_logits = Vec::with_capacity(indices.len() * classes);
     for chunk in indices.chunks(batch_size.max(1)) {
         let (x, y) = source.eval_batch(chunk, device)?;
         let logits = source.forward(model, &x, false)?.detach();
         let loss = candle_nn::loss::cross_entropy(&logits, &y)?.to_scalar::<f32>()?;
         loss_sum += f64::from(loss) * chunk.len() as f64;
         predictions.extend(logits.argmax(1)?.to_vec1::<u32>()?);
+        all_logits.extend(logits.flatten_all()?.to_vec1::<f32>()?);
         probabilities.extend(
             candle_nn::ops::softmax(&logits, 1)?
                 .flatten_all()?
@@ -170,6 +185,7 @@ pub fn evaluate(
         loss: loss_sum / indices.len().max(1) as f64,
         labels,
         predictions,
+        logits: all_logits,
         probabilities,
         confusion,
     })

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use cxr_data::seed::{self, Stream};
 use cxr_data::synth::cached_root;
-use cxr_data::{load, stratified_split, CacheStatus, ImageSet, LoadOptions, LoadReport, Split};
+use cxr_data::{load, CacheStatus, ImageSet, LoadOptions, LoadReport, Split};
 use cxr_experiment::{DataConfig, DataSource, Grid, RunConfig, Weights};
 
 use crate::error::{Result, TrainerError};
@@ -32,8 +32,8 @@ pub struct PreparedData {
 }
 
 impl DataMemo {
-    /// The images and split of `run`, loading (or generating) the dataset at most once per
-    /// memo. `cache_dir` holds image caches and generated synthetic sets.
+    /// The images and split of `run` (its stratified split, or its cross-validation fold),
+    /// loading (or generating) the dataset at most once per memo. `cache_dir` holds image caches and generated synthetic sets.
     pub fn prepare(&mut self, run: &RunConfig, cache_dir: &Path) -> Result<PreparedData> {
         let key = serde_json::to_string(&run.data).map_err(|e| TrainerError::Config {
             run_id: run.grid.clone(),
@@ -47,10 +47,11 @@ impl DataMemo {
                 set
             }
         };
-        let split = stratified_split(
+        // Every fold of one seed draws the same partition from the seed's split stream, so
+        // their test folds are disjoint and cover the dataset.
+        let split = run.split.partition(
             &set.labels,
             &set.classes,
-            run.split,
             &mut seed::rng(run.seed, Stream::Split),
         )?;
         Ok(PreparedData { set, split })
@@ -72,6 +73,7 @@ fn load_data(data: &DataConfig, cache_dir: &Path) -> Result<(ImageSet, LoadRepor
         skip_unreadable: data.skip_unreadable,
         classes: data.classes.clone(),
         cache_dir: Some(cache_dir.to_path_buf()),
+        dicom_window: data.dicom_window,
     };
     let (set, report) = load(&root, &opts)?;
     tracing::debug!(root = %root.display(), decoded = report.decoded, cache = ?report.cache, "dataset loaded");

@@ -7,12 +7,12 @@ use std::path::Path;
 use std::time::Instant;
 
 use cxr_data::seed::{self, Stream};
-use cxr_data::BatchSpec;
+use cxr_data::{BatchSpec, ImageSet};
 use cxr_experiment::{Objective, PlannedRun, RunConfig};
 use cxr_models::{Model, ModelConfig};
 use cxr_results::{
-    status, write_confusion, write_history, write_per_class, write_summary, ConfusionRow,
-    PerClassRow, RunDir, RunSummary,
+    status, write_confusion, write_history, write_per_class, write_summary, CalibrationRecord,
+    ConfusionRow, PerClassRow, PredictionRow, RunDir, RunSummary,
 };
 
 use crate::autoencoder;
@@ -23,7 +23,10 @@ use crate::observer::Observer;
 use crate::prepare::DataMemo;
 use crate::preprocessing;
 use crate::weights::{self, StartingWeights};
-use cxr_metrics::{recall_intervals, ConfusionMatrix, DEFAULT_RESAMPLES};
+use cxr_metrics::{
+    calibration, fit_temperature, nll, recall_intervals, ConfusionMatrix, DEFAULT_BINS,
+    DEFAULT_RESAMPLES,
+};
 
 /// Where a run reads its caches and its source runs from.
 #[derive(Debug, Clone)]
@@ -151,20 +154,64 @@ fn classify(
     let counts = model.param_count();
     summary.trainable_params = counts.trainable as i64;
     summary.total_params = counts.total as i64;
-    let outcome = fit(model, data, &cfg.train, cfg.seed, observer)?;
+    let mut outcome = fit(model, data, &cfg.train, cfg.seed, observer)?;
     dir.write_model(model)?;
+    if cfg.train.calibrate {
+        calibrate(&mut outcome, dir, summary)?;
+    }
     let run_id = summary.run_id.clone();
-    record_outcome(dir, &run_id, &data.set.classes, &outcome, cfg.seed, summary)
+    record_outcome(dir, &run_id, data, &outcome, cfg.seed, summary)
+}
+
+/// Temperature scaling: fits the temperature on the validation logits, rescales the test
+/// probabilities with it and keeps it with the run (`calibration.json`, `temperature`).
+fn calibrate(outcome: &mut FitOutcome, dir: &RunDir, summary: &mut RunSummary) -> Result<()> {
+    let val = &outcome.val;
+    let classes = val.confusion.matrix.len();
+    let Some(temperature) = fit_temperature(&val.logits, &val.labels, classes) else {
+        tracing::warn!(run = %summary.run_id, "no validation images: not calibrated");
+        return Ok(());
+    };
+    let ece = |probabilities: &[f32], labels: &[u32]| {
+        calibration(probabilities, labels, classes, DEFAULT_BINS).map_or(f64::NAN, |c| c.ece)
+    };
+    let val_nll_uncalibrated = nll(&val.logits, &val.labels, classes, 1.0);
+    let val_nll = nll(&val.logits, &val.labels, classes, temperature);
+    let test_ece_uncalibrated = ece(&outcome.test.probabilities, &outcome.test.labels);
+    outcome.val.scale(temperature);
+    outcome.test.scale(temperature);
+    let record = CalibrationRecord {
+        temperature,
+        val_nll_uncalibrated,
+        val_nll,
+        test_ece_uncalibrated,
+        test_ece: ece(&outcome.test.probabilities, &outcome.test.labels),
+    };
+    tracing::info!(
+        run = %summary.run_id,
+        "temperature {temperature:.3}: validation NLL {:.4} -> {:.4}, test ECE {:.4} -> {:.4}",
+        record.val_nll_uncalibrated,
+        record.val_nll,
+        record.test_ece_uncalibrated,
+        record.test_ece
+    );
+    dir.write_calibration(&record)?;
+    summary.temperature = Some(temperature);
+    summary.test_ece_uncalibrated = Some(record.test_ece_uncalibrated);
+    Ok(())
 }
 
 fn base_summary(planned: &PlannedRun, cfg: &RunConfig) -> Result<RunSummary> {
     let config_json = cfg.to_json()?;
+    let fold = cfg.split.fold();
     Ok(RunSummary {
         run_id: planned.id.clone(),
         grid: cfg.grid.clone(),
         model: cfg.model.name.to_string(),
         freeze: cfg.model.freeze as i64,
         seed: cfg.seed as i64,
+        fold: fold.map(|f| f.fold as i64),
+        folds: fold.map(|f| f.folds as i64),
         image_size: i64::from(cfg.data.image_size),
         axes: planned.axes.clone(),
         lr: cfg.train.adam.lr,
@@ -182,7 +229,7 @@ fn base_summary(planned: &PlannedRun, cfg: &RunConfig) -> Result<RunSummary> {
 fn record_outcome(
     dir: &RunDir,
     run_id: &str,
-    classes: &[String],
+    data: FitData<'_>,
     outcome: &FitOutcome,
     seed: u64,
     summary: &mut RunSummary,
@@ -198,29 +245,53 @@ fn record_outcome(
     summary.val_micro_recall = Some(outcome.val.confusion.micro_recall());
     summary.val_macro_recall = Some(outcome.val.confusion.macro_recall());
     let test = &outcome.test;
-    record_test(
-        dir,
-        run_id,
-        classes,
-        &test.labels,
-        &test.predictions,
-        seed,
-        summary,
-    )
+    let results = TestResults {
+        set: data.set,
+        indices: &data.split.test,
+        labels: &test.labels,
+        predictions: &test.predictions,
+        probabilities: Some(&test.probabilities),
+    };
+    record_test(dir, run_id, &results, seed, summary)
 }
 
-/// Writes the test split's per-class table and confusion matrix, and puts its recalls (with
-/// bootstrap intervals from the run seed's stream) and size into `summary`: what every
-/// classifier run, linear or classic head, records about its test split.
+/// A classifier's answers on its test split, in split order.
+pub(crate) struct TestResults<'a> {
+    /// The dataset (class names, file paths).
+    pub set: &'a ImageSet,
+    /// The test images' indices into `set`.
+    pub indices: &'a [usize],
+    /// Their true labels.
+    pub labels: &'a [u32],
+    /// The predicted labels.
+    pub predictions: &'a [u32],
+    /// Class probabilities, `indices.len() x classes` row-major, when the classifier has them.
+    pub probabilities: Option<&'a [f32]>,
+}
+
+/// Writes the test split's predictions, per-class table and confusion matrix, and puts its
+/// recalls (with bootstrap intervals from the run seed's stream), calibration error and size
+/// into `summary`: what every classifier run, linear or classic head, records about its test
+/// split.
 pub(crate) fn record_test(
     dir: &RunDir,
     run_id: &str,
-    classes: &[String],
-    labels: &[u32],
-    predictions: &[u32],
+    results: &TestResults<'_>,
     seed: u64,
     summary: &mut RunSummary,
 ) -> Result<()> {
+    let TestResults {
+        set,
+        labels,
+        predictions,
+        ..
+    } = *results;
+    let classes = &set.classes;
+    dir.write_predictions(&prediction_rows(results))?;
+    summary.test_ece = results
+        .probabilities
+        .and_then(|p| calibration(p, labels, classes.len(), DEFAULT_BINS))
+        .map(|c| c.ece);
     let test = ConfusionMatrix::new(labels, predictions, classes.len());
     let per_class: Vec<PerClassRow> = test
         .per_class()
@@ -254,4 +325,24 @@ pub(crate) fn record_test(
     }
     summary.test_images = Some(test.total() as i64);
     Ok(())
+}
+
+/// `predictions.parquet`'s rows: one per test image, in split order.
+fn prediction_rows(results: &TestResults<'_>) -> Vec<PredictionRow> {
+    let classes = &results.set.classes;
+    let mut probabilities = results.probabilities.map(|p| p.chunks_exact(classes.len()));
+    results
+        .indices
+        .iter()
+        .zip(results.labels.iter().zip(results.predictions))
+        .map(|(&i, (&label, &predicted))| PredictionRow {
+            path: results.set.files[i].to_string_lossy().into_owned(),
+            true_class: classes[label as usize].clone(),
+            predicted_class: classes[predicted as usize].clone(),
+            probabilities: probabilities
+                .as_mut()
+                .and_then(|rows| rows.next())
+                .map(<[f32]>::to_vec),
+        })
+        .collect()
 }

@@ -72,6 +72,11 @@ fn classic_heads_record_test_results_a_fit_time_and_features_but_no_epochs() -> 
         );
         let test = features.splits.iter().filter(|s| *s == "test").count() as i64;
         assert_eq!(Some(test), row.test_images);
+        // Predicted classes for the paired tests, no probabilities (so no ECE).
+        let predictions = run.read_predictions()?;
+        assert_eq!(predictions.len() as i64, test);
+        assert!(predictions.iter().all(|p| p.probabilities.is_none()));
+        assert_eq!(row.test_ece, None);
     }
     // The CNN's heads all read the same features: the trained source CNN's, fully frozen.
     let cnn: Vec<&str> = rows

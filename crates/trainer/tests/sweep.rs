@@ -53,9 +53,19 @@ fn a_sweep_writes_every_file_and_a_rerun_skips_it() -> TestResult {
             dir.confusion_path(),
             dir.model_path(),
             dir.preprocessing_path(),
+            dir.predictions_path(),
         ] {
             assert!(file.is_file(), "{} missing", file.display());
         }
+        // Uncalibrated: no calibration.json, the plain softmax, an ECE in the summary.
+        assert!(dir.read_calibration()?.is_none());
+        let predictions = dir.read_predictions()?;
+        let own = cxr_results::read_summary(&dir.summary_path())?;
+        assert_eq!(Some(predictions.len() as i64), own[0].test_images);
+        assert!(own[0].test_ece.is_some() && own[0].temperature.is_none());
+        assert!(predictions
+            .iter()
+            .all(|p| p.probabilities.as_ref().is_some_and(|p| p.len() == 4)));
         let history = read_frame(&dir.history_path())?;
         assert_eq!(history.height(), 2);
         let confusion = read_frame(&dir.confusion_path())?;

@@ -37,6 +37,20 @@ fn inspect(args: InspectArgs) -> anyhow::Result<ExitStatus> {
             c.masks,
             format!("{:?}", c.layout).to_lowercase()
         );
+        if c.dicom > 0 {
+            println!(
+                "{:<24} DICOM {}: modality {} / {} / bits stored {} / {}",
+                "",
+                c.dicom,
+                tally(c.modalities.iter().map(|(k, v)| (k.clone(), *v))),
+                tally(c.photometric.iter().map(|(k, v)| (k.clone(), *v))),
+                tally(c.bits_stored.iter().map(|(k, v)| (k.to_string(), *v))),
+                tally(c.transfer_syntaxes.iter().map(|(k, v)| (k.clone(), *v))),
+            );
+        }
+        if c.unreadable > 0 {
+            println!("{:<24} {} unreadable", "", c.unreadable);
+        }
     }
     if report.unreadable.is_empty() {
         println!("no unreadable files");
@@ -88,6 +102,7 @@ fn prepare(args: PrepareArgs) -> anyhow::Result<ExitStatus> {
         skip_unreadable: args.skip_unreadable,
         classes: None,
         cache_dir: Some(args.cache_dir.unwrap_or_else(cxr_data::default_cache_dir)),
+        dicom_window: args.dicom_window,
     };
     let start = Instant::now();
     let (set, report) = cxr_data::load(&args.dir, &opts)?;

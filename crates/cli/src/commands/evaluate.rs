@@ -1,6 +1,10 @@
 //! `cxr evaluate`: score a trained run on another dataset and print (and store) the metrics.
 
-use cxr_inference::{evaluate_external, write_evaluation, ExternalEvaluation, TrainedModel};
+use cxr_inference::{
+    evaluate_external, write_evaluation, write_predictions, ExternalEvaluation, TrainedModel,
+};
+use cxr_report::canvas::save;
+use cxr_report::ReliabilityDiagram;
 
 use crate::cli::EvaluateArgs;
 use crate::exit::ExitStatus;
@@ -17,6 +21,29 @@ pub fn run(args: EvaluateArgs) -> anyhow::Result<ExitStatus> {
     if let Some(out) = &args.out {
         write_evaluation(out, &eval)?;
         println!("wrote {}", out.display());
+    }
+    if let Some(out) = &args.predictions {
+        write_predictions(out, &eval)?;
+        println!("wrote {}", out.display());
+    }
+    if let Some(stem) = &args.reliability {
+        let classes = eval.classes.len();
+        let e = &eval.evaluation;
+        let title = format!("Reliability: {} on {}", eval.run_id, eval.data.display());
+        match ReliabilityDiagram::new(
+            title,
+            &e.probabilities,
+            &e.labels,
+            classes,
+            eval.temperature,
+        ) {
+            Some(diagram) => {
+                for path in save(&diagram, stem)? {
+                    println!("wrote {}", path.display());
+                }
+            }
+            None => println!("no images evaluated: no reliability diagram"),
+        }
     }
     Ok(ExitStatus::Success)
 }
@@ -70,6 +97,13 @@ fn print_report(eval: &ExternalEvaluation) {
         eval.macro_recall(),
         ci(eval.intervals.map(|c| c.macro_))
     );
+    if let Some(c) = &eval.calibration {
+        let scaled = eval
+            .temperature
+            .map(|t| format!(" (probabilities scaled by the run's temperature {t:.3})"))
+            .unwrap_or_default();
+        println!("expected calibration error (15 bins) {:.4}{scaled}", c.ece);
+    }
     println!();
     let width = eval
         .classes

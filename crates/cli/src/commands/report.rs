@@ -18,6 +18,9 @@ pub fn run(args: ReportArgs) -> anyhow::Result<ExitStatus> {
         out.missing,
         pngs
     );
+    if let Some(path) = &out.cross_validation {
+        println!("cross-validation per configuration: {}", path.display());
+    }
     for paragraph in &out.paragraphs {
         println!("\n{paragraph}");
     }

@@ -1,0 +1,417 @@
+//! Paired comparisons between configurations: two models scored on the same test images are
+//! paired data, so the report tests their difference directly instead of asking whether two
+//! separate intervals overlap.
+//!
+//! Runs of two configurations are paired by seed (and fold, when cross-validating): the same
+//! seed on the same data gives the same split, so both runs answered the same test images,
+//! matched here by path. With several seeds, the pairs of every seed are **pooled** (each
+//! `(seed, image)` pair once) and tested together: the difference in micro- and macro-recall
+//! with a 95% paired-bootstrap interval (resampling pairs, both models together) and McNemar's
+//! exact test on the discordant pairs. The spread of the per-seed differences is reported
+//! beside the pooled one, so a difference carried by one seed shows. Pooling rather than
+//! averaging predictions over seeds because different seeds test different images (each seed
+//! draws its own split), so there is no common image set to average on.
+//!
+//! The comparisons are the ones the report's prose makes: the best ResNet configuration
+//! against the best CNN configuration, and every other freeze depth of a ResNet against that
+//! ResNet's best depth; and in the classic-heads section, each backbone's winning head
+//! against its runner-up and the linear head. They are written to `report/comparisons.parquet`.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use cxr_metrics::{mcnemar, paired_bootstrap, ConfusionMatrix, DEFAULT_RESAMPLES};
+use cxr_results::{GridDir, PredictionRow, LINEAR_HEAD};
+use rand::SeedableRng;
+
+use crate::error::Result;
+use crate::figures::REFERENCE_MODEL;
+use crate::grid_results::{read_predictions_if_any, GridResults, RunResults};
+use crate::heads::{verdict_pairs, HeadRow};
+use crate::stats::ConfigStats;
+
+/// Seed of the report's paired-bootstrap resampling (a report is reproducible, not random).
+const BOOTSTRAP_SEED: u64 = 0;
+
+/// `kind` of a head against the winning head on its backbone (the classic-heads verdicts).
+pub const HEAD_VS_BEST: &str = "head_vs_best";
+
+/// The significance level the verdicts use.
+pub const ALPHA: f64 = 0.05;
+
+cxr_results::table! {
+    /// One paired comparison (`report/comparisons.parquet`): configuration `a` minus
+    /// configuration `b` on the test images both answered.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct PairedComparison {
+        /// The facet (other axes' values) both configurations belong to.
+        pub facet: String,
+        /// `best_resnet_vs_cnn`, `freeze_vs_best` or `head_vs_best`.
+        pub kind: String,
+        /// Configuration `a`: its line (model and weights source).
+        pub a_model: String,
+        /// Configuration `a`'s frozen stages.
+        pub a_freeze: i64,
+        /// Configuration `a`'s head (`linear`, or a classic head, with its facet if any).
+        pub a_head: String,
+        /// Configuration `b`: its line.
+        pub b_model: String,
+        /// Configuration `b`'s frozen stages.
+        pub b_freeze: i64,
+        /// Configuration `b`'s head.
+        pub b_head: String,
+        /// Run pairs (seeds, or seed and fold) with predictions on both sides.
+        pub pairs: i64,
+        /// Test images pooled over the pairs.
+        pub images: i64,
+        /// Micro-recall of `a` minus `b` on the pooled images.
+        pub micro_diff: f64,
+        /// 2.5th percentile of the paired-bootstrap micro-recall differences.
+        pub micro_low: f64,
+        /// 97.5th percentile.
+        pub micro_high: f64,
+        /// Macro-recall of `a` minus `b` on the pooled images.
+        pub macro_diff: f64,
+        /// 2.5th percentile of the paired-bootstrap macro-recall differences.
+        pub macro_low: f64,
+        /// 97.5th percentile.
+        pub macro_high: f64,
+        /// Images `a` got right and `b` wrong.
+        pub a_only: i64,
+        /// Images `b` got right and `a` wrong.
+        pub b_only: i64,
+        /// McNemar's exact two-sided p-value.
+        pub p_value: f64,
+        /// Smallest micro-recall difference of a single pair (seed).
+        pub pair_micro_min: f64,
+        /// Largest micro-recall difference of a single pair (seed).
+        pub pair_micro_max: f64,
+    }
+}
+
+impl PairedComparison {
+    /// Whether both tests say the difference is real at [`ALPHA`]: McNemar's p below it and
+    /// the bootstrap interval of the micro-recall difference excluding 0.
+    pub fn significant(&self) -> bool {
+        self.p_value < ALPHA && !(self.micro_low <= 0.0 && 0.0 <= self.micro_high)
+    }
+
+    /// Whether the two tests disagree at [`ALPHA`].
+    pub fn split_verdict(&self) -> bool {
+        (self.p_value < ALPHA) == (self.micro_low <= 0.0 && 0.0 <= self.micro_high)
+    }
+
+    /// `different`, `tests disagree` or `not separated`: the verdict column of the report.
+    pub fn verdict(&self) -> &'static str {
+        if self.significant() {
+            "different"
+        } else if self.split_verdict() {
+            "tests disagree"
+        } else {
+            "not separated"
+        }
+    }
+
+    /// The sentence the report states: the differences with their intervals, McNemar's test,
+    /// the spread over seeds, and the verdict. `a` and `b` name the two configurations.
+    pub fn sentence(&self, a: &str, b: &str) -> String {
+        let points = |v: f64| format!("{:+.1}", v * 100.0);
+        let mut text = format!(
+            "Paired on the same {} test images ({} run pair{}), {a} minus {b} is {} points of \
+             micro-recall (95% paired bootstrap {} to {}) and {} points of macro-recall ({} to \
+             {}); McNemar's exact test: {} images only {a} got right, {} only {b}, p = {}.",
+            self.images,
+            self.pairs,
+            if self.pairs == 1 { "" } else { "s" },
+            points(self.micro_diff),
+            points(self.micro_low),
+            points(self.micro_high),
+            points(self.macro_diff),
+            points(self.macro_low),
+            points(self.macro_high),
+            self.a_only,
+            self.b_only,
+            format_p(self.p_value),
+        );
+        if self.pairs > 1 {
+            text.push_str(&format!(
+                " Across the {} run pairs the micro-recall difference ranges from {} to {} \
+                 points.",
+                self.pairs,
+                points(self.pair_micro_min),
+                points(self.pair_micro_max)
+            ));
+        }
+        text.push(' ');
+        text.push_str(if self.significant() {
+            "Both tests call the difference real at the 5% level."
+        } else if self.split_verdict() {
+            "The two tests disagree at the 5% level: treat the difference as unresolved."
+        } else {
+            "The paired tests cannot separate them at the 5% level."
+        });
+        text
+    }
+}
+
+/// `0.003`, `0.041`, `< 0.001`.
+pub fn format_p(p: f64) -> String {
+    if p < 0.001 {
+        "< 0.001".into()
+    } else {
+        format!("{p:.3}")
+    }
+}
+
+/// The comparisons the report states, for every facet of `stats` whose configurations have
+/// runs with predictions on both sides.
+pub fn paired_comparisons(
+    results: &GridResults,
+    grid_dir: &Path,
+    stats: &[ConfigStats],
+) -> Result<Vec<PairedComparison>> {
+    let mut predictions = PredictionCache {
+        grid: GridDir::at(grid_dir),
+        read: HashMap::new(),
+    };
+    let mut out = Vec::new();
+    for (kind, a, b) in planned(stats) {
+        let side = |s: &ConfigStats| Side {
+            model: s.model.clone(),
+            freeze: s.freeze,
+            head: LINEAR_HEAD.to_string(),
+            runs: runs_of(results, s),
+        };
+        if let Some(c) = compare(kind, &a.facet, side(a), side(b), &mut predictions)? {
+            out.push(c);
+        }
+    }
+    Ok(out)
+}
+
+/// The paired tests behind the classic-heads verdicts ([`crate::heads::verdicts`]): each
+/// backbone's winning head against its runner-up and against the linear head.
+pub fn head_comparisons(
+    results: &GridResults,
+    grid_dir: &Path,
+    rows: &[HeadRow],
+) -> Result<Vec<PairedComparison>> {
+    let mut predictions = PredictionCache {
+        grid: GridDir::at(grid_dir),
+        read: HashMap::new(),
+    };
+    let mut out = Vec::new();
+    for (winner, other) in verdict_pairs(rows) {
+        let side = |row: &HeadRow| Side {
+            model: row.backbone.clone(),
+            freeze: row.freeze,
+            head: row.head.clone(),
+            runs: results
+                .runs
+                .iter()
+                .filter(|r| row.run_ids.contains(&r.summary.run_id))
+                .collect(),
+        };
+        let compared = compare(
+            HEAD_VS_BEST,
+            "",
+            side(winner),
+            side(other),
+            &mut predictions,
+        )?;
+        out.extend(compared);
+    }
+    Ok(out)
+}
+
+/// One side of a comparison: a configuration and its runs.
+struct Side<'a> {
+    model: String,
+    freeze: i64,
+    head: String,
+    runs: Vec<&'a RunResults>,
+}
+
+/// Best ResNet vs best CNN per facet, then each ResNet's other depths vs its best depth.
+fn planned(stats: &[ConfigStats]) -> Vec<(&'static str, &ConfigStats, &ConfigStats)> {
+    let mut out = Vec::new();
+    let facets = crate::stats::first_seen(stats.iter().map(|s| s.facet.clone()));
+    for facet in facets {
+        let of_facet: Vec<&ConfigStats> = stats.iter().filter(|s| s.facet == facet).collect();
+        let cnn = best(
+            of_facet
+                .iter()
+                .copied()
+                .filter(|s| s.model == REFERENCE_MODEL),
+        );
+        let resnet = best(
+            of_facet
+                .iter()
+                .copied()
+                .filter(|s| s.model != REFERENCE_MODEL),
+        );
+        if let (Some(r), Some(c)) = (resnet, cnn) {
+            out.push(("best_resnet_vs_cnn", r, c));
+        }
+        let lines = crate::stats::first_seen(
+            of_facet
+                .iter()
+                .filter(|s| s.model != REFERENCE_MODEL)
+                .map(|s| s.model.clone()),
+        );
+        for line in lines {
+            let rows: Vec<&ConfigStats> = of_facet
+                .iter()
+                .copied()
+                .filter(|s| s.model == line)
+                .collect();
+            let Some(top) = best(rows.iter().copied()) else {
+                continue;
+            };
+            for other in rows.iter().filter(|s| s.freeze != top.freeze) {
+                out.push(("freeze_vs_best", *other, top));
+            }
+        }
+    }
+    out
+}
+
+/// The configuration with the highest mean test micro-recall (the one the prose calls best).
+fn best<'a>(rows: impl Iterator<Item = &'a ConfigStats>) -> Option<&'a ConfigStats> {
+    rows.max_by(|x, y| x.micro.total_cmp(&y.micro))
+}
+
+/// The ok trained runs of configuration `stats`.
+fn runs_of<'a>(results: &'a GridResults, stats: &ConfigStats) -> Vec<&'a RunResults> {
+    results
+        .runs
+        .iter()
+        .filter(|r| {
+            r.ok_trained()
+                && r.facet == stats.facet
+                && r.line == stats.model
+                && r.summary.freeze == stats.freeze
+        })
+        .collect()
+}
+
+/// What pairs two runs: their seed and, when cross-validating, their test fold.
+fn pair_key(run: &RunResults) -> (i64, Option<i64>) {
+    (run.summary.seed, run.summary.fold)
+}
+
+/// Reads each run's predictions once; a run without the file reads as `None`.
+struct PredictionCache {
+    grid: GridDir,
+    read: HashMap<String, Option<Vec<PredictionRow>>>,
+}
+
+impl PredictionCache {
+    fn of(&mut self, run_id: &str) -> Result<Option<&Vec<PredictionRow>>> {
+        if !self.read.contains_key(run_id) {
+            let rows = read_predictions_if_any(&self.grid, run_id)?;
+            self.read.insert(run_id.to_string(), rows);
+        }
+        Ok(self.read.get(run_id).and_then(Option::as_ref))
+    }
+}
+
+fn compare(
+    kind: &str,
+    facet: &str,
+    a: Side<'_>,
+    b: Side<'_>,
+    predictions: &mut PredictionCache,
+) -> Result<Option<PairedComparison>> {
+    let (runs_a, runs_b) = (&a.runs, &b.runs);
+    let mut classes: Vec<String> = Vec::new();
+    let mut index = |name: &str| -> u32 {
+        match classes.iter().position(|c| c == name) {
+            Some(i) => i as u32,
+            None => {
+                classes.push(name.to_string());
+                (classes.len() - 1) as u32
+            }
+        }
+    };
+    let (mut truth, mut pa, mut pb) = (Vec::new(), Vec::new(), Vec::new());
+    let mut per_pair = Vec::new();
+    for run_a in runs_a {
+        let Some(run_b) = runs_b.iter().find(|r| pair_key(r) == pair_key(run_a)) else {
+            continue;
+        };
+        let Some(rows_b) = predictions.of(&run_b.summary.run_id)?.cloned() else {
+            continue;
+        };
+        let Some(rows_a) = predictions.of(&run_a.summary.run_id)? else {
+            continue;
+        };
+        let of_b: HashMap<&str, &PredictionRow> =
+            rows_b.iter().map(|r| (r.path.as_str(), r)).collect();
+        let start = truth.len();
+        for row in rows_a {
+            // Same seed on the same data means the same test images; a path only one side has
+            // (other data, other classes) is not a pair.
+            let Some(other) = of_b.get(row.path.as_str()) else {
+                continue;
+            };
+            truth.push(index(&row.true_class));
+            pa.push(index(&row.predicted_class));
+            pb.push(index(&other.predicted_class));
+        }
+        if truth.len() > start {
+            per_pair.push(start..truth.len());
+        }
+    }
+    if truth.is_empty() {
+        return Ok(None);
+    }
+    let n_classes = classes.len();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(BOOTSTRAP_SEED);
+    let Some(diff) = paired_bootstrap(&truth, &pa, &pb, n_classes, DEFAULT_RESAMPLES, &mut rng)
+    else {
+        return Ok(None);
+    };
+    let test = mcnemar(&truth, &pa, &pb);
+    let pair_diffs: Vec<f64> = per_pair
+        .iter()
+        .map(|r| {
+            let t = &truth[r.clone()];
+            ConfusionMatrix::new(t, &pa[r.clone()], n_classes).micro_recall()
+                - ConfusionMatrix::new(t, &pb[r.clone()], n_classes).micro_recall()
+        })
+        .collect();
+    Ok(Some(PairedComparison {
+        facet: facet.to_string(),
+        kind: kind.to_string(),
+        a_model: a.model,
+        a_freeze: a.freeze,
+        a_head: a.head,
+        b_model: b.model,
+        b_freeze: b.freeze,
+        b_head: b.head,
+        pairs: per_pair.len() as i64,
+        images: truth.len() as i64,
+        micro_diff: diff.micro,
+        micro_low: diff.micro_interval.low,
+        micro_high: diff.micro_interval.high,
+        macro_diff: diff.macro_,
+        macro_low: diff.macro_interval.low,
+        macro_high: diff.macro_interval.high,
+        a_only: test.a_only as i64,
+        b_only: test.b_only as i64,
+        p_value: test.p_value,
+        pair_micro_min: pair_diffs.iter().copied().fold(f64::INFINITY, f64::min),
+        pair_micro_max: pair_diffs.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+    }))
+}
+
+/// Writes `report/comparisons.parquet`.
+pub fn write_comparisons(path: &Path, rows: &[PairedComparison]) -> Result<()> {
+    Ok(cxr_results::table::write_rows(path, &[], rows)?)
+}
+
+/// Reads `report/comparisons.parquet` back.
+pub fn read_comparisons(path: &Path) -> Result<Vec<PairedComparison>> {
+    Ok(cxr_results::table::read_rows(path)?)
+}

@@ -1,0 +1,67 @@
+//! `calibration.json`: the temperature a run fitted on its validation split
+//! (`train.calibrate = true`), kept with the run so that `cxr predict` and `cxr evaluate` turn
+//! its logits into probabilities the way the run reported them, with what the fit changed.
+//! Runs trained without calibration have no such file; their probabilities are the plain
+//! softmax.
+
+use std::path::Path;
+
+use crate::error::Result;
+use crate::layout::{read_json, write_json};
+
+/// A run's temperature scaling, as stored in `calibration.json`.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CalibrationRecord {
+    /// Probabilities are `softmax(logits / temperature)`.
+    pub temperature: f64,
+    /// Mean negative log-likelihood of the validation split before scaling (temperature 1).
+    pub val_nll_uncalibrated: f64,
+    /// The same after scaling: never above `val_nll_uncalibrated`.
+    pub val_nll: f64,
+    /// Expected calibration error (15 bins) of the test split before scaling.
+    pub test_ece_uncalibrated: f64,
+    /// The same after scaling.
+    pub test_ece: f64,
+}
+
+impl CalibrationRecord {
+    /// Writes the record as JSON, atomically.
+    pub fn write(&self, path: &Path) -> Result<()> {
+        write_json(path, self)
+    }
+
+    /// Reads a record written by [`CalibrationRecord::write`].
+    pub fn read(path: &Path) -> Result<Self> {
+        read_json(path, "a calibration record")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_and_rejects_other_json() -> std::result::Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("calibration.json");
+        let record = CalibrationRecord {
+            temperature: 1.75,
+            val_nll_uncalibrated: 0.5,
+            val_nll: 0.375,
+            test_ece_uncalibrated: 0.125,
+            test_ece: 0.0625,
+        };
+        record.write(&path)?;
+        assert_eq!(CalibrationRecord::read(&path)?, record);
+        std::fs::write(&path, "{\"temperature\": \"hot\"}")?;
+        let err = CalibrationRecord::read(&path).err().map(|e| e.to_string());
+        assert!(
+            err.as_deref().is_some_and(
+                |m| m.contains("not a calibration record") && m.contains("calibration.json")
+            ),
+            "{err:?}"
+        );
+        Ok(())
+    }
+}
