@@ -11,14 +11,11 @@
 //! test fold moves it. It is not a confidence interval, and the other tables of the report
 //! average a seed's folds before they compare seeds.
 
-use std::path::Path;
-
 use cxr_metrics::ConfusionMatrix;
 use cxr_results::axes::{label, FOLD_SETTING};
-use cxr_results::{AxisValue, CrossValidationRow, GridDir, OutOfFoldRow};
+use cxr_results::{AxisValue, CrossValidationRow, OutOfFoldRow};
 
-use crate::error::Result;
-use crate::grid_results::{read_predictions_if_any, GridResults, RunResults};
+use crate::grid_results::{GridResults, RunResults};
 use crate::stats::{first_seen, mean, std_dev};
 
 /// A run's axes without the test fold and the seed: what names its configuration.
@@ -49,10 +46,9 @@ pub fn cross_validation_rows(results: &GridResults) -> Vec<CrossValidationRow> {
 }
 
 /// Every image of every cross-validation configuration and seed, as predicted by the run whose
-/// test fold held it, read from the ok classifier fold runs' `predictions.parquet` (runs
-/// without the file are left out).
-pub fn out_of_fold_rows(results: &GridResults, grid_dir: &Path) -> Result<Vec<OutOfFoldRow>> {
-    let grid = GridDir::at(grid_dir);
+/// test fold held it, from the ok classifier fold runs' `predictions.parquet` (runs without
+/// the file are left out).
+pub fn out_of_fold_rows(results: &GridResults) -> Vec<OutOfFoldRow> {
     let mut out = Vec::new();
     for run in results
         .runs
@@ -60,11 +56,11 @@ pub fn out_of_fold_rows(results: &GridResults, grid_dir: &Path) -> Result<Vec<Ou
         .filter(|r| r.ok_classifier() && r.summary.fold.is_some())
     {
         let s = &run.summary;
-        let Some(predictions) = read_predictions_if_any(&grid, &s.run_id)? else {
+        let Some(predictions) = &run.predictions else {
             continue;
         };
         let configuration = label(&configuration_axes(&s.axes));
-        out.extend(predictions.into_iter().map(|p| OutOfFoldRow {
+        out.extend(predictions.iter().map(|p| OutOfFoldRow {
             configuration: configuration.clone(),
             model: s.model.clone(),
             freeze: s.freeze,
@@ -72,13 +68,13 @@ pub fn out_of_fold_rows(results: &GridResults, grid_dir: &Path) -> Result<Vec<Ou
             seed: s.seed,
             fold: s.fold.unwrap_or_default(),
             run_id: s.run_id.clone(),
-            path: p.path,
-            true_class: p.true_class,
-            predicted_class: p.predicted_class,
-            probabilities: p.probabilities,
+            path: p.path.clone(),
+            true_class: p.true_class.clone(),
+            predicted_class: p.predicted_class.clone(),
+            probabilities: p.probabilities.clone(),
         }));
     }
-    Ok(out)
+    out
 }
 
 /// Fills each row's pooled out-of-fold recall from `oof` (the rows of its configuration).
@@ -140,7 +136,6 @@ fn row(group: &[&RunResults]) -> CrossValidationRow {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::grid_results::{facet_of, line_of};
     use cxr_results::{status, RunSummary};
 
     /// A run of `model` with learning rate `lr` on `fold` of 3 with `seed`.
@@ -160,17 +155,10 @@ mod tests {
             status: if ok { status::OK } else { status::FAILED }.into(),
             test_micro_recall: ok.then_some(micro),
             test_macro_recall: ok.then_some(micro - 0.1),
-            axes: axes.clone(),
+            axes,
             ..RunSummary::default()
         };
-        RunResults {
-            facet: facet_of(&axes),
-            line: line_of(model, &axes),
-            summary,
-            history: Vec::new(),
-            per_class: Vec::new(),
-            confusion: Vec::new(),
-        }
+        RunResults::of_summary(summary)
     }
 
     #[test]

@@ -44,9 +44,26 @@ pub struct RunResults {
     pub per_class: Vec<PerClassRow>,
     /// Test confusion matrix, long format (empty for a failed run).
     pub confusion: Vec<ConfusionRow>,
+    /// Every test image's prediction (`predictions.parquet`); `None` for a run without the
+    /// file (an autoencoder run, or one trained before it existed).
+    pub predictions: Option<Vec<PredictionRow>>,
 }
 
 impl RunResults {
+    /// A run with `summary`, its facet and line derived from the summary's axes, and no
+    /// per-run tables yet.
+    pub fn of_summary(summary: RunSummary) -> Self {
+        Self {
+            facet: facet_of(&summary.axes),
+            line: line_of(&summary.model, &summary.axes),
+            summary,
+            history: Vec::new(),
+            per_class: Vec::new(),
+            confusion: Vec::new(),
+            predictions: None,
+        }
+    }
+
     /// Trained and evaluated.
     pub fn ok(&self) -> bool {
         self.summary.status == status::OK
@@ -79,7 +96,7 @@ impl RunResults {
 
 impl GridResults {
     /// Reads `<results>/<grid>/`: `summary.parquet`, `plan.parquet` when present, and each
-    /// finished run's history, per-class and confusion tables.
+    /// finished run's history, per-class, confusion and predictions tables.
     pub fn load(dir: &Path) -> Result<Self> {
         let grid = GridDir::at(dir);
         if !dir.is_dir() {
@@ -153,43 +170,23 @@ impl GridResults {
     }
 }
 
-/// A run's `predictions.parquet`, or `None` for a run without one (trained before the file
-/// existed, or an autoencoder run).
-pub(crate) fn read_predictions_if_any(
-    grid: &GridDir,
-    run_id: &str,
-) -> Result<Option<Vec<PredictionRow>>> {
-    let path = grid.run(run_id).predictions_path();
-    if path.is_file() {
-        Ok(Some(read_predictions(&path)?))
-    } else {
-        Ok(None)
-    }
-}
-
 fn read_run(grid: &GridDir, summary: RunSummary) -> Result<RunResults> {
     let dir = grid.run(&summary.run_id);
     let optional = |path: std::path::PathBuf| path.is_file().then_some(path);
-    let history = match optional(dir.history_path()) {
-        Some(p) => read_history(&p)?,
-        None => Vec::new(),
-    };
-    let per_class = match optional(dir.per_class_path()) {
-        Some(p) => read_per_class(&p)?,
-        None => Vec::new(),
-    };
-    let confusion = match optional(dir.confusion_path()) {
-        Some(p) => read_confusion(&p)?,
-        None => Vec::new(),
-    };
-    Ok(RunResults {
-        facet: facet_of(&summary.axes),
-        line: line_of(&summary.model, &summary.axes),
-        summary,
-        history,
-        per_class,
-        confusion,
-    })
+    let mut run = RunResults::of_summary(summary);
+    if let Some(p) = optional(dir.history_path()) {
+        run.history = read_history(&p)?;
+    }
+    if let Some(p) = optional(dir.per_class_path()) {
+        run.per_class = read_per_class(&p)?;
+    }
+    if let Some(p) = optional(dir.confusion_path()) {
+        run.confusion = read_confusion(&p)?;
+    }
+    if let Some(p) = optional(dir.predictions_path()) {
+        run.predictions = Some(read_predictions(&p)?);
+    }
+    Ok(run)
 }
 
 /// The objective's setting. It is no facet: it already sets autoencoder runs apart from the

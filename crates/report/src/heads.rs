@@ -268,7 +268,6 @@ pub fn map_sources(results: &GridResults, grid_dir: &Path) -> Vec<(String, Strin
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::grid_results::{facet_of, line_of};
     use crate::stats::config_stats;
     use cxr_results::{status, AxisValue, RunSummary};
 
@@ -297,17 +296,10 @@ mod tests {
             epochs_to_converge: (!classic).then_some(6),
             epoch_time_s: (!classic).then_some(0.5),
             fit_time_s: classic.then_some(2.0),
-            axes: axes.clone(),
+            axes,
             ..RunSummary::default()
         };
-        RunResults {
-            facet: facet_of(&axes),
-            line: line_of("resnet18", &axes),
-            summary,
-            history: Vec::new(),
-            per_class: Vec::new(),
-            confusion: Vec::new(),
-        }
+        RunResults::of_summary(summary)
     }
 
     fn results(runs: Vec<RunResults>) -> GridResults {

@@ -1,11 +1,11 @@
 //! Reports and the recall regression check, from a grid's Parquet results only.
 //!
 //! [`write_report`] reads `<results>/<grid>/` ([`GridResults`]: the merged summary, the plan the
-//! last sweep wrote, and each finished run's history, per-class and confusion tables) and writes
-//! `report/`: four grid figures ([`figures`]: time per epoch, trainable parameters, test
-//! micro-recall with intervals, epochs to converge; one line per model against the number of
-//! frozen stages, the CNN as a reference line), each run's learning curves and confusion
-//! heatmap, and `report.md` with tables and a comparison paragraph generated from the numbers
+//! last sweep wrote, and each finished run's history, per-class, confusion and predictions
+//! tables) and writes `report/`: four grid figures ([`figures`]: time per epoch, trainable
+//! parameters, test micro-recall with intervals, epochs to converge; one line per model
+//! against the number of frozen stages, the CNN as a reference line), each run's learning
+//! curves and confusion heatmap, and `report.md` with tables and a comparison paragraph generated from the numbers
 //! ([`comparison`]). Grids with other axes get one set of figures per value of those axes.
 //! Autoencoder (pretraining) runs have no recall: they stay out of the figures, the comparison
 //! and the check, and get their own table in `report.md` with their reconstruction error,

@@ -21,12 +21,12 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use cxr_metrics::{mcnemar, paired_bootstrap, ConfusionMatrix, DEFAULT_RESAMPLES};
-use cxr_results::{GridDir, PredictionRow, LINEAR_HEAD};
+use cxr_results::{PredictionRow, LINEAR_HEAD};
 use rand::SeedableRng;
 
 use crate::error::Result;
 use crate::figures::REFERENCE_MODEL;
-use crate::grid_results::{read_predictions_if_any, GridResults, RunResults};
+use crate::grid_results::{GridResults, RunResults};
 use crate::heads::{verdict_pairs, HeadRow};
 use crate::stats::ConfigStats;
 
@@ -165,15 +165,7 @@ pub fn format_p(p: f64) -> String {
 
 /// The comparisons the report states, for every facet of `stats` whose configurations have
 /// runs with predictions on both sides.
-pub fn paired_comparisons(
-    results: &GridResults,
-    grid_dir: &Path,
-    stats: &[ConfigStats],
-) -> Result<Vec<PairedComparison>> {
-    let mut predictions = PredictionCache {
-        grid: GridDir::at(grid_dir),
-        read: HashMap::new(),
-    };
+pub fn paired_comparisons(results: &GridResults, stats: &[ConfigStats]) -> Vec<PairedComparison> {
     let mut out = Vec::new();
     for (kind, a, b) in planned(stats) {
         let side = |s: &ConfigStats| Side {
@@ -182,24 +174,14 @@ pub fn paired_comparisons(
             head: LINEAR_HEAD.to_string(),
             runs: runs_of(results, s),
         };
-        if let Some(c) = compare(kind, &a.facet, side(a), side(b), &mut predictions)? {
-            out.push(c);
-        }
+        out.extend(compare(kind, &a.facet, side(a), side(b)));
     }
-    Ok(out)
+    out
 }
 
 /// The paired tests behind the classic-heads verdicts ([`crate::heads::verdicts`]): each
 /// backbone's winning head against its runner-up and against the linear head.
-pub fn head_comparisons(
-    results: &GridResults,
-    grid_dir: &Path,
-    rows: &[HeadRow],
-) -> Result<Vec<PairedComparison>> {
-    let mut predictions = PredictionCache {
-        grid: GridDir::at(grid_dir),
-        read: HashMap::new(),
-    };
+pub fn head_comparisons(results: &GridResults, rows: &[HeadRow]) -> Vec<PairedComparison> {
     let mut out = Vec::new();
     for (winner, other) in verdict_pairs(rows) {
         let side = |row: &HeadRow| Side {
@@ -212,16 +194,9 @@ pub fn head_comparisons(
                 .filter(|r| row.run_ids.contains(&r.summary.run_id))
                 .collect(),
         };
-        let compared = compare(
-            HEAD_VS_BEST,
-            "",
-            side(winner),
-            side(other),
-            &mut predictions,
-        )?;
-        out.extend(compared);
+        out.extend(compare(HEAD_VS_BEST, "", side(winner), side(other)));
     }
-    Ok(out)
+    out
 }
 
 /// One side of a comparison: a configuration and its runs.
@@ -300,29 +275,7 @@ fn pair_key(run: &RunResults) -> (i64, Option<i64>) {
     (run.summary.seed, run.summary.fold)
 }
 
-/// Reads each run's predictions once; a run without the file reads as `None`.
-struct PredictionCache {
-    grid: GridDir,
-    read: HashMap<String, Option<Vec<PredictionRow>>>,
-}
-
-impl PredictionCache {
-    fn of(&mut self, run_id: &str) -> Result<Option<&Vec<PredictionRow>>> {
-        if !self.read.contains_key(run_id) {
-            let rows = read_predictions_if_any(&self.grid, run_id)?;
-            self.read.insert(run_id.to_string(), rows);
-        }
-        Ok(self.read.get(run_id).and_then(Option::as_ref))
-    }
-}
-
-fn compare(
-    kind: &str,
-    facet: &str,
-    a: Side<'_>,
-    b: Side<'_>,
-    predictions: &mut PredictionCache,
-) -> Result<Option<PairedComparison>> {
+fn compare(kind: &str, facet: &str, a: Side<'_>, b: Side<'_>) -> Option<PairedComparison> {
     let (runs_a, runs_b) = (&a.runs, &b.runs);
     let mut classes: Vec<String> = Vec::new();
     let mut index = |name: &str| -> u32 {
@@ -340,10 +293,7 @@ fn compare(
         let Some(run_b) = runs_b.iter().find(|r| pair_key(r) == pair_key(run_a)) else {
             continue;
         };
-        let Some(rows_b) = predictions.of(&run_b.summary.run_id)?.cloned() else {
-            continue;
-        };
-        let Some(rows_a) = predictions.of(&run_a.summary.run_id)? else {
+        let (Some(rows_a), Some(rows_b)) = (&run_a.predictions, &run_b.predictions) else {
             continue;
         };
         let of_b: HashMap<&str, &PredictionRow> =
@@ -364,14 +314,11 @@ fn compare(
         }
     }
     if truth.is_empty() {
-        return Ok(None);
+        return None;
     }
     let n_classes = classes.len();
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(BOOTSTRAP_SEED);
-    let Some(diff) = paired_bootstrap(&truth, &pa, &pb, n_classes, DEFAULT_RESAMPLES, &mut rng)
-    else {
-        return Ok(None);
-    };
+    let diff = paired_bootstrap(&truth, &pa, &pb, n_classes, DEFAULT_RESAMPLES, &mut rng)?;
     let test = mcnemar(&truth, &pa, &pb);
     let pair_diffs: Vec<f64> = per_pair
         .iter()
@@ -381,7 +328,7 @@ fn compare(
                 - ConfusionMatrix::new(t, &pb[r.clone()], n_classes).micro_recall()
         })
         .collect();
-    Ok(Some(PairedComparison {
+    Some(PairedComparison {
         facet: facet.to_string(),
         kind: kind.to_string(),
         a_model: a.model,
@@ -403,7 +350,7 @@ fn compare(
         p_value: test.p_value,
         pair_micro_min: pair_diffs.iter().copied().fold(f64::INFINITY, f64::min),
         pair_micro_max: pair_diffs.iter().copied().fold(f64::NEG_INFINITY, f64::max),
-    }))
+    })
 }
 
 /// Writes `report/comparisons.parquet`.

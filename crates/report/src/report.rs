@@ -51,7 +51,7 @@ pub fn write_report(grid_dir: &Path) -> Result<ReportOutput> {
     let mut sections = Vec::new();
     let mut paragraphs = Vec::new();
     let all_stats = config_stats(&results.runs);
-    let paired = paired_comparisons(&results, grid_dir, &all_stats)?;
+    let paired = paired_comparisons(&results, &all_stats);
     let paired_of = |facet: &str| -> Vec<PairedComparison> {
         paired
             .iter()
@@ -79,15 +79,16 @@ pub fn write_report(grid_dir: &Path) -> Result<ReportOutput> {
             figures.extend(save(&chart, &dir.join(&stem))?);
             section_figures.push((chart.title.clone(), format!("{stem}.png")));
         }
-        paragraphs.push(comparison_paragraph(&stats, &paired_of(&facet)));
+        let facet_paired = paired_of(&facet);
+        paragraphs.push(comparison_paragraph(&stats, &facet_paired));
         sections.push(FacetSection {
-            paired: paired_of(&facet),
+            paired: facet_paired,
             facet,
             stats,
             figures: section_figures,
         });
     }
-    let head_paired = head_comparisons(&results, grid_dir, &head_rows(&results))?;
+    let head_paired = head_comparisons(&results, &head_rows(&results));
     let all_paired: Vec<PairedComparison> = paired.iter().chain(&head_paired).cloned().collect();
     if !all_paired.is_empty() {
         write_comparisons(&dir.join("comparisons.parquet"), &all_paired)?;
@@ -150,7 +151,7 @@ pub fn write_report(grid_dir: &Path) -> Result<ReportOutput> {
     let cross_validation = if folds.is_empty() {
         None
     } else {
-        let oof = out_of_fold_rows(&results, grid_dir)?;
+        let oof = out_of_fold_rows(&results);
         add_out_of_fold(&mut folds, &oof);
         let grid = GridDir::at(grid_dir);
         if !oof.is_empty() {
@@ -190,14 +191,16 @@ fn reliability_of(run: &RunResults, grid_dir: &Path) -> Result<Option<Reliabilit
         return Ok(None);
     }
     let dir = GridDir::at(grid_dir).run(&run.summary.run_id);
-    if !dir.predictions_path().is_file() || !dir.preprocessing_path().is_file() {
+    let Some(rows) = &run.predictions else {
+        return Ok(None);
+    };
+    if !dir.preprocessing_path().is_file() {
         return Ok(None);
     }
     let classes = dir.read_preprocessing()?.classes;
-    let rows = dir.read_predictions()?;
     Ok(ReliabilityDiagram::of_predictions(
         format!("Test reliability: {}", run.summary.run_id),
-        &rows,
+        rows,
         &classes,
         run.summary.temperature,
     ))

@@ -227,7 +227,6 @@ fn row(line: &str, freeze: i64, runs: &BySeed<'_>, random: Option<&BySeed<'_>>) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::grid_results::{facet_of, line_of};
     use cxr_results::{status, AxisValue, RunSummary};
 
     fn run(model: &str, freeze: i64, seed: i64, weights: Option<&str>, micro: f64) -> RunResults {
@@ -249,17 +248,10 @@ mod tests {
             test_macro_recall: Some(micro),
             epochs_to_converge: Some(3),
             epoch_time_s: Some(1.0),
-            axes: axes.clone(),
+            axes,
             ..RunSummary::default()
         };
-        RunResults {
-            facet: facet_of(&axes),
-            line: line_of(model, &axes),
-            summary,
-            history: Vec::new(),
-            per_class: Vec::new(),
-            confusion: Vec::new(),
-        }
+        RunResults::of_summary(summary)
     }
 
     #[test]
