@@ -50,7 +50,7 @@ impl CnnBlock {
 impl ModuleT for CnnBlock {
     /// `(batch, in, H, W) -> (batch, out, H/2, W/2)`.
     fn forward_t(&self, xs: &Tensor, train: bool) -> candle_core::Result<Tensor> {
-        MaxPool2d::HALVE.forward(&self.activate(xs, train)?)
+        crate::conv::max_pool2d(MaxPool2d::HALVE, &self.activate(xs, train)?)
     }
 }
 
@@ -112,12 +112,12 @@ impl Cnn {
         xs: &Tensor,
         train: bool,
     ) -> candle_core::Result<Tensor> {
-        MaxPool2d::HALVE.forward(&self.features_t(xs, train)?)
+        crate::conv::max_pool2d(MaxPool2d::HALVE, &self.features_t(xs, train)?)
     }
 
     /// `(batch, 512, h, w) -> (batch, num_classes)`: the last pool, global average pool, `fc`.
     pub(crate) fn head(&self, features: &Tensor) -> candle_core::Result<Tensor> {
-        let xs = MaxPool2d::HALVE.forward(features)?;
+        let xs = crate::conv::max_pool2d(MaxPool2d::HALVE, features)?;
         // Global average pool: (batch, 512, h/2, w/2) -> (batch, 512).
         self.fc.forward(&xs.mean((2, 3))?)
     }

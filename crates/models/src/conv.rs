@@ -1,17 +1,54 @@
-//! Where the models' layers meet the fast CPU kernels of `cxr-kernels`.
+//! Where the models' layers meet the fast CPU kernels of `cxr-kernels`, and the candle ops that
+//! stand in for them on a GPU.
 //!
 //! The layers keep candle-nn's `Conv2d` (weights and names stay as the initializer and the
 //! checkpoint loader made them) and the model code calls these functions instead of
 //! `Module::forward`: on the CPU with f32 or f64 they run the `cxr-kernels` custom ops, whose
 //! backward passes are GEMMs and skip the input gradient when no one needs it; anywhere else
-//! they fall back to candle's ops, with the same results.
+//! (CUDA) they run candle's ops, with the same results up to rounding: cuDNN convolutions,
+//! BatchNorm composed from reductions and broadcasts ([`crate::batch_norm`]), and [`max_pool2d`]
+//! composed from strided window views for the pools candle's own `max_pool2d` cannot train.
+//!
+//! The candle-op path also runs on the CPU, slowly, inside [`with_candle_ops`] or with the
+//! environment variable `CXR_CANDLE_OPS=1`: that is how the tests check it against the kernels
+//! on machines without a GPU, and how a CPU sweep rehearses exactly the ops a GPU sweep runs.
+
+use std::cell::Cell;
+use std::sync::OnceLock;
 
 use candle_core::{DType, Tensor};
 use candle_nn::{Conv2d, Module};
+use cxr_kernels::MaxPool2d;
+
+/// The environment variable that sends every op down the candle path (diagnostics).
+pub const CANDLE_OPS_ENV: &str = "CXR_CANDLE_OPS";
+
+thread_local! {
+    static CANDLE_OPS: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `f` with every layer on candle's ops (the GPU path) on this thread, even on the CPU.
+pub fn with_candle_ops<T>(f: impl FnOnce() -> T) -> T {
+    struct Reset(bool);
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            CANDLE_OPS.with(|c| c.set(self.0));
+        }
+    }
+    let _reset = Reset(CANDLE_OPS.with(|c| c.replace(true)));
+    f()
+}
+
+fn candle_ops_forced() -> bool {
+    static FROM_ENV: OnceLock<bool> = OnceLock::new();
+    CANDLE_OPS.with(Cell::get)
+        || *FROM_ENV
+            .get_or_init(|| std::env::var(CANDLE_OPS_ENV).is_ok_and(|v| !v.is_empty() && v != "0"))
+}
 
 /// Whether `xs` can run on the `cxr-kernels` ops.
 pub(crate) fn use_kernels(xs: &Tensor) -> bool {
-    xs.device().is_cpu() && matches!(xs.dtype(), DType::F32 | DType::F64)
+    xs.device().is_cpu() && matches!(xs.dtype(), DType::F32 | DType::F64) && !candle_ops_forced()
 }
 
 /// `(batch, Cin, H, W) -> (batch, Cout, H', W')`: `conv`'s convolution plus its bias, if any.
@@ -33,5 +70,170 @@ pub fn add_relu(a: &Tensor, b: &Tensor) -> candle_core::Result<Tensor> {
         cxr_kernels::add_relu(a, b)
     } else {
         (a + b)?.relu()
+    }
+}
+
+/// `pool` over `(batch, C, H, W)`, PyTorch's output size and -inf padding on every device.
+pub fn max_pool2d(pool: MaxPool2d, xs: &Tensor) -> candle_core::Result<Tensor> {
+    if use_kernels(xs) {
+        return pool.forward(xs);
+    }
+    let MaxPool2d {
+        kernel,
+        stride,
+        padding,
+    } = pool;
+    // Not candle's `max_pool2d` even where windows tile the input: its backward multiplies
+    // each gradient by the share of the window holding the maximum (1/4 for a 2x2 window with
+    // one maximum) instead of dividing by the number of maxima.
+    let (_, _, h, w) = xs.dims4()?;
+    if h + 2 * padding < kernel || w + 2 * padding < kernel || stride == 0 {
+        candle_core::bail!("max-pool {pool:?} does not fit input {:?}", xs.dims());
+    }
+    let (out_h, out_w) = (
+        (h + 2 * padding - kernel) / stride + 1,
+        (w + 2 * padding - kernel) / stride + 1,
+    );
+    // Pad with -inf so that every window `(dy, dx)` can be read as one strided view of
+    // `out_h x out_w` elements: rows dy, dy + stride, ..., likewise columns.
+    let padded = pad_neg_inf(
+        xs,
+        2,
+        padding,
+        (kernel - 1 + stride * out_h).max(h + 2 * padding),
+    )?;
+    let padded = pad_neg_inf(
+        &padded,
+        3,
+        padding,
+        (kernel - 1 + stride * out_w).max(w + 2 * padding),
+    )?;
+    let mut pooled: Option<Tensor> = None;
+    for dy in 0..kernel {
+        let rows = strided(&padded, 2, dy, stride, out_h)?;
+        for dx in 0..kernel {
+            let window = strided(&rows, 3, dx, stride, out_w)?;
+            pooled = Some(match pooled {
+                None => window,
+                Some(max) => max.maximum(&window)?,
+            });
+        }
+    }
+    pooled.ok_or_else(|| candle_core::Error::Msg("max-pool with an empty kernel".into()))
+}
+
+/// `xs` with `before` values of -inf ahead of dimension `dim` and as many after as make it
+/// `total` long.
+fn pad_neg_inf(
+    xs: &Tensor,
+    dim: usize,
+    before: usize,
+    total: usize,
+) -> candle_core::Result<Tensor> {
+    let size = xs.dim(dim)?;
+    let after = total - size - before;
+    let block = |len: usize| {
+        let mut shape = xs.dims().to_vec();
+        shape[dim] = len;
+        Tensor::zeros(shape, xs.dtype(), xs.device())? - f64::INFINITY
+    };
+    let mut parts = Vec::with_capacity(3);
+    if before > 0 {
+        parts.push(block(before)?);
+    }
+    parts.push(xs.clone());
+    if after > 0 {
+        parts.push(block(after)?);
+    }
+    if parts.len() == 1 {
+        return Ok(xs.clone());
+    }
+    Tensor::cat(&parts, dim)
+}
+
+/// Elements `start, start + step, ..., start + step * (len - 1)` of dimension `dim` (which must
+/// hold at least `start + step * len`), as a contiguous tensor with a backward pass.
+fn strided(
+    xs: &Tensor,
+    dim: usize,
+    start: usize,
+    step: usize,
+    len: usize,
+) -> candle_core::Result<Tensor> {
+    let taken = xs.narrow(dim, start, step * len)?;
+    if step == 1 {
+        return taken.contiguous();
+    }
+    let mut split = xs.dims().to_vec();
+    split[dim] = len;
+    split.insert(dim + 1, step);
+    let mut out = xs.dims().to_vec();
+    out[dim] = len;
+    taken.reshape(split)?.narrow(dim + 1, 0, 1)?.reshape(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use candle_core::{Device, Var};
+
+    use super::*;
+
+    /// The composed pool equals the kernel's, forward and backward, on data without ties.
+    fn composed_equals_kernel(pool: MaxPool2d, h: usize, w: usize) {
+        let x = Var::randn(0f64, 1., (2, 3, h, w), &Device::Cpu).unwrap();
+        let run = |candle: bool| {
+            let go = || max_pool2d(pool, x.as_tensor());
+            if candle { with_candle_ops(go) } else { go() }.unwrap()
+        };
+        let (kernel_y, candle_y) = (run(false), run(true));
+        assert_eq!(kernel_y.dims(), candle_y.dims(), "{pool:?} on {h}x{w}");
+        let diff = (&kernel_y - &candle_y)
+            .unwrap()
+            .abs()
+            .unwrap()
+            .max_all()
+            .unwrap();
+        assert_eq!(diff.to_scalar::<f64>().unwrap(), 0.0, "{pool:?} on {h}x{w}");
+        let weights = Tensor::randn(0f64, 1., kernel_y.shape(), &Device::Cpu).unwrap();
+        let grad = |y: &Tensor| {
+            let g = (y * &weights)
+                .unwrap()
+                .sum_all()
+                .unwrap()
+                .backward()
+                .unwrap();
+            g.get(&x).unwrap().clone()
+        };
+        let (gk, gc) = (grad(&kernel_y), grad(&candle_y));
+        let diff = (gk - gc).unwrap().abs().unwrap().max_all().unwrap();
+        assert!(
+            diff.to_scalar::<f64>().unwrap() < 1e-12,
+            "{pool:?} on {h}x{w}"
+        );
+    }
+
+    #[test]
+    fn composed_pools_match_the_kernel_forward_and_backward() {
+        composed_equals_kernel(MaxPool2d::RESNET_STEM, 8, 8);
+        composed_equals_kernel(MaxPool2d::RESNET_STEM, 7, 9);
+        composed_equals_kernel(MaxPool2d::HALVE, 8, 6);
+        composed_equals_kernel(MaxPool2d::HALVE, 5, 7); // floor: last row and column dropped
+        composed_equals_kernel(
+            MaxPool2d {
+                kernel: 3,
+                stride: 3,
+                padding: 0,
+            },
+            10,
+            9,
+        );
+    }
+
+    #[test]
+    fn with_candle_ops_is_scoped_to_the_call() {
+        let x = Tensor::zeros((1, 1, 2, 2), DType::F32, &Device::Cpu).unwrap();
+        assert!(use_kernels(&x) || candle_ops_forced());
+        with_candle_ops(|| assert!(!use_kernels(&x)));
+        assert_eq!(use_kernels(&x), !candle_ops_forced());
     }
 }

@@ -62,6 +62,9 @@ pub enum ModelError {
         #[source]
         source: candle_core::Error,
     },
+    /// A training device that cannot be used (unknown, not compiled in, or no GPU).
+    #[error("{0}")]
+    Device(String),
     /// A tensor operation failed.
     #[error(transparent)]
     Candle(#[from] candle_core::Error),

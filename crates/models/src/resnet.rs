@@ -168,7 +168,7 @@ impl ResNet {
     fn stem(&self, xs: &Tensor, train: bool) -> candle_core::Result<Tensor> {
         let xs = conv2d(&self.conv1, xs)?;
         let xs = self.bn1.forward_relu(&xs, train, true)?;
-        MaxPool2d::RESNET_STEM.forward(&xs)
+        crate::conv::max_pool2d(MaxPool2d::RESNET_STEM, &xs)
     }
 }
 
