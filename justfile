@@ -101,3 +101,25 @@ bench seconds="15" python="" models="" modes="":
     cargo run --release --quiet -p cxr-bench -- all --out bench/ours.json --seconds {{seconds}} $([ -n "{{models}}" ] && echo --models {{models}}) $([ -n "{{modes}}" ] && echo --modes {{modes}}); \
     "$py" bench/torch_bench.py --out bench/torch.json --seconds {{seconds}} $filter; \
     cargo run --release --quiet -p cxr-bench -- report --ours bench/ours.json --torch bench/torch.json --json bench/last.json
+
+# Build `cxr` and `cxr-bench` with the `cuda` feature (candle's CUDA backend, cuDNN) for GPUs
+# of compute capability `cap` (90: H100/H200), with CUDA 13.0's compiler from PyPI in a venv,
+# and pack them with the CUDA test binary into bench/cuda/carry/ for a GPU machine.
+build-cuda cap="90":
+    scripts/cuda-build.sh build {{cap}}
+
+# Compile the `cuda` feature's code without a GPU (what CI runs).
+check-cuda:
+    scripts/cuda-build.sh check
+
+# On a GPU machine, after `just build-cuda`: training-step and inference img/s of the CNN and
+# ResNet18 freeze 0..4 at 128 px, batch 128, ours vs PyTorch on the same GPU.
+bench-cuda seconds="10" python="python3" target="/var/tmp/cxr-cuda-target":
+    {{target}}/release/cxr-bench all --device cuda --batch 128 --models cnn,resnet18 --seconds {{seconds}} --out bench/ours-cuda.json
+    {{python}} bench/torch_bench.py --device cuda --batch 128 --models cnn,resnet18 --modes train,infer --seconds {{seconds}} --out bench/torch-cuda.json
+    {{target}}/release/cxr-bench report --ours bench/ours-cuda.json --torch bench/torch-cuda.json --json bench/last-cuda.json
+
+# The GPU check a lent machine runs (bench/cuda/device-check.sh: CUDA tests, bench, sweep on
+# CUDA vs CPU) from the bundle of `just build-cuda`; `device=cpu` rehearses every step here.
+cuda-check device="cuda" seconds="4":
+    CXR_CHECK_DEVICE={{device}} CXR_CHECK_SECONDS={{seconds}} bench/cuda/device-check.sh

@@ -11,6 +11,11 @@ freeze 0..4 and ResNet34 at freeze 0, batch 32 of 3x128x128, 4 classes; `train` 
 training mode (frozen stages' BatchNorms in eval mode, their parameters without gradients),
 cross-entropy, backward and torch.optim.Adam(lr=1e-3); `infer` is an eval-mode forward under
 torch.inference_mode(). torch.set_num_threads(os.cpu_count()).
+
+`--device cuda --batch 128` runs the same cases on the GPU (`just bench-cuda`): each step ends
+with `.item()`, which waits for the GPU, as cxr-bench's steps do; cuDNN keeps PyTorch's defaults
+(`torch.backends.cudnn.benchmark = False`, TF32 convolutions allowed) unless
+`--cudnn-benchmark`.
 """
 
 import argparse
@@ -51,14 +56,16 @@ def build(model_name, freeze):
     return model, frozen
 
 
-def run_case(case, seconds, warmup):
+def run_case(case, seconds, warmup, device="cpu", batch=BATCH, cudnn_benchmark=False):
     import torch
 
     torch.set_num_threads(os.cpu_count())
+    torch.backends.cudnn.benchmark = cudnn_benchmark
     torch.manual_seed(0)
     model, frozen = build(case["model"], case["freeze"])
-    images = torch.randn(BATCH, 3, SIZE, SIZE)
-    labels = torch.arange(BATCH) % CLASSES
+    model = model.to(device)
+    images = torch.randn(batch, 3, SIZE, SIZE, device=device)
+    labels = torch.arange(batch, device=device) % CLASSES
     if case["mode"] == "train":
         opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=1e-3)
         loss_fn = torch.nn.CrossEntropyLoss()
@@ -88,23 +95,30 @@ def run_case(case, seconds, warmup):
         steps += 1
     elapsed = time.perf_counter() - start
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-    return dict(case, img_s=steps * BATCH / elapsed, steps=steps, seconds=elapsed, peak_mb=peak_mb)
+    result = dict(case, img_s=steps * batch / elapsed, steps=steps, seconds=elapsed, peak_mb=peak_mb, device=device, batch=batch)
+    if device.startswith("cuda"):
+        result["gpu_peak_mb"] = torch.cuda.max_memory_allocated() / 2**20
+    return result
 
 
-def sgemm_gflops():
+def sgemm_gflops(device="cpu"):
     import torch
 
     torch.set_num_threads(os.cpu_count())
-    a = torch.randn(2048, 2048)
-    b = torch.randn(2048, 2048)
+    n = 2048 if device == "cpu" else 8192
+    a = torch.randn(n, n, device=device)
+    b = torch.randn(n, n, device=device)
+    sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
     a @ b
-    best = min(_timed(lambda: a @ b) for _ in range(5))
-    return 2 * 2048**3 / best / 1e9
+    sync()
+    best = min(_timed(lambda: a @ b, sync) for _ in range(5))
+    return 2 * n**3 / best / 1e9
 
 
-def _timed(f):
+def _timed(f, sync=lambda: None):
     start = time.perf_counter()
     f()
+    sync()
     return time.perf_counter() - start
 
 
@@ -116,21 +130,25 @@ def main():
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--models", default="", help="comma-separated model filter")
     parser.add_argument("--modes", default="", help="comma-separated mode filter")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda[:N]")
+    parser.add_argument("--batch", type=int, default=BATCH)
+    parser.add_argument("--cudnn-benchmark", action="store_true", help="let cuDNN time its algorithms")
     args = parser.parse_args()
+    device_args = ["--device", args.device, "--batch", str(args.batch)] + (["--cudnn-benchmark"] if args.cudnn_benchmark else [])
     if args.case:
-        print(json.dumps(run_case(json.loads(args.case), args.seconds, args.warmup)))
+        print(json.dumps(run_case(json.loads(args.case), args.seconds, args.warmup, args.device, args.batch, args.cudnn_benchmark)))
         return
     import torch
 
     models = [m for m in args.models.split(",") if m]
     modes = [m for m in args.modes.split(",") if m]
     cases = [c for c in default_cases() if (not models or c["model"] in models) and (not modes or c["mode"] in modes)]
-    gflops = sgemm_gflops()
-    print(f"torch: 2048^2 sgemm {gflops:.0f} GFLOP/s", file=sys.stderr)
+    gflops = sgemm_gflops(args.device)
+    print(f"torch: sgemm on {args.device} {gflops:.0f} GFLOP/s", file=sys.stderr)
     results = []
     for case in cases:
         out = subprocess.run(
-            [sys.executable, __file__, "--case", json.dumps(case), "--seconds", str(args.seconds), "--warmup", str(args.warmup)],
+            [sys.executable, __file__, "--case", json.dumps(case), "--seconds", str(args.seconds), "--warmup", str(args.warmup)] + device_args,
             check=True,
             capture_output=True,
             text=True,
@@ -138,7 +156,8 @@ def main():
         result = json.loads(out.stdout)
         print(f"torch: {case['model']} freeze {case['freeze']} {case['mode']}: {result['img_s']:.1f} img/s, peak {result['peak_mb']:.0f} MB", file=sys.stderr)
         results.append(result)
-    suite = dict(label=f"torch {torch.__version__}", gemm_gflops=gflops, threads=torch.get_num_threads(), results=results)
+    label = f"torch {torch.__version__}" + ("" if args.device == "cpu" else f" {args.device} (cuDNN {torch.backends.cudnn.version()})")
+    suite = dict(label=label, gemm_gflops=gflops, threads=torch.get_num_threads(), results=results)
     with open(args.out, "w") as f:
         json.dump(suite, f, indent=2)
         f.write("\n")

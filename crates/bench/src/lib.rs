@@ -29,5 +29,5 @@ pub mod suite;
 
 pub use case::{Case, Mode};
 pub use error::{BenchError, Result};
-pub use measure::{measure, Budget, Measurement};
+pub use measure::{measure, Budget, Measurement, Target};
 pub use suite::Suite;

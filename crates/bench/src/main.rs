@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use cxr_bench::{case, report, suite, Budget, Case, Mode, Suite};
+use cxr_bench::{case, report, suite, Budget, Case, Mode, Suite, Target};
+use cxr_models::DeviceSpec;
 
 #[derive(Parser)]
 #[command(about = "Training and inference throughput of the cxr models (see BENCHMARKS.md)")]
@@ -26,6 +27,8 @@ enum Command {
         mode: Mode,
         #[command(flatten)]
         budget: BudgetArgs,
+        #[command(flatten)]
+        target: TargetArgs,
     },
     /// Measure every case (one process each) and write the results file.
     All {
@@ -39,6 +42,8 @@ enum Command {
         modes: Vec<Mode>,
         #[command(flatten)]
         budget: BudgetArgs,
+        #[command(flatten)]
+        target: TargetArgs,
     },
     /// Decode throughput of the real sample's films as PNG and as 12-bit DICOM (uncompressed,
     /// RLE, JPEG lossless), one thread.
@@ -89,6 +94,29 @@ impl BudgetArgs {
     }
 }
 
+#[derive(clap::Args)]
+struct TargetArgs {
+    /// cpu, cuda or cuda:N (a build with the `cuda` feature: `just build-cuda`).
+    #[arg(long, default_value = "cpu", value_parser = parse_device)]
+    device: DeviceSpec,
+    /// Images per step.
+    #[arg(long, default_value_t = case::BATCH)]
+    batch: usize,
+}
+
+impl TargetArgs {
+    fn target(&self) -> Target {
+        Target {
+            device: self.device,
+            batch: self.batch,
+        }
+    }
+}
+
+fn parse_device(s: &str) -> Result<DeviceSpec, String> {
+    s.parse().map_err(|e: cxr_models::ModelError| e.to_string())
+}
+
 fn parse_mode(s: &str) -> Result<Mode, String> {
     serde_json::from_value(serde_json::Value::String(s.into()))
         .map_err(|_| format!("unknown mode {s:?}: expected train, infer or epoch"))
@@ -106,13 +134,14 @@ fn main() -> anyhow::Result<()> {
             freeze,
             mode,
             budget,
+            target,
         } => {
             let case = Case {
                 model,
                 freeze,
                 mode,
             };
-            let m = cxr_bench::measure(&case, budget.budget())
+            let m = cxr_bench::measure(&case, budget.budget(), target.target())
                 .with_context(|| format!("measuring {case}"))?;
             println!("{}", serde_json::to_string(&m)?);
         }
@@ -121,23 +150,32 @@ fn main() -> anyhow::Result<()> {
             models,
             modes,
             budget,
+            target,
         } => {
             let cases: Vec<Case> = case::default_cases()
                 .into_iter()
                 .filter(|c| models.is_empty() || models.contains(&c.model))
                 .filter(|c| modes.is_empty() || modes.contains(&c.mode))
                 .collect();
-            let gemm_gflops = suite::gemm_gflops()?;
-            eprintln!("cxr: 2048^2 f32 GEMM {gemm_gflops:.0} GFLOP/s");
+            let target = target.target();
+            let gemm_gflops = suite::gemm_gflops(target.device)?;
+            eprintln!(
+                "cxr: f32 GEMM on {} {gemm_gflops:.0} GFLOP/s",
+                target.device
+            );
             let exe = std::env::current_exe()?;
-            let results = suite::run_cases(&exe, &cases, budget.budget(), |m| {
+            let results = suite::run_cases(&exe, &cases, budget.budget(), target, |m| {
                 eprintln!(
                     "cxr: {}: {:.1} img/s, peak {:.0} MB",
                     m.case, m.img_s, m.peak_mb
                 )
             })?;
             let suite = Suite {
-                label: "cxr (candle 0.11.1 + cxr-kernels)".into(),
+                label: if target.device.is_cpu() {
+                    "cxr (candle 0.11.1 + cxr-kernels)".into()
+                } else {
+                    format!("cxr (candle 0.11.1 CUDA + cuDNN, {})", target.device)
+                },
                 gemm_gflops,
                 threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
                 results,

@@ -3,9 +3,9 @@
 
 use std::time::{Duration, Instant};
 
-use candle_core::{DType, Device, Tensor};
+use candle_core::{DType, Tensor};
 use candle_nn::ModuleT;
-use cxr_models::{ModelConfig, ModelKind};
+use cxr_models::{DeviceSpec, ModelConfig, ModelKind};
 use cxr_trainer::adam::{Adam, AdamSettings};
 use serde::{Deserialize, Serialize};
 
@@ -26,6 +26,39 @@ pub struct Measurement {
     pub seconds: f64,
     /// The process's peak resident memory (MiB), warm-up included.
     pub peak_mb: f64,
+    /// Where it ran: `cpu` or `cuda:N` (files from before the field: `cpu`).
+    #[serde(default = "cpu")]
+    pub device: String,
+    /// Images per step (files from before the field: [`BATCH`]).
+    #[serde(default = "default_batch")]
+    pub batch: usize,
+}
+
+fn cpu() -> String {
+    "cpu".into()
+}
+
+fn default_batch() -> usize {
+    BATCH
+}
+
+/// Where and how large: the device the case runs on and its batch.
+#[derive(Debug, Clone, Copy)]
+pub struct Target {
+    /// The device.
+    pub device: DeviceSpec,
+    /// Images per step.
+    pub batch: usize,
+}
+
+impl Default for Target {
+    /// The CPU bench: batch [`BATCH`].
+    fn default() -> Self {
+        Self {
+            device: DeviceSpec::Cpu,
+            batch: BATCH,
+        }
+    }
 }
 
 /// How long to measure.
@@ -39,8 +72,12 @@ pub struct Budget {
 
 /// Runs `case` in this process. The peak memory is this process's, so run one case per process
 /// (as `cxr-bench all` does) for per-case numbers.
-pub fn measure(case: &Case, budget: Budget) -> Result<Measurement> {
-    let device = Device::Cpu;
+///
+/// On a GPU every step ends by reading a scalar back (the loss, or the logits' sum), which
+/// waits for the device, so the time covers the work and not only its queueing.
+pub fn measure(case: &Case, budget: Budget, target: Target) -> Result<Measurement> {
+    let device = target.device.open()?;
+    let batch = target.batch.max(1);
     let kind: ModelKind = case
         .model
         .parse()
@@ -48,8 +85,8 @@ pub fn measure(case: &Case, budget: Budget) -> Result<Measurement> {
     let model = ModelConfig::new(kind, CLASSES)
         .with_freeze(case.freeze)
         .build(None, &device, 0)?;
-    let images = Tensor::randn(0f32, 1., (BATCH, 3, IMAGE_SIZE, IMAGE_SIZE), &device)?;
-    let labels: Vec<u32> = (0..BATCH as u32).map(|i| i % CLASSES as u32).collect();
+    let images = Tensor::randn(0f32, 1., (batch, 3, IMAGE_SIZE, IMAGE_SIZE), &device)?;
+    let labels: Vec<u32> = (0..batch as u32).map(|i| i % CLASSES as u32).collect();
     let labels = Tensor::new(labels.as_slice(), &device)?;
     let mut step: Box<dyn FnMut() -> Result<()>> = match case.mode {
         Mode::Infer => Box::new(move || {
@@ -94,10 +131,12 @@ pub fn measure(case: &Case, budget: Budget) -> Result<Measurement> {
     let seconds = start.elapsed().as_secs_f64();
     Ok(Measurement {
         case: case.clone(),
-        img_s: (steps * BATCH) as f64 / seconds,
+        img_s: (steps * batch) as f64 / seconds,
         steps,
         seconds,
         peak_mb: peak_rss_mb(),
+        device: target.device.to_string(),
+        batch,
     })
 }
 

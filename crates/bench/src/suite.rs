@@ -5,12 +5,13 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
-use candle_core::{Device, Tensor};
+use candle_core::Tensor;
+use cxr_models::DeviceSpec;
 use serde::{Deserialize, Serialize};
 
 use crate::case::Case;
 use crate::error::{BenchError, Result};
-use crate::measure::{Budget, Measurement};
+use crate::measure::{Budget, Measurement, Target};
 
 /// One side's results file.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -51,17 +52,21 @@ impl Suite {
     }
 }
 
-/// GFLOP/s of `C = A B` with 2048 x 2048 f32 matrices (candle's matmul: the same `gemm` crate
-/// the kernels call, on all threads), best of 5 after one warm-up.
-pub fn gemm_gflops() -> Result<f64> {
-    let n = 2048;
-    let a = Tensor::randn(0f32, 1., (n, n), &Device::Cpu)?;
-    let b = Tensor::randn(0f32, 1., (n, n), &Device::Cpu)?;
+/// GFLOP/s of `C = A B` with 2048 x 2048 f32 matrices on `device` (on the CPU candle's matmul:
+/// the same `gemm` crate the kernels call, on all threads; on a GPU cuBLAS, 8192^2 so the
+/// product outlasts the launch), best of 5 after one warm-up.
+pub fn gemm_gflops(device: DeviceSpec) -> Result<f64> {
+    let n = if device.is_cpu() { 2048 } else { 8192 };
+    let device = device.open()?;
+    let a = Tensor::randn(0f32, 1., (n, n), &device)?;
+    let b = Tensor::randn(0f32, 1., (n, n), &device)?;
     a.matmul(&b)?;
+    device.synchronize()?;
     let mut best = f64::MAX;
     for _ in 0..5 {
         let start = Instant::now();
         a.matmul(&b)?;
+        device.synchronize()?;
         best = best.min(start.elapsed().as_secs_f64());
     }
     Ok(2.0 * (n as f64).powi(3) / best / 1e9)
@@ -73,6 +78,7 @@ pub fn run_cases(
     exe: &Path,
     cases: &[Case],
     budget: Budget,
+    target: Target,
     mut progress: impl FnMut(&Measurement),
 ) -> Result<Vec<Measurement>> {
     let mut results = Vec::with_capacity(cases.len());
@@ -83,6 +89,8 @@ pub fn run_cases(
             .args(["--mode", &case.mode.to_string()])
             .args(["--seconds", &budget.min_time.as_secs_f64().to_string()])
             .args(["--warmup", &budget.warmup_steps.to_string()])
+            .args(["--device", &target.device.to_string()])
+            .args(["--batch", &target.batch.to_string()])
             .output()
             .map_err(|source| BenchError::Io {
                 path: exe.into(),

@@ -224,6 +224,11 @@ pub struct SweepArgs {
     /// publisher's (an institutional mirror) [default: the grid's `weights_mirror`].
     #[arg(long, env = cxr_weights::MIRROR_ENV, value_name = "URL")]
     pub weights_mirror: Option<String>,
+    /// Train on this device: cpu, cuda (GPU 0) or cuda:N, replacing every run's
+    /// `train.device` (source grids' too). A GPU run has its own run id [default: the grid's
+    /// `train.device`, else cpu].
+    #[arg(long, value_name = "DEVICE", value_parser = device_spec)]
+    pub device: Option<cxr_models::DeviceSpec>,
 }
 
 /// The resources of `cxr sweep --emit-slurm`.
@@ -370,4 +375,10 @@ pub struct WeightsListArgs {
     /// Print JSON: [{"path", "file", "model", "variant", "bytes", "sha256", "verified"}].
     #[arg(long)]
     pub json: bool,
+}
+
+/// Parses `--device`.
+fn device_spec(text: &str) -> Result<cxr_models::DeviceSpec, String> {
+    text.parse()
+        .map_err(|e: cxr_models::ModelError| e.to_string())
 }

@@ -502,3 +502,69 @@ fn prepare_builds_the_cache_once_and_cells_check_their_run() -> TestResult {
     );
     Ok(())
 }
+
+/// `--device cuda` in a build without the `cuda` feature stops before any run with one line
+/// that names the fix; `--device cpu` overrides a grid's `device = "cuda"`, and the summary
+/// records where each run trained.
+#[test]
+fn a_gpu_sweep_needs_the_cuda_feature_and_the_summary_names_the_device() -> TestResult {
+    if cxr_models::DeviceSpec::cuda_compiled() {
+        eprintln!("skipping: this build has the cuda feature");
+        return Ok(());
+    }
+    let tmp = tempfile::tempdir()?;
+    let body = TINY.replace("[train]\n", "[train]\ndevice = \"cuda\"\n");
+    write_grid(tmp.path(), &format!("{body}[model]\nname = \"cnn\"\n"))?;
+    let cache = tmp.path().join("cache");
+    let cache = cache.to_string_lossy();
+    for args in [
+        vec!["sweep", "g.toml", "--quiet", "--cache-dir", &cache],
+        vec![
+            "sweep",
+            "g.toml",
+            "--quiet",
+            "--cache-dir",
+            &cache,
+            "--device",
+            "cuda:0",
+        ],
+    ] {
+        let out = run(&args, tmp.path())?;
+        assert!(!out.status.success());
+        let stderr = String::from_utf8(out.stderr)?;
+        let errors: Vec<&str> = stderr.lines().filter(|l| l.contains("error")).collect();
+        assert_eq!(errors.len(), 1, "{stderr}");
+        assert!(
+            errors[0].contains("built without the `cuda` feature")
+                && errors[0].contains("just build-cuda")
+                && errors[0].contains("--device cpu"),
+            "{stderr}"
+        );
+        assert!(
+            !tmp.path().join("results/tiny/runs").exists(),
+            "no run started"
+        );
+    }
+    let out = run(
+        &[
+            "sweep",
+            "g.toml",
+            "--quiet",
+            "--cache-dir",
+            &cache,
+            "--device",
+            "cpu",
+        ],
+        tmp.path(),
+    )?;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows = cxr_results::read_summary(&tmp.path().join("results/tiny/summary.parquet"))?;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].device.as_deref(), Some("cpu"));
+    assert!(!rows[0].axes.iter().any(|a| a.setting == "train.device"));
+    Ok(())
+}

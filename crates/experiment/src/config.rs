@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use cxr_data::{Augment, Normalization, SamplerKind};
 use cxr_heads::HeadSearch;
-use cxr_models::ModelKind;
+use cxr_models::{DeviceSpec, ModelKind};
 
 use crate::error::{ExperimentError, Result};
 use crate::split::SplitSettings;
@@ -245,6 +245,12 @@ pub struct TrainSettings {
     /// Off by default and then left out of the serialised config, so run ids are unchanged.
     #[serde(default, skip_serializing_if = "is_false")]
     pub calibrate: bool,
+    /// Where the run trains (`cpu`, `cuda`, `cuda:N`). Part of the run's identity when not the
+    /// CPU, as `"cuda"` without the GPU's ordinal (see [`DeviceSpec`]): a GPU run never stands
+    /// in for a CPU run. The CPU default is left out of the serialised config, so CPU runs keep
+    /// their ids.
+    #[serde(default, skip_serializing_if = "DeviceSpec::is_cpu")]
+    pub device: DeviceSpec,
 }
 
 fn yes() -> bool {

@@ -129,6 +129,12 @@ impl Grid {
         if folds_added && !axes.iter().any(|a| a == FOLD_SETTING) {
             axes.push(FOLD_SETTING.to_string());
         }
+        let device_added = runs
+            .iter()
+            .any(|r| r.axes.iter().any(|a| a.setting == DEVICE_SETTING));
+        if device_added && !axes.iter().any(|a| a == DEVICE_SETTING) {
+            axes.push(DEVICE_SETTING.to_string());
+        }
         Ok(Grid {
             name: runs
                 .first()
@@ -284,6 +290,17 @@ impl GridFile<'_> {
                 })?;
                 let (config, was_folded) = resolver.resolve(raw, fold_cnn)?;
                 let id = config.run_id()?;
+                let mut cell_axes = cell_axes;
+                if !config.train.device.is_cpu()
+                    && !cell_axes.iter().any(|a| a.setting == DEVICE_SETTING)
+                {
+                    // A GPU run is its own configuration wherever runs are grouped (report
+                    // facets, baseline keys), not only in its id.
+                    cell_axes.push(AxisValue {
+                        setting: DEVICE_SETTING.to_string(),
+                        value: config.train.device.identity().to_string(),
+                    });
+                }
                 // Named once per cell, not once per fold.
                 let cell = label(cell_axes.iter().filter(|a| a.setting != FOLD_SETTING));
                 if was_folded && !folded.contains(&cell) {
@@ -302,6 +319,10 @@ impl GridFile<'_> {
         Ok(())
     }
 }
+
+/// The setting a run on a GPU carries as an axis value (`train.device=cuda`), whether or not
+/// the grid varies it.
+pub const DEVICE_SETTING: &str = "train.device";
 
 /// A merged cell with `split.folds = k` and no `split.fold` as k cells, one per test fold
 /// (its axis value appended); any other cell as itself. A fold count outside 2..=MAX_FOLDS is

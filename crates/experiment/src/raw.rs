@@ -320,4 +320,6 @@ pub struct RawTrain {
     pub objective: Option<Objective>,
     /// Fit a softmax temperature on the validation split after training (default false).
     pub calibrate: Option<bool>,
+    /// Where to train: `cpu` (default), `cuda` or `cuda:N`.
+    pub device: Option<String>,
 }

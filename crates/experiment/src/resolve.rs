@@ -7,7 +7,7 @@ use std::path::{Component, Path, PathBuf};
 use cxr_data::{Augment, SplitFractions};
 
 use cxr_heads::{HeadKind, HeadSearch};
-use cxr_models::ModelKind;
+use cxr_models::{DeviceSpec, ModelKind};
 
 use crate::config::{
     AdamSettings, DataConfig, DataSource, ModelSettings, Objective, RunConfig, TrainSettings,
@@ -27,6 +27,8 @@ pub struct Overrides {
     /// script on a machine without the data, where the caller warns instead. Applies to source
     /// grids too.
     pub allow_missing_data: bool,
+    /// Training device (`--device`), replacing every run's `train.device`, source grids' too.
+    pub device: Option<DeviceSpec>,
 }
 
 /// The most cross-validation folds a grid may ask for.
@@ -104,6 +106,7 @@ impl Sources {
         chain.push(file.to_path_buf());
         let overrides = Overrides {
             allow_missing_data: r.overrides.allow_missing_data,
+            device: r.overrides.device,
             ..Overrides::default()
         };
         let grid = Grid::from_file_in_chain(file, &overrides, chain)?;
@@ -732,6 +735,17 @@ impl Resolver<'_> {
             prefix_cache: t.prefix_cache.unwrap_or(true),
             objective: t.objective.unwrap_or_default(),
             calibrate: t.calibrate.unwrap_or(false),
+            device: match (self.overrides.device, &t.device) {
+                (Some(device), _) => device,
+                (None, None) => DeviceSpec::Cpu,
+                (None, Some(text)) => text.parse().map_err(|_| {
+                    self.invalid(
+                        "train.device",
+                        format!("{text:?}"),
+                        format!("use {}", cxr_models::device::DEVICE_VALUES),
+                    )
+                })?,
+            },
         })
     }
 }

@@ -506,3 +506,60 @@ fn existing_grids_keep_their_run_ids() -> TestResult {
     }
     Ok(())
 }
+
+#[test]
+fn a_gpu_run_is_its_own_run_and_the_ordinal_is_not_part_of_it() -> TestResult {
+    use cxr_models::DeviceSpec;
+    let model = "[model]\nname = \"resnet18\"\n";
+    let cpu = expand(&format!("{BASE}{model}"))?;
+    let explicit_cpu = expand(&format!("{BASE}device = \"cpu\"\n{model}"))?;
+    let gpu = expand(&format!("{BASE}device = \"cuda\"\n{model}"))?;
+    let gpu1 = expand(&format!("{BASE}device = \"cuda:1\"\n{model}"))?;
+    // The CPU default keeps every existing id and stays out of config.toml.
+    assert_eq!(explicit_cpu.runs[0].id, cpu.runs[0].id);
+    assert!(!cpu.runs[0].config.to_toml()?.contains("device"));
+    assert_eq!(cpu.runs[0].config.train.device, DeviceSpec::Cpu);
+    // A GPU run has another id, carries the device as an axis value (so reports and baseline
+    // keys never pool it with CPU runs) and names it in config.toml without the ordinal.
+    assert_ne!(gpu.runs[0].id, cpu.runs[0].id);
+    assert_eq!(gpu1.runs[0].id, gpu.runs[0].id);
+    assert_eq!(gpu1.runs[0].config.train.device, DeviceSpec::Cuda(1));
+    assert!(gpu.runs[0]
+        .axes
+        .contains(&AxisValue::new("train.device", "cuda")));
+    assert!(gpu.axes.iter().any(|a| a == "train.device"));
+    let toml = gpu.runs[0].config.to_toml()?;
+    assert!(toml.contains("device = \"cuda\""), "{toml}");
+    assert_eq!(
+        cxr_experiment::RunConfig::from_toml(&toml)?,
+        gpu.runs[0].config
+    );
+    // `--device` replaces the file's setting.
+    let overridden = Grid::from_toml(
+        &format!("{BASE}{model}"),
+        Path::new("experiments/t.toml"),
+        &Overrides {
+            device: Some(DeviceSpec::Cuda(0)),
+            ..Overrides::default()
+        },
+    )?;
+    assert_eq!(overridden.runs[0].id, gpu.runs[0].id);
+    // A device axis runs the same cell on both.
+    let both = expand(&format!(
+        "{BASE}{model}[grid]\n\"train.device\" = [\"cpu\", \"cuda\"]\n"
+    ))?;
+    let ids: Vec<&str> = both.runs.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids, [cpu.runs[0].id.as_str(), gpu.runs[0].id.as_str()]);
+    Ok(())
+}
+
+#[test]
+fn an_unknown_device_is_one_clear_error() {
+    let msg = error_of(&format!(
+        "{BASE}device = \"tpu\"\n[model]\nname = \"cnn\"\n"
+    ));
+    assert_eq!(
+        msg,
+        "experiments/t.toml: train.device = \"tpu\" is invalid: use \"cpu\", \"cuda\" or \"cuda:N\""
+    );
+}

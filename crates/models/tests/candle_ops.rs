@@ -139,3 +139,59 @@ fn resnet18_trains_the_same_on_candle_ops() -> TestResult {
 fn resnet34_trains_the_same_on_candle_ops() -> TestResult {
     same_step(ModelKind::Resnet34, 0, 0.1)
 }
+
+/// On a GPU (a build with the `cuda` feature, on a machine with one): the same weights give
+/// the CPU kernels' logits and gradients on CUDA. Skipped, saying so, where no GPU opens.
+#[cfg(feature = "cuda")]
+#[test]
+fn cuda_trains_the_same_as_the_cpu_kernels() -> TestResult {
+    use cxr_models::DeviceSpec;
+
+    let gpu = match DeviceSpec::Cuda(0).open() {
+        Ok(gpu) => gpu,
+        Err(err) => {
+            eprintln!("skipping: {err}");
+            return Ok(());
+        }
+    };
+    let dir = tempfile::tempdir()?;
+    for (kind, freeze, tolerance) in [
+        (ModelKind::Cnn, 0, 1e-2),
+        (ModelKind::Resnet18, 0, 1e-2),
+        (ModelKind::Resnet18, 3, 1e-2),
+    ] {
+        let config = ModelConfig::new(kind, 3).with_freeze(freeze);
+        let cpu_model = config.init(&Device::Cpu, 7)?;
+        let file = dir.path().join(format!("{kind}-{freeze}.safetensors"));
+        cpu_model.save(&file)?;
+        let gpu_model = config.build(Some(file.as_path()), &gpu, 7)?;
+        let xs = noise(8, 3, 64)?;
+        let at = format!("{kind} freeze {freeze} on CUDA");
+        let step = |model: &Model, device: &Device| -> TestResult<(Tensor, Vec<Tensor>)> {
+            let logits = model.forward_t(&xs.to_device(device)?, true)?;
+            let loss = candle_nn::loss::cross_entropy(&logits, &labels(8)?.to_device(device)?)?;
+            let store = loss.backward()?;
+            let grads = model
+                .parameters()
+                .iter()
+                .filter(|p| p.is_trainable() && !p.name().ends_with("conv.bias"))
+                .map(|p| -> TestResult<Tensor> {
+                    let g = store.get(p.var()).ok_or("no gradient")?;
+                    Ok(g.to_device(&Device::Cpu)?)
+                })
+                .collect::<TestResult<Vec<_>>>()?;
+            Ok((logits.to_device(&Device::Cpu)?, grads))
+        };
+        let (cpu_logits, cpu_grads) = step(&cpu_model, &Device::Cpu)?;
+        let (gpu_logits, gpu_grads) = step(&gpu_model, &gpu)?;
+        // cuDNN may run f32 convolutions on TF32 tensor cores (10-bit mantissas).
+        let d = relative_diff(&cpu_logits, &gpu_logits)?;
+        assert!(d < tolerance, "{at}: logits differ by {d}");
+        for (a, b) in cpu_grads.iter().zip(&gpu_grads) {
+            let d = relative_diff(a, b)?;
+            assert!(d < 10.0 * tolerance, "{at}: a gradient differs by {d}");
+        }
+        eprintln!("{at}: logits within {d:.2e} of the CPU kernels'");
+    }
+    Ok(())
+}

@@ -53,6 +53,9 @@ crate::table! {
         pub batch_size: i64,
         /// Epoch sampler.
         pub sampler: String,
+        /// The device it trained on: `cpu` or `cuda:N`. Null in files written before the
+        /// column existed, which were all trained on the CPU ([`RunSummary::device_name`]).
+        pub device: Option<String>,
         /// Started from pretrained weights.
         pub pretrained: bool,
         /// What the run trained ([`objective`]): `classify`, or `autoencoder` (pretraining
@@ -141,6 +144,11 @@ impl RunSummary {
     /// epochs, a fit time instead.
     pub fn is_classic_head(&self) -> bool {
         self.head.as_deref().is_some_and(|h| h != LINEAR_HEAD)
+    }
+
+    /// The training device, `cpu` where the column is null (files from before it existed).
+    pub fn device_name(&self) -> &str {
+        self.device.as_deref().unwrap_or("cpu")
     }
 
     /// The head's name, `linear` where the column is null (files from before it existed).

@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use candle_core::{Device, Tensor};
+use candle_core::Tensor;
 use cxr_data::seed::{self, Stream};
 use cxr_data::{Augment, BatchSpec, ImageSet, Sampler, Split};
 use cxr_experiment::{StopMetric, TrainSettings};
@@ -259,9 +259,4 @@ pub(crate) fn restore(params: &[Parameter], saved: &[Tensor]) -> Result<()> {
         p.var().set(t)?;
     }
     Ok(())
-}
-
-/// The device training runs on (CPU; candle's CUDA/Metal back-ends are not wired in yet).
-pub fn device() -> Device {
-    Device::Cpu
 }

@@ -136,7 +136,7 @@ pub fn build_model(
         .with_freeze(cfg.model.freeze.min(cfg.model.name.max_freeze()));
     let model = model_cfg.build(
         start_from.map(|w| w.file.as_path()),
-        &crate::fit::device(),
+        &cfg.train.device.open()?,
         seed::sub_seed(cfg.seed, Stream::Init),
     )?;
     Ok((model, model_cfg))
@@ -217,6 +217,7 @@ fn base_summary(planned: &PlannedRun, cfg: &RunConfig) -> Result<RunSummary> {
         lr: cfg.train.adam.lr,
         batch_size: cfg.train.batch_size as i64,
         sampler: cfg.train.sampler.name().to_string(),
+        device: Some(cfg.train.device.to_string()),
         pretrained: cfg.pretrained(),
         objective: Some(cfg.train.objective.name().to_string()),
         head: Some(cfg.model.head_name().to_string()),

@@ -19,6 +19,7 @@ pub fn run(args: SweepArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
     let overrides = Overrides {
         data_root: args.data.clone(),
         allow_missing_data: plan_only,
+        device: args.device,
     };
     let grid = Grid::from_file(&args.grid, &overrides)?;
     if plan_only {
@@ -68,6 +69,7 @@ pub fn run(args: SweepArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
         }
         return Ok(ExitStatus::Success);
     }
+    open_devices(&grid)?;
     if let (Some(cell), Some(expected)) = (args.cell, &args.expect_run) {
         let actual = grid.runs.get(cell).map(|r| r.id.as_str());
         if actual != Some(expected.as_str()) {
@@ -114,6 +116,28 @@ pub fn run(args: SweepArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
     } else {
         ExitStatus::Success
     })
+}
+
+/// Opens every device the grid's runs (and its sources') train on, so that a GPU this build or
+/// machine cannot use stops the sweep before any run starts, with the error's one line.
+fn open_devices(grid: &Grid) -> anyhow::Result<()> {
+    let mut devices: Vec<cxr_models::DeviceSpec> = Vec::new();
+    let mut stack = vec![grid];
+    while let Some(g) = stack.pop() {
+        for run in &g.runs {
+            if !devices.contains(&run.config.train.device) {
+                devices.push(run.config.train.device);
+            }
+        }
+        stack.extend(&g.sources);
+    }
+    for device in devices {
+        device.open()?;
+        if !device.is_cpu() {
+            tracing::info!("training on {device}");
+        }
+    }
+    Ok(())
 }
 
 fn print_plan(grid: &Grid) {
@@ -176,6 +200,9 @@ fn emit_slurm(grid: &Grid, args: &SweepArgs, path: &Path) -> anyhow::Result<Exit
     }
     if let Some(mirror) = &args.weights_mirror {
         shared_args.extend(["--weights-mirror".to_string(), mirror.clone()]);
+    }
+    if let Some(device) = &args.device {
+        shared_args.extend(["--device".to_string(), device.to_string()]);
     }
     let mut grid_args = Vec::new();
     if let Some(data) = &args.data {
