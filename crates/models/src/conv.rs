@@ -178,62 +178,51 @@ mod tests {
 
     use super::*;
 
+    type TestResult<T = ()> = Result<T, Box<dyn std::error::Error>>;
+
+    fn largest(t: &Tensor) -> TestResult<f64> {
+        Ok(t.abs()?.max_all()?.to_scalar::<f64>()?)
+    }
+
     /// The composed pool equals the kernel's, forward and backward, on data without ties.
-    fn composed_equals_kernel(pool: MaxPool2d, h: usize, w: usize) {
-        let x = Var::randn(0f64, 1., (2, 3, h, w), &Device::Cpu).unwrap();
-        let run = |candle: bool| {
-            let go = || max_pool2d(pool, x.as_tensor());
-            if candle { with_candle_ops(go) } else { go() }.unwrap()
+    fn composed_equals_kernel(pool: MaxPool2d, h: usize, w: usize) -> TestResult {
+        let at = format!("{pool:?} on {h}x{w}");
+        let x = Var::randn(0f64, 1., (2, 3, h, w), &Device::Cpu)?;
+        let go = || max_pool2d(pool, x.as_tensor());
+        let (kernel_y, candle_y) = (go()?, with_candle_ops(go)?);
+        assert_eq!(kernel_y.dims(), candle_y.dims(), "{at}");
+        assert_eq!(largest(&(&kernel_y - &candle_y)?)?, 0.0, "{at}");
+        let weights = Tensor::randn(0f64, 1., kernel_y.shape(), &Device::Cpu)?;
+        let grad = |y: &Tensor| -> TestResult<Tensor> {
+            let grads = (y * &weights)?.sum_all()?.backward()?;
+            Ok(grads.get(&x).ok_or("no gradient")?.clone())
         };
-        let (kernel_y, candle_y) = (run(false), run(true));
-        assert_eq!(kernel_y.dims(), candle_y.dims(), "{pool:?} on {h}x{w}");
-        let diff = (&kernel_y - &candle_y)
-            .unwrap()
-            .abs()
-            .unwrap()
-            .max_all()
-            .unwrap();
-        assert_eq!(diff.to_scalar::<f64>().unwrap(), 0.0, "{pool:?} on {h}x{w}");
-        let weights = Tensor::randn(0f64, 1., kernel_y.shape(), &Device::Cpu).unwrap();
-        let grad = |y: &Tensor| {
-            let g = (y * &weights)
-                .unwrap()
-                .sum_all()
-                .unwrap()
-                .backward()
-                .unwrap();
-            g.get(&x).unwrap().clone()
-        };
-        let (gk, gc) = (grad(&kernel_y), grad(&candle_y));
-        let diff = (gk - gc).unwrap().abs().unwrap().max_all().unwrap();
-        assert!(
-            diff.to_scalar::<f64>().unwrap() < 1e-12,
-            "{pool:?} on {h}x{w}"
-        );
+        let diff = (grad(&kernel_y)? - grad(&candle_y)?)?;
+        assert!(largest(&diff)? < 1e-12, "{at}");
+        Ok(())
     }
 
     #[test]
-    fn composed_pools_match_the_kernel_forward_and_backward() {
-        composed_equals_kernel(MaxPool2d::RESNET_STEM, 8, 8);
-        composed_equals_kernel(MaxPool2d::RESNET_STEM, 7, 9);
-        composed_equals_kernel(MaxPool2d::HALVE, 8, 6);
-        composed_equals_kernel(MaxPool2d::HALVE, 5, 7); // floor: last row and column dropped
-        composed_equals_kernel(
-            MaxPool2d {
-                kernel: 3,
-                stride: 3,
-                padding: 0,
-            },
-            10,
-            9,
-        );
+    fn composed_pools_match_the_kernel_forward_and_backward() -> TestResult {
+        composed_equals_kernel(MaxPool2d::RESNET_STEM, 8, 8)?;
+        composed_equals_kernel(MaxPool2d::RESNET_STEM, 7, 9)?;
+        composed_equals_kernel(MaxPool2d::HALVE, 8, 6)?;
+        composed_equals_kernel(MaxPool2d::HALVE, 5, 7)?; // floor: last row and column dropped
+        let wide = MaxPool2d {
+            kernel: 3,
+            stride: 3,
+            padding: 0,
+        };
+        composed_equals_kernel(wide, 10, 9)
     }
 
     #[test]
-    fn with_candle_ops_is_scoped_to_the_call() {
-        let x = Tensor::zeros((1, 1, 2, 2), DType::F32, &Device::Cpu).unwrap();
-        assert!(use_kernels(&x) || candle_ops_forced());
+    fn with_candle_ops_is_scoped_to_the_call() -> TestResult {
+        let x = Tensor::zeros((1, 1, 2, 2), DType::F32, &Device::Cpu)?;
+        let before = use_kernels(&x);
         with_candle_ops(|| assert!(!use_kernels(&x)));
-        assert_eq!(use_kernels(&x), !candle_ops_forced());
+        assert_eq!(use_kernels(&x), before);
+        assert_eq!(before, !candle_ops_forced());
+        Ok(())
     }
 }
