@@ -2,7 +2,7 @@
 # Builds (or checks) cxr's `cuda` feature on a machine without a GPU or a CUDA toolkit: the
 # CUDA 13.0 compiler and headers come from PyPI into a virtual environment.
 #
-#   scripts/cuda-build.sh check [CAP]   cargo check of the cuda code (what CI runs)
+#   scripts/cuda-build.sh check [CAP]   cargo clippy of the cuda code (what CI runs)
 #   scripts/cuda-build.sh build [CAP]   release `cxr`, `cxr-bench` and the CUDA test binary,
 #                                       stripped into bench/cuda/carry/cxr-cuda.tar.xz for
 #                                       bench/cuda/device-check.sh on a GPU machine
@@ -49,9 +49,9 @@ nvcc --version | tail -1
 case $mode in
 check)
     # Every `#[cfg(feature = "cuda")]` line lives in cxr-models (the other crates pass the
-    # feature on), so checking it and its tests with the feature keeps the GPU code compiling
-    # without building polars a second time.
-    cargo check --release -p cxr-models --features cuda --lib --tests
+    # feature on), so checking it and its tests with the feature (clippy: the same check plus
+    # the workspace's lints) keeps the GPU code compiling without building polars again.
+    cargo clippy --release -p cxr-models --features cuda --lib --tests -- -D warnings
     ;;
 build)
     cargo build --release -p cxr-cli -p cxr-bench --features cuda

@@ -15,7 +15,9 @@
 # go to $OUT (the device tool's folder) or, without it, /tmp/cxr-cuda-check. PyTorch is the
 # machine's `python3` (override with PYTHON=). CXR_CHECK_DEVICE=cpu is the dry run on a machine
 # without a GPU: every step runs, the "GPU" side on the CPU through the candle ops the GPU
-# would run (CXR_CANDLE_OPS=1); CXR_CHECK_SECONDS sets each bench case's timed seconds.
+# would run (CXR_CANDLE_OPS=1); CXR_CHECK_SECONDS sets each bench case's timed seconds,
+# CXR_CHECK_BATCH its batch (default 128) and CXR_CHECK_GRID the sweep's grid file (a smaller
+# one makes the dry run quicker on a small CPU).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 bundle=${1:-bench/cuda/carry/cxr-cuda.tar.xz}
@@ -23,6 +25,9 @@ out=${OUT:-/tmp/cxr-cuda-check}
 py=${PYTHON:-python3}
 device=${CXR_CHECK_DEVICE:-cuda}
 seconds=${CXR_CHECK_SECONDS:-4}
+batch=${CXR_CHECK_BATCH:-128}
+grid=${CXR_CHECK_GRID:-bench/cuda/sweep.toml}
+name=$(sed -n 's/^name = "\(.*\)"$/\1/p' "$grid" | head -1)
 mkdir -p "$out"
 exec > >(tee "$out/check.log") 2>&1
 failed=0
@@ -64,8 +69,8 @@ else
     fail "no candle_ops test binary in $bundle"
 fi
 
-step "2. bench on $device: ours then PyTorch, batch 128, 128 px"
-"${gpu_env[@]}" "$bin/cxr-bench" all --device "$device" --batch 128 --models cnn,resnet18 \
+step "2. bench on $device: ours then PyTorch, batch $batch, 128 px"
+"${gpu_env[@]}" "$bin/cxr-bench" all --device "$device" --batch "$batch" --models cnn,resnet18 \
     --seconds "$seconds" --warmup 3 --out "$out/ours.json" || fail "cxr-bench"
 "$py" bench/torch_bench.py --device "$device" --batch 128 --models cnn,resnet18 \
     --modes train,infer --seconds "$seconds" --warmup 3 --out "$out/torch.json" || fail "torch_bench"
@@ -74,28 +79,28 @@ if [ -s "$out/ours.json" ]; then
         | tee "$out/bench.txt" || fail "bench report"
 fi
 
-step "3. synthetic sweep on $device and on the CPU, compared run for run"
+step "3. synthetic sweep ($grid) on $device and on the CPU, compared run for run"
 work=$(mktemp -d)
 export CXR_CACHE_DIR="$work/cache"
 start=$(date +%s)
-"${gpu_env[@]}" "$bin/cxr" sweep bench/cuda/sweep.toml --device "$device" --results "$work/gpu" \
+"${gpu_env[@]}" "$bin/cxr" sweep "$grid" --device "$device" --results "$work/gpu" \
     || fail "sweep on $device"
 echo "sweep on $device: $(( $(date +%s) - start )) s"
 start=$(date +%s)
-"$bin/cxr" sweep bench/cuda/sweep.toml --device cpu --results "$work/cpu" || fail "sweep on cpu"
+"$bin/cxr" sweep "$grid" --device cpu --results "$work/cpu" || fail "sweep on cpu"
 echo "sweep on cpu: $(( $(date +%s) - start )) s"
-"$bin/cxr" check "$work/cpu/cuda-check" --baseline "$work/cpu-baseline.toml" --update >/dev/null \
+"$bin/cxr" check "$work/cpu/$name" --baseline "$work/cpu-baseline.toml" --update >/dev/null \
     || fail "baseline of the CPU sweep"
 # A GPU run carries `train.device=cuda` among its axes, so that a CPU baseline never passes
 # for it by accident; here that comparison is the point, so the CPU entries are relabelled.
 if [ "$device" != cpu ]; then
     sed -i 's/^seed = \(.*\)$/seed = \1\naxes = "train.device=cuda"/' "$work/cpu-baseline.toml"
 fi
-"$bin/cxr" check "$work/gpu/cuda-check" --baseline "$work/cpu-baseline.toml" --tolerance 0.1 \
+"$bin/cxr" check "$work/gpu/$name" --baseline "$work/cpu-baseline.toml" --tolerance 0.1 \
     | tee "$out/sweep-compare.txt" || fail "GPU sweep recall differs from the CPU's by more than 0.1"
 # The device tool brings back at most 8 files: this is the 7th.
-"$bin/cxr" report "$work/gpu/cuda-check" >/dev/null \
-    && cp "$work/gpu/cuda-check/report/report.md" "$out/gpu-report.md"
+"$bin/cxr" report "$work/gpu/$name" >/dev/null \
+    && cp "$work/gpu/$name/report/report.md" "$out/gpu-report.md"
 
 step "done: $([ $failed = 0 ] && echo all steps passed || echo some steps FAILED)"
 exit $failed

@@ -96,7 +96,9 @@ fn open_cuda(ordinal: usize) -> Result<Device> {
 
 #[cfg(feature = "cuda")]
 fn no_gpu(ordinal: usize, why: &str) -> ModelError {
+    // cudarc's message goes on to list every library name it tried.
     let why = why.lines().next().unwrap_or_default();
+    let why = why.split(" - searched").next().unwrap_or(why);
     ModelError::Device(format!(
         "no usable CUDA GPU {ordinal} ({why}): check `nvidia-smi` and that the CUDA 13 libraries \
          (libcuda, libcublas, libcurand, libnvrtc, libcudnn) are on LD_LIBRARY_PATH, or use --device cpu"
