@@ -10,7 +10,7 @@ Cases: the handcrafted CNN (the layout of crates/models/src/cnn.rs), torchvision
 freeze 0..4 and ResNet34 at freeze 0, batch 32 of 3x128x128, 4 classes; `train` is forward in
 training mode (frozen stages' BatchNorms in eval mode, their parameters without gradients),
 cross-entropy, backward and torch.optim.Adam(lr=1e-3); `infer` is an eval-mode forward under
-torch.inference_mode(). torch.set_num_threads(os.cpu_count()).
+torch.inference_mode(). torch.set_num_threads(os.cpu_count()), or `--threads N`.
 """
 
 import argparse
@@ -51,10 +51,10 @@ def build(model_name, freeze):
     return model, frozen
 
 
-def run_case(case, seconds, warmup):
+def run_case(case, seconds, warmup, threads):
     import torch
 
-    torch.set_num_threads(os.cpu_count())
+    torch.set_num_threads(threads)
     torch.manual_seed(0)
     model, frozen = build(case["model"], case["freeze"])
     images = torch.randn(BATCH, 3, SIZE, SIZE)
@@ -91,10 +91,10 @@ def run_case(case, seconds, warmup):
     return dict(case, img_s=steps * BATCH / elapsed, steps=steps, seconds=elapsed, peak_mb=peak_mb)
 
 
-def sgemm_gflops():
+def sgemm_gflops(threads):
     import torch
 
-    torch.set_num_threads(os.cpu_count())
+    torch.set_num_threads(threads)
     a = torch.randn(2048, 2048)
     b = torch.randn(2048, 2048)
     a @ b
@@ -116,21 +116,22 @@ def main():
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--models", default="", help="comma-separated model filter")
     parser.add_argument("--modes", default="", help="comma-separated mode filter")
+    parser.add_argument("--threads", type=int, default=os.cpu_count(), help="torch.set_num_threads (default: every core)")
     args = parser.parse_args()
     if args.case:
-        print(json.dumps(run_case(json.loads(args.case), args.seconds, args.warmup)))
+        print(json.dumps(run_case(json.loads(args.case), args.seconds, args.warmup, args.threads)))
         return
     import torch
 
     models = [m for m in args.models.split(",") if m]
     modes = [m for m in args.modes.split(",") if m]
     cases = [c for c in default_cases() if (not models or c["model"] in models) and (not modes or c["mode"] in modes)]
-    gflops = sgemm_gflops()
+    gflops = sgemm_gflops(args.threads)
     print(f"torch: 2048^2 sgemm {gflops:.0f} GFLOP/s", file=sys.stderr)
     results = []
     for case in cases:
         out = subprocess.run(
-            [sys.executable, __file__, "--case", json.dumps(case), "--seconds", str(args.seconds), "--warmup", str(args.warmup)],
+            [sys.executable, __file__, "--case", json.dumps(case), "--seconds", str(args.seconds), "--warmup", str(args.warmup), "--threads", str(args.threads)],
             check=True,
             capture_output=True,
             text=True,
