@@ -88,13 +88,15 @@ def grid(work, model, args):
     return path
 
 
-def train_round(args, work, model, results):
+def train_round(args, work, model, results, with_torch=True):
     _, peak, _, err = run_measured(
         cxr_cmd(args, "sweep", str(grid(work, model, args)), "--results", str(results), "--cache-dir", str(work / "cache"), "--force")
     )
     epochs = [float(m.group(2)) for m in map(EPOCH_LINE.search, err.splitlines()) if m]
     if len(epochs) != args.epochs:
         sys.exit(f"e2e: expected {args.epochs} epoch lines from cxr sweep, found {len(epochs)}:\n{err[-3000:]}")
+    if not with_torch:
+        return dict(ours_epoch_s=epochs)
     theirs = torch_side(sys.executable, args, "train", "--data", args.data, "--model", model, "--epochs", str(args.epochs))
     return dict(ours_epoch_s=epochs, torch_epoch_s=[e["epoch_s"] for e in theirs["epochs"]],
                 ours_peak_mb=round(peak, 1), torch_peak_mb=theirs["peak_mb"], torch_worker_peak_mb=theirs["worker_peak_mb"],
@@ -172,12 +174,14 @@ def main():
         rows.append(dict(job="cache build (one-time, ours)", model="-", ours_s=[round(wall, 3)], ours_peak_mb=[round(peak, 1)]))
     for model in train_models:
         rounds = []
-        for r in range(args.rounds if "train" in jobs else 1):
+        if "train" not in jobs:
+            # Only the CNN run that evaluate and predict use: ours alone, once.
+            train_round(args, work, model, results, with_torch=False)
+            continue
+        for r in range(args.rounds):
             rr = train_round(args, work, model, results)
             print(f"{time.strftime('%T')} train {model} round {r + 1}: epochs ours {rr['ours_epoch_s']} s, torch {rr['torch_epoch_s']} s, load {os.getloadavg()[0]:.2f}", file=sys.stderr)
             rounds.append(rr)
-        if "train" not in jobs:
-            continue
         for e in range(args.epochs):
             ours = [rr["ours_epoch_s"][e] for rr in rounds]
             theirs = [rr["torch_epoch_s"][e] for rr in rounds]
@@ -209,7 +213,7 @@ def main():
                 commit=commit, data=args.data, predict_data=args.predict_data,
                 protocol="split 0.7/0.1/0.2, batch 128, balanced sampler, Adam lr 1e-3; ratio = torch s / ours s")
     print(f"\ncxr vs torch {torch.__version__}, {meta['threads']} threads, DataLoader {args.workers} workers, {args.image_size} px, {date}, load {load_start:.2f} -> {meta['load_end']:.2f}\n")
-    print(f"| job | model | images | ours s | torch s | ratio (torch/ours) | ours peak MB | torch peak MB (+worker) |")
+    print("| job | model | images | ours s | torch s | ratio (torch/ours) | ours peak MB | torch peak MB (+worker) |")
     print("|---|---|---|---|---|---|---|---|")
     for row in rows:
         torch_s = f"{row['torch_s_median']:.2f}" if "torch_s" in row else "-"
