@@ -155,7 +155,10 @@ def main():
         return
     if not Path(args.cxr).is_file():
         sys.exit(f"e2e: no cxr binary at {args.cxr} (cargo build --release -p cxr-cli)")
-    import torch
+    # Not imported here: a child's peak RSS (wait4) starts at its parent's at the fork, so this
+    # process stays small (~20 MB) for the numbers of the processes it measures.
+    torch_version = subprocess.run([sys.executable, "-c", "import torch; print(torch.__version__)"],
+                                   capture_output=True, text=True, check=True).stdout.strip()
 
     temp = None if args.work else tempfile.TemporaryDirectory(prefix="cxr-e2e-")
     work = Path(args.work or temp.name)
@@ -208,11 +211,11 @@ def main():
             row["ratio_median"] = round(statistics.median(t / o for o, t in zip(row["ours_s"], row["torch_s"])), 3)
             row["rounds"] = len(row["ours_s"])
     commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
-    meta = dict(date=date, load_start=round(load_start, 2), load_end=round(os.getloadavg()[0], 2), torch=torch.__version__,
+    meta = dict(date=date, load_start=round(load_start, 2), load_end=round(os.getloadavg()[0], 2), torch=torch_version,
                 threads=args.threads or os.cpu_count(), workers=args.workers, image_size=args.image_size, epochs=args.epochs,
                 commit=commit, data=args.data, predict_data=args.predict_data,
                 protocol="split 0.7/0.1/0.2, batch 128, balanced sampler, Adam lr 1e-3; ratio = torch s / ours s")
-    print(f"\ncxr vs torch {torch.__version__}, {meta['threads']} threads, DataLoader {args.workers} workers, {args.image_size} px, {date}, load {load_start:.2f} -> {meta['load_end']:.2f}\n")
+    print(f"\ncxr vs torch {torch_version}, {meta['threads']} threads, DataLoader {args.workers} workers, {args.image_size} px, {date}, load {load_start:.2f} -> {meta['load_end']:.2f}\n")
     print("| job | model | images | ours s | torch s | ratio (torch/ours) | ours peak MB | torch peak MB (+worker) |")
     print("|---|---|---|---|---|---|---|---|")
     for row in rows:

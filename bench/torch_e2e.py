@@ -34,10 +34,12 @@ std; grayscale replicated to 3 channels):
 
 The weights are random, not the cxr run's: the compute is the same and nothing is scored.
 torch.set_num_threads(os.cpu_count()) unless `--threads`. Peak memory: the main process's
-ru_maxrss and, separately, the largest worker's (RUSAGE_CHILDREN once the workers have exited).
+ru_maxrss and, separately, the largest worker's (RUSAGE_CHILDREN once the workers have exited;
+a forked worker's resident set counts the pages it shares with the main process).
 """
 
 import argparse
+import gc
 import json
 import os
 import random
@@ -194,6 +196,9 @@ def train(args):
                    train_loss=round(total / seen, 4), val_recall=round(correct / max(n, 1), 4))
         print(json.dumps(row), file=sys.stderr)
         epochs.append(row)
+    # Shut the persistent workers down so that RUSAGE_CHILDREN holds their peaks.
+    del train_loader, val_loader
+    gc.collect()
     return dict(model=args.model, freeze=args.freeze, train_images=len(train_idx), val_images=len(val_idx),
                 batch_size=args.batch_size, epochs=epochs, **peaks())
 
