@@ -81,7 +81,6 @@ fi
 
 raw=$(mktemp)
 trap 'rm -f "$raw"' EXIT
-field() { "$py" -c "import json, sys; print(json.loads(sys.stdin.read().strip().splitlines()[-1])['$1'])"; }
 for round in $(seq "$rounds"); do
     for row in $rows; do
         IFS=: read -r model freeze mode torch_mode <<<"$row"
