@@ -17,7 +17,7 @@ in its own process under the same interpreter). Each job runs ours, then PyTorch
   DataLoader with --workers workers decoding the PNGs every epoch; see its docstring).
 - `evaluate`: `cxr evaluate` of the trained CNN run over the sample's class folders, once with a
   fresh cache folder (decode + resize + cache write + inference: `cold`) and once again with it
-  (`warm`, the cache hit), against bench/torch_e2e.py evaluate (same files, batch 64).
+  (`warm`, the cache hit), against bench/torch_e2e.py evaluate (same files, batch 32).
 - `predict`: `cxr predict` of the trained CNN run over --predict-data (default
   ../shared/data/TB_Chest_Source: 2,000 real 256 px films, PNG and JPEG; the issue's 1,538-image
   holdout is not here), stdout discarded, against bench/torch_e2e.py predict (batch 32).

@@ -26,7 +26,7 @@ std; grayscale replicated to 3 channels):
   train_time_s + eval_time_s. Worker start-up falls inside epoch 1 (as cxr's first-epoch
   allocations fall inside its epoch 1).
 - `evaluate`: every image of the class folders (as `cxr evaluate --data`), decode + resize +
-  normalise in the workers, eval-mode forward in batches of 64 (cxr's evaluation batch),
+  normalise in the workers, eval-mode forward in batches of 32 (cxr's evaluation batch),
   softmax, predictions and the confusion matrix. Timed from before the file listing to the
   last prediction (the `import torch` before it is not timed; cxr's process start is ~10 ms).
 - `predict`: every PNG/JPEG under the inputs, batches of 32 (cxr's PREDICT_BATCH), softmax,
@@ -223,7 +223,7 @@ def evaluate(args):
     start = time.perf_counter()
     paths, labels, classes = class_folders(args.data)
     listed = time.perf_counter() - start
-    predictions, seconds = infer(args, paths, labels, len(classes), 64)
+    predictions, seconds = infer(args, paths, labels, len(classes), 32)
     confusion = [[0] * len(classes) for _ in classes]
     for l, p in zip(labels, predictions):
         confusion[l][p] += 1
