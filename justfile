@@ -123,3 +123,33 @@ bench-cuda seconds="10" python="python3" target="/var/tmp/cxr-cuda-target":
 # CUDA vs CPU) from the bundle of `just build-cuda`; `device=cpu` rehearses every step here.
 cuda-check device="cuda" seconds="4":
     CXR_CHECK_DEVICE={{device}} CXR_CHECK_SECONDS={{seconds}} bench/cuda/device-check.sh
+
+# The interpreter with torch + torchvision that bench-paired and bench-e2e use: this venv, created
+# from PyPI on first use, unless given (`just python=/path/to/python bench-e2e`).
+torch_venv := "/var/tmp/torch-venv"
+python := torch_venv / "bin/python"
+
+# Make `python` importable with torch + torchvision: the default venv is created from PyPI.
+_torch:
+    @if ! "{{python}}" -c "import torch, torchvision" 2>/dev/null; then \
+        if [ "{{python}}" != "{{torch_venv}}/bin/python" ]; then echo "error: {{python}} has no torch + torchvision" >&2; exit 2; fi; \
+        python3 -m venv {{torch_venv}}; \
+        {{torch_venv}}/bin/pip install --quiet "torch=={{torch_version}}" "torchvision=={{torchvision_version}}"; \
+    fi
+
+# `rows` = MODEL:FREEZE:MODE[:TORCH_MODE] ... (see `bench/paired.sh --help`; default: every row of
+# issue 15); `threads` pins both sides (default: every core).
+# Paired ours-then-PyTorch throughput per row and round; median ratios to bench/paired.json.
+bench-paired rounds="3" seconds="12" rows="" threads="": _torch
+    bench/paired.sh --python "{{python}}" --rounds {{rounds}} --seconds {{seconds}} --rows "{{rows}}" --threads "{{threads}}"
+
+# Training epochs at 128 px (CNN, ResNet18 freeze 0), `cxr evaluate` and `cxr predict` of the
+# trained CNN, each against PyTorch with a 2-worker DataLoader (see BENCHMARKS.md; `args` go to
+# bench/e2e.py, e.g. `--models cnn --threads 2`). Without the real sample it only says so.
+# End to end on the real films, ours vs PyTorch; table and bench/e2e.json.
+bench-e2e rounds="1" epochs="2" jobs="train,evaluate,predict" *args="":
+    @if python3 bench/e2e.py --check {{args}}; then \
+        cargo build --release --quiet -p cxr-bench -p cxr-cli; \
+        just python="{{python}}" _torch; \
+        "{{python}}" bench/e2e.py --rounds {{rounds}} --epochs {{epochs}} --jobs {{jobs}} {{args}}; \
+    fi

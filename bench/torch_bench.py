@@ -10,7 +10,7 @@ Cases: the handcrafted CNN (the layout of crates/models/src/cnn.rs), torchvision
 freeze 0..4 and ResNet34 at freeze 0, batch 32 of 3x128x128, 4 classes; `train` is forward in
 training mode (frozen stages' BatchNorms in eval mode, their parameters without gradients),
 cross-entropy, backward and torch.optim.Adam(lr=1e-3); `infer` is an eval-mode forward under
-torch.inference_mode(). torch.set_num_threads(os.cpu_count()).
+torch.inference_mode(). torch.set_num_threads(os.cpu_count()), or `--threads N`.
 
 `--device cuda --batch 128` runs the same cases on the GPU (`just bench-cuda`): each step ends
 with `.item()`, which waits for the GPU, as cxr-bench's steps do; cuDNN keeps PyTorch's defaults
@@ -56,10 +56,10 @@ def build(model_name, freeze):
     return model, frozen
 
 
-def run_case(case, seconds, warmup, device="cpu", batch=BATCH, cudnn_benchmark=False):
+def run_case(case, seconds, warmup, threads, device="cpu", batch=BATCH, cudnn_benchmark=False):
     import torch
 
-    torch.set_num_threads(os.cpu_count())
+    torch.set_num_threads(threads)
     torch.backends.cudnn.benchmark = cudnn_benchmark
     torch.manual_seed(0)
     model, frozen = build(case["model"], case["freeze"])
@@ -101,10 +101,10 @@ def run_case(case, seconds, warmup, device="cpu", batch=BATCH, cudnn_benchmark=F
     return result
 
 
-def sgemm_gflops(device="cpu"):
+def sgemm_gflops(threads, device="cpu"):
     import torch
 
-    torch.set_num_threads(os.cpu_count())
+    torch.set_num_threads(threads)
     n = 2048 if device == "cpu" else 8192
     a = torch.randn(n, n, device=device)
     b = torch.randn(n, n, device=device)
@@ -133,22 +133,23 @@ def main():
     parser.add_argument("--device", default="cpu", help="cpu or cuda[:N]")
     parser.add_argument("--batch", type=int, default=BATCH)
     parser.add_argument("--cudnn-benchmark", action="store_true", help="let cuDNN time its algorithms")
+    parser.add_argument("--threads", type=int, default=os.cpu_count(), help="torch.set_num_threads (default: every core)")
     args = parser.parse_args()
     device_args = ["--device", args.device, "--batch", str(args.batch)] + (["--cudnn-benchmark"] if args.cudnn_benchmark else [])
     if args.case:
-        print(json.dumps(run_case(json.loads(args.case), args.seconds, args.warmup, args.device, args.batch, args.cudnn_benchmark)))
+        print(json.dumps(run_case(json.loads(args.case), args.seconds, args.warmup, args.threads, args.device, args.batch, args.cudnn_benchmark)))
         return
     import torch
 
     models = [m for m in args.models.split(",") if m]
     modes = [m for m in args.modes.split(",") if m]
     cases = [c for c in default_cases() if (not models or c["model"] in models) and (not modes or c["mode"] in modes)]
-    gflops = sgemm_gflops(args.device)
+    gflops = sgemm_gflops(args.threads, args.device)
     print(f"torch: sgemm on {args.device} {gflops:.0f} GFLOP/s", file=sys.stderr)
     results = []
     for case in cases:
         out = subprocess.run(
-            [sys.executable, __file__, "--case", json.dumps(case), "--seconds", str(args.seconds), "--warmup", str(args.warmup)] + device_args,
+            [sys.executable, __file__, "--case", json.dumps(case), "--seconds", str(args.seconds), "--warmup", str(args.warmup), "--threads", str(args.threads)] + device_args,
             check=True,
             capture_output=True,
             text=True,

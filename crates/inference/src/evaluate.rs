@@ -10,6 +10,7 @@
 //! macro-recall, resampled with the run seed's `bootstrap` stream (reproducible).
 
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use cxr_data::seed::{self, Stream};
 use cxr_data::{discover, DataError, LoadOptions, Unreadable};
@@ -23,8 +24,11 @@ use crate::class_name::find_class;
 use crate::error::{InferenceError, Result};
 use crate::trained::TrainedModel;
 
-/// Images per evaluation batch.
-const EVAL_BATCH: usize = 64;
+/// Images per evaluation batch, as predict's [`crate::predict::PREDICT_BATCH`] and the
+/// benchmark's. At 64, a 128-px CNN evaluation peaked at 765 MB (439 MB at 32), spent 1.5-2.6 s
+/// in the kernel faulting pages in (0.1 s at 32) and took 13% longer (BENCHMARKS.md, "Where
+/// `cxr evaluate`'s time goes"). The logits do not depend on it (crates/trainer/tests/batching.rs).
+const EVAL_BATCH: usize = 32;
 
 /// How the dataset's class folders met the model's classes.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -109,13 +113,23 @@ pub fn evaluate_external(
         cache_dir: Some(cache_dir.to_path_buf()),
         dicom_window: model.config.data.dicom_window,
     };
+    // Phase times at debug level (`cxr -v evaluate`): where an evaluation's wall time goes.
+    let start = Instant::now();
     let (mut set, report) = cxr_data::load(data, &opts)?;
+    tracing::debug!(
+        images = set.len(),
+        decoded = report.decoded,
+        cache = ?report.cache,
+        seconds = start.elapsed().as_secs_f64(),
+        "evaluate: images loaded"
+    );
     // Relabel from folder order to the model's output order.
     for label in &mut set.labels {
         *label = matching.matched[*label as usize].1 as u32;
     }
     set.classes = model.classes().to_vec();
     let indices: Vec<usize> = (0..set.len()).collect();
+    let start = Instant::now();
     let mut evaluation = cxr_trainer::evaluate_images(
         &model.model,
         &set,
@@ -123,6 +137,12 @@ pub fn evaluate_external(
         &model.batch_spec(),
         EVAL_BATCH,
     )?;
+    tracing::debug!(
+        seconds = start.elapsed().as_secs_f64(),
+        batch = EVAL_BATCH,
+        "evaluate: inference"
+    );
+    let start = Instant::now();
     if let Some(t) = model.temperature {
         evaluation.scale(t);
     }
@@ -141,6 +161,7 @@ pub fn evaluate_external(
         DEFAULT_RESAMPLES,
         &mut seed::rng(model.config.seed, Stream::Bootstrap),
     );
+    tracing::debug!(seconds = start.elapsed().as_secs_f64(), "evaluate: metrics");
     Ok(ExternalEvaluation {
         run_id: model.run.id(),
         data: data.to_path_buf(),

@@ -3,6 +3,7 @@
 
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use cxr_data::Unreadable;
 use rayon::prelude::*;
@@ -76,8 +77,13 @@ pub fn predict(
     images: &[PathBuf],
     mut emit: impl FnMut(std::result::Result<Prediction, Unreadable>) -> ControlFlow<()>,
 ) -> Result<()> {
+    // Phase totals at debug level (`cxr -v predict`): decoding against inference.
+    let (mut decode_time, mut infer_time) = (Duration::ZERO, Duration::ZERO);
     for chunk in images.chunks(PREDICT_BATCH) {
+        let start = Instant::now();
         let decoded: Vec<Result<Vec<u8>>> = chunk.par_iter().map(|p| model.preprocess(p)).collect();
+        decode_time += start.elapsed();
+        let start = Instant::now();
         let pixels: Vec<&[u8]> = decoded
             .iter()
             .filter_map(|d| d.as_ref().ok().map(Vec::as_slice))
@@ -90,6 +96,7 @@ pub fn predict(
                 .to_vec2::<f32>()?
         }
         .into_iter();
+        infer_time += start.elapsed();
         for (path, d) in chunk.iter().zip(decoded) {
             let flow = match d {
                 Ok(_) => {
@@ -103,6 +110,13 @@ pub fn predict(
             }
         }
     }
+    tracing::debug!(
+        images = images.len(),
+        decode_seconds = decode_time.as_secs_f64(),
+        inference_seconds = infer_time.as_secs_f64(),
+        batch = PREDICT_BATCH,
+        "predict: phases"
+    );
     Ok(())
 }
 
