@@ -97,7 +97,7 @@ impl BudgetArgs {
 #[derive(clap::Args)]
 struct TargetArgs {
     /// cpu, cuda or cuda:N (a build with the `cuda` feature: `just build-cuda`).
-    #[arg(long, default_value = "cpu", value_parser = parse_device)]
+    #[arg(long, default_value = "cpu")]
     device: DeviceSpec,
     /// Images per step.
     #[arg(long, default_value_t = case::BATCH)]
@@ -111,10 +111,6 @@ impl TargetArgs {
             batch: self.batch,
         }
     }
-}
-
-fn parse_device(s: &str) -> Result<DeviceSpec, String> {
-    s.parse().map_err(|e: cxr_models::ModelError| e.to_string())
 }
 
 fn parse_mode(s: &str) -> Result<Mode, String> {

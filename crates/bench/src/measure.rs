@@ -51,16 +51,6 @@ pub struct Target {
     pub batch: usize,
 }
 
-impl Default for Target {
-    /// The CPU bench: batch [`BATCH`].
-    fn default() -> Self {
-        Self {
-            device: DeviceSpec::Cpu,
-            batch: BATCH,
-        }
-    }
-}
-
 /// How long to measure.
 #[derive(Debug, Clone, Copy)]
 pub struct Budget {

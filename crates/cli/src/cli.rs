@@ -227,7 +227,7 @@ pub struct SweepArgs {
     /// Train on this device: cpu, cuda (GPU 0) or cuda:N, replacing every run's
     /// `train.device` (source grids' too). A GPU run has its own run id [default: the grid's
     /// `train.device`, else cpu].
-    #[arg(long, value_name = "DEVICE", value_parser = device_spec)]
+    #[arg(long, value_name = "DEVICE")]
     pub device: Option<cxr_models::DeviceSpec>,
 }
 
@@ -375,10 +375,4 @@ pub struct WeightsListArgs {
     /// Print JSON: [{"path", "file", "model", "variant", "bytes", "sha256", "verified"}].
     #[arg(long)]
     pub json: bool,
-}
-
-/// Parses `--device`.
-fn device_spec(text: &str) -> Result<cxr_models::DeviceSpec, String> {
-    text.parse()
-        .map_err(|e: cxr_models::ModelError| e.to_string())
 }

@@ -122,14 +122,10 @@ pub fn run(args: SweepArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
 /// machine cannot use stops the sweep before any run starts, with the error's one line.
 fn open_devices(grid: &Grid) -> anyhow::Result<()> {
     let mut devices: Vec<cxr_models::DeviceSpec> = Vec::new();
-    let mut stack = vec![grid];
-    while let Some(g) = stack.pop() {
-        for run in &g.runs {
-            if !devices.contains(&run.config.train.device) {
-                devices.push(run.config.train.device);
-            }
+    for run in grid.stages().iter().flat_map(|g| &g.runs) {
+        if !devices.contains(&run.config.train.device) {
+            devices.push(run.config.train.device);
         }
-        stack.extend(&g.sources);
     }
     for device in devices {
         device.open()?;
