@@ -1,10 +1,12 @@
 //! `cxr`: train and compare chest X-ray classifiers. This binary only parses arguments, calls
 //! the library crates and maps outcomes to exit codes; see `commands/` for each subcommand.
 //! What belongs to a terminal session rather than to a library lives here too: the sweep's
-//! progress bars (`progress`) and the thread count (`threads`).
+//! progress bars (`progress`), the weights download bar (`download_bar`) and the thread count
+//! (`threads`).
 
 mod cli;
 mod commands;
+mod download_bar;
 mod exit;
 mod progress;
 mod threads;

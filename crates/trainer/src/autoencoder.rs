@@ -32,7 +32,7 @@
 
 use candle_core::{Device, Tensor};
 use candle_nn::ModuleT;
-use cxr_data::seed::{self, Stream};
+use cxr_data::seed;
 use cxr_data::{eval_batch, train_batch, PixelStats, SamplerKind};
 use cxr_experiment::{RunConfig, StopMetric, TrainSettings};
 use cxr_models::{Autoencoder, Model};
@@ -63,7 +63,7 @@ pub struct PretrainOutcome {
 
 /// Pretrains `model` as the encoder of an autoencoder and records the run into `dir` (history,
 /// weights, reconstructions, and the summary's numbers in `summary`): what `run_one` calls for
-/// an autoencoder run. The decoder's init is drawn from the run's `init` stream.
+/// an autoencoder run. The decoder's init is drawn from the run's decoder stream.
 pub fn pretrain(
     model: Model,
     data: FitData<'_>,
@@ -72,7 +72,7 @@ pub fn pretrain(
     summary: &mut RunSummary,
     observer: &mut dyn Observer,
 ) -> Result<()> {
-    let ae = Autoencoder::new(model, seed::sub_seed(cfg.seed, Stream::Init))?;
+    let ae = Autoencoder::new(model, &mut seed::decoder_rng(cfg.seed))?;
     let counts = ae.param_count();
     summary.trainable_params = counts.trainable as i64;
     summary.total_params = counts.total as i64;

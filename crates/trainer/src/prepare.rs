@@ -101,6 +101,7 @@ pub fn prepare_grid(
     grid: &Grid,
     cache_dir: &Path,
     weights_mirror: Option<&str>,
+    downloads: &dyn cxr_weights::DownloadObserver,
 ) -> Result<Preparation> {
     let mut out = Preparation::default();
     let mut seen_data: Vec<&DataConfig> = Vec::new();
@@ -110,6 +111,7 @@ pub fn prepare_grid(
             cache_dir,
             results_dir: Path::new("."),
             weights_mirror: weights_mirror.or(stage.weights_mirror.as_deref()),
+            downloads,
         };
         for run in &stage.runs {
             let cfg = &run.config;

@@ -37,6 +37,8 @@ pub struct RunEnv<'a> {
     pub results_dir: &'a Path,
     /// Base URL that replaces the publisher's when downloading published weights.
     pub weights_mirror: Option<&'a str>,
+    /// What shows the progress of those downloads.
+    pub downloads: &'a dyn cxr_weights::DownloadObserver,
 }
 
 /// Trains and records `planned` into `dir`, returning its summary row. A training failure
