@@ -5,7 +5,7 @@
 //! plan, `--cell` indices and Slurm array tasks) and is added when `[grid]` does not list it.
 //!
 //! The grids its runs take weights from are read and expanded first, each once and with its
-//! own sources, and the runs are resolved against them ([`crate::sources`]).
+//! own sources, and the runs are resolved against them (`sources.rs`).
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};

@@ -2,12 +2,12 @@
 //! checked, paths made relative to the grid file's folder. Every error names the file, the
 //! setting and the range.
 //!
-//! One file per section of a grid file: [`data`], [`split`], [`model`] (architecture, freeze
-//! depth, head), [`head`] (a classic head's hyperparameters), [`weights`] and [`source_run`]
-//! (what a run starts from), [`train`]. This file resolves a run from them and checks the
-//! settings that span sections. The resolver reads nothing but the grid's own files: the
-//! source grids its runs take weights from were expanded before it ran, and it looks their
-//! runs up in a [`SourceGrids`].
+//! One file per section of a grid file: `data.rs`, `split.rs`, `model.rs` (architecture,
+//! freeze depth, head), `head.rs` (a classic head's hyperparameters), `weights.rs` and
+//! `source_run.rs` (what a run starts from), `train.rs`. This file resolves a run from them
+//! and checks the settings that span sections. The resolver reads no grid file: the source
+//! grids its runs take weights from were expanded before it runs (`crate::grid`), and it looks
+//! their runs up by file.
 
 use std::path::{Component, Path, PathBuf};
 

@@ -1,6 +1,6 @@
 //! `[model]`: the architecture, how many of its stages are frozen, and the head on its
-//! features (the weights it starts from are [`super::weights`]', a classic head's
-//! hyperparameters [`super::head`]'s).
+//! features. The weights it starts from are resolved in `weights.rs`, a classic head's
+//! hyperparameters in `head.rs`.
 
 use cxr_heads::HeadKind;
 use cxr_models::ModelKind;

@@ -1,6 +1,6 @@
 //! `weights`: what a run starts from, read from `[model] weights` or `[models.<name>] weights`:
 //! nothing (`"random"`), a run of a source grid (a `{ grid = ... }` table or a
-//! `[pretrained.<label>]` label; [`super::source_run`]), published weights (`"imagenet"`), or a
+//! `[pretrained.<label>]` label; `source_run.rs`), published weights (`"imagenet"`), or a
 //! weights file.
 //!
 //! [`requested`] reads what the settings ask for without opening a file: expanding a grid reads
