@@ -242,6 +242,7 @@ impl GridFile<'_> {
         let overrides = Overrides {
             allow_missing_data: overrides.allow_missing_data,
             device: overrides.device,
+            registry: overrides.registry.clone(),
             ..Overrides::default()
         };
         let mut grids: Vec<Grid> = Vec::new();

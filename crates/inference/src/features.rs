@@ -92,7 +92,7 @@ pub fn named_features(
     data: &Path,
     env: &RunEnv<'_>,
 ) -> Result<FeatureTable> {
-    let config = named_config(named, data)?;
+    let config = named_config(named, data, env)?;
     let start_from = starting_weights(&config, env)?;
     let prepared = DataMemo::default().prepare(&config, env.cache_dir)?;
     let (model, model_config) =
@@ -111,8 +111,9 @@ pub fn named_features(
 }
 
 /// The run config a one-run grid of `named` on `data` resolves to: the grid's own resolution
-/// of `weights` (names, files relative to the working directory) and every default.
-fn named_config(named: &NamedBackbone, data: &Path) -> Result<RunConfig> {
+/// of `weights` (names in `env.registry`, files relative to the working directory) and every
+/// default.
+fn named_config(named: &NamedBackbone, data: &Path, env: &RunEnv<'_>) -> Result<RunConfig> {
     let mut model = toml::Table::new();
     model.insert("name".into(), named.model.name().into());
     model.insert("weights".into(), named.weights.clone().into());
@@ -126,6 +127,7 @@ fn named_config(named: &NamedBackbone, data: &Path) -> Result<RunConfig> {
     grid.insert("model".into(), model.into());
     let overrides = Overrides {
         data_root: Some(data.to_path_buf()),
+        registry: env.registry.clone(),
         ..Overrides::default()
     };
     // Errors name the command where they would name a grid file, and relative weights paths

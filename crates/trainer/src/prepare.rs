@@ -92,9 +92,9 @@ pub struct Preparation {
 
 /// Makes ready what every run of `grid` and of its source stages reads before training: the
 /// image cache of each distinct dataset (decoded now unless intact; synthetic sets generated)
-/// and each published weights file (downloaded and verified unless cached). A Slurm
-/// preparation job runs this once, so that the array's tasks only read caches instead of each
-/// decoding the dataset (or racing to download the same file). Datasets are loaded one at a
+/// and each published weights file (looked up in `registry`, downloaded and verified unless
+/// cached). A Slurm preparation job runs this once, so that the array's tasks only read caches
+/// instead of each decoding the dataset (or racing to download the same file). Datasets are loaded one at a
 /// time and dropped. Weights taken from another grid's runs are not touched: their runs train
 /// later, in their own stage.
 pub fn prepare_grid(
@@ -102,6 +102,7 @@ pub fn prepare_grid(
     cache_dir: &Path,
     weights_mirror: Option<&str>,
     downloads: &dyn cxr_weights::DownloadObserver,
+    registry: &cxr_weights::Registry,
 ) -> Result<Preparation> {
     let mut out = Preparation::default();
     let mut seen_data: Vec<&DataConfig> = Vec::new();
@@ -112,6 +113,7 @@ pub fn prepare_grid(
             results_dir: Path::new("."),
             weights_mirror: weights_mirror.or(stage.weights_mirror.as_deref()),
             downloads,
+            registry,
         };
         for run in &stage.runs {
             let cfg = &run.config;

@@ -39,6 +39,8 @@ pub struct RunEnv<'a> {
     pub weights_mirror: Option<&'a str>,
     /// What shows the progress of those downloads.
     pub downloads: &'a dyn cxr_weights::DownloadObserver,
+    /// The published weights that a run's weights name is looked up in.
+    pub registry: &'a cxr_weights::Registry,
 }
 
 /// Trains and records `planned` into `dir`, returning its summary row. A training failure

@@ -29,12 +29,15 @@ pub struct SweepOptions {
     pub weights_mirror: Option<String>,
     /// What shows the progress of weights downloads (the CLI's bar).
     pub downloads: Arc<dyn cxr_weights::DownloadObserver>,
+    /// The published weights that runs' weights names are looked up in: the one the grid was
+    /// resolved with (its `Overrides::registry`).
+    pub registry: cxr_weights::Registry,
 }
 
 impl SweepOptions {
     /// A sweep of every unfinished run into `results_dir`, caching into `cache_dir`, with the
-    /// publishers' download hosts: no `--force`, `--cell` or mirror, and downloads shown by log
-    /// lines only.
+    /// publishers' download hosts: no `--force`, `--cell` or mirror, downloads shown by log
+    /// lines only, and torchvision's published weights only.
     pub fn new(results_dir: PathBuf, cache_dir: PathBuf) -> Self {
         Self {
             results_dir,
@@ -43,6 +46,7 @@ impl SweepOptions {
             cell: None,
             weights_mirror: None,
             downloads: Arc::new(cxr_weights::NoProgress),
+            registry: cxr_weights::Registry::builtin(),
         }
     }
 }
@@ -138,6 +142,7 @@ fn sweep_one(
             .as_deref()
             .or(grid.weights_mirror.as_deref()),
         downloads: options.downloads.as_ref(),
+        registry: &options.registry,
     };
     let mut memo = DataMemo::default();
     let mut report = SweepReport {

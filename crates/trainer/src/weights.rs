@@ -31,8 +31,9 @@ pub fn starting_weights(cfg: &RunConfig, env: &RunEnv<'_>) -> Result<Option<Star
         .transpose()
 }
 
-/// Where `weights` (of a `kind` model) are on disk. Published weights are downloaded into the
-/// cache on first use (from `env.weights_mirror` when set). A source run must be finished and
+/// Where `weights` (of a `kind` model) are on disk. Published weights are looked up in
+/// `env.registry` and downloaded into the cache on first use (from `env.weights_mirror` when
+/// set). A source run must be finished and
 /// ok in `env.results_dir`: a run never falls back to random init because its source is missing.
 pub fn locate(weights: &Weights, kind: ModelKind, env: &RunEnv<'_>) -> Result<StartingWeights> {
     match weights {
@@ -53,7 +54,7 @@ pub fn locate(weights: &Weights, kind: ModelKind, env: &RunEnv<'_>) -> Result<St
             })
         }
         Weights::Published { name } => {
-            let published = cxr_weights::lookup(kind, name)?;
+            let published = env.registry.lookup(kind, name)?;
             let file = cxr_weights::Cache::new(env.cache_dir)
                 .with_observer(env.downloads)
                 .ensure(published, env.weights_mirror)?;

@@ -9,14 +9,16 @@ use sha2::{Digest, Sha256};
 use crate::download::{download_verified, hex};
 use crate::error::{Result, WeightsError};
 use crate::progress::{DownloadObserver, NoProgress};
-use crate::published::{hash_prefix_in_name, registry, Published};
+use crate::published::{hash_prefix_in_name, Published};
+use crate::registry::{Registry, BUILTIN};
 
 /// The weights cache: `<cache_dir>/weights/`, beside the decoded-image cache, with the observer
-/// its downloads report to.
+/// its downloads report to and the registry that names the files it lists.
 #[derive(Debug, Clone)]
 pub struct Cache<'a> {
     dir: PathBuf,
     observer: &'a dyn DownloadObserver,
+    registry: &'a Registry,
 }
 
 /// One file in the cache, as [`Cache::list`] reports it.
@@ -24,8 +26,8 @@ pub struct Cache<'a> {
 pub struct CachedFile {
     /// The file.
     pub path: PathBuf,
-    /// The published file of this name, if it is one cxr knows.
-    pub published: Option<&'static Published>,
+    /// The published file of this name, if it is one the cache's registry knows.
+    pub published: Option<Published>,
     /// Its size in bytes.
     pub bytes: u64,
     /// Its full SHA-256 (lowercase hex).
@@ -37,17 +39,24 @@ pub struct CachedFile {
 
 impl<'a> Cache<'a> {
     /// The cache under `cache_dir` (the folder holding cxr's other caches); nothing is created
-    /// until a download. Its downloads are shown by nothing but log lines ([`NoProgress`]).
+    /// until a download. Its downloads are shown by nothing but log lines ([`NoProgress`]); it
+    /// knows torchvision's files only ([`Registry::builtin`]).
     pub fn new(cache_dir: &Path) -> Self {
         Self {
             dir: cache_dir.join("weights"),
             observer: &NoProgress,
+            registry: &BUILTIN,
         }
     }
 
     /// This cache, its downloads shown by `observer` (e.g. the CLI's progress bar).
     pub fn with_observer(self, observer: &'a dyn DownloadObserver) -> Self {
         Self { observer, ..self }
+    }
+
+    /// This cache, naming the files it lists by `registry` (e.g. with an index file's).
+    pub fn with_registry(self, registry: &'a Registry) -> Self {
+        Self { registry, ..self }
     }
 
     /// The folder holding the weights files.
@@ -96,8 +105,8 @@ impl<'a> Cache<'a> {
         Ok(path)
     }
 
-    /// Every file in the cache, sorted by name, hashed now. Hidden files (downloads in
-    /// progress) are skipped; a missing cache folder lists nothing.
+    /// Every file in the cache, sorted by name, hashed now, named by the cache's registry.
+    /// Hidden files (downloads in progress) are skipped; a missing cache folder lists nothing.
     pub fn list(&self) -> Result<Vec<CachedFile>> {
         let io_err = |path: &Path| {
             let path = path.to_path_buf();
@@ -117,7 +126,12 @@ impl<'a> Cache<'a> {
                 continue;
             }
             let (bytes, sha256) = hash_file(&path).map_err(io_err(&path))?;
-            let published = registry()?.iter().find(|p| p.file == name);
+            let published = self
+                .registry
+                .published()?
+                .iter()
+                .find(|p| p.file == name)
+                .copied();
             let verified = match published {
                 Some(p) => sha256.starts_with(p.sha256_prefix),
                 None => hash_prefix_in_name(&name).is_some_and(|p| sha256.starts_with(p)),

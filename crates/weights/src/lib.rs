@@ -1,9 +1,11 @@
 //! Pretrained weights by name: torchvision's published ResNet files, downloaded once, verified
 //! and cached, so a config can say `weights = "imagenet"` instead of a path.
 //!
-//! [`PUBLISHED`] lists every file cxr knows ([`Published`]: model, torchvision variant, file
-//! name, SHA-256 prefix); [`lookup`] turns a name (`"imagenet"`, `"torchvision:IMAGENET1K_V2"`)
-//! into one of them, and [`is_published_name`] tells such a name from a file path. A [`Cache`]
+//! [`PUBLISHED`] lists torchvision's files ([`Published`]: model, variant, file name, SHA-256
+//! prefix); a [`Registry`] holds them and those an index file lists ([`INDEX_ENV`]), loaded
+//! once by the caller and passed to whatever looks names up: [`Registry::lookup`] turns a name
+//! (`"imagenet"`, `"torchvision:IMAGENET1K_V2"`) into one of its files, and
+//! [`Registry::is_published_name`] tells such a name from a file path. A [`Cache`]
 //! (`<cache_dir>/weights/`) hands out the local file: [`Cache::ensure`] downloads it when absent
 //! (or present but not verifying), [`Cache::list`] reports what is there ([`CachedFile`]).
 //!
@@ -16,17 +18,19 @@
 //! [`MIRROR_ENV`] to a reachable mirror, which replaces the base URL).
 //!
 //! This crate does not read the files (that is `cxr-models`' `weights` module), does not decide
-//! where the cache lives or whether to use a mirror, and draws nothing: the caller passes the
-//! cache folder and the mirror (the CLI's `--cache-dir` and `--weights-mirror`, the latter also
+//! where the cache lives, whether to use a mirror or which index to read, and draws nothing: the
+//! caller passes the registry ([`Registry::from_env`] in the CLI), the cache folder and the
+//! mirror (the CLI's `--cache-dir` and `--weights-mirror`, the latter also
 //! read from [`MIRROR_ENV`]), and a [`DownloadObserver`] that shows each download's progress
 //! (the CLI's bar; without one, [`NoProgress`]: log lines only).
 //!
 //! ```no_run
 //! use cxr_models::ModelKind;
-//! use cxr_weights::{lookup, Cache};
+//! use cxr_weights::{Cache, Registry};
 //!
 //! # fn main() -> Result<(), cxr_weights::WeightsError> {
-//! let published = lookup(ModelKind::Resnet18, "imagenet")?;
+//! let registry = Registry::from_env();
+//! let published = registry.lookup(ModelKind::Resnet18, "imagenet")?;
 //! let cache = Cache::new("/home/me/.cache/cxr".as_ref());
 //! let path = cache.ensure(published, Some("http://mirror.lan/weights"))?;
 //! assert!(path.ends_with("weights/resnet18-f37072fd.pth"));
@@ -37,12 +41,13 @@
 mod cache;
 mod download;
 mod error;
+mod index;
 mod progress;
 mod published;
+mod registry;
 
 pub use cache::{Cache, CachedFile};
 pub use error::{Failure, Result, WeightsError};
 pub use progress::{DownloadObserver, DownloadProgress, NoProgress};
-pub use published::{
-    is_published_name, lookup, registry, Published, INDEX_ENV, MIRROR_ENV, PUBLISHED,
-};
+pub use published::{Published, MIRROR_ENV, PUBLISHED};
+pub use registry::{Registry, INDEX_ENV};

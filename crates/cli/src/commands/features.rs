@@ -15,11 +15,13 @@ use crate::exit::ExitStatus;
 pub fn run(args: FeaturesArgs) -> anyhow::Result<ExitStatus> {
     let cache_dir = args.cache.resolve();
     let weights_mirror = args.mirror.resolve();
+    let registry = cxr_weights::Registry::from_env();
     let env = RunEnv {
         cache_dir: &cache_dir,
         results_dir: &args.results,
         weights_mirror: weights_mirror.as_deref(),
         downloads: &DownloadBar,
+        registry: &registry,
     };
     let table = match (&args.run, args.model, &args.weights) {
         (Some(run), _, _) => {

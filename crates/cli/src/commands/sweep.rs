@@ -7,6 +7,7 @@ use anyhow::Context;
 use cxr_experiment::axes::label;
 use cxr_experiment::{sbatch_script, DataSource, Grid, Overrides, SlurmOptions, SlurmResources};
 use cxr_trainer::SweepOptions;
+use cxr_weights::Registry;
 
 use crate::cli::SweepArgs;
 use crate::download_bar::DownloadBar;
@@ -21,6 +22,7 @@ pub fn run(args: SweepArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
         data_root: args.data.clone(),
         allow_missing_data: plan_only,
         device: args.device,
+        registry: Registry::from_env(),
     };
     let grid = Grid::from_file(&args.grid, &overrides)?;
     if plan_only {
@@ -57,9 +59,14 @@ pub fn run(args: SweepArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
     let cache_dir = args.cache.resolve();
     let weights_mirror = args.mirror.resolve();
     if args.prepare {
-        let done =
-            cxr_trainer::prepare_grid(&grid, &cache_dir, weights_mirror.as_deref(), &DownloadBar)
-                .with_context(|| format!("preparing {}", args.grid.display()))?;
+        let done = cxr_trainer::prepare_grid(
+            &grid,
+            &cache_dir,
+            weights_mirror.as_deref(),
+            &DownloadBar,
+            &overrides.registry,
+        )
+        .with_context(|| format!("preparing {}", args.grid.display()))?;
         for line in &done.datasets {
             println!("data: {line}");
         }
@@ -86,6 +93,7 @@ pub fn run(args: SweepArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
         cell: args.cell,
         weights_mirror,
         downloads: std::sync::Arc::new(DownloadBar),
+        registry: overrides.registry,
     };
     let report = cxr_trainer::sweep(&grid, &options, &mut |label, planned| {
         Box::new(RunProgress::new(label, planned, quiet))

@@ -1,27 +1,28 @@
 //! `cxr weights fetch | list`.
 
-use cxr_weights::{Cache, CachedFile, Published};
+use cxr_weights::{Cache, CachedFile, Published, Registry};
 
 use crate::cli::{FetchArgs, WeightsCommand, WeightsListArgs};
 use crate::download_bar::DownloadBar;
 use crate::exit::ExitStatus;
 
-/// Runs a `cxr weights` subcommand.
+/// Runs a `cxr weights` subcommand, with the published weights `$CXR_WEIGHTS_INDEX` adds.
 pub fn run(cmd: WeightsCommand) -> anyhow::Result<ExitStatus> {
+    let registry = Registry::from_env();
     match cmd {
-        WeightsCommand::Fetch(args) => fetch(args),
-        WeightsCommand::List(args) => list(args),
+        WeightsCommand::Fetch(args) => fetch(args, &registry),
+        WeightsCommand::List(args) => list(args, &registry),
     }
 }
 
-fn fetch(args: FetchArgs) -> anyhow::Result<ExitStatus> {
-    let mut wanted: Vec<&'static Published> = if args.all {
-        cxr_weights::registry()?.iter().collect()
+fn fetch(args: FetchArgs, registry: &Registry) -> anyhow::Result<ExitStatus> {
+    let mut wanted: Vec<&Published> = if args.all {
+        registry.published()?.iter().collect()
     } else {
         let found = args
             .models
             .iter()
-            .map(|&model| cxr_weights::lookup(model, &args.variant));
+            .map(|&model| registry.lookup(model, &args.variant));
         found.collect::<Result<_, _>>()?
     };
     let mut seen = std::collections::HashSet::new();
@@ -34,8 +35,8 @@ fn fetch(args: FetchArgs) -> anyhow::Result<ExitStatus> {
     Ok(ExitStatus::Success)
 }
 
-fn list(args: WeightsListArgs) -> anyhow::Result<ExitStatus> {
-    let cache = Cache::new(&args.cache.resolve());
+fn list(args: WeightsListArgs, registry: &Registry) -> anyhow::Result<ExitStatus> {
+    let cache = Cache::new(&args.cache.resolve()).with_registry(registry);
     let files = cache.list()?;
     if args.json {
         let rows: Vec<serde_json::Value> = files.iter().map(json_row).collect();

@@ -29,7 +29,8 @@ mod weights;
 
 pub(crate) use weights::source_grid;
 
-/// Settings given on the command line that replace the grid file's.
+/// Settings given on the command line that replace the grid file's, and the published weights
+/// that its `weights = "..."` names resolve against.
 #[derive(Debug, Clone, Default)]
 pub struct Overrides {
     /// Dataset root (`--data`), replacing `data.root` / `data.synthetic`.
@@ -40,6 +41,9 @@ pub struct Overrides {
     pub allow_missing_data: bool,
     /// Training device (`--device`), replacing every run's `train.device`, source grids' too.
     pub device: Option<DeviceSpec>,
+    /// The published weights names are looked up in (the CLI's: torchvision's and
+    /// `$CXR_WEIGHTS_INDEX`'s), source grids' too; by default torchvision's only.
+    pub registry: cxr_weights::Registry,
 }
 
 /// The most cross-validation folds a grid may ask for.

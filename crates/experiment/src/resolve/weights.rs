@@ -95,8 +95,10 @@ impl Resolver<'_> {
         text: &str,
         name: ModelKind,
     ) -> Result<Weights> {
-        if cxr_weights::is_published_name(text) {
-            let published = cxr_weights::lookup(name, text)
+        let registry = &self.overrides.registry;
+        if registry.is_published_name(text) {
+            let published = registry
+                .lookup(name, text)
                 .map_err(|e| self.invalid(setting, text, e.to_string()))?;
             return Ok(Weights::Published {
                 name: published.id(),
