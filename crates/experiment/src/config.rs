@@ -125,8 +125,7 @@ pub struct ModelSettings {
     pub head: Option<HeadSearch>,
 }
 
-/// The name of the linear head (the network's `fc` trained by Adam), in grid files and results.
-pub const LINEAR_HEAD: &str = "linear";
+pub use cxr_results::axes::LINEAR_HEAD;
 
 impl ModelSettings {
     /// The head's name: [`LINEAR_HEAD`] or a classic head's (`logistic`, `svm_rbf`, ...).

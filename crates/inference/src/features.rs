@@ -16,7 +16,7 @@
 use std::path::Path;
 
 use cxr_data::BatchSpec;
-use cxr_experiment::{DataSource, Grid, Overrides, RunConfig};
+use cxr_experiment::{DataSource, Grid, Overrides, RunConfig, RunConfigFile};
 use cxr_heads::Matrix;
 use cxr_models::ModelKind;
 use cxr_results::{FeatureTable, RunDir};
@@ -80,7 +80,7 @@ pub fn classic_run_features(dir: &Path, data: &Path, env: &RunEnv<'_>) -> Result
     let (model, _) = build_model(&config, preprocessing.classes.len(), start_from.as_ref())?;
     let spec = BatchSpec {
         channels: preprocessing.in_channels,
-        stats: preprocessing.stats,
+        stats: preprocessing::recorded_stats(preprocessing.stats),
     };
     table(&model, &prepared, &spec)
 }
@@ -105,7 +105,7 @@ pub fn named_features(
     );
     let spec = BatchSpec {
         channels: model_config.in_channels,
-        stats: record.stats,
+        stats: preprocessing::recorded_stats(record.stats),
     };
     table(&model, &prepared, &spec)
 }

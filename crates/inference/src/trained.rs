@@ -5,7 +5,7 @@ use std::path::Path;
 
 use candle_core::{Device, Tensor};
 use cxr_data::{input_tensor, BatchSpec};
-use cxr_experiment::{Objective, RunConfig};
+use cxr_experiment::{Objective, RunConfig, RunConfigFile};
 use cxr_models::{Model, ModelConfig};
 use cxr_results::{Preprocessing, RunDir};
 
@@ -57,7 +57,7 @@ impl TrainedModel {
         let model_config = ModelConfig::new(config.model.name, preprocessing.classes.len())
             .with_freeze(config.model.freeze)
             .with_in_channels(preprocessing.in_channels);
-        let model = run.read_model(model_config, &Device::Cpu)?;
+        let model = Model::load(model_config, &run.model_path(), &Device::Cpu)?;
         let temperature = run.read_calibration()?.map(|c| c.temperature);
         Ok(Self {
             run,
@@ -93,7 +93,7 @@ impl TrainedModel {
     pub fn batch_spec(&self) -> BatchSpec {
         BatchSpec {
             channels: self.preprocessing.in_channels,
-            stats: self.preprocessing.stats,
+            stats: cxr_trainer::preprocessing::recorded_stats(self.preprocessing.stats),
         }
     }
 

@@ -11,7 +11,7 @@
 //! [`linfa_tsne`] (the `bhtsne` crate's exact t-SNE, on at most [`TSNE_MAX_ROWS`] rows, so a
 //! seed gives one map).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use cxr_results::{split_name, FeatureTable};
 use linfa::traits::{Fit, Predict, Transformer};
@@ -55,16 +55,16 @@ const TSNE_ITERATIONS: usize = 1000;
 /// no tree.
 pub const TSNE_MAX_ROWS: usize = 2000;
 
-/// Writes 2-D maps of `table`: `<out_dir>/<stem>-pca.{png,svg}` and
-/// `<out_dir>/<stem>-tsne.{png,svg}`. Each figure has two panels side by side, "training" and
+/// Writes 2-D maps of `table` by PCA and t-SNE, at `stem_of("pca")` and `stem_of("tsne")`
+/// with `.png` and `.svg` appended (a report's `features/<backbone>-<method>`:
+/// `cxr_results::ReportFigure::FeatureMap`). Each figure has two panels side by side, "training" and
 /// "test" (same axes in both), points coloured by class with a legend, `title` on top (e.g.
 /// "resnet18 from tb-supervised, frozen: test and training features"). Validation rows are in
 /// neither panel. The t-SNE is seeded by `seed`. Returns the written paths.
 pub fn draw_feature_maps(
     table: &FeatureTable,
     title: &str,
-    out_dir: &Path,
-    stem: &str,
+    stem_of: impl Fn(&'static str) -> PathBuf,
     seed: u64,
 ) -> Result<Vec<PathBuf>> {
     let pca = PcaMap::fit(table)?;
@@ -89,8 +89,8 @@ pub fn draw_feature_maps(
         &tsne_rows,
         &tsne_points,
     );
-    let mut written = save(&pca_figure, &out_dir.join(format!("{stem}-pca")))?;
-    written.extend(save(&tsne_figure, &out_dir.join(format!("{stem}-tsne")))?);
+    let mut written = save(&pca_figure, &stem_of("pca"))?;
+    written.extend(save(&tsne_figure, &stem_of("tsne"))?);
     Ok(written)
 }
 
@@ -604,7 +604,12 @@ mod tests {
     fn feature_map_draws_four_files() -> TestResult {
         let dir = tempfile::tempdir()?;
         let table = clusters(&[-4.0, 0.0, 4.0], 20, 8, 4, 1.0);
-        let written = draw_feature_maps(&table, "cnn: features", dir.path(), "map", 1)?;
+        let written = draw_feature_maps(
+            &table,
+            "cnn: features",
+            |method| dir.path().join(format!("map-{method}")),
+            1,
+        )?;
         let names: Vec<String> = written
             .iter()
             .filter_map(|p| Some(p.file_name()?.to_str()?.to_string()))

@@ -5,7 +5,7 @@
 
 use std::fmt::Write as _;
 
-use cxr_results::{CrossValidationRow, LINEAR_HEAD};
+use cxr_results::{CrossValidationRow, ReportFigure, LINEAR_HEAD};
 
 use crate::comparison::{comparison_paragraph, describe_interval, seconds};
 use crate::grid_results::{facet_of, line_of, GridResults, RunResults};
@@ -222,7 +222,7 @@ fn calibration_section(md: &mut String, results: &GridResults) {
         let id = &s.run_id;
         let _ = writeln!(
             md,
-            "| `{id}` | {} | {} | {} | {} | [reliability](runs/{id}/reliability.png) |",
+            "| `{id}` | {} | {} | {} | {} | [reliability]({}) |",
             s.test_micro_recall
                 .map_or_else(|| "-".into(), |v| format!("{v:.3}")),
             s.test_ece.map_or_else(|| "-".into(), |v| format!("{v:.3}")),
@@ -230,6 +230,7 @@ fn calibration_section(md: &mut String, results: &GridResults) {
                 .map_or_else(|| "-".into(), |v| format!("{v:.2}")),
             s.test_ece_uncalibrated
                 .map_or_else(|| "-".into(), |v| format!("{v:.3}")),
+            ReportFigure::Reliability(id).png(),
         );
     }
     md.push('\n');

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use cxr_results::GridDir;
+use cxr_results::{GridDir, ReportFigure};
 
 use crate::canvas::{save, slug};
 use crate::comparison::comparison_paragraph;
@@ -40,7 +40,8 @@ pub struct ReportOutput {
 /// Builds the report of the grid results in `grid_dir`, replacing any earlier one.
 pub fn write_report(grid_dir: &Path) -> Result<ReportOutput> {
     let results = GridResults::load(grid_dir)?;
-    let dir = GridDir::at(grid_dir).report_dir();
+    let grid = GridDir::at(grid_dir);
+    let dir = grid.report_dir();
     if dir.exists() {
         // The folder is wholly generated; clearing it drops figures of runs no longer listed.
         std::fs::remove_dir_all(&dir).map_err(ReportError::io(&dir))?;
@@ -71,13 +72,13 @@ pub fn write_report(grid_dir: &Path) -> Result<ReportOutput> {
         let mut section_figures = Vec::new();
         for metric in Metric::ALL {
             let chart = grid_figure(metric, &stats, &facet);
-            let stem = if facet.is_empty() {
-                metric.stem().to_string()
-            } else {
-                format!("{}__{}", metric.stem(), slug(&facet))
+            let facet_slug = slug(&facet);
+            let figure = ReportFigure::Metric {
+                metric: metric.stem(),
+                facet: (!facet.is_empty()).then_some(facet_slug.as_str()),
             };
-            figures.extend(save(&chart, &dir.join(&stem))?);
-            section_figures.push((chart.title.clone(), format!("{stem}.png")));
+            figures.extend(save(&chart, &grid.report_figure(&figure))?);
+            section_figures.push((chart.title.clone(), figure.png()));
         }
         let facet_paired = paired_of(&facet);
         paragraphs.push(comparison_paragraph(&stats, &facet_paired));
@@ -91,7 +92,7 @@ pub fn write_report(grid_dir: &Path) -> Result<ReportOutput> {
     let head_paired = head_comparisons(&results, &head_rows(&results));
     let all_paired: Vec<PairedComparison> = paired.iter().chain(&head_paired).cloned().collect();
     if !all_paired.is_empty() {
-        write_comparisons(&dir.join("comparisons.parquet"), &all_paired)?;
+        write_comparisons(&grid.comparisons_path(), &all_paired)?;
     }
 
     let mut run_figures = Vec::new();
@@ -99,32 +100,31 @@ pub fn write_report(grid_dir: &Path) -> Result<ReportOutput> {
         let id = &run.summary.run_id;
         let mut files = Vec::new();
         if let Some(curves) = RunCurves::of(run) {
-            figures.extend(save(&curves, &dir.join("runs").join(id).join("curves"))?);
-            files.push(format!("runs/{id}/curves.png"));
+            let figure = ReportFigure::Curves(id);
+            figures.extend(save(&curves, &grid.report_figure(&figure))?);
+            files.push(figure.png());
         }
         if let Some(heatmap) = ConfusionHeatmap::of(run) {
-            figures.extend(save(
-                &heatmap,
-                &dir.join("runs").join(id).join("confusion"),
-            )?);
-            files.push(format!("runs/{id}/confusion.png"));
+            let figure = ReportFigure::Confusion(id);
+            figures.extend(save(&heatmap, &grid.report_figure(&figure))?);
+            files.push(figure.png());
         }
         if let Some(diagram) = reliability_of(run, grid_dir)? {
-            figures.extend(save(
-                &diagram,
-                &dir.join("runs").join(id).join("reliability"),
-            )?);
-            files.push(format!("runs/{id}/reliability.png"));
+            let figure = ReportFigure::Reliability(id);
+            figures.extend(save(&diagram, &grid.report_figure(&figure))?);
+            files.push(figure.png());
         }
         let reconstructions = GridDir::at(grid_dir).run(id).reconstructions_path();
         if run.is_autoencoder() && reconstructions.is_file() {
             // Copied, not linked: the report folder stays whole when moved or archived.
-            let target = dir.join("runs").join(id).join("reconstructions.png");
-            let folder = dir.join("runs").join(id);
-            std::fs::create_dir_all(&folder).map_err(ReportError::io(&folder))?;
+            let figure = ReportFigure::Reconstructions(id);
+            let target = dir.join(figure.png());
+            if let Some(folder) = target.parent() {
+                std::fs::create_dir_all(folder).map_err(ReportError::io(folder))?;
+            }
             std::fs::copy(&reconstructions, &target).map_err(ReportError::io(&target))?;
             figures.push(target);
-            files.push(format!("runs/{id}/reconstructions.png"));
+            files.push(figure.png());
         }
         if !files.is_empty() {
             run_figures.push((id.clone(), files));
@@ -137,12 +137,18 @@ pub fn write_report(grid_dir: &Path) -> Result<ReportOutput> {
         let title =
             format!("{backbone}: frozen features of the training and test images (seed {seed})");
         let stem = slug(&backbone);
-        let written = draw_feature_maps(&table, &title, &dir.join("features"), &stem, seed as u64)?;
+        let figure = |method: &'static str| ReportFigure::FeatureMap {
+            backbone: &stem,
+            method,
+        };
+        let written = draw_feature_maps(
+            &table,
+            &title,
+            |method| grid.report_figure(&figure(method)),
+            seed as u64,
+        )?;
         for method in ["pca", "tsne"] {
-            feature_maps.push((
-                format!("{backbone}, {method}"),
-                format!("features/{stem}-{method}.png"),
-            ));
+            feature_maps.push((format!("{backbone}, {method}"), figure(method).png()));
         }
         figures.extend(written);
     }
@@ -153,16 +159,14 @@ pub fn write_report(grid_dir: &Path) -> Result<ReportOutput> {
     } else {
         let oof = out_of_fold_rows(&results);
         add_out_of_fold(&mut folds, &oof);
-        let grid = GridDir::at(grid_dir);
         if !oof.is_empty() {
-            cxr_results::write_out_of_fold(&grid.out_of_fold_path(), &oof)?;
+            grid.write_out_of_fold(&oof)?;
         }
-        let path = grid.cross_validation_path();
-        cxr_results::write_cross_validation(&path, &folds)?;
-        Some(path)
+        grid.write_cross_validation(&folds)?;
+        Some(grid.cross_validation_path())
     };
 
-    let markdown = dir.join("report.md");
+    let markdown = grid.report_md_path();
     let text = render(
         &results,
         &sections,

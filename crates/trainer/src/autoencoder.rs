@@ -37,7 +37,7 @@ use cxr_data::{eval_batch, train_batch, PixelStats, SamplerKind};
 use cxr_experiment::{RunConfig, StopMetric, TrainSettings};
 use cxr_models::{Autoencoder, Model};
 use cxr_results::reconstructions::MAX_IMAGES;
-use cxr_results::{write_history, HistoryRow, Reconstructions, RunDir, RunSummary};
+use cxr_results::{HistoryRow, Reconstructions, RunDir, RunSummary};
 use rand::seq::SliceRandom;
 
 use crate::adam::Adam;
@@ -199,8 +199,8 @@ fn record(
     outcome: &PretrainOutcome,
     summary: &mut RunSummary,
 ) -> Result<()> {
-    write_history(&dir.history_path(), &summary.run_id, &outcome.history)?;
-    dir.write_autoencoder(ae)?;
+    dir.write_history(&outcome.history)?;
+    ae.save(&dir.model_path())?;
     dir.write_reconstructions(&reconstructions(ae, data)?)?;
     let n = outcome.history.len().max(1) as f64;
     summary.epochs_run = Some(outcome.history.len() as i64);

@@ -82,7 +82,6 @@ pub(crate) fn fit_classic(
     let chosen = selection.chosen();
     summary.val_micro_recall = chosen.map(|t| t.val_micro_recall);
     summary.val_macro_recall = chosen.map(|t| t.val_macro_recall);
-    let run_id = summary.run_id.clone();
     let results = TestResults {
         set: data.set,
         indices: &split.test,
@@ -91,5 +90,5 @@ pub(crate) fn fit_classic(
         // The heads predict classes; none of them reports probabilities.
         probabilities: None,
     };
-    record_test(dir, &run_id, &results, cfg.seed, summary)
+    record_test(dir, &results, cfg.seed, summary)
 }

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use cxr_data::{Normalization, PixelStats};
 use cxr_experiment::{RunConfig, Weights};
-use cxr_results::Preprocessing;
+use cxr_results::{PixelStatsRecord, Preprocessing};
 
 use crate::error::{Result, TrainerError};
 use crate::prepare::{DataMemo, PreparedData};
@@ -31,7 +31,23 @@ pub fn derive(
     Preprocessing {
         classes: data.set.classes.clone(),
         in_channels,
-        stats,
+        stats: stats_record(stats),
+    }
+}
+
+/// `stats` as `preprocessing.json` records them.
+pub fn stats_record(stats: PixelStats) -> PixelStatsRecord {
+    PixelStatsRecord {
+        mean: stats.mean,
+        std: stats.std,
+    }
+}
+
+/// The statistics a `preprocessing.json` recorded, to normalise with.
+pub fn recorded_stats(record: PixelStatsRecord) -> PixelStats {
+    PixelStats {
+        mean: record.mean,
+        std: record.std,
     }
 }
 

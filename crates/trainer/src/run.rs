@@ -8,11 +8,10 @@ use std::time::Instant;
 
 use cxr_data::seed::{self, Stream};
 use cxr_data::{BatchSpec, ImageSet};
-use cxr_experiment::{Objective, PlannedRun, RunConfig};
+use cxr_experiment::{Objective, PlannedRun, RunConfig, RunConfigFile};
 use cxr_models::{Model, ModelConfig};
 use cxr_results::{
-    status, write_confusion, write_history, write_per_class, write_summary, CalibrationRecord,
-    ConfusionRow, PerClassRow, PredictionRow, RunDir, RunSummary,
+    status, CalibrationRecord, ConfusionRow, PerClassRow, PredictionRow, RunDir, RunSummary,
 };
 
 use crate::autoencoder;
@@ -86,7 +85,7 @@ pub fn run_one(
     dir.write_preprocessing(&record)?;
     let spec = BatchSpec {
         channels: model_cfg.in_channels,
-        stats: record.stats,
+        stats: preprocessing::recorded_stats(record.stats),
     };
     let mut summary = base_summary(planned, cfg)?;
     let fit_data = FitData {
@@ -118,7 +117,7 @@ pub fn run_one(
         Err(other) => return Err(other),
     }
     summary.total_time_s = Some(start.elapsed().as_secs_f64());
-    write_summary(&dir.summary_path(), std::slice::from_ref(&summary))?;
+    dir.write_summary(&summary)?;
     Ok(summary)
 }
 
@@ -155,12 +154,11 @@ fn classify(
     summary.trainable_params = counts.trainable as i64;
     summary.total_params = counts.total as i64;
     let mut outcome = fit(model, data, &cfg.train, cfg.seed, observer)?;
-    dir.write_model(model)?;
+    model.save(&dir.model_path())?;
     if cfg.train.calibrate {
         calibrate(&mut outcome, dir, summary)?;
     }
-    let run_id = summary.run_id.clone();
-    record_outcome(dir, &run_id, data, &outcome, cfg.seed, summary)
+    record_outcome(dir, data, &outcome, cfg.seed, summary)
 }
 
 /// Temperature scaling: fits the temperature on the validation logits, rescales the test
@@ -229,13 +227,12 @@ fn base_summary(planned: &PlannedRun, cfg: &RunConfig) -> Result<RunSummary> {
 
 fn record_outcome(
     dir: &RunDir,
-    run_id: &str,
     data: FitData<'_>,
     outcome: &FitOutcome,
     seed: u64,
     summary: &mut RunSummary,
 ) -> Result<()> {
-    write_history(&dir.history_path(), run_id, &outcome.history)?;
+    dir.write_history(&outcome.history)?;
     let n = outcome.history.len().max(1) as f64;
     summary.epochs_run = Some(outcome.history.len() as i64);
     summary.epochs_to_converge = Some(outcome.best_epoch as i64);
@@ -253,7 +250,7 @@ fn record_outcome(
         predictions: &test.predictions,
         probabilities: Some(&test.probabilities),
     };
-    record_test(dir, run_id, &results, seed, summary)
+    record_test(dir, &results, seed, summary)
 }
 
 /// A classifier's answers on its test split, in split order.
@@ -276,7 +273,6 @@ pub(crate) struct TestResults<'a> {
 /// split.
 pub(crate) fn record_test(
     dir: &RunDir,
-    run_id: &str,
     results: &TestResults<'_>,
     seed: u64,
     summary: &mut RunSummary,
@@ -306,9 +302,9 @@ pub(crate) fn record_test(
             support: m.support as i64,
         })
         .collect();
-    write_per_class(&dir.per_class_path(), run_id, &per_class)?;
+    dir.write_per_class(&per_class)?;
     let confusion = ConfusionRow::from_matrix(classes, &test.matrix);
-    write_confusion(&dir.confusion_path(), run_id, &confusion)?;
+    dir.write_confusion(&confusion)?;
     summary.test_micro_recall = Some(test.micro_recall());
     summary.test_macro_recall = Some(test.macro_recall());
     let mut rng = seed::rng(seed, Stream::Bootstrap);

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use cxr_experiment::{Grid, PlannedRun};
-use cxr_results::{merge_summaries, status, write_plan, GridDir, PlanRow, RunSummary};
+use cxr_results::{merge_summaries, status, GridDir, PlanRow, RunSummary};
 
 use crate::error::{Result, TrainerError};
 use crate::observer::Observer;
@@ -124,7 +124,7 @@ fn sweep_one(
         })?],
         None => grid.runs.iter().collect(),
     };
-    write_plan(&grid_dir.plan_path(), &plan_rows(grid))?;
+    grid_dir.write_plan(&plan_rows(grid))?;
     let env = RunEnv {
         cache_dir: &options.cache_dir,
         results_dir: &options.results_dir,

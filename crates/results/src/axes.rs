@@ -1,6 +1,7 @@
 //! Grid axes: the short names a grid file may use for settings, and a run's value on each axis.
-//! Defined here once; the trainer records a run's axes with these types and the report reads
-//! them back to group runs.
+//! Defined here once, at the bottom of the stack: `cxr-experiment` expands a grid's axes with
+//! these types (and re-exports them), the trainer records a run's axes in its summary and the
+//! report reads them back to group runs.
 
 use std::fmt;
 
@@ -32,6 +33,9 @@ pub fn setting_of(axis: &str) -> &str {
 pub fn is_always_shown(setting: &str) -> bool {
     AXIS_ALIASES.iter().any(|(_, s)| *s == setting)
 }
+
+/// The name of the linear head (the network's `fc` trained by Adam), in grid files and results.
+pub const LINEAR_HEAD: &str = "linear";
 
 /// One run's value on one grid axis.
 #[derive(
