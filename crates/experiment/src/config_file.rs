@@ -46,3 +46,36 @@ impl RunConfigFile for RunDir {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Grid, Overrides};
+
+    #[test]
+    fn round_trips_and_names_the_line_of_a_bad_file(
+    ) -> std::result::Result<(), Box<dyn std::error::Error>> {
+        let grid = Grid::from_toml(
+            "name = \"t\"\n[data.synthetic]\nper_class = 10\n[model]\nname = \"cnn\"\n",
+            "t.toml".as_ref(),
+            &Overrides::default(),
+        )?;
+        let config = &grid.runs[0].config;
+        let dir = tempfile::tempdir()?;
+        let run = RunDir::at(&dir.path().join("run"));
+        run.write_config(config)?;
+        assert_eq!(&run.read_config()?, config);
+        assert_eq!(
+            std::fs::read_to_string(run.config_path())?,
+            config.to_toml()?
+        );
+        std::fs::write(run.config_path(), "seed = 0\nnot toml\n")?;
+        let err = run.read_config().err().map(|e| e.to_string());
+        assert!(
+            err.as_deref().is_some_and(|m| m.contains("config.toml")
+                && m.contains("not a run config this cxr can read: line 2")),
+            "{err:?}"
+        );
+        Ok(())
+    }
+}
