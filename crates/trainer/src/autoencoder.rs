@@ -11,8 +11,8 @@
 //! at the end. What differs, and why:
 //!
 //! - Sampling is a seeded uniform shuffle of the training split every epoch (stream `sampler`,
-//!   one draw per epoch), whatever `train.sampler` says ([`SAMPLER`]): the balanced sampler weighs images by
-//!   their class, i.e. reads labels, which an autoencoder must not. The split itself is the
+//!   one draw per epoch), whatever `train.sampler` says ([`SAMPLER`]): the balanced sampler
+//!   weighs images by their class, i.e. reads labels, which an autoencoder must not. The split itself is the
 //!   run's stratified split, the same one a classify run of that seed and data uses, so a
 //!   classifier fine-tuned from this encoder on the same data has never had its validation or
 //!   test images in pretraining.
@@ -27,8 +27,9 @@
 //! Losses are per pixel and channel (`mean((x̂ - x)^2)`), averaged over images, so runs of
 //! different image sizes and batch sizes compare. [`record`] writes the run's files:
 //! `history.parquet` (`train_loss`/`val_loss` are the reconstruction MSE, the recall columns
-//! NaN), `model.safetensors` and `reconstructions.png` (the first [`MAX_IMAGES`] test images above
-//! their reconstructions), and returns the summary's numbers (`test_loss` = test MSE, no recall).
+//! NaN), `model.safetensors` and `reconstructions.png` (the first [`MAX_IMAGES`] test images
+//! above their reconstructions), and returns the summary's numbers (`test_loss` = test MSE, no
+//! recall).
 
 use candle_core::{Device, Tensor};
 use candle_nn::ModuleT;

@@ -95,8 +95,9 @@ pub fn run_one(
         (None, Objective::Autoencoder) => {
             // The decoder's init is drawn from the run's init stream.
             let ae = Autoencoder::new(model, seed::sub_seed(cfg.seed, Stream::Init))?;
+            let network = ae.param_count();
             let outcome = autoencoder::pretrain(&ae, fit_data, cfg, dir, run_id, observer);
-            (Some(ae.param_count()), outcome.map(Trained::Autoencoder))
+            (Some(network), outcome.map(Trained::Autoencoder))
         }
     };
     let trained = trained.or_else(|err| Failure::recorded(run_id, err).map(Trained::Failed))?;
