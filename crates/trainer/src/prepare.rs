@@ -13,8 +13,8 @@ use cxr_data::synth::cached_root;
 use cxr_data::{load, CacheStatus, ImageSet, LoadOptions, LoadReport, Split};
 use cxr_experiment::{DataConfig, DataSource, Grid, RunConfig, Weights};
 
+use crate::env::RunEnv;
 use crate::error::{Result, TrainerError};
-use crate::run::RunEnv;
 use crate::weights::locate;
 
 /// Loaded datasets, keyed by everything that determines their pixels.

@@ -8,10 +8,11 @@ use std::time::Instant;
 use cxr_experiment::{Grid, PlannedRun};
 use cxr_results::{merge_summaries, status, write_plan, GridDir, PlanRow, RunSummary};
 
+use crate::env::RunEnv;
 use crate::error::{Result, TrainerError};
 use crate::observer::Observer;
 use crate::prepare::DataMemo;
-use crate::run::{run_one, RunEnv};
+use crate::run::run_one;
 
 /// How to run a sweep.
 #[derive(Debug, Clone)]

@@ -9,8 +9,8 @@ use cxr_experiment::{RunConfig, Weights};
 use cxr_models::ModelKind;
 use cxr_results::{read_summary, status, GridDir, RunDir};
 
+use crate::env::RunEnv;
 use crate::error::{Result, TrainerError};
-use crate::run::RunEnv;
 
 /// The file a run loads and what it implies for normalisation.
 #[derive(Debug, Clone, PartialEq)]
