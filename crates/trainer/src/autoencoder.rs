@@ -90,7 +90,7 @@ pub fn fit_autoencoder(
     seed: u64,
     observer: &mut dyn Observer,
 ) -> Result<PretrainOutcome> {
-    let eval_batch_size = train.batch_size.max(64);
+    let eval_batch_size = train.eval_batch_size();
     let mut opt = Adam::new(ae.trainable_vars(), train.adam)?;
     let epochs = EpochLoop {
         train,
