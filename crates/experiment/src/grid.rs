@@ -7,7 +7,7 @@
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use crate::axes::{label, setting_of, AxisValue, FOLD_SETTING};
+use crate::axes::{label, setting_of, unknown_axis, AxisValue, FOLD_SETTING};
 use serde::Deserialize;
 use toml::{Spanned, Table, Value};
 
@@ -15,7 +15,7 @@ use crate::config::RunConfig;
 use crate::error::{ExperimentError, Result};
 use crate::raw::{RawGrid, RawRun};
 use crate::resolve::{normalize, Overrides, Resolver, Sources, MAX_FOLDS};
-use crate::toml_error::{line_of, one_line};
+use crate::toml_error::{line_of, not_toml, one_line};
 
 /// One expanded run.
 #[derive(Debug, Clone, PartialEq)]
@@ -202,7 +202,13 @@ impl GridFile<'_> {
     /// settings as a table (each cell is merged into a copy), and the grid's axes.
     fn parse(&self) -> Result<(Table, RawGrid)> {
         let mut raw: RawRun =
-            toml::from_str(self.text).map_err(|e| self.error(one_line(&e, self.text)))?;
+            toml::from_str(self.text).map_err(|e| {
+                let message = one_line(&e, self.text);
+                self.error(match not_toml(self.text, self.path) {
+                    Some(format) => format!("{message} (grid files are TOML, and this looks like {format}: write `key = value` lines under `[section]` headers, as in experiments/*.toml)"),
+                    None => message,
+                })
+            })?;
         let grid = raw.grid.take().unwrap_or_default();
         let base = Table::try_from(&raw)
             .map_err(|e| self.error(format!("cannot merge grid cells into the settings: {e}")))?;
@@ -233,10 +239,9 @@ impl GridFile<'_> {
                 ));
             }
             check_value(&setting, value).map_err(|message| {
-                self.error_at(
-                    span.clone(),
-                    format!("{setting} = {value} is invalid: {message}"),
-                )
+                let message = unknown_axis(key, &setting, &message)
+                    .unwrap_or_else(|| format!("{setting} = {value} is invalid: {message}"));
+                self.error_at(span.clone(), message)
             })?;
         }
         Ok(Axis { setting, values })
