@@ -7,6 +7,8 @@ mod cli;
 mod commands;
 mod exit;
 mod progress;
+mod slurm_values;
+mod stdout;
 mod threads;
 
 use std::io::IsTerminal;

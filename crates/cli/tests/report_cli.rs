@@ -303,3 +303,23 @@ fn report_on_an_empty_folder_is_a_one_line_error() -> TestResult {
     );
     Ok(())
 }
+
+/// Issue 32: `check --tolerance -0.1` was parsed as an unknown flag `-0`; a negative value now
+/// reaches the check and is refused as one.
+#[test]
+fn check_refuses_a_negative_tolerance_by_name() -> TestResult {
+    let tmp = tempfile::tempdir()?;
+    let args = ["check", "results/tiny", "--baseline", "base.toml", "--tolerance"];
+    let out = run(&[&args[..], &["-0.1"]].concat(), tmp.path())?;
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("the tolerance must be 0 or more"), "{stderr}");
+    assert!(!stderr.contains("unexpected argument"), "{stderr}");
+    let out = run(&[&args[..], &["0"]].concat(), tmp.path())?;
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("tolerance"),
+        "0 is a tolerance: {}",
+        text(&out)
+    );
+    Ok(())
+}

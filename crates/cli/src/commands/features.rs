@@ -9,6 +9,7 @@ use cxr_trainer::RunEnv;
 
 use crate::cli::FeaturesArgs;
 use crate::exit::ExitStatus;
+use crate::stdout::outln;
 
 /// Runs `cxr features`.
 pub fn run(args: FeaturesArgs) -> anyhow::Result<ExitStatus> {
@@ -44,7 +45,7 @@ pub fn run(args: FeaturesArgs) -> anyhow::Result<ExitStatus> {
     cxr_results::write_features(&args.out, &table)
         .with_context(|| format!("writing {}", args.out.display()))?;
     let count = |split: &str| table.splits.iter().filter(|s| *s == split).count();
-    println!(
+    outln!(
         "wrote {}: {} image(s) x {} features ({} train, {} val, {} test)",
         args.out.display(),
         table.len(),

@@ -11,6 +11,7 @@ use cxr_trainer::SweepOptions;
 use crate::cli::SweepArgs;
 use crate::exit::ExitStatus;
 use crate::progress::RunProgress;
+use crate::stdout::outln;
 
 /// Runs `cxr sweep`.
 pub fn run(args: SweepArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
@@ -39,9 +40,9 @@ pub fn run(args: SweepArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
         let stages = grid.stages();
         for (n, stage) in stages.iter().enumerate() {
             if n + 1 < stages.len() {
-                println!("source stage {} of {}:", n + 1, stages.len() - 1);
+                outln!("source stage {} of {}:", n + 1, stages.len() - 1);
             } else if stages.len() > 1 {
-                println!("then:");
+                outln!("then:");
             }
             print_plan(stage);
         }
@@ -62,10 +63,10 @@ pub fn run(args: SweepArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
         let done = cxr_trainer::prepare_grid(&grid, &cache_dir, weights_mirror.as_deref())
             .with_context(|| format!("preparing {}", args.grid.display()))?;
         for line in &done.datasets {
-            println!("data: {line}");
+            outln!("data: {line}");
         }
         for file in &done.weights {
-            println!("weights: {}", file.display());
+            outln!("weights: {}", file.display());
         }
         return Ok(ExitStatus::Success);
     }
@@ -92,7 +93,7 @@ pub fn run(args: SweepArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
     })
     .with_context(|| format!("sweep {} stopped", args.grid.display()))?;
     for (name, source) in &report.sources {
-        println!(
+        outln!(
             "source stage {name}: {} run(s) trained, {} skipped as finished, {} failed; {} run(s) in {}",
             source.ran.len(),
             source.skipped,
@@ -101,7 +102,7 @@ pub fn run(args: SweepArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
             source.summary_path.display()
         );
     }
-    println!(
+    outln!(
         "{}: {} run(s) trained, {} skipped as finished, {} failed; {} run(s) in {}",
         grid.name,
         report.ran.len(),
@@ -137,16 +138,16 @@ fn open_devices(grid: &Grid) -> anyhow::Result<()> {
 }
 
 fn print_plan(grid: &Grid) {
-    println!(
+    outln!(
         "{} ({}): {} run(s)",
         grid.name,
         grid.path.display(),
         grid.runs.len()
     );
     for note in &grid.notes {
-        println!("note: {note}");
+        outln!("note: {note}");
     }
-    println!(
+    outln!(
         "{:>4}  {:<34} {:<9} {:>6}  other axes",
         "cell", "run id", "model", "freeze"
     );
@@ -162,7 +163,7 @@ fn print_plan(grid: &Grid) {
             Some(w) => format!("{others}; starts from {w}"),
             None => others,
         };
-        println!(
+        outln!(
             "{:>4}  {:<34} {:<9} {:>6}  {}",
             run.index,
             run.id,
@@ -233,7 +234,7 @@ fn emit_slurm(grid: &Grid, args: &SweepArgs, path: &Path) -> anyhow::Result<Exit
         .with_context(|| format!("writing {}", path.display()))?;
     let stages = grid.stages();
     let tasks: usize = stages.iter().map(|g| g.runs.len()).sum();
-    println!(
+    outln!(
         "wrote {}: a preparation job, then {} job array(s) with {tasks} task(s) in all; submit with: sbatch {}",
         path.display(),
         stages.len(),

@@ -6,6 +6,7 @@ use cxr_weights::{Cache, CachedFile, Published};
 
 use crate::cli::{FetchArgs, WeightsCommand, WeightsListArgs};
 use crate::exit::ExitStatus;
+use crate::stdout::outln;
 
 /// Runs a `cxr weights` subcommand.
 pub fn run(cmd: WeightsCommand) -> anyhow::Result<ExitStatus> {
@@ -38,7 +39,7 @@ fn fetch(args: FetchArgs) -> anyhow::Result<ExitStatus> {
         .filter(|m| !m.is_empty());
     let cache = cache(args.cache_dir);
     for p in wanted {
-        println!("{}", cache.ensure(p, mirror)?.display());
+        outln!("{}", cache.ensure(p, mirror)?.display());
     }
     Ok(ExitStatus::Success)
 }
@@ -48,20 +49,20 @@ fn list(args: WeightsListArgs) -> anyhow::Result<ExitStatus> {
     let files = cache.list()?;
     if args.json {
         let rows: Vec<serde_json::Value> = files.iter().map(json_row).collect();
-        println!("{}", serde_json::to_string_pretty(&rows)?);
+        outln!("{}", serde_json::to_string_pretty(&rows)?);
         return Ok(ExitStatus::Success);
     }
     if files.is_empty() {
-        println!("no weights cached in {}", cache.dir().display());
+        outln!("no weights cached in {}", cache.dir().display());
         return Ok(ExitStatus::Success);
     }
-    println!("{}", cache.dir().display());
-    println!(
+    outln!("{}", cache.dir().display());
+    outln!(
         "{:<24} {:<9} {:<14} {:>10}  {:<64}  verified",
         "file", "model", "variant", "size", "sha256"
     );
     for f in &files {
-        println!(
+        outln!(
             "{:<24} {:<9} {:<14} {:>10}  {:<64}  {}",
             file_name(f),
             f.published.map_or("-".to_string(), |p| p.model.to_string()),
