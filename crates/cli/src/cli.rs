@@ -264,7 +264,9 @@ fn non_negative(s: &str) -> Result<f64, String> {
     if value >= 0.0 {
         Ok(value)
     } else {
-        Err(format!("the tolerance must be 0 or more (a drop in test micro-recall), got {s}"))
+        Err(format!(
+            "the tolerance must be 0 or more (a drop in test micro-recall), got {s}"
+        ))
     }
 }
 

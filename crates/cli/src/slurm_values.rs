@@ -66,11 +66,26 @@ mod tests {
     #[test]
     fn times_follow_slurms_formats() {
         for ok in [
-            "30", "30:00", "24:00:00", "2-00", "2-12:00", "1-00:00:00", "UNLIMITED",
+            "30",
+            "30:00",
+            "24:00:00",
+            "2-00",
+            "2-12:00",
+            "1-00:00:00",
+            "UNLIMITED",
         ] {
             assert_eq!(time(ok).as_deref(), Ok(ok));
         }
-        for bad in ["banana", "", "1:2:3:4", "-1", "1-", "24h", "2-1:2:3:4", "1 h"] {
+        for bad in [
+            "banana",
+            "",
+            "1:2:3:4",
+            "-1",
+            "1-",
+            "24h",
+            "2-1:2:3:4",
+            "1 h",
+        ] {
             assert!(time(bad).is_err(), "{bad}");
         }
     }

@@ -188,7 +188,13 @@ fn a_class_folder_or_a_single_class_is_refused_naming_the_root() -> TestResult {
     let cache = tmp.path().join("cache");
     for args in [
         vec!["data", "inspect", class],
-        vec!["data", "prepare", class, "--cache-dir", cache.to_str().ok_or("path")?],
+        vec![
+            "data",
+            "prepare",
+            class,
+            "--cache-dir",
+            cache.to_str().ok_or("path")?,
+        ],
     ] {
         let out = cxr(&args)?;
         let stderr = String::from_utf8(out.stderr)?;
@@ -196,7 +202,9 @@ fn a_class_folder_or_a_single_class_is_refused_naming_the_root() -> TestResult {
         assert_eq!(stderr.lines().count(), 1, "{stderr}");
         assert!(stderr.contains("`images`, `lesions`, `masks`"), "{stderr}");
         assert!(
-            stderr.trim_end().ends_with(&format!("pass the folder above, {}", root.display())),
+            stderr
+                .trim_end()
+                .ends_with(&format!("pass the folder above, {}", root.display())),
             "{stderr}"
         );
     }
@@ -237,8 +245,16 @@ fn inspect_shows_the_file_types_of_each_class() -> TestResult {
             .unwrap_or_default()
     };
     let (c, n, v) = (class("COVID"), class("Normal"), class("Viral Pneumonia"));
-    assert_eq!(c["file_types"], serde_json::json!({"JPEG": 1, "PNG": 2}), "{c}");
-    assert_eq!(n["file_types"], serde_json::json!({"JPEG": 1, "PNG": 2}), "{n}");
+    assert_eq!(
+        c["file_types"],
+        serde_json::json!({"JPEG": 1, "PNG": 2}),
+        "{c}"
+    );
+    assert_eq!(
+        n["file_types"],
+        serde_json::json!({"JPEG": 1, "PNG": 2}),
+        "{n}"
+    );
     assert_eq!(v["file_types"], serde_json::json!({"PNG": 3}), "{v}");
     // The old key stays for scripts; the new name says what it counts.
     assert_eq!(v["pixel_types"], v["formats"]);
@@ -247,7 +263,10 @@ fn inspect_shows_the_file_types_of_each_class() -> TestResult {
     let out = cxr(&["data", "inspect", root.to_str().ok_or("path")?])?;
     let text = String::from_utf8(out.stdout)?;
     assert!(text.contains("sizes / pixel types / file types"), "{text}");
-    let covid_line = text.lines().find(|l| l.starts_with("COVID")).unwrap_or_default();
+    let covid_line = text
+        .lines()
+        .find(|l| l.starts_with("COVID"))
+        .unwrap_or_default();
     assert!(covid_line.ends_with("/ JPEG (1), PNG (2)"), "{text}");
     Ok(())
 }
@@ -273,10 +292,17 @@ fn prepare_lists_every_unreadable_file_and_names_its_flag() -> TestResult {
         "{stderr}"
     );
     assert!(!stderr.contains("skip_unreadable = true"), "{stderr}");
-    assert!(stderr.contains("COVID-2.png: ") && stderr.contains("Normal-3.png: "), "{stderr}");
+    assert!(
+        stderr.contains("COVID-2.png: ") && stderr.contains("Normal-3.png: "),
+        "{stderr}"
+    );
     assert_eq!(stderr.lines().count(), 3, "{stderr}");
     let out = cxr(&["data", "prepare", d, "--cache-dir", c, "--skip-unreadable"])?;
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     Ok(())
 }
 
@@ -290,7 +316,11 @@ fn synth_over_a_larger_set_leaves_only_the_new_one() -> TestResult {
     synth(&root, 2)?;
     let json = inspect_json(root.to_str().ok_or("path")?)?;
     for c in json["classes"].as_array().ok_or("classes")? {
-        assert_eq!((c["images"].as_u64(), c["masks"].as_u64()), (Some(2), Some(2)), "{c}");
+        assert_eq!(
+            (c["images"].as_u64(), c["masks"].as_u64()),
+            (Some(2), Some(2)),
+            "{c}"
+        );
     }
     assert_eq!(std::fs::read_dir(root.join("COVID/lesions"))?.count(), 2);
     Ok(())

@@ -723,13 +723,19 @@ fn a_mistyped_run_lists_the_runs_that_exist() -> TestResult {
         let stderr = text(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{stderr}");
         assert_eq!(stderr.lines().count(), 1, "{stderr}");
-        assert!(stderr.contains(&format!("{given} is not a run folder")), "{stderr}");
+        assert!(
+            stderr.contains(&format!("{given} is not a run folder")),
+            "{stderr}"
+        );
         assert!(stderr.contains("runs in results/g/runs: "), "{stderr}");
         assert!(stderr.contains("cnn-f0-s0-0123456789ab"), "{stderr}");
         assert!(!stderr.contains("killed-run"), "{stderr}");
     }
     // The closest name first.
-    let out = cxr(&["predict", "--run", "results/g/runs/resnet18-f2", "x.png"], tmp.path())?;
+    let out = cxr(
+        &["predict", "--run", "results/g/runs/resnet18-f2", "x.png"],
+        tmp.path(),
+    )?;
     assert!(text(&out.stderr).contains("runs: resnet18-f2-s0-ba9876543210, cnn"));
     Ok(())
 }

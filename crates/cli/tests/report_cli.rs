@@ -309,11 +309,20 @@ fn report_on_an_empty_folder_is_a_one_line_error() -> TestResult {
 #[test]
 fn check_refuses_a_negative_tolerance_by_name() -> TestResult {
     let tmp = tempfile::tempdir()?;
-    let args = ["check", "results/tiny", "--baseline", "base.toml", "--tolerance"];
+    let args = [
+        "check",
+        "results/tiny",
+        "--baseline",
+        "base.toml",
+        "--tolerance",
+    ];
     let out = run(&[&args[..], &["-0.1"]].concat(), tmp.path())?;
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("the tolerance must be 0 or more"), "{stderr}");
+    assert!(
+        stderr.contains("the tolerance must be 0 or more"),
+        "{stderr}"
+    );
     assert!(!stderr.contains("unexpected argument"), "{stderr}");
     let out = run(&[&args[..], &["0"]].concat(), tmp.path())?;
     assert!(

@@ -618,7 +618,11 @@ fn written_files_honour_the_umask() -> TestResult {
         .env("CXR_LOG", "warn")
         .current_dir(tmp.path())
         .output()?;
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let mut files = 0;
     for top in ["results", "cache"] {
         let mut stack = vec![tmp.path().join(top)];
@@ -649,7 +653,10 @@ fn a_data_error_leaves_no_run_folder() -> TestResult {
     for (class, n) in [("a", 3), ("b", 3)] {
         std::fs::create_dir_all(tmp.path().join("data").join(class))?;
         for i in 0..n {
-            std::fs::write(tmp.path().join(format!("data/{class}/{i}.png")), b"not a png")?;
+            std::fs::write(
+                tmp.path().join(format!("data/{class}/{i}.png")),
+                b"not a png",
+            )?;
         }
     }
     write_grid(
@@ -689,7 +696,9 @@ fn a_sweep_lists_every_unreadable_file() -> TestResult {
     assert!(stderr.contains("set skip_unreadable = true"), "{stderr}");
     for class in ["a", "b"] {
         let file = Path::new("data").join(class).join("broken.png");
-        let line = stderr.lines().find(|l| l.contains(&*file.to_string_lossy()));
+        let line = stderr
+            .lines()
+            .find(|l| l.contains(&*file.to_string_lossy()));
         assert!(line.is_some_and(|l| l.starts_with("  ")), "{stderr}");
     }
     Ok(())
@@ -710,7 +719,9 @@ fn a_yaml_or_json_grid_is_told_grids_are_toml() -> TestResult {
         assert_eq!(out.status.code(), Some(2), "{stderr}");
         assert_eq!(stderr.lines().count(), 1, "{stderr}");
         assert!(
-            stderr.contains(&format!("grid files are TOML, and this looks like {format}")),
+            stderr.contains(&format!(
+                "grid files are TOML, and this looks like {format}"
+            )),
             "{file}: {stderr}"
         );
     }
@@ -726,13 +737,22 @@ fn a_misspelled_axis_lists_the_axes() -> TestResult {
     let out = run(&["sweep", "g.toml", "--dry-run"], tmp.path())?;
     let stderr = String::from_utf8(out.stderr)?;
     assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("grid axis `modle` is not a setting: axes are model, freeze, seed"), "{stderr}");
+    assert!(
+        stderr.contains("grid axis `modle` is not a setting: axes are model, freeze, seed"),
+        "{stderr}"
+    );
     assert!(stderr.contains("did you mean `model`?"), "{stderr}");
     assert!(!stderr.contains("`name`"), "{stderr}");
-    write_grid(tmp.path(), &format!("{TINY}[grid]\n\"train.lrr\" = [0.1]\n"))?;
+    write_grid(
+        tmp.path(),
+        &format!("{TINY}[grid]\n\"train.lrr\" = [0.1]\n"),
+    )?;
     let out = run(&["sweep", "g.toml", "--dry-run"], tmp.path())?;
     let stderr = String::from_utf8(out.stderr)?;
-    assert!(stderr.contains("the axes of `train` are train."), "{stderr}");
+    assert!(
+        stderr.contains("the axes of `train` are train."),
+        "{stderr}"
+    );
     assert!(stderr.contains("did you mean `train.lr`?"), "{stderr}");
     Ok(())
 }
@@ -745,7 +765,10 @@ fn a_missing_grid_prints_its_cause_once() -> TestResult {
     let stderr = String::from_utf8(out.stderr)?;
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert_eq!(stderr.matches("No such file").count(), 1, "{stderr}");
-    assert!(stderr.starts_with("error: cannot read grid file nope.toml: "), "{stderr}");
+    assert!(
+        stderr.starts_with("error: cannot read grid file nope.toml: "),
+        "{stderr}"
+    );
     Ok(())
 }
 
@@ -758,17 +781,33 @@ fn emit_slurm_refuses_a_bad_time_or_a_memory_without_unit() -> TestResult {
         ("--time", "banana", "expected a Slurm time"),
         ("--mem", "32", "Slurm would read it as 32 MB"),
     ] {
-        let out = run(&["sweep", "g.toml", "--emit-slurm", "job.sh", flag, value], tmp.path())?;
+        let out = run(
+            &["sweep", "g.toml", "--emit-slurm", "job.sh", flag, value],
+            tmp.path(),
+        )?;
         let stderr = String::from_utf8(out.stderr)?;
         assert_eq!(out.status.code(), Some(2), "{stderr}");
         assert!(stderr.contains(says), "{stderr}");
         assert!(!tmp.path().join("job.sh").exists());
     }
     let out = run(
-        &["sweep", "g.toml", "--emit-slurm", "job.sh", "--time", "2-00:00:00", "--mem", "16G"],
+        &[
+            "sweep",
+            "g.toml",
+            "--emit-slurm",
+            "job.sh",
+            "--time",
+            "2-00:00:00",
+            "--mem",
+            "16G",
+        ],
         tmp.path(),
     )?;
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let script = std::fs::read_to_string(tmp.path().join("job.sh"))?;
     assert!(script.contains("#SBATCH --time=2-00:00:00") && script.contains("#SBATCH --mem=16G"));
     Ok(())
@@ -782,7 +821,12 @@ fn sweep_help_files_only_the_slurm_options_under_slurm() -> TestResult {
     let (general, slurm) = help
         .split_once("Slurm (with --emit-slurm):")
         .ok_or("no Slurm heading")?;
-    for flag in ["--device", "--weights-mirror", "--cache-dir", "--emit-slurm"] {
+    for flag in [
+        "--device",
+        "--weights-mirror",
+        "--cache-dir",
+        "--emit-slurm",
+    ] {
         assert!(general.contains(flag), "{flag}: {help}");
         assert!(!slurm.contains(flag), "{flag} under Slurm: {help}");
     }

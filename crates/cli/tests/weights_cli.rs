@@ -210,12 +210,20 @@ fn fetch_reads_a_local_folder_or_file_url_as_a_mirror() -> TestResult {
         let tmp = tempfile::tempdir()?;
         let dir = tmp.path().to_str().ok_or("utf-8 path")?;
         let out = cxr(&[
-            "weights", "fetch", "resnet18", "--mirror", &given, "--cache-dir", dir,
+            "weights",
+            "fetch",
+            "resnet18",
+            "--mirror",
+            &given,
+            "--cache-dir",
+            dir,
         ])?;
         let stderr = text(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{stderr}");
         assert!(
-            stderr.contains(&format!("from {given}/resnet18-f37072fd.pth: checksum mismatch")),
+            stderr.contains(&format!(
+                "from {given}/resnet18-f37072fd.pth: checksum mismatch"
+            )),
             "{stderr}"
         );
         assert_eq!(

@@ -218,7 +218,6 @@ impl<'a> Reader<'a> {
     }
 }
 
-
 /// A temporary-file builder whose file is created with mode 0666 less the umask, as
 /// `std::fs::File::create` would: tempfile's default 0600 would survive the rename and keep
 /// every result file (and a cache shared by a lab group) unreadable to anyone else.

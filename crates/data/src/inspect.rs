@@ -171,7 +171,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn file_types_come_from_content_not_names() -> std::result::Result<(), Box<dyn std::error::Error>> {
+    fn file_types_come_from_content_not_names(
+    ) -> std::result::Result<(), Box<dyn std::error::Error>> {
         let dir = tempfile::tempdir()?;
         let img = image::GrayImage::from_pixel(4, 4, image::Luma([9u8]));
         // A JPEG named .png, as exports sometimes are.

@@ -168,8 +168,12 @@ mod tests {
             "{msg}"
         );
         assert!(msg.ends_with("did you mean `train.lr`?"), "{msg}");
-        let msg = unknown_axis("trian.lr", "trian.lr", "unknown field `trian`, expected `x`")
-            .unwrap_or_default();
+        let msg = unknown_axis(
+            "trian.lr",
+            "trian.lr",
+            "unknown field `trian`, expected `x`",
+        )
+        .unwrap_or_default();
         assert!(msg.contains("axes are model"), "{msg}");
         assert_eq!(unknown_axis("train.lr", "train.lr", "invalid type"), None);
         assert_eq!(edit_distance("kitten", "sitting"), 3);

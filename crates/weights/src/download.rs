@@ -110,8 +110,9 @@ fn shared_builder<'a>() -> tempfile::Builder<'a, 'a> {
 /// README offers as a mirror (a copy of download.pytorch.org's folder on a shared disk).
 fn open_body(url: &str) -> std::result::Result<(Box<dyn Read>, Option<u64>), Failure> {
     if let Some(path) = local_path(url) {
-        let file = std::fs::File::open(path)
-            .map_err(|e| Failure::Request(format!("cannot open {}: {}", path.display(), one_line(e))))?;
+        let file = std::fs::File::open(path).map_err(|e| {
+            Failure::Request(format!("cannot open {}: {}", path.display(), one_line(e)))
+        })?;
         let len = file.metadata().ok().map(|m| m.len());
         return Ok((Box::new(file), len));
     }

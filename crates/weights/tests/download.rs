@@ -318,9 +318,15 @@ fn a_local_folder_or_file_url_is_a_mirror() -> TestResult {
     let tmp = tempfile::tempdir()?;
     let cache = Cache::new(tmp.path());
     let err = cache.ensure(&wrong, Some(&plain)).err().ok_or("verified")?;
-    assert!(matches!(failure_of(&err), Some(Failure::Checksum { .. })), "{err}");
+    assert!(
+        matches!(failure_of(&err), Some(Failure::Checksum { .. })),
+        "{err}"
+    );
     let missing = published_for(&payload(10), None);
-    let err = cache.ensure(&missing, Some(&plain)).err().ok_or("missing file")?;
+    let err = cache
+        .ensure(&missing, Some(&plain))
+        .err()
+        .ok_or("missing file")?;
     assert_download_error(&err, &format!("{plain}/{}", missing.file));
     assert_eq!(entries(cache.dir()).len(), 0, "nothing cached");
     Ok(())

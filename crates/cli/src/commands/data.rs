@@ -26,7 +26,10 @@ fn inspect(args: InspectArgs) -> anyhow::Result<ExitStatus> {
     outln!("{}", report.root.display());
     outln!(
         "{:<24} {:>7} {:>6}  {:<10} sizes / pixel types / file types",
-        "class", "images", "masks", "layout"
+        "class",
+        "images",
+        "masks",
+        "layout"
     );
     for c in &report.classes {
         let sizes = tally(c.sizes.iter().map(|(k, v)| (k.clone(), *v)));

@@ -115,13 +115,21 @@ fn print_report(eval: &ExternalEvaluation) {
         .max(5);
     outln!(
         "{:<width$}  {:>9}  {:>6}  {:>6}  {:>7}  {:>7}",
-        "class", "precision", "recall", "f1", "support", "roc_auc"
+        "class",
+        "precision",
+        "recall",
+        "f1",
+        "support",
+        "roc_auc"
     );
     for ((class, m), auc) in eval.classes.iter().zip(eval.per_class()).zip(&eval.roc_auc) {
         let auc = auc.map_or_else(|| "-".to_string(), |a| format!("{a:.4}"));
         outln!(
             "{class:<width$}  {:>9.4}  {:>6.4}  {:>6.4}  {:>7}  {auc:>7}",
-            m.precision, m.recall, m.f1, m.support
+            m.precision,
+            m.recall,
+            m.f1,
+            m.support
         );
     }
     outln!();

@@ -149,7 +149,10 @@ fn print_plan(grid: &Grid) {
     }
     outln!(
         "{:>4}  {:<34} {:<9} {:>6}  other axes",
-        "cell", "run id", "model", "freeze"
+        "cell",
+        "run id",
+        "model",
+        "freeze"
     );
     for run in &grid.runs {
         // Model and freeze have their own columns; the seed is listed with the other axes.

@@ -59,7 +59,11 @@ fn list(args: WeightsListArgs) -> anyhow::Result<ExitStatus> {
     outln!("{}", cache.dir().display());
     outln!(
         "{:<24} {:<9} {:<14} {:>10}  {:<64}  verified",
-        "file", "model", "variant", "size", "sha256"
+        "file",
+        "model",
+        "variant",
+        "size",
+        "sha256"
     );
     for f in &files {
         outln!(
