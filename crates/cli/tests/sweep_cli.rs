@@ -579,7 +579,10 @@ fn a_dry_run_into_a_pipe_closed_early_exits_0_without_a_panic() -> TestResult {
     let seeds: Vec<String> = (0..1500).map(|s| s.to_string()).collect();
     write_grid(
         tmp.path(),
-        &format!("{TINY}[grid]\nseed = [{}]\n", seeds.join(", ")),
+        &format!(
+            "{TINY}[model]\nname = \"cnn\"\n[grid]\nseed = [{}]\n",
+            seeds.join(", ")
+        ),
     )?;
     let mut child = cxr()
         .args(["sweep", "g.toml", "--dry-run"])
@@ -776,7 +779,7 @@ fn a_missing_grid_prints_its_cause_once() -> TestResult {
 #[test]
 fn emit_slurm_refuses_a_bad_time_or_a_memory_without_unit() -> TestResult {
     let tmp = tempfile::tempdir()?;
-    write_grid(tmp.path(), TINY)?;
+    write_grid(tmp.path(), &format!("{TINY}[model]\nname = \"cnn\"\n"))?;
     for (flag, value, says) in [
         ("--time", "banana", "expected a Slurm time"),
         ("--mem", "32", "Slurm would read it as 32 MB"),

@@ -253,7 +253,13 @@ pub fn write_atomic_with(path: &Path, write: impl FnOnce(&Path) -> Result<()>) -
         .tempfile_in(dir)
         .map_err(ResultsError::io(dir))?
         .into_temp_path();
+    // A writer that replaces the file instead of filling it (safetensors' save does) would
+    // leave its own mode: the one the umask allowed is put back before the rename.
+    let created = std::fs::metadata(&tmp).map(|m| m.permissions());
     write(&tmp)?;
+    if let Ok(permissions) = created {
+        std::fs::set_permissions(&tmp, permissions).map_err(ResultsError::io(&*tmp))?;
+    }
     tmp.persist(path)
         .map_err(|e| ResultsError::io(path)(e.error))?;
     Ok(())
