@@ -258,7 +258,7 @@ pub fn write_atomic_with(path: &Path, write: impl FnOnce(&Path) -> Result<()>) -
     let created = std::fs::metadata(&tmp).map(|m| m.permissions());
     write(&tmp)?;
     if let Ok(permissions) = created {
-        std::fs::set_permissions(&tmp, permissions).map_err(ResultsError::io(&*tmp))?;
+        std::fs::set_permissions(&tmp, permissions).map_err(ResultsError::io(&tmp))?;
     }
     tmp.persist(path)
         .map_err(|e| ResultsError::io(path)(e.error))?;
