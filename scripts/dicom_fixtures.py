@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generate the DICOM fixtures that another implementation wrote, for crates/data/tests/dicom.rs.
+"""Generate the DICOM fixtures that another implementation wrote, for crates/data/tests/it/dicom.rs.
 
 cxr's own DICOM writer (crates/data/src/dicom_write.rs) makes most test files; these few come
 from pydicom instead, so that a reader bug mirrored by our writer cannot hide, and so that the

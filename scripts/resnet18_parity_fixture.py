@@ -3,7 +3,7 @@
 
 A whole ResNet18 state dict is 45 MB, too big to commit. Instead every weight is a simple,
 exactly reproducible function of its name and position (see `formula_value`), which the Rust test
-(`crates/models/tests/parity.rs`) recomputes bit for bit. The committed fixture then holds only
+(`crates/models/tests/it/parity.rs`) recomputes bit for bit. The committed fixture then holds only
 what torchvision computes from those weights: inputs, eval-mode logits, one training-mode forward
 (logits, loss, updated running statistics) and gradients, plus checksums of the weights so that a
 divergence of the formula is reported as such rather than as a numerical mismatch.

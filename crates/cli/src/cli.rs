@@ -62,10 +62,10 @@ pub struct PredictArgs {
     /// Show only the K most probable classes (most probable first).
     #[arg(long, value_name = "K")]
     pub top: Option<usize>,
-    /// Cache folder, used only to recompute the preprocessing of runs without
-    /// preprocessing.json [default: as for `cxr sweep`].
-    #[arg(long)]
-    pub cache_dir: Option<PathBuf>,
+    /// The cache folder, used only to recompute the preprocessing of runs without
+    /// preprocessing.json.
+    #[command(flatten)]
+    pub cache: CacheArgs,
 }
 
 /// `cxr evaluate`
@@ -88,9 +88,9 @@ pub struct EvaluateArgs {
     /// Also draw the reliability diagram to STEM.png and STEM.svg.
     #[arg(long, value_name = "STEM")]
     pub reliability: Option<PathBuf>,
-    /// Cache folder for decoded images [default: as for `cxr sweep`].
-    #[arg(long)]
-    pub cache_dir: Option<PathBuf>,
+    /// The cache folder, for decoded images.
+    #[command(flatten)]
+    pub cache: CacheArgs,
 }
 
 /// `cxr explain`
@@ -108,9 +108,9 @@ pub struct ExplainArgs {
     /// Where to write the overlay PNG.
     #[arg(long, value_name = "PNG")]
     pub out: PathBuf,
-    /// Cache folder [default: as for `cxr sweep`].
-    #[arg(long)]
-    pub cache_dir: Option<PathBuf>,
+    /// The cache folder.
+    #[command(flatten)]
+    pub cache: CacheArgs,
 }
 
 /// `cxr features`
@@ -144,15 +144,15 @@ pub struct FeaturesArgs {
     /// The Parquet file to write: columns path, class, split, features (fixed-size list of f32).
     #[arg(long, value_name = "FILE.parquet")]
     pub out: PathBuf,
-    /// Cache folder for decoded images and downloaded weights [default: as for `cxr sweep`].
-    #[arg(long)]
-    pub cache_dir: Option<PathBuf>,
+    /// The cache folder, for decoded images and downloaded weights.
+    #[command(flatten)]
+    pub cache: CacheArgs,
     /// Results root, where runs named as weights sources are.
     #[arg(long, default_value = "results")]
     pub results: PathBuf,
-    /// Download published weights from this base URL instead of the publisher's.
-    #[arg(long, env = cxr_weights::MIRROR_ENV, value_name = "URL")]
-    pub weights_mirror: Option<String>,
+    /// Where published weights are downloaded from.
+    #[command(flatten)]
+    pub mirror: MirrorArgs,
 }
 
 /// `cxr report`
@@ -201,10 +201,9 @@ pub struct SweepArgs {
     /// Rerun runs whose results are complete.
     #[arg(long)]
     pub force: bool,
-    /// Cache folder for decoded images and the synthetic set [default: $CXR_CACHE_DIR, else
-    /// $XDG_CACHE_HOME/cxr, else ~/.cache/cxr].
-    #[arg(long)]
-    pub cache_dir: Option<PathBuf>,
+    /// The cache folder, for decoded images, the synthetic set and downloaded weights.
+    #[command(flatten)]
+    pub cache: CacheArgs,
     /// Write a Slurm sbatch script to FILE and exit: a preparation job (data cache, weights)
     /// that submits one job array per grid stage, one task per run (options below).
     #[arg(long, value_name = "FILE")]
@@ -217,10 +216,10 @@ pub struct SweepArgs {
     /// grid edited after its script was written cannot train the wrong run under a log's name).
     #[arg(long, value_name = "RUN_ID", requires = "cell")]
     pub expect_run: Option<String>,
-    /// Download published weights (`weights = "imagenet"`) from this base URL instead of the
-    /// publisher's (an institutional mirror) [default: the grid's `weights_mirror`].
-    #[arg(long, env = cxr_weights::MIRROR_ENV, value_name = "URL")]
-    pub weights_mirror: Option<String>,
+    /// Where published weights are downloaded from (without the flag or its variable: the
+    /// grid's `weights_mirror`, else the publisher).
+    #[command(flatten)]
+    pub mirror: MirrorArgs,
     /// Train on this device: cpu, cuda (GPU 0) or cuda:N, replacing every run's
     /// `train.device` (source grids' too). A GPU run has its own run id [default: the grid's
     /// `train.device`, else cpu].
@@ -329,9 +328,9 @@ pub struct PrepareArgs {
     /// Skip unreadable images (with a warning) instead of failing.
     #[arg(long)]
     pub skip_unreadable: bool,
-    /// Cache folder [default: $CXR_CACHE_DIR, else $XDG_CACHE_HOME/cxr, else ~/.cache/cxr].
-    #[arg(long)]
-    pub cache_dir: Option<PathBuf>,
+    /// The cache folder, for decoded images.
+    #[command(flatten)]
+    pub cache: CacheArgs,
     /// DICOM window: `file` (the file's window, else the image's full range), `full`, or two
     /// percentiles `LOWER,UPPER` such as `0.5,99.5` (as `[data] dicom_window` in a grid).
     #[arg(long, default_value = "file")]
@@ -364,21 +363,122 @@ pub struct FetchArgs {
     /// Which weights: `imagenet` or `torchvision:<VARIANT>` (e.g. `torchvision:IMAGENET1K_V2`).
     #[arg(long, default_value = "imagenet", value_name = "NAME")]
     pub variant: String,
-    /// Cache folder; weights go to `<DIR>/weights/` [default: as for `cxr sweep`].
-    #[arg(long, value_name = "DIR")]
-    pub cache_dir: Option<PathBuf>,
-    /// Download `<URL>/<file>` instead of from download.pytorch.org.
-    #[arg(long, env = cxr_weights::MIRROR_ENV, value_name = "URL")]
-    pub mirror: Option<String>,
+    /// The cache folder; weights go to `<DIR>/weights/`.
+    #[command(flatten)]
+    pub cache: CacheArgs,
+    /// Where the weights are downloaded from.
+    #[command(flatten)]
+    pub mirror: MirrorArgs,
 }
 
 /// `cxr weights list`
 #[derive(Debug, Args)]
 pub struct WeightsListArgs {
-    /// Cache folder [default: as for `cxr sweep`].
-    #[arg(long, value_name = "DIR")]
-    pub cache_dir: Option<PathBuf>,
+    /// The cache folder; weights are in `<DIR>/weights/`.
+    #[command(flatten)]
+    pub cache: CacheArgs,
     /// Print JSON: [{"path", "file", "model", "variant", "bytes", "sha256", "verified"}].
     #[arg(long)]
     pub json: bool,
+}
+
+/// `--cache-dir`, for every command that reads or fills cxr's caches.
+#[derive(Debug, Args)]
+pub struct CacheArgs {
+    /// Cache folder: decoded images, generated synthetic sets, downloaded weights
+    /// (`<DIR>/weights/`) [default: $CXR_CACHE_DIR, else $XDG_CACHE_HOME/cxr, else ~/.cache/cxr].
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+}
+
+impl CacheArgs {
+    /// The cache folder: `--cache-dir`, else [`cxr_data::default_cache_dir`] (`$CXR_CACHE_DIR`,
+    /// else `$XDG_CACHE_HOME/cxr`, else `~/.cache/cxr`).
+    pub fn resolve(&self) -> PathBuf {
+        self.cache_dir
+            .clone()
+            .unwrap_or_else(cxr_data::default_cache_dir)
+    }
+}
+
+/// `--weights-mirror`, for every command that may download published weights.
+#[derive(Debug, Args)]
+pub struct MirrorArgs {
+    /// Download published weights as `<URL>/<file>` instead of from the publisher's server
+    /// (download.pytorch.org for torchvision's): an institutional mirror [default: for `cxr
+    /// sweep`, the grid's `weights_mirror`; else the publisher's].
+    // `--mirror` was `cxr weights fetch`'s name for it; kept, hidden, for scripts using it.
+    #[arg(long, alias = "mirror", env = cxr_weights::MIRROR_ENV, value_name = "URL")]
+    pub weights_mirror: Option<String>,
+}
+
+impl MirrorArgs {
+    /// The mirror given by `--weights-mirror` or `$CXR_WEIGHTS_MIRROR`, trimmed; `None` when
+    /// neither is given or the value is blank.
+    pub fn resolve(&self) -> Option<String> {
+        self.weights_mirror
+            .as_deref()
+            .map(str::trim)
+            .filter(|url| !url.is_empty())
+            .map(str::to_string)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::{CommandFactory, Parser};
+
+    use super::*;
+
+    /// The mirror `cxr weights fetch --all <flag> <url>` resolves to.
+    fn fetch_mirror(flag: &str, url: &str) -> Result<Option<String>, clap::Error> {
+        let cli = Cli::try_parse_from(["cxr", "weights", "fetch", "--all", flag, url])?;
+        Ok(match cli.command {
+            Command::Weights(WeightsCommand::Fetch(args)) => args.mirror.resolve(),
+            _ => None,
+        })
+    }
+
+    #[test]
+    fn the_grammar_is_consistent() {
+        // Catches two arguments of one command under one id, e.g. a flattened `--cache-dir`
+        // beside a positional of the same field name.
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn the_mirror_has_one_name_and_the_old_one_still_parses() -> Result<(), clap::Error> {
+        let want = Some("http://mirror.lan/w/".to_string());
+        assert_eq!(
+            fetch_mirror("--weights-mirror", " http://mirror.lan/w/ ")?,
+            want
+        );
+        assert_eq!(fetch_mirror("--mirror", "http://mirror.lan/w/")?, want);
+        let blank = MirrorArgs {
+            weights_mirror: Some("  ".into()),
+        };
+        assert_eq!(blank.resolve(), None);
+        let mut cmd = Cli::command();
+        let help = cmd
+            .find_subcommand_mut("weights")
+            .and_then(|w| w.find_subcommand_mut("fetch"))
+            .map(|fetch| fetch.render_long_help().to_string())
+            .unwrap_or_default();
+        assert!(help.contains("--weights-mirror <URL>"), "{help}");
+        assert!(
+            !help.contains("--mirror"),
+            "the old name stays hidden: {help}"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn an_explicit_cache_dir_wins() {
+        let given = CacheArgs {
+            cache_dir: Some("/scratch/cache".into()),
+        };
+        assert_eq!(given.resolve(), PathBuf::from("/scratch/cache"));
+        let default = CacheArgs { cache_dir: None };
+        assert_eq!(default.resolve(), cxr_data::default_cache_dir());
+    }
 }

@@ -1,7 +1,18 @@
-//! Named random streams derived from one run seed.
+//! Named random streams derived from one run seed: the one place that lists every stream.
 //!
-//! Every consumer of randomness (split, sampler, augmentation, init, bootstrap) gets its own
-//! [`Stream`], so changing how many numbers one of them draws never shifts another.
+//! Every consumer of randomness gets its own stream, so changing how many numbers one of them
+//! draws never shifts another:
+//!
+//! | stream | derivation | drawn by |
+//! |---|---|---|
+//! | split, sampler, augment, init, bootstrap, head | [`rng`], [`rng_at`], [`sub_seed`] of a [`Stream`]: the run seed and the stream's name hashed | the trainer, a classic head |
+//! | decoder | [`decoder_rng`]: ChaCha8 seeded with the `init` sub-seed, its ChaCha stream 1 | an autoencoder's decoder init |
+//! | report bootstrap | [`report_bootstrap_rng`]: ChaCha8 seeded with [`REPORT_BOOTSTRAP_SEED`] | the report's paired comparisons |
+//! | feature map | [`feature_map_seed`]: the run seed as it is | the report's t-SNE maps |
+//!
+//! The last three keep the derivation they had before they were listed here (deriving them from
+//! a hashed [`Stream`] would change every autoencoder run's weights and every report's numbers
+//! and maps); new consumers take a [`Stream`].
 
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -57,6 +68,35 @@ pub fn sub_seed(seed: u64, stream: Stream) -> u64 {
     u64::from_le_bytes([d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]])
 }
 
+/// The ChaCha stream of the `init` sub-seed that an autoencoder's decoder draws from: the encoder's
+/// init draws from stream 0 of the same seed, so adding the decoder changes none of the encoder's
+/// values.
+const DECODER_CHACHA_STREAM: u64 = 1;
+
+/// The generator of an autoencoder's decoder init under run `seed`: ChaCha8 seeded with
+/// [`sub_seed`]`(seed, `[`Stream::Init`]`)`, on its ChaCha stream 1.
+pub fn decoder_rng(seed: u64) -> ChaCha8Rng {
+    let mut rng = ChaCha8Rng::seed_from_u64(sub_seed(seed, Stream::Init));
+    rng.set_stream(DECODER_CHACHA_STREAM);
+    rng
+}
+
+/// The seed of a report's paired-bootstrap resampling. A report compares runs of several seeds
+/// and has none of its own: it is reproducible, not random.
+pub const REPORT_BOOTSTRAP_SEED: u64 = 0;
+
+/// The generator of a report's paired-bootstrap resampling: ChaCha8 seeded with
+/// [`REPORT_BOOTSTRAP_SEED`].
+pub fn report_bootstrap_rng() -> ChaCha8Rng {
+    ChaCha8Rng::seed_from_u64(REPORT_BOOTSTRAP_SEED)
+}
+
+/// The seed of a feature map's t-SNE (its row sample and starting positions) drawn from the
+/// features of a run with run seed `seed`: the run seed as it is.
+pub fn feature_map_seed(seed: u64) -> u64 {
+    seed
+}
+
 fn derive(seed: u64, stream: Stream) -> [u8; 32] {
     let mut h = blake3::Hasher::new_derive_key("cxr seed stream v1");
     h.update(&seed.to_le_bytes());
@@ -80,5 +120,23 @@ mod tests {
             rng_at(1, Stream::Sampler, 1).random::<u64>()
         );
         assert_eq!(sub_seed(3, Stream::Init), sub_seed(3, Stream::Init));
+    }
+
+    #[test]
+    fn the_streams_older_than_the_hash_keep_their_derivation() {
+        // What the decoder, the report's bootstrap and its t-SNE drew before seed.rs named them.
+        let mut old_decoder = ChaCha8Rng::seed_from_u64(sub_seed(5, Stream::Init));
+        old_decoder.set_stream(1);
+        assert_eq!(decoder_rng(5).random::<u64>(), old_decoder.random::<u64>());
+        assert_ne!(
+            decoder_rng(5).random::<u64>(),
+            ChaCha8Rng::seed_from_u64(sub_seed(5, Stream::Init)).random::<u64>(),
+            "the decoder does not draw the encoder's numbers"
+        );
+        assert_eq!(
+            report_bootstrap_rng().random::<u64>(),
+            ChaCha8Rng::seed_from_u64(0).random::<u64>()
+        );
+        assert_eq!(feature_map_seed(7), 7);
     }
 }

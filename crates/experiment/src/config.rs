@@ -253,6 +253,19 @@ pub struct TrainSettings {
     pub device: DeviceSpec,
 }
 
+/// The smallest batch of a pass without gradients (validation, test, building the
+/// frozen-prefix cache): with no activations kept for a backward pass, a run with a small
+/// training batch can still evaluate in larger ones.
+pub const MIN_EVAL_BATCH_SIZE: usize = 64;
+
+impl TrainSettings {
+    /// The batch size of a pass without gradients: the training batch, at least
+    /// [`MIN_EVAL_BATCH_SIZE`].
+    pub fn eval_batch_size(&self) -> usize {
+        self.batch_size.max(MIN_EVAL_BATCH_SIZE)
+    }
+}
+
 fn yes() -> bool {
     true
 }

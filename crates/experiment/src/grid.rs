@@ -3,32 +3,23 @@
 //! stable id. With `[split] folds = k` each cell becomes k runs, one per test fold: the
 //! `split.fold` axis, which varies fastest (so a configuration's folds are neighbours in the
 //! plan, `--cell` indices and Slurm array tasks) and is added when `[grid]` does not list it.
+//!
+//! The grids its runs take weights from are read and expanded first, each once and with its
+//! own sources, and the runs are resolved against them (`sources.rs`).
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use crate::axes::{label, setting_of, unknown_axis, AxisValue, FOLD_SETTING};
-use serde::Deserialize;
 use toml::{Spanned, Table, Value};
 
-use crate::config::RunConfig;
+use crate::axes::{label, setting_of, unknown_axis, AxisValue, FOLD_SETTING};
+use crate::cell::{cells, check_value, Axis, Cell};
 use crate::error::{ExperimentError, Result};
+use crate::planned_run::PlannedRun;
 use crate::raw::{RawGrid, RawRun};
-use crate::resolve::{normalize, Overrides, Resolver, Sources, MAX_FOLDS};
+use crate::resolve::{normalize, source_grid, Overrides, Resolver};
+use crate::sources::{Chain, SourceGrid, SourceGrids};
 use crate::toml_error::{line_of, not_toml, one_line};
-
-/// One expanded run.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PlannedRun {
-    /// Position in the expansion (0-based; `cxr sweep --cell N`).
-    pub index: usize,
-    /// Stable run id ([`RunConfig::run_id`]).
-    pub id: String,
-    /// The resolved settings.
-    pub config: RunConfig,
-    /// This run's value on each axis, in axis order.
-    pub axes: Vec<AxisValue>,
-}
 
 /// A grid file, expanded.
 #[derive(Debug, Clone)]
@@ -63,15 +54,11 @@ impl Grid {
 
     /// Expands grid `text` as if read from `path` (relative paths resolve against its folder).
     pub fn from_toml(text: &str, path: &Path, overrides: &Overrides) -> Result<Self> {
-        Self::from_toml_in_chain(text, path, overrides, vec![normalize(path)])
+        Self::from_toml_in_chain(text, path, overrides, Chain::start(normalize(path)))
     }
 
     /// Reads a source grid: `chain` lists the grid files that led to it, to catch cycles.
-    pub(crate) fn from_file_in_chain(
-        path: &Path,
-        overrides: &Overrides,
-        chain: Vec<PathBuf>,
-    ) -> Result<Self> {
+    fn from_file_in_chain(path: &Path, overrides: &Overrides, chain: Chain) -> Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|source| ExperimentError::Read {
             path: path.to_path_buf(),
             source,
@@ -83,7 +70,7 @@ impl Grid {
         text: &str,
         path: &Path,
         overrides: &Overrides,
-        chain: Vec<PathBuf>,
+        chain: Chain,
     ) -> Result<Self> {
         let file = GridFile { text, path };
         let (base, grid) = file.parse()?;
@@ -109,14 +96,20 @@ impl Grid {
         if blocks.is_empty() {
             blocks.push(Vec::new()); // no [grid]: one run of the base settings
         }
-        let sources = Sources::new(chain);
+        let cells = cells(&base, &blocks).map_err(|m| file.error(m))?;
+        let base_dir = path.parent().unwrap_or(Path::new("."));
+        let sources = file.read_sources(&cells, base_dir, overrides, &chain)?;
+        let lookup: SourceGrids<'_> = sources
+            .iter()
+            .map(|g| (g.path.as_path(), SourceGrid::new(&g.name, &g.runs)))
+            .collect();
         let resolver = Resolver {
             file: path,
-            base_dir: path.parent().unwrap_or(Path::new(".")),
+            base_dir,
             overrides,
-            sources: &sources,
+            sources: &lookup,
         };
-        let (runs, folded) = file.expand(&base, &blocks, &resolver)?;
+        let (runs, folded) = resolve_cells(cells, &resolver)?;
         let mut axes: Vec<String> = Vec::new();
         for axis in blocks.iter().flatten() {
             if !axes.contains(&axis.setting) {
@@ -144,7 +137,7 @@ impl Grid {
             axes,
             runs,
             notes: notes(&folded),
-            sources: sources.into_grids(),
+            sources,
             weights_mirror,
         })
     }
@@ -169,12 +162,6 @@ impl Grid {
         out.push(self);
         out
     }
-}
-
-/// One `[grid]` axis: the setting it varies and the values it takes, in file order.
-struct Axis {
-    setting: String,
-    values: Vec<Value>,
 }
 
 /// The grid file being expanded: its text (for line numbers) and path (for messages).
@@ -247,114 +234,88 @@ impl GridFile<'_> {
         Ok(Axis { setting, values })
     }
 
-    /// Every cell of the cartesian product merged into `base` and resolved; cells that resolve
-    /// to an earlier run's settings are dropped. Also returns the cells where the CNN's freeze
-    /// was folded to 0.
-    fn expand(
+    /// Reads and expands every grid that `cells` take weights from, once each, in first-use
+    /// order, each with its own sources; `chain` leads to this file. A source grid trains on
+    /// the data its own file names: `--data` does not apply to it.
+    fn read_sources(
         &self,
-        base: &Table,
-        blocks: &[Vec<Axis>],
-        resolver: &Resolver<'_>,
-    ) -> Result<(Vec<PlannedRun>, Vec<String>)> {
-        let mut runs: Vec<PlannedRun> = Vec::new();
-        let mut folded = Vec::new();
-        for axes in blocks {
-            self.expand_block(base, axes, resolver, &mut runs, &mut folded)?;
+        cells: &[Cell],
+        base_dir: &Path,
+        overrides: &Overrides,
+        chain: &Chain,
+    ) -> Result<Vec<Grid>> {
+        let overrides = Overrides {
+            allow_missing_data: overrides.allow_missing_data,
+            device: overrides.device,
+            ..Overrides::default()
+        };
+        let mut grids: Vec<Grid> = Vec::new();
+        for (setting, file) in cells.iter().filter_map(|c| source_grid(&c.raw, base_dir)) {
+            if grids.iter().any(|g| g.path == file) {
+                continue;
+            }
+            let invalid = |message: String| ExperimentError::Invalid {
+                path: self.path.to_path_buf(),
+                setting: setting.clone(),
+                value: file.display().to_string(),
+                message,
+            };
+            let chain = chain.then(&file).map_err(invalid)?;
+            if !file.is_file() {
+                return Err(invalid(
+                    "source grid file not found: give its path relative to this grid file".into(),
+                ));
+            }
+            grids.push(Grid::from_file_in_chain(&file, &overrides, chain)?);
         }
-        Ok((runs, folded))
+        Ok(grids)
     }
+}
 
-    /// Appends one block's cells to `runs` (those not already there).
-    fn expand_block(
-        &self,
-        base: &Table,
-        axes: &[Axis],
-        resolver: &Resolver<'_>,
-        runs: &mut Vec<PlannedRun>,
-        folded: &mut Vec<String>,
-    ) -> Result<()> {
-        // Only a grid axis folds: a fixed `[model] name = "cnn"` with `freeze = 1` is an error.
-        let fold_cnn = axes
-            .iter()
-            .any(|a| a.setting == "model.name" || a.setting == "model.freeze");
-        for cell in cartesian(axes) {
-            let mut table = base.clone();
-            let mut cell_axes = Vec::new();
-            for (axis, value) in axes.iter().zip(cell) {
-                set_path(&mut table, &axis.setting)
-                    .map_err(|m| self.error(format!("grid axis `{}`: {m}", axis.setting)))?
-                    .clone_from(&value);
-                cell_axes.push(AxisValue {
-                    setting: axis.setting.clone(),
-                    value: display(&value),
-                });
-            }
-            for (table, cell_axes) in with_folds(table, cell_axes) {
-                let raw = RawRun::deserialize(Value::Table(table)).map_err(|e| {
-                    self.error(format!("grid cell {}: {}", label(&cell_axes), e.message()))
-                })?;
-                let (config, was_folded) = resolver.resolve(raw, fold_cnn)?;
-                let id = config.run_id()?;
-                let mut cell_axes = cell_axes;
-                if !config.train.device.is_cpu()
-                    && !cell_axes.iter().any(|a| a.setting == DEVICE_SETTING)
-                {
-                    // A GPU run is its own configuration wherever runs are grouped (report
-                    // facets, baseline keys), not only in its id.
-                    cell_axes.push(AxisValue {
-                        setting: DEVICE_SETTING.to_string(),
-                        value: config.train.device.identity().to_string(),
-                    });
-                }
-                // Named once per cell, not once per fold.
-                let cell = label(cell_axes.iter().filter(|a| a.setting != FOLD_SETTING));
-                if was_folded && !folded.contains(&cell) {
-                    folded.push(cell);
-                }
-                if runs.iter().all(|r| r.id != id) {
-                    runs.push(PlannedRun {
-                        index: runs.len(),
-                        id,
-                        config,
-                        axes: cell_axes,
-                    });
-                }
-            }
+/// Resolves every cell and names each run by its id, dropping cells that resolve to an earlier
+/// run's settings. Also returns the cells where the CNN's freeze was folded to 0.
+fn resolve_cells(
+    cells: Vec<Cell>,
+    resolver: &Resolver<'_>,
+) -> Result<(Vec<PlannedRun>, Vec<String>)> {
+    let mut runs: Vec<PlannedRun> = Vec::new();
+    let mut folded = Vec::new();
+    for Cell {
+        raw,
+        axes: mut cell_axes,
+        fold_cnn,
+    } in cells
+    {
+        let (config, was_folded) = resolver.resolve(raw, fold_cnn)?;
+        let id = config.run_id()?;
+        if !config.train.device.is_cpu() && !cell_axes.iter().any(|a| a.setting == DEVICE_SETTING) {
+            // A GPU run is its own configuration wherever runs are grouped (report facets,
+            // baseline keys), not only in its id.
+            cell_axes.push(AxisValue {
+                setting: DEVICE_SETTING.to_string(),
+                value: config.train.device.identity().to_string(),
+            });
         }
-        Ok(())
+        // Named once per cell, not once per fold.
+        let cell = label(cell_axes.iter().filter(|a| a.setting != FOLD_SETTING));
+        if was_folded && !folded.contains(&cell) {
+            folded.push(cell);
+        }
+        if runs.iter().all(|r| r.id != id) {
+            runs.push(PlannedRun {
+                index: runs.len(),
+                id,
+                config,
+                axes: cell_axes,
+            });
+        }
     }
+    Ok((runs, folded))
 }
 
 /// The setting a run on a GPU carries as an axis value (`train.device=cuda`), whether or not
 /// the grid varies it.
 pub const DEVICE_SETTING: &str = "train.device";
-
-/// A merged cell with `split.folds = k` and no `split.fold` as k cells, one per test fold
-/// (its axis value appended); any other cell as itself. A fold count outside 2..=MAX_FOLDS is
-/// left for the resolver to reject.
-fn with_folds(table: Table, axes: Vec<AxisValue>) -> Vec<(Table, Vec<AxisValue>)> {
-    let split = table.get("split").and_then(Value::as_table);
-    let folds = split
-        .and_then(|s| s.get("folds"))
-        .and_then(Value::as_integer)
-        .and_then(|k| usize::try_from(k).ok())
-        .filter(|k| (2..=MAX_FOLDS).contains(k));
-    let has_fold = split.is_some_and(|s| s.contains_key("fold"));
-    match folds {
-        Some(k) if !has_fold => (0..k)
-            .map(|fold| {
-                let mut table = table.clone();
-                if let Some(Value::Table(split)) = table.get_mut("split") {
-                    split.insert("fold".into(), Value::Integer(fold as i64));
-                }
-                let mut axes = axes.clone();
-                axes.push(AxisValue::new(FOLD_SETTING, fold.to_string()));
-                (table, axes)
-            })
-            .collect(),
-        _ => vec![(table, axes)],
-    }
-}
 
 /// What the expansion decided that the user should hear about.
 fn notes(folded: &[String]) -> Vec<String> {
@@ -365,53 +326,4 @@ fn notes(folded: &[String]) -> Vec<String> {
         "cnn has no stages to freeze: {} run as freeze = 0 (once per other setting)",
         folded.join("; ")
     )]
-}
-
-fn display(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
-
-/// Checks one axis value alone against the raw schema, so that an unknown setting or a bad
-/// value is reported once, naming the axis, rather than as the first grid cell that fails.
-fn check_value(setting: &str, value: &Value) -> std::result::Result<(), String> {
-    let mut table = Table::new();
-    *set_path(&mut table, setting)? = value.clone();
-    RawRun::deserialize(Value::Table(table))
-        .map(drop)
-        .map_err(|e| e.message().to_string())
-}
-
-/// The slot for dotted `path` in `table`, creating intermediate tables.
-fn set_path<'a>(table: &'a mut Table, path: &str) -> std::result::Result<&'a mut Value, String> {
-    let mut parts: Vec<&str> = path.split('.').collect();
-    let last = parts.pop().ok_or("empty setting name")?;
-    let mut t = table;
-    for part in parts {
-        let entry = t
-            .entry(part.to_string())
-            .or_insert_with(|| Value::Table(Table::new()));
-        t = match entry {
-            Value::Table(inner) => inner,
-            _ => return Err(format!("`{part}` is not a table")),
-        };
-    }
-    Ok(t.entry(last.to_string()).or_insert(Value::Boolean(false)))
-}
-
-/// Every combination of one value per axis; the last axis varies fastest.
-fn cartesian(axes: &[Axis]) -> Vec<Vec<Value>> {
-    axes.iter().fold(vec![Vec::new()], |acc, axis| {
-        acc.iter()
-            .flat_map(|prefix| {
-                axis.values.iter().map(move |v| {
-                    let mut next = prefix.clone();
-                    next.push(v.clone());
-                    next
-                })
-            })
-            .collect()
-    })
 }

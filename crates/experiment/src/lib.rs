@@ -10,7 +10,9 @@
 //!
 //! Parsing is raw, then resolved ([`raw`] then [`resolve`]): unknown keys and unknown named
 //! values (`sampler = "balance"`) are errors naming the file and the line, and a value out of
-//! range names the setting and the allowed range. The CNN
+//! range names the setting and the allowed range. A setting left out takes its value from
+//! [`defaults`]. The grids a grid's runs take weights from are expanded first, then its runs
+//! are resolved against them. The CNN
 //! has no stages to freeze: cells pairing it with freeze > 0 fold into its freeze-0 run and the
 //! expansion says so in [`Grid::notes`].
 //!
@@ -50,12 +52,16 @@
 //! ```
 
 pub mod axes;
+mod cell;
 pub mod config;
+pub mod defaults;
 pub mod error;
 pub mod grid;
+pub mod planned_run;
 pub mod raw;
 pub mod resolve;
 pub mod slurm;
+mod sources;
 pub mod split;
 pub mod toml_error;
 
@@ -66,7 +72,8 @@ pub use config::{
 };
 pub use cxr_heads::{HeadKind, HeadSearch};
 pub use error::{ExperimentError, Result};
-pub use grid::{Grid, PlannedRun};
+pub use grid::Grid;
+pub use planned_run::PlannedRun;
 pub use resolve::Overrides;
 pub use slurm::{sbatch_script, shell_quote, SlurmOptions, SlurmResources};
 pub use split::{FoldSplit, SplitSettings};

@@ -27,7 +27,8 @@ use crate::trained::TrainedModel;
 /// Images per evaluation batch, as predict's [`crate::predict::PREDICT_BATCH`] and the
 /// benchmark's. At 64, a 128-px CNN evaluation peaked at 765 MB (439 MB at 32), spent 1.5-2.6 s
 /// in the kernel faulting pages in (0.1 s at 32) and took 13% longer (BENCHMARKS.md, "Where
-/// `cxr evaluate`'s time goes"). The logits do not depend on it (crates/trainer/tests/batching.rs).
+/// `cxr evaluate`'s time goes"). The logits do not depend on it
+/// (crates/trainer/tests/it/batching.rs).
 const EVAL_BATCH: usize = 32;
 
 /// How the dataset's class folders met the model's classes.

@@ -28,7 +28,7 @@
 //! use cxr_inference::{collect_images, predict, TrainedModel};
 //! # fn main() -> cxr_inference::Result<()> {
 //! let model = TrainedModel::open("results/sample/runs/cnn-f0-s0-0123456789ab".as_ref(),
-//!                                &cxr_data::default_cache_dir())?;
+//!                                &cxr_data::default_cache_dir(), &candle_core::Device::Cpu)?;
 //! let images = collect_images(&["new-films/".into()])?;
 //! predict(&model, &images, |outcome| {
 //!     match outcome {

@@ -12,7 +12,7 @@ use cxr_results::{Preprocessing, RunDir};
 use crate::class_name::find_class;
 use crate::error::{InferenceError, Result};
 
-/// A finished run, loaded: config, preprocessing and model (on the CPU, in eval mode).
+/// A finished run, loaded: config, preprocessing and model (on the caller's device, in eval mode).
 #[derive(Debug)]
 pub struct TrainedModel {
     /// The run folder.
@@ -31,8 +31,9 @@ pub struct TrainedModel {
 impl TrainedModel {
     /// Opens the run folder `dir`. The preprocessing comes from its `preprocessing.json`; a run
     /// folder from before that file existed gets it recomputed from the run's training data
-    /// (found through `cache_dir` for the synthetic set), which must then still be on disk.
-    pub fn open(dir: &Path, cache_dir: &Path) -> Result<Self> {
+    /// (found through `cache_dir` for the synthetic set), which must then still be on disk. The
+    /// weights are loaded onto `device`, where every input is then built.
+    pub fn open(dir: &Path, cache_dir: &Path, device: &Device) -> Result<Self> {
         let run = RunDir::at(dir);
         if !run.config_path().is_file() {
             return Err(crate::trained::not_a_run(dir));
@@ -57,7 +58,7 @@ impl TrainedModel {
         let model_config = ModelConfig::new(config.model.name, preprocessing.classes.len())
             .with_freeze(config.model.freeze)
             .with_in_channels(preprocessing.in_channels);
-        let model = run.read_model(model_config, &Device::Cpu)?;
+        let model = run.read_model(model_config, device)?;
         let temperature = run.read_calibration()?.map(|c| c.temperature);
         Ok(Self {
             run,

@@ -12,14 +12,14 @@
 //! init for the missing `fc`.
 //!
 //! The encoder trains whole: an encoder with a frozen prefix is refused. Its initial weights
-//! are the classifier's for the same seed; the decoder draws from a second ChaCha8 stream of
-//! that seed, so adding it changes none of the encoder's values.
+//! are the classifier's for the same seed; the decoder draws from the generator the caller
+//! passes (the trainer's is `cxr_data::seed::decoder_rng`: a second ChaCha8 stream of the
+//! encoder's seed, so adding the decoder changes none of the encoder's values).
 
 use std::path::Path;
 
 use candle_core::{Device, Tensor, Var};
 use candle_nn::ModuleT;
-use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::decoder::{Decoder, DECODER_PREFIX};
@@ -28,9 +28,6 @@ use crate::initializer::Initializer;
 use crate::model::Model;
 use crate::parameter::{ParamCount, Parameter};
 use crate::weights::{is_head, save_parameters};
-
-/// The ChaCha8 stream of the init seed the decoder draws from (the encoder uses stream 0).
-const DECODER_STREAM: u64 = 1;
 
 /// An encoder ([`Model`], head unused) and the decoder that reconstructs its input.
 ///
@@ -43,9 +40,9 @@ pub struct Autoencoder {
 }
 
 impl Autoencoder {
-    /// Puts a decoder drawn from `seed` behind `encoder`, whose weights are kept as they are
+    /// Puts a decoder drawn from `rng` behind `encoder`, whose weights are kept as they are
     /// (random or pretrained). Fails when the encoder has frozen stages.
-    pub fn new(encoder: Model, seed: u64) -> Result<Self> {
+    pub fn new(encoder: Model, rng: &mut ChaCha8Rng) -> Result<Self> {
         if encoder.config().freeze > 0 {
             return Err(ModelError::Config(format!(
                 "an autoencoder trains its whole encoder, but {} has freeze = {}: use freeze = 0",
@@ -57,11 +54,9 @@ impl Autoencoder {
             .parameter("fc.weight")
             .map(|p| p.tensor().dims()[1])
             .ok_or_else(|| ModelError::Config("the encoder has no fc.weight".into()))?;
-        let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        rng.set_stream(DECODER_STREAM);
         let mut decoder_params = Vec::new();
         let device = encoder.device().clone();
-        let mut init = Initializer::new(&mut rng, &mut decoder_params, &device, 0);
+        let mut init = Initializer::new(rng, &mut decoder_params, &device, 0);
         let decoder = Decoder::new(
             &mut init.pp(DECODER_PREFIX),
             feature_channels,
@@ -157,6 +152,15 @@ impl ModuleT for Autoencoder {
 mod tests {
     use super::*;
     use crate::{ModelConfig, ModelKind};
+    use rand::SeedableRng;
+
+    /// The decoder's generator for `seed` as the trainer derives it from an init seed
+    /// (`cxr_data::seed::decoder_rng`): ChaCha8 stream 1.
+    fn decoder_rng(seed: u64) -> ChaCha8Rng {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        rng.set_stream(1);
+        rng
+    }
 
     #[test]
     fn reconstructions_have_the_input_shape_at_any_size() -> Result<()> {
@@ -170,7 +174,7 @@ mod tests {
             (ModelKind::Resnet50, 32),
         ] {
             let encoder = ModelConfig::new(kind, 4).init(&device, 0)?;
-            let ae = Autoencoder::new(encoder, 0)?;
+            let ae = Autoencoder::new(encoder, &mut decoder_rng(0))?;
             let xs = Tensor::randn(0f32, 1.0, (2, 3, side, side), &device)?;
             assert_eq!(
                 ae.forward_t(&xs, true)?.dims(),
@@ -183,7 +187,9 @@ mod tests {
             .init(&device, 0)?;
         let xs = Tensor::randn(0f32, 1.0, (2, 1, 32, 64), &device)?;
         assert_eq!(
-            Autoencoder::new(one, 0)?.forward_t(&xs, false)?.dims(),
+            Autoencoder::new(one, &mut decoder_rng(0))?
+                .forward_t(&xs, false)?
+                .dims(),
             [2, 1, 32, 64]
         );
         Ok(())
@@ -194,7 +200,7 @@ mod tests {
         let device = Device::Cpu;
         let config = ModelConfig::new(ModelKind::Resnet18, 4);
         let classifier = config.init(&device, 9)?;
-        let ae = Autoencoder::new(config.init(&device, 9)?, 9)?;
+        let ae = Autoencoder::new(config.init(&device, 9)?, &mut decoder_rng(9))?;
         let encoder_names: Vec<&str> = ae
             .parameters()
             .iter()
@@ -233,7 +239,7 @@ mod tests {
         let device = Device::Cpu;
         let build = |seed| -> Result<Vec<f32>> {
             let encoder = ModelConfig::new(ModelKind::Cnn, 2).init(&device, 0)?;
-            let ae = Autoencoder::new(encoder, seed)?;
+            let ae = Autoencoder::new(encoder, &mut decoder_rng(seed))?;
             let p = ae
                 .parameters()
                 .iter()
@@ -251,7 +257,7 @@ mod tests {
         let encoder = ModelConfig::new(ModelKind::Resnet18, 2)
             .with_freeze(1)
             .init(&Device::Cpu, 0)?;
-        let msg = Autoencoder::new(encoder, 0)
+        let msg = Autoencoder::new(encoder, &mut decoder_rng(0))
             .err()
             .map(|e| e.to_string())
             .unwrap_or_default();

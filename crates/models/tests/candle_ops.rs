@@ -3,13 +3,17 @@
 //! model at the freeze depths the study trains. Run on the CPU with `with_candle_ops`, so a
 //! machine without a GPU still checks the code a CUDA sweep executes.
 
-mod common;
+// The `it` suite's helpers; this binary uses part of them.
+#[allow(dead_code)]
+#[path = "it/support.rs"]
+mod support;
 
 use candle_core::{Device, Tensor};
 use candle_nn::ModuleT;
-use common::{labels, TestResult};
 use cxr_models::conv::with_candle_ops;
 use cxr_models::{Model, ModelConfig, ModelKind};
+
+use support::{labels, TestResult};
 
 /// Largest absolute difference, relative to the larger of the two tensors' largest magnitudes.
 fn relative_diff(a: &Tensor, b: &Tensor) -> TestResult<f32> {

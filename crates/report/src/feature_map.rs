@@ -59,13 +59,14 @@ pub const TSNE_MAX_ROWS: usize = 2000;
 /// `<out_dir>/<stem>-tsne.{png,svg}`. Each figure has two panels side by side, "training" and
 /// "test" (same axes in both), points coloured by class with a legend, `title` on top (e.g.
 /// "resnet18 from tb-supervised, frozen: test and training features"). Validation rows are in
-/// neither panel. The t-SNE is seeded by `seed`. Returns the written paths.
+/// neither panel. The t-SNE is seeded from `run_seed`, the seed of the run whose features
+/// `table` holds ([`cxr_data::seed::feature_map_seed`]). Returns the written paths.
 pub fn draw_feature_maps(
     table: &FeatureTable,
     title: &str,
     out_dir: &Path,
     stem: &str,
-    seed: u64,
+    run_seed: u64,
 ) -> Result<Vec<PathBuf>> {
     let pca = PcaMap::fit(table)?;
     let pca_rows: Vec<usize> = (0..table.len()).collect();
@@ -79,7 +80,9 @@ pub fn draw_feature_maps(
         &pca.points,
     );
     let (tsne_rows, tsne_points): (Vec<usize>, Vec<[f64; 2]>) =
-        tsne_2d(table, seed)?.into_iter().unzip();
+        tsne_2d(table, cxr_data::seed::feature_map_seed(run_seed))?
+            .into_iter()
+            .unzip();
     let tsne_figure = MapFigure::new(
         table,
         title,

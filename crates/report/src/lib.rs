@@ -30,7 +30,8 @@
 //! ([`style`]: font and sizes; [`colormap`]: colour maps and their colour bar) is the project's
 //! one way of drawing: `cxr-inference` draws its Grad-CAM figure's title and colour bar with it
 //! ([`canvas::draw_over`]). This crate never trains or reads images: it depends on
-//! `cxr-results` only.
+//! `cxr-results` only (and on `cxr-data` for the named seed streams of its bootstrap and t-SNE,
+//! `cxr_data::seed`).
 //!
 //! ```no_run
 //! let out = cxr_report::write_report(std::path::Path::new("results/demo"))?;

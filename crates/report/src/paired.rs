@@ -22,16 +22,12 @@ use std::path::Path;
 
 use cxr_metrics::{mcnemar, paired_bootstrap, ConfusionMatrix, DEFAULT_RESAMPLES};
 use cxr_results::{PredictionRow, LINEAR_HEAD};
-use rand::SeedableRng;
 
 use crate::error::Result;
 use crate::figures::REFERENCE_MODEL;
 use crate::grid_results::{GridResults, RunResults};
 use crate::heads::{verdict_pairs, HeadRow};
 use crate::stats::ConfigStats;
-
-/// Seed of the report's paired-bootstrap resampling (a report is reproducible, not random).
-const BOOTSTRAP_SEED: u64 = 0;
 
 /// `kind` of a head against the winning head on its backbone (the classic-heads verdicts).
 pub const HEAD_VS_BEST: &str = "head_vs_best";
@@ -317,7 +313,7 @@ fn compare(kind: &str, facet: &str, a: Side<'_>, b: Side<'_>) -> Option<PairedCo
         return None;
     }
     let n_classes = classes.len();
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(BOOTSTRAP_SEED);
+    let mut rng = cxr_data::seed::report_bootstrap_rng();
     let diff = paired_bootstrap(&truth, &pa, &pb, n_classes, DEFAULT_RESAMPLES, &mut rng)?;
     let test = mcnemar(&truth, &pa, &pb);
     let pair_diffs: Vec<f64> = per_pair

@@ -73,7 +73,7 @@ pub fn fit(
         ),
     };
     let classes = data.set.classes.len();
-    let eval_batch = train.batch_size.max(64);
+    let eval_batch = train.eval_batch_size();
     let validate =
         |model: &Model| evaluate(model, &eval_source, classes, &data.split.val, eval_batch);
 
@@ -231,7 +231,7 @@ fn prefix_cache(
             Ok(None)
         }
         PrefixDecision::Use => {
-            let batch = train.batch_size.max(64);
+            let batch = train.eval_batch_size();
             let cache = PrefixCache::build(model, data.set, data.spec, batch)?;
             tracing::info!(
                 "frozen-prefix cache on: {} images, {} MB, built in {:.1} s; training runs the \

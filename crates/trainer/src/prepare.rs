@@ -13,8 +13,8 @@ use cxr_data::synth::cached_root;
 use cxr_data::{load, CacheStatus, ImageSet, LoadOptions, LoadReport, Split};
 use cxr_experiment::{DataConfig, DataSource, Grid, RunConfig, Weights};
 
+use crate::env::RunEnv;
 use crate::error::{Result, TrainerError};
-use crate::run::RunEnv;
 use crate::weights::locate;
 
 /// Loaded datasets, keyed by everything that determines their pixels.
@@ -101,6 +101,7 @@ pub fn prepare_grid(
     grid: &Grid,
     cache_dir: &Path,
     weights_mirror: Option<&str>,
+    downloads: &dyn cxr_weights::DownloadObserver,
 ) -> Result<Preparation> {
     let mut out = Preparation::default();
     let mut seen_data: Vec<&DataConfig> = Vec::new();
@@ -110,6 +111,7 @@ pub fn prepare_grid(
             cache_dir,
             results_dir: Path::new("."),
             weights_mirror: weights_mirror.or(stage.weights_mirror.as_deref()),
+            downloads,
         };
         for run in &stage.runs {
             let cfg = &run.config;

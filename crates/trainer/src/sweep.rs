@@ -2,15 +2,17 @@
 //! runs, and rebuild the grid's merged summary after each run.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Instant;
 
 use cxr_experiment::{Grid, PlannedRun};
 use cxr_results::{merge_summaries, status, write_plan, GridDir, PlanRow, RunSummary};
 
+use crate::env::RunEnv;
 use crate::error::{Result, TrainerError};
 use crate::observer::Observer;
 use crate::prepare::DataMemo;
-use crate::run::{run_one, RunEnv};
+use crate::run::run_one;
 
 /// How to run a sweep.
 #[derive(Debug, Clone)]
@@ -26,11 +28,14 @@ pub struct SweepOptions {
     /// Base URL that replaces the publisher's for published weights (`--weights-mirror`,
     /// `$CXR_WEIGHTS_MIRROR`); `None` = the grid's `weights_mirror`, else the publisher's.
     pub weights_mirror: Option<String>,
+    /// What shows the progress of weights downloads (the CLI's bar).
+    pub downloads: Arc<dyn cxr_weights::DownloadObserver>,
 }
 
 impl SweepOptions {
     /// A sweep of every unfinished run into `results_dir`, caching into `cache_dir`, with the
-    /// publishers' download hosts: no `--force`, `--cell` or mirror.
+    /// publishers' download hosts: no `--force`, `--cell` or mirror, and downloads shown by log
+    /// lines only.
     pub fn new(results_dir: PathBuf, cache_dir: PathBuf) -> Self {
         Self {
             results_dir,
@@ -38,6 +43,7 @@ impl SweepOptions {
             force: false,
             cell: None,
             weights_mirror: None,
+            downloads: Arc::new(cxr_weights::NoProgress),
         }
     }
 }
@@ -132,6 +138,7 @@ fn sweep_one(
             .weights_mirror
             .as_deref()
             .or(grid.weights_mirror.as_deref()),
+        downloads: options.downloads.as_ref(),
     };
     let mut memo = DataMemo::default();
     let mut report = SweepReport {

@@ -9,8 +9,8 @@ use cxr_experiment::{RunConfig, Weights};
 use cxr_models::ModelKind;
 use cxr_results::{read_summary, status, GridDir, RunDir};
 
+use crate::env::RunEnv;
 use crate::error::{Result, TrainerError};
-use crate::run::RunEnv;
 
 /// The file a run loads and what it implies for normalisation.
 #[derive(Debug, Clone, PartialEq)]
@@ -54,8 +54,9 @@ pub fn locate(weights: &Weights, kind: ModelKind, env: &RunEnv<'_>) -> Result<St
         }
         Weights::Published { name } => {
             let published = cxr_weights::lookup(kind, name)?;
-            let file =
-                cxr_weights::Cache::new(env.cache_dir).ensure(published, env.weights_mirror)?;
+            let file = cxr_weights::Cache::new(env.cache_dir)
+                .with_observer(env.downloads)
+                .ensure(published, env.weights_mirror)?;
             Ok(StartingWeights {
                 file,
                 source_stats: None,

@@ -8,12 +8,15 @@ use sha2::{Digest, Sha256};
 
 use crate::download::{download_verified, hex};
 use crate::error::{Result, WeightsError};
+use crate::progress::{DownloadObserver, NoProgress};
 use crate::published::{hash_prefix_in_name, registry, Published};
 
-/// The weights cache: `<cache_dir>/weights/`, beside the decoded-image cache.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Cache {
+/// The weights cache: `<cache_dir>/weights/`, beside the decoded-image cache, with the observer
+/// its downloads report to.
+#[derive(Debug, Clone)]
+pub struct Cache<'a> {
     dir: PathBuf,
+    observer: &'a dyn DownloadObserver,
 }
 
 /// One file in the cache, as [`Cache::list`] reports it.
@@ -32,13 +35,19 @@ pub struct CachedFile {
     pub verified: bool,
 }
 
-impl Cache {
+impl<'a> Cache<'a> {
     /// The cache under `cache_dir` (the folder holding cxr's other caches); nothing is created
-    /// until a download.
+    /// until a download. Its downloads are shown by nothing but log lines ([`NoProgress`]).
     pub fn new(cache_dir: &Path) -> Self {
         Self {
             dir: cache_dir.join("weights"),
+            observer: &NoProgress,
         }
+    }
+
+    /// This cache, its downloads shown by `observer` (e.g. the CLI's progress bar).
+    pub fn with_observer(self, observer: &'a dyn DownloadObserver) -> Self {
+        Self { observer, ..self }
     }
 
     /// The folder holding the weights files.
@@ -77,7 +86,13 @@ impl Cache {
             path: self.dir.clone(),
             source,
         })?;
-        download_verified(&p.url(mirror), p.sha256_prefix, &path, &p.label())?;
+        download_verified(
+            &p.url(mirror),
+            p.sha256_prefix,
+            &path,
+            &p.label(),
+            self.observer,
+        )?;
         Ok(path)
     }
 

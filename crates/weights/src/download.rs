@@ -5,14 +5,14 @@
 //! nothing behind (the temporary file is deleted when dropped), and two processes fetching the
 //! same file at once each rename a complete, verified copy over the other.
 
-use std::io::{IsTerminal, Read, Write};
+use std::io::{Read, Write};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use indicatif::{ProgressBar, ProgressStyle};
 use sha2::{Digest, Sha256};
 
 use crate::error::{one_line, Failure, Result, WeightsError};
+use crate::progress::{DownloadObserver, DownloadProgress};
 
 /// How long to wait for a connection. A login node without a route out should fail fast.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -21,12 +21,13 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 const STALL_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Downloads `url` to `dest` if its SHA-256 (hex) starts with `sha256_prefix`; `label` names the
-/// file in errors and logs. `dest`'s folder must exist.
+/// file in errors and logs, `observer` shows its progress. `dest`'s folder must exist.
 pub(crate) fn download_verified(
     url: &str,
     sha256_prefix: &str,
     dest: &Path,
     label: &str,
+    observer: &dyn DownloadObserver,
 ) -> Result<()> {
     let dir = dest.parent().unwrap_or(Path::new("."));
     let io_err = |path: &Path| {
@@ -46,7 +47,7 @@ pub(crate) fn download_verified(
 
     let (mut body, expected) = open_body(url).map_err(fail)?;
 
-    let progress = Progress::start(url, expected);
+    let mut progress = Progress::start(url, expected, observer);
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 256 * 1024];
     let mut received = 0u64;
@@ -174,66 +175,40 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// A download's progress: a bar with bytes, rate and ETA when stderr is a terminal and info
-/// messages are on, otherwise one log line at the start and one at the end (batch logs should
-/// not fill with redraws).
+/// A download's progress: the observer's display when it shows one (the CLI's bar), otherwise
+/// one log line at the start; one log line at the end either way.
 struct Progress {
-    bar: Option<ProgressBar>,
+    display: Option<Box<dyn DownloadProgress>>,
     url: String,
     start: Instant,
 }
 
 impl Progress {
-    fn start(url: &str, total: Option<u64>) -> Self {
-        // Drawn like the log lines it replaces: not when the caller silenced info (`--quiet`).
-        let wanted = std::io::stderr().is_terminal() && tracing::enabled!(tracing::Level::INFO);
-        let bar = wanted.then(|| {
-            let bar = ProgressBar::new(total.unwrap_or(0));
-            let template = if total.is_some() {
-                "{msg} {bar:30} {bytes}/{total_bytes} {bytes_per_sec}, ETA {eta}"
-            } else {
-                "{msg} {spinner} {bytes} {bytes_per_sec}"
-            };
-            bar.set_style(
-                ProgressStyle::with_template(template)
-                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
-            );
-            bar.set_message(format!("downloading {url}"));
-            bar
-        });
-        if bar.is_none() {
+    fn start(url: &str, total: Option<u64>, observer: &dyn DownloadObserver) -> Self {
+        let display = observer.start(url, total);
+        if display.is_none() {
             match total {
                 Some(bytes) => tracing::info!(url, bytes, "downloading weights"),
                 None => tracing::info!(url, "downloading weights"),
             }
         }
         Self {
-            bar,
+            display,
             url: url.to_string(),
             start: Instant::now(),
         }
     }
 
-    fn advance(&self, bytes: u64) {
-        if let Some(bar) = &self.bar {
-            bar.inc(bytes);
+    fn advance(&mut self, bytes: u64) {
+        if let Some(display) = &mut self.display {
+            display.advance(bytes);
         }
     }
 
-    fn finish(self, bytes: u64) {
-        if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
-        }
+    fn finish(mut self, bytes: u64) {
+        // The display clears itself when dropped, before the line that replaces it.
+        self.display = None;
         let seconds = (self.start.elapsed().as_secs_f64() * 10.0).round() / 10.0;
         tracing::info!(url = %self.url, bytes, seconds, "downloaded and verified weights");
-    }
-}
-
-impl Drop for Progress {
-    fn drop(&mut self) {
-        // A failed download must not leave a half-drawn bar above its error message.
-        if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
-        }
     }
 }

@@ -15,18 +15,20 @@
 //! way out (download the URL by hand and point `weights` at the file, or set
 //! [`MIRROR_ENV`] to a reachable mirror, which replaces the base URL).
 //!
-//! This crate does not read the files (that is `cxr-models`' `weights` module) and does not
-//! decide where the cache lives or whether to use a mirror: the caller passes both, e.g. the
-//! CLI's `--cache-dir` and [`mirror_from_env`].
+//! This crate does not read the files (that is `cxr-models`' `weights` module), does not decide
+//! where the cache lives or whether to use a mirror, and draws nothing: the caller passes the
+//! cache folder and the mirror (the CLI's `--cache-dir` and `--weights-mirror`, the latter also
+//! read from [`MIRROR_ENV`]), and a [`DownloadObserver`] that shows each download's progress
+//! (the CLI's bar; without one, [`NoProgress`]: log lines only).
 //!
 //! ```no_run
 //! use cxr_models::ModelKind;
-//! use cxr_weights::{lookup, mirror_from_env, Cache};
+//! use cxr_weights::{lookup, Cache};
 //!
 //! # fn main() -> Result<(), cxr_weights::WeightsError> {
 //! let published = lookup(ModelKind::Resnet18, "imagenet")?;
 //! let cache = Cache::new("/home/me/.cache/cxr".as_ref());
-//! let path = cache.ensure(published, mirror_from_env().as_deref())?;
+//! let path = cache.ensure(published, Some("http://mirror.lan/weights"))?;
 //! assert!(path.ends_with("weights/resnet18-f37072fd.pth"));
 //! # Ok(())
 //! # }
@@ -35,11 +37,12 @@
 mod cache;
 mod download;
 mod error;
+mod progress;
 mod published;
 
 pub use cache::{Cache, CachedFile};
 pub use error::{Failure, Result, WeightsError};
+pub use progress::{DownloadObserver, DownloadProgress, NoProgress};
 pub use published::{
-    is_published_name, lookup, mirror_from_env, registry, Published, INDEX_ENV, MIRROR_ENV,
-    PUBLISHED,
+    is_published_name, lookup, registry, Published, INDEX_ENV, MIRROR_ENV, PUBLISHED,
 };

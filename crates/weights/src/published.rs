@@ -15,7 +15,8 @@ const TORCHVISION_BASE: &str = "https://download.pytorch.org/models";
 /// The variant `"imagenet"` stands for.
 const DEFAULT_VARIANT: &str = "IMAGENET1K_V1";
 
-/// The environment variable naming a mirror to download from instead of torchvision's server.
+/// The environment variable naming a mirror to download from instead of torchvision's server
+/// (read by the CLI, as its `--weights-mirror`).
 pub const MIRROR_ENV: &str = "CXR_WEIGHTS_MIRROR";
 
 /// The environment variable naming an index file of more published weights (TOML):
@@ -241,14 +242,6 @@ fn read_index(path: &Path) -> std::result::Result<Vec<Published>, String> {
             })
         })
         .collect()
-}
-
-/// The mirror named by `$CXR_WEIGHTS_MIRROR`, when set and not blank.
-pub fn mirror_from_env() -> Option<String> {
-    std::env::var(MIRROR_ENV)
-        .ok()
-        .map(|v| v.trim().to_string())
-        .filter(|v| !v.is_empty())
 }
 
 /// The hash prefix a torchvision-style file name carries (`resnet18-f37072fd.pth` ->

@@ -106,7 +106,7 @@ fn prepare(args: PrepareArgs) -> anyhow::Result<ExitStatus> {
         mask: args.mask,
         skip_unreadable: args.skip_unreadable,
         classes: None,
-        cache_dir: Some(args.cache_dir.unwrap_or_else(cxr_data::default_cache_dir)),
+        cache_dir: Some(args.cache.resolve()),
         dicom_window: args.dicom_window,
     };
     let start = Instant::now();

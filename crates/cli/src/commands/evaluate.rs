@@ -12,11 +12,8 @@ use crate::stdout::outln;
 
 /// Runs `cxr evaluate`.
 pub fn run(args: EvaluateArgs) -> anyhow::Result<ExitStatus> {
-    let cache_dir = args
-        .cache_dir
-        .clone()
-        .unwrap_or_else(cxr_data::default_cache_dir);
-    let model = TrainedModel::open(&args.run, &cache_dir)?;
+    let cache_dir = args.cache.resolve();
+    let model = TrainedModel::open(&args.run, &cache_dir, &super::INFERENCE_DEVICE.open()?)?;
     let eval = evaluate_external(&model, &args.data, &cache_dir)?;
     print_report(&eval);
     if let Some(out) = &args.out {

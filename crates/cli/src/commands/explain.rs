@@ -8,11 +8,8 @@ use crate::stdout::outln;
 
 /// Runs `cxr explain`.
 pub fn run(args: ExplainArgs) -> anyhow::Result<ExitStatus> {
-    let cache_dir = args
-        .cache_dir
-        .clone()
-        .unwrap_or_else(cxr_data::default_cache_dir);
-    let model = TrainedModel::open(&args.run, &cache_dir)?;
+    let cache_dir = args.cache.resolve();
+    let model = TrainedModel::open(&args.run, &cache_dir, &super::INFERENCE_DEVICE.open()?)?;
     let explanation = explain(&model, &args.image, args.class.as_deref())?;
     explanation.save(&args.out)?;
     outln!(

@@ -8,27 +8,31 @@ use cxr_results::split_name;
 use cxr_trainer::RunEnv;
 
 use crate::cli::FeaturesArgs;
+use crate::download_bar::DownloadBar;
 use crate::exit::ExitStatus;
 use crate::stdout::outln;
 
 /// Runs `cxr features`.
 pub fn run(args: FeaturesArgs) -> anyhow::Result<ExitStatus> {
-    let cache_dir = args
-        .cache_dir
-        .clone()
-        .unwrap_or_else(cxr_data::default_cache_dir);
+    let cache_dir = args.cache.resolve();
+    let weights_mirror = args.mirror.resolve();
     let env = RunEnv {
         cache_dir: &cache_dir,
         results_dir: &args.results,
-        weights_mirror: args.weights_mirror.as_deref(),
+        weights_mirror: weights_mirror.as_deref(),
+        downloads: &DownloadBar,
     };
     let table = match (&args.run, args.model, &args.weights) {
-        (Some(run), _, _) => match TrainedModel::open(run, &cache_dir) {
-            Ok(model) => run_features(&model, &args.data, &cache_dir)?,
-            // No network of its own: export its backbone's features.
-            Err(InferenceError::ClassicHead { .. }) => classic_run_features(run, &args.data, &env)?,
-            Err(other) => return Err(other.into()),
-        },
+        (Some(run), _, _) => {
+            match TrainedModel::open(run, &cache_dir, &super::INFERENCE_DEVICE.open()?) {
+                Ok(model) => run_features(&model, &args.data, &cache_dir)?,
+                // No network of its own: export its backbone's features.
+                Err(InferenceError::ClassicHead { .. }) => {
+                    classic_run_features(run, &args.data, &env)?
+                }
+                Err(other) => return Err(other.into()),
+            }
+        }
         (None, Some(model), Some(weights)) => {
             let named = NamedBackbone {
                 model,

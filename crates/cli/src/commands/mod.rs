@@ -13,6 +13,10 @@ mod weights;
 use crate::cli::Command;
 use crate::exit::ExitStatus;
 
+/// Where `predict`, `evaluate`, `explain` and `features` load a trained run's model: these
+/// commands have no `--device`, so the CPU.
+const INFERENCE_DEVICE: cxr_models::DeviceSpec = cxr_models::DeviceSpec::Cpu;
+
 /// Runs a parsed command.
 pub fn run(command: Command, quiet: bool) -> anyhow::Result<ExitStatus> {
     match command {

@@ -11,11 +11,8 @@ use crate::exit::ExitStatus;
 /// Runs `cxr predict`. Exit 0 when every image was classified, 1 when some were unreadable
 /// (each reported on stderr, the rest still classified), 2 when none could be.
 pub fn run(args: PredictArgs) -> anyhow::Result<ExitStatus> {
-    let cache_dir = args
-        .cache_dir
-        .clone()
-        .unwrap_or_else(cxr_data::default_cache_dir);
-    let model = TrainedModel::open(&args.run, &cache_dir)?;
+    let cache_dir = args.cache.resolve();
+    let model = TrainedModel::open(&args.run, &cache_dir, &super::INFERENCE_DEVICE.open()?)?;
     let images = collect_images(&args.inputs)?;
     if images.is_empty() {
         anyhow::bail!("no PNG/JPEG images found in the given folder(s)");

@@ -9,6 +9,7 @@ use cxr_experiment::{sbatch_script, DataSource, Grid, Overrides, SlurmOptions, S
 use cxr_trainer::SweepOptions;
 
 use crate::cli::SweepArgs;
+use crate::download_bar::DownloadBar;
 use crate::exit::ExitStatus;
 use crate::progress::RunProgress;
 use crate::stdout::outln;
@@ -54,14 +55,12 @@ pub fn run(args: SweepArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
     if let Some(path) = &args.emit_slurm {
         return emit_slurm(&grid, &args, path);
     }
-    let cache_dir = args
-        .cache_dir
-        .clone()
-        .unwrap_or_else(cxr_data::default_cache_dir);
-    let weights_mirror = args.weights_mirror.clone().filter(|m| !m.trim().is_empty());
+    let cache_dir = args.cache.resolve();
+    let weights_mirror = args.mirror.resolve();
     if args.prepare {
-        let done = cxr_trainer::prepare_grid(&grid, &cache_dir, weights_mirror.as_deref())
-            .with_context(|| format!("preparing {}", args.grid.display()))?;
+        let done =
+            cxr_trainer::prepare_grid(&grid, &cache_dir, weights_mirror.as_deref(), &DownloadBar)
+                .with_context(|| format!("preparing {}", args.grid.display()))?;
         for line in &done.datasets {
             outln!("data: {line}");
         }
@@ -87,6 +86,7 @@ pub fn run(args: SweepArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
         force: args.force,
         cell: args.cell,
         weights_mirror,
+        downloads: std::sync::Arc::new(DownloadBar),
     };
     let report = cxr_trainer::sweep(&grid, &options, &mut |label, planned| {
         Box::new(RunProgress::new(label, planned, quiet))
@@ -195,11 +195,11 @@ fn emit_slurm(grid: &Grid, args: &SweepArgs, path: &Path) -> anyhow::Result<Exit
     let workdir = std::env::current_dir().context("reading the working directory")?;
     let text = |p: &Path| p.to_string_lossy().into_owned();
     let mut shared_args = Vec::new();
-    if let Some(cache) = &args.cache_dir {
+    if let Some(cache) = &args.cache.cache_dir {
         shared_args.extend(["--cache-dir".to_string(), text(cache)]);
     }
-    if let Some(mirror) = &args.weights_mirror {
-        shared_args.extend(["--weights-mirror".to_string(), mirror.clone()]);
+    if let Some(mirror) = args.mirror.resolve() {
+        shared_args.extend(["--weights-mirror".to_string(), mirror]);
     }
     if let Some(device) = &args.device {
         shared_args.extend(["--device".to_string(), device.to_string()]);

@@ -1,10 +1,9 @@
 //! `cxr weights fetch | list`.
 
-use std::path::PathBuf;
-
 use cxr_weights::{Cache, CachedFile, Published};
 
 use crate::cli::{FetchArgs, WeightsCommand, WeightsListArgs};
+use crate::download_bar::DownloadBar;
 use crate::exit::ExitStatus;
 use crate::stdout::outln;
 
@@ -14,10 +13,6 @@ pub fn run(cmd: WeightsCommand) -> anyhow::Result<ExitStatus> {
         WeightsCommand::Fetch(args) => fetch(args),
         WeightsCommand::List(args) => list(args),
     }
-}
-
-fn cache(dir: Option<PathBuf>) -> Cache {
-    Cache::new(&dir.unwrap_or_else(cxr_data::default_cache_dir))
 }
 
 fn fetch(args: FetchArgs) -> anyhow::Result<ExitStatus> {
@@ -32,20 +27,16 @@ fn fetch(args: FetchArgs) -> anyhow::Result<ExitStatus> {
     };
     let mut seen = std::collections::HashSet::new();
     wanted.retain(|p| seen.insert(p.file));
-    let mirror = args
-        .mirror
-        .as_deref()
-        .map(str::trim)
-        .filter(|m| !m.is_empty());
-    let cache = cache(args.cache_dir);
+    let mirror = args.mirror.resolve();
+    let cache = Cache::new(&args.cache.resolve()).with_observer(&DownloadBar);
     for p in wanted {
-        outln!("{}", cache.ensure(p, mirror)?.display());
+        outln!("{}", cache.ensure(p, mirror.as_deref())?.display());
     }
     Ok(ExitStatus::Success)
 }
 
 fn list(args: WeightsListArgs) -> anyhow::Result<ExitStatus> {
-    let cache = cache(args.cache_dir);
+    let cache = Cache::new(&args.cache.resolve());
     let files = cache.list()?;
     if args.json {
         let rows: Vec<serde_json::Value> = files.iter().map(json_row).collect();

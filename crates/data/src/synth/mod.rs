@@ -47,6 +47,10 @@ use pattern::Pattern;
 /// keyed by it, so an old set is never mistaken for a new one.
 pub const GENERATOR_VERSION: u32 = 1;
 
+/// Images per class when none is given ([`SynthConfig`]'s default, and a grid's
+/// `[data.synthetic] per_class`).
+pub const DEFAULT_PER_CLASS: usize = 200;
+
 /// The four classes of the COVID-19 Radiography Dataset, in its folder order.
 pub const DEFAULT_CLASSES: [&str; 4] = ["COVID", "Lung_Opacity", "Normal", "Viral Pneumonia"];
 

@@ -8,8 +8,8 @@ use rayon::prelude::*;
 
 use super::pattern::Pattern;
 use super::{
-    image_rng, render_phantom, DEFAULT_CLASSES, FAINT_LESION_FRACTION, LESION_STRENGTH,
-    NORMAL_VARIATION_FRACTION,
+    image_rng, render_phantom, DEFAULT_CLASSES, DEFAULT_PER_CLASS, FAINT_LESION_FRACTION,
+    LESION_STRENGTH, NORMAL_VARIATION_FRACTION,
 };
 use crate::{DataError, Result};
 
@@ -30,7 +30,7 @@ pub struct SynthConfig {
 impl Default for SynthConfig {
     fn default() -> Self {
         Self {
-            per_class: 200,
+            per_class: DEFAULT_PER_CLASS,
             size: 128,
             seed: 0,
             classes: DEFAULT_CLASSES.iter().map(|c| c.to_string()).collect(),

@@ -1,6 +1,6 @@
 //! A tiny real HTTP/1.1 server on 127.0.0.1 for download tests: fixed replies per path, a
 //! request counter, and replies a real server can give (a file, an error status, a body cut
-//! short). Also used by `crates/cli/tests/weights_cli.rs`.
+//! short). Also used by the CLI suite, `crates/cli/tests/it/` (`weights`, `published`).
 
 #![allow(dead_code)]
 

@@ -1,0 +1,17 @@
+//! [`PlannedRun`]: one run of an expanded grid.
+
+use crate::axes::AxisValue;
+use crate::config::RunConfig;
+
+/// One expanded run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlannedRun {
+    /// Position in the expansion (0-based; `cxr sweep --cell N`).
+    pub index: usize,
+    /// Stable run id ([`RunConfig::run_id`]).
+    pub id: String,
+    /// The resolved settings.
+    pub config: RunConfig,
+    /// This run's value on each axis, in axis order.
+    pub axes: Vec<AxisValue>,
+}

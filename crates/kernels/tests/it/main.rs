@@ -1,0 +1,9 @@
+//! The kernels against candle and finite differences, one test binary for the crate (one link,
+//! not one per file); `support` holds the seeded inputs and comparisons they share.
+
+mod support;
+
+mod add_relu;
+mod batch_norm;
+mod conv;
+mod max_pool;
