@@ -31,12 +31,26 @@ fn main() -> ExitCode {
     match commands::run(args.command, args.quiet) {
         Ok(status) => status.into(),
         Err(err) => {
-            // One line: the context first, then each underlying cause.
-            let chain: Vec<String> = err.chain().map(|cause| cause.to_string()).collect();
-            eprintln!("error: {}", chain.join(": "));
+            eprintln!(
+                "error: {}",
+                one_line(err.chain().map(|cause| cause.to_string()))
+            );
             exit::ExitStatus::Error.into()
         }
     }
+}
+
+/// One line: the context first, then each underlying cause once. Library errors often carry
+/// their source's text in their own message (`writing x: No space left on device`), so a cause
+/// already said by the part before it is left out instead of repeated.
+fn one_line(chain: impl Iterator<Item = String>) -> String {
+    let mut said: Vec<String> = Vec::new();
+    for cause in chain {
+        if !said.iter().any(|earlier| earlier.contains(cause.as_str())) {
+            said.push(cause);
+        }
+    }
+    said.join(": ")
 }
 
 /// Log lines on stderr. A terminal gets them plain and coloured; anything else (a batch job's
@@ -62,5 +76,37 @@ fn init_logging(quiet: bool, verbose: u8) {
         fmt.without_time().init();
     } else {
         fmt.init();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::one_line;
+
+    #[test]
+    fn each_cause_is_said_once() {
+        // The shape a full disk gave: each layer repeats its source's text.
+        let disk = "No space left on device (os error 28)";
+        let chain = [
+            "sweep of experiments/ci.toml".to_string(),
+            format!("writing results/ci/summary.parquet: parquet: {disk}"),
+            format!("parquet: {disk}"),
+            disk.to_string(),
+        ];
+        assert_eq!(
+            one_line(chain.into_iter()),
+            format!(
+                "sweep of experiments/ci.toml: writing results/ci/summary.parquet: parquet: {disk}"
+            )
+        );
+    }
+
+    #[test]
+    fn distinct_causes_are_all_kept() {
+        let chain = ["loading grid x.toml", "line 3: expected `=`"].map(String::from);
+        assert_eq!(
+            one_line(chain.into_iter()),
+            "loading grid x.toml: line 3: expected `=`"
+        );
     }
 }
