@@ -37,6 +37,9 @@ pub struct RunEnv<'a> {
     pub results_dir: &'a Path,
     /// Base URL that replaces the publisher's when downloading published weights.
     pub weights_mirror: Option<&'a str>,
+    /// Source runs found finished under the id an earlier cxr gave them
+    /// ([`crate::sweep::EarlierIds`]): where their weights are.
+    pub earlier_ids: &'a crate::sweep::EarlierIds,
 }
 
 /// Trains and records `planned` into `dir`, returning its summary row. A training failure

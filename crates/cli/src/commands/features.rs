@@ -20,6 +20,7 @@ pub fn run(args: FeaturesArgs) -> anyhow::Result<ExitStatus> {
         cache_dir: &cache_dir,
         results_dir: &args.results,
         weights_mirror: args.weights_mirror.as_deref(),
+        earlier_ids: &cxr_trainer::sweep::NO_EARLIER_IDS,
     };
     let table = match (&args.run, args.model, &args.weights) {
         (Some(run), _, _) => match TrainedModel::open(run, &cache_dir) {
