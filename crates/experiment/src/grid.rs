@@ -14,6 +14,7 @@ use toml::{Spanned, Table, Value};
 
 use crate::axes::{label, setting_of, AxisValue, FOLD_SETTING};
 use crate::cell::{cells, check_value, Axis, Cell};
+use crate::config::Weights;
 use crate::error::{ExperimentError, Result};
 use crate::planned_run::PlannedRun;
 use crate::raw::{RawGrid, RawRun};
@@ -242,6 +243,7 @@ impl GridFile<'_> {
         let overrides = Overrides {
             allow_missing_data: overrides.allow_missing_data,
             device: overrides.device,
+            cache_dir: overrides.cache_dir.clone(),
             ..Overrides::default()
         };
         let mut grids: Vec<Grid> = Vec::new();
@@ -283,6 +285,11 @@ fn resolve_cells(
     {
         let (config, was_folded) = resolver.resolve(raw, fold_cnn)?;
         let id = config.run_id()?;
+        let source_legacy = match &config.model.weights {
+            Some(Weights::Run { grid, run }) => resolver.sources.legacy_id_of(grid, run),
+            _ => None,
+        };
+        let legacy_id = config.legacy_run_id(source_legacy)?;
         if !config.train.device.is_cpu() && !cell_axes.iter().any(|a| a.setting == DEVICE_SETTING) {
             // A GPU run is its own configuration wherever runs are grouped (report facets,
             // baseline keys), not only in its id.
@@ -302,6 +309,7 @@ fn resolve_cells(
                 id,
                 config,
                 axes: cell_axes,
+                legacy_id,
             });
         }
     }

@@ -15,4 +15,7 @@ pub struct RunEnv<'a> {
     pub weights_mirror: Option<&'a str>,
     /// What shows the progress of those downloads.
     pub downloads: &'a dyn cxr_weights::DownloadObserver,
+    /// Source runs found finished under the id an earlier cxr gave them
+    /// ([`crate::sweep::EarlierIds`]): where their weights are.
+    pub earlier_ids: &'a crate::sweep::EarlierIds,
 }

@@ -282,12 +282,10 @@ fn data_override_replaces_the_source() -> TestResult {
         Path::new("g.toml"),
         &overrides,
     )?;
-    assert_eq!(
-        g.runs[0].config.data.source,
-        DataSource::Folder {
-            root: dir.path().to_path_buf()
-        }
-    );
+    let DataSource::Folder { root, .. } = &g.runs[0].config.data.source else {
+        panic!("a folder source, got {:?}", g.runs[0].config.data.source);
+    };
+    assert_eq!(root, dir.path());
     Ok(())
 }
 
