@@ -18,7 +18,7 @@ use crate::config::Weights;
 use crate::error::{ExperimentError, Result};
 use crate::planned_run::PlannedRun;
 use crate::raw::{RawGrid, RawRun};
-use crate::resolve::{normalize, source_grid, Overrides, Resolver};
+use crate::resolve::{normalize, random_by_choice, source_grid, Overrides, Resolver};
 use crate::sources::{Chain, SourceGrid, SourceGrids};
 use crate::toml_error::{line_of, one_line};
 
@@ -283,6 +283,11 @@ fn resolve_cells(
         fold_cnn,
     } in cells
     {
+        let random_init_chosen = raw
+            .model
+            .as_ref()
+            .and_then(|m| m.name)
+            .is_some_and(|name| random_by_choice(&raw, name));
         let (config, was_folded) = resolver.resolve(raw, fold_cnn)?;
         let id = config.run_id()?;
         let source_legacy = match &config.model.weights {
@@ -310,6 +315,7 @@ fn resolve_cells(
                 config,
                 axes: cell_axes,
                 legacy_id,
+                random_init_chosen,
             });
         }
     }

@@ -18,4 +18,8 @@ pub struct PlannedRun {
     /// ([`RunConfig::legacy_run_id`]); `None` when it is the same as `id`. A sweep that finds
     /// this run finished under that id uses that folder instead of training it again.
     pub legacy_id: Option<String>,
+    /// The grid asked for random init by name (`weights = "random"`): a deliberate arm of a
+    /// transfer comparison, which the trainer does not warn about as it does about a ResNet
+    /// given no weights at all.
+    pub random_init_chosen: bool,
 }

@@ -27,7 +27,7 @@ mod split;
 mod train;
 mod weights;
 
-pub(crate) use weights::source_grid;
+pub(crate) use weights::{random_by_choice, source_grid};
 
 /// Settings given on the command line that replace the grid file's.
 #[derive(Debug, Clone, Default)]
