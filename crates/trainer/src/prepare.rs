@@ -112,7 +112,7 @@ pub fn prepare_grid(
             results_dir: Path::new("."),
             weights_mirror: weights_mirror.or(stage.weights_mirror.as_deref()),
             downloads,
-            earlier_ids: &crate::sweep::NO_EARLIER_IDS,
+            earlier_ids: &crate::env::NO_EARLIER_IDS,
         };
         for run in &stage.runs {
             let cfg = &run.config;

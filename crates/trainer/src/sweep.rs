@@ -1,7 +1,6 @@
 //! A whole grid: skip finished runs, train the rest one after another, keep going past failed
 //! runs, and rebuild the grid's merged summary after each run.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
@@ -9,6 +8,7 @@ use std::time::Instant;
 use cxr_experiment::{Grid, PlannedRun};
 use cxr_results::{merge_summaries, status, write_plan, GridDir, PlanRow, RunDir, RunSummary};
 
+use crate::env::EarlierIds;
 use crate::env::RunEnv;
 use crate::error::{Result, TrainerError};
 use crate::observer::Observer;
@@ -70,14 +70,6 @@ impl SweepReport {
         self.ran.iter().filter(|r| r.status != status::OK).count()
     }
 }
-
-/// Runs finished under the id an earlier cxr gave them ([`PlannedRun::legacy_id`]: before
-/// datasets were identified by content, ids hashed the dataset's path), by (grid, id): their
-/// folder's name. Empty when there are none, as for results written by this cxr.
-pub type EarlierIds = BTreeMap<(String, String), String>;
-
-/// No run of an earlier cxr.
-pub static NO_EARLIER_IDS: EarlierIds = BTreeMap::new();
 
 /// The folder of `planned` in `grid_dir`: its own, unless only the folder of its earlier id
 /// ([`PlannedRun::legacy_id`]) holds a finished run, which is then this run's results (found,
