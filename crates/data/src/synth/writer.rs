@@ -8,8 +8,8 @@ use rayon::prelude::*;
 
 use super::pattern::Pattern;
 use super::{
-    image_rng, render_phantom, DEFAULT_CLASSES, DEFAULT_PER_CLASS, FAINT_LESION_FRACTION, LESION_STRENGTH,
-    NORMAL_VARIATION_FRACTION,
+    image_rng, render_phantom, DEFAULT_CLASSES, DEFAULT_PER_CLASS, FAINT_LESION_FRACTION,
+    LESION_STRENGTH, NORMAL_VARIATION_FRACTION,
 };
 use crate::{DataError, Result};
 
