@@ -59,6 +59,7 @@ fn on_folder(config: &RunConfig, data: &Path) -> RunConfig {
     let mut config = config.clone();
     config.data.source = DataSource::Folder {
         root: data.to_path_buf(),
+        fingerprint: None,
     };
     config.data.classes = None;
     config

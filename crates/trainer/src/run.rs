@@ -58,6 +58,7 @@ pub fn run_one(
             cfg.model.name
         );
     } else if start_from.is_none()
+        && !planned.random_init_chosen
         && cfg.model.name.is_resnet()
         && cfg.train.objective == Objective::Classify
     {

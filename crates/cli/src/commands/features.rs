@@ -21,6 +21,7 @@ pub fn run(args: FeaturesArgs) -> anyhow::Result<ExitStatus> {
         results_dir: &args.results,
         weights_mirror: weights_mirror.as_deref(),
         downloads: &DownloadBar,
+        earlier_ids: &cxr_trainer::NO_EARLIER_IDS,
     };
     let table = match (&args.run, args.model, &args.weights) {
         (Some(run), _, _) => {

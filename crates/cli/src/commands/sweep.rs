@@ -18,10 +18,12 @@ use crate::stdout::outln;
 pub fn run(args: SweepArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
     // Listing a plan or writing a job script needs no data here: the cluster has it.
     let plan_only = args.dry_run || args.emit_slurm.is_some();
+    let cache_dir = args.cache.resolve();
     let overrides = Overrides {
         data_root: args.data.clone(),
         allow_missing_data: plan_only,
         device: args.device,
+        cache_dir: Some(cache_dir.clone()),
     };
     let grid = Grid::from_file(&args.grid, &overrides)?;
     if plan_only {
@@ -32,7 +34,7 @@ pub fn run(args: SweepArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
         };
         for root in missing_data(&grid) {
             tracing::warn!(
-                "dataset folder {} does not exist on this machine: {doing} anyway, but training needs it",
+                "dataset folder {} does not exist on this machine: {doing} anyway, but training needs it (and its runs' ids, which hash the dataset's content, are shown here as ids of its path)",
                 root.display()
             );
         }
@@ -55,7 +57,6 @@ pub fn run(args: SweepArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
     if let Some(path) = &args.emit_slurm {
         return emit_slurm(&grid, &args, path);
     }
-    let cache_dir = args.cache.resolve();
     let weights_mirror = args.mirror.resolve();
     if args.prepare {
         let done =
@@ -181,7 +182,7 @@ fn print_plan(grid: &Grid) {
 fn missing_data(grid: &Grid) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = Vec::new();
     for run in grid.stages().iter().flat_map(|g| &g.runs) {
-        if let DataSource::Folder { root } = &run.config.data.source {
+        if let DataSource::Folder { root, .. } = &run.config.data.source {
             if !root.is_dir() && !out.contains(root) {
                 out.push(root.clone());
             }
