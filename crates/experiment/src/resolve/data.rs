@@ -123,9 +123,12 @@ fn folder(
             classes: raw.classes.as_deref(),
             masks: raw.mask.unwrap_or(defaults::MASK),
         };
-        let found = cxr_data::fingerprint(request, r.overrides.cache_dir.as_deref())
-            .map_err(|e| r.invalid(setting, root.display(), e.to_string()))?;
-        Some(found)
+        // A folder that is not a readable dataset yet keeps the id of its path: loading it
+        // reports what is wrong when a run trains, as before fingerprints (a plan still lists).
+        match cxr_data::fingerprint(request, r.overrides.cache_dir.as_deref()) {
+            Ok(found) => Some(found),
+            Err(_) => None,
+        }
     } else {
         None
     };

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use cxr_data::synth::{write_synthetic, SynthConfig};
 use cxr_experiment::{Grid, Overrides};
-use cxr_results::{read_plan, read_summary, GridDir};
+use cxr_results::{read_plan, read_summary, write_summary, GridDir};
 use cxr_trainer::{sweep, Silent, SweepOptions};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
@@ -28,10 +28,22 @@ fn grid(dir: &Path, name: &str, body: &str) -> Result<Grid, Box<dyn std::error::
     Ok(Grid::from_file(&path, &overrides)?)
 }
 
-/// Renames a finished run's folder to its earlier id, as an earlier cxr would have named it.
-fn as_earlier(grid_dir: &GridDir, id: &str, earlier: &str) -> std::io::Result<()> {
+/// Makes a finished run look as an earlier cxr left it: its folder named by its earlier id,
+/// and its summary row carrying that id; the grid's merged summary gone.
+fn as_earlier(
+    grid_dir: &GridDir,
+    id: &str,
+    earlier: &str,
+) -> Result<(), Box<dyn std::error::Error>> {
     std::fs::rename(grid_dir.run(id).path(), grid_dir.run(earlier).path())?;
-    std::fs::remove_file(grid_dir.summary_path())
+    let path = grid_dir.run(earlier).summary_path();
+    let mut rows = read_summary(&path)?;
+    for row in &mut rows {
+        row.run_id = earlier.to_string();
+    }
+    write_summary(&path, &rows)?;
+    std::fs::remove_file(grid_dir.summary_path())?;
+    Ok(())
 }
 
 #[test]
