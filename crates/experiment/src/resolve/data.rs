@@ -125,10 +125,7 @@ fn folder(
         };
         // A folder that is not a readable dataset yet keeps the id of its path: loading it
         // reports what is wrong when a run trains, as before fingerprints (a plan still lists).
-        match cxr_data::fingerprint(request, r.overrides.cache_dir.as_deref()) {
-            Ok(found) => Some(found),
-            Err(_) => None,
-        }
+        cxr_data::fingerprint(request, r.overrides.cache_dir.as_deref()).ok()
     } else {
         None
     };
