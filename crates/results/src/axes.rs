@@ -83,9 +83,105 @@ pub fn parse_label(text: &str) -> Vec<AxisValue> {
         .collect()
 }
 
+/// The message for a grid axis that names no setting, from the message the settings' parser
+/// gave (`unknown field `lrr`, expected one of `lr`, ...`): the axes that exist, and the closest
+/// one when it is a likely typo. `None` when the parser's message is about something else.
+pub fn unknown_axis(key: &str, setting: &str, parser_message: &str) -> Option<String> {
+    let unknown = parser_message
+        .strip_prefix("unknown field `")?
+        .split('`')
+        .next()?;
+    let (section, _) = setting.rsplit_once('.').unwrap_or(("", setting));
+    let first = setting.split('.').next().unwrap_or(setting);
+    if section.is_empty() || unknown == first {
+        // Not a setting of any section: the short names, and how dotted settings look.
+        let names: Vec<String> = AXIS_ALIASES.iter().map(|(a, _)| a.to_string()).collect();
+        let nearest = closest(key, &names);
+        return Some(format!(
+            "grid axis `{key}` is not a setting: axes are {}, or a dotted setting such as \
+             `train.lr` or `data.image_size`{}",
+            names.join(", "),
+            nearest.map_or(String::new(), |c| format!("; did you mean `{c}`?"))
+        ));
+    }
+    let candidates: Vec<String> = expected_fields(parser_message)
+        .into_iter()
+        .map(|f| format!("{section}.{f}"))
+        .collect();
+    let nearest = closest(setting, &candidates);
+    Some(format!(
+        "grid axis `{key}` is not a setting: the axes of `{section}` are {}{}",
+        candidates.join(", "),
+        nearest.map_or(String::new(), |c| format!("; did you mean `{c}`?"))
+    ))
+}
+
+/// The field names of serde's "expected one of `a`, `b`" (or "expected `a`").
+fn expected_fields(message: &str) -> Vec<String> {
+    let Some((_, list)) = message.split_once("expected ") else {
+        return Vec::new();
+    };
+    list.split(", ")
+        .filter_map(|f| f.split('`').nth(1))
+        .map(str::to_string)
+        .collect()
+}
+
+/// The candidate within two edits of `typed` (the nearest), if any.
+fn closest<'a>(typed: &str, candidates: &'a [String]) -> Option<&'a str> {
+    candidates
+        .iter()
+        .map(|c| (edit_distance(typed, c), c))
+        .filter(|(d, _)| *d <= 2)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c.as_str())
+}
+
+/// Levenshtein distance between `a` and `b`, by characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            let next = (row[j + 1] + 1).min(row[j] + 1).min(prev + cost);
+            prev = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_misspelled_axis_is_told_the_axes() {
+        let top = "unknown field `modle`, expected one of `name`, `data`, `model`, `train`";
+        let msg = unknown_axis("modle", "modle", top).unwrap_or_default();
+        assert!(msg.contains("axes are model, freeze"), "{msg}");
+        assert!(msg.ends_with("did you mean `model`?"), "{msg}");
+        assert!(!msg.contains("`name`"), "not the top-level keys: {msg}");
+        let section = "unknown field `lrr`, expected one of `lr`, `batch_size`, `max_epochs`";
+        let msg = unknown_axis("train.lrr", "train.lrr", section).unwrap_or_default();
+        assert!(
+            msg.contains("the axes of `train` are train.lr, train.batch_size, train.max_epochs"),
+            "{msg}"
+        );
+        assert!(msg.ends_with("did you mean `train.lr`?"), "{msg}");
+        let msg = unknown_axis(
+            "trian.lr",
+            "trian.lr",
+            "unknown field `trian`, expected `x`",
+        )
+        .unwrap_or_default();
+        assert!(msg.contains("axes are model"), "{msg}");
+        assert_eq!(unknown_axis("train.lr", "train.lr", "invalid type"), None);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+    }
 
     #[test]
     fn labels_round_trip() {

@@ -330,15 +330,34 @@ pub fn write_atomic_with(path: &Path, write: impl FnOnce(&Path) -> Result<()>) -
         _ => Path::new("."),
     };
     std::fs::create_dir_all(dir).map_err(ResultsError::io(dir))?;
-    let tmp = tempfile::Builder::new()
+    let tmp = shared_builder()
         .prefix(".tmp-")
         .tempfile_in(dir)
         .map_err(ResultsError::io(dir))?
         .into_temp_path();
+    // A writer that replaces the file instead of filling it (safetensors' save does) would
+    // leave its own mode: the one the umask allowed is put back before the rename.
+    let created = std::fs::metadata(&tmp).map(|m| m.permissions());
     write(&tmp)?;
+    if let Ok(permissions) = created {
+        std::fs::set_permissions(&tmp, permissions).map_err(ResultsError::io(&tmp))?;
+    }
     tmp.persist(path)
         .map_err(|e| ResultsError::io(path)(e.error))?;
     Ok(())
+}
+
+/// A temporary-file builder whose file is created with mode 0666 less the umask, as
+/// `std::fs::File::create` would: tempfile's default 0600 would survive the rename and keep
+/// every result file (and a cache shared by a lab group) unreadable to anyone else.
+fn shared_builder<'a>() -> tempfile::Builder<'a, 'a> {
+    let mut builder = tempfile::Builder::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    builder
 }
 
 #[cfg(test)]
@@ -370,6 +389,25 @@ mod tests {
             .map(|e| e.map(|e| e.file_name()))
             .collect::<std::result::Result<_, _>>()?;
         assert_eq!(names, ["model.safetensors"], "temporary files left behind");
+        Ok(())
+    }
+
+    /// Issue 32: results were mode 0600 whatever the umask. A file written here gets the mode
+    /// `File::create` gives beside it (0644 under umask 022).
+    #[cfg(unix)]
+    #[test]
+    fn written_files_get_the_mode_the_umask_allows(
+    ) -> std::result::Result<(), Box<dyn std::error::Error>> {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("summary.parquet");
+        write_atomic(&path, b"rows")?;
+        let probe = dir.path().join("probe");
+        std::fs::File::create(&probe)?;
+        let mode = |p: &Path| -> std::io::Result<u32> {
+            Ok(std::fs::metadata(p)?.permissions().mode() & 0o777)
+        };
+        assert_eq!(mode(&path)?, mode(&probe)?);
         Ok(())
     }
 }

@@ -55,7 +55,7 @@ pub mod weights;
 pub use autoencoder::{fit_autoencoder, PretrainOutcome};
 pub use early_stopping::{EarlyStopping, EpochScore};
 pub use embed::{embed_images, embed_set, feature_table, Embeddings};
-pub use env::RunEnv;
+pub use env::{EarlierIds, RunEnv, NO_EARLIER_IDS};
 pub use epoch::{evaluate, evaluate_images, train_one_epoch, EpochPlan, Evaluation, Source};
 pub use error::{Result, TrainerError};
 pub use fit::{fit, FitData, FitOutcome};

@@ -60,7 +60,7 @@ impl DataMemo {
 
 fn load_data(data: &DataConfig, cache_dir: &Path) -> Result<(ImageSet, LoadReport)> {
     let root = match &data.source {
-        DataSource::Folder { root } => root.clone(),
+        DataSource::Folder { root, .. } => root.clone(),
         DataSource::Synthetic {
             per_class,
             size,
@@ -112,6 +112,7 @@ pub fn prepare_grid(
             results_dir: Path::new("."),
             weights_mirror: weights_mirror.or(stage.weights_mirror.as_deref()),
             downloads,
+            earlier_ids: &crate::env::NO_EARLIER_IDS,
         };
         for run in &stage.runs {
             let cfg = &run.config;
@@ -144,7 +145,7 @@ fn same_pixels(a: &DataConfig, b: &DataConfig) -> bool {
 
 fn describe(data: &DataConfig, set: &ImageSet, report: &LoadReport) -> String {
     let source = match &data.source {
-        DataSource::Folder { root } => root.display().to_string(),
+        DataSource::Folder { root, .. } => root.display().to_string(),
         DataSource::Synthetic {
             per_class,
             size,

@@ -45,10 +45,11 @@ pub fn run_one(
             source,
         })?;
     }
-    // Before anything is written: a missing source stops here, leaving no half-made folder.
+    // Before anything is written: a missing source or data that cannot be loaded stops here,
+    // leaving no run folder that holds only its config.
     let start_from = weights::starting_weights(cfg, env)?;
-    dir.write_config(cfg)?;
     let data = memo.prepare(cfg, env.cache_dir)?;
+    dir.write_config(cfg)?;
     if start_from.is_none() && cfg.model.head.is_some() {
         tracing::warn!(
             model = %cfg.model.name,
@@ -57,6 +58,7 @@ pub fn run_one(
             cfg.model.name
         );
     } else if start_from.is_none()
+        && !planned.random_init_chosen
         && cfg.model.name.is_resnet()
         && cfg.train.objective == Objective::Classify
     {

@@ -64,7 +64,11 @@ pub fn locate(weights: &Weights, kind: ModelKind, env: &RunEnv<'_>) -> Result<St
             })
         }
         Weights::Run { grid, run } => {
-            let dir = GridDir::new(env.results_dir, grid).run(run);
+            let folder = env
+                .earlier_ids
+                .get(&(grid.clone(), run.clone()))
+                .unwrap_or(run);
+            let dir = GridDir::new(env.results_dir, grid).run(folder);
             let missing = |message: String| TrainerError::SourceRun {
                 weights: format!("{grid}/{run}"),
                 message,

@@ -27,7 +27,7 @@ mod split;
 mod train;
 mod weights;
 
-pub(crate) use weights::source_grid;
+pub(crate) use weights::{random_by_choice, source_grid};
 
 /// Settings given on the command line that replace the grid file's.
 #[derive(Debug, Clone, Default)]
@@ -40,6 +40,9 @@ pub struct Overrides {
     pub allow_missing_data: bool,
     /// Training device (`--device`), replacing every run's `train.device`, source grids' too.
     pub device: Option<DeviceSpec>,
+    /// The cache folder, where dataset fingerprints are remembered between plans; `None`
+    /// hashes a dataset's files at every expansion.
+    pub cache_dir: Option<PathBuf>,
 }
 
 /// The most cross-validation folds a grid may ask for.
