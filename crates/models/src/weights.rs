@@ -103,12 +103,20 @@ pub(crate) fn save_parameters(params: &[Parameter], path: &Path) -> Result<()> {
         _ => Path::new("."),
     };
     std::fs::create_dir_all(dir).map_err(|e| failed(e.into()))?;
+    // Created 0666 less the umask, as `File::create` would (tempfile's default 0600 would
+    // survive the rename and keep the weights unreadable to a lab group); safetensors replaces
+    // the file instead of filling it, so that mode is put back before the rename.
     let tmp = tempfile::Builder::new()
         .prefix(".tmp-")
+        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666))
         .tempfile_in(dir)
         .map_err(|e| failed(e.into()))?
         .into_temp_path();
+    let created = std::fs::metadata(&tmp).map(|m| m.permissions());
     candle_core::safetensors::save(&tensors, &tmp).map_err(failed)?;
+    if let Ok(permissions) = created {
+        std::fs::set_permissions(&tmp, permissions).map_err(|e| failed(e.into()))?;
+    }
     tmp.persist(path).map_err(|e| failed(e.error.into()))
 }
 
