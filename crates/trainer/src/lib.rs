@@ -46,6 +46,7 @@ mod outcome;
 pub mod prefix_cache;
 pub mod prepare;
 pub mod preprocessing;
+pub mod recorded_stats;
 pub mod run;
 mod summary_row;
 pub mod sweep;

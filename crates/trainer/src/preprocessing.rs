@@ -8,7 +8,7 @@ use std::path::Path;
 
 use cxr_data::{Normalization, PixelStats};
 use cxr_experiment::{RunConfig, Weights};
-use cxr_results::{PixelStatsRecord, Preprocessing};
+use cxr_results::Preprocessing;
 
 use crate::error::{Result, TrainerError};
 use crate::prepare::{DataMemo, PreparedData};
@@ -35,21 +35,7 @@ pub fn derive(
     }
 }
 
-/// `stats` as `preprocessing.json` records them.
-pub fn stats_record(stats: PixelStats) -> PixelStatsRecord {
-    PixelStatsRecord {
-        mean: stats.mean,
-        std: stats.std,
-    }
-}
-
-/// The statistics a `preprocessing.json` recorded, to normalise with.
-pub fn recorded_stats(record: PixelStatsRecord) -> PixelStats {
-    PixelStats {
-        mean: record.mean,
-        std: record.std,
-    }
-}
+pub use crate::recorded_stats::{recorded_stats, stats_record};
 
 /// Derives the record again from `run`'s data (loaded through `cache_dir`) and split seed, for
 /// a run folder without `preprocessing.json`.

@@ -11,7 +11,7 @@ use cxr_results::{status, GridDir, RunDir};
 
 use crate::env::RunEnv;
 use crate::error::{Result, TrainerError};
-use crate::preprocessing::recorded_stats;
+use crate::recorded_stats::recorded_stats;
 
 /// The file a run loads and what it implies for normalisation.
 #[derive(Debug, Clone, PartialEq)]
