@@ -170,8 +170,8 @@ pub struct CheckArgs {
     /// The baseline file (TOML), e.g. `experiments/baselines/ci.toml`.
     #[arg(long)]
     pub baseline: PathBuf,
-    /// Largest allowed drop in test micro-recall.
-    #[arg(long, default_value_t = cxr_report::DEFAULT_TOLERANCE)]
+    /// Largest allowed drop in test micro-recall (0 or more).
+    #[arg(long, default_value_t = cxr_report::DEFAULT_TOLERANCE, allow_negative_numbers = true, value_parser = non_negative)]
     pub tolerance: f64,
     /// Rewrite the baseline from the current results instead of checking.
     #[arg(long)]
@@ -216,9 +216,6 @@ pub struct SweepArgs {
     /// grid edited after its script was written cannot train the wrong run under a log's name).
     #[arg(long, value_name = "RUN_ID", requires = "cell")]
     pub expect_run: Option<String>,
-    /// What the --emit-slurm jobs ask Slurm for.
-    #[command(flatten)]
-    pub slurm: SlurmArgs,
     /// Where published weights are downloaded from (without the flag or its variable: the
     /// grid's `weights_mirror`, else the publisher).
     #[command(flatten)]
@@ -228,6 +225,10 @@ pub struct SweepArgs {
     /// `train.device`, else cpu].
     #[arg(long, value_name = "DEVICE")]
     pub device: Option<cxr_models::DeviceSpec>,
+    /// What the --emit-slurm jobs ask Slurm for. Last: its help heading would otherwise file
+    /// the options after it under "Slurm" too.
+    #[command(flatten)]
+    pub slurm: SlurmArgs,
 }
 
 /// The resources of `cxr sweep --emit-slurm`.
@@ -235,39 +236,43 @@ pub struct SweepArgs {
 #[command(next_help_heading = "Slurm (with --emit-slurm)")]
 pub struct SlurmArgs {
     /// Partition of every job [default: the cluster's].
-    #[arg(long, value_name = "NAME", requires = "emit_slurm", value_parser = sbatch_value)]
+    #[arg(long, value_name = "NAME", requires = "emit_slurm", value_parser = crate::slurm_values::word)]
     pub partition: Option<String>,
-    /// Wall-time limit of each job (the preparation and each array task).
-    #[arg(long, value_name = "TIME", default_value = "24:00:00", requires = "emit_slurm", value_parser = sbatch_value)]
+    /// Wall-time limit of each job (the preparation and each array task), in a Slurm format:
+    /// MM, HH:MM:SS, D-HH:MM:SS, ...
+    #[arg(long, value_name = "TIME", default_value = "24:00:00", requires = "emit_slurm", value_parser = crate::slurm_values::time)]
     pub time: String,
     /// CPUs per job; also each run's thread count (so a task's results equal a local
     /// `cxr sweep --threads N`).
     #[arg(long, value_name = "N", default_value_t = 8, requires = "emit_slurm", value_parser = clap::value_parser!(u16).range(1..))]
     pub cpus_per_task: u16,
-    /// Memory per job, e.g. 16G [default: the cluster's].
-    #[arg(long, value_name = "SIZE", requires = "emit_slurm", value_parser = sbatch_value)]
+    /// Memory per job, with its unit: 16G, 500M [default: the cluster's].
+    #[arg(long, value_name = "SIZE", requires = "emit_slurm", value_parser = crate::slurm_values::mem)]
     pub mem: Option<String>,
     /// Generic resources of each array task, e.g. gpu:1 (not of the preparation job).
-    #[arg(long, value_name = "GRES", requires = "emit_slurm", value_parser = sbatch_value)]
+    #[arg(long, value_name = "GRES", requires = "emit_slurm", value_parser = crate::slurm_values::word)]
     pub gres: Option<String>,
     /// Run at most N tasks of an array at once (the array's %N) [default: no limit].
     #[arg(long, value_name = "N", requires = "emit_slurm", value_parser = clap::value_parser!(u16).range(1..))]
     pub max_parallel: Option<u16>,
 }
 
-/// A value for an `#SBATCH` line: one non-empty word.
-fn sbatch_value(s: &str) -> Result<String, String> {
-    if s.is_empty() || s.contains(char::is_whitespace) || s.contains(['"', '\'']) {
-        Err("expected one word, without blanks or quotes".into())
+/// A tolerance: a number, 0 or more.
+fn non_negative(s: &str) -> Result<f64, String> {
+    let value: f64 = s.parse().map_err(|_| format!("{s} is not a number"))?;
+    if value >= 0.0 {
+        Ok(value)
     } else {
-        Ok(s.to_string())
+        Err(format!(
+            "the tolerance must be 0 or more (a drop in test micro-recall), got {s}"
+        ))
     }
 }
 
 /// `cxr data ...`
 #[derive(Debug, Subcommand)]
 pub enum DataCommand {
-    /// Count images and masks per class, list sizes, formats and unreadable files.
+    /// Count images and masks per class, list sizes, pixel types, file types and unreadable files.
     Inspect(InspectArgs),
     /// Write the synthetic chest X-ray phantom dataset (Kaggle layout, with lung masks).
     Synth(SynthArgs),
@@ -280,7 +285,7 @@ pub enum DataCommand {
 pub struct InspectArgs {
     /// Dataset root: `<DIR>/<Class>/images/*` or `<DIR>/<Class>/*`.
     pub dir: PathBuf,
-    /// Print JSON: {"classes": [{"name", "images", "masks", ...}], "unreadable": [{"path", "reason"}]}.
+    /// Print JSON: {"classes": [{"name", "images", "masks", "file_types", ...}], "unreadable": [{"path", "reason"}]}.
     #[arg(long)]
     pub json: bool,
     /// Only these classes, in this order (comma separated).
@@ -291,7 +296,8 @@ pub struct InspectArgs {
 /// `cxr data synth`
 #[derive(Debug, Args)]
 pub struct SynthArgs {
-    /// Output folder (created; existing generator files are overwritten).
+    /// Output folder (created; existing generator files are overwritten, and those past
+    /// --per-class removed).
     #[arg(long)]
     pub out: PathBuf,
     /// Images per class.

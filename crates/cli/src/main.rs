@@ -9,6 +9,8 @@ mod commands;
 mod download_bar;
 mod exit;
 mod progress;
+mod slurm_values;
+mod stdout;
 mod threads;
 
 use std::io::IsTerminal;

@@ -73,7 +73,9 @@ pub fn write(path: &Path, key: CacheKey, images: &CachedImages) -> Result<()> {
     }
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(DataError::io(dir))?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(DataError::io(dir))?;
+    let mut tmp = shared_builder()
+        .tempfile_in(dir)
+        .map_err(DataError::io(dir))?;
     let mut w = std::io::BufWriter::new(tmp.as_file_mut());
     let io = DataError::io(path);
     let write_all = |w: &mut std::io::BufWriter<&mut std::fs::File>| -> std::io::Result<()> {
@@ -216,6 +218,19 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// A temporary-file builder whose file is created with mode 0666 less the umask, as
+/// `std::fs::File::create` would: tempfile's default 0600 would survive the rename and keep
+/// every result file (and a cache shared by a lab group) unreadable to anyone else.
+pub(crate) fn shared_builder<'a>() -> tempfile::Builder<'a, 'a> {
+    let mut builder = tempfile::Builder::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    builder
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -258,6 +273,24 @@ mod tests {
         assert!(matches!(read(&path, key), Err(CacheMiss::Invalid(_))));
         std::fs::write(&path, b"garbage")?;
         assert!(matches!(read(&path, key), Err(CacheMiss::Invalid(_))));
+        Ok(())
+    }
+
+    /// Issue 32: a cache file was mode 0600, so a cache folder shared by a lab group failed for
+    /// all but its writer. It gets the mode `File::create` gives beside it.
+    #[cfg(unix)]
+    #[test]
+    fn a_cache_file_gets_the_mode_the_umask_allows() -> Result<(), Box<dyn std::error::Error>> {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("c.bin");
+        write(&path, CacheKey([7; 32]), &sample())?;
+        let probe = dir.path().join("probe");
+        std::fs::File::create(&probe)?;
+        let mode = |p: &Path| -> std::io::Result<u32> {
+            Ok(std::fs::metadata(p)?.permissions().mode() & 0o777)
+        };
+        assert_eq!(mode(&path)?, mode(&probe)?);
         Ok(())
     }
 }

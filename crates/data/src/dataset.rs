@@ -139,6 +139,9 @@ pub struct LoadReport {
 pub fn load(root: &Path, opts: &LoadOptions) -> Result<(ImageSet, LoadReport)> {
     opts.validate()?;
     let index = discover(root, opts.classes.as_deref())?;
+    if opts.classes.is_none() {
+        index.check_is_root()?;
+    }
     let key = cache_key(&index, opts)?;
     let cache_path = opts
         .cache_dir

@@ -92,6 +92,59 @@ impl DatasetIndex {
         self.len() == 0
     }
 
+    /// Refuses a folder that is not a training dataset's root: one with a single class (a
+    /// classifier needs two), or whose "classes" are the `images`, `masks` or `lesions`
+    /// folders of one class (the root is one level too deep). The error names the folder that
+    /// is likely the root. For an index found without an explicit class list.
+    pub fn check_is_root(&self) -> Result<()> {
+        let names = self.class_names();
+        let aux: Vec<&str> = names
+            .iter()
+            .map(String::as_str)
+            .filter(|n| is_class_subfolder(n))
+            .collect();
+        let reason = if !aux.is_empty() {
+            format!(
+                "its class folders {} are the sub-folders of one class",
+                aux.iter()
+                    .map(|n| format!("`{n}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        } else if names.len() == 1 {
+            format!(
+                "it holds one class, `{}`, and a classifier needs two or more",
+                names[0]
+            )
+        } else {
+            return Ok(());
+        };
+        let (likely_root, advice) = match self.classes.as_slice() {
+            // One class that itself holds several class-like folders: the root is one level
+            // further down.
+            [only] if aux.is_empty() && class_like_folders(&only.dir) >= 2 => {
+                let n = class_like_folders(&only.dir);
+                let advice = format!("{}, which holds {n} class folders", only.dir.display());
+                (only.dir.clone(), advice)
+            }
+            _ => {
+                let above = self
+                    .root
+                    .parent()
+                    .filter(|p| !p.as_os_str().is_empty())
+                    .map_or_else(|| self.root.join(".."), Path::to_path_buf);
+                let advice = format!("the folder above, {}", above.display());
+                (above, advice)
+            }
+        };
+        Err(DataError::NotADatasetRoot {
+            root: self.root.clone(),
+            reason,
+            likely_root,
+            advice,
+        })
+    }
+
     /// Every image with its label, in label order then path order.
     pub fn items(&self) -> impl Iterator<Item = (&Path, u32, &ClassDir)> {
         self.classes.iter().enumerate().flat_map(|(label, class)| {
@@ -101,6 +154,27 @@ impl DatasetIndex {
                 .map(move |p| (p.as_path(), label as u32, class))
         })
     }
+}
+
+/// Whether a folder named `name` is one of a class folder's own sub-folders (`images`, `masks`,
+/// `lesions`, any case) rather than a class.
+fn is_class_subfolder(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    lower == "images" || AUX_FOLDERS.contains(&lower.as_str())
+}
+
+/// The sub-folders of `dir` that could be classes: not hidden, not a class's own sub-folders.
+fn class_like_folders(dir: &Path) -> usize {
+    std::fs::read_dir(dir).map_or(0, |entries| {
+        entries
+            .filter_map(std::result::Result::ok)
+            .filter(|e| e.path().is_dir())
+            .filter(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                !name.starts_with('.') && !is_class_subfolder(&name)
+            })
+            .count()
+    })
 }
 
 /// True when `path` has an image extension, or else carries the DICOM magic (which this
@@ -323,6 +397,69 @@ mod tests {
             discover(none.path(), None),
             Err(DataError::NoClasses(_))
         ));
+        Ok(())
+    }
+
+    /// Issue 32: `--data <root>/COVID` trained a one-class model named `images`.
+    #[test]
+    fn a_class_folder_or_a_single_class_is_not_a_dataset_root(
+    ) -> Result<(), Box<dyn std::error::Error>> {
+        let tmp = tempfile::tempdir()?;
+        let r = tmp.path().join("data");
+        touch(&r.join("COVID/images/COVID-1.png"))?;
+        touch(&r.join("COVID/masks/COVID-1.png"))?;
+        touch(&r.join("COVID/lesions/COVID-1.png"))?;
+        touch(&r.join("Normal/images/Normal-1.png"))?;
+        discover(&r, None)?.check_is_root()?;
+
+        let too_deep = discover(&r.join("COVID"), None)?.check_is_root();
+        let msg = too_deep.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(msg.contains("`masks`") && msg.contains("`images`"), "{msg}");
+        assert!(
+            msg.ends_with(&format!("pass the folder above, {}", r.display())),
+            "{msg}"
+        );
+        assert_eq!(msg.lines().count(), 1, "{msg}");
+
+        // A single masks/ folder beside plain class folders is a class's sub-folder too.
+        let plain = tmp.path().join("plain");
+        touch(&plain.join("a/x.png"))?;
+        touch(&plain.join("Masks/x.png"))?;
+        assert!(matches!(
+            discover(&plain, None)?.check_is_root(),
+            Err(DataError::NotADatasetRoot { .. })
+        ));
+
+        // One class: the folder above when it is a plain class folder ...
+        let one = tmp.path().join("one");
+        touch(&one.join("COVID/x.png"))?;
+        let msg = discover(&one, None)?
+            .check_is_root()
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(msg.contains("one class, `COVID`"), "{msg}");
+        assert!(
+            msg.ends_with(&format!("pass the folder above, {}", tmp.path().display())),
+            "{msg}"
+        );
+        // ... or the single folder itself when it holds the classes (one level too high).
+        let high = tempfile::tempdir()?;
+        touch(&high.path().join("data/COVID/x.png"))?;
+        touch(&high.path().join("data/Normal/y.png"))?;
+        let msg = discover(high.path(), None)?
+            .check_is_root()
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        let inner = high.path().join("data");
+        assert!(
+            msg.ends_with(&format!(
+                "pass {}, which holds 2 class folders",
+                inner.display()
+            )),
+            "{msg}"
+        );
         Ok(())
     }
 }

@@ -25,6 +25,18 @@ pub enum DataError {
         "no class folders in {0}: expected <root>/<Class>/images/*.png or <root>/<Class>/*.png"
     )]
     NoClasses(PathBuf),
+    /// The folder given as a dataset root is a class folder, or holds a single class.
+    #[error("{root} is not a dataset root: {reason}; pass {advice}")]
+    NotADatasetRoot {
+        /// The folder given.
+        root: PathBuf,
+        /// Why it is not a root.
+        reason: String,
+        /// The folder that is probably the root.
+        likely_root: PathBuf,
+        /// Where that folder is, in words (`the folder above, /data/covid`).
+        advice: String,
+    },
     /// A class folder holds no image.
     #[error(
         "class {class:?} has no images in {dir}: add PNG/JPEG/DICOM files or remove the folder"
@@ -52,7 +64,7 @@ pub enum DataError {
         reason: String,
     },
     /// Several images could not be decoded (the load lists them all).
-    #[error("{} unreadable image(s), first {}: {} (fix or remove them, or set skip_unreadable = true)", .0.len(), .0[0].path.display(), .0[0].reason)]
+    #[error("{} unreadable image(s) (fix or remove them, or set skip_unreadable = true in the grid's [data]):{}", .0.len(), unreadable_lines(.0))]
     Unreadable(Vec<crate::Unreadable>),
     /// `mask = true` but an image has no mask file.
     #[error("no lung mask for {image}: expected {expected} (set mask = false, or add the mask)")]
@@ -99,6 +111,16 @@ pub enum DataError {
     /// A tensor operation failed.
     #[error(transparent)]
     Candle(#[from] candle_core::Error),
+}
+
+/// Every file with its reason, each on a new indented line: how a failed load lists its
+/// unreadable images (all of them, not the first).
+pub fn unreadable_lines(files: &[crate::Unreadable]) -> String {
+    let mut out = String::new();
+    for f in files {
+        out.push_str(&format!("\n  {}: {}", f.path.display(), f.reason));
+    }
+    out
 }
 
 /// Result alias for the data crate.

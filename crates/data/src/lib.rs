@@ -74,7 +74,7 @@ pub use dataset::{
 pub use decode::Unreadable;
 pub use dicom::DicomInfo;
 pub use discover::{discover, is_image_file, list_images, mask_path_of, DatasetIndex, Layout};
-pub use error::{DataError, Result};
+pub use error::{unreadable_lines, DataError, Result};
 pub use fingerprint::{fingerprint, Fingerprint, FingerprintRequest};
 pub use inspect::{inspect, Inspection};
 pub use sampler::{Sampler, SamplerKind};

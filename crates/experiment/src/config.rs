@@ -64,8 +64,16 @@ impl std::fmt::Display for Objective {
 pub enum DataSource {
     /// A dataset folder (Kaggle layout or class folders).
     Folder {
-        /// The dataset root (absolute, or relative to the working directory).
+        /// The dataset root as given (absolute, or relative to the working directory): where
+        /// to read, not what was read.
         root: PathBuf,
+        /// What was read: the content hash of the images under `root`
+        /// ([`cxr_data::fingerprint`]). The run id hashes this instead of `root`, so the same
+        /// data under another path, mount point or copy is the same run. Absent in configs
+        /// written before fingerprints and when the folder is not on this machine (a plan made
+        /// without the data); such a run's id hashes `root`, as ids did before.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        fingerprint: Option<cxr_data::Fingerprint>,
     },
     /// The built-in synthetic phantoms, generated on first use into the cache folder.
     Synthetic {
@@ -76,6 +84,27 @@ pub enum DataSource {
         /// Generator seed.
         seed: u64,
     },
+}
+
+impl DataSource {
+    /// Whether two runs read the same images: equal fingerprints when both have one (wherever
+    /// each folder is), else equal roots; synthetic sets by their generator settings.
+    pub fn same_data(&self, other: &Self) -> bool {
+        match (self, other) {
+            (
+                Self::Folder {
+                    fingerprint: Some(a),
+                    ..
+                },
+                Self::Folder {
+                    fingerprint: Some(b),
+                    ..
+                },
+            ) => a == b,
+            (Self::Folder { root: a, .. }, Self::Folder { root: b, .. }) => a == b,
+            _ => self == other,
+        }
+    }
 }
 
 /// Data and preprocessing of a run.
@@ -125,8 +154,7 @@ pub struct ModelSettings {
     pub head: Option<HeadSearch>,
 }
 
-/// The name of the linear head (the network's `fc` trained by Adam), in grid files and results.
-pub const LINEAR_HEAD: &str = "linear";
+pub use cxr_results::axes::LINEAR_HEAD;
 
 impl ModelSettings {
     /// The head's name: [`LINEAR_HEAD`] or a classic head's (`logistic`, `svm_rbf`, ...).
@@ -302,8 +330,19 @@ impl RunConfig {
     /// seed when cross-validating (`...-s<seed>-fold<k>-<hash>`). The hash (12 hex digits of
     /// BLAKE3) is taken over the whole resolved config, so equal configs share an id whatever
     /// the file text.
+    ///
+    /// A folder dataset with a fingerprint enters by its fingerprint alone: the hashed config
+    /// holds an empty root, so moving, renaming or copying the data keeps the id.
     pub fn run_id(&self) -> Result<String> {
-        let hash = blake3::hash(self.to_json()?.as_bytes()).to_hex();
+        let mut identity = self.clone();
+        if let DataSource::Folder {
+            root,
+            fingerprint: Some(_),
+        } = &mut identity.data.source
+        {
+            *root = PathBuf::new();
+        }
+        let hash = blake3::hash(identity.to_json()?.as_bytes()).to_hex();
         let head = match &self.model.head {
             Some(head) => format!("-{}", head.kind()),
             None => String::new(),
@@ -319,6 +358,29 @@ impl RunConfig {
             self.seed,
             &hash[..12]
         ))
+    }
+
+    /// The id this run had before datasets were identified by content ([`RunConfig::run_id`]
+    /// of the config without its fingerprint, hashing the root path, and starting from the
+    /// source run's own earlier id, `source_legacy_id`), when that differs from its id: the
+    /// name of its folder in results written by an earlier cxr.
+    pub fn legacy_run_id(&self, source_legacy_id: Option<&str>) -> Result<Option<String>> {
+        let mut legacy = self.clone();
+        let mut changed = false;
+        if let DataSource::Folder { fingerprint, .. } = &mut legacy.data.source {
+            changed |= fingerprint.take().is_some();
+        }
+        if let (Some(Weights::Run { run, .. }), Some(old)) =
+            (&mut legacy.model.weights, source_legacy_id)
+        {
+            changed |= run != old;
+            *run = old.to_string();
+        }
+        if changed {
+            legacy.run_id().map(Some)
+        } else {
+            Ok(None)
+        }
     }
 
     /// The config as compact JSON: what [`RunConfig::run_id`] hashes and the summary's

@@ -5,8 +5,9 @@ use std::path::PathBuf;
 /// Errors from reading, validating and expanding a grid file.
 #[derive(Debug, thiserror::Error)]
 pub enum ExperimentError {
-    /// The grid file could not be read.
-    #[error("cannot read grid file {path}: {source}")]
+    /// The grid file could not be read. The message leaves the I/O error to the error chain,
+    /// which prints it once.
+    #[error("cannot read grid file {path}")]
     Read {
         /// The grid file.
         path: PathBuf,

@@ -12,14 +12,15 @@ use std::path::{Path, PathBuf};
 
 use toml::{Spanned, Table, Value};
 
-use crate::axes::{label, setting_of, AxisValue, FOLD_SETTING};
+use crate::axes::{label, setting_of, unknown_axis, AxisValue, FOLD_SETTING};
 use crate::cell::{cells, check_value, Axis, Cell};
+use crate::config::Weights;
 use crate::error::{ExperimentError, Result};
 use crate::planned_run::PlannedRun;
 use crate::raw::{RawGrid, RawRun};
-use crate::resolve::{normalize, source_grid, Overrides, Resolver};
+use crate::resolve::{normalize, random_by_choice, source_grid, Overrides, Resolver};
 use crate::sources::{Chain, SourceGrid, SourceGrids};
-use crate::toml_error::{line_of, one_line};
+use crate::toml_error::{line_of, not_toml, one_line};
 
 /// A grid file, expanded.
 #[derive(Debug, Clone)]
@@ -189,7 +190,13 @@ impl GridFile<'_> {
     /// settings as a table (each cell is merged into a copy), and the grid's axes.
     fn parse(&self) -> Result<(Table, RawGrid)> {
         let mut raw: RawRun =
-            toml::from_str(self.text).map_err(|e| self.error(one_line(&e, self.text)))?;
+            toml::from_str(self.text).map_err(|e| {
+                let message = one_line(&e, self.text);
+                self.error(match not_toml(self.text, self.path) {
+                    Some(format) => format!("{message} (grid files are TOML, and this looks like {format}: write `key = value` lines under `[section]` headers, as in experiments/*.toml)"),
+                    None => message,
+                })
+            })?;
         let grid = raw.grid.take().unwrap_or_default();
         let base = Table::try_from(&raw)
             .map_err(|e| self.error(format!("cannot merge grid cells into the settings: {e}")))?;
@@ -220,10 +227,9 @@ impl GridFile<'_> {
                 ));
             }
             check_value(&setting, value).map_err(|message| {
-                self.error_at(
-                    span.clone(),
-                    format!("{setting} = {value} is invalid: {message}"),
-                )
+                let message = unknown_axis(key, &setting, &message)
+                    .unwrap_or_else(|| format!("{setting} = {value} is invalid: {message}"));
+                self.error_at(span.clone(), message)
             })?;
         }
         Ok(Axis { setting, values })
@@ -243,6 +249,7 @@ impl GridFile<'_> {
             allow_missing_data: overrides.allow_missing_data,
             device: overrides.device,
             registry: overrides.registry.clone(),
+            cache_dir: overrides.cache_dir.clone(),
             ..Overrides::default()
         };
         let mut grids: Vec<Grid> = Vec::new();
@@ -282,8 +289,18 @@ fn resolve_cells(
         fold_cnn,
     } in cells
     {
+        let random_init_chosen = raw
+            .model
+            .as_ref()
+            .and_then(|m| m.name)
+            .is_some_and(|name| random_by_choice(&raw, name));
         let (config, was_folded) = resolver.resolve(raw, fold_cnn)?;
         let id = config.run_id()?;
+        let source_legacy = match &config.model.weights {
+            Some(Weights::Run { grid, run }) => resolver.sources.legacy_id_of(grid, run),
+            _ => None,
+        };
+        let legacy_id = config.legacy_run_id(source_legacy)?;
         if !config.train.device.is_cpu() && !cell_axes.iter().any(|a| a.setting == DEVICE_SETTING) {
             // A GPU run is its own configuration wherever runs are grouped (report facets,
             // baseline keys), not only in its id.
@@ -303,6 +320,8 @@ fn resolve_cells(
                 id,
                 config,
                 axes: cell_axes,
+                legacy_id,
+                random_init_chosen,
             });
         }
     }

@@ -36,6 +36,10 @@
 //! one split by fractions serialises its config exactly as before folds existed, so its id is
 //! unchanged. A source run on the same data with another fold counts as another split.
 //!
+//! A run folder's `config.toml` is written and read by [`RunConfigFile`]'s methods on
+//! `cxr-results`' `RunDir`; the grid axes' plain types ([`axes`], [`AxisValue`]) are the
+//! results crate's, re-exported here.
+//!
 //! This crate neither loads data nor trains: `cxr-trainer` runs a [`RunConfig`].
 //!
 //! ```
@@ -51,9 +55,9 @@
 //! assert_eq!(grid.runs.len(), 3); // cnn once, resnet18 at freeze 0 and 2
 //! ```
 
-pub mod axes;
 mod cell;
 pub mod config;
+pub mod config_file;
 pub mod defaults;
 pub mod error;
 pub mod grid;
@@ -65,12 +69,13 @@ mod sources;
 pub mod split;
 pub mod toml_error;
 
-pub use axes::AxisValue;
 pub use config::{
     AdamSettings, DataConfig, DataSource, ModelSettings, Objective, RunConfig, StopMetric,
     TrainSettings, Weights, LINEAR_HEAD,
 };
+pub use config_file::RunConfigFile;
 pub use cxr_heads::{HeadKind, HeadSearch};
+pub use cxr_results::axes::{self, AxisValue};
 pub use error::{ExperimentError, Result};
 pub use grid::Grid;
 pub use planned_run::PlannedRun;

@@ -14,4 +14,12 @@ pub struct PlannedRun {
     pub config: RunConfig,
     /// This run's value on each axis, in axis order.
     pub axes: Vec<AxisValue>,
+    /// The id an earlier cxr gave this run, before datasets were identified by content
+    /// ([`RunConfig::legacy_run_id`]); `None` when it is the same as `id`. A sweep that finds
+    /// this run finished under that id uses that folder instead of training it again.
+    pub legacy_id: Option<String>,
+    /// The grid asked for random init by name (`weights = "random"`): a deliberate arm of a
+    /// transfer comparison, which the trainer does not warn about as it does about a ResNet
+    /// given no weights at all.
+    pub random_init_chosen: bool,
 }

@@ -55,6 +55,17 @@ impl<'a> SourceGrids<'a> {
             .find(|r| r.id == run)
             .map(|r| &r.config)
     }
+
+    /// The earlier id ([`PlannedRun::legacy_id`]) of run `run` of the source grid named
+    /// `grid`, when it has one.
+    pub fn legacy_id_of(&self, grid: &str, run: &str) -> Option<&'a str> {
+        self.by_file
+            .values()
+            .filter(|g| g.name == grid)
+            .flat_map(|g| g.runs)
+            .find(|r| r.id == run)
+            .and_then(|r| r.legacy_id.as_deref())
+    }
 }
 
 /// The grid files being expanded, outermost first, the current one last.

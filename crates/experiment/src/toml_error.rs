@@ -16,6 +16,42 @@ pub fn line_of(text: &str, offset: usize) -> usize {
     before.iter().filter(|&&b| b == b'\n').count() + 1
 }
 
+/// What a grid file that failed to parse as TOML looks like instead (`YAML`, `JSON`), by its
+/// extension or its first line, so the error can say that grids are TOML.
+pub fn not_toml(text: &str, path: &std::path::Path) -> Option<&'static str> {
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase());
+    match ext.as_deref() {
+        Some("yaml" | "yml") => return Some("YAML"),
+        Some("json") => return Some("JSON"),
+        _ => {}
+    }
+    let first = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with('#'))?;
+    if first.starts_with('{') || (first.starts_with('[') && first.ends_with(',')) {
+        Some("JSON")
+    } else if first == "---" || first.starts_with("- ") || yaml_key(first) {
+        Some("YAML")
+    } else {
+        None
+    }
+}
+
+/// `name: value` or `name:` (a YAML mapping line; TOML would have `=`).
+fn yaml_key(line: &str) -> bool {
+    line.split_once(':').is_some_and(|(key, rest)| {
+        !key.is_empty()
+            && !key.contains('=')
+            && key
+                .chars()
+                .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | '"'))
+            && (rest.is_empty() || rest.starts_with(' '))
+    })
+}
+
 /// A possibly multi-line message on one line.
 fn flatten(message: &str) -> String {
     message
@@ -38,6 +74,19 @@ mod tests {
         let msg = err.map(|e| one_line(&e, text)).unwrap_or_default();
         assert!(msg.starts_with("line 3: "), "{msg}");
         assert_eq!(msg.lines().count(), 1, "{msg}");
+    }
+
+    #[test]
+    fn yaml_and_json_are_recognised_and_toml_is_not() {
+        use std::path::Path;
+        let toml_path = Path::new("g.toml");
+        assert_eq!(not_toml("name: demo\ndata:\n", toml_path), Some("YAML"));
+        assert_eq!(not_toml("# c\n---\nname: demo\n", toml_path), Some("YAML"));
+        assert_eq!(not_toml("{\"name\": \"demo\"}", toml_path), Some("JSON"));
+        assert_eq!(not_toml("anything", Path::new("g.yml")), Some("YAML"));
+        assert_eq!(not_toml("name = \"demo\"\n[data]\n", toml_path), None);
+        assert_eq!(not_toml("[data]\nroot = 1\n", toml_path), None);
+        assert_eq!(not_toml("name = \"a: b\"\n", toml_path), None);
     }
 
     #[test]

@@ -7,8 +7,13 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum InferenceError {
     /// The folder has no `config.toml`.
-    #[error("{0} is not a run folder: it has no config.toml (pass results/<grid>/runs/<run-id>)")]
-    NotARun(PathBuf),
+    #[error("{dir} is not a run folder: it has no config.toml ({hint})")]
+    NotARun {
+        /// The folder given.
+        dir: PathBuf,
+        /// The runs that exist beside it (or in it, for a grid folder), else where runs are.
+        hint: String,
+    },
     /// The run folder has no weights file.
     #[error("{dir} has no weights ({file} is missing): the run is unfinished or failed; train it with `cxr sweep`")]
     NoWeights {

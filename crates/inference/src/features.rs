@@ -16,7 +16,7 @@
 use std::path::Path;
 
 use cxr_data::BatchSpec;
-use cxr_experiment::{DataSource, Grid, Overrides, RunConfig};
+use cxr_experiment::{DataSource, Grid, Overrides, RunConfig, RunConfigFile};
 use cxr_heads::Matrix;
 use cxr_models::ModelKind;
 use cxr_results::{FeatureTable, RunDir};
@@ -24,7 +24,7 @@ use cxr_trainer::prepare::{DataMemo, PreparedData};
 use cxr_trainer::weights::starting_weights;
 use cxr_trainer::{build_model, embed_set, feature_table, preprocessing, RunEnv};
 
-use crate::error::{InferenceError, Result};
+use crate::error::Result;
 use crate::trained::TrainedModel;
 
 /// Images per embedding batch.
@@ -59,6 +59,7 @@ fn on_folder(config: &RunConfig, data: &Path) -> RunConfig {
     let mut config = config.clone();
     config.data.source = DataSource::Folder {
         root: data.to_path_buf(),
+        fingerprint: None,
     };
     config.data.classes = None;
     config
@@ -71,7 +72,7 @@ fn on_folder(config: &RunConfig, data: &Path) -> RunConfig {
 pub fn classic_run_features(dir: &Path, data: &Path, env: &RunEnv<'_>) -> Result<FeatureTable> {
     let run = RunDir::at(dir);
     if !run.config_path().is_file() {
-        return Err(InferenceError::NotARun(dir.to_path_buf()));
+        return Err(crate::trained::not_a_run(dir));
     }
     let config = on_folder(&run.read_config()?, data);
     let preprocessing = run.read_preprocessing()?;
@@ -80,7 +81,7 @@ pub fn classic_run_features(dir: &Path, data: &Path, env: &RunEnv<'_>) -> Result
     let (model, _) = build_model(&config, preprocessing.classes.len(), start_from.as_ref())?;
     let spec = BatchSpec {
         channels: preprocessing.in_channels,
-        stats: preprocessing.stats,
+        stats: preprocessing::recorded_stats(preprocessing.stats),
     };
     table(&model, &prepared, &spec)
 }
@@ -105,7 +106,7 @@ pub fn named_features(
     );
     let spec = BatchSpec {
         channels: model_config.in_channels,
-        stats: record.stats,
+        stats: preprocessing::recorded_stats(record.stats),
     };
     table(&model, &prepared, &spec)
 }

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use candle_core::{Device, Tensor};
 use cxr_data::{input_tensor, BatchSpec};
-use cxr_experiment::{Objective, RunConfig};
+use cxr_experiment::{Objective, RunConfig, RunConfigFile};
 use cxr_models::{Model, ModelConfig};
 use cxr_results::{Preprocessing, RunDir};
 
@@ -36,7 +36,7 @@ impl TrainedModel {
     pub fn open(dir: &Path, cache_dir: &Path, device: &Device) -> Result<Self> {
         let run = RunDir::at(dir);
         if !run.config_path().is_file() {
-            return Err(InferenceError::NotARun(dir.to_path_buf()));
+            return Err(crate::trained::not_a_run(dir));
         }
         let config = run.read_config()?;
         if config.train.objective == Objective::Autoencoder {
@@ -58,7 +58,7 @@ impl TrainedModel {
         let model_config = ModelConfig::new(config.model.name, preprocessing.classes.len())
             .with_freeze(config.model.freeze)
             .with_in_channels(preprocessing.in_channels);
-        let model = run.read_model(model_config, device)?;
+        let model = Model::load(model_config, &run.model_path(), device)?;
         let temperature = run.read_calibration()?.map(|c| c.temperature);
         Ok(Self {
             run,
@@ -94,7 +94,7 @@ impl TrainedModel {
     pub fn batch_spec(&self) -> BatchSpec {
         BatchSpec {
             channels: self.preprocessing.in_channels,
-            stats: self.preprocessing.stats,
+            stats: cxr_trainer::preprocessing::recorded_stats(self.preprocessing.stats),
         }
     }
 
@@ -159,4 +159,54 @@ fn read_preprocessing(run: &RunDir, config: &RunConfig, cache_dir: &Path) -> Res
             message: e.to_string(),
         }
     })
+}
+
+/// Most runs [`not_a_run`] names: a grid of hundreds would bury the error.
+const RUNS_NAMED: usize = 8;
+
+/// The error for a `--run` folder without `config.toml`, naming the runs that do exist: those
+/// beside it (a mistyped run id), or in it (a grid folder, `results/<grid>`), most similar to
+/// the name given first.
+pub(crate) fn not_a_run(dir: &Path) -> InferenceError {
+    let (folder, typed) = if dir.join("runs").is_dir() {
+        (dir.join("runs"), String::new())
+    } else {
+        let typed = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let parent = dir.parent().filter(|p| !p.as_os_str().is_empty());
+        (parent.unwrap_or(Path::new(".")).to_path_buf(), typed)
+    };
+    let mut runs: Vec<String> = std::fs::read_dir(&folder)
+        .map(|entries| {
+            entries
+                .filter_map(std::result::Result::ok)
+                .filter(|e| RunDir::at(&e.path()).config_path().is_file())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    // Most characters in common with the typed name first, as a long prefix usually means.
+    let common = |run: &String| {
+        run.chars()
+            .zip(typed.chars())
+            .take_while(|(a, b)| a == b)
+            .count()
+    };
+    runs.sort_by(|a, b| common(b).cmp(&common(a)).then_with(|| a.cmp(b)));
+    let hint = match runs.len() {
+        0 => "pass results/<grid>/runs/<run-id>".to_string(),
+        n => {
+            let mut named = runs[..n.min(RUNS_NAMED)].join(", ");
+            if n > RUNS_NAMED {
+                named.push_str(&format!(" and {} more", n - RUNS_NAMED));
+            }
+            format!("runs in {}: {named}", folder.display())
+        }
+    };
+    InferenceError::NotARun {
+        dir: dir.to_path_buf(),
+        hint,
+    }
 }

@@ -103,8 +103,8 @@ impl Autoencoder {
         ParamCount::of(&self.params)
     }
 
-    /// Saves [`Autoencoder::parameters`] to a safetensors file: a classifier's
-    /// [`Model::load_pretrained`] reads its encoder from it.
+    /// Saves [`Autoencoder::parameters`] to a safetensors file (atomically, as [`Model::save`]):
+    /// a classifier's [`Model::load_pretrained`] reads its encoder from it.
     pub fn save(&self, path: &Path) -> Result<()> {
         save_parameters(&self.params, path)
     }

@@ -86,16 +86,38 @@ fn read_pth(path: &Path) -> candle_core::Result<Vec<(String, Tensor)>> {
     }
 }
 
-/// Saves `params` by name to a safetensors file.
+/// Saves `params` by name to a safetensors file, atomically: the tensors go to a temporary file
+/// in `path`'s folder, renamed to `path` once whole, so a killed run never leaves a partial
+/// weights file under the final name (a run folder's `model.safetensors`).
 pub(crate) fn save_parameters(params: &[Parameter], path: &Path) -> Result<()> {
     let tensors: HashMap<&str, Tensor> = params
         .iter()
         .map(|p| (p.name(), p.var().as_detached_tensor()))
         .collect();
-    candle_core::safetensors::save(&tensors, path).map_err(|source| ModelError::Write {
+    let failed = |source: candle_core::Error| ModelError::Write {
         path: path.to_path_buf(),
         source,
-    })
+    };
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(dir).map_err(|e| failed(e.into()))?;
+    // Created 0666 less the umask, as `File::create` would (tempfile's default 0600 would
+    // survive the rename and keep the weights unreadable to a lab group); safetensors replaces
+    // the file instead of filling it, so that mode is put back before the rename.
+    let tmp = tempfile::Builder::new()
+        .prefix(".tmp-")
+        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666))
+        .tempfile_in(dir)
+        .map_err(|e| failed(e.into()))?
+        .into_temp_path();
+    let created = std::fs::metadata(&tmp).map(|m| m.permissions());
+    candle_core::safetensors::save(&tensors, &tmp).map_err(failed)?;
+    if let Ok(permissions) = created {
+        std::fs::set_permissions(&tmp, permissions).map_err(|e| failed(e.into()))?;
+    }
+    tmp.persist(path).map_err(|e| failed(e.error.into()))
 }
 
 /// Whether the head may be missing or differently shaped in the file.
@@ -122,7 +144,8 @@ impl Model {
         Ok(report)
     }
 
-    /// Saves every named tensor, BatchNorm running statistics included, to a safetensors file.
+    /// Saves every named tensor, BatchNorm running statistics included, to a safetensors file
+    /// (atomically: a temporary file renamed into place).
     pub fn save(&self, path: &Path) -> Result<()> {
         save_parameters(self.parameters(), path)
     }

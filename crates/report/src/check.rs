@@ -5,48 +5,23 @@ use std::fmt::Write as _;
 
 use crate::baseline::{key_of, Baseline, RunKey};
 use crate::grid_results::{GridResults, RunResults};
+use crate::verdict::Verdict;
 
 /// Default allowed drop in micro-recall.
 pub const DEFAULT_TOLERANCE: f64 = 0.02;
 
-/// What the check says of one run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
-    /// Within tolerance.
-    Ok,
-    /// Better than the baseline by more than the tolerance: consider `--update`.
-    Improved,
-    /// Micro-recall dropped by more than the tolerance.
-    Regressed,
-    /// Baselined but not finished.
-    Missing,
-    /// Baselined but the run failed.
-    Failed,
-    /// Finished but not in the baseline.
-    New,
-    /// Not in the baseline, accepted by `--allow-new`.
-    NewAllowed,
-}
-
-impl Verdict {
-    /// Whether this verdict fails the check.
-    pub fn fails(self) -> bool {
-        matches!(
-            self,
-            Verdict::Regressed | Verdict::Missing | Verdict::Failed | Verdict::New
-        )
-    }
-
-    fn label(self) -> &'static str {
-        match self {
-            Verdict::Ok => "ok",
-            Verdict::Improved => "ok (improved; consider --update)",
-            Verdict::Regressed => "REGRESSED",
-            Verdict::Missing => "MISSING",
-            Verdict::Failed => "FAILED",
-            Verdict::New => "NEW (no baseline; --allow-new or --update)",
-            Verdict::NewAllowed => "new (allowed)",
-        }
+/// The check's wording of a verdict.
+fn label(verdict: Verdict) -> &'static str {
+    match verdict {
+        Verdict::Ok => "ok",
+        Verdict::Improved => "ok (improved; consider --update)",
+        Verdict::Regressed => "REGRESSED",
+        Verdict::Missing => "MISSING",
+        Verdict::Failed => "FAILED",
+        Verdict::New => "NEW (no baseline; --allow-new or --update)",
+        Verdict::NewAllowed => "new (allowed)",
+        // The check never gives it (an interval verdict); worded for completeness.
+        Verdict::TooFewSeeds => "fewer than 2 paired seeds",
     }
 }
 
@@ -119,7 +94,7 @@ impl CheckReport {
                 pair(r.baseline),
                 pair(r.now),
                 delta,
-                r.verdict.label()
+                label(r.verdict)
             );
         }
         if !self.not_checked.is_empty() {
@@ -171,15 +146,7 @@ pub fn check(
             Some(r) => {
                 let micro = r.summary.test_micro_recall.unwrap_or(f64::NAN);
                 let macro_ = r.summary.test_macro_recall.unwrap_or(f64::NAN);
-                let delta = micro - expected.micro_recall;
-                // A tiny epsilon keeps a drop of exactly the tolerance (as printed) a pass.
-                let verdict = if delta.is_nan() || delta < -tolerance - 1e-9 {
-                    Verdict::Regressed
-                } else if delta > tolerance {
-                    Verdict::Improved
-                } else {
-                    Verdict::Ok
-                };
+                let verdict = Verdict::of_delta(micro - expected.micro_recall, tolerance);
                 CheckRow {
                     key: key.clone(),
                     baseline: base,

@@ -2,8 +2,8 @@
 //! study's conclusion does: recall gained, at what parameter and time cost, and what freezing buys.
 //! Every number comes from the aggregated results; nothing is written by hand.
 
-use crate::figures::REFERENCE_MODEL;
 use crate::line_chart::format_count;
+use crate::numbers::seconds;
 use crate::paired::PairedComparison;
 use crate::stats::{first_seen, ConfigStats, Spread};
 
@@ -11,8 +11,8 @@ use crate::stats::{first_seen, ConfigStats, Spread};
 /// comparisons ([`crate::paired`]): the best ResNet against the CNN is stated from its paired
 /// test when there is one (runs with `predictions.parquet`), else from the two intervals.
 pub fn comparison_paragraph(stats: &[ConfigStats], paired: &[PairedComparison]) -> String {
-    let cnn = best_of(stats.iter().filter(|s| s.model == REFERENCE_MODEL));
-    let resnet = best_of(stats.iter().filter(|s| s.model != REFERENCE_MODEL));
+    let cnn = best_of(stats.iter().filter(|s| s.is_reference()));
+    let resnet = best_of(stats.iter().filter(|s| !s.is_reference()));
     let mut text = match (resnet, cnn) {
         (Some(r), Some(c)) => {
             let points = (r.micro - c.micro) * 100.0;
@@ -22,7 +22,7 @@ pub fn comparison_paragraph(stats: &[ConfigStats], paired: &[PairedComparison]) 
                  micro-recall of {:.3} ({}), {:.1} percentage points {direction} the CNN's {:.3} \
                  ({}). It trains {} parameters, {:.1}x the CNN's {}, and takes {} s per \
                  epoch{}, {:.2}x the CNN's {} s.",
-                r.model,
+                r.line,
                 r.freeze,
                 if r.freeze == 1 { "" } else { "s" },
                 r.micro,
@@ -45,11 +45,11 @@ pub fn comparison_paragraph(stats: &[ConfigStats], paired: &[PairedComparison]) 
                         p.a_freeze,
                         p.b_model.as_str(),
                         p.b_freeze,
-                    ) == (r.model.as_str(), r.freeze, c.model.as_str(), c.freeze)
+                    ) == (r.line.as_str(), r.freeze, c.line.as_str(), c.freeze)
             });
             if let Some(test) = test {
                 t.push(' ');
-                t.push_str(&test.sentence(&format!("{} f{}", r.model, r.freeze), "the CNN"));
+                t.push_str(&test.sentence(&format!("{} f{}", r.line, r.freeze), "the CNN"));
             } else if let (Some(rl), Some(rh), Some(cl), Some(ch)) =
                 (r.micro_low, r.micro_high, c.micro_low, c.micro_high)
             {
@@ -71,7 +71,7 @@ pub fn comparison_paragraph(stats: &[ConfigStats], paired: &[PairedComparison]) 
             "No CNN run trained end to end has finished, so the gain over the handcrafted CNN \
              cannot be computed; \
              the best ResNet configuration is {} with {} frozen stages (test micro-recall {:.3}).",
-            r.model, r.freeze, r.micro
+            r.line, r.freeze, r.micro
         ),
         (None, None) => "No run finished successfully; there is nothing to compare.".to_string(),
     };
@@ -91,13 +91,13 @@ fn freezing_sentences(stats: &[ConfigStats]) -> Vec<String> {
     let models = first_seen(
         stats
             .iter()
-            .filter(|s| s.model != REFERENCE_MODEL)
-            .map(|s| s.model.as_str()),
+            .filter(|s| !s.is_reference())
+            .map(|s| s.line.as_str()),
     );
     models
         .into_iter()
         .filter_map(|model| {
-            let rows: Vec<&ConfigStats> = stats.iter().filter(|s| s.model == model).collect();
+            let rows: Vec<&ConfigStats> = stats.iter().filter(|s| s.line == model).collect();
             if rows.len() < 2 {
                 return None;
             }
@@ -122,17 +122,6 @@ fn freezing_sentences(stats: &[ConfigStats]) -> Vec<String> {
             ))
         })
         .collect()
-}
-
-/// Seconds with the digits their size needs: `37.0`, `2.41`, `0.046`.
-pub fn seconds(s: f64) -> String {
-    if s >= 10.0 {
-        format!("{s:.1}")
-    } else if s >= 1.0 {
-        format!("{s:.2}")
-    } else {
-        format!("{s:.3}")
-    }
 }
 
 /// ` (after a one-time 2.1 s frozen-prefix pass)` when the configuration used the cache.
@@ -174,6 +163,7 @@ mod tests {
         ConfigStats {
             facet: String::new(),
             model: model.into(),
+            line: model.into(),
             freeze,
             seeds: 1,
             folds: 0,

@@ -11,11 +11,14 @@
 //! test fold moves it. It is not a confidence interval, and the other tables of the report
 //! average a seed's folds before they compare seeds.
 
+use std::fmt::Write as _;
+
 use cxr_metrics::ConfusionMatrix;
 use cxr_results::axes::{label, FOLD_SETTING};
-use cxr_results::{AxisValue, CrossValidationRow, OutOfFoldRow};
+use cxr_results::{AxisValue, CrossValidationRow, OutOfFoldRow, LINEAR_HEAD};
 
-use crate::grid_results::{GridResults, RunResults};
+use crate::grid_results::{facet_of, line_of, GridResults, RunResults};
+use crate::numbers::opt;
 use crate::stats::{first_seen, mean, std_dev};
 
 /// A run's axes without the test fold and the seed: what names its configuration.
@@ -24,6 +27,29 @@ pub fn configuration_axes(axes: &[AxisValue]) -> Vec<AxisValue> {
         .filter(|a| a.setting != FOLD_SETTING && a.setting != "seed")
         .cloned()
         .collect()
+}
+
+/// A cross-validation grid's tables; both empty for a grid without folds.
+#[derive(Debug, Clone, Default)]
+pub struct CrossValidation {
+    /// One row per configuration ([`cross_validation_rows`]) with its pooled out-of-fold
+    /// recall ([`add_out_of_fold`]).
+    pub rows: Vec<CrossValidationRow>,
+    /// Every image as predicted by the run whose test fold held it ([`out_of_fold_rows`]).
+    pub out_of_fold: Vec<OutOfFoldRow>,
+}
+
+impl CrossValidation {
+    /// The tables of `results`.
+    pub fn of(results: &GridResults) -> Self {
+        let mut rows = cross_validation_rows(results);
+        if rows.is_empty() {
+            return Self::default();
+        }
+        let out_of_fold = out_of_fold_rows(results);
+        add_out_of_fold(&mut rows, &out_of_fold);
+        Self { rows, out_of_fold }
+    }
 }
 
 /// One row per configuration with cross-validation runs, in first-seen order: its ok
@@ -131,6 +157,74 @@ fn row(group: &[&RunResults]) -> CrossValidationRow {
         oof_micro_recall: None,
         oof_macro_recall: None,
     }
+}
+
+/// The "Cross-validation" section of `report.md`: each cross-validated configuration's test
+/// recall over its folds and seeds (`rows`, with their out-of-fold recall where known).
+/// Nothing for a grid without folds.
+pub fn render_section(md: &mut String, rows: &[CrossValidationRow]) {
+    if rows.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        md,
+        "## Cross-validation\n\n\
+         Each configuration ran once per test fold (and seed): the folds of a seed split every \
+         image into exactly one test fold, stratified by class; each run's validation images \
+         come from its other folds and it trains on the rest. Test recall is the mean over the \
+         finished folds and seeds, with the sample standard deviation across them: how much \
+         the test fold moves it. Folds share training images, so it is no confidence interval. \
+         The out-of-fold columns score every image once per seed, each predicted by the run \
+         whose test fold held it; those predictions are in `out_of_fold.parquet`, the table's \
+         numbers in `cross_validation.parquet`.\n"
+    );
+    let heads = rows.iter().any(|r| r.head != LINEAR_HEAD);
+    let facets = rows.iter().any(|r| !facet_of(&r.axes).is_empty());
+    let mut header = String::from("| model | freeze |");
+    if heads {
+        header.push_str(" head |");
+    }
+    if facets {
+        header.push_str(" other axes |");
+    }
+    header.push_str(" folds finished | seeds | test micro-recall | sd | test macro-recall | sd |");
+    let oof = rows.iter().any(|r| r.oof_images.is_some());
+    if oof {
+        header.push_str(" out-of-fold micro-recall | out-of-fold macro-recall | images |");
+    }
+    let _ = writeln!(md, "{header}");
+    let _ = writeln!(md, "|{}", "---|".repeat(header.matches('|').count() - 1));
+    for r in rows {
+        let mut line = format!("| {} | {} |", line_of(&r.model, &r.axes), r.freeze);
+        if heads {
+            let _ = write!(line, " {} |", r.head);
+        }
+        if facets {
+            let _ = write!(line, " {} |", facet_of(&r.axes));
+        }
+        let _ = write!(
+            line,
+            " {}/{} | {} | {:.3} | {} | {:.3} | {} |",
+            r.folds_finished,
+            r.folds,
+            r.seeds,
+            r.test_micro_recall_mean,
+            opt(r.test_micro_recall_sd, 3),
+            r.test_macro_recall_mean,
+            opt(r.test_macro_recall_sd, 3),
+        );
+        if oof {
+            let _ = write!(
+                line,
+                " {} | {} | {} |",
+                opt(r.oof_micro_recall, 3),
+                opt(r.oof_macro_recall, 3),
+                r.oof_images.map_or_else(|| "-".into(), |n| n.to_string()),
+            );
+        }
+        let _ = writeln!(md, "{line}");
+    }
+    md.push('\n');
 }
 
 #[cfg(test)]

@@ -10,9 +10,6 @@ use crate::line_chart::{LineChart, Point, Scale, Series, Shape};
 use crate::stats::{first_seen, ConfigStats, Spread};
 use crate::style::{series_style, SeriesStyle, REFERENCE};
 
-/// The model drawn as a reference line: it has no residual stages to freeze.
-pub const REFERENCE_MODEL: &str = "cnn";
-
 impl Figure for LineChart {
     fn size(&self) -> (u32, u32) {
         (900, 600)
@@ -92,22 +89,22 @@ impl Metric {
 
 /// The figure of `metric` for the configurations of one facet (`facet` names it in the title).
 pub fn grid_figure(metric: Metric, stats: &[ConfigStats], facet: &str) -> LineChart {
-    let models = first_seen(stats.iter().map(|s| s.model.as_str()));
+    let lines = first_seen(stats.iter().map(|s| s.line.as_str()));
     let max_freeze = stats
         .iter()
-        .filter(|s| s.model != REFERENCE_MODEL)
+        .filter(|s| !s.is_reference())
         .map(|s| s.freeze)
         .max()
         .unwrap_or(0)
         .max(1);
     let mut series = Vec::new();
     let mut line_index = 0;
-    for model in models {
-        let rows: Vec<&ConfigStats> = stats.iter().filter(|s| s.model == model).collect();
-        if model == REFERENCE_MODEL {
-            let s = rows[0];
+    for line in lines {
+        let rows: Vec<&ConfigStats> = stats.iter().filter(|s| s.line == line).collect();
+        let s = rows[0];
+        if s.is_reference() {
             series.push(Series {
-                name: format!("{model} (no stages: reference)"),
+                name: format!("{line} (no stages: reference)"),
                 style: REFERENCE,
                 shape: Shape::Reference {
                     y: metric.value(s),
@@ -118,7 +115,7 @@ pub fn grid_figure(metric: Metric, stats: &[ConfigStats], facet: &str) -> LineCh
             let style: SeriesStyle = series_style(line_index);
             line_index += 1;
             series.push(Series {
-                name: model.to_string(),
+                name: line.to_string(),
                 style,
                 shape: Shape::Line(
                     rows.iter()

@@ -92,6 +92,12 @@ impl RunResults {
     pub fn ok_trained(&self) -> bool {
         self.ok_classifier() && !self.is_classic_head()
     }
+
+    /// An ok classifier run that scored its test probabilities (a test calibration error) and
+    /// kept its predictions: what its reliability diagram is drawn from.
+    pub fn has_test_probabilities(&self) -> bool {
+        self.ok_classifier() && self.summary.test_ece.is_some() && self.predictions.is_some()
+    }
 }
 
 impl GridResults {

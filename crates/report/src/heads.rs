@@ -1,5 +1,5 @@
-//! Classic heads against each other, per backbone: the `head` axis's table in `report.md`,
-//! and the backbone's feature maps.
+//! Classic heads against each other, per backbone: the rows of the `head` axis's table in
+//! `report.md` ([`crate::classic_heads`] states which head wins).
 //!
 //! A backbone is a figure line ([`RunResults::line`]: the model with its weights source) at
 //! the freeze depth its classic heads need (the whole backbone). Its rows are every classic
@@ -10,14 +10,10 @@
 //! per-epoch figures; their fit time is here instead.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
-use cxr_results::{GridDir, LINEAR_HEAD};
-
+use crate::estimate::Estimate;
 use crate::grid_results::{GridResults, RunResults};
-use crate::paired::{format_p, PairedComparison, HEAD_VS_BEST};
 use crate::stats::{first_seen, seed_means};
-use crate::transfer::Estimate;
 
 /// One head on one backbone, over its ok seeds (a cross-validation grid's folds of a seed
 /// averaged first).
@@ -139,141 +135,17 @@ fn row(backbone: &str, freeze: i64, head: String, runs: &[&RunResults]) -> HeadR
     }
 }
 
-/// The comparisons the verdicts make, per backbone: the winning head against the runner-up,
-/// and against the linear head when it is not the runner-up. `(winner, other)` pairs.
-pub fn verdict_pairs(rows: &[HeadRow]) -> Vec<(&HeadRow, &HeadRow)> {
-    let backbones = first_seen(rows.iter().map(|r| (r.backbone.clone(), r.freeze)));
-    let mut out = Vec::new();
-    for (backbone, freeze) in backbones {
-        let of: Vec<&HeadRow> = rows
-            .iter()
-            .filter(|r| r.backbone == backbone && r.freeze == freeze)
-            .collect();
-        let Some((best, rest)) = of.split_first() else {
-            continue;
-        };
-        if let Some(second) = rest.first() {
-            out.push((*best, *second));
-        }
-        if let Some(linear) = rest.iter().skip(1).find(|r| r.head == LINEAR_HEAD) {
-            out.push((*best, *linear));
-        }
-    }
-    out
-}
-
-/// One sentence per backbone: which head wins and by how much over the runner-up (and over
-/// the linear head when it is not the runner-up), with the paired test of each margin from
-/// `paired` (the [`crate::paired::head_comparisons`] of these rows) where there is one.
-pub fn verdicts(rows: &[HeadRow], paired: &[PairedComparison]) -> Vec<String> {
-    let backbones = first_seen(rows.iter().map(|r| r.backbone.clone()));
-    let pairs = verdict_pairs(rows);
-    let mut out = Vec::new();
-    for backbone in backbones {
-        let Some(best) = rows.iter().find(|r| r.backbone == backbone) else {
-            continue;
-        };
-        let margins: Vec<String> = pairs
-            .iter()
-            .filter(|(winner, _)| winner.backbone == backbone)
-            .map(|(winner, other)| {
-                let name = if other.head == LINEAR_HEAD {
-                    "the linear head trained by Adam"
-                } else {
-                    other.head.as_str()
-                };
-                let test = paired.iter().find(|p| {
-                    p.kind == HEAD_VS_BEST
-                        && p.a_model == winner.backbone
-                        && p.a_head == winner.head
-                        && p.b_head == other.head
-                });
-                margin(winner, other, name, test)
-            })
-            .collect();
-        let mut sentence = format!(
-            "On {backbone}, {} wins with test micro-recall {:.3}",
-            best.head, best.micro.mean
-        );
-        if !margins.is_empty() {
-            sentence.push_str(": ");
-            sentence.push_str(&margins.join(", "));
-        }
-        sentence.push('.');
-        out.push(sentence);
-    }
-    out
-}
-
-/// `+0.013 over logistic (0.867; paired over 540 images, McNemar p = 0.310: not separated)`,
-/// or, for runs without predictions, whether the two intervals overlap.
-fn margin(best: &HeadRow, other: &HeadRow, name: &str, test: Option<&PairedComparison>) -> String {
-    let detail = match (test, best.micro.interval, other.micro.interval) {
-        (Some(t), _, _) => format!(
-            "; paired over {} test images, {:+.1} points (95% {:+.1} to {:+.1}), McNemar p = {}: {}",
-            t.images,
-            t.micro_diff * 100.0,
-            t.micro_low * 100.0,
-            t.micro_high * 100.0,
-            format_p(t.p_value),
-            t.verdict()
-        ),
-        (None, Some((a_low, a_high)), Some((b_low, b_high))) if a_low > b_high || b_low > a_high => {
-            "; the intervals do not overlap".to_string()
-        }
-        (None, Some(_), Some(_)) => {
-            "; the intervals overlap (no per-image predictions for a paired test)".to_string()
-        }
-        _ => String::new(),
-    };
-    format!(
-        "{:+.3} over {name} ({:.3}{detail})",
-        best.micro.mean - other.micro.mean,
-        other.micro.mean
-    )
-}
-
-/// Per backbone, the first ok classic-head run (lowest seed) whose `features.parquet` exists:
-/// the features its map is drawn from. `(backbone, run id, seed)`.
-pub fn map_sources(results: &GridResults, grid_dir: &Path) -> Vec<(String, String, i64)> {
-    let grid = GridDir::at(grid_dir);
-    // Backbones in first-seen order, each with its lowest-seed run that has features.
-    let mut backbones: Vec<(String, Option<(String, i64)>)> = Vec::new();
-    for r in results
-        .runs
-        .iter()
-        .filter(|r| r.ok_classifier() && r.summary.is_classic_head())
-    {
-        let position = match backbones.iter().position(|(line, _)| *line == r.line) {
-            Some(position) => position,
-            None => {
-                backbones.push((r.line.clone(), None));
-                backbones.len() - 1
-            }
-        };
-        let source = &mut backbones[position].1;
-        let lower = source
-            .as_ref()
-            .is_none_or(|(_, seed)| r.summary.seed < *seed);
-        if lower && grid.run(&r.summary.run_id).features_path().is_file() {
-            *source = Some((r.summary.run_id.clone(), r.summary.seed));
-        }
-    }
-    backbones
-        .into_iter()
-        .filter_map(|(line, source)| source.map(|(id, seed)| (line, id, seed)))
-        .collect()
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::stats::config_stats;
-    use cxr_results::{status, AxisValue, RunSummary};
+pub(crate) mod fixture {
+    //! Classic-head runs with known numbers, for the heads and classic-heads tests.
+
+    use cxr_results::{status, AxisValue, RunSummary, LINEAR_HEAD};
+
+    use crate::grid_results::{GridResults, RunResults};
 
     /// A resnet18 run at freeze 4 from `weights` with `head`, its recall `micro` and bootstrap
     /// interval `micro +/- half`.
-    fn run(weights: &str, head: &str, seed: i64, micro: f64, half: f64) -> RunResults {
+    pub(crate) fn run(weights: &str, head: &str, seed: i64, micro: f64, half: f64) -> RunResults {
         let axes = vec![
             AxisValue::new("seed", seed.to_string()),
             AxisValue::new("model.weights", weights),
@@ -302,7 +174,7 @@ mod tests {
         RunResults::of_summary(summary)
     }
 
-    fn results(runs: Vec<RunResults>) -> GridResults {
+    pub(crate) fn results(runs: Vec<RunResults>) -> GridResults {
         GridResults {
             name: "heads".into(),
             runs,
@@ -310,9 +182,16 @@ mod tests {
             stale: Vec::new(),
         }
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fixture::{results, run};
+    use super::*;
+    use crate::stats::config_stats;
 
     #[test]
-    fn rows_rank_heads_per_backbone_and_verdicts_state_the_margins() {
+    fn rows_rank_heads_per_backbone() {
         let results = results(vec![
             run("tb", "linear", 0, 0.70, 0.05),
             run("tb", "logistic", 0, 0.80, 0.05),
@@ -337,18 +216,6 @@ mod tests {
         assert_eq!(rows[0].micro.interval, Some((0.88, 0.92)));
         assert_eq!(rows[2].fit_time_s, 5.0);
         assert_eq!(rows[0].chosen, "c=0");
-        let verdicts = verdicts(&rows, &[]);
-        assert_eq!(verdicts.len(), 2);
-        assert_eq!(
-            verdicts[0],
-            "On resnet18 (tb), svm_rbf wins with test micro-recall 0.900: +0.100 over logistic \
-             (0.800; the intervals do not overlap), +0.200 over the linear head trained by Adam \
-             (0.700; the intervals do not overlap)."
-        );
-        assert_eq!(
-            verdicts[1],
-            "On resnet18 (random init), knn wins with test micro-recall 0.600."
-        );
     }
 
     #[test]

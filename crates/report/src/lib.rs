@@ -1,19 +1,23 @@
 //! Reports and the recall regression check, from a grid's Parquet results only.
 //!
-//! [`write_report`] reads `<results>/<grid>/` ([`GridResults`]: the merged summary, the plan the
-//! last sweep wrote, and each finished run's history, per-class, confusion and predictions
-//! tables) and writes `report/`: four grid figures ([`figures`]: time per epoch, trainable
-//! parameters, test micro-recall with intervals, epochs to converge; one line per model
-//! against the number of frozen stages, the CNN as a reference line), each run's learning
-//! curves and confusion heatmap, and `report.md` with tables and a comparison paragraph generated from the numbers
-//! ([`comparison`]). Grids with other axes get one set of figures per value of those axes.
+//! [`write_report`] reads `<results>/<grid>/` once ([`input::ReportInput`]: [`GridResults`], the
+//! merged summary, the plan the last sweep wrote, and each finished run's history, per-class,
+//! confusion and predictions tables; and the few run files the report needs beyond them),
+//! computes every section ([`markdown::Document`]; each section renders itself beside the code
+//! that computes it), then draws the figures and writes `report/`: four grid figures
+//! ([`figures`]: time per epoch, trainable parameters, test micro-recall with intervals, epochs
+//! to converge; one line per model against the number of frozen stages, the CNN as a reference
+//! line), each run's figures ([`run_figures`]: learning curves, confusion heatmap, reliability
+//! diagram), and `report.md` with tables and a comparison paragraph generated from the numbers
+//! ([`comparison`]). Grids with other axes get one set of figures per value of those axes
+//! ([`facet`]).
 //! Autoencoder (pretraining) runs have no recall: they stay out of the figures, the comparison
-//! and the check, and get their own table in `report.md` with their reconstruction error,
+//! and the check, and get their own table in `report.md` ([`pretraining`]) with their reconstruction error,
 //! reconstruction-loss curves and a copy of their `reconstructions.png`.
 //!
 //! Classic-head runs (a logistic regression, SVM, random forest or kNN fitted on a frozen
 //! backbone's features) have no epochs: they stay out of the per-epoch figures and the freeze
-//! comparison, and get a table per backbone ([`heads`]: which head wins, by how much) and the
+//! comparison, and get a table per backbone ([`heads`], [`classic_heads`]: which head wins, by how much) and the
 //! backbone's 2-D feature maps ([`feature_map`]: PCA and t-SNE of `features.parquet`).
 //!
 //! Cross-validation grids (`[split] folds = k`, one run per test fold) get a table per
@@ -40,31 +44,43 @@
 //! ```
 
 pub mod baseline;
+pub mod calibration;
 pub mod canvas;
 pub mod check;
+pub mod classic_heads;
 pub mod colormap;
 pub mod comparison;
 pub mod cross_validation;
+pub mod embedding;
 pub mod error;
+pub mod estimate;
+pub mod facet;
 pub mod feature_map;
 pub mod figures;
 pub mod grid_results;
 pub mod heads;
 pub mod heatmap;
+pub mod input;
 pub mod line_chart;
 pub mod markdown;
+pub mod numbers;
 pub mod paired;
+pub mod pretraining;
 pub mod reliability;
 pub mod report;
+pub mod run_figures;
 pub mod stats;
 pub mod style;
 pub mod transfer;
+pub mod verdict;
 
 pub use baseline::{Baseline, BaselineRun, RunKey};
-pub use check::{check, CheckReport, CheckRow, Verdict, DEFAULT_TOLERANCE};
+pub use check::{check, CheckReport, CheckRow, DEFAULT_TOLERANCE};
+pub use embedding::{pca_2d, tsne_2d};
 pub use error::{ReportError, Result};
-pub use feature_map::{draw_feature_maps, pca_2d, tsne_2d};
+pub use feature_map::draw_feature_maps;
 pub use grid_results::{GridResults, RunResults};
 pub use paired::{paired_comparisons, read_comparisons, PairedComparison};
 pub use reliability::ReliabilityDiagram;
 pub use report::{write_report, ReportOutput};
+pub use verdict::Verdict;

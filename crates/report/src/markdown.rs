@@ -1,43 +1,103 @@
-//! `report.md`: what finished and what is missing, a cross-validation grid's recall per
-//! configuration, the generated comparison, the best run per model, the figures, every run's
-//! numbers, autoencoder (pretraining) runs in their own table with their reconstructions, and
-//! links to each run's curves and confusion matrix.
+//! `report.md`, computed and rendered: what finished and what is missing, a cross-validation
+//! grid's recall per configuration, a section per facet (the generated comparison, the best run
+//! per model, the figures, the configurations, the paired comparisons, the transfer table),
+//! autoencoder (pretraining) runs with their reconstructions, the classic heads, calibration,
+//! every run's numbers, and links to each run's figures.
+//!
+//! [`Document::of`] computes every section from what the report read; nothing here touches
+//! the file system. Each section renders itself beside the code that computes it.
 
 use std::fmt::Write as _;
 
-use cxr_results::{CrossValidationRow, LINEAR_HEAD};
+use crate::calibration::CalibrationSection;
+use crate::classic_heads::HeadsSection;
+use crate::cross_validation::{self, CrossValidation};
+use crate::facet::FacetSection;
+use crate::grid_results::{GridResults, RunResults};
+use crate::input::ReportInput;
+use crate::numbers::{opt, plural, seconds};
+use crate::paired::{paired_comparisons, PairedComparison};
+use crate::pretraining::PretrainingSection;
+use crate::run_figures::{self, RunFigures};
+use crate::stats::{config_stats, first_seen};
 
-use crate::comparison::{comparison_paragraph, describe_interval, seconds};
-use crate::grid_results::{facet_of, line_of, GridResults, RunResults};
-use crate::heads::{head_rows, verdicts, HeadRow};
-use crate::paired::{format_p, PairedComparison};
-use crate::stats::{first_seen, ConfigStats};
-use crate::transfer::{transfer_rows, Estimate, TransferRow};
-
-/// One facet's section inputs.
+/// Everything the report draws and writes, computed.
 #[derive(Debug, Clone)]
-pub struct FacetSection {
-    /// Other-axes values (`""` when the grid has none).
-    pub facet: String,
-    /// Aggregated configurations of the facet.
-    pub stats: Vec<ConfigStats>,
-    /// Figure file names (PNG, relative to the report folder), in order.
-    pub figures: Vec<(String, String)>,
-    /// The facet's paired comparisons ([`crate::paired`]).
+pub struct Document<'a> {
+    /// What was read.
+    pub results: &'a GridResults,
+    /// A cross-validation grid's tables.
+    pub cross_validation: CrossValidation,
+    /// One section per facet with ok trained runs.
+    pub facets: Vec<FacetSection<'a>>,
+    /// The facets' paired comparisons ([`paired_comparisons`]), in the order of the
+    /// configurations' facets.
     pub paired: Vec<PairedComparison>,
+    /// The autoencoder runs.
+    pub pretraining: PretrainingSection<'a>,
+    /// The classic heads and their feature maps.
+    pub heads: HeadsSection<'a>,
+    /// The runs with a test calibration error.
+    pub calibration: CalibrationSection<'a>,
+    /// Every run's figures, in run order.
+    pub run_figures: Vec<RunFigures<'a>>,
 }
 
-/// Renders the whole document. `run_figures` gives, per run id, its curves and confusion PNGs
-/// relative to the report folder.
-pub fn render(
-    results: &GridResults,
-    sections: &[FacetSection],
-    folds: &[CrossValidationRow],
-    head_paired: &[PairedComparison],
-    run_figures: &[(String, Vec<String>)],
-    feature_maps: &[(String, String)],
-) -> String {
-    let mut md = String::new();
+impl<'a> Document<'a> {
+    /// Computes every section from `input`.
+    pub fn of(input: &'a ReportInput) -> Self {
+        let results = &input.results;
+        let stats = config_stats(&results.runs);
+        let paired = paired_comparisons(results, &stats);
+        Self {
+            results,
+            cross_validation: CrossValidation::of(results),
+            facets: FacetSection::all(results, &stats, &paired),
+            paired,
+            pretraining: PretrainingSection::of(results, |id| {
+                input.reconstructions.contains_key(id)
+            }),
+            heads: HeadsSection::of(results, &input.features),
+            calibration: CalibrationSection::of(results),
+            run_figures: results
+                .runs
+                .iter()
+                .map(|run| RunFigures::of(run, input))
+                .collect(),
+        }
+    }
+
+    /// Every paired comparison (`comparisons.parquet`): the facets', then the classic heads'.
+    pub fn comparisons(&self) -> Vec<PairedComparison> {
+        self.paired
+            .iter()
+            .chain(&self.heads.paired)
+            .cloned()
+            .collect()
+    }
+
+    /// The whole `report.md`.
+    pub fn render(&self) -> String {
+        let mut md = String::new();
+        status_section(&mut md, self.results);
+        cross_validation::render_section(&mut md, &self.cross_validation.rows);
+        for section in &self.facets {
+            section.render(&mut md);
+        }
+        self.pretraining.render(&mut md);
+        self.heads.render(&mut md);
+        self.calibration.render(&mut md);
+        if self.results.runs.iter().any(|r| !r.is_autoencoder()) {
+            let _ = writeln!(md, "## All runs\n");
+            runs_table(&mut md, self.results);
+        }
+        run_figures::render_section(&mut md, &self.run_figures);
+        md
+    }
+}
+
+/// The title, and what finished, failed, is missing or was ignored.
+fn status_section(md: &mut String, results: &GridResults) {
     let ok = results.runs.iter().filter(|r| r.ok()).count();
     let failed = results.runs.len() - ok;
     let _ = writeln!(md, "# Report: {}\n", results.name);
@@ -88,427 +148,6 @@ pub fn render(
                 .join(", ")
         );
     }
-
-    if !folds.is_empty() {
-        cross_validation_section(&mut md, folds);
-    }
-
-    for section in sections {
-        if !section.facet.is_empty() {
-            let _ = writeln!(md, "## {}\n", section.facet);
-        }
-        let _ = writeln!(
-            md,
-            "### Summary\n\n{}\n",
-            comparison_paragraph(&section.stats, &section.paired)
-        );
-        let _ = writeln!(md, "### Best run per model\n");
-        best_runs_table(&mut md, results, &section.facet);
-        let _ = writeln!(md, "### Figures\n");
-        for (title, file) in &section.figures {
-            let _ = writeln!(md, "![{title}]({file})\n");
-        }
-        let _ = writeln!(md, "### Configurations\n");
-        config_table(&mut md, &section.stats);
-        paired_table(&mut md, &section.paired);
-        transfer_table(&mut md, &transfer_rows(results, &section.facet));
-    }
-
-    if results.runs.iter().any(RunResults::is_autoencoder) {
-        pretraining_section(&mut md, results, run_figures);
-    }
-    let head_rows = head_rows(results);
-    if !head_rows.is_empty() {
-        classic_heads_section(&mut md, &head_rows, head_paired, feature_maps);
-    }
-    calibration_section(&mut md, results);
-    if results.runs.iter().any(|r| !r.is_autoencoder()) {
-        let _ = writeln!(md, "## All runs\n");
-        runs_table(&mut md, results);
-    }
-    let _ = writeln!(md, "## Per-run figures\n");
-    for (id, files) in run_figures {
-        let links: Vec<String> = files
-            .iter()
-            .map(|f| {
-                let kind = if f.contains("confusion") {
-                    "confusion matrix"
-                } else if f.contains("reconstructions") {
-                    "reconstructions"
-                } else if f.contains("reliability") {
-                    "reliability diagram"
-                } else {
-                    "learning curves"
-                };
-                format!("[{kind}]({f})")
-            })
-            .collect();
-        let _ = writeln!(md, "- `{id}`: {}", links.join(", "));
-    }
-    md
-}
-
-/// Every paired comparison of a facet: the differences, their intervals and McNemar's test.
-fn paired_table(md: &mut String, rows: &[PairedComparison]) {
-    if rows.is_empty() {
-        return;
-    }
-    let _ = writeln!(
-        md,
-        "### Paired comparisons\n\n\
-         Each row is configuration A minus configuration B on the test images both answered, \
-         runs paired by seed (and fold) and pooled over the pairs; differences in percentage \
-         points with 95% paired-bootstrap intervals, McNemar's exact test on the images only \
-         one of them got right. All rows: `comparisons.parquet`.\n"
-    );
-    let _ = writeln!(
-        md,
-        "| A | B | pairs | images | micro-recall diff | macro-recall diff | A only right | B only right | McNemar p | verdict |"
-    );
-    let _ = writeln!(md, "|---|---|---|---|---|---|---|---|---|---|");
-    let points = |v: f64| format!("{:+.1}", v * 100.0);
-    for r in rows {
-        let verdict = r.verdict();
-        let _ = writeln!(
-            md,
-            "| {} f{} | {} f{} | {} | {} | {} ({} to {}) | {} ({} to {}) | {} | {} | {} | {verdict} |",
-            r.a_model,
-            r.a_freeze,
-            r.b_model,
-            r.b_freeze,
-            r.pairs,
-            r.images,
-            points(r.micro_diff),
-            points(r.micro_low),
-            points(r.micro_high),
-            points(r.macro_diff),
-            points(r.macro_low),
-            points(r.macro_high),
-            r.a_only,
-            r.b_only,
-            format_p(r.p_value),
-        );
-    }
-    md.push('\n');
-}
-
-/// Test-split calibration of every classifier run with probabilities: expected calibration
-/// error and, for calibrated runs, the temperature.
-fn calibration_section(md: &mut String, results: &GridResults) {
-    let rows: Vec<&RunResults> = results
-        .runs
-        .iter()
-        .filter(|r| r.ok_classifier() && r.summary.test_ece.is_some())
-        .collect();
-    if rows.is_empty() {
-        return;
-    }
-    let _ = writeln!(
-        md,
-        "## Calibration\n\n\
-         Expected calibration error (ECE, 15 confidence bins) of each run's test probabilities: \
-         the image-weighted gap between how sure the model was and how often it was right. \
-         Runs trained with `train.calibrate = true` report probabilities scaled by the \
-         temperature fitted on their validation split. Reliability diagrams: \
-         `runs/<run-id>/reliability.png`.\n"
-    );
-    let _ = writeln!(
-        md,
-        "| run | test micro-recall | test ECE | temperature | test ECE before scaling | diagram |"
-    );
-    let _ = writeln!(md, "|---|---|---|---|---|---|");
-    for r in rows {
-        let s = &r.summary;
-        let id = &s.run_id;
-        let _ = writeln!(
-            md,
-            "| `{id}` | {} | {} | {} | {} | [reliability](runs/{id}/reliability.png) |",
-            s.test_micro_recall
-                .map_or_else(|| "-".into(), |v| format!("{v:.3}")),
-            s.test_ece.map_or_else(|| "-".into(), |v| format!("{v:.3}")),
-            s.temperature
-                .map_or_else(|| "-".into(), |v| format!("{v:.2}")),
-            s.test_ece_uncalibrated
-                .map_or_else(|| "-".into(), |v| format!("{v:.3}")),
-        );
-    }
-    md.push('\n');
-}
-
-/// Each cross-validated configuration's test recall over its folds and seeds.
-fn cross_validation_section(md: &mut String, rows: &[CrossValidationRow]) {
-    let _ = writeln!(
-        md,
-        "## Cross-validation\n\n\
-         Each configuration ran once per test fold (and seed): the folds of a seed split every \
-         image into exactly one test fold, stratified by class; each run's validation images \
-         come from its other folds and it trains on the rest. Test recall is the mean over the \
-         finished folds and seeds, with the sample standard deviation across them: how much \
-         the test fold moves it. Folds share training images, so it is no confidence interval. \
-         The out-of-fold columns score every image once per seed, each predicted by the run \
-         whose test fold held it; those predictions are in `out_of_fold.parquet`, the table's \
-         numbers in `cross_validation.parquet`.\n"
-    );
-    let heads = rows.iter().any(|r| r.head != LINEAR_HEAD);
-    let facets = rows.iter().any(|r| !facet_of(&r.axes).is_empty());
-    let mut header = String::from("| model | freeze |");
-    if heads {
-        header.push_str(" head |");
-    }
-    if facets {
-        header.push_str(" other axes |");
-    }
-    header.push_str(" folds finished | seeds | test micro-recall | sd | test macro-recall | sd |");
-    let oof = rows.iter().any(|r| r.oof_images.is_some());
-    if oof {
-        header.push_str(" out-of-fold micro-recall | out-of-fold macro-recall | images |");
-    }
-    let _ = writeln!(md, "{header}");
-    let _ = writeln!(md, "|{}", "---|".repeat(header.matches('|').count() - 1));
-    for r in rows {
-        let mut line = format!("| {} | {} |", line_of(&r.model, &r.axes), r.freeze);
-        if heads {
-            let _ = write!(line, " {} |", r.head);
-        }
-        if facets {
-            let _ = write!(line, " {} |", facet_of(&r.axes));
-        }
-        let _ = write!(
-            line,
-            " {}/{} | {} | {:.3} | {} | {:.3} | {} |",
-            r.folds_finished,
-            r.folds,
-            r.seeds,
-            r.test_micro_recall_mean,
-            opt(r.test_micro_recall_sd, 3),
-            r.test_macro_recall_mean,
-            opt(r.test_macro_recall_sd, 3),
-        );
-        if oof {
-            let _ = write!(
-                line,
-                " {} | {} | {} |",
-                opt(r.oof_micro_recall, 3),
-                opt(r.oof_macro_recall, 3),
-                r.oof_images.map_or_else(|| "-".into(), |n| n.to_string()),
-            );
-        }
-        let _ = writeln!(md, "{line}");
-    }
-    md.push('\n');
-}
-
-/// The classic heads per backbone, which one wins, and the backbones' feature maps
-/// (`feature_maps`: title and PNG path relative to the report folder).
-fn classic_heads_section(
-    md: &mut String,
-    rows: &[HeadRow],
-    paired: &[PairedComparison],
-    feature_maps: &[(String, String)],
-) {
-    let _ = writeln!(
-        md,
-        "## Classic heads on frozen features\n\n\
-         Each classic head is fitted on the pooled features of the fully frozen backbone, \
-         standardised with the training split's statistics; its hyperparameters are chosen on \
-         the validation split from the declared values, and the test split is scored once. \
-         Classic heads have no epochs: they are fitted to convergence by their own solvers, so \
-         epochs to converge and time per epoch do not apply (they are absent from the \
-         per-epoch figures, not plotted as zeros); the fit time of all candidates is given \
-         instead (for `linear` rows, the network's own `fc` trained by Adam on the same frozen \
-         features, the training time of all epochs). Test recall: one seed's 95% bootstrap \
-         interval, or with several seeds the mean and its 95% t-interval over seeds.\n"
-    );
-    for verdict in verdicts(rows, paired) {
-        let _ = writeln!(md, "{verdict}\n");
-    }
-    let _ = writeln!(
-        md,
-        "| backbone | freeze | head | seeds | test micro-recall | test macro-recall | chosen on validation | fit time (s) |"
-    );
-    let _ = writeln!(md, "|---|---|---|---|---|---|---|---|");
-    for r in rows {
-        let _ = writeln!(
-            md,
-            "| {} | {} | {} | {} | {} | {} | {} | {} |",
-            r.backbone,
-            r.freeze,
-            r.head,
-            r.seeds,
-            estimate(&r.micro, false),
-            estimate(&r.macro_, false),
-            r.chosen,
-            seconds(r.fit_time_s)
-        );
-    }
-    md.push('\n');
-    if !feature_maps.is_empty() {
-        let _ = writeln!(
-            md,
-            "### Feature maps\n\n\
-             Each backbone's features of the training and test images in two dimensions, \
-             coloured by class: PCA fitted on the training features (standardised), and t-SNE \
-             of training and test features together. Classes that separate here are what a \
-             head on these features can learn.\n"
-        );
-        for (title, file) in feature_maps {
-            let _ = writeln!(md, "![{title}]({file})\n");
-        }
-    }
-}
-
-/// The autoencoder runs: their reconstruction errors in a table, then each one's
-/// reconstructions figure (found among `run_figures`).
-fn pretraining_section(
-    md: &mut String,
-    results: &GridResults,
-    run_figures: &[(String, Vec<String>)],
-) {
-    let runs: Vec<&RunResults> = results.runs.iter().filter(|r| r.is_autoencoder()).collect();
-    let _ = writeln!(
-        md,
-        "## Pretraining (autoencoder)\n\n\
-         These runs trained the model's backbone to reconstruct its input image, reading no \
-         labels; their kept weights (`runs/<run-id>/model.safetensors` in the grid folder: the \
-         encoder under the classifier's names, plus the decoder) are meant to initialise \
-         classifiers. The error is the mean squared difference per pixel between the \
-         reconstruction and the normalised input (lower is better). They have no recall, so the \
-         figures, comparison and tables above leave them out.\n"
-    );
-    let facets = runs.iter().any(|r| !r.facet.is_empty());
-    let mut header = String::from("| run | model | seed |");
-    if facets {
-        header.push_str(" other axes |");
-    }
-    header.push_str(
-        " status | test reconstruction MSE | validation MSE (kept epoch) | epochs to converge | \
-         epochs run | s/epoch | trainable params |",
-    );
-    let _ = writeln!(md, "{header}");
-    let _ = writeln!(md, "|{}", "---|".repeat(header.matches('|').count() - 1));
-    for r in &runs {
-        let s = &r.summary;
-        let mut line = format!("| `{}` | {} | {} |", s.run_id, s.model, s.seed);
-        if facets {
-            let _ = write!(line, " {} |", r.facet);
-        }
-        let kept_val = r.history.iter().find(|h| h.kept).map(|h| h.val_loss);
-        let _ = writeln!(
-            md,
-            "{line} {} | {} | {} | {} | {} | {} | {} |",
-            s.status,
-            opt(s.test_loss, 4),
-            opt(kept_val, 4),
-            s.epochs_to_converge.map_or("-".into(), |e| e.to_string()),
-            s.epochs_run.map_or("-".into(), |e| e.to_string()),
-            s.epoch_time_s.map_or_else(|| "-".into(), seconds),
-            s.trainable_params
-        );
-    }
-    md.push('\n');
-    for r in &runs {
-        let id = &r.summary.run_id;
-        let figure = run_figures
-            .iter()
-            .filter(|(run, _)| run == id)
-            .flat_map(|(_, files)| files)
-            .find(|f| f.contains("reconstructions"));
-        if let Some(file) = figure {
-            let _ = writeln!(
-                md,
-                "![Reconstructions: {id}]({file})\n\n*`{id}`: the first test images (top) and \
-                 their reconstructions by the kept weights (bottom), un-normalised to gray.*\n"
-            );
-        }
-    }
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 {
-        ""
-    } else {
-        "s"
-    }
-}
-
-fn opt(v: Option<f64>, digits: usize) -> String {
-    v.map_or_else(|| "-".into(), |x| format!("{x:.digits$}"))
-}
-
-fn best_runs_table(md: &mut String, results: &GridResults, facet: &str) {
-    let _ = writeln!(
-        md,
-        "| model | freeze | seed | test micro-recall | 95% bootstrap interval | test macro-recall | epochs to converge | s/epoch | trainable params | run |"
-    );
-    let _ = writeln!(md, "|---|---|---|---|---|---|---|---|---|---|");
-    let mut models = first_seen(
-        results
-            .runs
-            .iter()
-            .filter(|r| r.ok_trained() && r.facet == facet)
-            .map(|r| r.line.as_str()),
-    );
-    models.sort_unstable();
-    for model in models {
-        let best = results
-            .runs
-            .iter()
-            .filter(|r| r.ok_trained() && r.facet == facet && r.line == model)
-            .max_by(|a, b| {
-                let key = |r: &RunResults| r.summary.test_micro_recall.unwrap_or(f64::NAN);
-                key(a).total_cmp(&key(b))
-            });
-        if let Some(r) = best {
-            let s = &r.summary;
-            let interval = match (s.test_micro_recall_low, s.test_micro_recall_high) {
-                (Some(lo), Some(hi)) => format!("{lo:.3}-{hi:.3}"),
-                _ => "-".into(),
-            };
-            let _ = writeln!(
-                md,
-                "| {} | {} | {} | {} | {interval} | {} | {} | {} | {} | `{}` |",
-                r.line,
-                s.freeze,
-                s.seed,
-                opt(s.test_micro_recall, 3),
-                opt(s.test_macro_recall, 3),
-                s.epochs_to_converge.map_or("-".into(), |e| e.to_string()),
-                s.epoch_time_s.map_or_else(|| "-".into(), seconds),
-                s.trainable_params,
-                s.run_id
-            );
-        }
-    }
-    md.push('\n');
-}
-
-fn config_table(md: &mut String, stats: &[ConfigStats]) {
-    let _ = writeln!(
-        md,
-        "| model | freeze | seeds | test micro-recall | interval | test macro-recall | epochs to converge | s/epoch | trainable params |"
-    );
-    let _ = writeln!(md, "|---|---|---|---|---|---|---|---|---|");
-    for s in stats {
-        let seeds = if s.folds > 0 {
-            format!("{} x {} folds", s.seeds, s.folds)
-        } else {
-            s.seeds.to_string()
-        };
-        let _ = writeln!(
-            md,
-            "| {} | {} | {} | {:.3} | {} | {:.3} | {:.1} | {} | {} |",
-            s.model,
-            s.freeze,
-            seeds,
-            s.micro,
-            describe_interval(s),
-            s.macro_,
-            s.epochs_to_converge,
-            seconds(s.epoch_time_s),
-            s.trainable_params
-        );
-    }
-    md.push('\n');
 }
 
 /// Every classifier run (autoencoder runs have their own table).
@@ -578,59 +217,6 @@ fn runs_table(md: &mut String, results: &GridResults) {
             s.trainable_params
         );
         let _ = writeln!(md, "{line}");
-    }
-    md.push('\n');
-}
-
-/// `value (low-high)`, or the value alone without an interval.
-fn estimate(e: &Estimate, signed: bool) -> String {
-    let v = |x: f64| {
-        if signed {
-            format!("{x:+.3}")
-        } else {
-            format!("{x:.3}")
-        }
-    };
-    match e.interval {
-        Some((lo, hi)) => format!("{} ({} to {})", v(e.mean), v(lo), v(hi)),
-        None => v(e.mean),
-    }
-}
-
-/// Each weights source against random init per freeze depth (grids with a `weights` axis),
-/// with the CNN reference when the facet has it.
-fn transfer_table(md: &mut String, rows: &[TransferRow]) {
-    if rows.is_empty() {
-        return;
-    }
-    let _ = writeln!(
-        md,
-        "### Pretraining against random init\n\n\
-         Test recall as mean over seeds with its 95% t-interval; the gain is micro-recall minus \
-         random init's of the same seed (same split, sampling order and head init), with the \
-         95% t-interval of its mean: a source beats random init beyond the seed spread only \
-         when that interval lies above 0.\n"
-    );
-    let _ = writeln!(
-        md,
-        "| model (weights) | freeze | seeds | test micro-recall | test macro-recall | gain vs random init | wins | verdict | epochs to converge | s/epoch |"
-    );
-    let _ = writeln!(md, "|---|---|---|---|---|---|---|---|---|---|");
-    for r in rows {
-        let _ = writeln!(
-            md,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {:.1} | {} |",
-            r.line,
-            r.freeze,
-            r.seeds,
-            estimate(&r.micro, false),
-            estimate(&r.macro_, false),
-            r.gain.as_ref().map_or("-".into(), |g| estimate(g, true)),
-            r.wins.map_or("-".into(), |(w, n)| format!("{w}/{n}")),
-            r.verdict.map_or("-", |v| v.describe()),
-            r.epochs_to_converge,
-            seconds(r.epoch_time_s)
-        );
     }
     md.push('\n');
 }

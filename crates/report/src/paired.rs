@@ -18,15 +18,14 @@
 //! against its runner-up and the linear head. They are written to `report/comparisons.parquet`.
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::path::Path;
 
 use cxr_metrics::{mcnemar, paired_bootstrap, ConfusionMatrix, DEFAULT_RESAMPLES};
 use cxr_results::{PredictionRow, LINEAR_HEAD};
 
 use crate::error::Result;
-use crate::figures::REFERENCE_MODEL;
 use crate::grid_results::{GridResults, RunResults};
-use crate::heads::{verdict_pairs, HeadRow};
 use crate::stats::ConfigStats;
 
 /// `kind` of a head against the winning head on its backbone (the classic-heads verdicts).
@@ -165,7 +164,7 @@ pub fn paired_comparisons(results: &GridResults, stats: &[ConfigStats]) -> Vec<P
     let mut out = Vec::new();
     for (kind, a, b) in planned(stats) {
         let side = |s: &ConfigStats| Side {
-            model: s.model.clone(),
+            model: s.line.clone(),
             freeze: s.freeze,
             head: LINEAR_HEAD.to_string(),
             runs: runs_of(results, s),
@@ -175,32 +174,16 @@ pub fn paired_comparisons(results: &GridResults, stats: &[ConfigStats]) -> Vec<P
     out
 }
 
-/// The paired tests behind the classic-heads verdicts ([`crate::heads::verdicts`]): each
-/// backbone's winning head against its runner-up and against the linear head.
-pub fn head_comparisons(results: &GridResults, rows: &[HeadRow]) -> Vec<PairedComparison> {
-    let mut out = Vec::new();
-    for (winner, other) in verdict_pairs(rows) {
-        let side = |row: &HeadRow| Side {
-            model: row.backbone.clone(),
-            freeze: row.freeze,
-            head: row.head.clone(),
-            runs: results
-                .runs
-                .iter()
-                .filter(|r| row.run_ids.contains(&r.summary.run_id))
-                .collect(),
-        };
-        out.extend(compare(HEAD_VS_BEST, "", side(winner), side(other)));
-    }
-    out
-}
-
 /// One side of a comparison: a configuration and its runs.
-struct Side<'a> {
-    model: String,
-    freeze: i64,
-    head: String,
-    runs: Vec<&'a RunResults>,
+pub(crate) struct Side<'a> {
+    /// Its line (model and weights source).
+    pub(crate) model: String,
+    /// Its frozen stages.
+    pub(crate) freeze: i64,
+    /// Its head.
+    pub(crate) head: String,
+    /// Its runs, paired with the other side's by [`pair_key`].
+    pub(crate) runs: Vec<&'a RunResults>,
 }
 
 /// Best ResNet vs best CNN per facet, then each ResNet's other depths vs its best depth.
@@ -209,32 +192,22 @@ fn planned(stats: &[ConfigStats]) -> Vec<(&'static str, &ConfigStats, &ConfigSta
     let facets = crate::stats::first_seen(stats.iter().map(|s| s.facet.clone()));
     for facet in facets {
         let of_facet: Vec<&ConfigStats> = stats.iter().filter(|s| s.facet == facet).collect();
-        let cnn = best(
-            of_facet
-                .iter()
-                .copied()
-                .filter(|s| s.model == REFERENCE_MODEL),
-        );
-        let resnet = best(
-            of_facet
-                .iter()
-                .copied()
-                .filter(|s| s.model != REFERENCE_MODEL),
-        );
+        let cnn = best(of_facet.iter().copied().filter(|s| s.is_reference()));
+        let resnet = best(of_facet.iter().copied().filter(|s| !s.is_reference()));
         if let (Some(r), Some(c)) = (resnet, cnn) {
             out.push(("best_resnet_vs_cnn", r, c));
         }
         let lines = crate::stats::first_seen(
             of_facet
                 .iter()
-                .filter(|s| s.model != REFERENCE_MODEL)
-                .map(|s| s.model.clone()),
+                .filter(|s| !s.is_reference())
+                .map(|s| s.line.clone()),
         );
         for line in lines {
             let rows: Vec<&ConfigStats> = of_facet
                 .iter()
                 .copied()
-                .filter(|s| s.model == line)
+                .filter(|s| s.line == line)
                 .collect();
             let Some(top) = best(rows.iter().copied()) else {
                 continue;
@@ -260,7 +233,7 @@ fn runs_of<'a>(results: &'a GridResults, stats: &ConfigStats) -> Vec<&'a RunResu
         .filter(|r| {
             r.ok_trained()
                 && r.facet == stats.facet
-                && r.line == stats.model
+                && r.line == stats.line
                 && r.summary.freeze == stats.freeze
         })
         .collect()
@@ -271,7 +244,14 @@ fn pair_key(run: &RunResults) -> (i64, Option<i64>) {
     (run.summary.seed, run.summary.fold)
 }
 
-fn compare(kind: &str, facet: &str, a: Side<'_>, b: Side<'_>) -> Option<PairedComparison> {
+/// Configuration `a` minus `b` (`kind`, in `facet`) on the test images both answered, their
+/// runs paired by seed and fold; `None` when no pair has predictions on both sides.
+pub(crate) fn compare(
+    kind: &str,
+    facet: &str,
+    a: Side<'_>,
+    b: Side<'_>,
+) -> Option<PairedComparison> {
     let (runs_a, runs_b) = (&a.runs, &b.runs);
     let mut classes: Vec<String> = Vec::new();
     let mut index = |name: &str| -> u32 {
@@ -347,6 +327,50 @@ fn compare(kind: &str, facet: &str, a: Side<'_>, b: Side<'_>) -> Option<PairedCo
         pair_micro_min: pair_diffs.iter().copied().fold(f64::INFINITY, f64::min),
         pair_micro_max: pair_diffs.iter().copied().fold(f64::NEG_INFINITY, f64::max),
     })
+}
+
+/// Every paired comparison of a facet: the differences, their intervals and McNemar's test.
+pub fn render_table(md: &mut String, rows: &[PairedComparison]) {
+    if rows.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        md,
+        "### Paired comparisons\n\n\
+         Each row is configuration A minus configuration B on the test images both answered, \
+         runs paired by seed (and fold) and pooled over the pairs; differences in percentage \
+         points with 95% paired-bootstrap intervals, McNemar's exact test on the images only \
+         one of them got right. All rows: `comparisons.parquet`.\n"
+    );
+    let _ = writeln!(
+        md,
+        "| A | B | pairs | images | micro-recall diff | macro-recall diff | A only right | B only right | McNemar p | verdict |"
+    );
+    let _ = writeln!(md, "|---|---|---|---|---|---|---|---|---|---|");
+    let points = |v: f64| format!("{:+.1}", v * 100.0);
+    for r in rows {
+        let verdict = r.verdict();
+        let _ = writeln!(
+            md,
+            "| {} f{} | {} f{} | {} | {} | {} ({} to {}) | {} ({} to {}) | {} | {} | {} | {verdict} |",
+            r.a_model,
+            r.a_freeze,
+            r.b_model,
+            r.b_freeze,
+            r.pairs,
+            r.images,
+            points(r.micro_diff),
+            points(r.micro_low),
+            points(r.micro_high),
+            points(r.macro_diff),
+            points(r.macro_low),
+            points(r.macro_high),
+            r.a_only,
+            r.b_only,
+            format_p(r.p_value),
+        );
+    }
+    md.push('\n');
 }
 
 /// Writes `report/comparisons.parquet`.

@@ -1,22 +1,15 @@
-//! `cxr report`: reads a grid folder's Parquet files and writes `report/` beside them.
+//! `cxr report`: reads a grid folder once ([`ReportInput`]), computes every section
+//! ([`Document`]), then draws the figures and writes the tables and `report.md` into `report/`
+//! beside the results.
 
 use std::path::{Path, PathBuf};
 
 use cxr_results::GridDir;
 
-use crate::canvas::{save, slug};
-use crate::comparison::comparison_paragraph;
-use crate::cross_validation::{add_out_of_fold, cross_validation_rows, out_of_fold_rows};
 use crate::error::{ReportError, Result};
-use crate::feature_map::draw_feature_maps;
-use crate::figures::{grid_figure, Metric, RunCurves};
-use crate::grid_results::{GridResults, RunResults};
-use crate::heads::{head_rows, map_sources};
-use crate::heatmap::ConfusionHeatmap;
-use crate::markdown::{render, FacetSection};
-use crate::paired::{head_comparisons, paired_comparisons, write_comparisons, PairedComparison};
-use crate::reliability::ReliabilityDiagram;
-use crate::stats::config_stats;
+use crate::input::ReportInput;
+use crate::markdown::Document;
+use crate::paired::write_comparisons;
 
 /// What a report wrote.
 #[derive(Debug, Clone)]
@@ -39,169 +32,66 @@ pub struct ReportOutput {
 
 /// Builds the report of the grid results in `grid_dir`, replacing any earlier one.
 pub fn write_report(grid_dir: &Path) -> Result<ReportOutput> {
-    let results = GridResults::load(grid_dir)?;
-    let dir = GridDir::at(grid_dir).report_dir();
+    let input = ReportInput::load(grid_dir)?;
+    let document = Document::of(&input);
+    let grid = GridDir::at(grid_dir);
+    let dir = grid.report_dir();
     if dir.exists() {
         // The folder is wholly generated; clearing it drops figures of runs no longer listed.
         std::fs::remove_dir_all(&dir).map_err(ReportError::io(&dir))?;
     }
     std::fs::create_dir_all(&dir).map_err(ReportError::io(&dir))?;
-
-    let mut figures = Vec::new();
-    let mut sections = Vec::new();
-    let mut paragraphs = Vec::new();
-    let all_stats = config_stats(&results.runs);
-    let paired = paired_comparisons(&results, &all_stats);
-    let paired_of = |facet: &str| -> Vec<PairedComparison> {
-        paired
-            .iter()
-            .filter(|p| p.facet == facet)
-            .cloned()
-            .collect()
-    };
-    for facet in results.facets() {
-        let stats: Vec<_> = all_stats
-            .iter()
-            .filter(|s| s.facet == facet)
-            .cloned()
-            .collect();
-        if stats.is_empty() {
-            continue; // every run of this facet failed
-        }
-        let mut section_figures = Vec::new();
-        for metric in Metric::ALL {
-            let chart = grid_figure(metric, &stats, &facet);
-            let stem = if facet.is_empty() {
-                metric.stem().to_string()
-            } else {
-                format!("{}__{}", metric.stem(), slug(&facet))
-            };
-            figures.extend(save(&chart, &dir.join(&stem))?);
-            section_figures.push((chart.title.clone(), format!("{stem}.png")));
-        }
-        let facet_paired = paired_of(&facet);
-        paragraphs.push(comparison_paragraph(&stats, &facet_paired));
-        sections.push(FacetSection {
-            paired: facet_paired,
-            facet,
-            stats,
-            figures: section_figures,
-        });
-    }
-    let head_paired = head_comparisons(&results, &head_rows(&results));
-    let all_paired: Vec<PairedComparison> = paired.iter().chain(&head_paired).cloned().collect();
-    if !all_paired.is_empty() {
-        write_comparisons(&dir.join("comparisons.parquet"), &all_paired)?;
-    }
-
-    let mut run_figures = Vec::new();
-    for run in &results.runs {
-        let id = &run.summary.run_id;
-        let mut files = Vec::new();
-        if let Some(curves) = RunCurves::of(run) {
-            figures.extend(save(&curves, &dir.join("runs").join(id).join("curves"))?);
-            files.push(format!("runs/{id}/curves.png"));
-        }
-        if let Some(heatmap) = ConfusionHeatmap::of(run) {
-            figures.extend(save(
-                &heatmap,
-                &dir.join("runs").join(id).join("confusion"),
-            )?);
-            files.push(format!("runs/{id}/confusion.png"));
-        }
-        if let Some(diagram) = reliability_of(run, grid_dir)? {
-            figures.extend(save(
-                &diagram,
-                &dir.join("runs").join(id).join("reliability"),
-            )?);
-            files.push(format!("runs/{id}/reliability.png"));
-        }
-        let reconstructions = GridDir::at(grid_dir).run(id).reconstructions_path();
-        if run.is_autoencoder() && reconstructions.is_file() {
-            // Copied, not linked: the report folder stays whole when moved or archived.
-            let target = dir.join("runs").join(id).join("reconstructions.png");
-            let folder = dir.join("runs").join(id);
-            std::fs::create_dir_all(&folder).map_err(ReportError::io(&folder))?;
-            std::fs::copy(&reconstructions, &target).map_err(ReportError::io(&target))?;
-            figures.push(target);
-            files.push(format!("runs/{id}/reconstructions.png"));
-        }
-        if !files.is_empty() {
-            run_figures.push((id.clone(), files));
-        }
-    }
-
-    let mut feature_maps = Vec::new();
-    for (backbone, run_id, seed) in map_sources(&results, grid_dir) {
-        let table = GridDir::at(grid_dir).run(&run_id).read_features()?;
-        let title =
-            format!("{backbone}: frozen features of the training and test images (seed {seed})");
-        let stem = slug(&backbone);
-        let written = draw_feature_maps(&table, &title, &dir.join("features"), &stem, seed as u64)?;
-        for method in ["pca", "tsne"] {
-            feature_maps.push((
-                format!("{backbone}, {method}"),
-                format!("features/{stem}-{method}.png"),
-            ));
-        }
-        figures.extend(written);
-    }
-
-    let mut folds = cross_validation_rows(&results);
-    let cross_validation = if folds.is_empty() {
-        None
-    } else {
-        let oof = out_of_fold_rows(&results);
-        add_out_of_fold(&mut folds, &oof);
-        let grid = GridDir::at(grid_dir);
-        if !oof.is_empty() {
-            cxr_results::write_out_of_fold(&grid.out_of_fold_path(), &oof)?;
-        }
-        let path = grid.cross_validation_path();
-        cxr_results::write_cross_validation(&path, &folds)?;
-        Some(path)
-    };
-
-    let markdown = dir.join("report.md");
-    let text = render(
-        &results,
-        &sections,
-        &folds,
-        &head_paired,
-        &run_figures,
-        &feature_maps,
-    );
-    cxr_results::write_atomic(&markdown, text.as_bytes())?;
+    let figures = draw(&document, &dir)?;
+    let cross_validation = write_tables(&document, &grid)?;
+    let markdown = grid.report_md_path();
+    cxr_results::write_atomic(&markdown, document.render().as_bytes())?;
     Ok(ReportOutput {
         dir,
         markdown,
         figures,
         cross_validation,
-        paragraphs,
-        runs: results.runs.len(),
-        missing: results.missing.len(),
+        paragraphs: document
+            .facets
+            .iter()
+            .map(|f| f.paragraph.clone())
+            .collect(),
+        runs: input.results.runs.len(),
+        missing: input.results.missing.len(),
     })
 }
 
-/// The reliability diagram of an ok classifier run's test predictions, when it recorded
-/// probabilities (`predictions.parquet`; classic heads have none) and its
-/// class order (`preprocessing.json`).
-fn reliability_of(run: &RunResults, grid_dir: &Path) -> Result<Option<ReliabilityDiagram>> {
-    if !run.ok_classifier() || run.summary.test_ece.is_none() {
+/// Draws every figure into `report_dir`: the facets' grid figures, each run's figures, the
+/// backbones' feature maps. Returns the written paths, in that order.
+fn draw(document: &Document<'_>, report_dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut written = Vec::new();
+    for section in &document.facets {
+        written.extend(section.draw(report_dir)?);
+    }
+    for run in &document.run_figures {
+        written.extend(run.draw(report_dir)?);
+    }
+    for maps in &document.heads.maps {
+        written.extend(maps.draw(report_dir)?);
+    }
+    Ok(written)
+}
+
+/// Writes `comparisons.parquet` (when there are paired comparisons) and a cross-validation
+/// grid's `cross_validation.parquet` and `out_of_fold.parquet`. Returns the
+/// `cross_validation.parquet` path, when written.
+fn write_tables(document: &Document<'_>, grid: &GridDir) -> Result<Option<PathBuf>> {
+    let comparisons = document.comparisons();
+    if !comparisons.is_empty() {
+        write_comparisons(&grid.comparisons_path(), &comparisons)?;
+    }
+    let folds = &document.cross_validation;
+    if folds.rows.is_empty() {
         return Ok(None);
     }
-    let dir = GridDir::at(grid_dir).run(&run.summary.run_id);
-    let Some(rows) = &run.predictions else {
-        return Ok(None);
-    };
-    if !dir.preprocessing_path().is_file() {
-        return Ok(None);
+    if !folds.out_of_fold.is_empty() {
+        grid.write_out_of_fold(&folds.out_of_fold)?;
     }
-    let classes = dir.read_preprocessing()?.classes;
-    Ok(ReliabilityDiagram::of_predictions(
-        format!("Test reliability: {}", run.summary.run_id),
-        rows,
-        &classes,
-        run.summary.temperature,
-    ))
+    let path = grid.cross_validation_path();
+    grid.write_cross_validation(&folds.rows)?;
+    Ok(Some(path))
 }

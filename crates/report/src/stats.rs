@@ -4,6 +4,9 @@
 
 use crate::grid_results::RunResults;
 
+/// The model drawn as a reference line: it has no residual stages to freeze.
+pub const REFERENCE_MODEL: &str = "cnn";
+
 /// Where a configuration's recall interval comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Spread {
@@ -23,9 +26,11 @@ pub enum Spread {
 pub struct ConfigStats {
     /// Other-axes values (`""` when the grid has none).
     pub facet: String,
-    /// Architecture, with its weights source when the grid varies it (the figure line,
-    /// [`RunResults::line`]).
+    /// Architecture.
     pub model: String,
+    /// The figure line: the model, with its weights source when the grid varies it
+    /// ([`RunResults::line`]).
+    pub line: String,
     /// Frozen stages.
     pub freeze: i64,
     /// Distinct seeds among the ok runs averaged.
@@ -54,6 +59,14 @@ pub struct ConfigStats {
     pub trainable_params: i64,
 }
 
+impl ConfigStats {
+    /// The CNN drawn as a reference line: it has no stages to freeze. Only on its bare line:
+    /// a CNN from a weights source the grid varies is a line like any other.
+    pub fn is_reference(&self) -> bool {
+        self.model == REFERENCE_MODEL && self.line == REFERENCE_MODEL
+    }
+}
+
 /// Aggregates the ok classifier runs (autoencoder runs have no recall), ordered by facet
 /// (first seen), model name, then frozen stages.
 pub fn config_stats(runs: &[RunResults]) -> Vec<ConfigStats> {
@@ -69,22 +82,22 @@ pub fn config_stats(runs: &[RunResults]) -> Vec<ConfigStats> {
         fa.cmp(&fb).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2))
     });
     keys.into_iter()
-        .map(|(facet, model, freeze)| {
+        .map(|(facet, line, freeze)| {
             let group: Vec<&RunResults> = runs
                 .iter()
                 .filter(|r| {
                     r.ok_trained()
                         && r.facet == facet
-                        && r.line == model
+                        && r.line == line
                         && r.summary.freeze == freeze
                 })
                 .collect();
-            aggregate(facet, model, freeze, &group)
+            aggregate(facet, line, freeze, &group)
         })
         .collect()
 }
 
-fn aggregate(facet: String, model: String, freeze: i64, group: &[&RunResults]) -> ConfigStats {
+fn aggregate(facet: String, line: String, freeze: i64, group: &[&RunResults]) -> ConfigStats {
     let values = |f: &dyn Fn(&RunResults) -> Option<f64>| -> Vec<f64> {
         group.iter().filter_map(|r| f(r)).collect()
     };
@@ -108,7 +121,8 @@ fn aggregate(facet: String, model: String, freeze: i64, group: &[&RunResults]) -
     };
     ConfigStats {
         facet,
-        model,
+        model: group[0].summary.model.clone(),
+        line,
         freeze,
         seeds: first_seen(group.iter().map(|r| r.summary.seed)).len(),
         folds,

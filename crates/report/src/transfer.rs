@@ -7,62 +7,23 @@
 //! paired differences, fold by fold, averaged).
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
-use statrs::distribution::{ContinuousCDF, StudentsT};
-
-use crate::figures::REFERENCE_MODEL;
+use crate::estimate::Estimate;
 use crate::grid_results::{GridResults, RunResults, RANDOM_INIT};
-use crate::stats::{first_seen, mean, seed_means, std_dev};
+use crate::numbers::seconds;
+use crate::stats::{first_seen, mean, seed_means, REFERENCE_MODEL};
+use crate::verdict::Verdict;
 
-/// A mean over seeds with its 95% t-interval (`None` for fewer than two seeds).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Estimate {
-    /// Mean over seeds.
-    pub mean: f64,
-    /// 95% interval of the mean.
-    pub interval: Option<(f64, f64)>,
-}
-
-impl Estimate {
-    /// The mean of `values` and its 95% Student-t interval.
-    pub fn of(values: &[f64]) -> Self {
-        let m = mean(values);
-        let interval = (values.len() >= 2).then(|| {
-            let n = values.len() as f64;
-            let half = t_975(values.len() - 1) * std_dev(values) / n.sqrt();
-            (m - half, m + half)
-        });
-        Self { mean: m, interval }
-    }
-}
-
-/// The 0.975 quantile of Student's t with `df` degrees of freedom (12.706 for 1, 4.303 for 2).
-fn t_975(df: usize) -> f64 {
-    StudentsT::new(0.0, 1.0, df as f64).map_or(f64::NAN, |t| t.inverse_cdf(0.975))
-}
-
-/// How a source compares with random init at one freeze depth.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
-    /// The paired difference's interval lies above 0.
-    Better,
-    /// Its interval lies below 0.
-    Worse,
-    /// Its interval contains 0: no difference shown beyond the seed spread.
-    NotShown,
-    /// Fewer than two paired seeds: no interval.
-    TooFewSeeds,
-}
-
-impl Verdict {
-    /// The table's wording.
-    pub fn describe(self) -> &'static str {
-        match self {
-            Self::Better => "better than random init",
-            Self::Worse => "worse than random init",
-            Self::NotShown => "no difference beyond the seed spread",
-            Self::TooFewSeeds => "fewer than 2 paired seeds",
-        }
+/// The transfer table's wording of a gain's verdict.
+pub fn describe(verdict: Verdict) -> &'static str {
+    match verdict {
+        Verdict::Improved => "better than random init",
+        Verdict::Regressed => "worse than random init",
+        Verdict::Ok => "no difference beyond the seed spread",
+        Verdict::TooFewSeeds => "fewer than 2 paired seeds",
+        // A gain is never missing, failed or new (the check's verdicts).
+        Verdict::Missing | Verdict::Failed | Verdict::New | Verdict::NewAllowed => "-",
     }
 }
 
@@ -201,12 +162,7 @@ fn row(line: &str, freeze: i64, runs: &BySeed<'_>, random: Option<&BySeed<'_>>) 
                 .collect();
             let gain = Estimate::of(&diffs);
             let wins = diffs.iter().filter(|d| **d > 0.0).count();
-            let verdict = match gain.interval {
-                None => Verdict::TooFewSeeds,
-                Some((lo, _)) if lo > 0.0 => Verdict::Better,
-                Some((_, hi)) if hi < 0.0 => Verdict::Worse,
-                Some(_) => Verdict::NotShown,
-            };
+            let verdict = Verdict::of_interval(gain.interval);
             (Some(gain), Some((wins, diffs.len())), Some(verdict))
         }
     };
@@ -222,6 +178,44 @@ fn row(line: &str, freeze: i64, runs: &BySeed<'_>, random: Option<&BySeed<'_>>) 
         epochs_to_converge: mean(&values(&|r| r.summary.epochs_to_converge.map(|e| e as f64))),
         epoch_time_s: mean(&values(&|r| r.summary.epoch_time_s)),
     }
+}
+
+/// Each weights source against random init per freeze depth (grids with a `weights` axis),
+/// with the CNN reference when the facet has it.
+pub fn render_table(md: &mut String, rows: &[TransferRow]) {
+    if rows.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        md,
+        "### Pretraining against random init\n\n\
+         Test recall as mean over seeds with its 95% t-interval; the gain is micro-recall minus \
+         random init's of the same seed (same split, sampling order and head init), with the \
+         95% t-interval of its mean: a source beats random init beyond the seed spread only \
+         when that interval lies above 0.\n"
+    );
+    let _ = writeln!(
+        md,
+        "| model (weights) | freeze | seeds | test micro-recall | test macro-recall | gain vs random init | wins | verdict | epochs to converge | s/epoch |"
+    );
+    let _ = writeln!(md, "|---|---|---|---|---|---|---|---|---|---|");
+    for r in rows {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {:.1} | {} |",
+            r.line,
+            r.freeze,
+            r.seeds,
+            r.micro.text(false),
+            r.macro_.text(false),
+            r.gain.as_ref().map_or("-".into(), |g| g.text(true)),
+            r.wins.map_or("-".into(), |(w, n)| format!("{w}/{n}")),
+            r.verdict.map_or("-", describe),
+            r.epochs_to_converge,
+            seconds(r.epoch_time_s)
+        );
+    }
+    md.push('\n');
 }
 
 #[cfg(test)]
@@ -299,9 +293,9 @@ mod tests {
         assert_eq!(rows[0].seeds, 3);
         assert!((rows[0].micro.mean - 0.61).abs() < 1e-9);
         assert_eq!(rows[1].verdict, None);
-        assert_eq!(rows[2].verdict, Some(Verdict::NotShown));
+        assert_eq!(rows[2].verdict, Some(Verdict::Ok));
         assert_eq!(rows[2].wins, Some((1, 3)));
-        assert_eq!(rows[4].verdict, Some(Verdict::Better));
+        assert_eq!(rows[4].verdict, Some(Verdict::Improved));
         let gain = rows[4].gain.map(|g| g.mean).unwrap_or_default();
         assert!((gain - 0.201).abs() < 1e-9, "{gain}");
     }
@@ -344,17 +338,5 @@ mod tests {
         assert_eq!(tb.wins, Some((2, 2)));
         // Random init's seed 1 averages its two finished folds: (0.5 + 0.55) / 2.
         assert!((rows[0].micro.mean - (0.55 + 0.525) / 2.0).abs() < 1e-9);
-    }
-
-    #[test]
-    fn t_interval_matches_the_tables() {
-        assert!((t_975(1) - 12.706).abs() < 1e-3);
-        assert!((t_975(2) - 4.303).abs() < 1e-3);
-        let e = Estimate::of(&[0.1, 0.2, 0.3]);
-        let (lo, hi) = e.interval.unwrap_or_default();
-        // mean 0.2, sd 0.1, half-width 4.303 * 0.1 / sqrt(3) = 0.2484
-        assert!((e.mean - 0.2).abs() < 1e-12);
-        assert!((hi - 0.2 - 0.2484).abs() < 1e-3 && (0.2 - lo - 0.2484).abs() < 1e-3);
-        assert_eq!(Estimate::of(&[0.5]).interval, None);
     }
 }

@@ -4,12 +4,8 @@
 //! Runs trained without calibration have no such file; their probabilities are the plain
 //! softmax.
 
-use std::path::Path;
-
-use crate::error::Result;
-use crate::layout::{read_json, write_json};
-
-/// A run's temperature scaling, as stored in `calibration.json`.
+/// A run's temperature scaling, as stored in `calibration.json`
+/// ([`crate::RunDir::write_calibration`], [`crate::RunDir::read_calibration`]).
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CalibrationRecord {
@@ -25,26 +21,16 @@ pub struct CalibrationRecord {
     pub test_ece: f64,
 }
 
-impl CalibrationRecord {
-    /// Writes the record as JSON, atomically.
-    pub fn write(&self, path: &Path) -> Result<()> {
-        write_json(path, self)
-    }
-
-    /// Reads a record written by [`CalibrationRecord::write`].
-    pub fn read(path: &Path) -> Result<Self> {
-        read_json(path, "a calibration record")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::RunDir;
 
     #[test]
     fn round_trips_and_rejects_other_json() -> std::result::Result<(), Box<dyn std::error::Error>> {
         let dir = tempfile::tempdir()?;
-        let path = dir.path().join("calibration.json");
+        let run = RunDir::at(dir.path());
+        let path = run.calibration_path();
         let record = CalibrationRecord {
             temperature: 1.75,
             val_nll_uncalibrated: 0.5,
@@ -52,10 +38,10 @@ mod tests {
             test_ece_uncalibrated: 0.125,
             test_ece: 0.0625,
         };
-        record.write(&path)?;
-        assert_eq!(CalibrationRecord::read(&path)?, record);
+        run.write_calibration(&record)?;
+        assert_eq!(run.read_calibration()?, Some(record));
         std::fs::write(&path, "{\"temperature\": \"hot\"}")?;
-        let err = CalibrationRecord::read(&path).err().map(|e| e.to_string());
+        let err = run.read_calibration().err().map(|e| e.to_string());
         assert!(
             err.as_deref().is_some_and(
                 |m| m.contains("not a calibration record") && m.contains("calibration.json")

@@ -10,7 +10,7 @@
 
 use std::path::Path;
 
-use cxr_experiment::AxisValue;
+use crate::axes::AxisValue;
 
 use crate::error::Result;
 use crate::table::{read_rows, write_rows};
@@ -87,7 +87,7 @@ crate::table! {
 }
 
 /// Writes a grid's `out_of_fold.parquet` (atomically).
-pub fn write_out_of_fold(path: &Path, rows: &[OutOfFoldRow]) -> Result<()> {
+pub(crate) fn write_out_of_fold(path: &Path, rows: &[OutOfFoldRow]) -> Result<()> {
     write_rows(path, &[], rows)
 }
 
@@ -97,7 +97,7 @@ pub fn read_out_of_fold(path: &Path) -> Result<Vec<OutOfFoldRow>> {
 }
 
 /// Writes a grid's `cross_validation.parquet` (atomically).
-pub fn write_cross_validation(path: &Path, rows: &[CrossValidationRow]) -> Result<()> {
+pub(crate) fn write_cross_validation(path: &Path, rows: &[CrossValidationRow]) -> Result<()> {
     write_rows(path, &[], rows)
 }
 

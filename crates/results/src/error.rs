@@ -22,7 +22,8 @@ pub enum ResultsError {
         /// What polars reported.
         message: String,
     },
-    /// A run folder's `config.toml` or `preprocessing.json` could not be written or parsed.
+    /// A run folder's record (`config.toml`, `preprocessing.json`, `calibration.json`) could
+    /// not be written or parsed.
     #[error("{path}: {message}")]
     Record {
         /// The file.
@@ -38,9 +39,6 @@ pub enum ResultsError {
         /// What the `image` crate reported.
         message: String,
     },
-    /// The kept weights could not be written or read (boxed: model errors are large).
-    #[error(transparent)]
-    Model(Box<cxr_models::ModelError>),
     /// The results folder holds no finished run.
     #[error("no finished runs under {0}: run `cxr sweep <GRID.toml>` first")]
     NoRuns(PathBuf),
@@ -48,12 +46,6 @@ pub enum ResultsError {
 
 /// Result alias for the results crate.
 pub type Result<T, E = ResultsError> = std::result::Result<T, E>;
-
-impl From<cxr_models::ModelError> for ResultsError {
-    fn from(e: cxr_models::ModelError) -> Self {
-        Self::Model(Box::new(e))
-    }
-}
 
 impl ResultsError {
     pub(crate) fn io(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> Self + '_ {

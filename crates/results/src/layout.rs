@@ -1,13 +1,21 @@
-//! Where results live. The only place that knows file names (each file's typed reader and
-//! writer is in this crate too: [`crate::run_files`] for the run folder's config, record and
-//! weights, the table modules for the Parquet files):
+//! Where results live. The only place that knows file names: every file of a grid folder is
+//! named here, the report's included. Each file's typed reader and writer is a [`RunDir`] or
+//! [`GridDir`] method ([`crate::run_files`], [`crate::grid_files`]), except those whose type
+//! lives with its owner: `config.toml` (`cxr-experiment`), `model.safetensors` (`cxr-models`),
+//! and the report's figures, `report.md` and `comparisons.parquet` (`cxr-report`).
 //!
 //! ```text
 //! <results>/<grid>/summary.parquet              every finished run, one row each (rebuilt)
 //! <results>/<grid>/plan.parquet                 every run the grid plans (written by each sweep)
 //! <results>/<grid>/report/                      figures and report.md (`cxr report`)
+//! <results>/<grid>/report/report.md             the report
+//! <results>/<grid>/report/comparisons.parquet   paired comparisons of configurations and heads
 //! <results>/<grid>/report/cross_validation.parquet   cross-validation grids: recall per configuration
 //! <results>/<grid>/report/out_of_fold.parquet   cross-validation grids: every image's out-of-fold prediction
+//! <results>/<grid>/report/<metric>[__<facet>].{png,svg}   one metric of every configuration
+//! <results>/<grid>/report/runs/<run-id>/{curves,confusion,reliability}.{png,svg}   a run's figures
+//! <results>/<grid>/report/runs/<run-id>/reconstructions.png   a copy of an autoencoder run's
+//! <results>/<grid>/report/features/<backbone>-{pca,tsne}.{png,svg}   a backbone's feature maps
 //! <results>/<grid>/runs/<run-id>/config.toml    resolved settings (written first)
 //! <results>/<grid>/runs/<run-id>/history.parquet    one row per epoch
 //! <results>/<grid>/runs/<run-id>/per_class.parquet  test precision/recall/F1/support per class
@@ -78,6 +86,23 @@ impl GridDir {
         self.path.join("report")
     }
 
+    /// `report/report.md`.
+    pub fn report_md_path(&self) -> PathBuf {
+        self.report_dir().join("report.md")
+    }
+
+    /// `report/comparisons.parquet`: the report's paired comparisons of configurations and of
+    /// heads.
+    pub fn comparisons_path(&self) -> PathBuf {
+        self.report_dir().join("comparisons.parquet")
+    }
+
+    /// Where the report draws `figure`: `report/<stem>`, to which the drawing appends `.png`
+    /// and `.svg` ([`ReportFigure::stem`]).
+    pub fn report_figure(&self, figure: &ReportFigure) -> PathBuf {
+        self.report_dir().join(figure.stem())
+    }
+
     /// `report/cross_validation.parquet`: a cross-validation grid's recall pooled per
     /// configuration ([`crate::cross_validation`]).
     pub fn cross_validation_path(&self) -> PathBuf {
@@ -112,6 +137,63 @@ impl GridDir {
         }
         runs.sort_by(|a, b| a.path.cmp(&b.path));
         Ok(runs)
+    }
+}
+
+/// A figure of the report, under `report/`: drawn as `<stem>.png` and `<stem>.svg` (a copied
+/// `reconstructions.png`: the PNG only), and linked from `report.md` by its PNG's name relative
+/// to `report/` ([`ReportFigure::png`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportFigure<'a> {
+    /// One metric of every configuration of a facet: `<metric>`, or `<metric>__<facet>` with
+    /// the facet's file-name form when the grid has facets.
+    Metric {
+        /// The metric's file-name stem (`test_micro_recall`).
+        metric: &'a str,
+        /// The facet, as a file name (`None` for a grid without facets).
+        facet: Option<&'a str>,
+    },
+    /// A run's training curves: `runs/<run-id>/curves`.
+    Curves(&'a str),
+    /// A run's test confusion heatmap: `runs/<run-id>/confusion`.
+    Confusion(&'a str),
+    /// A run's test reliability diagram: `runs/<run-id>/reliability`.
+    Reliability(&'a str),
+    /// The copy of an autoencoder run's `reconstructions.png`: `runs/<run-id>/reconstructions`.
+    Reconstructions(&'a str),
+    /// A backbone's 2-D feature map by one method (`pca`, `tsne`):
+    /// `features/<backbone>-<method>`, the backbone as a file name.
+    FeatureMap {
+        /// The backbone, as a file name.
+        backbone: &'a str,
+        /// The projection method.
+        method: &'a str,
+    },
+}
+
+impl ReportFigure<'_> {
+    /// The figure's path relative to `report/` without extension, `/`-separated.
+    pub fn stem(&self) -> String {
+        match *self {
+            Self::Metric {
+                metric,
+                facet: None,
+            } => metric.to_string(),
+            Self::Metric {
+                metric,
+                facet: Some(facet),
+            } => format!("{metric}__{facet}"),
+            Self::Curves(id) => format!("runs/{id}/curves"),
+            Self::Confusion(id) => format!("runs/{id}/confusion"),
+            Self::Reliability(id) => format!("runs/{id}/reliability"),
+            Self::Reconstructions(id) => format!("runs/{id}/reconstructions"),
+            Self::FeatureMap { backbone, method } => format!("features/{backbone}-{method}"),
+        }
+    }
+
+    /// The figure's PNG relative to `report/`, as `report.md` links it.
+    pub fn png(&self) -> String {
+        format!("{}.png", self.stem())
     }
 }
 
@@ -248,15 +330,34 @@ pub fn write_atomic_with(path: &Path, write: impl FnOnce(&Path) -> Result<()>) -
         _ => Path::new("."),
     };
     std::fs::create_dir_all(dir).map_err(ResultsError::io(dir))?;
-    let tmp = tempfile::Builder::new()
+    let tmp = shared_builder()
         .prefix(".tmp-")
         .tempfile_in(dir)
         .map_err(ResultsError::io(dir))?
         .into_temp_path();
+    // A writer that replaces the file instead of filling it (safetensors' save does) would
+    // leave its own mode: the one the umask allowed is put back before the rename.
+    let created = std::fs::metadata(&tmp).map(|m| m.permissions());
     write(&tmp)?;
+    if let Ok(permissions) = created {
+        std::fs::set_permissions(&tmp, permissions).map_err(ResultsError::io(&tmp))?;
+    }
     tmp.persist(path)
         .map_err(|e| ResultsError::io(path)(e.error))?;
     Ok(())
+}
+
+/// A temporary-file builder whose file is created with mode 0666 less the umask, as
+/// `std::fs::File::create` would: tempfile's default 0600 would survive the rename and keep
+/// every result file (and a cache shared by a lab group) unreadable to anyone else.
+fn shared_builder<'a>() -> tempfile::Builder<'a, 'a> {
+    let mut builder = tempfile::Builder::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    builder
 }
 
 #[cfg(test)]
@@ -288,6 +389,25 @@ mod tests {
             .map(|e| e.map(|e| e.file_name()))
             .collect::<std::result::Result<_, _>>()?;
         assert_eq!(names, ["model.safetensors"], "temporary files left behind");
+        Ok(())
+    }
+
+    /// Issue 32: results were mode 0600 whatever the umask. A file written here gets the mode
+    /// `File::create` gives beside it (0644 under umask 022).
+    #[cfg(unix)]
+    #[test]
+    fn written_files_get_the_mode_the_umask_allows(
+    ) -> std::result::Result<(), Box<dyn std::error::Error>> {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("summary.parquet");
+        write_atomic(&path, b"rows")?;
+        let probe = dir.path().join("probe");
+        std::fs::File::create(&probe)?;
+        let mode = |p: &Path| -> std::io::Result<u32> {
+            Ok(std::fs::metadata(p)?.permissions().mode() & 0o777)
+        };
+        assert_eq!(mode(&path)?, mode(&probe)?);
         Ok(())
     }
 }

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use cxr_experiment::AxisValue;
+use crate::axes::AxisValue;
 
 use crate::error::Result;
 use crate::table::{read_rows, write_rows};
@@ -26,7 +26,7 @@ crate::table! {
 }
 
 /// Writes a grid's `plan.parquet`.
-pub fn write_plan(path: &Path, rows: &[PlanRow]) -> Result<()> {
+pub(crate) fn write_plan(path: &Path, rows: &[PlanRow]) -> Result<()> {
     write_rows(path, &[], rows)
 }
 

@@ -7,14 +7,8 @@
 //! statistics (`normalization = "auto"` or `"dataset"`), which depend on the images. So the
 //! trainer writes them before training.
 
-use std::path::Path;
-
-use cxr_data::PixelStats;
-
-use crate::error::Result;
-use crate::layout::{read_json, write_json};
-
-/// The preprocessing record of one run, as stored in `preprocessing.json`.
+/// The preprocessing record of one run, as stored in `preprocessing.json`
+/// ([`crate::RunDir::write_preprocessing`], [`crate::RunDir::read_preprocessing`]).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Preprocessing {
@@ -23,41 +17,43 @@ pub struct Preprocessing {
     /// Input channels of the model (gray replicated to 3 when 3).
     pub in_channels: usize,
     /// Statistics the run normalised with (training split, ImageNet, or none).
-    pub stats: PixelStats,
+    pub stats: PixelStatsRecord,
 }
 
-impl Preprocessing {
-    /// Writes the record as JSON, atomically.
-    pub fn write(&self, path: &Path) -> Result<()> {
-        write_json(path, self)
-    }
-
-    /// Reads a record written by [`Preprocessing::write`].
-    pub fn read(path: &Path) -> Result<Self> {
-        read_json(path, "a preprocessing record")
-    }
+/// Per-channel mean and standard deviation the run normalised its [0, 1] pixels with, as
+/// recorded: the fields of `cxr_data::PixelStats` (which the trainer and inference convert
+/// from and to), kept here as a plain record so that the results crate depends on no data or
+/// tensor code.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PixelStatsRecord {
+    /// Mean per channel (a 1-channel model uses the first).
+    pub mean: [f32; 3],
+    /// Standard deviation per channel.
+    pub std: [f32; 3],
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::RunDir;
 
     #[test]
     fn round_trips_through_json() -> std::result::Result<(), Box<dyn std::error::Error>> {
         let dir = tempfile::tempdir()?;
-        let path = dir.path().join("preprocessing.json");
+        let run = RunDir::at(dir.path());
+        let path = run.preprocessing_path();
         let record = Preprocessing {
             classes: vec!["COVID".into(), "Viral Pneumonia".into()],
             in_channels: 3,
-            stats: PixelStats {
+            stats: PixelStatsRecord {
                 mean: [0.25; 3],
                 std: [0.125; 3],
             },
         };
-        record.write(&path)?;
-        assert_eq!(Preprocessing::read(&path)?, record);
+        run.write_preprocessing(&record)?;
+        assert_eq!(run.read_preprocessing()?, record);
         std::fs::write(&path, "{\"classes\": 3}")?;
-        let err = Preprocessing::read(&path).err().map(|e| e.to_string());
+        let err = run.read_preprocessing().err().map(|e| e.to_string());
         assert!(
             err.as_deref()
                 .is_some_and(|m| m.contains("not a preprocessing record")),

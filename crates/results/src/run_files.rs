@@ -1,59 +1,40 @@
-//! The typed readers and writers of a run folder's non-table files: `config.toml` (the
-//! resolved [`RunConfig`], written first), `preprocessing.json` ([`Preprocessing`]) and
-//! `model.safetensors` (the kept weights, a classifier's or an autoencoder's). Every write goes through a temporary file and a
-//! rename, so a killed run never leaves a partial file under a final name.
-
-use candle_core::Device;
-use cxr_experiment::RunConfig;
-use cxr_models::{Autoencoder, Model, ModelConfig};
+//! The one way to write a run folder's files, and to read them back: [`RunDir`]'s methods, one
+//! writer and one reader per file. Every write goes through a temporary file and a rename, so a
+//! killed run never leaves a partial file under a final name; the tables carry the run id (the
+//! folder name) on every row.
+//!
+//! Two files of a run folder have their typed reader and writer with the type they hold, which
+//! this crate does not depend on: `config.toml` (`cxr_experiment::RunConfig`, through
+//! `cxr_experiment::RunConfigFile`) and `model.safetensors` (`cxr_models::Model::save` and
+//! `load`, given [`RunDir::model_path`]). `reconstructions.png` is written by
+//! [`RunDir::write_reconstructions`] beside its figure type.
 
 use crate::calibration::CalibrationRecord;
-use crate::error::{Result, ResultsError};
+use crate::error::Result;
 use crate::features::{read_features, write_features, FeatureTable};
-use crate::layout::{write_atomic, write_atomic_with, RunDir};
+use crate::layout::{read_json, write_json, RunDir};
 use crate::predictions::{read_predictions, write_predictions, PredictionRow};
 use crate::preprocessing::Preprocessing;
+use crate::run_tables::{
+    read_confusion, read_history, read_per_class, write_confusion, write_history, write_per_class,
+    ConfusionRow, HistoryRow, PerClassRow,
+};
+use crate::summary::{read_summary, write_summary, RunSummary};
 
 impl RunDir {
-    /// Writes the run's resolved settings to `config.toml`.
-    pub fn write_config(&self, config: &RunConfig) -> Result<()> {
-        let path = self.config_path();
-        let text = config.to_toml().map_err(|e| ResultsError::Record {
-            path: path.clone(),
-            message: format!(
-                "{e}: {}",
-                std::error::Error::source(&e).map_or_else(String::new, |s| s.to_string())
-            ),
-        })?;
-        write_atomic(&path, text.as_bytes())
-    }
-
-    /// Reads the run's `config.toml`; an error names the file and the line.
-    pub fn read_config(&self) -> Result<RunConfig> {
-        let path = self.config_path();
-        let text = std::fs::read_to_string(&path).map_err(ResultsError::io(&path))?;
-        RunConfig::from_toml(&text).map_err(|e| ResultsError::Record {
-            message: format!(
-                "not a run config this cxr can read: {}",
-                cxr_experiment::one_line(&e, &text)
-            ),
-            path,
-        })
-    }
-
     /// Writes the run's `preprocessing.json`.
     pub fn write_preprocessing(&self, record: &Preprocessing) -> Result<()> {
-        record.write(&self.preprocessing_path())
+        write_json(&self.preprocessing_path(), record)
     }
 
     /// Reads the run's `preprocessing.json`.
     pub fn read_preprocessing(&self) -> Result<Preprocessing> {
-        Preprocessing::read(&self.preprocessing_path())
+        read_json(&self.preprocessing_path(), "a preprocessing record")
     }
 
     /// Writes the run's `calibration.json`.
     pub fn write_calibration(&self, record: &CalibrationRecord) -> Result<()> {
-        record.write(&self.calibration_path())
+        write_json(&self.calibration_path(), record)
     }
 
     /// The run's temperature scaling, `None` when it was trained without (no
@@ -61,10 +42,51 @@ impl RunDir {
     pub fn read_calibration(&self) -> Result<Option<CalibrationRecord>> {
         let path = self.calibration_path();
         if path.is_file() {
-            CalibrationRecord::read(&path).map(Some)
+            read_json(&path, "a calibration record").map(Some)
         } else {
             Ok(None)
         }
+    }
+
+    /// Writes the run's `history.parquet` (one row per epoch).
+    pub fn write_history(&self, rows: &[HistoryRow]) -> Result<()> {
+        write_history(&self.history_path(), &self.id(), rows)
+    }
+
+    /// Reads the run's `history.parquet`.
+    pub fn read_history(&self) -> Result<Vec<HistoryRow>> {
+        read_history(&self.history_path())
+    }
+
+    /// Writes the run's `per_class.parquet` (test split).
+    pub fn write_per_class(&self, rows: &[PerClassRow]) -> Result<()> {
+        write_per_class(&self.per_class_path(), &self.id(), rows)
+    }
+
+    /// Reads the run's `per_class.parquet`.
+    pub fn read_per_class(&self) -> Result<Vec<PerClassRow>> {
+        read_per_class(&self.per_class_path())
+    }
+
+    /// Writes the run's `confusion.parquet` (test split, long format).
+    pub fn write_confusion(&self, rows: &[ConfusionRow]) -> Result<()> {
+        write_confusion(&self.confusion_path(), &self.id(), rows)
+    }
+
+    /// Reads the run's `confusion.parquet`.
+    pub fn read_confusion(&self) -> Result<Vec<ConfusionRow>> {
+        read_confusion(&self.confusion_path())
+    }
+
+    /// Writes the run's `summary.parquet`, its one row: the last file a run writes, whose
+    /// presence means the run finished ([`RunDir::is_finished`]).
+    pub fn write_summary(&self, summary: &RunSummary) -> Result<()> {
+        write_summary(&self.summary_path(), std::slice::from_ref(summary))
+    }
+
+    /// Reads the run's `summary.parquet` (one row, as written by [`RunDir::write_summary`]).
+    pub fn read_summary(&self) -> Result<Vec<RunSummary>> {
+        read_summary(&self.summary_path())
     }
 
     /// Writes the run's `predictions.parquet`.
@@ -85,48 +107,5 @@ impl RunDir {
     /// Reads the run's `features.parquet`.
     pub fn read_features(&self) -> Result<FeatureTable> {
         read_features(&self.features_path())
-    }
-
-    /// Writes `model`'s weights to `model.safetensors`.
-    pub fn write_model(&self, model: &Model) -> Result<()> {
-        write_atomic_with(&self.model_path(), |tmp| Ok(model.save(tmp)?))
-    }
-
-    /// Writes an autoencoder's weights to `model.safetensors`: the encoder under the
-    /// classifier's names plus `decoder.*` (see [`Autoencoder::save`]).
-    pub fn write_autoencoder(&self, autoencoder: &Autoencoder) -> Result<()> {
-        write_atomic_with(&self.model_path(), |tmp| Ok(autoencoder.save(tmp)?))
-    }
-
-    /// Builds a model of `config` on `device` with the weights in `model.safetensors`.
-    pub fn read_model(&self, config: ModelConfig, device: &Device) -> Result<Model> {
-        Ok(Model::load(config, &self.model_path(), device)?)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use cxr_models::ModelKind;
-
-    #[test]
-    fn weights_round_trip_and_leave_no_temporary_file(
-    ) -> std::result::Result<(), Box<dyn std::error::Error>> {
-        let dir = tempfile::tempdir()?;
-        let run = RunDir::at(&dir.path().join("run"));
-        let config = ModelConfig::new(ModelKind::Cnn, 3);
-        let model = config.build(None, &Device::Cpu, 7)?;
-        run.write_model(&model)?;
-        let names: Vec<_> = std::fs::read_dir(run.path())?
-            .map(|e| e.map(|e| e.file_name()))
-            .collect::<std::result::Result<_, _>>()?;
-        assert_eq!(names, ["model.safetensors"]);
-        let back = run.read_model(config, &Device::Cpu)?;
-        for (a, b) in model.parameters().iter().zip(back.parameters()) {
-            assert_eq!(a.name(), b.name());
-            let (a, b) = (a.tensor().flatten_all()?, b.tensor().flatten_all()?);
-            assert_eq!(a.to_vec1::<f32>()?, b.to_vec1::<f32>()?);
-        }
-        Ok(())
     }
 }

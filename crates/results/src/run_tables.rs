@@ -79,7 +79,7 @@ impl ConfusionRow {
 }
 
 /// Writes a run's `history.parquet` (with its run id on every row).
-pub fn write_history(path: &Path, run_id: &str, rows: &[HistoryRow]) -> Result<()> {
+pub(crate) fn write_history(path: &Path, run_id: &str, rows: &[HistoryRow]) -> Result<()> {
     write_rows(path, &[("run_id", run_id)], rows)
 }
 
@@ -89,7 +89,7 @@ pub fn read_history(path: &Path) -> Result<Vec<HistoryRow>> {
 }
 
 /// Writes a run's `per_class.parquet`.
-pub fn write_per_class(path: &Path, run_id: &str, rows: &[PerClassRow]) -> Result<()> {
+pub(crate) fn write_per_class(path: &Path, run_id: &str, rows: &[PerClassRow]) -> Result<()> {
     write_rows(path, &[("run_id", run_id)], rows)
 }
 
@@ -99,7 +99,7 @@ pub fn read_per_class(path: &Path) -> Result<Vec<PerClassRow>> {
 }
 
 /// Writes a run's `confusion.parquet`.
-pub fn write_confusion(path: &Path, run_id: &str, rows: &[ConfusionRow]) -> Result<()> {
+pub(crate) fn write_confusion(path: &Path, run_id: &str, rows: &[ConfusionRow]) -> Result<()> {
     write_rows(path, &[("run_id", run_id)], rows)
 }
 

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use cxr_experiment::{AxisValue, LINEAR_HEAD};
+use crate::axes::{AxisValue, LINEAR_HEAD};
 
 use crate::error::{Result, ResultsError};
 use crate::layout::GridDir;
@@ -16,7 +16,7 @@ pub mod status {
     pub const FAILED: &str = "failed";
 }
 
-/// Values of the `objective` column (the names of [`cxr_experiment::Objective`]).
+/// Values of the `objective` column (the names of `cxr_experiment::Objective`).
 pub mod objective {
     /// A classifier (also what a null `objective` means).
     pub const CLASSIFY: &str = "classify";
@@ -163,7 +163,7 @@ pub fn summary_columns() -> Vec<String> {
 }
 
 /// Writes a `summary.parquet` (one row per run).
-pub fn write_summary(path: &Path, rows: &[RunSummary]) -> Result<()> {
+pub(crate) fn write_summary(path: &Path, rows: &[RunSummary]) -> Result<()> {
     write_rows(path, &[], rows)
 }
 

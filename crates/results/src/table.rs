@@ -5,7 +5,7 @@
 use std::io::Cursor;
 use std::path::Path;
 
-use cxr_experiment::axes::{parse_label, AxisValue};
+use crate::axes::{parse_label, AxisValue};
 use polars::prelude::*;
 
 use crate::error::{Result, ResultsError};

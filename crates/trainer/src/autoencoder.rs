@@ -11,8 +11,8 @@
 //! at the end. What differs, and why:
 //!
 //! - Sampling is a seeded uniform shuffle of the training split every epoch (stream `sampler`,
-//!   one draw per epoch), whatever `train.sampler` says: the balanced sampler weighs images by
-//!   their class, i.e. reads labels, which an autoencoder must not. The split itself is the
+//!   one draw per epoch), whatever `train.sampler` says ([`SAMPLER`]): the balanced sampler
+//!   weighs images by their class, i.e. reads labels, which an autoencoder must not. The split itself is the
 //!   run's stratified split, the same one a classify run of that seed and data uses, so a
 //!   classifier fine-tuned from this encoder on the same data has never had its validation or
 //!   test images in pretraining.
@@ -27,17 +27,17 @@
 //! Losses are per pixel and channel (`mean((x̂ - x)^2)`), averaged over images, so runs of
 //! different image sizes and batch sizes compare. [`record`] writes the run's files:
 //! `history.parquet` (`train_loss`/`val_loss` are the reconstruction MSE, the recall columns
-//! NaN), `model.safetensors`, `reconstructions.png` (the first [`MAX_IMAGES`] test images above
-//! their reconstructions) and the summary's numbers (`test_loss` = test MSE, recall absent).
+//! NaN), `model.safetensors` and `reconstructions.png` (the first [`MAX_IMAGES`] test images
+//! above their reconstructions), and returns the summary's numbers (`test_loss` = test MSE, no
+//! recall).
 
 use candle_core::{Device, Tensor};
 use candle_nn::ModuleT;
-use cxr_data::seed;
 use cxr_data::{eval_batch, train_batch, PixelStats, SamplerKind};
 use cxr_experiment::{RunConfig, StopMetric, TrainSettings};
-use cxr_models::{Autoencoder, Model};
+use cxr_models::Autoencoder;
 use cxr_results::reconstructions::MAX_IMAGES;
-use cxr_results::{write_history, HistoryRow, Reconstructions, RunDir, RunSummary};
+use cxr_results::{HistoryRow, Reconstructions, RunDir};
 use rand::seq::SliceRandom;
 
 use crate::adam::Adam;
@@ -46,6 +46,7 @@ use crate::epoch::{step_batches, EpochPlan};
 use crate::error::Result;
 use crate::fit::{EpochLoop, FitData};
 use crate::observer::Observer;
+use crate::outcome::{AutoencoderOutcome, Epochs};
 
 /// What [`fit_autoencoder`] produced.
 #[derive(Debug, Clone)]
@@ -61,25 +62,21 @@ pub struct PretrainOutcome {
     pub test_images: usize,
 }
 
-/// Pretrains `model` as the encoder of an autoencoder and records the run into `dir` (history,
-/// weights, reconstructions, and the summary's numbers in `summary`): what `run_one` calls for
-/// an autoencoder run. The decoder's init is drawn from the run's decoder stream.
-pub fn pretrain(
-    model: Model,
+/// The sampler an autoencoder's epochs are drawn with, whatever `train.sampler` says: a
+/// seeded uniform shuffle (the balanced sampler would read labels).
+pub const SAMPLER: SamplerKind = SamplerKind::Shuffled;
+
+/// Pretrains `ae` (the run's model as its encoder) and records the run into `dir`: history,
+/// weights and reconstructions. What `run_one` calls for an autoencoder run.
+pub(crate) fn pretrain(
+    ae: &Autoencoder,
     data: FitData<'_>,
     cfg: &RunConfig,
     dir: &RunDir,
-    summary: &mut RunSummary,
     observer: &mut dyn Observer,
-) -> Result<()> {
-    let ae = Autoencoder::new(model, &mut seed::decoder_rng(cfg.seed))?;
-    let counts = ae.param_count();
-    summary.trainable_params = counts.trainable as i64;
-    summary.total_params = counts.total as i64;
-    // What actually drew the epochs, whatever the config's sampler says.
-    summary.sampler = SamplerKind::Shuffled.name().to_string();
-    let outcome = fit_autoencoder(&ae, data, &cfg.train, cfg.seed, observer)?;
-    record(dir, &ae, data, &outcome, summary)
+) -> Result<AutoencoderOutcome> {
+    let outcome = fit_autoencoder(ae, data, &cfg.train, cfg.seed, observer)?;
+    record(dir, ae, data, &outcome)
 }
 
 /// Trains `ae` until `train.max_epochs` or early stopping on the validation reconstruction MSE,
@@ -190,24 +187,20 @@ fn to_gray(xs: &Tensor, stats: &PixelStats) -> Result<Vec<Vec<f32>>> {
         .collect::<candle_core::Result<_>>()?)
 }
 
-/// Writes an autoencoder run's history, kept weights and reconstructions, and fills the
-/// summary's numbers (recall fields stay absent).
+/// Writes an autoencoder run's history, kept weights and reconstructions, and returns its
+/// epochs and test reconstruction error (no recall).
 fn record(
     dir: &RunDir,
     ae: &Autoencoder,
     data: FitData<'_>,
     outcome: &PretrainOutcome,
-    summary: &mut RunSummary,
-) -> Result<()> {
-    write_history(&dir.history_path(), &summary.run_id, &outcome.history)?;
-    dir.write_autoencoder(ae)?;
+) -> Result<AutoencoderOutcome> {
+    dir.write_history(&outcome.history)?;
+    ae.save(&dir.model_path())?;
     dir.write_reconstructions(&reconstructions(ae, data)?)?;
-    let n = outcome.history.len().max(1) as f64;
-    summary.epochs_run = Some(outcome.history.len() as i64);
-    summary.epochs_to_converge = Some(outcome.best_epoch as i64);
-    summary.epoch_time_s = Some(outcome.history.iter().map(|e| e.train_time_s).sum::<f64>() / n);
-    summary.eval_time_s = Some(outcome.history.iter().map(|e| e.eval_time_s).sum::<f64>() / n);
-    summary.test_loss = Some(outcome.test_loss);
-    summary.test_images = Some(outcome.test_images as i64);
-    Ok(())
+    Ok(AutoencoderOutcome {
+        epochs: Epochs::of(&outcome.history, outcome.best_epoch),
+        test_loss: outcome.test_loss,
+        test_images: outcome.test_images,
+    })
 }

@@ -2,8 +2,8 @@
 //! `"knn"`): the fully frozen backbone embeds every image once ([`crate::embed`]), the head's
 //! hyperparameter candidates are each fitted on the training split's features, standardised
 //! with the training split's statistics only, and scored on the validation split; the best
-//! one (`cxr-heads`' rule) predicts the test split once. No epochs, no Adam: the summary has a
-//! fit time and null epoch columns, and no `history.parquet` is written.
+//! one (`cxr-heads`' rule) predicts the test split once. No epochs, no Adam: the outcome has a
+//! fit time and no epochs, and no `history.parquet` is written.
 //!
 //! The run writes what any classifier run writes about its test split (per-class table,
 //! confusion matrix, recalls with bootstrap intervals) and the embeddings of every image,
@@ -14,27 +14,27 @@
 use cxr_data::seed::{self, Stream};
 use cxr_experiment::{HeadSearch, RunConfig};
 use cxr_heads::{fit_search, Matrix};
-use cxr_models::Model;
-use cxr_results::{RunDir, RunSummary};
+use cxr_models::{Model, ParamCount};
+use cxr_results::RunDir;
 
 use crate::embed::{embed_set, feature_table};
 use crate::error::Result;
 use crate::fit::FitData;
-use crate::run::{record_test, TestResults};
+use crate::outcome::HeadOutcome;
+use crate::test_results::{record_test, TestResults};
 
 /// Images per embedding batch (eval mode: memory, not statistics, bounds it).
 const EMBED_BATCH: usize = 64;
 
 /// Embeds every image with the frozen `model`, fits `search` on the training features, and
-/// records the test results, the chosen hyperparameters and the features.
+/// records the test results and the features; returns them with the chosen hyperparameters.
 pub(crate) fn fit_classic(
     model: &Model,
     search: &HeadSearch,
     data: FitData<'_>,
     cfg: &RunConfig,
     dir: &RunDir,
-    summary: &mut RunSummary,
-) -> Result<()> {
+) -> Result<HeadOutcome> {
     let embeddings = embed_set(model, data.set, data.spec, EMBED_BATCH)?;
     tracing::info!(
         images = data.set.len(),
@@ -72,17 +72,6 @@ pub(crate) fn fit_classic(
     let test_predictions = head.predict(&all.select(&split.test))?;
     dir.write_features(&feature_table(data.set, split, &all))?;
 
-    let fitted = head.parameter_count() as i64;
-    summary.trainable_params = fitted;
-    summary.total_params = model.param_count().total as i64 + fitted;
-    summary.head_params = Some(head.hyper().to_string());
-    summary.prefix_time_s = Some(embeddings.time_s);
-    summary.fit_time_s = Some(selection.fit_time_s);
-    // The search already scored the chosen head on the validation split.
-    let chosen = selection.chosen();
-    summary.val_micro_recall = chosen.map(|t| t.val_micro_recall);
-    summary.val_macro_recall = chosen.map(|t| t.val_macro_recall);
-    let run_id = summary.run_id.clone();
     let results = TestResults {
         set: data.set,
         indices: &split.test,
@@ -91,5 +80,19 @@ pub(crate) fn fit_classic(
         // The heads predict classes; none of them reports probabilities.
         probabilities: None,
     };
-    record_test(dir, &run_id, &results, cfg.seed, summary)
+    let fitted = head.parameter_count();
+    // The search already scored the chosen head on the validation split.
+    let chosen = selection.chosen();
+    Ok(HeadOutcome {
+        params: ParamCount {
+            trainable: fitted,
+            total: model.param_count().total + fitted,
+        },
+        hyper: head.hyper().to_string(),
+        embed_time_s: embeddings.time_s,
+        fit_time_s: selection.fit_time_s,
+        val_micro_recall: chosen.map(|t| t.val_micro_recall),
+        val_macro_recall: chosen.map(|t| t.val_macro_recall),
+        test: record_test(dir, &results, cfg.seed)?,
+    })
 }

@@ -5,9 +5,10 @@
 //! set or a dataset folder, through the `cxr-data` cache, split by the run seed), builds the
 //! model, records the [`cxr_results::Preprocessing`] inference needs (class order, normalisation
 //! statistics, [`preprocessing`]), calls [`fit`], and records history, per-class metrics, the
-//! confusion matrix, the kept weights and finally the summary row, each through its typed writer
-//! in `cxr-results` (the run folder's contract). A run whose loss diverges is recorded as failed
-//! and the sweep goes on. The caller watches each run through an [`Observer`] it makes per run
+//! confusion matrix and the kept weights, each through its typed writer in `cxr-results` (the
+//! run folder's contract). Each training path returns a typed outcome instead of filling the
+//! summary row; the row is built from it in one place (`summary_row`) and written last. A run
+//! whose loss diverges is recorded as failed and the sweep goes on. The caller watches each run through an [`Observer`] it makes per run
 //! (the `cxr` binary draws a progress bar); this crate draws nothing and leaves thread counts to
 //! the caller.
 //!
@@ -17,7 +18,7 @@
 //! optimiser is PyTorch's Adam ([`adam`]); metrics come from `cxr-metrics`.
 //!
 //! Autoencoder runs (`[train] objective = "autoencoder"`) take the same path up to the model,
-//! then [`autoencoder::pretrain`] trains it as the encoder of a reconstruction network, without
+//! then [`autoencoder`] trains it as the encoder of a reconstruction network, without
 //! reading labels, and records history, weights, `reconstructions.png` and a summary without
 //! recall.
 //!
@@ -33,26 +34,33 @@
 pub mod adam;
 pub mod autoencoder;
 pub mod classic;
+mod classify;
 pub mod early_stopping;
 pub mod embed;
+pub mod env;
 pub mod epoch;
 pub mod error;
 pub mod fit;
 pub mod observer;
+mod outcome;
 pub mod prefix_cache;
 pub mod prepare;
 pub mod preprocessing;
+pub mod recorded_stats;
 pub mod run;
+mod summary_row;
 pub mod sweep;
+mod test_results;
 pub mod weights;
 
 pub use autoencoder::{fit_autoencoder, PretrainOutcome};
 pub use early_stopping::{EarlyStopping, EpochScore};
 pub use embed::{embed_images, embed_set, feature_table, Embeddings};
+pub use env::{EarlierIds, RunEnv, NO_EARLIER_IDS};
 pub use epoch::{evaluate, evaluate_images, train_one_epoch, EpochPlan, Evaluation, Source};
 pub use error::{Result, TrainerError};
 pub use fit::{fit, FitData, FitOutcome};
 pub use observer::{Observer, Silent};
 pub use prepare::{prepare_grid, Preparation};
-pub use run::{build_model, run_one, RunEnv};
+pub use run::{build_model, run_one};
 pub use sweep::{sweep, RunObservers, SweepOptions, SweepReport};

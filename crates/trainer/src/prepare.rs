@@ -13,8 +13,8 @@ use cxr_data::synth::cached_root;
 use cxr_data::{load, CacheStatus, ImageSet, LoadOptions, LoadReport, Split};
 use cxr_experiment::{DataConfig, DataSource, Grid, RunConfig, Weights};
 
+use crate::env::RunEnv;
 use crate::error::{Result, TrainerError};
-use crate::run::RunEnv;
 use crate::weights::locate;
 
 /// Loaded datasets, keyed by everything that determines their pixels.
@@ -60,7 +60,7 @@ impl DataMemo {
 
 fn load_data(data: &DataConfig, cache_dir: &Path) -> Result<(ImageSet, LoadReport)> {
     let root = match &data.source {
-        DataSource::Folder { root } => root.clone(),
+        DataSource::Folder { root, .. } => root.clone(),
         DataSource::Synthetic {
             per_class,
             size,
@@ -114,6 +114,7 @@ pub fn prepare_grid(
             weights_mirror: weights_mirror.or(stage.weights_mirror.as_deref()),
             downloads,
             registry,
+            earlier_ids: &crate::env::NO_EARLIER_IDS,
         };
         for run in &stage.runs {
             let cfg = &run.config;
@@ -146,7 +147,7 @@ fn same_pixels(a: &DataConfig, b: &DataConfig) -> bool {
 
 fn describe(data: &DataConfig, set: &ImageSet, report: &LoadReport) -> String {
     let source = match &data.source {
-        DataSource::Folder { root } => root.display().to_string(),
+        DataSource::Folder { root, .. } => root.display().to_string(),
         DataSource::Synthetic {
             per_class,
             size,

@@ -31,9 +31,11 @@ pub fn derive(
     Preprocessing {
         classes: data.set.classes.clone(),
         in_channels,
-        stats,
+        stats: stats_record(stats),
     }
 }
+
+pub use crate::recorded_stats::{recorded_stats, stats_record};
 
 /// Derives the record again from `run`'s data (loaded through `cache_dir`) and split seed, for
 /// a run folder without `preprocessing.json`.

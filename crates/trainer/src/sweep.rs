@@ -6,12 +6,14 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use cxr_experiment::{Grid, PlannedRun};
-use cxr_results::{merge_summaries, status, write_plan, GridDir, PlanRow, RunSummary};
+use cxr_results::{merge_summaries, status, GridDir, PlanRow, RunDir, RunSummary};
 
+use crate::env::EarlierIds;
+use crate::env::RunEnv;
 use crate::error::{Result, TrainerError};
 use crate::observer::Observer;
 use crate::prepare::DataMemo;
-use crate::run::{run_one, RunEnv};
+use crate::run::run_one;
 
 /// How to run a sweep.
 #[derive(Debug, Clone)]
@@ -73,6 +75,20 @@ impl SweepReport {
     }
 }
 
+/// The folder of `planned` in `grid_dir`: its own, unless only the folder of its earlier id
+/// ([`PlannedRun::legacy_id`]) holds a finished run, which is then this run's results (found,
+/// not trained again, and reported under that id). `--force` always trains into its own.
+pub fn run_folder(grid_dir: &GridDir, planned: &PlannedRun, force: bool) -> RunDir {
+    let own = grid_dir.run(&planned.id);
+    if force || own.is_finished() {
+        return own;
+    }
+    match &planned.legacy_id {
+        Some(earlier) if grid_dir.run(earlier).is_finished() => grid_dir.run(earlier),
+        _ => own,
+    }
+}
+
 /// Makes the [`Observer`] of one run from its label (`[n/total] run-id`) and plan; the sweep
 /// drops it when the run ends, before logging the run's one-line summary. Pass
 /// `&mut Silent::each` ([`Silent::each`]) to watch nothing.
@@ -90,6 +106,21 @@ pub fn sweep(
     options: &SweepOptions,
     observe: &mut RunObservers<'_>,
 ) -> Result<SweepReport> {
+    let mut earlier_ids = EarlierIds::new();
+    for stage in grid.stages() {
+        let grid_dir = GridDir::new(&options.results_dir, &stage.name);
+        for planned in &stage.runs {
+            let folder = run_folder(&grid_dir, planned, options.force).id();
+            if folder != planned.id {
+                tracing::info!(
+                    "{}/{} is finished under its earlier id {folder} (from before datasets were identified by content): using that folder",
+                    stage.name,
+                    planned.id
+                );
+                earlier_ids.insert((stage.name.clone(), planned.id.clone()), folder);
+            }
+        }
+    }
     let mut source_reports = Vec::new();
     if options.cell.is_none() {
         let source_options = SweepOptions {
@@ -103,7 +134,7 @@ pub fn sweep(
                 source.path.display(),
                 source.runs.len()
             );
-            let report = sweep_one(source, &source_options, observe)?;
+            let report = sweep_one(source, &source_options, &earlier_ids, observe)?;
             if report.failed() > 0 {
                 tracing::error!(
                     "source stage {}: {} run(s) failed; the runs that start from them will stop with an error",
@@ -114,7 +145,7 @@ pub fn sweep(
             source_reports.push((source.name.clone(), report));
         }
     }
-    let mut report = sweep_one(grid, options, observe)?;
+    let mut report = sweep_one(grid, options, &earlier_ids, observe)?;
     report.sources = source_reports;
     Ok(report)
 }
@@ -123,6 +154,7 @@ pub fn sweep(
 fn sweep_one(
     grid: &Grid,
     options: &SweepOptions,
+    earlier_ids: &EarlierIds,
     observe: &mut RunObservers<'_>,
 ) -> Result<SweepReport> {
     let grid_dir = GridDir::new(&options.results_dir, &grid.name);
@@ -133,7 +165,7 @@ fn sweep_one(
         })?],
         None => grid.runs.iter().collect(),
     };
-    write_plan(&grid_dir.plan_path(), &plan_rows(grid))?;
+    grid_dir.write_plan(&plan_rows(grid, &grid_dir, options.force))?;
     let env = RunEnv {
         cache_dir: &options.cache_dir,
         results_dir: &options.results_dir,
@@ -143,6 +175,7 @@ fn sweep_one(
             .or(grid.weights_mirror.as_deref()),
         downloads: options.downloads.as_ref(),
         registry: &options.registry,
+        earlier_ids,
     };
     let mut memo = DataMemo::default();
     let mut report = SweepReport {
@@ -152,7 +185,7 @@ fn sweep_one(
     let todo: Vec<&PlannedRun> = selected
         .into_iter()
         .filter(|p| {
-            let done = grid_dir.run(&p.id).is_finished() && !options.force;
+            let done = run_folder(&grid_dir, p, options.force).is_finished() && !options.force;
             report.skipped += usize::from(done);
             !done
         })
@@ -164,16 +197,11 @@ fn sweep_one(
         );
     }
     for (n, planned) in todo.iter().enumerate() {
-        let label = format!("[{}/{}] {}", n + 1, todo.len(), planned.id);
+        let dir = run_folder(&grid_dir, planned, options.force);
+        let label = format!("[{}/{}] {}", n + 1, todo.len(), dir.id());
         let mut observer = observe(&label, planned);
         let start = Instant::now();
-        let summary = run_one(
-            planned,
-            &grid_dir.run(&planned.id),
-            &env,
-            &mut memo,
-            observer.as_mut(),
-        )?;
+        let summary = run_one(planned, &dir, &env, &mut memo, observer.as_mut())?;
         // Before the summary line, so a progress display can clear itself first.
         drop(observer);
         tracing::info!(
@@ -189,12 +217,13 @@ fn sweep_one(
     Ok(report)
 }
 
-/// Every run of the grid (not only the selected cell), so a report can name the missing ones.
-fn plan_rows(grid: &Grid) -> Vec<PlanRow> {
+/// Every run of the grid (not only the selected cell), so a report can name the missing ones;
+/// a run finished under its earlier id is listed under that id, its folder's.
+fn plan_rows(grid: &Grid, grid_dir: &GridDir, force: bool) -> Vec<PlanRow> {
     grid.runs
         .iter()
         .map(|p| PlanRow {
-            run_id: p.id.clone(),
+            run_id: run_folder(grid_dir, p, force).id(),
             model: p.config.model.name.to_string(),
             freeze: p.config.model.freeze as i64,
             seed: p.config.seed as i64,

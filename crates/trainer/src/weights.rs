@@ -7,10 +7,11 @@ use std::path::PathBuf;
 use cxr_data::PixelStats;
 use cxr_experiment::{RunConfig, Weights};
 use cxr_models::ModelKind;
-use cxr_results::{read_summary, status, GridDir, RunDir};
+use cxr_results::{status, GridDir, RunDir};
 
+use crate::env::RunEnv;
 use crate::error::{Result, TrainerError};
-use crate::run::RunEnv;
+use crate::recorded_stats::recorded_stats;
 
 /// The file a run loads and what it implies for normalisation.
 #[derive(Debug, Clone, PartialEq)]
@@ -45,7 +46,7 @@ pub fn locate(weights: &Weights, kind: ModelKind, env: &RunEnv<'_>) -> Result<St
                 .map(RunDir::at)
                 .filter(|run| run.preprocessing_path().is_file());
             let source_stats = match run {
-                Some(run) => Some(run.read_preprocessing()?.stats),
+                Some(run) => Some(recorded_stats(run.read_preprocessing()?.stats)),
                 None => None,
             };
             Ok(StartingWeights {
@@ -64,7 +65,11 @@ pub fn locate(weights: &Weights, kind: ModelKind, env: &RunEnv<'_>) -> Result<St
             })
         }
         Weights::Run { grid, run } => {
-            let dir = GridDir::new(env.results_dir, grid).run(run);
+            let folder = env
+                .earlier_ids
+                .get(&(grid.clone(), run.clone()))
+                .unwrap_or(run);
+            let dir = GridDir::new(env.results_dir, grid).run(folder);
             let missing = |message: String| TrainerError::SourceRun {
                 weights: format!("{grid}/{run}"),
                 message,
@@ -75,7 +80,7 @@ pub fn locate(weights: &Weights, kind: ModelKind, env: &RunEnv<'_>) -> Result<St
                     dir.path().display()
                 )));
             }
-            let summary = read_summary(&dir.summary_path())?;
+            let summary = dir.read_summary()?;
             if let Some(failed) = summary.iter().find(|s| s.status != status::OK) {
                 return Err(missing(format!(
                     "it {} ({}): fix it and rerun its grid with --force",
@@ -85,7 +90,7 @@ pub fn locate(weights: &Weights, kind: ModelKind, env: &RunEnv<'_>) -> Result<St
             let preprocessing = dir.read_preprocessing()?;
             Ok(StartingWeights {
                 file: dir.model_path(),
-                source_stats: Some(preprocessing.stats),
+                source_stats: Some(recorded_stats(preprocessing.stats)),
             })
         }
     }

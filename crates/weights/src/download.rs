@@ -39,31 +39,15 @@ pub(crate) fn download_verified(
         url: url.to_string(),
         failure,
     };
-    let mut tmp = tempfile::Builder::new()
+    let mut tmp = shared_builder()
         .prefix(".download-")
         .suffix(".part")
         .tempfile_in(dir)
         .map_err(io_err(dir))?;
 
-    let response = agent()
-        .get(url)
-        .call()
-        .map_err(|e| fail(Failure::Request(request_failure(e))))?;
-    let status = response.status();
-    if !status.is_success() {
-        return Err(fail(Failure::Status {
-            code: status.as_u16(),
-            reason: status.canonical_reason().unwrap_or_default().to_string(),
-        }));
-    }
-    let expected = response
-        .headers()
-        .get("content-length")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok());
+    let (mut body, expected) = open_body(url).map_err(fail)?;
 
     let mut progress = Progress::start(url, expected, observer);
-    let mut body = response.into_body().into_reader();
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 256 * 1024];
     let mut received = 0u64;
@@ -107,6 +91,60 @@ pub(crate) fn download_verified(
     })?;
     progress.finish(received);
     Ok(())
+}
+
+/// A temporary-file builder whose file is created with mode 0666 less the umask, as
+/// `std::fs::File::create` would: tempfile's default 0600 would survive the rename and keep
+/// every result file (and a cache shared by a lab group) unreadable to anyone else.
+fn shared_builder<'a>() -> tempfile::Builder<'a, 'a> {
+    let mut builder = tempfile::Builder::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    builder
+}
+
+/// The body at `url` and its length when known: an HTTP(S) response, or the file of a local
+/// mirror, `file:///srv/weights/<file>` or a plain path (`/srv/weights/<file>`), which the
+/// README offers as a mirror (a copy of download.pytorch.org's folder on a shared disk).
+fn open_body(url: &str) -> std::result::Result<(Box<dyn Read>, Option<u64>), Failure> {
+    if let Some(path) = local_path(url) {
+        let file = std::fs::File::open(path).map_err(|e| {
+            Failure::Request(format!("cannot open {}: {}", path.display(), one_line(e)))
+        })?;
+        let len = file.metadata().ok().map(|m| m.len());
+        return Ok((Box::new(file), len));
+    }
+    let response = agent()
+        .get(url)
+        .call()
+        .map_err(|e| Failure::Request(request_failure(e)))?;
+    let status = response.status();
+    if !status.is_success() {
+        return Err(Failure::Status {
+            code: status.as_u16(),
+            reason: status.canonical_reason().unwrap_or_default().to_string(),
+        });
+    }
+    let expected = response
+        .headers()
+        .get("content-length")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    Ok((Box::new(response.into_body().into_reader()), expected))
+}
+
+/// The local file `url` names: the path of a `file://` URL, or `url` itself when it has no
+/// scheme (`/srv/weights/x.pth`, `mirror/x.pth`); `None` for a URL with any other scheme.
+fn local_path(url: &str) -> Option<&Path> {
+    match url.strip_prefix("file://") {
+        // `file://localhost/srv/x` names the same file as `file:///srv/x`.
+        Some(rest) => Some(Path::new(rest.strip_prefix("localhost").unwrap_or(rest))),
+        None if url.contains("://") => None,
+        None => Some(Path::new(url)),
+    }
 }
 
 /// The HTTP client: short connect and stall timeouts, none on the whole body; error statuses

@@ -295,3 +295,61 @@ fn concurrent_downloads_of_one_file_both_succeed_with_the_whole_file() -> TestRe
     assert_eq!(entries(cache.dir()).len(), 1, "one file, no temporaries");
     Ok(())
 }
+
+/// Issue 32: the README offers a local copy as a mirror, but `--mirror /path` and `file://`
+/// failed as URLs.
+#[test]
+fn a_local_folder_or_file_url_is_a_mirror() -> TestResult {
+    let bytes = payload(50_000);
+    let p = published_for(&bytes, None);
+    let mirror = tempfile::tempdir()?;
+    std::fs::write(mirror.path().join(p.file), &bytes)?;
+    let plain = mirror.path().to_string_lossy().into_owned();
+    for given in [plain.clone(), format!("file://{plain}/")] {
+        let tmp = tempfile::tempdir()?;
+        let cache = Cache::new(tmp.path());
+        let path = cache.ensure(&p, Some(&given))?;
+        assert_eq!(std::fs::read(&path)?, bytes, "{given}");
+        assert_eq!(entries(cache.dir()).len(), 1, "no temporary file left");
+    }
+    // A local copy is verified like a download: a wrong file is refused, nothing is cached.
+    let wrong = published_for(&bytes, Some("00000000"));
+    std::fs::write(mirror.path().join(wrong.file), &bytes)?;
+    let tmp = tempfile::tempdir()?;
+    let cache = Cache::new(tmp.path());
+    let err = cache.ensure(&wrong, Some(&plain)).err().ok_or("verified")?;
+    assert!(
+        matches!(failure_of(&err), Some(Failure::Checksum { .. })),
+        "{err}"
+    );
+    let missing = published_for(&payload(10), None);
+    let err = cache
+        .ensure(&missing, Some(&plain))
+        .err()
+        .ok_or("missing file")?;
+    assert_download_error(&err, &format!("{plain}/{}", missing.file));
+    assert_eq!(entries(cache.dir()).len(), 0, "nothing cached");
+    Ok(())
+}
+
+/// Issue 32: every downloaded file was mode 0600, so a cache shared by a lab group failed for
+/// everyone but its first user. The cached file now gets the mode `File::create` gives.
+#[cfg(unix)]
+#[test]
+fn a_cached_file_is_as_readable_as_the_umask_allows() -> TestResult {
+    use std::os::unix::fs::PermissionsExt;
+    let bytes = payload(1000);
+    let p = published_for(&bytes, None);
+    let mirror = tempfile::tempdir()?;
+    std::fs::write(mirror.path().join(p.file), &bytes)?;
+    let tmp = tempfile::tempdir()?;
+    let cache = Cache::new(tmp.path());
+    let path = cache.ensure(&p, Some(&mirror.path().to_string_lossy()))?;
+    let probe = tmp.path().join("probe");
+    std::fs::File::create(&probe)?;
+    let mode = |p: &std::path::Path| -> std::io::Result<u32> {
+        Ok(std::fs::metadata(p)?.permissions().mode() & 0o777)
+    };
+    assert_eq!(mode(&path)?, mode(&probe)?);
+    Ok(())
+}

@@ -5,6 +5,7 @@ use cxr_report::{Baseline, GridResults};
 
 use crate::cli::CheckArgs;
 use crate::exit::ExitStatus;
+use crate::stdout::outln;
 
 /// Runs `cxr check`.
 pub fn run(args: CheckArgs) -> anyhow::Result<ExitStatus> {
@@ -18,7 +19,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitStatus> {
     if args.update {
         let baseline = Baseline::from_results(&results);
         baseline.write(&args.baseline, &args.grid_dir)?;
-        println!(
+        outln!(
             "{}: baseline rewritten with {} run(s) from {}",
             args.baseline.display(),
             baseline.runs.len(),
@@ -30,7 +31,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitStatus> {
     let report = cxr_report::check(&results, &baseline, args.tolerance, args.allow_new);
     print!("{}", report.table());
     if report.passed() {
-        println!(
+        outln!(
             "check passed: {} run(s) within {} of {}",
             report.rows.len(),
             args.tolerance,
@@ -38,7 +39,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitStatus> {
         );
         Ok(ExitStatus::Success)
     } else {
-        println!(
+        outln!(
             "check FAILED: {} of {} run(s) regressed, missing, failed or unbaselined (tolerance {})",
             report.failures(),
             report.rows.len(),

@@ -6,6 +6,7 @@ use anyhow::Context;
 
 use crate::cli::{DataCommand, InspectArgs, PrepareArgs, SynthArgs};
 use crate::exit::ExitStatus;
+use crate::stdout::outln;
 
 /// Runs a `cxr data` subcommand.
 pub fn run(cmd: DataCommand) -> anyhow::Result<ExitStatus> {
@@ -19,26 +20,30 @@ pub fn run(cmd: DataCommand) -> anyhow::Result<ExitStatus> {
 fn inspect(args: InspectArgs) -> anyhow::Result<ExitStatus> {
     let report = cxr_data::inspect(&args.dir, args.classes.as_deref())?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        outln!("{}", serde_json::to_string_pretty(&report)?);
         return Ok(ExitStatus::Success);
     }
-    println!("{}", report.root.display());
-    println!(
-        "{:<24} {:>7} {:>6}  {:<10} sizes / formats",
-        "class", "images", "masks", "layout"
+    outln!("{}", report.root.display());
+    outln!(
+        "{:<24} {:>7} {:>6}  {:<10} sizes / pixel types / file types",
+        "class",
+        "images",
+        "masks",
+        "layout"
     );
     for c in &report.classes {
         let sizes = tally(c.sizes.iter().map(|(k, v)| (k.clone(), *v)));
-        let formats = tally(c.formats.iter().map(|(k, v)| (k.clone(), *v)));
-        println!(
-            "{:<24} {:>7} {:>6}  {:<10} {sizes} / {formats}",
+        let pixel_types = tally(c.pixel_types.iter().map(|(k, v)| (k.clone(), *v)));
+        let file_types = tally(c.file_types.iter().map(|(k, v)| (k.clone(), *v)));
+        outln!(
+            "{:<24} {:>7} {:>6}  {:<10} {sizes} / {pixel_types} / {file_types}",
             c.name,
             c.images,
             c.masks,
             format!("{:?}", c.layout).to_lowercase()
         );
         if c.dicom > 0 {
-            println!(
+            outln!(
                 "{:<24} DICOM {}: modality {} / {} / bits stored {} / {}",
                 "",
                 c.dicom,
@@ -49,15 +54,15 @@ fn inspect(args: InspectArgs) -> anyhow::Result<ExitStatus> {
             );
         }
         if c.unreadable > 0 {
-            println!("{:<24} {} unreadable", "", c.unreadable);
+            outln!("{:<24} {} unreadable", "", c.unreadable);
         }
     }
     if report.unreadable.is_empty() {
-        println!("no unreadable files");
+        outln!("no unreadable files");
     } else {
-        println!("{} unreadable file(s):", report.unreadable.len());
+        outln!("{} unreadable file(s):", report.unreadable.len());
         for u in &report.unreadable {
-            println!("  {}: {}", u.path.display(), u.reason);
+            outln!("  {}: {}", u.path.display(), u.reason);
         }
     }
     Ok(ExitStatus::Success)
@@ -83,7 +88,7 @@ fn synth(args: SynthArgs) -> anyhow::Result<ExitStatus> {
     let start = Instant::now();
     let summary = cxr_data::synth::write_synthetic(&args.out, &cfg)
         .with_context(|| format!("writing the synthetic dataset to {}", args.out.display()))?;
-    println!(
+    outln!(
         "wrote {} classes x {} images ({}x{}) to {} in {:.1}s",
         summary.classes.len(),
         summary.images_per_class,
@@ -105,9 +110,18 @@ fn prepare(args: PrepareArgs) -> anyhow::Result<ExitStatus> {
         dicom_window: args.dicom_window,
     };
     let start = Instant::now();
-    let (set, report) = cxr_data::load(&args.dir, &opts)?;
+    let (set, report) = match cxr_data::load(&args.dir, &opts) {
+        Ok(loaded) => loaded,
+        // The library's advice names the grid key; on this command line it is a flag.
+        Err(cxr_data::DataError::Unreadable(files)) => anyhow::bail!(
+            "{} unreadable image(s) (fix or remove them, or pass --skip-unreadable):{}",
+            files.len(),
+            cxr_data::unreadable_lines(&files)
+        ),
+        Err(other) => return Err(other.into()),
+    };
     let counts = set.class_counts();
-    println!(
+    outln!(
         "{} images in {} classes ({}), {}x{}: {:?}, {} decoded, {:.3}s",
         set.len(),
         set.classes.len(),
@@ -124,7 +138,7 @@ fn prepare(args: PrepareArgs) -> anyhow::Result<ExitStatus> {
         start.elapsed().as_secs_f64()
     );
     if let Some(path) = report.cache_path {
-        println!("cache: {}", path.display());
+        outln!("cache: {}", path.display());
     }
     Ok(ExitStatus::Success)
 }

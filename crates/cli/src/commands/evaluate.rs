@@ -8,6 +8,7 @@ use cxr_report::ReliabilityDiagram;
 
 use crate::cli::EvaluateArgs;
 use crate::exit::ExitStatus;
+use crate::stdout::outln;
 
 /// Runs `cxr evaluate`.
 pub fn run(args: EvaluateArgs) -> anyhow::Result<ExitStatus> {
@@ -17,11 +18,11 @@ pub fn run(args: EvaluateArgs) -> anyhow::Result<ExitStatus> {
     print_report(&eval);
     if let Some(out) = &args.out {
         write_evaluation(out, &eval)?;
-        println!("wrote {}", out.display());
+        outln!("wrote {}", out.display());
     }
     if let Some(out) = &args.predictions {
         write_predictions(out, &eval)?;
-        println!("wrote {}", out.display());
+        outln!("wrote {}", out.display());
     }
     if let Some(stem) = &args.reliability {
         let classes = eval.classes.len();
@@ -36,17 +37,17 @@ pub fn run(args: EvaluateArgs) -> anyhow::Result<ExitStatus> {
         ) {
             Some(diagram) => {
                 for path in save(&diagram, stem)? {
-                    println!("wrote {}", path.display());
+                    outln!("wrote {}", path.display());
                 }
             }
-            None => println!("no images evaluated: no reliability diagram"),
+            None => outln!("no images evaluated: no reliability diagram"),
         }
     }
     Ok(ExitStatus::Success)
 }
 
 fn print_report(eval: &ExternalEvaluation) {
-    println!(
+    outln!(
         "run {} on {}: {} image(s)",
         eval.run_id,
         eval.data.display(),
@@ -58,38 +59,38 @@ fn print_report(eval: &ExternalEvaluation) {
         .iter()
         .map(|(folder, i)| format!("{folder:?} -> {}", eval.classes[*i]))
         .collect();
-    println!("classes matched: {}", matched.join(", "));
+    outln!("classes matched: {}", matched.join(", "));
     if !eval.matching.unknown.is_empty() {
-        println!(
+        outln!(
             "folders the model does not know (left out): {}",
             eval.matching.unknown.join(", ")
         );
     }
     if !eval.matching.without_images.is_empty() {
-        println!(
+        outln!(
             "model classes with no images here: {}",
             eval.matching.without_images.join(", ")
         );
     }
     if let Some(first) = eval.skipped.first() {
-        println!(
+        outln!(
             "skipped {} unreadable file(s), first {}: {}",
             eval.skipped.len(),
             first.path.display(),
             first.reason
         );
     }
-    println!();
+    outln!();
     let ci = |i: Option<cxr_metrics::Interval>| match i {
         Some(i) => format!("  (95% bootstrap CI {:.4} - {:.4})", i.low, i.high),
         None => String::new(),
     };
-    println!(
+    outln!(
         "micro-recall {:.4}{}",
         eval.micro_recall(),
         ci(eval.intervals.map(|c| c.micro))
     );
-    println!(
+    outln!(
         "macro-recall {:.4}{}",
         eval.macro_recall(),
         ci(eval.intervals.map(|c| c.macro_))
@@ -99,9 +100,9 @@ fn print_report(eval: &ExternalEvaluation) {
             .temperature
             .map(|t| format!(" (probabilities scaled by the run's temperature {t:.3})"))
             .unwrap_or_default();
-        println!("expected calibration error (15 bins) {:.4}{scaled}", c.ece);
+        outln!("expected calibration error (15 bins) {:.4}{scaled}", c.ece);
     }
-    println!();
+    outln!();
     let width = eval
         .classes
         .iter()
@@ -109,19 +110,27 @@ fn print_report(eval: &ExternalEvaluation) {
         .max()
         .unwrap_or(5)
         .max(5);
-    println!(
+    outln!(
         "{:<width$}  {:>9}  {:>6}  {:>6}  {:>7}  {:>7}",
-        "class", "precision", "recall", "f1", "support", "roc_auc"
+        "class",
+        "precision",
+        "recall",
+        "f1",
+        "support",
+        "roc_auc"
     );
     for ((class, m), auc) in eval.classes.iter().zip(eval.per_class()).zip(&eval.roc_auc) {
         let auc = auc.map_or_else(|| "-".to_string(), |a| format!("{a:.4}"));
-        println!(
+        outln!(
             "{class:<width$}  {:>9.4}  {:>6.4}  {:>6.4}  {:>7}  {auc:>7}",
-            m.precision, m.recall, m.f1, m.support
+            m.precision,
+            m.recall,
+            m.f1,
+            m.support
         );
     }
-    println!();
-    println!("confusion matrix (rows = true class, columns = predicted)");
+    outln!();
+    outln!("confusion matrix (rows = true class, columns = predicted)");
     let col = eval
         .classes
         .iter()
@@ -130,9 +139,9 @@ fn print_report(eval: &ExternalEvaluation) {
         .unwrap_or(5)
         .max(6);
     let header: Vec<String> = eval.classes.iter().map(|c| format!("{c:>col$}")).collect();
-    println!("{:<width$}  {}", "", header.join("  "));
+    outln!("{:<width$}  {}", "", header.join("  "));
     for (class, row) in eval.classes.iter().zip(&eval.evaluation.confusion.matrix) {
         let cells: Vec<String> = row.iter().map(|n| format!("{n:>col$}")).collect();
-        println!("{class:<width$}  {}", cells.join("  "));
+        outln!("{class:<width$}  {}", cells.join("  "));
     }
 }

@@ -4,6 +4,7 @@ use cxr_inference::{explain, TrainedModel};
 
 use crate::cli::ExplainArgs;
 use crate::exit::ExitStatus;
+use crate::stdout::outln;
 
 /// Runs `cxr explain`.
 pub fn run(args: ExplainArgs) -> anyhow::Result<ExitStatus> {
@@ -11,7 +12,7 @@ pub fn run(args: ExplainArgs) -> anyhow::Result<ExitStatus> {
     let model = TrainedModel::open(&args.run, &cache_dir, &super::INFERENCE_DEVICE.open()?)?;
     let explanation = explain(&model, &args.image, args.class.as_deref())?;
     explanation.save(&args.out)?;
-    println!(
+    outln!(
         "wrote {}: Grad-CAM for {} (p={:.3}); predicted {}",
         args.out.display(),
         explanation.class,
@@ -19,7 +20,7 @@ pub fn run(args: ExplainArgs) -> anyhow::Result<ExitStatus> {
         explanation.predicted
     );
     if explanation.cam.is_blank() {
-        println!("note: the map is blank: no location raises this class's score");
+        outln!("note: the map is blank: no location raises this class's score");
     }
     Ok(ExitStatus::Success)
 }

@@ -10,6 +10,7 @@ use cxr_trainer::RunEnv;
 use crate::cli::FeaturesArgs;
 use crate::download_bar::DownloadBar;
 use crate::exit::ExitStatus;
+use crate::stdout::outln;
 
 /// Runs `cxr features`.
 pub fn run(args: FeaturesArgs) -> anyhow::Result<ExitStatus> {
@@ -22,6 +23,7 @@ pub fn run(args: FeaturesArgs) -> anyhow::Result<ExitStatus> {
         weights_mirror: weights_mirror.as_deref(),
         downloads: &DownloadBar,
         registry: &registry,
+        earlier_ids: &cxr_trainer::NO_EARLIER_IDS,
     };
     let table = match (&args.run, args.model, &args.weights) {
         (Some(run), _, _) => {
@@ -50,7 +52,7 @@ pub fn run(args: FeaturesArgs) -> anyhow::Result<ExitStatus> {
     cxr_results::write_features(&args.out, &table)
         .with_context(|| format!("writing {}", args.out.display()))?;
     let count = |split: &str| table.splits.iter().filter(|s| *s == split).count();
-    println!(
+    outln!(
         "wrote {}: {} image(s) x {} features ({} train, {} val, {} test)",
         args.out.display(),
         table.len(),

@@ -2,6 +2,7 @@
 
 use crate::cli::ReportArgs;
 use crate::exit::ExitStatus;
+use crate::stdout::outln;
 
 /// Runs `cxr report`.
 pub fn run(args: ReportArgs) -> anyhow::Result<ExitStatus> {
@@ -11,7 +12,7 @@ pub fn run(args: ReportArgs) -> anyhow::Result<ExitStatus> {
         .iter()
         .filter(|p| p.extension().is_some_and(|e| e == "png"))
         .count();
-    println!(
+    outln!(
         "{}: {} run(s) reported, {} missing; {} figure(s) as PNG and SVG",
         out.markdown.display(),
         out.runs,
@@ -19,10 +20,10 @@ pub fn run(args: ReportArgs) -> anyhow::Result<ExitStatus> {
         pngs
     );
     if let Some(path) = &out.cross_validation {
-        println!("cross-validation per configuration: {}", path.display());
+        outln!("cross-validation per configuration: {}", path.display());
     }
     for paragraph in &out.paragraphs {
-        println!("\n{paragraph}");
+        outln!("\n{paragraph}");
     }
     Ok(ExitStatus::Success)
 }

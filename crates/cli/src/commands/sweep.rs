@@ -13,16 +13,19 @@ use crate::cli::SweepArgs;
 use crate::download_bar::DownloadBar;
 use crate::exit::ExitStatus;
 use crate::progress::RunProgress;
+use crate::stdout::outln;
 
 /// Runs `cxr sweep`.
 pub fn run(args: SweepArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
     // Listing a plan or writing a job script needs no data here: the cluster has it.
     let plan_only = args.dry_run || args.emit_slurm.is_some();
+    let cache_dir = args.cache.resolve();
     let overrides = Overrides {
         data_root: args.data.clone(),
         allow_missing_data: plan_only,
         device: args.device,
         registry: Registry::from_env(),
+        cache_dir: Some(cache_dir.clone()),
     };
     let grid = Grid::from_file(&args.grid, &overrides)?;
     if plan_only {
@@ -33,7 +36,7 @@ pub fn run(args: SweepArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
         };
         for root in missing_data(&grid) {
             tracing::warn!(
-                "dataset folder {} does not exist on this machine: {doing} anyway, but training needs it",
+                "dataset folder {} does not exist on this machine: {doing} anyway, but training needs it (and its runs' ids, which hash the dataset's content, are shown here as ids of its path)",
                 root.display()
             );
         }
@@ -42,9 +45,9 @@ pub fn run(args: SweepArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
         let stages = grid.stages();
         for (n, stage) in stages.iter().enumerate() {
             if n + 1 < stages.len() {
-                println!("source stage {} of {}:", n + 1, stages.len() - 1);
+                outln!("source stage {} of {}:", n + 1, stages.len() - 1);
             } else if stages.len() > 1 {
-                println!("then:");
+                outln!("then:");
             }
             print_plan(stage);
         }
@@ -56,7 +59,6 @@ pub fn run(args: SweepArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
     if let Some(path) = &args.emit_slurm {
         return emit_slurm(&grid, &args, path);
     }
-    let cache_dir = args.cache.resolve();
     let weights_mirror = args.mirror.resolve();
     if args.prepare {
         let done = cxr_trainer::prepare_grid(
@@ -68,10 +70,10 @@ pub fn run(args: SweepArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
         )
         .with_context(|| format!("preparing {}", args.grid.display()))?;
         for line in &done.datasets {
-            println!("data: {line}");
+            outln!("data: {line}");
         }
         for file in &done.weights {
-            println!("weights: {}", file.display());
+            outln!("weights: {}", file.display());
         }
         return Ok(ExitStatus::Success);
     }
@@ -100,7 +102,7 @@ pub fn run(args: SweepArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
     })
     .with_context(|| format!("sweep {} stopped", args.grid.display()))?;
     for (name, source) in &report.sources {
-        println!(
+        outln!(
             "source stage {name}: {} run(s) trained, {} skipped as finished, {} failed; {} run(s) in {}",
             source.ran.len(),
             source.skipped,
@@ -109,7 +111,7 @@ pub fn run(args: SweepArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
             source.summary_path.display()
         );
     }
-    println!(
+    outln!(
         "{}: {} run(s) trained, {} skipped as finished, {} failed; {} run(s) in {}",
         grid.name,
         report.ran.len(),
@@ -145,18 +147,21 @@ fn open_devices(grid: &Grid) -> anyhow::Result<()> {
 }
 
 fn print_plan(grid: &Grid) {
-    println!(
+    outln!(
         "{} ({}): {} run(s)",
         grid.name,
         grid.path.display(),
         grid.runs.len()
     );
     for note in &grid.notes {
-        println!("note: {note}");
+        outln!("note: {note}");
     }
-    println!(
+    outln!(
         "{:>4}  {:<34} {:<9} {:>6}  other axes",
-        "cell", "run id", "model", "freeze"
+        "cell",
+        "run id",
+        "model",
+        "freeze"
     );
     for run in &grid.runs {
         // Model and freeze have their own columns; the seed is listed with the other axes.
@@ -170,7 +175,7 @@ fn print_plan(grid: &Grid) {
             Some(w) => format!("{others}; starts from {w}"),
             None => others,
         };
-        println!(
+        outln!(
             "{:>4}  {:<34} {:<9} {:>6}  {}",
             run.index,
             run.id,
@@ -185,7 +190,7 @@ fn print_plan(grid: &Grid) {
 fn missing_data(grid: &Grid) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = Vec::new();
     for run in grid.stages().iter().flat_map(|g| &g.runs) {
-        if let DataSource::Folder { root } = &run.config.data.source {
+        if let DataSource::Folder { root, .. } = &run.config.data.source {
             if !root.is_dir() && !out.contains(root) {
                 out.push(root.clone());
             }
@@ -241,7 +246,7 @@ fn emit_slurm(grid: &Grid, args: &SweepArgs, path: &Path) -> anyhow::Result<Exit
         .with_context(|| format!("writing {}", path.display()))?;
     let stages = grid.stages();
     let tasks: usize = stages.iter().map(|g| g.runs.len()).sum();
-    println!(
+    outln!(
         "wrote {}: a preparation job, then {} job array(s) with {tasks} task(s) in all; submit with: sbatch {}",
         path.display(),
         stages.len(),

@@ -5,6 +5,7 @@ use cxr_weights::{Cache, CachedFile, Published, Registry};
 use crate::cli::{FetchArgs, WeightsCommand, WeightsListArgs};
 use crate::download_bar::DownloadBar;
 use crate::exit::ExitStatus;
+use crate::stdout::outln;
 
 /// Runs a `cxr weights` subcommand, with the published weights `$CXR_WEIGHTS_INDEX` adds.
 pub fn run(cmd: WeightsCommand) -> anyhow::Result<ExitStatus> {
@@ -30,7 +31,7 @@ fn fetch(args: FetchArgs, registry: &Registry) -> anyhow::Result<ExitStatus> {
     let mirror = args.mirror.resolve();
     let cache = Cache::new(&args.cache.resolve()).with_observer(&DownloadBar);
     for p in wanted {
-        println!("{}", cache.ensure(p, mirror.as_deref())?.display());
+        outln!("{}", cache.ensure(p, mirror.as_deref())?.display());
     }
     Ok(ExitStatus::Success)
 }
@@ -40,20 +41,24 @@ fn list(args: WeightsListArgs, registry: &Registry) -> anyhow::Result<ExitStatus
     let files = cache.list()?;
     if args.json {
         let rows: Vec<serde_json::Value> = files.iter().map(json_row).collect();
-        println!("{}", serde_json::to_string_pretty(&rows)?);
+        outln!("{}", serde_json::to_string_pretty(&rows)?);
         return Ok(ExitStatus::Success);
     }
     if files.is_empty() {
-        println!("no weights cached in {}", cache.dir().display());
+        outln!("no weights cached in {}", cache.dir().display());
         return Ok(ExitStatus::Success);
     }
-    println!("{}", cache.dir().display());
-    println!(
+    outln!("{}", cache.dir().display());
+    outln!(
         "{:<24} {:<9} {:<14} {:>10}  {:<64}  verified",
-        "file", "model", "variant", "size", "sha256"
+        "file",
+        "model",
+        "variant",
+        "size",
+        "sha256"
     );
     for f in &files {
-        println!(
+        outln!(
             "{:<24} {:<9} {:<14} {:>10}  {:<64}  {}",
             file_name(f),
             f.published.map_or("-".to_string(), |p| p.model.to_string()),

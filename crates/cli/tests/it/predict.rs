@@ -688,3 +688,35 @@ fn features_from_a_run_and_from_named_weights_read_back_with_polars() -> TestRes
     assert!(!missing.exists());
     Ok(())
 }
+
+/// Issue 32: a mistyped `--run` did not list the runs that exist.
+#[test]
+fn a_mistyped_run_lists_the_runs_that_exist() -> TestResult {
+    let tmp = tempfile::tempdir()?;
+    let runs = tmp.path().join("results/g/runs");
+    for id in ["cnn-f0-s0-0123456789ab", "resnet18-f2-s0-ba9876543210"] {
+        std::fs::create_dir_all(runs.join(id))?;
+        std::fs::write(runs.join(id).join("config.toml"), "")?;
+    }
+    std::fs::create_dir_all(runs.join("killed-run-without-config"))?;
+    for given in ["results/g/runs/resnet18-f2-s0-ba98765", "results/g"] {
+        let out = cxr_in(&["predict", "--run", given, "x.png"], tmp.path())?;
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(
+            stderr.contains(&format!("{given} is not a run folder")),
+            "{stderr}"
+        );
+        assert!(stderr.contains("runs in results/g/runs: "), "{stderr}");
+        assert!(stderr.contains("cnn-f0-s0-0123456789ab"), "{stderr}");
+        assert!(!stderr.contains("killed-run"), "{stderr}");
+    }
+    // The closest name first.
+    let out = cxr_in(
+        &["predict", "--run", "results/g/runs/resnet18-f2", "x.png"],
+        tmp.path(),
+    )?;
+    assert!(text(&out.stderr).contains("runs: resnet18-f2-s0-ba9876543210, cnn"));
+    Ok(())
+}

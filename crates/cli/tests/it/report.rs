@@ -1,7 +1,7 @@
 //! `cxr report` and `cxr check` as CI uses them: on a tiny grid trained here, then with the
 //! baseline edited to simulate a regression, a missing run, and bad input.
 
-use crate::support::{cxr_in, tiny_grid, transcript, TestResult};
+use crate::support::{cxr_in, text, tiny_grid, transcript, TestResult};
 
 /// A CNN and a ResNet18 head-only run on a tiny synthetic set (a few seconds each).
 const TINY: &str = tiny_grid!("[grid]\nmodel = [\"cnn\", \"resnet18\"]\nfreeze = [4]\n");
@@ -286,6 +286,35 @@ fn report_on_an_empty_folder_is_a_one_line_error() -> TestResult {
     assert!(
         stderr.starts_with("error: ") && stderr.contains("no summary.parquet"),
         "{stderr}"
+    );
+    Ok(())
+}
+
+/// Issue 32: `check --tolerance -0.1` was parsed as an unknown flag `-0`; a negative value now
+/// reaches the check and is refused as one.
+#[test]
+fn check_refuses_a_negative_tolerance_by_name() -> TestResult {
+    let tmp = tempfile::tempdir()?;
+    let args = [
+        "check",
+        "results/tiny",
+        "--baseline",
+        "base.toml",
+        "--tolerance",
+    ];
+    let out = cxr_in(&[&args[..], &["-0.1"]].concat(), tmp.path())?;
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("the tolerance must be 0 or more"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("unexpected argument"), "{stderr}");
+    let out = cxr_in(&[&args[..], &["0"]].concat(), tmp.path())?;
+    assert!(
+        !text(&out.stderr).contains("tolerance"),
+        "0 is a tolerance: {}",
+        transcript(&out)
     );
     Ok(())
 }

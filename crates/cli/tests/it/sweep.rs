@@ -1,7 +1,7 @@
 //! `cxr sweep` as a user runs it: dry run, bad grids, and the kill-and-resume test.
 
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::support::{cxr, cxr_in, TestResult, TINY};
@@ -552,5 +552,275 @@ fn a_gpu_sweep_needs_the_cuda_feature_and_the_summary_names_the_device() -> Test
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].device.as_deref(), Some("cpu"));
     assert!(!rows[0].axes.iter().any(|a| a.setting == "train.device"));
+    Ok(())
+}
+
+/// Issue 32: `cxr sweep --dry-run | head -1` panicked ("failed printing to stdout: Broken
+/// pipe", exit 101). The plan here is longer than a pipe's buffer (64 KiB), so after the
+/// reader takes one line and closes, the sweep's next write must meet the closed pipe.
+#[test]
+fn a_dry_run_into_a_pipe_closed_early_exits_0_without_a_panic() -> TestResult {
+    use std::io::BufRead;
+    let tmp = tempfile::tempdir()?;
+    let seeds: Vec<String> = (0..1500).map(|s| s.to_string()).collect();
+    write_grid(
+        tmp.path(),
+        &format!(
+            "{TINY}[model]\nname = \"cnn\"\n[grid]\nseed = [{}]\n",
+            seeds.join(", ")
+        ),
+    )?;
+    let mut child = cxr()
+        .args(["sweep", "g.toml", "--dry-run"])
+        .current_dir(tmp.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let stdout = child.stdout.take().ok_or("stdout")?;
+    let mut first = String::new();
+    std::io::BufReader::new(stdout).read_line(&mut first)?;
+    // The reader (and with it the pipe's read end) is dropped here, as `head -1` exits.
+    let out = child.wait_with_output()?;
+    let stderr = String::from_utf8(out.stderr)?;
+    assert!(first.contains("tiny (g.toml): 1500 run(s)"), "{first}");
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(stderr.is_empty(), "quiet: {stderr}");
+    Ok(())
+}
+
+/// Issue 32: every file cxr wrote was mode 0600 whatever the umask, so a lab group could not
+/// read the results nor share a cache. Under umask 022 a sweep, its report and its caches
+/// write 0644 files (and 0755 folders).
+#[cfg(unix)]
+#[test]
+fn written_files_honour_the_umask() -> TestResult {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir()?;
+    write_grid(tmp.path(), &format!("{TINY}[model]\nname = \"cnn\"\n"))?;
+    let exe = env!("CARGO_BIN_EXE_cxr");
+    let script = format!(
+        "umask 022 && '{exe}' sweep g.toml --quiet --cache-dir cache && '{exe}' report results/tiny"
+    );
+    let out = Command::new("sh")
+        .args(["-c", &script])
+        .env("CXR_LOG", "warn")
+        .current_dir(tmp.path())
+        .output()?;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut files = 0;
+    for top in ["results", "cache"] {
+        let mut stack = vec![tmp.path().join(top)];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir)? {
+                let path = entry?.path();
+                let mode = std::fs::metadata(&path)?.permissions().mode() & 0o777;
+                if path.is_dir() {
+                    assert_eq!(mode, 0o755, "{}", path.display());
+                    stack.push(path);
+                } else {
+                    assert_eq!(mode, 0o644, "{}", path.display());
+                    files += 1;
+                }
+            }
+        }
+    }
+    // Parquet tables, the model, config, report and figures, image cache, synthetic set.
+    assert!(files > 20, "only {files} files written");
+    assert!(tmp.path().join("results/tiny/report/report.md").is_file());
+    Ok(())
+}
+
+/// Issue 32: a data error left a run folder holding only `config.toml` per run tried.
+#[test]
+fn a_data_error_leaves_no_run_folder() -> TestResult {
+    let tmp = tempfile::tempdir()?;
+    for (class, n) in [("a", 3), ("b", 3)] {
+        std::fs::create_dir_all(tmp.path().join("data").join(class))?;
+        for i in 0..n {
+            std::fs::write(
+                tmp.path().join(format!("data/{class}/{i}.png")),
+                b"not a png",
+            )?;
+        }
+    }
+    write_grid(
+        tmp.path(),
+        "name = \"bad\"\n[data]\nroot = \"data\"\nimage_size = 32\n[grid]\nmodel = [\"cnn\"]\nseed = [0, 1]\n",
+    )?;
+    let out = cxr_in(&["sweep", "g.toml", "--cache-dir", "cache"], tmp.path())?;
+    let stderr = String::from_utf8(out.stderr)?;
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("6 unreadable image(s)"), "{stderr}");
+    let runs = tmp.path().join("results/bad/runs");
+    let left: Vec<_> = match std::fs::read_dir(&runs) {
+        Ok(entries) => entries.collect::<Result<_, _>>()?,
+        Err(_) => Vec::new(),
+    };
+    assert!(left.is_empty(), "run folders left: {left:?}");
+    Ok(())
+}
+
+/// Issue 32: `sweep` printed only the first unreadable file; every one is listed, each on its
+/// own line, with the grid key that skips them.
+#[test]
+fn a_sweep_lists_every_unreadable_file() -> TestResult {
+    let tmp = tempfile::tempdir()?;
+    for class in ["a", "b"] {
+        std::fs::create_dir_all(tmp.path().join("data").join(class))?;
+        std::fs::write(tmp.path().join(format!("data/{class}/broken.png")), b"x")?;
+    }
+    write_grid(
+        tmp.path(),
+        "name = \"bad\"\n[data]\nroot = \"data\"\nimage_size = 32\n[model]\nname = \"cnn\"\n",
+    )?;
+    let out = cxr_in(&["sweep", "g.toml", "--cache-dir", "cache"], tmp.path())?;
+    let stderr = String::from_utf8(out.stderr)?;
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("2 unreadable image(s)"), "{stderr}");
+    assert!(stderr.contains("set skip_unreadable = true"), "{stderr}");
+    for class in ["a", "b"] {
+        let file = Path::new("data").join(class).join("broken.png");
+        let line = stderr
+            .lines()
+            .find(|l| l.contains(&*file.to_string_lossy()));
+        assert!(line.is_some_and(|l| l.starts_with("  ")), "{stderr}");
+    }
+    Ok(())
+}
+
+/// Issue 32: a YAML or JSON grid got a TOML parse error that never said grids are TOML.
+#[test]
+fn a_yaml_or_json_grid_is_told_grids_are_toml() -> TestResult {
+    let tmp = tempfile::tempdir()?;
+    for (file, body, format) in [
+        ("g.yaml", "name: demo\nmodel:\n  name: cnn\n", "YAML"),
+        ("g.toml", "name: demo\n", "YAML"),
+        ("g.json", "{\"name\": \"demo\"}\n", "JSON"),
+    ] {
+        std::fs::write(tmp.path().join(file), body)?;
+        let out = cxr_in(&["sweep", file, "--dry-run"], tmp.path())?;
+        let stderr = String::from_utf8(out.stderr)?;
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(
+            stderr.contains(&format!(
+                "grid files are TOML, and this looks like {format}"
+            )),
+            "{file}: {stderr}"
+        );
+    }
+    Ok(())
+}
+
+/// Issue 32: a misspelled axis was answered with the top-level keys (`name`, `data`, ...),
+/// not the axes.
+#[test]
+fn a_misspelled_axis_lists_the_axes() -> TestResult {
+    let tmp = tempfile::tempdir()?;
+    write_grid(tmp.path(), &format!("{TINY}[grid]\nmodle = [\"cnn\"]\n"))?;
+    let out = cxr_in(&["sweep", "g.toml", "--dry-run"], tmp.path())?;
+    let stderr = String::from_utf8(out.stderr)?;
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("grid axis `modle` is not a setting: axes are model, freeze, seed"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("did you mean `model`?"), "{stderr}");
+    assert!(!stderr.contains("`name`"), "{stderr}");
+    write_grid(
+        tmp.path(),
+        &format!("{TINY}[grid]\n\"train.lrr\" = [0.1]\n"),
+    )?;
+    let out = cxr_in(&["sweep", "g.toml", "--dry-run"], tmp.path())?;
+    let stderr = String::from_utf8(out.stderr)?;
+    assert!(
+        stderr.contains("the axes of `train` are train."),
+        "{stderr}"
+    );
+    assert!(stderr.contains("did you mean `train.lr`?"), "{stderr}");
+    Ok(())
+}
+
+/// Issue 32: a missing grid file printed its cause twice ("No such file ...: No such file").
+#[test]
+fn a_missing_grid_prints_its_cause_once() -> TestResult {
+    let tmp = tempfile::tempdir()?;
+    let out = cxr_in(&["sweep", "nope.toml"], tmp.path())?;
+    let stderr = String::from_utf8(out.stderr)?;
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.matches("No such file").count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with("error: cannot read grid file nope.toml: "),
+        "{stderr}"
+    );
+    Ok(())
+}
+
+/// Issue 32: `--time banana` and `--mem 32` (32 MB to Slurm) went into the script unchecked.
+#[test]
+fn emit_slurm_refuses_a_bad_time_or_a_memory_without_unit() -> TestResult {
+    let tmp = tempfile::tempdir()?;
+    write_grid(tmp.path(), &format!("{TINY}[model]\nname = \"cnn\"\n"))?;
+    for (flag, value, says) in [
+        ("--time", "banana", "expected a Slurm time"),
+        ("--mem", "32", "Slurm would read it as 32 MB"),
+    ] {
+        let out = cxr_in(
+            &["sweep", "g.toml", "--emit-slurm", "job.sh", flag, value],
+            tmp.path(),
+        )?;
+        let stderr = String::from_utf8(out.stderr)?;
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(says), "{stderr}");
+        assert!(!tmp.path().join("job.sh").exists());
+    }
+    let out = cxr_in(
+        &[
+            "sweep",
+            "g.toml",
+            "--emit-slurm",
+            "job.sh",
+            "--time",
+            "2-00:00:00",
+            "--mem",
+            "16G",
+        ],
+        tmp.path(),
+    )?;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let script = std::fs::read_to_string(tmp.path().join("job.sh"))?;
+    assert!(script.contains("#SBATCH --time=2-00:00:00") && script.contains("#SBATCH --mem=16G"));
+    Ok(())
+}
+
+/// Issue 32: `sweep --help` filed `--device` and `--weights-mirror` under "Slurm".
+#[test]
+fn sweep_help_files_only_the_slurm_options_under_slurm() -> TestResult {
+    let out = cxr_in(&["sweep", "--help"], Path::new("."))?;
+    let help = String::from_utf8(out.stdout)?;
+    let (general, slurm) = help
+        .split_once("Slurm (with --emit-slurm):")
+        .ok_or("no Slurm heading")?;
+    for flag in [
+        "--device",
+        "--weights-mirror",
+        "--cache-dir",
+        "--emit-slurm",
+    ] {
+        assert!(general.contains(flag), "{flag}: {help}");
+        assert!(!slurm.contains(flag), "{flag} under Slurm: {help}");
+    }
+    for flag in ["--partition", "--time", "--mem", "--gres", "--max-parallel"] {
+        assert!(slurm.contains(flag), "{flag}: {help}");
+    }
     Ok(())
 }

@@ -186,3 +186,42 @@ fn list_shows_what_the_cache_holds() -> TestResult {
     assert_eq!(json[0]["verified"], false);
     Ok(())
 }
+
+/// Issue 32: the README offers a local copy as a mirror, but `--weights-mirror /path` and `file://`
+/// failed as malformed URLs. Now the local file is read (and verified: these bytes are not
+/// torchvision's, so the checksum fails, naming the file, and nothing is cached).
+#[test]
+fn fetch_reads_a_local_folder_or_file_url_as_a_mirror() -> TestResult {
+    let mirror = tempfile::tempdir()?;
+    std::fs::write(
+        mirror.path().join("resnet18-f37072fd.pth"),
+        b"a local copy, but not of torchvision's weights",
+    )?;
+    let plain = mirror.path().to_str().ok_or("utf-8 path")?.to_string();
+    for given in [plain.clone(), format!("file://{plain}")] {
+        let tmp = tempfile::tempdir()?;
+        let dir = tmp.path().to_str().ok_or("utf-8 path")?;
+        let out = cxr(&[
+            "weights",
+            "fetch",
+            "resnet18",
+            "--weights-mirror",
+            &given,
+            "--cache-dir",
+            dir,
+        ])?;
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.contains(&format!(
+                "from {given}/resnet18-f37072fd.pth: checksum mismatch"
+            )),
+            "{stderr}"
+        );
+        assert_eq!(
+            entries(&tmp.path().join("weights")),
+            Vec::<std::path::PathBuf>::new()
+        );
+    }
+    Ok(())
+}

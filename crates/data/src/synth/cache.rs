@@ -17,7 +17,15 @@ pub fn cached_root(per_class: usize, size: u32, seed: u64, cache_dir: &Path) -> 
     }
     let parent = cache_dir.join("synthetic");
     std::fs::create_dir_all(&parent).map_err(DataError::io(&parent))?;
-    let tmp = tempfile::Builder::new()
+    // 0777 less the umask, as `create_dir` would: tempfile's 0700 would survive the rename and
+    // keep the set from the other users of a shared cache.
+    let mut builder = tempfile::Builder::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o777));
+    }
+    let tmp = builder
         .prefix(".tmp-")
         .tempdir_in(&parent)
         .map_err(DataError::io(&parent))?;

@@ -8,8 +8,8 @@ use rayon::prelude::*;
 
 use super::pattern::Pattern;
 use super::{
-    image_rng, render_phantom, DEFAULT_CLASSES, DEFAULT_PER_CLASS, FAINT_LESION_FRACTION, LESION_STRENGTH,
-    NORMAL_VARIATION_FRACTION,
+    image_rng, render_phantom, DEFAULT_CLASSES, DEFAULT_PER_CLASS, FAINT_LESION_FRACTION,
+    LESION_STRENGTH, NORMAL_VARIATION_FRACTION,
 };
 use crate::{DataError, Result};
 
@@ -87,13 +87,15 @@ pub struct SynthSummary {
 }
 
 /// Generates `cfg.per_class` phantoms per class under `out` (created if missing; files of an earlier
-/// run are overwritten) and a README describing them.
+/// run are overwritten, and its generator files past `per_class` removed) and a README
+/// describing them.
 pub fn write_synthetic(out: &Path, cfg: &SynthConfig) -> Result<SynthSummary> {
     cfg.validate()?;
     for class in &cfg.classes {
         for sub in ["images", "masks", "lesions"] {
             let dir = out.join(class).join(sub);
             std::fs::create_dir_all(&dir).map_err(DataError::io(&dir))?;
+            remove_stale(&dir, class, cfg.per_class)?;
         }
     }
     let jobs: Vec<(usize, usize)> = (0..cfg.classes.len())
@@ -147,6 +149,26 @@ fn readme_text(cfg: &SynthConfig) -> String {
     )
 }
 
+/// Removes the files an earlier, larger generation left in `dir`: `<class>-<n>.png` with `n`
+/// past `per_class`. Otherwise a smaller set written over a larger one would keep the old
+/// images, and a dataset of the wrong size would train. Other files are left alone.
+fn remove_stale(dir: &Path, class: &str, per_class: usize) -> Result<()> {
+    let prefix = format!("{class}-");
+    for entry in std::fs::read_dir(dir).map_err(DataError::io(dir))? {
+        let entry = entry.map_err(DataError::io(dir))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let n = name
+            .strip_prefix(&prefix)
+            .and_then(|rest| rest.strip_suffix(".png"))
+            .and_then(|n| n.parse::<usize>().ok());
+        if n.is_some_and(|n| n > per_class) {
+            let path = entry.path();
+            std::fs::remove_file(&path).map_err(DataError::io(&path))?;
+        }
+    }
+    Ok(())
+}
+
 fn save_png(img: &GrayImage, path: &Path) -> Result<()> {
     img.save_with_format(path, ImageFormat::Png)
         .map_err(|e| DataError::Encode {
@@ -185,6 +207,28 @@ mod tests {
                 );
             }
         }
+        Ok(())
+    }
+
+    /// Issue 32: a smaller set over a larger one kept the larger one's extra images.
+    #[test]
+    fn a_smaller_set_over_a_larger_one_leaves_no_stale_images() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        write_synthetic(dir.path(), &config(4, 32))?;
+        let keep = dir.path().join("COVID/images/notes.png");
+        std::fs::write(&keep, b"not the generator's")?;
+        write_synthetic(dir.path(), &config(2, 32))?;
+        for class in &config(2, 32).classes {
+            for sub in ["images", "masks", "lesions"] {
+                let mut names: Vec<String> = std::fs::read_dir(dir.path().join(class).join(sub))?
+                    .map(|e| e.map(|e| e.file_name().to_string_lossy().into_owned()))
+                    .collect::<std::io::Result<_>>()?;
+                names.retain(|n| n != "notes.png");
+                names.sort();
+                assert_eq!(names, [format!("{class}-1.png"), format!("{class}-2.png")]);
+            }
+        }
+        assert!(keep.is_file(), "only generator files are removed");
         Ok(())
     }
 

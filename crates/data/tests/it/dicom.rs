@@ -217,8 +217,13 @@ fn unreadable_dicom_is_skipped_and_counted_or_fails_the_load() -> TestResult {
         },
     );
     let msg = strict.err().ok_or("loaded")?.to_string();
-    assert!(msg.starts_with("6 unreadable image(s), first "), "{msg}");
+    assert!(msg.starts_with("6 unreadable image(s) ("), "{msg}");
     assert!(msg.contains("set skip_unreadable = true"), "{msg}");
+    // Every unreadable file is named, each on its own line (issue 32: only the first was).
+    for kind in ErrorObject::ALL {
+        assert!(msg.contains(kind.file_name()), "{msg}");
+    }
+    assert_eq!(msg.lines().count(), 7, "{msg}");
     let (set, report) = load(
         r,
         &LoadOptions {

@@ -9,7 +9,7 @@ use super::{normalize, Resolver};
 use crate::config::{DataConfig, DataSource};
 use crate::defaults;
 use crate::error::Result;
-use crate::raw::RawRun;
+use crate::raw::{RawData, RawRun};
 
 impl Resolver<'_> {
     /// The dataset and preprocessing; `[data.synthetic] size` defaults to the image size.
@@ -22,7 +22,7 @@ impl Resolver<'_> {
             1024,
         )?;
         let source = match (&self.overrides.data_root, &d.root, &d.synthetic) {
-            (Some(root), _, _) => folder(self, root, "--data", false)?,
+            (Some(root), _, _) => folder(self, root, "--data", false, &d)?,
             (None, Some(_), Some(_)) => {
                 return Err(self.invalid(
                     "data",
@@ -30,7 +30,7 @@ impl Resolver<'_> {
                     "set either data.root or [data.synthetic], not both",
                 ))
             }
-            (None, Some(root), None) => folder(self, root, "data.root", true)?,
+            (None, Some(root), None) => folder(self, root, "data.root", true, &d)?,
             (None, None, Some(s)) => DataSource::Synthetic {
                 per_class: self.range(
                     "data.synthetic.per_class",
@@ -96,12 +96,14 @@ impl Resolver<'_> {
 }
 
 /// A dataset folder: `root` relative to the grid file's folder when `relative_to_grid` (not
-/// for `--data`), which must exist unless missing data is allowed.
+/// for `--data`), which must exist unless missing data is allowed, identified by the
+/// fingerprint of what the run reads (its classes, and their masks when it masks).
 fn folder(
     r: &Resolver<'_>,
     root: &Path,
     setting: &str,
     relative_to_grid: bool,
+    raw: &RawData,
 ) -> Result<DataSource> {
     let root = if relative_to_grid {
         r.path(root)
@@ -115,5 +117,17 @@ fn folder(
             "dataset folder not found: point it at the folder holding one sub-folder per class",
         ));
     }
-    Ok(DataSource::Folder { root })
+    let fingerprint = if root.is_dir() {
+        let request = cxr_data::FingerprintRequest {
+            root: &root,
+            classes: raw.classes.as_deref(),
+            masks: raw.mask.unwrap_or(defaults::MASK),
+        };
+        // A folder that is not a readable dataset yet keeps the id of its path: loading it
+        // reports what is wrong when a run trains, as before fingerprints (a plan still lists).
+        cxr_data::fingerprint(request, r.overrides.cache_dir.as_deref()).ok()
+    } else {
+        None
+    };
+    Ok(DataSource::Folder { root, fingerprint })
 }

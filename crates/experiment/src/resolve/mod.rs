@@ -27,7 +27,7 @@ mod split;
 mod train;
 mod weights;
 
-pub(crate) use weights::source_grid;
+pub(crate) use weights::{random_by_choice, source_grid};
 
 /// Settings given on the command line that replace the grid file's, and the published weights
 /// that its `weights = "..."` names resolve against.
@@ -44,6 +44,9 @@ pub struct Overrides {
     /// The published weights names are looked up in (the CLI's: torchvision's and
     /// `$CXR_WEIGHTS_INDEX`'s), source grids' too; by default torchvision's only.
     pub registry: cxr_weights::Registry,
+    /// The cache folder, where dataset fingerprints are remembered between plans; `None`
+    /// hashes a dataset's files at every expansion.
+    pub cache_dir: Option<PathBuf>,
 }
 
 /// The most cross-validation folds a grid may ask for.

@@ -93,7 +93,7 @@ impl Resolver<'_> {
         split: &SplitSettings,
         seed: u64,
     ) -> Result<()> {
-        if source.data.source != data.source {
+        if !source.data.source.same_data(&data.source) {
             return Ok(());
         }
         let differs = if source.seed != seed {

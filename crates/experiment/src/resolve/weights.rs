@@ -53,6 +53,18 @@ pub(crate) fn requested(raw: &RawRun, name: ModelKind) -> Option<Requested<'_>> 
     })
 }
 
+/// Whether `raw` asks for random init by name (`weights = "random"` or `"none"`, for a
+/// `name` run), as a grid's deliberate random-init arm does, rather than giving no weights.
+pub(crate) fn random_by_choice(raw: &RawRun, name: ModelKind) -> bool {
+    let given = raw.model.as_ref().and_then(|m| m.weights.as_ref());
+    let entry = raw
+        .models
+        .as_ref()
+        .and_then(|ms| ms.get(&name))
+        .and_then(|e| e.weights.as_ref());
+    matches!(given.or(entry), Some(RawWeights::Named(text)) if text == "random" || text == "none")
+}
+
 /// The source grid file (relative to `base_dir`, normalised) that a run of `raw` takes its
 /// weights from, with the setting that names it; `None` when it names none (or no model).
 pub(crate) fn source_grid(raw: &RawRun, base_dir: &Path) -> Option<(String, PathBuf)> {

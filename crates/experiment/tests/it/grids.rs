@@ -282,12 +282,10 @@ fn data_override_replaces_the_source() -> TestResult {
         Path::new("g.toml"),
         &overrides,
     )?;
-    assert_eq!(
-        g.runs[0].config.data.source,
-        DataSource::Folder {
-            root: dir.path().to_path_buf()
-        }
-    );
+    let DataSource::Folder { root, .. } = &g.runs[0].config.data.source else {
+        panic!("a folder source, got {:?}", g.runs[0].config.data.source);
+    };
+    assert_eq!(root, dir.path());
     Ok(())
 }
 
@@ -553,4 +551,30 @@ fn an_unknown_device_is_one_clear_error() {
         msg,
         "experiments/t.toml: train.device = \"tpu\" is invalid: use \"cpu\", \"cuda\" or \"cuda:N\""
     );
+}
+
+/// `weights = "random"` is a deliberate random-init arm (the demo's), which the trainer does not
+/// warn about; a ResNet given no weights at all is not (issue 28 item 9).
+#[test]
+fn random_init_by_name_is_told_apart_from_no_weights() -> TestResult {
+    let grid = support::expand_at(
+        "g.toml",
+        "name = \"g\"\n[data.synthetic]\nper_class = 10\n\
+         [[grid]]\nmodel = \"resnet18\"\nweights = [\"random\"]\n\
+         [[grid]]\nmodel = \"resnet34\"\n",
+    )?;
+    let chosen: Vec<(String, bool)> = grid
+        .runs
+        .iter()
+        .map(|r| (r.config.model.name.to_string(), r.random_init_chosen))
+        .collect();
+    assert_eq!(
+        chosen,
+        [
+            ("resnet18".to_string(), true),
+            ("resnet34".to_string(), false)
+        ]
+    );
+    assert!(grid.runs.iter().all(|r| r.config.model.weights.is_none()));
+    Ok(())
 }

@@ -6,6 +6,7 @@ mod support;
 
 mod chained;
 mod dicom_window;
+mod fingerprint;
 mod folds;
 mod grids;
 mod heads;

@@ -49,8 +49,14 @@ fn save_then_load_round_trips_with_running_stats() -> TestResult {
         // round trip is seen to carry them.
         model.forward_t(&images(2, 3, 64)?, true)?;
         let dir = tempfile::tempdir()?;
-        let path = dir.path().join("best.safetensors");
+        let path = dir.path().join("run").join("best.safetensors");
         model.save(&path)?;
+        // Written through a temporary file renamed into place (the folder made on the way):
+        // nothing else is left beside it.
+        let names: Vec<_> = std::fs::read_dir(dir.path().join("run"))?
+            .map(|e| e.map(|e| e.file_name()))
+            .collect::<Result<_, _>>()?;
+        assert_eq!(names, ["best.safetensors"]);
 
         let saved = read_weights(&path, &Device::Cpu)?;
         assert_eq!(saved.len(), model.parameters().len());

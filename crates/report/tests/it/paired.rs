@@ -2,7 +2,7 @@
 //! with known counts.
 
 use cxr_report::{read_comparisons, write_report};
-use cxr_results::{merge_summaries, read_summary, write_summary, GridDir, PredictionRow, RunDir};
+use cxr_results::{merge_summaries, GridDir, PredictionRow, RunDir};
 
 use crate::fixture::{autoencoder, ok, standard, write_grid, Run, TestResult};
 
@@ -38,9 +38,9 @@ fn write_predictions(grid: &std::path::Path, runs: &[Run]) -> TestResult {
             run.preprocessing_path(),
             r#"{"classes":["A","B"],"in_channels":1,"stats":{"mean":[0.5,0.5,0.5],"std":[0.25,0.25,0.25]}}"#,
         )?;
-        let mut summary = read_summary(&run.summary_path())?;
+        let mut summary = run.read_summary()?;
         summary[0].test_ece = Some(0.8 - r.micro);
-        write_summary(&run.summary_path(), &summary)?;
+        run.write_summary(&summary[0])?;
     }
     merge_summaries(&dir)?;
     Ok(())
@@ -196,9 +196,9 @@ fn classic_head_verdicts_state_their_paired_tests() -> TestResult {
     let dir = GridDir::at(&grid);
     for ((head, _, _), r) in heads.iter().zip(&runs) {
         let run = dir.run(&r.id());
-        let mut summary = read_summary(&run.summary_path())?;
+        let mut summary = run.read_summary()?;
         summary[0].head = Some((*head).into());
-        write_summary(&run.summary_path(), &summary)?;
+        run.write_summary(&summary[0])?;
     }
     merge_summaries(&dir)?;
     let out = write_report(&grid)?;

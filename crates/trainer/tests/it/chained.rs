@@ -4,7 +4,7 @@ use std::path::Path;
 
 use candle_core::Device;
 use cxr_experiment::{Grid, Overrides};
-use cxr_models::ModelConfig;
+use cxr_models::{Model, ModelConfig};
 use cxr_results::{read_summary, GridDir};
 use cxr_trainer::{sweep, Silent, SweepOptions};
 
@@ -65,8 +65,8 @@ fn the_source_trains_once_and_its_backbone_and_statistics_carry_over() -> TestRe
     // Freeze 4: every tensor but the head is the source's, bit for bit, after fine-tuning.
     let device = Device::Cpu;
     let config = ModelConfig::new(cxr_models::ModelKind::Resnet18, 4);
-    let source_model = source_run.read_model(config, &device)?;
-    let tuned_model = tuned.read_model(config.with_freeze(4), &device)?;
+    let source_model = Model::load(config, &source_run.model_path(), &device)?;
+    let tuned_model = Model::load(config.with_freeze(4), &tuned.model_path(), &device)?;
     let mut compared = 0;
     for p in source_model.parameters() {
         if p.name().starts_with("fc.") {

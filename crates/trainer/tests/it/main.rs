@@ -7,6 +7,7 @@ mod autoencoder;
 mod batching;
 mod chained;
 mod classic_heads;
+mod earlier_ids;
 mod folds;
 mod prefix_cache;
 mod sweep;

@@ -3,7 +3,6 @@
 use std::path::Path;
 
 use cxr_experiment::{Grid, Overrides};
-use cxr_results::Preprocessing;
 use cxr_results::{read_frame, read_summary, status, summary_columns, GridDir};
 use cxr_trainer::{preprocessing, sweep, Silent, SweepOptions};
 
@@ -67,7 +66,7 @@ fn a_sweep_writes_every_file_and_a_rerun_skips_it() -> TestResult {
         let confusion = read_frame(&dir.confusion_path())?;
         assert_eq!(confusion.height(), 16, "4 x 4 classes");
         // Run folders from before preprocessing.json get the same record by recomputing it.
-        let recorded = Preprocessing::read(&dir.preprocessing_path())?;
+        let recorded = dir.read_preprocessing()?;
         assert_eq!(recorded.classes.len(), 4);
         let recomputed = preprocessing::recompute(&run.config, &tmp.path().join("cache"))?;
         assert_eq!(recomputed, recorded);

@@ -1,0 +1,212 @@
+//! One facet's section of `report.md` (a facet: the runs sharing the values of the grid axes
+//! other than model, freeze, seed and weights): the generated comparison, the best run per
+//! model, the four grid figures, the configurations, the paired comparisons and the transfer
+//! table.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use crate::canvas::{save, slug};
+use crate::comparison::{comparison_paragraph, describe_interval};
+use crate::error::Result;
+use crate::figures::{grid_figure, Metric};
+use crate::grid_results::{GridResults, RunResults};
+use crate::line_chart::LineChart;
+use crate::numbers::{opt, seconds};
+use crate::paired::PairedComparison;
+use crate::stats::{first_seen, ConfigStats};
+use crate::transfer::{transfer_rows, TransferRow};
+
+/// One facet's section, computed.
+#[derive(Debug, Clone)]
+pub struct FacetSection<'a> {
+    /// Other-axes values (`""` when the grid has none).
+    pub facet: String,
+    /// Aggregated configurations of the facet.
+    pub stats: Vec<ConfigStats>,
+    /// The four grid figures, in [`Metric::ALL`] order.
+    pub figures: Vec<GridFigure>,
+    /// The facet's paired comparisons ([`crate::paired`]).
+    pub paired: Vec<PairedComparison>,
+    /// The generated comparison ([`comparison_paragraph`]).
+    pub paragraph: String,
+    /// The best ok run (test micro-recall) of each figure line, lines sorted by name.
+    pub best_runs: Vec<&'a RunResults>,
+    /// Each weights source against random init ([`crate::transfer`]); empty when the grid does
+    /// not vary the weights.
+    pub transfer: Vec<TransferRow>,
+}
+
+/// A grid figure: what it plots and its chart.
+#[derive(Debug, Clone)]
+pub struct GridFigure {
+    /// The number plotted.
+    pub metric: Metric,
+    /// File stem in the report folder: the metric's, with the facet's slug after `__`.
+    pub stem: String,
+    /// The chart.
+    pub chart: LineChart,
+}
+
+impl<'a> FacetSection<'a> {
+    /// One section per facet of `results` with ok trained runs, from the grid's configurations
+    /// (`stats`) and paired comparisons (`paired`).
+    pub fn all(
+        results: &'a GridResults,
+        stats: &[ConfigStats],
+        paired: &[PairedComparison],
+    ) -> Vec<Self> {
+        results
+            .facets()
+            .into_iter()
+            .filter_map(|facet| {
+                let stats: Vec<ConfigStats> =
+                    stats.iter().filter(|s| s.facet == facet).cloned().collect();
+                if stats.is_empty() {
+                    return None; // every run of this facet failed
+                }
+                let paired: Vec<PairedComparison> = paired
+                    .iter()
+                    .filter(|p| p.facet == facet)
+                    .cloned()
+                    .collect();
+                Some(Self::of(results, facet, stats, paired))
+            })
+            .collect()
+    }
+
+    fn of(
+        results: &'a GridResults,
+        facet: String,
+        stats: Vec<ConfigStats>,
+        paired: Vec<PairedComparison>,
+    ) -> Self {
+        let figures = Metric::ALL
+            .into_iter()
+            .map(|metric| GridFigure {
+                metric,
+                stem: if facet.is_empty() {
+                    metric.stem().to_string()
+                } else {
+                    format!("{}__{}", metric.stem(), slug(&facet))
+                },
+                chart: grid_figure(metric, &stats, &facet),
+            })
+            .collect();
+        Self {
+            paragraph: comparison_paragraph(&stats, &paired),
+            best_runs: best_runs(results, &facet),
+            transfer: transfer_rows(results, &facet),
+            figures,
+            paired,
+            stats,
+            facet,
+        }
+    }
+
+    /// Writes the grid figures into `report_dir`. Returns the written paths.
+    pub fn draw(&self, report_dir: &Path) -> Result<Vec<PathBuf>> {
+        let mut written = Vec::new();
+        for figure in &self.figures {
+            written.extend(save(&figure.chart, &report_dir.join(&figure.stem))?);
+        }
+        Ok(written)
+    }
+
+    /// Appends the section to `md`.
+    pub fn render(&self, md: &mut String) {
+        if !self.facet.is_empty() {
+            let _ = writeln!(md, "## {}\n", self.facet);
+        }
+        let _ = writeln!(md, "### Summary\n\n{}\n", self.paragraph);
+        let _ = writeln!(md, "### Best run per model\n");
+        best_runs_table(md, &self.best_runs);
+        let _ = writeln!(md, "### Figures\n");
+        for figure in &self.figures {
+            let _ = writeln!(md, "![{}]({}.png)\n", figure.chart.title, figure.stem);
+        }
+        let _ = writeln!(md, "### Configurations\n");
+        config_table(md, &self.stats);
+        crate::paired::render_table(md, &self.paired);
+        crate::transfer::render_table(md, &self.transfer);
+    }
+}
+
+/// The best ok trained run of each figure line of `facet`, lines sorted by name.
+fn best_runs<'a>(results: &'a GridResults, facet: &str) -> Vec<&'a RunResults> {
+    let of_facet = || {
+        results
+            .runs
+            .iter()
+            .filter(move |r| r.ok_trained() && r.facet == facet)
+    };
+    let mut lines = first_seen(of_facet().map(|r| r.line.as_str()));
+    lines.sort_unstable();
+    lines
+        .into_iter()
+        .filter_map(|line| {
+            of_facet().filter(|r| r.line == line).max_by(|a, b| {
+                let key = |r: &RunResults| r.summary.test_micro_recall.unwrap_or(f64::NAN);
+                key(a).total_cmp(&key(b))
+            })
+        })
+        .collect()
+}
+
+fn best_runs_table(md: &mut String, runs: &[&RunResults]) {
+    let _ = writeln!(
+        md,
+        "| model | freeze | seed | test micro-recall | 95% bootstrap interval | test macro-recall | epochs to converge | s/epoch | trainable params | run |"
+    );
+    let _ = writeln!(md, "|---|---|---|---|---|---|---|---|---|---|");
+    for r in runs {
+        let s = &r.summary;
+        let interval = match (s.test_micro_recall_low, s.test_micro_recall_high) {
+            (Some(lo), Some(hi)) => format!("{lo:.3}-{hi:.3}"),
+            _ => "-".into(),
+        };
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {interval} | {} | {} | {} | {} | `{}` |",
+            r.line,
+            s.freeze,
+            s.seed,
+            opt(s.test_micro_recall, 3),
+            opt(s.test_macro_recall, 3),
+            s.epochs_to_converge.map_or("-".into(), |e| e.to_string()),
+            s.epoch_time_s.map_or_else(|| "-".into(), seconds),
+            s.trainable_params,
+            s.run_id
+        );
+    }
+    md.push('\n');
+}
+
+fn config_table(md: &mut String, stats: &[ConfigStats]) {
+    let _ = writeln!(
+        md,
+        "| model | freeze | seeds | test micro-recall | interval | test macro-recall | epochs to converge | s/epoch | trainable params |"
+    );
+    let _ = writeln!(md, "|---|---|---|---|---|---|---|---|---|");
+    for s in stats {
+        let seeds = if s.folds > 0 {
+            format!("{} x {} folds", s.seeds, s.folds)
+        } else {
+            s.seeds.to_string()
+        };
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {:.3} | {} | {:.3} | {:.1} | {} | {} |",
+            s.line,
+            s.freeze,
+            seeds,
+            s.micro,
+            describe_interval(s),
+            s.macro_,
+            s.epochs_to_converge,
+            seconds(s.epoch_time_s),
+            s.trainable_params
+        );
+    }
+    md.push('\n');
+}
