@@ -213,18 +213,20 @@ fn cache_key(index: &DatasetIndex, opts: &LoadOptions) -> Result<CacheKey> {
     }
     for (path, label, class) in index.items() {
         h.update(&label.to_le_bytes());
-        hash_file(&mut h, &index.root, path)?;
+        hash_file_stat(&mut h, &index.root, path)?;
         if opts.mask {
             let mask = class.mask_path(path);
             if mask.is_file() {
-                hash_file(&mut h, &index.root, &mask)?;
+                hash_file_stat(&mut h, &index.root, &mask)?;
             }
         }
     }
     Ok(CacheKey(*h.finalize().as_bytes()))
 }
 
-fn hash_file(h: &mut blake3::Hasher, root: &Path, path: &Path) -> Result<()> {
+/// Hashes what `stat` says of `path`: its path relative to `root`, size and modification
+/// time (the image cache's key, and the fingerprint memo's).
+pub(crate) fn hash_file_stat(h: &mut blake3::Hasher, root: &Path, path: &Path) -> Result<()> {
     let meta = std::fs::metadata(path).map_err(DataError::io(path))?;
     let mtime = meta
         .modified()

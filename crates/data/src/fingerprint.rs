@@ -16,10 +16,10 @@
 //! recomputed, never trusted.
 
 use std::path::{Path, PathBuf};
-use std::time::UNIX_EPOCH;
 
 use rayon::prelude::*;
 
+use crate::dataset::hash_file_stat;
 use crate::discover::{discover, DatasetIndex};
 use crate::error::{DataError, Result};
 
@@ -123,16 +123,7 @@ fn stat_key(index: &DatasetIndex, files: &[Entry<'_>]) -> Result<String> {
     for entry in files {
         h.update(&entry.label.to_le_bytes());
         for path in std::iter::once(entry.image).chain(entry.mask.as_deref()) {
-            let meta = std::fs::metadata(path).map_err(DataError::io(path))?;
-            let mtime = meta
-                .modified()
-                .ok()
-                .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-                .map_or(0, |d| d.as_nanos());
-            h.update(relative(&index.root, path).as_bytes());
-            h.update(&[0]);
-            h.update(&meta.len().to_le_bytes());
-            h.update(&mtime.to_le_bytes());
+            hash_file_stat(&mut h, &index.root, path)?;
         }
     }
     Ok(h.finalize().to_hex().to_string())
@@ -205,10 +196,7 @@ fn read_memo(path: &Path) -> Option<Fingerprint> {
 fn write_memo(path: &Path, found: &Fingerprint) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
-    // 0666 before the umask, like any file a tool creates: a cache shared by a group works.
-    let mut tmp = tempfile::Builder::new()
-        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666))
-        .tempfile_in(dir)?;
+    let mut tmp = crate::cache::shared_builder().tempfile_in(dir)?;
     std::io::Write::write_all(&mut tmp, format!("{found}\n").as_bytes())?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
