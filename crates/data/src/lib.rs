@@ -60,7 +60,7 @@ pub mod inspect;
 mod lossless_jpeg;
 mod rle;
 pub mod sampler;
-pub mod seed;
+pub use cxr_seed as seed;
 pub mod split;
 pub mod synth;
 pub mod voi;

@@ -4,7 +4,9 @@
 //! table.
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+
+use cxr_results::{GridDir, ReportFigure};
 
 use crate::canvas::{save, slug};
 use crate::comparison::{comparison_paragraph, describe_interval};
@@ -42,10 +44,21 @@ pub struct FacetSection<'a> {
 pub struct GridFigure {
     /// The number plotted.
     pub metric: Metric,
-    /// File stem in the report folder: the metric's, with the facet's slug after `__`.
-    pub stem: String,
+    /// The facet as a file name (`None` for a grid without facets): the figure is
+    /// [`ReportFigure::Metric`] of the metric's stem and this.
+    pub facet_slug: Option<String>,
     /// The chart.
     pub chart: LineChart,
+}
+
+impl GridFigure {
+    /// The figure's name in the report folder.
+    pub fn name(&self) -> ReportFigure<'_> {
+        ReportFigure::Metric {
+            metric: self.metric.stem(),
+            facet: self.facet_slug.as_deref(),
+        }
+    }
 }
 
 impl<'a> FacetSection<'a> {
@@ -85,11 +98,7 @@ impl<'a> FacetSection<'a> {
             .into_iter()
             .map(|metric| GridFigure {
                 metric,
-                stem: if facet.is_empty() {
-                    metric.stem().to_string()
-                } else {
-                    format!("{}__{}", metric.stem(), slug(&facet))
-                },
+                facet_slug: (!facet.is_empty()).then(|| slug(&facet)),
                 chart: grid_figure(metric, &stats, &facet),
             })
             .collect();
@@ -104,11 +113,11 @@ impl<'a> FacetSection<'a> {
         }
     }
 
-    /// Writes the grid figures into `report_dir`. Returns the written paths.
-    pub fn draw(&self, report_dir: &Path) -> Result<Vec<PathBuf>> {
+    /// Writes the grid figures into the grid's report folder. Returns the written paths.
+    pub fn draw(&self, grid: &GridDir) -> Result<Vec<PathBuf>> {
         let mut written = Vec::new();
         for figure in &self.figures {
-            written.extend(save(&figure.chart, &report_dir.join(&figure.stem))?);
+            written.extend(save(&figure.chart, &grid.report_figure(&figure.name()))?);
         }
         Ok(written)
     }
@@ -123,7 +132,7 @@ impl<'a> FacetSection<'a> {
         best_runs_table(md, &self.best_runs);
         let _ = writeln!(md, "### Figures\n");
         for figure in &self.figures {
-            let _ = writeln!(md, "![{}]({}.png)\n", figure.chart.title, figure.stem);
+            let _ = writeln!(md, "![{}]({})\n", figure.chart.title, figure.name().png());
         }
         let _ = writeln!(md, "### Configurations\n");
         config_table(md, &self.stats);

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use cxr_results::{split_name, FeatureTable};
+use cxr_results::{split_name, FeatureTable, GridDir, ReportFigure};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -15,17 +15,16 @@ use crate::error::Result;
 use crate::input::FeatureSource;
 use crate::style::{font, series_style, text};
 
-/// Writes 2-D maps of `table`: `<out_dir>/<stem>-pca.{png,svg}` and
-/// `<out_dir>/<stem>-tsne.{png,svg}`. Each figure has two panels side by side, "training" and
+/// Writes 2-D maps of `table`: `<pca>.{png,svg}` and `<tsne>.{png,svg}` (`stems`, without
+/// extension). Each figure has two panels side by side, "training" and
 /// "test" (same axes in both), points coloured by class with a legend, `title` on top (e.g.
 /// "resnet18 from tb-supervised, frozen: test and training features"). Validation rows are in
 /// neither panel. The t-SNE is seeded from `run_seed`, the seed of the run whose features
-/// `table` holds ([`cxr_data::seed::feature_map_seed`]). Returns the written paths.
+/// `table` holds ([`cxr_seed::feature_map_seed`]). Returns the written paths.
 pub fn draw_feature_maps(
     table: &FeatureTable,
     title: &str,
-    out_dir: &Path,
-    stem: &str,
+    stems: [&Path; 2],
     run_seed: u64,
 ) -> Result<Vec<PathBuf>> {
     let pca = PcaMap::fit(table)?;
@@ -40,7 +39,7 @@ pub fn draw_feature_maps(
         &pca.points,
     );
     let (tsne_rows, tsne_points): (Vec<usize>, Vec<[f64; 2]>) =
-        tsne_2d(table, cxr_data::seed::feature_map_seed(run_seed))?
+        tsne_2d(table, cxr_seed::feature_map_seed(run_seed))?
             .into_iter()
             .unzip();
     let tsne_figure = MapFigure::new(
@@ -52,8 +51,9 @@ pub fn draw_feature_maps(
         &tsne_rows,
         &tsne_points,
     );
-    let mut written = save(&pca_figure, &out_dir.join(format!("{stem}-pca")))?;
-    written.extend(save(&tsne_figure, &out_dir.join(format!("{stem}-tsne")))?);
+    let [pca_stem, tsne_stem] = stems;
+    let mut written = save(&pca_figure, pca_stem)?;
+    written.extend(save(&tsne_figure, tsne_stem)?);
     Ok(written)
 }
 
@@ -81,15 +81,19 @@ impl BackboneMaps<'_> {
             .map(|method| {
                 (
                     format!("{backbone}, {method}"),
-                    format!("features/{stem}-{method}.png"),
+                    ReportFigure::FeatureMap {
+                        backbone: &stem,
+                        method,
+                    }
+                    .png(),
                 )
             })
             .collect()
     }
 
-    /// Draws both maps under `report_dir` (the t-SNE seeded by the source run's seed). Returns
-    /// the written paths.
-    pub fn draw(&self, report_dir: &Path) -> Result<Vec<PathBuf>> {
+    /// Draws both maps into the grid's report folder (the t-SNE seeded by the source run's
+    /// seed). Returns the written paths.
+    pub fn draw(&self, grid: &GridDir) -> Result<Vec<PathBuf>> {
         let FeatureSource {
             backbone,
             seed,
@@ -98,13 +102,14 @@ impl BackboneMaps<'_> {
         } = self.source;
         let title =
             format!("{backbone}: frozen features of the training and test images (seed {seed})");
-        draw_feature_maps(
-            table,
-            &title,
-            &report_dir.join("features"),
-            &self.stem(),
-            *seed as u64,
-        )
+        let stem = self.stem();
+        let [pca, tsne] = Self::METHODS.map(|method| {
+            grid.report_figure(&ReportFigure::FeatureMap {
+                backbone: &stem,
+                method,
+            })
+        });
+        draw_feature_maps(table, &title, [&pca, &tsne], *seed as u64)
     }
 }
 
@@ -279,7 +284,12 @@ mod tests {
     fn feature_map_draws_four_files() -> TestResult {
         let dir = tempfile::tempdir()?;
         let table = clusters(&[-4.0, 0.0, 4.0], 20, 8, 4, 1.0);
-        let written = draw_feature_maps(&table, "cnn: features", dir.path(), "map", 1)?;
+        let written = draw_feature_maps(
+            &table,
+            "cnn: features",
+            [&dir.path().join("map-pca"), &dir.path().join("map-tsne")],
+            1,
+        )?;
         let names: Vec<String> = written
             .iter()
             .filter_map(|p| Some(p.file_name()?.to_str()?.to_string()))

@@ -35,7 +35,7 @@
 //! one way of drawing: `cxr-inference` draws its Grad-CAM figure's title and colour bar with it
 //! ([`canvas::draw_over`]). This crate never trains or reads images: it depends on
 //! `cxr-results` only (and on `cxr-data` for the named seed streams of its bootstrap and t-SNE,
-//! `cxr_data::seed`).
+//! `cxr_seed`).
 //!
 //! ```no_run
 //! let out = cxr_report::write_report(std::path::Path::new("results/demo"))?;

@@ -293,7 +293,7 @@ pub(crate) fn compare(
         return None;
     }
     let n_classes = classes.len();
-    let mut rng = cxr_data::seed::report_bootstrap_rng();
+    let mut rng = cxr_seed::report_bootstrap_rng();
     let diff = paired_bootstrap(&truth, &pa, &pb, n_classes, DEFAULT_RESAMPLES, &mut rng)?;
     let test = mcnemar(&truth, &pa, &pb);
     let pair_diffs: Vec<f64> = per_pair

@@ -41,7 +41,7 @@ pub fn write_report(grid_dir: &Path) -> Result<ReportOutput> {
         std::fs::remove_dir_all(&dir).map_err(ReportError::io(&dir))?;
     }
     std::fs::create_dir_all(&dir).map_err(ReportError::io(&dir))?;
-    let figures = draw(&document, &dir)?;
+    let figures = draw(&document, &grid)?;
     let cross_validation = write_tables(&document, &grid)?;
     let markdown = grid.report_md_path();
     cxr_results::write_atomic(&markdown, document.render().as_bytes())?;
@@ -60,18 +60,18 @@ pub fn write_report(grid_dir: &Path) -> Result<ReportOutput> {
     })
 }
 
-/// Draws every figure into `report_dir`: the facets' grid figures, each run's figures, the
-/// backbones' feature maps. Returns the written paths, in that order.
-fn draw(document: &Document<'_>, report_dir: &Path) -> Result<Vec<PathBuf>> {
+/// Draws every figure into the grid's report folder: the facets' grid figures, each run's
+/// figures, the backbones' feature maps. Returns the written paths, in that order.
+fn draw(document: &Document<'_>, grid: &GridDir) -> Result<Vec<PathBuf>> {
     let mut written = Vec::new();
     for section in &document.facets {
-        written.extend(section.draw(report_dir)?);
+        written.extend(section.draw(grid)?);
     }
     for run in &document.run_figures {
-        written.extend(run.draw(report_dir)?);
+        written.extend(run.draw(grid)?);
     }
     for maps in &document.heads.maps {
-        written.extend(maps.draw(report_dir)?);
+        written.extend(maps.draw(grid)?);
     }
     Ok(written)
 }

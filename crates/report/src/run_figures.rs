@@ -3,7 +3,9 @@
 //! "Per-run figures" section of `report.md` that links them.
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+
+use cxr_results::{GridDir, ReportFigure};
 
 use crate::canvas::save;
 use crate::error::{ReportError, Result};
@@ -27,13 +29,13 @@ pub enum RunFigureKind {
 }
 
 impl RunFigureKind {
-    /// The figure's file stem in the run's report folder.
-    pub fn stem(self) -> &'static str {
+    /// Run `id`'s figure of this kind, as the results layout names it.
+    pub fn figure(self, id: &str) -> ReportFigure<'_> {
         match self {
-            Self::Curves => "curves",
-            Self::Confusion => "confusion",
-            Self::Reliability => "reliability",
-            Self::Reconstructions => "reconstructions",
+            Self::Curves => ReportFigure::Curves(id),
+            Self::Confusion => ReportFigure::Confusion(id),
+            Self::Reliability => ReportFigure::Reliability(id),
+            Self::Reconstructions => ReportFigure::Reconstructions(id),
         }
     }
 
@@ -47,14 +49,9 @@ impl RunFigureKind {
         }
     }
 
-    /// The PNG's file name: `<stem>.png`.
-    pub fn file_name(self) -> String {
-        format!("{}.png", self.stem())
-    }
-
-    /// The PNG of run `id`, relative to the report folder: `runs/<id>/<stem>.png`.
+    /// The PNG of run `id`, relative to the report folder: `runs/<id>/<kind>.png`.
     pub fn file(self, id: &str) -> String {
-        format!("runs/{id}/{}", self.file_name())
+        self.figure(id).png()
     }
 }
 
@@ -102,11 +99,10 @@ impl<'a> RunFigures<'a> {
         .collect()
     }
 
-    /// Writes them under `report_dir` (`runs/<id>/<stem>.{png,svg}`; the reconstructions as
-    /// PNG only). Returns the written paths.
-    pub fn draw(&self, report_dir: &Path) -> Result<Vec<PathBuf>> {
-        let folder = report_dir.join("runs").join(&self.run_id);
-        let stem = |kind: RunFigureKind| folder.join(kind.stem());
+    /// Writes them into the grid's report folder (`runs/<id>/<kind>.{png,svg}`; the
+    /// reconstructions as PNG only). Returns the written paths.
+    pub fn draw(&self, grid: &GridDir) -> Result<Vec<PathBuf>> {
+        let stem = |kind: RunFigureKind| grid.report_figure(&kind.figure(&self.run_id));
         let mut written = Vec::new();
         if let Some(curves) = &self.curves {
             written.extend(save(curves, &stem(RunFigureKind::Curves))?);
@@ -119,8 +115,12 @@ impl<'a> RunFigures<'a> {
         }
         if let Some(bytes) = self.reconstructions {
             // Copied, not linked: the report folder stays whole when moved or archived.
-            let target = folder.join(RunFigureKind::Reconstructions.file_name());
-            std::fs::create_dir_all(&folder).map_err(ReportError::io(&folder))?;
+            let target = grid
+                .report_dir()
+                .join(RunFigureKind::Reconstructions.file(&self.run_id));
+            if let Some(folder) = target.parent() {
+                std::fs::create_dir_all(folder).map_err(ReportError::io(folder))?;
+            }
             std::fs::write(&target, bytes).map_err(ReportError::io(&target))?;
             written.push(target);
         }
