@@ -1,6 +1,6 @@
 //! Decode throughput of PNG against DICOM (`cxr-bench decode`): the same films of the real
 //! sample read as their PNGs and as 12-bit DICOM (uncompressed, RLE Lossless, JPEG Lossless)
-//! written by [`cxr_data::dicom_write`].
+//! written by [`cxr_dicom_fixtures`].
 //!
 //! One step decodes every film of one format once from memory-cached files with
 //! [`cxr_data::decode::read_luma`] (read, decode, rescale/window to 8 bits, to f32 luminance:
@@ -10,7 +10,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use cxr_data::dicom_write::{write_radiograph, DicomVariant, Encoding, Patient, Photometric};
+use cxr_dicom_fixtures::{write_radiograph, DicomVariant, Encoding, Patient, Photometric};
 
 use crate::error::{BenchError, Result};
 

@@ -18,9 +18,9 @@
 //!    model wants them; [`train_batch`] optionally augments first (seeded); [`input_tensor`]
 //!    does the same for images that belong to no dataset (inference).
 //!
-//! [`dicom_write`] writes PNG-sourced radiographs as DICOM (12-bit, MONOCHROME1/2, rescaled,
-//! windowed, RLE or JPEG lossless) and the objects cxr refuses: the DICOM of the tests and
-//! benchmarks, as no DICOM corpus may be downloaded.
+//! The DICOM of the tests and benchmarks (PNG-sourced radiographs as 12-bit, MONOCHROME1/2,
+//! rescaled, windowed, RLE or JPEG lossless objects, and the objects cxr refuses) is written by
+//! the `cxr-dicom-fixtures` crate, which the `cxr` binary does not link.
 //!
 //! [`synth`] writes synthetic radiograph phantoms in the Kaggle layout: the built-in dataset
 //! of the demo and of CI, generated once into the cache folder ([`synth::cached_root`]).
@@ -52,13 +52,10 @@ pub mod dataset;
 pub mod decode;
 mod decode_progress;
 pub mod dicom;
-pub mod dicom_write;
 pub mod discover;
 pub mod error;
 pub mod fingerprint;
 pub mod inspect;
-mod lossless_jpeg;
-mod rle;
 pub mod sampler;
 pub use cxr_seed as seed;
 pub mod split;

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use cxr_data::dicom_write::{write_radiograph, DicomVariant, ErrorObject, Patient};
+use cxr_dicom_fixtures::{write_radiograph, DicomVariant, ErrorObject, Patient};
 use cxr_results::{read_frame, GridDir};
 use polars::prelude::DataFrame;
 

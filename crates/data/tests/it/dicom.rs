@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use cxr_data::dicom_write::{write_radiograph, DicomVariant, Encoding, ErrorObject, Patient};
+use cxr_dicom_fixtures::{write_radiograph, DicomVariant, Encoding, ErrorObject, Patient};
 use cxr_data::{decode, discover, inspect, load, DataError, DicomWindow, LoadOptions};
 use image::GrayImage;
 
@@ -49,7 +49,7 @@ fn windows_of_the_setting_and_of_the_file_apply_in_order() -> TestResult {
     let path = dir.path().join("ramp.dcm");
     let variant = DicomVariant {
         modality: "CR",
-        photometric: cxr_data::dicom_write::Photometric::Monochrome1,
+        photometric: cxr_dicom_fixtures::Photometric::Monochrome1,
         rescale: true,
         window: true,
         encoding: Encoding::Uncompressed,
@@ -312,7 +312,7 @@ mod shared_data {
                 let dicom = info.dicom.ok_or("no DICOM info")?;
                 assert_eq!(dicom.bits_stored, 12);
                 assert_eq!(dicom.modality, variant.modality);
-                let mono1 = variant.photometric == cxr_data::dicom_write::Photometric::Monochrome1;
+                let mono1 = variant.photometric == cxr_dicom_fixtures::Photometric::Monochrome1;
                 assert_eq!(
                     dicom.photometric,
                     if mono1 { "MONOCHROME1" } else { "MONOCHROME2" }

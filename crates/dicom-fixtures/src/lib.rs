@@ -1,12 +1,16 @@
 //! Writing 8-bit radiographs as DICOM objects: the DICOM data of cxr's own tests and
-//! benchmarks, made from PNGs because no DICOM corpus may be downloaded.
+//! benchmarks, made from PNGs because no DICOM corpus may be downloaded. Its own crate, a
+//! dev-dependency of the tests and a dependency of the benchmarks only: the encoders (RLE
+//! Lossless, JPEG Lossless) are never built into the `cxr` binary, and no feature flag is
+//! needed (one would make `cargo run -p cxr-cli` build `cxr-data` differently from `cargo
+//! test --workspace`, and so rebuild it).
 //!
 //! Each [`DicomVariant`] stores grey level `p` as a 12-bit value in 16 bits allocated the way
 //! a DX/CR modality might: `16 p` (MONOCHROME2) or `16 (255 - p)` (MONOCHROME1), optionally
 //! behind a rescale (`stored = 8 p + 500`, slope 2, intercept -1000, so the modality value is
 //! still `16 p`), optionally with the window that maps `16 p` back to `p` exactly
 //! (centre 2040.5, width 4081, PS3.3 C.11.2.1.2.1), uncompressed, RLE Lossless or JPEG
-//! Lossless. Read back with [`crate::DicomWindow::File`], a variant with the window gives the
+//! Lossless. Read back with [`cxr_data::DicomWindow::File`], a variant with the window gives the
 //! PNG's grey levels exactly; one without it gives the image's full range stretched to 0..=255
 //! (the same when the PNG spans 0..=255).
 //!
@@ -25,7 +29,10 @@ use dicom_dictionary_std::{tags, uids};
 use dicom_object::{FileMetaTableBuilder, InMemDicomObject};
 use image::GrayImage;
 
-use crate::error::{DataError, Result};
+use cxr_data::{DataError, Result};
+
+mod lossless_jpeg;
+mod rle;
 
 /// MONOCHROME1 (inverted: low values white) or MONOCHROME2.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
