@@ -31,8 +31,11 @@ use image::GrayImage;
 
 use cxr_data::{DataError, Result};
 
+mod error_objects;
 mod lossless_jpeg;
 mod rle;
+
+pub use error_objects::ErrorObject;
 
 /// MONOCHROME1 (inverted: low values white) or MONOCHROME2.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -230,110 +233,13 @@ pub fn write_radiograph(
     )
 }
 
-/// Objects that cxr must refuse, one per reason.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorObject {
-    /// Two 8-bit MONOCHROME2 frames.
-    MultiFrame,
-    /// An 8-bit RGB image (3 samples per pixel).
-    Rgb,
-    /// A Basic Text Structured Report: no pixel data.
-    StructuredReport,
-    /// A Grayscale Softcopy Presentation State: no pixel data.
-    PresentationState,
-    /// A greyscale image in JPEG-LS Lossless, which this build does not decode.
-    JpegLs,
-    /// A DX image with every image attribute but no Pixel Data element.
-    MissingPixelData,
-}
-
-impl ErrorObject {
-    /// Every kind.
-    pub const ALL: [ErrorObject; 6] = [
-        ErrorObject::MultiFrame,
-        ErrorObject::Rgb,
-        ErrorObject::StructuredReport,
-        ErrorObject::PresentationState,
-        ErrorObject::JpegLs,
-        ErrorObject::MissingPixelData,
-    ];
-
-    /// A file name for it.
-    pub fn file_name(&self) -> &'static str {
-        match self {
-            ErrorObject::MultiFrame => "multi-frame.dcm",
-            ErrorObject::Rgb => "rgb.dcm",
-            ErrorObject::StructuredReport => "report.dcm",
-            ErrorObject::PresentationState => "presentation-state.dcm",
-            ErrorObject::JpegLs => "jpeg-ls.dcm",
-            ErrorObject::MissingPixelData => "no-pixel-data.dcm",
-        }
-    }
-
-    /// Writes the object (8x8 where it has pixels) to `path`, carrying `patient`.
-    pub fn write(&self, path: &Path, patient: &Patient) -> Result<()> {
-        let mut obj = base_object("DX", patient, 8, 8);
-        let mono8 = |obj: &mut InMemDicomObject| {
-            put_str(obj, tags::PHOTOMETRIC_INTERPRETATION, VR::CS, "MONOCHROME2");
-            put_u16(obj, tags::SAMPLES_PER_PIXEL, 1);
-            put_u16(obj, tags::BITS_ALLOCATED, 8);
-            put_u16(obj, tags::BITS_STORED, 8);
-            put_u16(obj, tags::HIGH_BIT, 7);
-            put_u16(obj, tags::PIXEL_REPRESENTATION, 0);
-        };
-        let image = uids::DIGITAL_X_RAY_IMAGE_STORAGE_FOR_PRESENTATION;
-        let (sop, ts) = match self {
-            ErrorObject::MultiFrame => {
-                mono8(&mut obj);
-                put_str(&mut obj, tags::NUMBER_OF_FRAMES, VR::IS, "2");
-                put_pixels(&mut obj, vec![128; 2 * 64]);
-                (image, uids::EXPLICIT_VR_LITTLE_ENDIAN)
-            }
-            ErrorObject::Rgb => {
-                put_str(&mut obj, tags::PHOTOMETRIC_INTERPRETATION, VR::CS, "RGB");
-                put_u16(&mut obj, tags::SAMPLES_PER_PIXEL, 3);
-                put_u16(&mut obj, tags::PLANAR_CONFIGURATION, 0);
-                put_u16(&mut obj, tags::BITS_ALLOCATED, 8);
-                put_u16(&mut obj, tags::BITS_STORED, 8);
-                put_u16(&mut obj, tags::HIGH_BIT, 7);
-                put_u16(&mut obj, tags::PIXEL_REPRESENTATION, 0);
-                put_pixels(&mut obj, vec![200; 3 * 64]);
-                (image, uids::EXPLICIT_VR_LITTLE_ENDIAN)
-            }
-            ErrorObject::StructuredReport => {
-                obj.remove_element(tags::ROWS);
-                obj.remove_element(tags::COLUMNS);
-                put_str(&mut obj, tags::MODALITY, VR::CS, "SR");
-                put_str(&mut obj, tags::VALUE_TYPE, VR::CS, "CONTAINER");
-                (uids::BASIC_TEXT_SR_STORAGE, uids::EXPLICIT_VR_LITTLE_ENDIAN)
-            }
-            ErrorObject::PresentationState => {
-                obj.remove_element(tags::ROWS);
-                obj.remove_element(tags::COLUMNS);
-                put_str(&mut obj, tags::MODALITY, VR::CS, "PR");
-                put_str(&mut obj, tags::PRESENTATION_LUT_SHAPE, VR::CS, "IDENTITY");
-                (
-                    uids::GRAYSCALE_SOFTCOPY_PRESENTATION_STATE_STORAGE,
-                    uids::EXPLICIT_VR_LITTLE_ENDIAN,
-                )
-            }
-            ErrorObject::JpegLs => {
-                mono8(&mut obj);
-                // Not a real JPEG-LS stream: the transfer syntax is refused before decoding.
-                put_fragment(&mut obj, vec![0xFF, 0xD8, 0xFF, 0xF7, 0xFF, 0xD9, 0, 0]);
-                (image, uids::JPEGLS_LOSSLESS)
-            }
-            ErrorObject::MissingPixelData => {
-                mono8(&mut obj);
-                (image, uids::EXPLICIT_VR_LITTLE_ENDIAN)
-            }
-        };
-        write(path, obj, sop, ts)
-    }
-}
-
 /// Patient, study, series and image-size attributes shared by every object.
-fn base_object(modality: &str, patient: &Patient, width: u32, height: u32) -> InMemDicomObject {
+pub(crate) fn base_object(
+    modality: &str,
+    patient: &Patient,
+    width: u32,
+    height: u32,
+) -> InMemDicomObject {
     let mut obj = InMemDicomObject::new_empty();
     put_str(&mut obj, tags::PATIENT_NAME, VR::PN, &patient.name);
     put_str(&mut obj, tags::PATIENT_ID, VR::LO, &patient.id);
@@ -357,7 +263,12 @@ fn base_object(modality: &str, patient: &Patient, width: u32, height: u32) -> In
     obj
 }
 
-fn write(path: &Path, mut obj: InMemDicomObject, sop_class: &str, ts: &str) -> Result<()> {
+pub(crate) fn write(
+    path: &Path,
+    mut obj: InMemDicomObject,
+    sop_class: &str,
+    ts: &str,
+) -> Result<()> {
     put_str(&mut obj, tags::SOP_CLASS_UID, VR::UI, sop_class);
     let fail = |reason: String| DataError::Encode {
         path: path.to_path_buf(),
@@ -383,15 +294,15 @@ fn side(n: u32, path: &Path) -> Result<u16> {
     })
 }
 
-fn put_str(obj: &mut InMemDicomObject, tag: dicom_core::Tag, vr: VR, value: &str) {
+pub(crate) fn put_str(obj: &mut InMemDicomObject, tag: dicom_core::Tag, vr: VR, value: &str) {
     obj.put(DataElement::new(tag, vr, PrimitiveValue::from(value)));
 }
 
-fn put_u16(obj: &mut InMemDicomObject, tag: dicom_core::Tag, value: u16) {
+pub(crate) fn put_u16(obj: &mut InMemDicomObject, tag: dicom_core::Tag, value: u16) {
     obj.put(DataElement::new(tag, VR::US, PrimitiveValue::from(value)));
 }
 
-fn put_pixels(obj: &mut InMemDicomObject, bytes: Vec<u8>) {
+pub(crate) fn put_pixels(obj: &mut InMemDicomObject, bytes: Vec<u8>) {
     obj.put(DataElement::new(
         tags::PIXEL_DATA,
         VR::OB,
@@ -400,7 +311,7 @@ fn put_pixels(obj: &mut InMemDicomObject, bytes: Vec<u8>) {
 }
 
 /// Encapsulated pixel data: an empty basic offset table and one fragment (padded to even).
-fn put_fragment(obj: &mut InMemDicomObject, mut fragment: Vec<u8>) {
+pub(crate) fn put_fragment(obj: &mut InMemDicomObject, mut fragment: Vec<u8>) {
     if fragment.len() % 2 == 1 {
         fragment.push(0);
     }

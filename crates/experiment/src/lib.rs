@@ -58,6 +58,7 @@
 mod cell;
 pub mod config;
 pub mod config_file;
+mod data_config;
 pub mod defaults;
 pub mod error;
 pub mod grid;

@@ -120,11 +120,8 @@ pub enum HeadError {
         message: String,
     },
     /// A head name that is not one of [`HeadKind::ALL`].
-    #[error("unknown head {name:?}: expected one of {}", HeadKind::NAMES.join(", "))]
-    UnknownHead {
-        /// The name as given.
-        name: String,
-    },
+    #[error(transparent)]
+    UnknownHead(#[from] crate::kind::UnknownHead),
 }
 
 /// Shorthand for results of this crate.

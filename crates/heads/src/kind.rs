@@ -3,8 +3,6 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::error::HeadError;
-
 /// The classic heads. Serialised (and parsed) as `logistic`, `svm_linear`, `svm_rbf`,
 /// `random_forest`, `knn`.
 #[derive(
@@ -63,8 +61,16 @@ impl fmt::Display for HeadKind {
     }
 }
 
+/// A head name that is not one of [`HeadKind::ALL`] (a [`crate::HeadError`] through `?`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown head {name:?}: expected one of {}", HeadKind::NAMES.join(", "))]
+pub struct UnknownHead {
+    /// The name as given.
+    pub name: String,
+}
+
 impl FromStr for HeadKind {
-    type Err = HeadError;
+    type Err = UnknownHead;
 
     /// Parses a name of [`HeadKind::NAMES`], ignoring case and surrounding blanks.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
@@ -72,7 +78,7 @@ impl FromStr for HeadKind {
         Self::ALL
             .into_iter()
             .find(|kind| kind.name() == wanted)
-            .ok_or_else(|| HeadError::UnknownHead {
+            .ok_or_else(|| UnknownHead {
                 name: s.to_string(),
             })
     }

@@ -73,7 +73,7 @@ mod svm;
 
 pub use error::{HeadError, Result};
 pub use fitted_head::FittedHead;
-pub use kind::HeadKind;
+pub use kind::{HeadKind, UnknownHead};
 pub use matrix::Matrix;
 pub use search::{
     HeadSearch, Hyper, DEFAULT_FOREST_TREES, DEFAULT_KNN_K, DEFAULT_LOGISTIC_C,

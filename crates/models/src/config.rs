@@ -1,15 +1,10 @@
 //! What model to build: architecture, classes, input channels and freeze depth.
 
-use std::path::Path;
-
-use candle_core::Device;
-
 use crate::error::{ModelError, Result};
 use crate::kind::ModelKind;
-use crate::model::Model;
-use crate::weights::LoadReport;
 
-/// A resolved model configuration; [`ModelConfig::init`] builds the model it describes.
+/// A resolved model configuration: plain data; [`ModelConfig::init`] ([`crate::build`]) builds
+/// the model it describes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModelConfig {
@@ -72,46 +67,6 @@ impl ModelConfig {
             return Err(ModelError::Config(msg));
         }
         Ok(())
-    }
-
-    /// Builds the model with random weights drawn from `seed` (torchvision's init; see
-    /// [`crate::resnet`] and [`crate::cnn`]). The same config and seed give bit-identical weights.
-    pub fn init(&self, device: &Device, seed: u64) -> Result<Model> {
-        Model::new(*self, device, seed)
-    }
-
-    /// Builds the model and loads pretrained weights from `path` (`.safetensors` or PyTorch
-    /// `.pth`, torchvision names); `fc` keeps its random init from `seed` when the file's head
-    /// has another shape (ImageNet's 1000 classes). See [`Model::load_pretrained`].
-    pub fn init_pretrained(
-        &self,
-        path: &Path,
-        device: &Device,
-        seed: u64,
-    ) -> Result<(Model, LoadReport)> {
-        let model = self.init(device, seed)?;
-        let report = model.load_pretrained(path)?;
-        Ok((model, report))
-    }
-
-    /// What a training run calls: pretrained weights when `weights` is given (logging what was
-    /// re-initialised), random init otherwise.
-    pub fn build(&self, weights: Option<&Path>, device: &Device, seed: u64) -> Result<Model> {
-        match weights {
-            Some(path) => {
-                let (model, report) = self.init_pretrained(path, device, seed)?;
-                tracing::info!(
-                    model = %self.kind,
-                    weights = %path.display(),
-                    loaded = report.loaded.len(),
-                    reinitialised = ?report.reinitialised,
-                    decoder_skipped = report.ignored.len(),
-                    "loaded pretrained weights"
-                );
-                Ok(model)
-            }
-            None => self.init(device, seed),
-        }
     }
 }
 

@@ -52,6 +52,7 @@
 pub mod autoencoder;
 pub mod batch_norm;
 mod block;
+mod build;
 pub mod cnn;
 pub mod config;
 pub mod conv;

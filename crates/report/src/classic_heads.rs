@@ -11,8 +11,8 @@ use crate::grid_results::GridResults;
 use crate::heads::{head_rows, HeadRow};
 use crate::input::FeatureSource;
 use crate::numbers::seconds;
+use crate::order::first_seen;
 use crate::paired::{compare, format_p, PairedComparison, Side, HEAD_VS_BEST};
-use crate::stats::first_seen;
 
 /// The classic-heads section, computed.
 #[derive(Debug, Clone)]

@@ -4,8 +4,9 @@
 
 use crate::line_chart::format_count;
 use crate::numbers::seconds;
+use crate::order::first_seen;
 use crate::paired::PairedComparison;
-use crate::stats::{first_seen, ConfigStats, Spread};
+use crate::stats::{ConfigStats, Spread};
 
 /// The comparison for the configurations of one facet. `paired` holds the facet's paired
 /// comparisons ([`crate::paired`]): the best ResNet against the CNN is stated from its paired

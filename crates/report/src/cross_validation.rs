@@ -19,7 +19,8 @@ use cxr_results::{AxisValue, CrossValidationRow, OutOfFoldRow, LINEAR_HEAD};
 
 use crate::grid_results::{facet_of, line_of, GridResults, RunResults};
 use crate::numbers::opt;
-use crate::stats::{first_seen, mean, std_dev};
+use crate::order::first_seen;
+use crate::stats::{mean, std_dev};
 
 /// A run's axes without the test fold and the seed: what names its configuration.
 pub fn configuration_axes(axes: &[AxisValue]) -> Vec<AxisValue> {

@@ -15,8 +15,9 @@ use crate::figures::{grid_figure, Metric};
 use crate::grid_results::{GridResults, RunResults};
 use crate::line_chart::LineChart;
 use crate::numbers::{opt, seconds};
+use crate::order::first_seen;
 use crate::paired::PairedComparison;
-use crate::stats::{first_seen, ConfigStats};
+use crate::stats::ConfigStats;
 use crate::transfer::{transfer_rows, TransferRow};
 
 /// One facet's section, computed.

@@ -7,7 +7,8 @@ use plotters::prelude::*;
 use crate::canvas::{DrawResult, Figure};
 use crate::grid_results::RunResults;
 use crate::line_chart::{LineChart, Point, Scale, Series, Shape};
-use crate::stats::{first_seen, ConfigStats, Spread};
+use crate::order::first_seen;
+use crate::stats::{ConfigStats, Spread};
 use crate::style::{series_style, SeriesStyle, REFERENCE};
 
 impl Figure for LineChart {

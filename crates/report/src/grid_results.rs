@@ -12,7 +12,7 @@ use cxr_results::{
 };
 
 use crate::error::{ReportError, Result};
-use crate::stats::first_seen;
+use crate::order::first_seen;
 
 /// Everything the report and the check read.
 #[derive(Debug, Clone)]

@@ -13,7 +13,8 @@ use std::collections::BTreeMap;
 
 use crate::estimate::Estimate;
 use crate::grid_results::{GridResults, RunResults};
-use crate::stats::{first_seen, seed_means};
+use crate::order::first_seen;
+use crate::stats::seed_means;
 
 /// One head on one backbone, over its ok seeds (a cross-validation grid's folds of a seed
 /// averaged first).

@@ -9,7 +9,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use crate::canvas::{DrawResult, Figure};
 use crate::colormap::{ColourBar, BLUES};
 use crate::grid_results::RunResults;
-use crate::stats::first_seen;
+use crate::order::first_seen;
 use crate::style::{font, text};
 
 /// A confusion-matrix figure.

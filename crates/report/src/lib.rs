@@ -34,8 +34,8 @@
 //! ([`style`]: font and sizes; [`colormap`]: colour maps and their colour bar) is the project's
 //! one way of drawing: `cxr-inference` draws its Grad-CAM figure's title and colour bar with it
 //! ([`canvas::draw_over`]). This crate never trains or reads images: it depends on
-//! `cxr-results` only (and on `cxr-data` for the named seed streams of its bootstrap and t-SNE,
-//! `cxr_seed`).
+//! `cxr-results`, `cxr-metrics` and `cxr-seed` (the named seed streams of its bootstrap and
+//! t-SNE), never on candle.
 //!
 //! ```no_run
 //! let out = cxr_report::write_report(std::path::Path::new("results/demo"))?;
@@ -64,6 +64,7 @@ pub mod input;
 pub mod line_chart;
 pub mod markdown;
 pub mod numbers;
+pub mod order;
 pub mod paired;
 pub mod pretraining;
 pub mod reliability;

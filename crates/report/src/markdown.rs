@@ -16,10 +16,11 @@ use crate::facet::FacetSection;
 use crate::grid_results::{GridResults, RunResults};
 use crate::input::ReportInput;
 use crate::numbers::{opt, plural, seconds};
+use crate::order::first_seen;
 use crate::paired::{paired_comparisons, PairedComparison};
 use crate::pretraining::PretrainingSection;
 use crate::run_figures::{self, RunFigures};
-use crate::stats::{config_stats, first_seen};
+use crate::stats::config_stats;
 
 /// Everything the report draws and writes, computed.
 #[derive(Debug, Clone)]

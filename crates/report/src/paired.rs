@@ -189,7 +189,7 @@ pub(crate) struct Side<'a> {
 /// Best ResNet vs best CNN per facet, then each ResNet's other depths vs its best depth.
 fn planned(stats: &[ConfigStats]) -> Vec<(&'static str, &ConfigStats, &ConfigStats)> {
     let mut out = Vec::new();
-    let facets = crate::stats::first_seen(stats.iter().map(|s| s.facet.clone()));
+    let facets = crate::order::first_seen(stats.iter().map(|s| s.facet.clone()));
     for facet in facets {
         let of_facet: Vec<&ConfigStats> = stats.iter().filter(|s| s.facet == facet).collect();
         let cnn = best(of_facet.iter().copied().filter(|s| s.is_reference()));
@@ -197,7 +197,7 @@ fn planned(stats: &[ConfigStats]) -> Vec<(&'static str, &ConfigStats, &ConfigSta
         if let (Some(r), Some(c)) = (resnet, cnn) {
             out.push(("best_resnet_vs_cnn", r, c));
         }
-        let lines = crate::stats::first_seen(
+        let lines = crate::order::first_seen(
             of_facet
                 .iter()
                 .filter(|s| !s.is_reference())

@@ -3,6 +3,7 @@
 //! generated comparison reads.
 
 use crate::grid_results::RunResults;
+use crate::order::first_seen;
 
 /// The model drawn as a reference line: it has no residual stages to freeze.
 pub const REFERENCE_MODEL: &str = "cnn";
@@ -154,17 +155,6 @@ pub fn seed_means(runs: &[&RunResults], f: &dyn Fn(&RunResults) -> Option<f64>) 
             (!values.is_empty()).then(|| mean(&values))
         })
         .collect()
-}
-
-/// The distinct items, in the order they first appear.
-pub fn first_seen<T: PartialEq>(items: impl IntoIterator<Item = T>) -> Vec<T> {
-    let mut out = Vec::new();
-    for item in items {
-        if !out.contains(&item) {
-            out.push(item);
-        }
-    }
-    out
 }
 
 /// Arithmetic mean; NaN for no values.

@@ -12,7 +12,8 @@ use std::fmt::Write as _;
 use crate::estimate::Estimate;
 use crate::grid_results::{GridResults, RunResults, RANDOM_INIT};
 use crate::numbers::seconds;
-use crate::stats::{first_seen, mean, seed_means, REFERENCE_MODEL};
+use crate::order::first_seen;
+use crate::stats::{mean, seed_means, REFERENCE_MODEL};
 use crate::verdict::Verdict;
 
 /// The transfer table's wording of a gain's verdict.

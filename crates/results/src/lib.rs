@@ -34,6 +34,7 @@
 //! # Ok(()) }
 //! ```
 
+mod atomic;
 pub mod axes;
 pub mod calibration;
 pub mod cross_validation;
@@ -51,6 +52,7 @@ pub mod run_tables;
 pub mod summary;
 pub mod table;
 
+pub use atomic::{write_atomic, write_atomic_with};
 pub use axes::{AxisValue, LINEAR_HEAD};
 pub use calibration::CalibrationRecord;
 pub use cross_validation::{
@@ -59,7 +61,7 @@ pub use cross_validation::{
 pub use error::{Result, ResultsError};
 pub use evaluation::{read_evaluation, write_evaluation, MetricRow};
 pub use features::{read_features, split_name, write_features, FeatureTable, FEATURE_COLUMNS};
-pub use layout::{write_atomic, write_atomic_with, GridDir, ReportFigure, RunDir};
+pub use layout::{GridDir, ReportFigure, RunDir};
 pub use plan::{read_plan, PlanRow};
 pub use predictions::{read_predictions, write_predictions, PredictionRow};
 pub use preprocessing::{PixelStatsRecord, Preprocessing};

@@ -8,8 +8,9 @@ use std::io::Cursor;
 
 use image::{GrayImage, ImageFormat, Luma};
 
+use crate::atomic::write_atomic;
 use crate::error::{Result, ResultsError};
-use crate::layout::{write_atomic, RunDir};
+use crate::layout::RunDir;
 
 /// Most images shown.
 pub const MAX_IMAGES: usize = 8;

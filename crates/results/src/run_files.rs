@@ -9,10 +9,11 @@
 //! `load`, given [`RunDir::model_path`]). `reconstructions.png` is written by
 //! [`RunDir::write_reconstructions`] beside its figure type.
 
+use crate::atomic::{read_json, write_json};
 use crate::calibration::CalibrationRecord;
 use crate::error::Result;
 use crate::features::{read_features, write_features, FeatureTable};
-use crate::layout::{read_json, write_json, RunDir};
+use crate::layout::RunDir;
 use crate::predictions::{read_predictions, write_predictions, PredictionRow};
 use crate::preprocessing::Preprocessing;
 use crate::run_tables::{

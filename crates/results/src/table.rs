@@ -8,8 +8,8 @@ use std::path::Path;
 use crate::axes::{parse_label, AxisValue};
 use polars::prelude::*;
 
+use crate::atomic::write_atomic;
 use crate::error::{Result, ResultsError};
-use crate::layout::write_atomic;
 
 /// A Rust type stored as one Parquet column.
 pub trait Cell: Sized + Default {
