@@ -76,7 +76,7 @@ pub use dataset::{
 pub use decode::Unreadable;
 pub use dicom::DicomInfo;
 pub use discover::{discover, is_image_file, list_images, mask_path_of, DatasetIndex, Layout};
-pub use error::{unreadable_lines, DataError, Result};
+pub use error::{unreadable_lines, DataError, Result, TableError};
 pub use findings::{FindingLabel, FindingMatrix, Groups};
 pub use fingerprint::{fingerprint, table_fingerprint, Fingerprint, FingerprintRequest};
 pub use inspect::{inspect, Inspection};

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 
 use super::read::RawTable;
-use crate::error::{DataError, Result};
+use crate::error::{DataError, Result, TableError};
 
 /// The located rows: which rows kept, their files (relative to the root), the rows skipped.
 pub(crate) struct Located {
@@ -35,20 +35,22 @@ pub(crate) fn locate(
         files: Vec::with_capacity(rows.len()),
         missing: Vec::new(),
     };
-    let duplicate = |first: usize, line: usize, path: &str| DataError::TableDuplicate {
-        table: table.to_path_buf(),
-        first,
-        line,
-        path: PathBuf::from(path),
+    let duplicate = |first: usize, line: usize, path: &str| {
+        DataError::from(TableError::Duplicate {
+            table: table.to_path_buf(),
+            first,
+            line,
+            path: PathBuf::from(path),
+        })
     };
     for &row in rows {
         let (written, line) = (raw.cell(row, col), raw.lines[row]);
         if written.is_empty() {
-            return Err(DataError::TableRow {
+            return Err(DataError::from(TableError::Row {
                 table: table.to_path_buf(),
                 line,
                 message: format!("{} is blank: every row names its image", raw.header[col]),
-            });
+            }));
         }
         if let Some(&first) = seen.get(written) {
             return Err(duplicate(first, line, written));
@@ -56,12 +58,12 @@ pub(crate) fn locate(
         seen.insert(written, line);
         let Some(file) = find(root, Path::new(written)) else {
             if !skip_missing {
-                return Err(DataError::TableMissingFile {
+                return Err(DataError::from(TableError::MissingFile {
                     table: table.to_path_buf(),
                     line,
                     path: PathBuf::from(written),
                     root: root.to_path_buf(),
-                });
+                }));
             }
             out.missing.push((line, PathBuf::from(written)));
             continue;

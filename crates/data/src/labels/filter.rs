@@ -6,7 +6,7 @@ use std::path::Path;
 
 use super::layout::missing_column;
 use super::read::RawTable;
-use crate::error::{DataError, Result};
+use crate::error::{DataError, Result, TableError};
 
 /// The rows of `raw` that pass `filter`, in table order; an error when none do.
 pub(crate) fn keep(
@@ -39,10 +39,10 @@ pub(crate) fn keep(
                 raw.rows.len()
             )
         };
-        return Err(DataError::TableEmpty {
+        return Err(DataError::from(TableError::Empty {
             table: table.to_path_buf(),
             reason,
-        });
+        }));
     }
     Ok(kept)
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use super::read::RawTable;
-use crate::error::{DataError, Result};
+use crate::error::{DataError, Result, TableError};
 use crate::findings::{FindingLabel, FindingMatrix};
 
 /// A finding cell's state: `1` positive, `0` negative, `-1` uncertain, blank missing (also
@@ -33,13 +33,13 @@ pub(crate) fn column_findings(
     for &row in rows {
         for (slot, (name, col)) in values.iter_mut().zip(columns) {
             let cell = raw.cell(row, *col);
-            *slot = finding_state(cell).ok_or_else(|| DataError::TableRow {
+            *slot = finding_state(cell).ok_or_else(|| DataError::from(TableError::Row {
                 table: table.to_path_buf(),
                 line: raw.lines[row],
                 message: format!(
                     "{name} is {cell:?}: a finding column holds 1 (positive), 0 (negative), -1 (uncertain) or nothing (not mentioned); if {name:?} is not a finding, list the findings with findings = [...]"
                 ),
-            })?;
+            }))?;
         }
         matrix.push(&values);
     }
@@ -59,11 +59,11 @@ pub(crate) fn single_label(
         Some(wanted) => {
             let listed: BTreeSet<&str> = (0..raw.rows.len()).map(|r| raw.cell(r, col)).collect();
             if let Some(absent) = wanted.iter().find(|w| !listed.contains(w.as_str())) {
-                return Err(DataError::TableFinding {
+                return Err(DataError::from(TableError::Finding {
                     table: table.to_path_buf(),
                     finding: absent.clone(),
                     available: listed.into_iter().collect::<Vec<_>>().join(", "),
-                });
+                }));
             }
             wanted.to_vec()
         }
@@ -89,11 +89,11 @@ pub(crate) fn single_label(
                     "{column} {cell:?} is not one of findings = {classes:?}: add it there, or leave such rows out with [data.filter]"
                 )
             };
-            return Err(DataError::TableRow {
+            return Err(DataError::from(TableError::Row {
                 table: table.to_path_buf(),
                 line: raw.lines[row],
                 message,
-            });
+            }));
         };
         values.fill(FindingLabel::Negative);
         values[class] = FindingLabel::Positive;

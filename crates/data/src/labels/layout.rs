@@ -16,7 +16,7 @@ use std::path::Path;
 
 use super::read::RawTable;
 use super::LabelSpec;
-use crate::error::{DataError, Result};
+use crate::error::{DataError, Result, TableError};
 
 /// The label table layouts cxr recognises from a header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -128,10 +128,10 @@ pub(crate) fn recognise(
                     },
                 ),
                 None => {
-                    return Err(DataError::TableHeader {
+                    return Err(DataError::from(TableError::Header {
                         table: table.to_path_buf(),
                         found: raw.header.join(", "),
-                    })
+                    }))
                 }
             },
         },
@@ -157,9 +157,8 @@ fn finding_columns(
         .chain(roles.views.iter().copied())
         .collect();
     let candidate = |i: usize, name: &str| {
-        !role_columns.contains(&i)
-            && !name.is_empty()
-            && !(layout == TableLayout::CheXpert && CHEXPERT_METADATA.contains(&name))
+        let metadata = layout == TableLayout::CheXpert && CHEXPERT_METADATA.contains(&name);
+        !(role_columns.contains(&i) || name.is_empty() || metadata)
     };
     let found: Vec<(String, usize)> = match &spec.findings {
         Some(wanted) => wanted
@@ -180,10 +179,10 @@ fn finding_columns(
             .collect(),
     };
     if found.is_empty() {
-        return Err(DataError::TableHeader {
+        return Err(DataError::from(TableError::Header {
             table: table.to_path_buf(),
             found: raw.header.join(", "),
-        });
+        }));
     }
     Ok(found)
 }
@@ -195,10 +194,10 @@ pub(crate) fn missing_column(
     column: &str,
     available: &[String],
 ) -> DataError {
-    DataError::TableColumn {
+    DataError::from(TableError::Column {
         table: table.to_path_buf(),
         setting: setting.to_string(),
         column: column.to_string(),
         available: available.join(", "),
-    }
+    })
 }

@@ -44,7 +44,7 @@ pub use layout::TableLayout;
 pub use load::{load_table, TableSet};
 pub use nih::NO_FINDING;
 
-use crate::error::{DataError, Result};
+use crate::error::{DataError, Result, TableError};
 use crate::findings::{FindingMatrix, Groups};
 
 /// `[data.columns]`: the table's names for the roles, where they differ from the layout's.
@@ -228,14 +228,14 @@ pub fn read_label_table(spec: &LabelSpec) -> Result<LabelTable> {
         &table,
     )?;
     if located.rows.is_empty() {
-        return Err(DataError::TableEmpty {
+        return Err(DataError::from(TableError::Empty {
             table,
             reason: format!(
                 "with an image: all {} row(s) kept by {} name missing files",
                 located.missing.len(),
                 filter::describe(&spec.filter)
             ),
-        });
+        }));
     }
     let rows = &located.rows;
     let wanted = spec.findings.as_deref();
@@ -311,11 +311,11 @@ fn patients(
                 } else {
                     format!("{} is blank: every film needs its patient", raw.header[col])
                 };
-                return Err(DataError::TableRow {
+                return Err(DataError::from(TableError::Row {
                     table: table.to_path_buf(),
                     line: raw.lines[r],
                     message,
-                });
+                }));
             }
         }
     }

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use super::read::RawTable;
-use crate::error::{DataError, Result};
+use crate::error::{DataError, Result, TableError};
 use crate::findings::{FindingLabel, FindingMatrix};
 
 /// NIH's label for a film without findings.
@@ -23,10 +23,12 @@ pub(crate) fn findings(
     let lists = rows
         .iter()
         .map(|&row| {
-            parse(raw.cell(row, col)).map_err(|message| DataError::TableRow {
-                table: table.to_path_buf(),
-                line: raw.lines[row],
-                message,
+            parse(raw.cell(row, col)).map_err(|message| {
+                DataError::from(TableError::Row {
+                    table: table.to_path_buf(),
+                    line: raw.lines[row],
+                    message,
+                })
             })
         })
         .collect::<Result<Vec<_>>>()?;
@@ -39,11 +41,11 @@ pub(crate) fn findings(
                 .collect();
             for name in wanted {
                 if !listed.contains(name.as_str()) {
-                    return Err(DataError::TableFinding {
+                    return Err(DataError::from(TableError::Finding {
                         table: table.to_path_buf(),
                         finding: name.clone(),
                         available: listed.into_iter().collect::<Vec<_>>().join(", "),
-                    });
+                    }));
                 }
             }
             wanted.to_vec()

@@ -17,7 +17,7 @@ use std::path::Path;
 
 use csv::StringRecord;
 
-use crate::error::{DataError, Result};
+use crate::error::{DataError, Result, TableError};
 
 /// The cells of a table, as text.
 #[derive(Debug, Clone)]
@@ -68,9 +68,11 @@ pub(crate) fn read_raw(table: &Path) -> Result<RawTable> {
 type Cells = (Vec<String>, Vec<StringRecord>, Vec<usize>);
 
 fn read_csv(table: &Path, bytes: &[u8]) -> Result<Cells> {
-    let failed = |reason: String| DataError::TableRead {
-        table: table.to_path_buf(),
-        reason,
+    let failed = |reason: String| {
+        DataError::from(TableError::Read {
+            table: table.to_path_buf(),
+            reason,
+        })
     };
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
@@ -85,7 +87,7 @@ fn read_csv(table: &Path, bytes: &[u8]) -> Result<Cells> {
         let record = record.map_err(|e| failed(e.to_string()))?;
         let line = record.position().map_or(0, |p| p.line() as usize);
         if record.len() < header.len() {
-            return Err(DataError::TableRow {
+            return Err(DataError::from(TableError::Row {
                 table: table.to_path_buf(),
                 line,
                 message: format!(
@@ -93,7 +95,7 @@ fn read_csv(table: &Path, bytes: &[u8]) -> Result<Cells> {
                     record.len(),
                     header.len()
                 ),
-            });
+            }));
         }
         rows.push(record);
         lines.push(line);
@@ -136,9 +138,11 @@ fn split_bracket_list(name: &str) -> Vec<String> {
 
 fn read_parquet(table: &Path, bytes: Vec<u8>) -> Result<Cells> {
     use polars::prelude::{DataType, ParquetReader, SerReader};
-    let failed = |e: polars::prelude::PolarsError| DataError::TableRead {
-        table: table.to_path_buf(),
-        reason: e.to_string(),
+    let failed = |e: polars::prelude::PolarsError| {
+        DataError::from(TableError::Read {
+            table: table.to_path_buf(),
+            reason: e.to_string(),
+        })
     };
     let df = ParquetReader::new(std::io::Cursor::new(bytes))
         .finish()

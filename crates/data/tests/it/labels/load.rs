@@ -1,8 +1,6 @@
 //! A table's images through the cache: aligned with the table, reused, invalidated by an edit
 //! of the table or the filter, unreadable images skipped with their rows; the fingerprint.
 
-use std::path::PathBuf;
-
 use cxr_data::labels::load_table;
 use cxr_data::{table_fingerprint, CacheStatus, LoadOptions};
 
@@ -95,7 +93,7 @@ fn the_fingerprint_follows_content_not_place() -> TestResult {
     super::png(&b.path().join("images/00000002_001.png"), 3)?;
     assert_ne!(table_fingerprint(&sb, false, Some(cache.path()))?, first);
     let mut absolute = sa.clone();
-    absolute.labels = PathBuf::from(sa.table_path());
+    absolute.labels = sa.table_path();
     assert_eq!(table_fingerprint(&absolute, false, None)?, first);
     Ok(())
 }
