@@ -272,7 +272,8 @@ fn non_negative(s: &str) -> Result<f64, String> {
 /// `cxr data ...`
 #[derive(Debug, Subcommand)]
 pub enum DataCommand {
-    /// Count images and masks per class, list sizes, pixel types, file types and unreadable files.
+    /// Count images and masks per class, list sizes, pixel types, file types and unreadable files;
+    /// or, with --labels, count a label table's findings, patients and views.
     Inspect(InspectArgs),
     /// Write the synthetic chest X-ray phantom dataset (Kaggle layout, with lung masks).
     Synth(SynthArgs),
@@ -289,8 +290,16 @@ pub struct InspectArgs {
     #[arg(long)]
     pub json: bool,
     /// Only these classes, in this order (comma separated).
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', conflicts_with = "labels")]
     pub classes: Option<Vec<String>>,
+    /// A label table (CSV or Parquet, relative to DIR or absolute; NIH, CheXpert/MIMIC or
+    /// generic layout): report per finding the positives, negatives, uncertain and missing,
+    /// the patients and their films, and the views, instead of the class folders. Rows naming
+    /// missing images are counted, not fatal. With --json: {"table", "layout", "films",
+    /// "findings": [{"name", "positive", "negative", "uncertain", "missing"}], "patients":
+    /// {"count", "min_films", "median_films", "max_films"}, "views": {VIEW: films}, ...}.
+    #[arg(long, value_name = "TABLE")]
+    pub labels: Option<PathBuf>,
 }
 
 /// `cxr data synth`

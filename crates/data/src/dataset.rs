@@ -8,7 +8,7 @@ use rayon::prelude::*;
 use crate::cache::{self, CacheKey, CacheMiss, CachedImages};
 use crate::decode::{read_luma, read_luma_with, resize_square, to_u8, LumaF32, Unreadable};
 use crate::decode_progress::DecodeProgress;
-use crate::discover::{discover, ClassDir, DatasetIndex};
+use crate::discover::{discover, DatasetIndex};
 use crate::error::{DataError, Result};
 use crate::voi::DicomWindow;
 
@@ -46,7 +46,7 @@ impl Default for LoadOptions {
 }
 
 impl LoadOptions {
-    fn validate(&self) -> Result<()> {
+    pub(crate) fn validate(&self) -> Result<()> {
         if !(8..=1024).contains(&self.image_size) {
             return Err(DataError::InvalidSetting {
                 setting: "image_size",
@@ -143,6 +143,41 @@ pub fn load(root: &Path, opts: &LoadOptions) -> Result<(ImageSet, LoadReport)> {
         index.check_is_root()?;
     }
     let key = cache_key(&index, opts)?;
+    let (cached, report) = through_cache(key, opts, || {
+        let items: Vec<DecodeItem<'_>> = index
+            .items()
+            .map(|(path, label, class)| DecodeItem {
+                path,
+                label,
+                mask: opts.mask.then(|| class.mask_path(path)),
+            })
+            .collect();
+        let (cached, decoded) = decode_all(&index.root, &items, opts)?;
+        for (class, count) in index
+            .class_names()
+            .iter()
+            .zip(count_labels(&cached.labels, index.classes.len()))
+        {
+            if count == 0 {
+                let dir = index.root.join(class);
+                return Err(DataError::EmptyClass {
+                    class: class.clone(),
+                    dir,
+                });
+            }
+        }
+        Ok((cached, decoded))
+    })?;
+    Ok((into_set(index.class_names(), cached), report))
+}
+
+/// The images under `key` from the cache when an intact file holds them, else from `decode`
+/// (written to the cache for next time).
+pub(crate) fn through_cache(
+    key: CacheKey,
+    opts: &LoadOptions,
+    decode: impl FnOnce() -> Result<(CachedImages, usize)>,
+) -> Result<(CachedImages, LoadReport)> {
     let cache_path = opts
         .cache_dir
         .as_ref()
@@ -151,15 +186,13 @@ pub fn load(root: &Path, opts: &LoadOptions) -> Result<(ImageSet, LoadReport)> {
     if let Some(path) = &cache_path {
         match cache::read(path, key) {
             Ok(cached) => {
-                let skipped = cached.skipped.clone();
-                let set = into_set(index.class_names(), cached);
                 let report = LoadReport {
                     decoded: 0,
                     cache: CacheStatus::Hit,
                     cache_path,
-                    skipped,
+                    skipped: cached.skipped.clone(),
                 };
-                return Ok((set, report));
+                return Ok((cached, report));
             }
             Err(CacheMiss::Absent) => status = CacheStatus::Built,
             Err(CacheMiss::Invalid(why)) => {
@@ -168,23 +201,22 @@ pub fn load(root: &Path, opts: &LoadOptions) -> Result<(ImageSet, LoadReport)> {
             }
         }
     }
-    let (cached, decoded) = decode_all(&index, opts)?;
+    let (cached, decoded) = decode()?;
     if let Some(path) = &cache_path {
         if let Err(e) = cache::write(path, key, &cached) {
             tracing::warn!("could not write the image cache ({e}); the next load decodes again");
         }
     }
-    let skipped = cached.skipped.clone();
     let report = LoadReport {
         decoded,
         cache: status,
         cache_path,
-        skipped,
+        skipped: cached.skipped.clone(),
     };
-    Ok((into_set(index.class_names(), cached), report))
+    Ok((cached, report))
 }
 
-fn into_set(classes: Vec<String>, cached: CachedImages) -> ImageSet {
+pub(crate) fn into_set(classes: Vec<String>, cached: CachedImages) -> ImageSet {
     ImageSet {
         classes,
         size: cached.size,
@@ -244,19 +276,34 @@ fn relative(root: &Path, path: &Path) -> PathBuf {
     path.strip_prefix(root).unwrap_or(path).to_path_buf()
 }
 
-fn decode_all(index: &DatasetIndex, opts: &LoadOptions) -> Result<(CachedImages, usize)> {
-    let items: Vec<(&Path, u32, &ClassDir)> = index.items().collect();
+/// One image to decode: its file, its label, and (with `mask = true`) where its mask must be.
+pub(crate) struct DecodeItem<'a> {
+    /// The image file.
+    pub path: &'a Path,
+    /// Its label.
+    pub label: u32,
+    /// Its lung mask's expected path, when masks are applied.
+    pub mask: Option<PathBuf>,
+}
+
+/// Decodes `items` in parallel into one buffer; unreadable files fail the load unless
+/// `skip_unreadable`, then they are left out and listed. Returns the images and the count tried.
+pub(crate) fn decode_all(
+    root: &Path,
+    items: &[DecodeItem<'_>],
+    opts: &LoadOptions,
+) -> Result<(CachedImages, usize)> {
     let size = opts.image_size;
     let image_bytes = (size * size) as usize;
     // Each image is decoded straight into its slot of the one buffer the dataset lives in, so
     // the dataset is never held twice (a `Vec` per image, then their concatenation, would be).
     let mut pixels = vec![0u8; items.len() * image_bytes];
-    let progress = DecodeProgress::start(&index.root, items.len(), size);
+    let progress = DecodeProgress::start(root, items.len(), size);
     let unreadable = pixels
         .par_chunks_mut(image_bytes.max(1))
         .zip(items.par_iter())
-        .map(|(slot, (path, _, class))| {
-            let outcome = preprocess_into(path, class, opts, slot);
+        .map(|(slot, item)| {
+            let outcome = preprocess_into(item.path, item.mask.as_deref(), opts, slot);
             progress.one_done();
             outcome
         })
@@ -271,7 +318,7 @@ fn decode_all(index: &DatasetIndex, opts: &LoadOptions) -> Result<(CachedImages,
     };
     // Close the gaps unreadable images left, in place.
     let mut kept = 0;
-    for (i, ((path, label, _), failed)) in items.iter().zip(unreadable).enumerate() {
+    for (i, (item, failed)) in items.iter().zip(unreadable).enumerate() {
         match failed {
             None => {
                 if kept != i {
@@ -281,8 +328,8 @@ fn decode_all(index: &DatasetIndex, opts: &LoadOptions) -> Result<(CachedImages,
                         .copy_within(from..from + image_bytes, kept * image_bytes);
                 }
                 kept += 1;
-                cached.labels.push(*label);
-                cached.files.push(relative(&index.root, path));
+                cached.labels.push(item.label);
+                cached.files.push(relative(root, item.path));
             }
             Some(u) => cached.skipped.push(u),
         }
@@ -298,19 +345,6 @@ fn decode_all(index: &DatasetIndex, opts: &LoadOptions) -> Result<(CachedImages,
             cached.skipped[0].path.display(),
             cached.skipped[0].reason
         );
-    }
-    for (class, count) in index
-        .class_names()
-        .iter()
-        .zip(count_labels(&cached.labels, index.classes.len()))
-    {
-        if count == 0 {
-            let dir = index.root.join(class);
-            return Err(DataError::EmptyClass {
-                class: class.clone(),
-                dir,
-            });
-        }
     }
     Ok((cached, items.len()))
 }
@@ -328,23 +362,19 @@ pub fn count_labels(labels: &[u32], classes: usize) -> Vec<usize> {
 /// setting is wrong for this dataset); an undecodable image or mask is returned as unreadable.
 fn preprocess_into(
     path: &Path,
-    class: &ClassDir,
+    mask: Option<&Path>,
     opts: &LoadOptions,
     slot: &mut [u8],
 ) -> Result<Option<Unreadable>> {
-    let mask = if opts.mask {
-        let mask_path = class.mask_path(path);
+    if let Some(mask_path) = mask {
         if !mask_path.is_file() {
             return Err(DataError::MissingMask {
                 image: path.to_path_buf(),
-                expected: mask_path,
+                expected: mask_path.to_path_buf(),
             });
         }
-        Some(mask_path)
-    } else {
-        None
-    };
-    match preprocess_file(path, mask.as_deref(), opts.image_size, &opts.dicom_window) {
+    }
+    match preprocess_file(path, mask, opts.image_size, &opts.dicom_window) {
         Ok(pixels) => {
             slot.copy_from_slice(&pixels);
             Ok(None)

@@ -111,6 +111,101 @@ pub enum DataError {
     /// A tensor operation failed.
     #[error(transparent)]
     Candle(#[from] candle_core::Error),
+    /// A label table is malformed or does not fit its settings (boxed: it is large and rare).
+    #[error(transparent)]
+    Table(Box<TableError>),
+}
+
+/// What is wrong with a label table: each names the table file and, where there is one, the
+/// line (1 = the header; Parquet: row number + 1), and the fix.
+#[derive(Debug, thiserror::Error)]
+pub enum TableError {
+    /// A label table could not be read as CSV or Parquet.
+    #[error("{}: cannot read the label table: {reason} (write it as CSV with a header line, or as Parquet)", .table.display())]
+    Read {
+        /// The table file.
+        table: PathBuf,
+        /// What went wrong (with the line where one is known).
+        reason: String,
+    },
+    /// No layout recognised from the table's header.
+    #[error("{}:1: unrecognised label table header ({found}): NIH needs `Image Index` and `Finding Labels`; CheXpert/MIMIC needs `Path` and one column per finding; generic needs `path` and `label` or one 0/1 column per finding; [data.columns] maps other names onto path, patient, label and view", .table.display())]
+    Header {
+        /// The table file.
+        table: PathBuf,
+        /// The header's column names, comma separated.
+        found: String,
+    },
+    /// A column named by the settings (`[data.columns]`, `[data.filter]`, `findings`) is not in the table.
+    #[error("{}:1: {setting} names column {column:?}, which the table does not have (its columns: {available})", .table.display())]
+    Column {
+        /// The table file.
+        table: PathBuf,
+        /// The setting that names it (`data.columns.path`, `data.filter`, `data.findings`).
+        setting: String,
+        /// The column asked for.
+        column: String,
+        /// The table's columns (or findings), comma separated.
+        available: String,
+    },
+    /// `findings = [...]` names a finding that no row of an NIH table lists.
+    #[error("{}: data.findings names {finding:?}, which no row of the table lists (its findings: {available}): fix the spelling or remove it", .table.display())]
+    Finding {
+        /// The table file.
+        table: PathBuf,
+        /// The finding asked for.
+        finding: String,
+        /// The findings the table lists, comma separated.
+        available: String,
+    },
+    /// A row of a label table is malformed or holds a value the layout does not allow.
+    #[error("{}:{line}: {message}", .table.display())]
+    Row {
+        /// The table file.
+        table: PathBuf,
+        /// The line (1 = the header).
+        line: usize,
+        /// What is wrong and how to fix it.
+        message: String,
+    },
+    /// A row names an image file that does not exist.
+    #[error("{}:{line}: image {} not found under {} (nor its images/ folder): fix the path, add the file, or set skip_missing = true to skip such rows", .table.display(), .path.display(), .root.display())]
+    MissingFile {
+        /// The table file.
+        table: PathBuf,
+        /// The row's line.
+        line: usize,
+        /// The path as the table writes it.
+        path: PathBuf,
+        /// The dataset root the path was looked up under.
+        root: PathBuf,
+    },
+    /// Two rows name the same image.
+    #[error("{}:{line}: image {} is listed twice, on lines {first} and {line}: keep one row per film", .table.display(), .path.display())]
+    Duplicate {
+        /// The table file.
+        table: PathBuf,
+        /// The earlier row's line.
+        first: usize,
+        /// The later row's line.
+        line: usize,
+        /// The path, as the table writes it.
+        path: PathBuf,
+    },
+    /// No rows are left to train on.
+    #[error("{}: no rows left {reason}: loosen [data.filter] or check the table", .table.display())]
+    Empty {
+        /// The table file.
+        table: PathBuf,
+        /// Why (`after the filter "View Position" = ["PA"] (798 rows read)`).
+        reason: String,
+    },
+}
+
+impl From<TableError> for DataError {
+    fn from(e: TableError) -> Self {
+        DataError::Table(Box::new(e))
+    }
 }
 
 /// Every file with its reason, each on a new indented line: how a failed load lists its

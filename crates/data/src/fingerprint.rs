@@ -14,17 +14,23 @@
 //! does anyway, and reads one small file. A copy made without keeping modification times is
 //! hashed once, then remembered too. The memo is only a shortcut: a missing or damaged one is
 //! recomputed, never trusted.
+//!
+//! A label-table dataset ([`table_fingerprint`]) is identified the same way, over the table's
+//! content and the settings that read it in place of the class names.
 
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
 use crate::dataset::hash_file_stat;
-use crate::discover::{discover, DatasetIndex};
+use crate::discover::{discover, mask_path_of, DatasetIndex};
 use crate::error::{DataError, Result};
+use crate::labels::{read_label_table, LabelSpec};
 
 /// Bump when what the fingerprint covers changes.
 const VERSION: &str = "cxr dataset fingerprint v1";
+/// The same for label-table datasets.
+const TABLE_VERSION: &str = "cxr label table fingerprint v1";
 /// Hex digits kept: 64 bits are plenty to tell datasets apart, and short enough to read.
 const HEX_DIGITS: usize = 16;
 
@@ -75,14 +81,76 @@ pub fn fingerprint(
 ) -> Result<Fingerprint> {
     let index = discover(request.root, request.classes)?;
     let files = files_of(&index, request.masks);
+    let head = Head {
+        version: VERSION,
+        hash: &|h| hash_classes(h, &index),
+    };
+    memoised(&index.root, &head, &files, cache_dir)
+}
+
+/// The fingerprint of a label-table dataset: the table's content and what was read from it
+/// ([`crate::labels::LabelTable::content_key`]: its bytes, films, findings, patients, views), the settings
+/// that read it (columns, findings, filter; not the paths), and every image's content (and
+/// its mask's, with `masks`). A folder dataset's fingerprint is untouched by this.
+pub fn table_fingerprint(
+    spec: &LabelSpec,
+    masks: bool,
+    cache_dir: Option<&Path>,
+) -> Result<Fingerprint> {
+    let table = read_label_table(spec)?;
+    let paths: Vec<PathBuf> = table.files.iter().map(|f| table.root.join(f)).collect();
+    let files: Vec<Entry<'_>> = paths
+        .iter()
+        .zip(table.class_labels())
+        .map(|(image, label)| Entry {
+            label,
+            image,
+            mask: masks
+                .then(|| mask_path_of(image))
+                .filter(|mask| mask.is_file()),
+        })
+        .collect();
+    let head = Head {
+        version: TABLE_VERSION,
+        hash: &|h| {
+            h.update(&table.content_key());
+            h.update(spec.settings_key().as_bytes());
+            h.update(&[0]);
+        },
+    };
+    memoised(&table.root, &head, &files, cache_dir)
+}
+
+/// What is hashed before the files: a version string, then what names the labels.
+struct Head<'a> {
+    version: &'a str,
+    hash: &'a dyn Fn(&mut blake3::Hasher),
+}
+
+impl Head<'_> {
+    fn start(&self) -> blake3::Hasher {
+        let mut h = blake3::Hasher::new();
+        h.update(self.version.as_bytes());
+        h.update(&[0]);
+        (self.hash)(&mut h);
+        h
+    }
+}
+
+fn memoised(
+    root: &Path,
+    head: &Head<'_>,
+    files: &[Entry<'_>],
+    cache_dir: Option<&Path>,
+) -> Result<Fingerprint> {
     let memo = match cache_dir {
-        Some(dir) => Some(memo_path(dir, &stat_key(&index, &files)?)),
+        Some(dir) => Some(memo_path(dir, &stat_key(root, head, files)?)),
         None => None,
     };
     if let Some(found) = memo.as_deref().and_then(read_memo) {
         return Ok(found);
     }
-    let found = hash_contents(&index, &files)?;
+    let found = hash_contents(root, head, files)?;
     if let Some(path) = &memo {
         if let Err(e) = write_memo(path, &found) {
             tracing::warn!(
@@ -115,15 +183,12 @@ fn files_of(index: &DatasetIndex, masks: bool) -> Vec<Entry<'_>> {
 }
 
 /// What `stat` says of every file: the memo's key.
-fn stat_key(index: &DatasetIndex, files: &[Entry<'_>]) -> Result<String> {
-    let mut h = blake3::Hasher::new();
-    h.update(VERSION.as_bytes());
-    h.update(&[0]);
-    hash_classes(&mut h, index);
+fn stat_key(root: &Path, head: &Head<'_>, files: &[Entry<'_>]) -> Result<String> {
+    let mut h = head.start();
     for entry in files {
         h.update(&entry.label.to_le_bytes());
         for path in std::iter::once(entry.image).chain(entry.mask.as_deref()) {
-            hash_file_stat(&mut h, &index.root, path)?;
+            hash_file_stat(&mut h, root, path)?;
         }
     }
     Ok(h.finalize().to_hex().to_string())
@@ -138,7 +203,7 @@ fn hash_classes(h: &mut blake3::Hasher, index: &DatasetIndex) {
 }
 
 /// The fingerprint proper: every file read and hashed, in parallel, combined in label order.
-fn hash_contents(index: &DatasetIndex, files: &[Entry<'_>]) -> Result<Fingerprint> {
+fn hash_contents(root: &Path, head: &Head<'_>, files: &[Entry<'_>]) -> Result<Fingerprint> {
     let digests = files
         .par_iter()
         .map(|entry| {
@@ -147,16 +212,13 @@ fn hash_contents(index: &DatasetIndex, files: &[Entry<'_>]) -> Result<Fingerprin
             Ok((image, mask))
         })
         .collect::<Result<Vec<_>>>()?;
-    let mut h = blake3::Hasher::new();
-    h.update(VERSION.as_bytes());
-    h.update(&[0]);
-    hash_classes(&mut h, index);
+    let mut h = head.start();
     for (entry, (image, mask)) in files.iter().zip(digests) {
         h.update(&entry.label.to_le_bytes());
         for (path, digest) in
             std::iter::once((entry.image, image)).chain(entry.mask.as_deref().zip(mask))
         {
-            h.update(relative(&index.root, path).as_bytes());
+            h.update(relative(root, path).as_bytes());
             h.update(&[0]);
             h.update(&digest.0.to_le_bytes());
             h.update(digest.1.as_bytes());

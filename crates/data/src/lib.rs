@@ -11,6 +11,9 @@
 //! 3. [`load`] does that once for every image, in parallel, optionally masking the lungs, and
 //!    keeps the result as 8-bit pixels in a [`cache`] file keyed by the file list and the
 //!    settings; a second load reads the cache and decodes nothing ([`LoadReport::decoded`]).
+//!    A label table (NIH ChestX-ray14, CheXpert, MIMIC-CXR-JPG or a generic CSV/Parquet) is the
+//!    other source: [`labels`] reads it into a [`FindingMatrix`] (several findings per film) and
+//!    the films' patients ([`Groups`]); [`load_table`] decodes its images through the same cache.
 //! 4. [`stratified_split`] divides an [`ImageSet`] into train/val/test per class.
 //! 5. [`Sampler`] orders each epoch (sequential, shuffled, or class-balanced with replacement).
 //! 6. [`eval_batch`] turns indices into `(batch, C, H, W)` f32 and `(batch,)` u32 tensors:
@@ -57,6 +60,7 @@ pub mod error;
 pub mod findings;
 pub mod fingerprint;
 pub mod inspect;
+pub mod labels;
 pub mod sampler;
 pub use cxr_seed as seed;
 pub mod split;
@@ -72,10 +76,14 @@ pub use dataset::{
 pub use decode::Unreadable;
 pub use dicom::DicomInfo;
 pub use discover::{discover, is_image_file, list_images, mask_path_of, DatasetIndex, Layout};
-pub use error::{unreadable_lines, DataError, Result};
+pub use error::{unreadable_lines, DataError, Result, TableError};
 pub use findings::{FindingLabel, FindingMatrix, Groups};
-pub use fingerprint::{fingerprint, Fingerprint, FingerprintRequest};
+pub use fingerprint::{fingerprint, table_fingerprint, Fingerprint, FingerprintRequest};
 pub use inspect::{inspect, Inspection};
+pub use labels::{
+    census, load_table, read_label_table, ColumnMap, LabelSpec, LabelTable, TableCensus,
+    TableLayout, TableSet,
+};
 pub use sampler::{Sampler, SamplerKind};
 pub use split::{stratified_folds, stratified_split, Split, SplitFractions};
 pub use voi::DicomWindow;

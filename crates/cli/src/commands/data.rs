@@ -18,6 +18,9 @@ pub fn run(cmd: DataCommand) -> anyhow::Result<ExitStatus> {
 }
 
 fn inspect(args: InspectArgs) -> anyhow::Result<ExitStatus> {
+    if let Some(labels) = &args.labels {
+        return inspect_labels(&args, labels);
+    }
     let report = cxr_data::inspect(&args.dir, args.classes.as_deref())?;
     if args.json {
         outln!("{}", serde_json::to_string_pretty(&report)?);
@@ -64,6 +67,84 @@ fn inspect(args: InspectArgs) -> anyhow::Result<ExitStatus> {
         for u in &report.unreadable {
             outln!("  {}: {}", u.path.display(), u.reason);
         }
+    }
+    Ok(ExitStatus::Success)
+}
+
+fn inspect_labels(args: &InspectArgs, labels: &std::path::Path) -> anyhow::Result<ExitStatus> {
+    let spec = cxr_data::LabelSpec {
+        root: args.dir.clone(),
+        labels: labels.to_path_buf(),
+        skip_missing: true,
+        ..Default::default()
+    };
+    let census = cxr_data::census(&cxr_data::read_label_table(&spec)?);
+    if args.json {
+        outln!("{}", serde_json::to_string_pretty(&census)?);
+        return Ok(ExitStatus::Success);
+    }
+    outln!(
+        "{}: {} layout, {} films, {} {}{}",
+        census.table.display(),
+        census.layout.describe(),
+        census.films,
+        census.findings.len(),
+        if census.single_label {
+            "classes"
+        } else {
+            "findings"
+        },
+        if census.single_label {
+            String::new()
+        } else {
+            format!(", {} films with two or more", census.multi_finding_films)
+        }
+    );
+    outln!(
+        "{:<28} {:>8} {:>8} {:>9} {:>8}",
+        "finding",
+        "positive",
+        "negative",
+        "uncertain",
+        "missing"
+    );
+    for f in &census.findings {
+        outln!(
+            "{:<28} {:>8} {:>8} {:>9} {:>8}",
+            f.name,
+            f.positive,
+            f.negative,
+            f.uncertain,
+            f.missing
+        );
+    }
+    match &census.patients {
+        Some(p) => outln!(
+            "patients: {}, films per patient: min {}, median {}, max {}",
+            p.count,
+            p.min_films,
+            p.median_films,
+            p.max_films
+        ),
+        None => outln!("patients: the table names none (splits will be by film)"),
+    }
+    match &census.views {
+        Some(views) => outln!(
+            "views: {}",
+            tally(views.iter().map(|(k, v)| {
+                let name = if k.is_empty() { "(blank)" } else { k.as_str() };
+                (name.to_string(), *v)
+            }))
+        ),
+        None => outln!("views: the table has no view column"),
+    }
+    match census.missing_files.first() {
+        None => outln!("no missing images"),
+        Some((line, path)) => outln!(
+            "{} row(s) name missing images, first on line {line}: {}",
+            census.missing_files.len(),
+            path.display()
+        ),
     }
     Ok(ExitStatus::Success)
 }

@@ -9,6 +9,7 @@ mod weights_server;
 mod data;
 mod dicom;
 mod folds;
+mod labels;
 mod predict;
 mod published;
 mod report;

@@ -5,4 +5,5 @@
 mod support;
 
 mod dicom;
+mod labels;
 mod load;

@@ -20,3 +20,18 @@ pub fn real_sample() -> Result<PathBuf, String> {
         ))
     }
 }
+
+/// The NIH ChestX-ray14 sample beside the checkout (798 films, 212 patients, NIH's table), or
+/// an error naming where it should be.
+pub fn nih_sample() -> Result<PathBuf, String> {
+    let root =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/NIH_ChestXray14_sample");
+    if root.is_dir() {
+        Ok(root)
+    } else {
+        Err(format!(
+            "needs the NIH sample: {} is absent",
+            root.display()
+        ))
+    }
+}
