@@ -11,7 +11,9 @@
 //! 3. [`load`] does that once for every image, in parallel, optionally masking the lungs, and
 //!    keeps the result as 8-bit pixels in a [`cache`] file keyed by the file list and the
 //!    settings; a second load reads the cache and decodes nothing ([`LoadReport::decoded`]).
-//! 4. [`stratified_split`] divides an [`ImageSet`] into train/val/test per class.
+//! 4. [`stratified_split`] divides an [`ImageSet`] into train/val/test per class;
+//!    [`grouped_split`] and [`grouped_folds`] split a label table's films by patient
+//!    ([`Groups`]), stratified over patients by their findings ([`FindingMatrix`]).
 //! 5. [`Sampler`] orders each epoch (sequential, shuffled, or class-balanced with replacement).
 //! 6. [`eval_batch`] turns indices into `(batch, C, H, W)` f32 and `(batch,)` u32 tensors:
 //!    normalised (ImageNet or training-split statistics), gray replicated to 3 channels when the
@@ -56,6 +58,7 @@ pub mod discover;
 pub mod error;
 pub mod findings;
 pub mod fingerprint;
+pub mod group_split;
 pub mod inspect;
 pub mod sampler;
 pub use cxr_seed as seed;
@@ -75,6 +78,7 @@ pub use discover::{discover, is_image_file, list_images, mask_path_of, DatasetIn
 pub use error::{unreadable_lines, DataError, Result};
 pub use findings::{FindingLabel, FindingMatrix, Groups};
 pub use fingerprint::{fingerprint, Fingerprint, FingerprintRequest};
+pub use group_split::{grouped_folds, grouped_split};
 pub use inspect::{inspect, Inspection};
 pub use sampler::{Sampler, SamplerKind};
 pub use split::{stratified_folds, stratified_split, Split, SplitFractions};

@@ -5,8 +5,8 @@
 
 use std::path::{Path, PathBuf};
 
-use cxr_dicom_fixtures::{write_radiograph, DicomVariant, Encoding, ErrorObject, Patient};
 use cxr_data::{decode, discover, inspect, load, DataError, DicomWindow, LoadOptions};
+use cxr_dicom_fixtures::{write_radiograph, DicomVariant, Encoding, ErrorObject, Patient};
 use image::GrayImage;
 
 use crate::support::{real_sample, TestResult};
