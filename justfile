@@ -89,6 +89,12 @@ explain run image out *args="":
 bench-decode per_class="20" seconds="5":
     cargo run --release --quiet -p cxr-bench -- decode --per-class {{per_class}} --seconds {{seconds}}
 
+# Issue 26's speed line: write a synthetic label table in NIH's format and size (112,120 films of
+# 30,805 patients), then time reading it, patients + findings, and a grouped, stratified 5-fold
+# split, one thread (see BENCHMARKS.md).
+bench-split rows="112120" patients="30805" folds="5":
+    cargo run --release --quiet -p cxr-bench -- split --rows {{rows}} --patients {{patients}} --folds {{folds}}
+
 # PyTorch the benchmark compares against (plain PyPI wheels; the CPU-only index is not reachable).
 torch_version := "2.15.0"
 torchvision_version := "0.29.2"

@@ -10,7 +10,9 @@
 //! (convolution GFLOP per image from the architecture, [`flops`]).
 //!
 //! [`decode`] times something else: decoding the real sample's films as PNG and as DICOM
-//! (`cxr-bench decode`, `just bench-decode`).
+//! (`cxr-bench decode`, `just bench-decode`). [`split`] times reading a label table the size
+//! of NIH ChestX-ray14's (written by [`nih_table`]) and splitting it by patient into folds
+//! (`cxr-bench split`, `just bench-split`).
 //!
 //! It does not time data loading (the trainer's batches come from a prepared cache) and it is a
 //! benchmark, not a test: nothing here asserts a speed.
@@ -24,7 +26,9 @@ pub mod decode;
 pub mod error;
 pub mod flops;
 pub mod measure;
+pub mod nih_table;
 pub mod report;
+pub mod split;
 pub mod suite;
 
 pub use case::{Case, Mode};

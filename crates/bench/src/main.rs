@@ -64,6 +64,31 @@ enum Command {
         #[arg(long)]
         work: Option<PathBuf>,
     },
+    /// Write a synthetic label table in NIH's format (NIH's size by default), then time reading
+    /// it, building patients and findings, and a grouped, stratified k-fold split, one thread.
+    Split {
+        /// Films (rows).
+        #[arg(long, default_value_t = 112_120)]
+        rows: usize,
+        /// Patients.
+        #[arg(long, default_value_t = 30_805)]
+        patients: usize,
+        /// Folds.
+        #[arg(long, default_value_t = 5)]
+        folds: usize,
+        /// Seed of the table.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Times each step this often and keeps the fastest.
+        #[arg(long, default_value_t = 3)]
+        repeats: usize,
+        /// Write the table here and keep it (default: a temporary folder).
+        #[arg(long)]
+        table: Option<PathBuf>,
+        /// Also write the timings as JSON here.
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
     /// Print ours beside PyTorch's and write the merged JSON.
     Report {
         #[arg(long)]
@@ -195,6 +220,31 @@ fn main() -> anyhow::Result<()> {
             print!("{}", cxr_bench::decode::table(&rows));
             if let Some(path) = json {
                 std::fs::write(&path, serde_json::to_string_pretty(&rows)? + "\n")
+                    .with_context(|| format!("writing {}", path.display()))?;
+            }
+        }
+        Command::Split {
+            rows,
+            patients,
+            folds,
+            seed,
+            repeats,
+            table,
+            json,
+        } => {
+            let temp = tempfile::tempdir()?;
+            let path = table.unwrap_or_else(|| temp.path().join("Data_Entry_2017_v2020.csv"));
+            let spec = cxr_bench::nih_table::NihTableSpec {
+                rows,
+                patients,
+                seed,
+                ..Default::default()
+            };
+            cxr_bench::nih_table::write_nih_table(&path, &spec)?;
+            let timing = cxr_bench::split::time_split(&path, folds, repeats)?;
+            print!("{}", timing.table());
+            if let Some(path) = json {
+                std::fs::write(&path, serde_json::to_string_pretty(&timing)? + "\n")
                     .with_context(|| format!("writing {}", path.display()))?;
             }
         }

@@ -100,6 +100,27 @@ pub enum DataError {
         /// Folds asked for.
         folds: usize,
     },
+    /// A split by patient has fewer patients (groups with films) than the parts it must fill.
+    #[error("{groups} patient(s) cannot fill the {parts} parts of {split}: each part needs one patient's films; use fewer folds, add patients, or set [split] group = \"film\"")]
+    TooFewGroups {
+        /// Patients with at least one film.
+        groups: usize,
+        /// Parts to fill.
+        parts: usize,
+        /// The split, in words (`train/val/test`, `5 folds`).
+        split: String,
+    },
+    /// A split by patient left a part without films (too few patients outside a test fold).
+    #[error("the split by patient left {part} without films ({groups} patient(s) to share): use fewer folds, add patients, or set [split] group = \"film\"")]
+    EmptyPart {
+        /// The part (`val`, `fold 2 train`).
+        part: String,
+        /// Patients that were shared out.
+        groups: usize,
+    },
+    /// The patient of each film does not match the label table's films.
+    #[error("the patient list does not match the label table: {0}; build both from the same rows")]
+    GroupsMismatch(String),
     /// A PNG could not be written.
     #[error("cannot write image {path}: {reason}")]
     Encode {

@@ -14,7 +14,9 @@
 //!    A label table (NIH ChestX-ray14, CheXpert, MIMIC-CXR-JPG or a generic CSV/Parquet) is the
 //!    other source: [`labels`] reads it into a [`FindingMatrix`] (several findings per film) and
 //!    the films' patients ([`Groups`]); [`load_table`] decodes its images through the same cache.
-//! 4. [`stratified_split`] divides an [`ImageSet`] into train/val/test per class.
+//! 4. [`stratified_split`] divides an [`ImageSet`] into train/val/test per class;
+//!    [`grouped_split`] and [`grouped_folds`] split a label table's films by patient
+//!    ([`Groups`]), stratified over patients by their findings ([`FindingMatrix`]).
 //! 5. [`Sampler`] orders each epoch (sequential, shuffled, or class-balanced with replacement).
 //! 6. [`eval_batch`] turns indices into `(batch, C, H, W)` f32 and `(batch,)` u32 tensors:
 //!    normalised (ImageNet or training-split statistics), gray replicated to 3 channels when the
@@ -59,6 +61,7 @@ pub mod discover;
 pub mod error;
 pub mod findings;
 pub mod fingerprint;
+pub mod group_split;
 pub mod inspect;
 pub mod labels;
 pub mod sampler;
@@ -77,8 +80,9 @@ pub use decode::Unreadable;
 pub use dicom::DicomInfo;
 pub use discover::{discover, is_image_file, list_images, mask_path_of, DatasetIndex, Layout};
 pub use error::{unreadable_lines, DataError, Result, TableError};
-pub use findings::{FindingLabel, FindingMatrix, Groups};
+pub use findings::{FindingLabel, FindingMatrix, Groups, SplitGroup, Uncertain};
 pub use fingerprint::{fingerprint, table_fingerprint, Fingerprint, FingerprintRequest};
+pub use group_split::{grouped_folds, grouped_split};
 pub use inspect::{inspect, Inspection};
 pub use labels::{
     census, load_table, read_label_table, ColumnMap, LabelSpec, LabelTable, TableCensus,

@@ -23,6 +23,9 @@ pub enum StopMetric {
     ValMacroRecall,
     /// Lower validation loss is better.
     ValLoss,
+    /// Higher validation mean AUROC over the findings is better; ties broken by lower
+    /// validation loss (multi-label runs, and their default).
+    ValMeanAuroc,
 }
 
 /// What a run trains its model to do.
@@ -206,6 +209,55 @@ pub struct TrainSettings {
     /// their ids.
     #[serde(default, skip_serializing_if = "DeviceSpec::is_cpu")]
     pub device: DeviceSpec,
+    /// One class per film, or a logit per finding. The default (`multiclass`) is left out of
+    /// the serialised config, so runs from before label tables keep their ids.
+    #[serde(default, skip_serializing_if = "Task::is_multiclass")]
+    pub task: Task,
+    /// Multi-label runs: how uncertain labels train (left out at its default, `ignore`).
+    #[serde(default, skip_serializing_if = "cxr_data::Uncertain::is_ignore")]
+    pub uncertain: cxr_data::Uncertain,
+    /// Multi-label runs: the weight of each finding's positives in the loss (left out at its
+    /// default, none).
+    #[serde(default, skip_serializing_if = "PosWeight::is_none")]
+    pub pos_weight: PosWeight,
+}
+
+/// What a run predicts for each film.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Task {
+    /// One class per film: softmax over the classes, cross-entropy.
+    #[default]
+    Multiclass,
+    /// Any number of findings per film: a logit per finding, binary cross-entropy with the
+    /// films' missing labels masked out.
+    Multilabel,
+}
+
+impl Task {
+    /// Whether this is the default ([`Task::Multiclass`]).
+    pub fn is_multiclass(&self) -> bool {
+        *self == Self::Multiclass
+    }
+}
+
+/// The weight of each finding's positive labels in a multi-label loss.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PosWeight {
+    /// Every label weighs one.
+    #[default]
+    None,
+    /// Each finding's positives weigh its training negatives over its training positives
+    /// (PyTorch's `pos_weight`), so rare findings are not drowned by their negatives.
+    Balanced,
+}
+
+impl PosWeight {
+    /// Whether this is the default ([`PosWeight::None`]).
+    pub fn is_none(&self) -> bool {
+        *self == Self::None
+    }
 }
 
 /// The smallest batch of a pass without gradients (validation, test, building the
@@ -262,12 +314,17 @@ impl RunConfig {
     /// holds an empty root, so moving, renaming or copying the data keeps the id.
     pub fn run_id(&self) -> Result<String> {
         let mut identity = self.clone();
-        if let DataSource::Folder {
-            root,
-            fingerprint: Some(_),
-        } = &mut identity.data.source
-        {
-            *root = PathBuf::new();
+        match &mut identity.data.source {
+            DataSource::Folder {
+                root,
+                fingerprint: Some(_),
+            }
+            | DataSource::Table {
+                root,
+                fingerprint: Some(_),
+                ..
+            } => *root = PathBuf::new(),
+            _ => {}
         }
         let hash = blake3::hash(identity.to_json()?.as_bytes()).to_hex();
         let head = match &self.model.head {

@@ -1,6 +1,7 @@
 //! `[data]` of a resolved run: where the images come from ([`DataSource`]) and how they are
 //! preprocessed ([`DataConfig`]).
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use cxr_data::{Augment, Normalization};
@@ -19,6 +20,30 @@ pub enum DataSource {
         /// data under another path, mount point or copy is the same run. Absent in configs
         /// written before fingerprints and when the folder is not on this machine (a plan made
         /// without the data); such a run's id hashes `root`, as ids did before.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        fingerprint: Option<cxr_data::Fingerprint>,
+    },
+    /// A label table's films: one row per film naming its image (under `root` or
+    /// `root/images`), its findings and, when the table has them, its patient and view.
+    Table {
+        /// The dataset root as given: where to read, not what was read.
+        root: PathBuf,
+        /// The table, relative to `root` when it lies under it.
+        labels: PathBuf,
+        /// The table's column names for the roles, where they differ from its layout's.
+        #[serde(default, skip_serializing_if = "is_default_columns")]
+        columns: cxr_data::labels::ColumnMap,
+        /// The findings trained on, in output order (`None`: every finding of the table).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        findings: Option<Vec<String>>,
+        /// Rows kept: each listed column holds one of its values.
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        filter: BTreeMap<String, Vec<String>>,
+        /// What the split keeps together (`[split] group`): a patient's films, or none.
+        group: cxr_data::SplitGroup,
+        /// What was read: the table's content, the settings above and every image's content
+        /// ([`cxr_data::fingerprint::table_fingerprint`]); the run id hashes it instead of
+        /// `root`. Absent when the table is not on this machine (a plan made without it).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         fingerprint: Option<cxr_data::Fingerprint>,
     },
@@ -49,6 +74,16 @@ impl DataSource {
                 },
             ) => a == b,
             (Self::Folder { root: a, .. }, Self::Folder { root: b, .. }) => a == b,
+            (
+                Self::Table {
+                    fingerprint: Some(a),
+                    ..
+                },
+                Self::Table {
+                    fingerprint: Some(b),
+                    ..
+                },
+            ) => a == b,
             _ => self == other,
         }
     }
@@ -78,4 +113,33 @@ pub struct DataConfig {
     /// Training-time augmentation; absent = off.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub augment: Option<Augment>,
+}
+
+fn is_default_columns(columns: &cxr_data::labels::ColumnMap) -> bool {
+    *columns == cxr_data::labels::ColumnMap::default()
+}
+
+impl DataSource {
+    /// The label table this data reads, as [`cxr_data::labels::read_label_table`] takes it
+    /// (`skip_missing`: the run's `skip_unreadable`); `None` for folders and synthetic sets.
+    pub fn label_spec(&self, skip_missing: bool) -> Option<cxr_data::labels::LabelSpec> {
+        match self {
+            Self::Table {
+                root,
+                labels,
+                columns,
+                findings,
+                filter,
+                ..
+            } => Some(cxr_data::labels::LabelSpec {
+                root: root.clone(),
+                labels: labels.clone(),
+                columns: columns.clone(),
+                findings: findings.clone(),
+                filter: filter.clone(),
+                skip_missing,
+            }),
+            _ => None,
+        }
+    }
 }

@@ -71,8 +71,8 @@ pub mod split;
 pub mod toml_error;
 
 pub use config::{
-    AdamSettings, DataConfig, DataSource, ModelSettings, Objective, RunConfig, StopMetric,
-    TrainSettings, Weights, LINEAR_HEAD,
+    AdamSettings, DataConfig, DataSource, ModelSettings, Objective, PosWeight, RunConfig,
+    StopMetric, Task, TrainSettings, Weights, LINEAR_HEAD,
 };
 pub use config_file::RunConfigFile;
 pub use cxr_heads::{HeadKind, HeadSearch};

@@ -193,6 +193,15 @@ pub struct RawData {
     pub normalization: Option<Normalization>,
     /// `[data.augment]`.
     pub augment: Option<RawAugment>,
+    /// A label table (CSV or Parquet, relative to `root`): the films and their findings.
+    pub labels: Option<PathBuf>,
+    /// The table's findings to train on, in output order (default: all of them).
+    pub findings: Option<Vec<String>>,
+    /// `[data.columns]`: the table's column names for the roles (`path`, `patient`, `label`,
+    /// `view`), where they differ from its layout's.
+    pub columns: Option<cxr_data::labels::ColumnMap>,
+    /// `[data.filter]`: keep the table's rows whose column holds one of the listed values.
+    pub filter: Option<BTreeMap<String, Vec<String>>>,
 }
 
 /// `[data.synthetic]`.
@@ -239,6 +248,9 @@ pub struct RawSplit {
     /// The test fold of a run (`0..folds`): set by the expansion, or listed as a `fold` axis
     /// to run some folds only.
     pub fold: Option<usize>,
+    /// What a label table's split keeps together: `patient` (the default when the table
+    /// names patients) or `film`.
+    pub group: Option<cxr_data::SplitGroup>,
 }
 
 /// `[model]`.
@@ -322,4 +334,11 @@ pub struct RawTrain {
     pub calibrate: Option<bool>,
     /// Where to train: `cpu` (default), `cuda` or `cuda:N`.
     pub device: Option<String>,
+    /// `multiclass` (one class per film) or `multilabel` (a logit per finding; the default
+    /// for a label table with several findings per film).
+    pub task: Option<crate::config::Task>,
+    /// Multi-label: how uncertain labels train (`ignore`, `zeros`, `ones`).
+    pub uncertain: Option<cxr_data::Uncertain>,
+    /// Multi-label: `"balanced"` weighs each finding's positives by negatives / positives.
+    pub pos_weight: Option<crate::config::PosWeight>,
 }

@@ -11,6 +11,7 @@
 
 use std::path::{Component, Path, PathBuf};
 
+use cxr_data::SplitGroup;
 use cxr_models::DeviceSpec;
 
 use crate::config::{Objective, RunConfig, Weights};
@@ -104,7 +105,14 @@ impl Resolver<'_> {
         if grid.is_empty() || grid.contains(['/', '\\']) || grid.starts_with('.') {
             return Err(self.invalid("name", &grid, "use a plain folder name"));
         }
-        let data = self.data(&raw)?;
+        let (data, facts) = self.data(&raw)?;
+        if !facts.table && raw.split.as_ref().and_then(|s| s.group) == Some(SplitGroup::Patient) {
+            return Err(self.invalid(
+                "split.group",
+                "patient",
+                "class folders name no patients: a split by patient needs a label table (data.labels) with a patient column",
+            ));
+        }
         let split = self.split(&raw)?;
         let seed = raw.seed.unwrap_or(defaults::SEED);
         let (model, folded) = self.model(&raw, seed, &split, fold_cnn_freeze)?;
@@ -122,7 +130,7 @@ impl Resolver<'_> {
                 self.same_split_on_same_data(from, run, &data, &split, seed)?;
             }
         }
-        let train = self.train(&raw)?;
+        let train = self.train(&raw, facts)?;
         if train.objective == Objective::Autoencoder && model.head.is_some() {
             return Err(self.invalid(
                 "model.head",

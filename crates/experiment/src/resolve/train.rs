@@ -1,16 +1,19 @@
 //! `[train]`: the sampler, Adam's hyperparameters, the epoch budget, the batch size, what the
 //! run trains and where.
 
+use super::data::TableFacts;
 use super::Resolver;
-use crate::config::{AdamSettings, TrainSettings};
+use crate::config::{AdamSettings, PosWeight, StopMetric, Task, TrainSettings};
 use crate::defaults;
 use crate::error::Result;
 use crate::raw::RawRun;
 
 impl Resolver<'_> {
-    /// The training settings; `--device` replaces `train.device`.
-    pub(super) fn train(&self, raw: &RawRun) -> Result<TrainSettings> {
+    /// The training settings; `--device` replaces `train.device`; the task defaults to
+    /// `multilabel` on a label table with several findings per film (`facts`).
+    pub(super) fn train(&self, raw: &RawRun, facts: TableFacts) -> Result<TrainSettings> {
         let t = raw.train.clone().unwrap_or_default();
+        let (task, early_stopping) = self.task(&t, facts)?;
         let def = AdamSettings::default();
         let lr = t.lr.unwrap_or(def.lr);
         if !(lr > 0.0 && lr <= 1.0) {
@@ -59,7 +62,7 @@ impl Resolver<'_> {
                 1,
                 65_536,
             )?,
-            early_stopping: t.early_stopping.unwrap_or_default(),
+            early_stopping,
             prefix_cache: t.prefix_cache.unwrap_or(defaults::PREFIX_CACHE),
             objective: t.objective.unwrap_or_default(),
             calibrate: t.calibrate.unwrap_or(defaults::CALIBRATE),
@@ -74,6 +77,52 @@ impl Resolver<'_> {
                     )
                 })?,
             },
+            task,
+            uncertain: t.uncertain.unwrap_or_default(),
+            pos_weight: t.pos_weight.unwrap_or_default(),
         })
+    }
+
+    /// `train.task` and what early stopping follows: multi-label needs a label table and stops
+    /// on validation mean AUROC by default; the multi-label settings need multi-label.
+    fn task(&self, t: &crate::raw::RawTrain, facts: TableFacts) -> Result<(Task, StopMetric)> {
+        let task = t.task.unwrap_or(if facts.table && facts.multi_label {
+            Task::Multilabel
+        } else {
+            Task::Multiclass
+        });
+        match task {
+            Task::Multilabel if !facts.table => Err(self.invalid(
+                "train.task",
+                "multilabel",
+                "class folders give one class per film: multi-label training needs a label table (data.labels)",
+            )),
+            Task::Multilabel => {
+                let stop = t.early_stopping.unwrap_or(StopMetric::ValMeanAuroc);
+                Ok((task, stop))
+            }
+            Task::Multiclass => {
+                if t.early_stopping == Some(StopMetric::ValMeanAuroc) {
+                    return Err(self.invalid(
+                        "train.early_stopping",
+                        "val_mean_auroc",
+                        "mean AUROC over findings is a multi-label number: use val_micro_recall, val_macro_recall or val_loss, or task = \"multilabel\"",
+                    ));
+                }
+                for (setting, given) in [
+                    ("train.uncertain", t.uncertain.is_some()),
+                    ("train.pos_weight", t.pos_weight.is_some_and(|p| p != PosWeight::None)),
+                ] {
+                    if given {
+                        return Err(self.invalid(
+                            setting,
+                            "(set)",
+                            "it applies to multi-label training: set task = \"multilabel\" or leave it out",
+                        ));
+                    }
+                }
+                Ok((task, t.early_stopping.unwrap_or_default()))
+            }
+        }
     }
 }
