@@ -25,7 +25,9 @@ impl FindingLabel {
 
 /// How a film's uncertain label (CheXpert's `-1`) trains: CheXpert's U-Ignore, U-Zeros and
 /// U-Ones (Irvin et al. 2019). `[train] uncertain`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Uncertain {
     /// Left out of the loss and of the metrics, like a missing label.

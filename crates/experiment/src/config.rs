@@ -223,7 +223,9 @@ pub struct TrainSettings {
 }
 
 /// What a run predicts for each film.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Task {
     /// One class per film: softmax over the classes, cross-entropy.
@@ -242,7 +244,9 @@ impl Task {
 }
 
 /// The weight of each finding's positive labels in a multi-label loss.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum PosWeight {
     /// Every label weighs one.

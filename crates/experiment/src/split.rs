@@ -2,7 +2,10 @@
 //! cross-validation ([`SplitSettings`], the `[split]` table of a run's `config.toml`), and the
 //! train/validation/test indices it draws ([`SplitSettings::partition`]).
 
-use cxr_data::{stratified_folds, stratified_split, DataError, Split, SplitFractions};
+use cxr_data::{
+    grouped_folds, grouped_split, stratified_folds, stratified_split, DataError, FindingMatrix,
+    Groups, Split, SplitFractions,
+};
 
 /// How a run splits its dataset into train, validation and test: one stratified split by
 /// fractions, or one fold of stratified k-fold cross-validation. The `[split]` table of
@@ -59,6 +62,32 @@ impl SplitSettings {
         match self {
             Self::Fractions(fractions) => stratified_split(labels, classes, *fractions, rng),
             Self::Fold(f) => stratified_folds(labels, classes, f.folds, f.val, rng)?
+                .into_iter()
+                .nth(f.fold)
+                .ok_or_else(|| DataError::InvalidSetting {
+                    setting: "split.fold",
+                    message: format!(
+                        "fold {} of {} folds: folds are 0..{}",
+                        f.fold, f.folds, f.folds
+                    ),
+                }),
+        }
+    }
+}
+
+impl SplitSettings {
+    /// The same partition as [`SplitSettings::partition`], keeping every group's (patient's)
+    /// films in one part and stratifying over the groups by their findings
+    /// ([`cxr_data::grouped_split`], [`cxr_data::grouped_folds`]).
+    pub fn partition_grouped(
+        &self,
+        groups: &Groups,
+        findings: &FindingMatrix,
+        rng: &mut impl rand::Rng,
+    ) -> cxr_data::Result<Split> {
+        match self {
+            Self::Fractions(fractions) => grouped_split(groups, findings, *fractions, rng),
+            Self::Fold(f) => grouped_folds(groups, findings, f.folds, f.val, rng)?
                 .into_iter()
                 .nth(f.fold)
                 .ok_or_else(|| DataError::InvalidSetting {

@@ -111,6 +111,7 @@ pub fn fit_autoencoder(
                 val_loss,
                 val_micro_recall: f64::NAN,
                 val_macro_recall: f64::NAN,
+                val_mean_auroc: f64::NAN,
             };
             Ok(((), score))
         },

@@ -12,6 +12,8 @@ pub struct EpochScore {
     pub val_micro_recall: f64,
     /// Validation macro-recall.
     pub val_macro_recall: f64,
+    /// Validation mean AUROC over the findings (multi-label runs; NaN otherwise).
+    pub val_mean_auroc: f64,
 }
 
 /// What to do after an epoch.
@@ -72,6 +74,7 @@ impl EarlyStopping {
             StopMetric::ValMicroRecall => by_recall(a.val_micro_recall, b.val_micro_recall),
             StopMetric::ValMacroRecall => by_recall(a.val_macro_recall, b.val_macro_recall),
             StopMetric::ValLoss => a.val_loss < b.val_loss,
+            StopMetric::ValMeanAuroc => by_recall(a.val_mean_auroc, b.val_mean_auroc),
         }
     }
 }
@@ -85,6 +88,7 @@ mod tests {
             val_loss: loss,
             val_micro_recall: recall,
             val_macro_recall: recall,
+            val_mean_auroc: f64::NAN,
         }
     }
 

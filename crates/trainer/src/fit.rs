@@ -116,6 +116,7 @@ fn score_of(val: &Evaluation) -> EpochScore {
         val_loss: val.loss,
         val_micro_recall: val.confusion.micro_recall(),
         val_macro_recall: val.confusion.macro_recall(),
+        val_mean_auroc: f64::NAN,
     }
 }
 

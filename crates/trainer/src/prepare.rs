@@ -10,7 +10,10 @@ use std::sync::Arc;
 
 use cxr_data::seed::{self, Stream};
 use cxr_data::synth::cached_root;
-use cxr_data::{load, CacheStatus, ImageSet, LoadOptions, LoadReport, Split};
+use cxr_data::{
+    load, load_table, CacheStatus, ImageSet, LabelTable, LoadOptions, LoadReport, Split,
+    SplitGroup, TableSet,
+};
 use cxr_experiment::{DataConfig, DataSource, Grid, RunConfig, Weights};
 
 use crate::env::RunEnv;
@@ -20,13 +23,23 @@ use crate::weights::locate;
 /// Loaded datasets, keyed by everything that determines their pixels.
 #[derive(Default)]
 pub struct DataMemo {
-    sets: HashMap<String, Arc<ImageSet>>,
+    sets: HashMap<String, Loaded>,
+}
+
+/// A dataset in memory: its images, and for a label table its rows (aligned with the images).
+#[derive(Clone)]
+struct Loaded {
+    set: Arc<ImageSet>,
+    table: Option<Arc<LabelTable>>,
 }
 
 /// A run's images and split.
 pub struct PreparedData {
     /// All images of the dataset.
     pub set: Arc<ImageSet>,
+    /// A label table's films (findings, patients, views), aligned with `set`; `None` for
+    /// folders and synthetic sets.
+    pub table: Option<Arc<LabelTable>>,
     /// Train/val/test indices.
     pub split: Split,
 }
@@ -39,34 +52,62 @@ impl DataMemo {
             run_id: run.grid.clone(),
             message: e.to_string(),
         })?;
-        let set = match self.sets.get(&key) {
-            Some(set) => Arc::clone(set),
+        let loaded = match self.sets.get(&key) {
+            Some(loaded) => loaded.clone(),
             None => {
-                let set = Arc::new(load_data(&run.data, cache_dir)?.0);
-                self.sets.insert(key, Arc::clone(&set));
-                set
+                let (set, table, _) = load_data(&run.data, cache_dir)?;
+                let loaded = Loaded {
+                    set: Arc::new(set),
+                    table: table.map(Arc::new),
+                };
+                self.sets.insert(key, loaded.clone());
+                loaded
             }
         };
         // Every fold of one seed draws the same partition from the seed's split stream, so
         // their test folds are disjoint and cover the dataset.
-        let split = run.split.partition(
-            &set.labels,
-            &set.classes,
-            &mut seed::rng(run.seed, Stream::Split),
-        )?;
-        Ok(PreparedData { set, split })
+        let rng = &mut seed::rng(run.seed, Stream::Split);
+        let split = match (&loaded.table, &run.data.source) {
+            (
+                Some(table),
+                DataSource::Table {
+                    group: SplitGroup::Patient,
+                    ..
+                },
+            ) => {
+                let patients = table.patients.as_ref().ok_or_else(|| TrainerError::Config {
+                    run_id: run.grid.clone(),
+                    message: format!(
+                        "{} names no patients, so it cannot be split by patient: set [split] group = \"film\"",
+                        table.table.display()
+                    ),
+                })?;
+                run.split
+                    .partition_grouped(patients, &table.findings, rng)?
+            }
+            _ => {
+                if loaded.table.is_some() {
+                    tracing::warn!(
+                        "split by film (split.group = \"film\"): a patient's films may be in training and test, which inflates test metrics"
+                    );
+                }
+                run.split
+                    .partition(&loaded.set.labels, &loaded.set.classes, rng)?
+            }
+        };
+        Ok(PreparedData {
+            set: loaded.set,
+            table: loaded.table,
+            split,
+        })
     }
 }
 
-fn load_data(data: &DataConfig, cache_dir: &Path) -> Result<(ImageSet, LoadReport)> {
-    let root = match &data.source {
-        DataSource::Folder { root, .. } => root.clone(),
-        DataSource::Synthetic {
-            per_class,
-            size,
-            seed,
-        } => cached_root(*per_class, *size, *seed, cache_dir)?,
-    };
+/// Loads (or generates) the images of `data`; a label table's rows come with them.
+fn load_data(
+    data: &DataConfig,
+    cache_dir: &Path,
+) -> Result<(ImageSet, Option<LabelTable>, LoadReport)> {
     let opts = LoadOptions {
         image_size: data.image_size,
         mask: data.mask,
@@ -75,9 +116,26 @@ fn load_data(data: &DataConfig, cache_dir: &Path) -> Result<(ImageSet, LoadRepor
         cache_dir: Some(cache_dir.to_path_buf()),
         dicom_window: data.dicom_window,
     };
+    let root = match &data.source {
+        DataSource::Folder { root, .. } => root.clone(),
+        DataSource::Synthetic {
+            per_class,
+            size,
+            seed,
+        } => cached_root(*per_class, *size, *seed, cache_dir)?,
+        DataSource::Table { .. } => {
+            let spec = data
+                .source
+                .label_spec(data.skip_unreadable)
+                .unwrap_or_default();
+            let (TableSet { images, table }, report) = load_table(&spec, &opts)?;
+            tracing::debug!(table = %table.table.display(), decoded = report.decoded, cache = ?report.cache, "label table loaded");
+            return Ok((images, Some(table), report));
+        }
+    };
     let (set, report) = load(&root, &opts)?;
     tracing::debug!(root = %root.display(), decoded = report.decoded, cache = ?report.cache, "dataset loaded");
-    Ok((set, report))
+    Ok((set, None, report))
 }
 
 /// What [`prepare_grid`] made ready.
@@ -120,7 +178,7 @@ pub fn prepare_grid(
             let cfg = &run.config;
             if !seen_data.iter().any(|d| same_pixels(d, &cfg.data)) {
                 seen_data.push(&cfg.data);
-                let (set, report) = load_data(&cfg.data, cache_dir)?;
+                let (set, _, report) = load_data(&cfg.data, cache_dir)?;
                 out.datasets.push(describe(&cfg.data, &set, &report));
             }
             if let Some(w @ Weights::Published { name }) = &cfg.model.weights {
@@ -148,6 +206,7 @@ fn same_pixels(a: &DataConfig, b: &DataConfig) -> bool {
 fn describe(data: &DataConfig, set: &ImageSet, report: &LoadReport) -> String {
     let source = match &data.source {
         DataSource::Folder { root, .. } => root.display().to_string(),
+        DataSource::Table { root, labels, .. } => root.join(labels).display().to_string(),
         DataSource::Synthetic {
             per_class,
             size,

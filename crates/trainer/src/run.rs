@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use cxr_data::seed::{self, Stream};
 use cxr_data::BatchSpec;
-use cxr_experiment::{Objective, PlannedRun, RunConfig, RunConfigFile};
+use cxr_experiment::{Objective, PlannedRun, RunConfig, RunConfigFile, Task};
 use cxr_models::{Autoencoder, Model, ModelConfig};
 use cxr_results::{RunDir, RunSummary};
 
@@ -38,6 +38,13 @@ pub fn run_one(
 ) -> Result<RunSummary> {
     let start = Instant::now();
     let cfg = &planned.config;
+    if cfg.train.task == Task::Multilabel && cfg.train.objective == Objective::Classify {
+        // Refused before anything is written, rather than trained as one class per film.
+        return Err(TrainerError::Config {
+            run_id: planned.id.clone(),
+            message: "multi-label training (train.task = \"multilabel\", the default for a label table with several findings per film) is not in this build yet (issue 26): set task = \"multiclass\" for a single-label table".into(),
+        });
+    }
     if dir.path().exists() {
         // A folder without a summary is a killed run: start it again from nothing.
         std::fs::remove_dir_all(dir.path()).map_err(|source| TrainerError::Io {

@@ -10,4 +10,5 @@ mod fingerprint;
 mod folds;
 mod grids;
 mod heads;
+mod label_tables;
 mod shipped;
