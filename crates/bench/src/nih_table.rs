@@ -185,3 +185,43 @@ pub fn read_nih_rows(path: &Path) -> Result<Vec<NihRow>> {
     }
     Ok(rows)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_small_table_reads_back_with_nih_header_and_sizes() -> Result<()> {
+        let dir = tempfile::tempdir().map_err(|source| BenchError::Io {
+            path: "tempdir".into(),
+            source,
+        })?;
+        let path = dir.path().join("t.csv");
+        let spec = NihTableSpec {
+            rows: 300,
+            patients: 40,
+            max_films: 30,
+            seed: 1,
+        };
+        write_nih_table(&path, &spec)?;
+        let text = std::fs::read_to_string(&path).map_err(|source| BenchError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        assert_eq!(text.lines().next(), Some(NIH_HEADER));
+        let rows = read_nih_rows(&path)?;
+        assert_eq!(rows.len(), 300);
+        let (groups, labels) = crate::split::build(&rows)?;
+        assert_eq!((groups.count(), labels.len()), (40, 300));
+        assert!(groups.sizes().iter().all(|&s| (1..=30).contains(&s)));
+        // Patient 1's first film is 00000001_000.png; every image names its patient.
+        assert_eq!(rows[0].image, "00000001_000.png");
+        assert!(rows
+            .iter()
+            .all(|r| r.image.starts_with(&format!("{:0>8}_", r.patient))));
+        // Too many films for the patients is refused.
+        let too_many = NihTableSpec { rows: 2000, ..spec };
+        assert!(write_nih_table(&path, &too_many).is_err());
+        Ok(())
+    }
+}

@@ -33,6 +33,11 @@ pub struct SplitTiming {
     pub folds_s: f64,
     /// Films in the smallest and largest test fold.
     pub test_films: (usize, usize),
+    /// Patients in the smallest and largest test fold.
+    pub test_patients: (usize, usize),
+    /// The finding whose positive share in some test fold is furthest from its share of the
+    /// table, and that distance relative to the table's share.
+    pub worst_finding: (String, f64),
 }
 
 impl SplitTiming {
@@ -40,7 +45,8 @@ impl SplitTiming {
     pub fn table(&self) -> String {
         let total = self.read_s + self.build_s + self.folds_s;
         format!(
-            "{} films of {} patients, {} folds (test folds of {}..{} films)\n\
+            "{} films of {} patients, {} folds (test folds of {}..{} films, {}..{} patients; \
+             worst finding share off by {:.1}% in a test fold: {})\n\
              read the table (placeholder reader)  {:>7.3} s\n\
              groups + finding matrix              {:>7.3} s\n\
              grouped stratified folds             {:>7.3} s\n\
@@ -50,6 +56,10 @@ impl SplitTiming {
             self.folds,
             self.test_films.0,
             self.test_films.1,
+            self.test_patients.0,
+            self.test_patients.1,
+            100.0 * self.worst_finding.1,
+            self.worst_finding.0,
             self.read_s,
             self.build_s,
             self.folds_s
@@ -82,6 +92,29 @@ pub fn build(rows: &[NihRow]) -> Result<(Groups, FindingMatrix)> {
     Ok((Groups::from_names(rows.iter().map(|r| &r.patient)), labels))
 }
 
+/// The finding and test fold whose positive share is relatively furthest from the table's.
+fn worst_finding(labels: &FindingMatrix, folds: &[cxr_data::Split]) -> (String, f64) {
+    let share = |films: &mut dyn Iterator<Item = usize>, l: usize| {
+        let (mut n, mut pos) = (0usize, 0usize);
+        for i in films {
+            n += 1;
+            pos += usize::from(labels.row(i)[l].is_positive());
+        }
+        pos as f64 / n.max(1) as f64
+    };
+    let mut worst = (String::new(), 0.0);
+    for (l, name) in labels.findings.iter().enumerate() {
+        let whole = share(&mut (0..labels.len()), l);
+        for fold in folds {
+            let off = (share(&mut fold.test.iter().copied(), l) / whole - 1.0).abs();
+            if whole > 0.0 && off > worst.1 {
+                worst = (name.clone(), off);
+            }
+        }
+    }
+    worst
+}
+
 /// Times reading `table`, building its groups and findings, and `folds` grouped folds (10%
 /// validation, seed 0), `repeats` times; keeps the fastest of each step.
 pub fn time_split(table: &Path, folds: usize, repeats: usize) -> Result<SplitTiming> {
@@ -100,6 +133,7 @@ pub fn time_split(table: &Path, folds: usize, repeats: usize) -> Result<SplitTim
             cxr_data::grouped_folds(&groups, &labels, folds, 0.1, &mut rng).map_err(data)?;
         let folds_s = start.elapsed().as_secs_f64();
         let sizes = split.iter().map(|f| f.test.len());
+        let patients = split.iter().map(|f| groups.count_in(&f.test));
         let t = SplitTiming {
             films: labels.len(),
             patients: groups.count(),
@@ -108,6 +142,11 @@ pub fn time_split(table: &Path, folds: usize, repeats: usize) -> Result<SplitTim
             build_s,
             folds_s,
             test_films: (sizes.clone().min().unwrap_or(0), sizes.max().unwrap_or(0)),
+            test_patients: (
+                patients.clone().min().unwrap_or(0),
+                patients.max().unwrap_or(0),
+            ),
+            worst_finding: worst_finding(&labels, &split),
         };
         best = Some(match best {
             None => t,

@@ -322,3 +322,77 @@ fn too_few_patients_for_the_folds_are_errors() {
     let folds = grouped_folds(&g, &m, 3, 0.1, &mut seed::rng(0, Stream::Split));
     assert!(folds.is_ok_and(|f| f.iter().all(|f| g.count_in(&f.test) == 1)));
 }
+
+/// On the real NIH sample (798 films, 212 patients), read here with a plain comma split: the
+/// label-table reader has its own tests.
+mod shared_data {
+    use super::*;
+
+    /// Groups and findings of `../shared/data/NIH_ChestXray14_sample/Data_Entry_2017_v2020.csv`.
+    fn nih_sample() -> Result<(Groups, FindingMatrix), Box<dyn std::error::Error>> {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../../shared/data/NIH_ChestXray14_sample/Data_Entry_2017_v2020.csv");
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| format!("needs the NIH sample: {}: {e}", path.display()))?;
+        let rows: Vec<Vec<&str>> = text
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').collect())
+            .collect();
+        let mut names: Vec<&str> = rows
+            .iter()
+            .flat_map(|r| r[1].split('|'))
+            .filter(|&f| f != "No Finding")
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        let mut m = FindingMatrix::new(names.iter().map(|n| n.to_string()).collect());
+        for r in &rows {
+            let found: Vec<&str> = r[1].split('|').collect();
+            let row: Vec<FindingLabel> = names
+                .iter()
+                .map(|n| match found.contains(n) {
+                    true => FindingLabel::Positive,
+                    false => FindingLabel::Negative,
+                })
+                .collect();
+            m.push(&row);
+        }
+        Ok((Groups::from_names(rows.iter().map(|r| r[3])), m))
+    }
+
+    #[test]
+    #[ignore = "needs ../shared/data: `just test` runs it where the folder exists"]
+    fn nih_sample_splits_by_patient_with_every_finding_everywhere() -> TestResult {
+        let (g, m) = nih_sample()?;
+        assert_eq!((m.len(), g.count(), m.findings.len()), (798, 212, 14));
+        let all: Vec<usize> = (0..m.len()).collect();
+        let whole = positive_patients(&g, &m, &all);
+        let s = grouped_split(
+            &g,
+            &m,
+            SplitFractions::default(),
+            &mut seed::rng(0, Stream::Split),
+        )?;
+        assert_no_group_in_two_parts(&g, &s);
+        for part in [&s.train, &s.val, &s.test] {
+            let here = positive_patients(&g, &m, part);
+            for l in 0..whole.len() {
+                assert!(here[l] > 0 || whole[l] < 3, "{} missing", m.findings[l]);
+            }
+        }
+        let folds = grouped_folds(&g, &m, 5, 0.1, &mut seed::rng(0, Stream::Split))?;
+        let tests: Vec<&Vec<usize>> = folds.iter().map(|f| &f.test).collect();
+        assert_eq!(sorted(&tests), all);
+        for fold in &folds {
+            assert_no_group_in_two_parts(&g, fold);
+            let here = positive_patients(&g, &m, &fold.test);
+            for l in 0..whole.len() {
+                assert!(here[l] > 0 || whole[l] < 5, "{} missing", m.findings[l]);
+            }
+            let share = fold.test.len() as f64 / m.len() as f64;
+            assert!((share - 0.2).abs() < 0.02, "test fold of {share}");
+        }
+        Ok(())
+    }
+}
