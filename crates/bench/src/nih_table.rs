@@ -158,9 +158,10 @@ pub struct NihRow {
     pub patient: String,
 }
 
-/// PLACEHOLDER until `cxr_data::labels::read_label_table` is merged: splits each row of an
-/// NIH table on commas (no quoting; NIH's table has none) and keeps the image, findings and
-/// patient. A row without 11 fields is an error naming its line.
+/// Splits each row of an NIH table on commas (no quoting; NIH's table has none) and keeps the
+/// image, findings and patient: the generator's own reading, which the tests hold
+/// [`cxr_data::read_label_table`] against, and the image names the benchmark creates. A row
+/// without 11 fields is an error naming its line.
 pub fn read_nih_rows(path: &Path) -> Result<Vec<NihRow>> {
     let text = std::fs::read_to_string(path).map_err(|source| BenchError::Io {
         path: path.to_path_buf(),
@@ -219,6 +220,35 @@ mod tests {
         assert!(rows
             .iter()
             .all(|r| r.image.starts_with(&format!("{:0>8}_", r.patient))));
+        // cxr's reader finds the same patients and findings (given the images exist).
+        std::fs::create_dir_all(dir.path().join("images")).map_err(|source| BenchError::Io {
+            path: dir.path().to_path_buf(),
+            source,
+        })?;
+        for r in &rows {
+            let image = dir.path().join("images").join(&r.image);
+            std::fs::write(&image, b"").map_err(|source| BenchError::Io {
+                path: image.clone(),
+                source,
+            })?;
+        }
+        let spec = cxr_data::LabelSpec {
+            root: dir.path().to_path_buf(),
+            labels: "t.csv".into(),
+            ..Default::default()
+        };
+        let read = cxr_data::read_label_table(&spec)
+            .map_err(|e| BenchError::Unsupported(e.to_string()))?;
+        assert_eq!(read.patients.as_ref(), Some(&groups));
+        let order: Vec<usize> = labels
+            .findings
+            .iter()
+            .map(|f| read.findings.findings.iter().position(|g| g == f).unwrap_or(99))
+            .collect();
+        for film in 0..300 {
+            let mine: Vec<_> = order.iter().map(|&k| read.findings.row(film)[k]).collect();
+            assert_eq!(mine, labels.row(film), "film {film}");
+        }
         // Too many films for the patients is refused.
         let too_many = NihTableSpec { rows: 2000, ..spec };
         assert!(write_nih_table(&path, &too_many).is_err());

@@ -2,19 +2,21 @@
 //! `just bench-split`): issue 26's speed line, "reading NIH's full 112,120-row table format
 //! and building a grouped, stratified 5-fold split under 2 s".
 //!
-//! The table is written first ([`crate::nih_table`], not timed); then three timed steps, each
-//! on one thread: reading the rows, building [`Groups`] and a [`FindingMatrix`] from them, and
-//! [`cxr_data::grouped_folds`]. The reading step is a placeholder (split on commas) until the
-//! label-table reader is merged; the lead replaces [`read_nih_rows`] with it.
+//! The table is written first ([`crate::nih_table`], with an empty file for each film's image
+//! under `images/`; not timed); then two timed steps, each on one thread: reading it with
+//! cxr's own reader ([`cxr_data::read_label_table`]: parsing, NIH's header quirk, the
+//! findings, the patients, and a check that every image exists), and
+//! [`cxr_data::grouped_folds`]. ([`build`] turns rows into the same [`Groups`] and
+//! [`FindingMatrix`] independently; the tests compare the two.)
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use cxr_data::{FindingLabel, FindingMatrix, Groups};
 
 use crate::error::{BenchError, Result};
-use crate::nih_table::{read_nih_rows, NihRow, NIH_FINDINGS};
+use crate::nih_table::{NihRow, NIH_FINDINGS};
 
 /// Seconds of each step (the fastest of the repeats) and what the split made.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -25,10 +27,9 @@ pub struct SplitTiming {
     pub patients: usize,
     /// Folds.
     pub folds: usize,
-    /// Reading the table into rows (the placeholder reader).
+    /// Reading the table: its findings, patients and image files
+    /// ([`cxr_data::read_label_table`]).
     pub read_s: f64,
-    /// Groups and finding matrix from the rows.
-    pub build_s: f64,
     /// The grouped, stratified folds.
     pub folds_s: f64,
     /// Films in the smallest and largest test fold.
@@ -43,12 +44,11 @@ pub struct SplitTiming {
 impl SplitTiming {
     /// The three steps and their sum, one line each.
     pub fn table(&self) -> String {
-        let total = self.read_s + self.build_s + self.folds_s;
+        let total = self.read_s + self.folds_s;
         format!(
             "{} films of {} patients, {} folds (test folds of {}..{} films, {}..{} patients; \
              worst finding share off by {:.1}% in a test fold: {})\n\
-             read the table (placeholder reader)  {:>7.3} s\n\
-             groups + finding matrix              {:>7.3} s\n\
+             read the table (read_label_table)    {:>7.3} s\n\
              grouped stratified folds             {:>7.3} s\n\
              total                                {total:>7.3} s\n",
             self.films,
@@ -61,7 +61,6 @@ impl SplitTiming {
             100.0 * self.worst_finding.1,
             self.worst_finding.0,
             self.read_s,
-            self.build_s,
             self.folds_s
         )
     }
@@ -119,14 +118,20 @@ fn worst_finding(labels: &FindingMatrix, folds: &[cxr_data::Split]) -> (String, 
 /// validation, seed 0), `repeats` times; keeps the fastest of each step.
 pub fn time_split(table: &Path, folds: usize, repeats: usize) -> Result<SplitTiming> {
     let data = |e: cxr_data::DataError| BenchError::Unsupported(format!("split benchmark: {e}"));
+    let spec = cxr_data::LabelSpec {
+        root: table.parent().unwrap_or(Path::new(".")).to_path_buf(),
+        labels: table.file_name().map(PathBuf::from).unwrap_or_default(),
+        ..Default::default()
+    };
     let mut best: Option<SplitTiming> = None;
     for _ in 0..repeats.max(1) {
         let start = Instant::now();
-        let rows = read_nih_rows(table)?;
+        let read = cxr_data::read_label_table(&spec).map_err(data)?;
         let read_s = start.elapsed().as_secs_f64();
-        let start = Instant::now();
-        let (groups, labels) = build(&rows)?;
-        let build_s = start.elapsed().as_secs_f64();
+        let labels = read.findings;
+        let groups = read.patients.ok_or_else(|| {
+            BenchError::Unsupported(format!("{}: no patients read", table.display()))
+        })?;
         let mut rng = cxr_data::seed::rng(0, cxr_data::seed::Stream::Split);
         let start = Instant::now();
         let split =
@@ -139,7 +144,6 @@ pub fn time_split(table: &Path, folds: usize, repeats: usize) -> Result<SplitTim
             patients: groups.count(),
             folds,
             read_s,
-            build_s,
             folds_s,
             test_films: (sizes.clone().min().unwrap_or(0), sizes.max().unwrap_or(0)),
             test_patients: (
@@ -152,7 +156,6 @@ pub fn time_split(table: &Path, folds: usize, repeats: usize) -> Result<SplitTim
             None => t,
             Some(b) => SplitTiming {
                 read_s: b.read_s.min(t.read_s),
-                build_s: b.build_s.min(t.build_s),
                 folds_s: b.folds_s.min(t.folds_s),
                 ..t
             },
