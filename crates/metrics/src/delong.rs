@@ -3,8 +3,8 @@
 //! characteristic curves: a nonparametric approach", Biometrics 44:837-845), and the DeLong
 //! variance and interval of one AUROC.
 //!
-//! The AUROC `A` is a two-sample U-statistic (see [`crate::auroc`]). Its structural components,
-//! or placement values, are per film:
+//! The AUROC `A` is a two-sample U-statistic (see [`crate::auroc`](mod@crate::auroc)). Its
+//! structural components, or placement values, are per film:
 //!
 //! ```text
 //! V10(x_i) = 1/n * sum_j psi(x_i, y_j)    for each of the m positive films
@@ -24,7 +24,7 @@
 //! findings ([`crate::delong_mean`]) is built from the same influences.
 //!
 //! The test treats films as independent. Films of one patient are not; the patient bootstrap
-//! ([`crate::group_bootstrap`]) is the comparison that respects that.
+//! ([`crate::group_bootstrap`](mod@crate::group_bootstrap)) is the comparison that respects that.
 
 use statrs::distribution::{ContinuousCDF, Normal};
 

@@ -62,7 +62,7 @@ pub fn delong_mean_test(
     labels: &[Option<bool>],
     findings: usize,
 ) -> Option<DeLongMean> {
-    if findings == 0 || labels.is_empty() || labels.len() % findings != 0 {
+    if findings == 0 || labels.is_empty() || !labels.len().is_multiple_of(findings) {
         return None;
     }
     if a.len() != labels.len() || b.len() != labels.len() {

@@ -12,6 +12,28 @@
 //!
 //! [`paired_group_bootstrap`] computes two configurations' statistics on the *same* replicate
 //! and bootstraps their difference, keeping the pairing of the films.
+//!
+//! ```
+//! use cxr_metrics::{auroc, group_bootstrap};
+//! use rand::SeedableRng;
+//! // Six films of three patients (ids as the label table numbers them).
+//! let patients = [0, 0, 1, 1, 2, 2];
+//! let scores = [0.9, 0.4, 0.8, 0.3, 0.75, 0.7];
+//! let positive = [true, false, true, false, false, true];
+//! let film_auroc = |films: &[usize]| {
+//!     let s: Vec<f64> = films.iter().map(|&f| scores[f]).collect();
+//!     let p: Vec<bool> = films.iter().map(|&f| positive[f]).collect();
+//!     auroc(&s, &p)
+//! };
+//! let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+//! let ci = group_bootstrap(&patients, 200, &mut rng, film_auroc).expect("defined");
+//! // 8 of the 9 (positive, negative) pairs are ordered right: 0.7 is below 0.75.
+//! let estimate = ci.estimate.expect("both classes");
+//! assert!((estimate - 8.0 / 9.0).abs() < 1e-12);
+//! assert!(ci.interval.low <= estimate && estimate <= ci.interval.high);
+//! // A replicate without a positive film would be skipped; here every patient has both.
+//! assert_eq!((ci.replicates, ci.skipped), (200, 0));
+//! ```
 
 use std::collections::BTreeMap;
 

@@ -16,8 +16,8 @@
 //!   [`ThresholdStats`] at it, the bootstrap that resamples patients rather than films
 //!   ([`group_bootstrap`](fn@group_bootstrap), [`paired_group_bootstrap`]), and micro- and
 //!   macro-recall over findings ([`multilabel_recall`](fn@multilabel_recall)).
-//! - [`calibration`] bins confidences into a reliability diagram with its expected calibration
-//!   error, and [`fit_temperature`] fits temperature scaling on validation logits
+//! - [`calibration`](fn@calibration) bins confidences into a reliability diagram with its
+//!   expected calibration error, and [`fit_temperature`] fits temperature scaling on validation logits
 //!   ([`calibration`](mod@calibration)).
 //!
 //! This crate knows nothing of tensors, models or files: it takes class indices (`u32`, 0-based)

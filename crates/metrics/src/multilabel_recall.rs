@@ -34,7 +34,7 @@ pub fn multilabel_recall(
     thresholds: &[f64],
 ) -> Option<MultilabelRecall> {
     let findings = thresholds.len();
-    if findings == 0 || labels.is_empty() || labels.len() % findings != 0 {
+    if findings == 0 || labels.is_empty() || !labels.len().is_multiple_of(findings) {
         return None;
     }
     if scores.len() != labels.len() || thresholds.iter().any(|t| t.is_nan()) {

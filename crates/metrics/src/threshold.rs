@@ -9,7 +9,7 @@
 //! the choice is deterministic and does not depend on the films' order. J is compared as the
 //! exact integer `tp n - fp m` (over `m n`), so equal J are equal, not merely close.
 //!
-//! NaN scores give `None`, as in [`crate::auroc`].
+//! NaN scores give `None`, as in [`crate::auroc`](mod@crate::auroc).
 
 /// The confusion counts of one finding at one threshold.
 #[derive(Debug, Clone, Copy, PartialEq)]

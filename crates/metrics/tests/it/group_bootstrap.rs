@@ -85,8 +85,9 @@ fn the_statistic_sees_the_resamplers_draws() -> TestResult {
 
 #[test]
 fn replicate_values_are_those_of_whole_patients() -> TestResult {
-    // Film values: patient 7's film scores 0, patient 3's films 1. The mean over a replicate can only
-    // be 0 (7 twice), 9/10 (one each) or 1 (3 twice); a film bootstrap would give tenths.
+    // Film values: patient 7's film scores 0, patient 3's films 1. The mean over a replicate
+    // can only be 0 (7 twice), 9/10 (one each) or 1 (3 twice); resampling films would also
+    // give 0.8, 0.7 and so on.
     let value = |f: usize| if f == 4 { 0.0 } else { 1.0 };
     let seen = RefCell::new(Vec::new());
     let mean = |films: &[usize]| {
