@@ -17,8 +17,8 @@
 //!   ([`group_bootstrap`](fn@group_bootstrap), [`paired_group_bootstrap`]), and micro- and
 //!   macro-recall over findings ([`multilabel_recall`](fn@multilabel_recall)).
 //! - [`calibration`](fn@calibration) bins confidences into a reliability diagram with its
-//!   expected calibration error, and [`fit_temperature`] fits temperature scaling on validation logits
-//!   ([`calibration`](mod@calibration)).
+//!   expected calibration error, and [`fit_temperature`] fits temperature scaling on validation
+//!   logits ([`calibration`](mod@calibration)).
 //!
 //! This crate knows nothing of tensors, models or files: it takes class indices (`u32`, 0-based)
 //! and probabilities (`f32`), or per-finding scores (`f64`) with labels (`bool`, or
