@@ -73,7 +73,9 @@ pub fn delong_mean_test(
             .step_by(findings)
             .filter(|&j| labels[j].is_some())
     };
-    if (0..findings).any(|k| labelled(k).any(|j| a[j].is_nan() || b[j].is_nan())) {
+    let nan_where_labelled = (labels.iter().zip(a).zip(b))
+        .any(|((label, x), y)| label.is_some() && (x.is_nan() || y.is_nan()));
+    if nan_where_labelled {
         return None;
     }
     let films = labels.len() / findings;
