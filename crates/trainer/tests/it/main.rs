@@ -9,5 +9,6 @@ mod chained;
 mod classic_heads;
 mod earlier_ids;
 mod folds;
+mod multilabel;
 mod prefix_cache;
 mod sweep;
