@@ -232,18 +232,24 @@ mod tests {
                 source,
             })?;
         }
-        let spec = cxr_data::LabelSpec {
+        let table = cxr_data::LabelSpec {
             root: dir.path().to_path_buf(),
             labels: "t.csv".into(),
             ..Default::default()
         };
-        let read = cxr_data::read_label_table(&spec)
+        let read = cxr_data::read_label_table(&table)
             .map_err(|e| BenchError::Unsupported(e.to_string()))?;
         assert_eq!(read.patients.as_ref(), Some(&groups));
         let order: Vec<usize> = labels
             .findings
             .iter()
-            .map(|f| read.findings.findings.iter().position(|g| g == f).unwrap_or(99))
+            .map(|f| {
+                read.findings
+                    .findings
+                    .iter()
+                    .position(|g| g == f)
+                    .unwrap_or(99)
+            })
             .collect();
         for film in 0..300 {
             let mine: Vec<_> = order.iter().map(|&k| read.findings.row(film)[k]).collect();

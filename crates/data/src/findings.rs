@@ -23,39 +23,6 @@ impl FindingLabel {
     }
 }
 
-/// How a film's uncertain label (CheXpert's `-1`) trains: CheXpert's U-Ignore, U-Zeros and
-/// U-Ones (Irvin et al. 2019). `[train] uncertain`.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum Uncertain {
-    /// Left out of the loss and of the metrics, like a missing label.
-    #[default]
-    Ignore,
-    /// Counted as negative.
-    Zeros,
-    /// Counted as positive.
-    Ones,
-}
-
-impl Uncertain {
-    /// Whether this is the default ([`Uncertain::Ignore`]).
-    pub fn is_ignore(&self) -> bool {
-        *self == Self::Ignore
-    }
-
-    /// What `label` counts as for training and metrics: `Some(true)` positive, `Some(false)`
-    /// negative, `None` left out (missing, or uncertain under [`Uncertain::Ignore`]).
-    pub fn resolve(self, label: FindingLabel) -> Option<bool> {
-        match (label, self) {
-            (FindingLabel::Positive, _) | (FindingLabel::Uncertain, Self::Ones) => Some(true),
-            (FindingLabel::Negative, _) | (FindingLabel::Uncertain, Self::Zeros) => Some(false),
-            (FindingLabel::Missing, _) | (FindingLabel::Uncertain, Self::Ignore) => None,
-        }
-    }
-}
-
 /// What a split keeps together: `[split] group`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]

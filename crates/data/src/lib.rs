@@ -63,6 +63,7 @@ pub mod findings;
 pub mod fingerprint;
 pub mod group_split;
 pub mod inspect;
+pub mod label_policy;
 pub mod labels;
 pub mod sampler;
 pub use cxr_seed as seed;
@@ -80,10 +81,11 @@ pub use decode::Unreadable;
 pub use dicom::DicomInfo;
 pub use discover::{discover, is_image_file, list_images, mask_path_of, DatasetIndex, Layout};
 pub use error::{unreadable_lines, DataError, Result, TableError};
-pub use findings::{FindingLabel, FindingMatrix, Groups, SplitGroup, Uncertain};
+pub use findings::{FindingLabel, FindingMatrix, Groups, SplitGroup};
 pub use fingerprint::{fingerprint, table_fingerprint, Fingerprint, FingerprintRequest};
 pub use group_split::{grouped_folds, grouped_split};
 pub use inspect::{inspect, Inspection};
+pub use label_policy::{PosWeight, Uncertain};
 pub use labels::{
     census, load_table, read_label_table, ColumnMap, LabelSpec, LabelTable, TableCensus,
     TableLayout, TableSet,

@@ -11,6 +11,7 @@ use crate::error::{ExperimentError, Result};
 use crate::split::SplitSettings;
 
 pub use crate::data_config::{DataConfig, DataSource};
+pub use cxr_data::PosWeight;
 
 /// Which validation number early stopping and best-epoch selection follow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
@@ -240,27 +241,6 @@ impl Task {
     /// Whether this is the default ([`Task::Multiclass`]).
     pub fn is_multiclass(&self) -> bool {
         *self == Self::Multiclass
-    }
-}
-
-/// The weight of each finding's positive labels in a multi-label loss.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum PosWeight {
-    /// Every label weighs one.
-    #[default]
-    None,
-    /// Each finding's positives weigh its training negatives over its training positives
-    /// (PyTorch's `pos_weight`), so rare findings are not drowned by their negatives.
-    Balanced,
-}
-
-impl PosWeight {
-    /// Whether this is the default ([`PosWeight::None`]).
-    pub fn is_none(&self) -> bool {
-        *self == Self::None
     }
 }
 

@@ -27,6 +27,10 @@
 //! candidates on the training features and picks one on the validation split, and records the
 //! test results, the fit time and `features.parquet`.
 //!
+//! Several findings per film: [`multilabel`] turns a [`cxr_data::FindingMatrix`] into targets
+//! and masks, holds the masked binary cross-entropy (PyTorch's `BCEWithLogitsLoss`, missing and
+//! ignored labels left out) and a multi-label evaluation's per-finding AUROC columns.
+//!
 //! Determinism: the split, each epoch's sampling order, augmentation and the initial weights come
 //! from named streams of the run seed, so the same config gives the same run (and, on the same
 //! machine and thread count, the same metrics).
@@ -41,6 +45,7 @@ pub mod env;
 pub mod epoch;
 pub mod error;
 pub mod fit;
+pub mod multilabel;
 pub mod observer;
 mod outcome;
 pub mod prefix_cache;

@@ -10,5 +10,6 @@ mod classic_heads;
 mod earlier_ids;
 mod folds;
 mod label_tables;
+mod multilabel;
 mod prefix_cache;
 mod sweep;
