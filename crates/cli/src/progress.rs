@@ -125,6 +125,7 @@ mod tests {
             val_loss: 0.50119,
             val_micro_recall,
             val_macro_recall: val_micro_recall,
+            val_mean_auroc: None,
             train_time_s: 10.0,
             eval_time_s: 2.44,
             kept: false,

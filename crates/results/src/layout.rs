@@ -272,8 +272,15 @@ impl RunDir {
         self.path.join("features.parquet")
     }
 
+    /// `per_finding.parquet`: a multi-label run's AUROC, threshold and test counts per finding
+    /// ([`crate::PerFindingRow`]); other runs have none.
+    pub fn per_finding_path(&self) -> PathBuf {
+        self.path.join("per_finding.parquet")
+    }
+
     /// `predictions.parquet`: every test image's true class, predicted class and class
-    /// probabilities ([`crate::PredictionRow`]); autoencoder runs have none.
+    /// probabilities ([`crate::PredictionRow`]), or for a multi-label run a probability per
+    /// finding ([`crate::FindingPredictionRow`]); autoencoder runs have none.
     pub fn predictions_path(&self) -> PathBuf {
         self.path.join("predictions.parquet")
     }

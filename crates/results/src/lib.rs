@@ -28,7 +28,8 @@
 //! # let tmp = tempfile::tempdir()?;
 //! let run = RunDir::at(&tmp.path().join("runs/cnn-f0-s0-0123456789ab"));
 //! let epoch = HistoryRow { epoch: 1, train_loss: 1.2, val_loss: 1.1, val_micro_recall: 0.5,
-//!     val_macro_recall: 0.5, train_time_s: 2.0, eval_time_s: 0.3, kept: true };
+//!     val_macro_recall: 0.5, val_mean_auroc: None, train_time_s: 2.0, eval_time_s: 0.3,
+//!     kept: true };
 //! run.write_history(std::slice::from_ref(&epoch))?;
 //! assert_eq!(run.read_history()?, [epoch]);
 //! # Ok(()) }
@@ -41,6 +42,7 @@ pub mod cross_validation;
 pub mod error;
 pub mod evaluation;
 pub mod features;
+pub mod findings;
 pub mod grid_files;
 pub mod layout;
 pub mod plan;
@@ -61,6 +63,9 @@ pub use cross_validation::{
 pub use error::{Result, ResultsError};
 pub use evaluation::{read_evaluation, write_evaluation, MetricRow};
 pub use features::{read_features, split_name, write_features, FeatureTable, FEATURE_COLUMNS};
+pub use findings::{
+    read_finding_predictions, read_per_finding, FindingPredictionRow, PerFindingRow,
+};
 pub use layout::{GridDir, ReportFigure, RunDir};
 pub use plan::{read_plan, PlanRow};
 pub use predictions::{read_predictions, write_predictions, PredictionRow};
@@ -69,5 +74,7 @@ pub use reconstructions::Reconstructions;
 pub use run_tables::{
     read_confusion, read_history, read_per_class, ConfusionRow, HistoryRow, PerClassRow,
 };
-pub use summary::{merge_summaries, objective, read_summary, status, summary_columns, RunSummary};
+pub use summary::{
+    merge_summaries, objective, read_summary, status, summary_columns, task, RunSummary,
+};
 pub use table::read_frame;

@@ -18,6 +18,15 @@ pub struct Preprocessing {
     pub in_channels: usize,
     /// Statistics the run normalised with (training split, ImageNet, or none).
     pub stats: PixelStatsRecord,
+    /// The run predicts several findings per film: `classes` are its findings, output `i` is
+    /// finding `i`'s logit (a sigmoid gives its probability) and `thresholds[i]` its decision
+    /// threshold. Absent (false) for one class per image.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub multilabel: bool,
+    /// A multi-label run's decision thresholds, one per finding (chosen on validation); empty
+    /// otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub thresholds: Vec<f64>,
 }
 
 /// Per-channel mean and standard deviation the run normalised its [0, 1] pixels with, as
@@ -49,6 +58,8 @@ mod tests {
                 mean: [0.25; 3],
                 std: [0.125; 3],
             },
+            multilabel: false,
+            thresholds: Vec::new(),
         };
         run.write_preprocessing(&record)?;
         assert_eq!(run.read_preprocessing()?, record);

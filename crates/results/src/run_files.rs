@@ -12,6 +12,10 @@
 use crate::atomic::{read_json, write_json};
 use crate::calibration::CalibrationRecord;
 use crate::error::Result;
+use crate::findings::{
+    read_finding_predictions, read_per_finding, write_finding_predictions, write_per_finding,
+    FindingPredictionRow, PerFindingRow,
+};
 use crate::features::{read_features, write_features, FeatureTable};
 use crate::layout::RunDir;
 use crate::predictions::{read_predictions, write_predictions, PredictionRow};
@@ -57,6 +61,26 @@ impl RunDir {
     /// Reads the run's `history.parquet`.
     pub fn read_history(&self) -> Result<Vec<HistoryRow>> {
         read_history(&self.history_path())
+    }
+
+    /// Writes a multi-label run's `per_finding.parquet` (test split).
+    pub fn write_per_finding(&self, rows: &[PerFindingRow]) -> Result<()> {
+        write_per_finding(&self.per_finding_path(), &self.id(), rows)
+    }
+
+    /// Reads a multi-label run's `per_finding.parquet`.
+    pub fn read_per_finding(&self) -> Result<Vec<PerFindingRow>> {
+        read_per_finding(&self.per_finding_path())
+    }
+
+    /// Writes a multi-label run's `predictions.parquet`: a probability per (film, finding).
+    pub fn write_finding_predictions(&self, rows: &[FindingPredictionRow]) -> Result<()> {
+        write_finding_predictions(&self.predictions_path(), &self.id(), rows)
+    }
+
+    /// Reads a multi-label run's `predictions.parquet`.
+    pub fn read_finding_predictions(&self) -> Result<Vec<FindingPredictionRow>> {
+        read_finding_predictions(&self.predictions_path())
     }
 
     /// Writes the run's `per_class.parquet` (test split).

@@ -22,6 +22,8 @@ crate::table! {
         pub val_micro_recall: f64,
         /// Validation macro-recall.
         pub val_macro_recall: f64,
+        /// Validation mean AUROC over findings (multi-label runs; null otherwise).
+        pub val_mean_auroc: Option<f64>,
         /// Training wall time, seconds.
         pub train_time_s: f64,
         /// Validation wall time, seconds.
@@ -122,6 +124,7 @@ mod tests {
             val_loss: 1.25,
             val_micro_recall: 0.5,
             val_macro_recall: 0.25,
+            val_mean_auroc: None,
             train_time_s: 3.0,
             eval_time_s: 0.5,
             kept: true,

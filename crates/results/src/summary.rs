@@ -24,6 +24,12 @@ pub mod objective {
     pub const AUTOENCODER: &str = "autoencoder";
 }
 
+/// Values of the `task` column.
+pub mod task {
+    /// A logit per finding, several findings per film.
+    pub const MULTILABEL: &str = "multilabel";
+}
+
 crate::table! {
     /// One row of `summary.parquet`: a finished run.
     #[derive(Debug, Clone, PartialEq, Default)]
@@ -128,6 +134,25 @@ crate::table! {
         pub val_macro_recall: Option<f64>,
         /// Number of test images.
         pub test_images: Option<i64>,
+        /// `multilabel` for a run with a logit per finding (`per_finding.parquet`); null for
+        /// one class per image (and in files written before the column).
+        pub task: Option<String>,
+        /// A multi-label run's headline: test AUROC averaged over the findings it is defined
+        /// for (a positive and a negative test film).
+        pub test_mean_auroc: Option<f64>,
+        /// Lower bound of its 95% bootstrap interval (patients resampled when the table names
+        /// them).
+        pub test_mean_auroc_low: Option<f64>,
+        /// Upper bound of that interval.
+        pub test_mean_auroc_high: Option<f64>,
+        /// Validation mean AUROC of the kept weights (what early stopping followed by default).
+        pub val_mean_auroc: Option<f64>,
+        /// Patients in the training split, for a label table that names patients.
+        pub train_patients: Option<i64>,
+        /// Patients in the validation split.
+        pub val_patients: Option<i64>,
+        /// Patients in the test split.
+        pub test_patients: Option<i64>,
         /// The resolved run config as JSON, for any setting not given its own column.
         pub config_json: String,
     }
@@ -138,6 +163,11 @@ impl RunSummary {
     /// reconstruction error. Reports list these apart from the classifiers.
     pub fn is_autoencoder(&self) -> bool {
         self.objective.as_deref() == Some(objective::AUTOENCODER)
+    }
+
+    /// Whether the run predicts several findings per film (`per_finding.parquet`, mean AUROC).
+    pub fn is_multilabel(&self) -> bool {
+        self.task.as_deref() == Some(task::MULTILABEL)
     }
 
     /// Whether the run fitted a classic head on frozen features (any head but `linear`): no

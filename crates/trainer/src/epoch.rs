@@ -29,7 +29,7 @@ pub enum Source<'a> {
 }
 
 impl Source<'_> {
-    fn train_batch(
+    pub(crate) fn train_batch(
         &self,
         indices: &[usize],
         rng: &mut impl rand::Rng,
@@ -43,14 +43,14 @@ impl Source<'_> {
         }
     }
 
-    fn eval_batch(&self, indices: &[usize], device: &Device) -> Result<(Tensor, Tensor)> {
+    pub(crate) fn eval_batch(&self, indices: &[usize], device: &Device) -> Result<(Tensor, Tensor)> {
         match self {
             Source::Images { set, spec, .. } => Ok(eval_batch(set, indices, spec, device)?),
             Source::Prefix(cache) => cache.batch(indices),
         }
     }
 
-    fn forward(&self, model: &Model, x: &Tensor, train: bool) -> Result<Tensor> {
+    pub(crate) fn forward(&self, model: &Model, x: &Tensor, train: bool) -> Result<Tensor> {
         match self {
             Source::Images { .. } => Ok(model.forward_t(x, train)?),
             Source::Prefix(_) => Ok(model.forward_from_prefix_t(x, train)?),

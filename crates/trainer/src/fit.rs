@@ -57,21 +57,7 @@ pub fn fit(
     observer: &mut dyn Observer,
 ) -> Result<FitOutcome> {
     let cache = prefix_cache(model, data, train)?;
-    let (train_source, eval_source) = match &cache {
-        Some(cache) => (Source::Prefix(cache), Source::Prefix(cache)),
-        None => (
-            Source::Images {
-                set: data.set,
-                spec: data.spec,
-                augment: data.augment,
-            },
-            Source::Images {
-                set: data.set,
-                spec: data.spec,
-                augment: None,
-            },
-        ),
-    };
+    let (train_source, eval_source) = sources(data, cache.as_ref());
     let classes = data.set.classes.len();
     let eval_batch = train.eval_batch_size();
     let validate =
@@ -108,6 +94,29 @@ pub fn fit(
         test,
         prefix_time_s: cache.map(|c| c.build_time_s),
     })
+}
+
+/// Where training and evaluation batches come from: the frozen-prefix cache when there is
+/// one, otherwise the images (augmented for training only).
+pub(crate) fn sources<'a>(
+    data: FitData<'a>,
+    cache: Option<&'a PrefixCache>,
+) -> (Source<'a>, Source<'a>) {
+    match cache {
+        Some(cache) => (Source::Prefix(cache), Source::Prefix(cache)),
+        None => (
+            Source::Images {
+                set: data.set,
+                spec: data.spec,
+                augment: data.augment,
+            },
+            Source::Images {
+                set: data.set,
+                spec: data.spec,
+                augment: None,
+            },
+        ),
+    }
 }
 
 /// A classifier epoch's validation numbers, as early stopping reads them.
@@ -179,6 +188,7 @@ impl EpochLoop<'_> {
                 val_loss: score.val_loss,
                 val_micro_recall: score.val_micro_recall,
                 val_macro_recall: score.val_macro_recall,
+                val_mean_auroc: Some(score.val_mean_auroc).filter(|a| !a.is_nan()),
                 train_time_s,
                 eval_time_s: start.elapsed().as_secs_f64(),
                 kept: false,
@@ -207,7 +217,7 @@ impl EpochLoop<'_> {
 }
 
 /// Builds the frozen-prefix cache when it is valid, saying in the log why not otherwise.
-fn prefix_cache(
+pub(crate) fn prefix_cache(
     model: &Model,
     data: FitData<'_>,
     train: &TrainSettings,

@@ -3,7 +3,7 @@
 //! goes past. The paths write their own files (history, weights, predictions, ...) and return
 //! these facts; [`crate::summary_row`] alone turns them into the `summary.parquet` row.
 
-use cxr_metrics::RecallIntervals;
+use cxr_metrics::{Interval, RecallIntervals};
 use cxr_models::ParamCount;
 use cxr_results::{CalibrationRecord, HistoryRow};
 
@@ -14,6 +14,8 @@ use crate::error::{Result, TrainerError};
 pub(crate) enum Trained {
     /// The network's `fc` trained by Adam ([`crate::classify`]).
     Classifier(ClassifierOutcome),
+    /// A logit per finding, trained by Adam ([`crate::multilabel`]).
+    MultiLabel(MultiLabelOutcome),
     /// A classic head fitted on the frozen backbone's features ([`crate::classic`]).
     Head(HeadOutcome),
     /// Autoencoder pretraining ([`crate::autoencoder`]).
@@ -109,6 +111,36 @@ pub(crate) struct ClassifierOutcome {
     pub calibration: Option<CalibrationRecord>,
     /// The test split's results.
     pub test: TestOutcome,
+}
+
+/// A multi-label run: its epochs, thresholds, and validation and test results. Recall is at
+/// the thresholds chosen on validation; AUROC needs none.
+#[derive(Debug, Clone)]
+pub(crate) struct MultiLabelOutcome {
+    /// The epoch loop.
+    pub epochs: Epochs,
+    /// Wall time of the one-time frozen-prefix pass, when the cache was used.
+    pub prefix_time_s: Option<f64>,
+    /// Each finding's decision threshold (Youden's J on validation).
+    pub thresholds: Vec<f64>,
+    /// Validation mean AUROC of the kept weights.
+    pub val_mean_auroc: Option<f64>,
+    /// Validation micro-recall at the thresholds.
+    pub val_micro_recall: Option<f64>,
+    /// Validation macro-recall at the thresholds.
+    pub val_macro_recall: Option<f64>,
+    /// Test mean AUROC over the findings it is defined for.
+    pub test_mean_auroc: Option<f64>,
+    /// Its 95% bootstrap interval (patients resampled when the table names them).
+    pub test_mean_auroc_interval: Option<Interval>,
+    /// Test micro-recall at the thresholds (all positive labels found / all positive labels).
+    pub test_micro_recall: Option<f64>,
+    /// Test macro-recall at the thresholds (mean over findings with a positive).
+    pub test_macro_recall: Option<f64>,
+    /// Mean masked binary cross-entropy on the test split.
+    pub test_loss: f64,
+    /// Number of test films.
+    pub test_images: usize,
 }
 
 /// A classic head's run: the chosen hyperparameters, the timings of embedding and fitting,

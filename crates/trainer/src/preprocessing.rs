@@ -32,6 +32,8 @@ pub fn derive(
         classes: data.set.classes.clone(),
         in_channels,
         stats: stats_record(stats),
+        multilabel: false,
+        thresholds: Vec::new(),
     }
 }
 

@@ -1,5 +1,6 @@
 //! One planned run, end to end: write its config, prepare data, build the model, train it
-//! along the path its config names (a linear classifier: [`crate::classify`]; a classic head:
+//! along the path its config names (a linear classifier: [`crate::classify`]; a logit per
+//! finding for `task = "multilabel"`: [`crate::multilabel`]; a classic head:
 //! [`crate::classic`]; an autoencoder for `objective = "autoencoder"`: [`crate::autoencoder`]),
 //! each path recording its files through the run folder's typed writers (`cxr-results`) and
 //! returning its outcome, from which [`crate::summary_row`] builds the summary row. The summary
@@ -19,6 +20,7 @@ use crate::classify::classify;
 use crate::env::RunEnv;
 use crate::error::{Result, TrainerError};
 use crate::fit::FitData;
+use crate::multilabel::train_findings;
 use crate::observer::Observer;
 use crate::outcome::{Failure, Trained};
 use crate::prepare::DataMemo;
@@ -38,13 +40,9 @@ pub fn run_one(
 ) -> Result<RunSummary> {
     let start = Instant::now();
     let cfg = &planned.config;
-    if cfg.train.task == Task::Multilabel && cfg.train.objective == Objective::Classify {
-        // Refused before anything is written, rather than trained as one class per film.
-        return Err(TrainerError::Config {
-            run_id: planned.id.clone(),
-            message: "multi-label training (train.task = \"multilabel\", the default for a label table with several findings per film) is not in this build yet (issue 26): set task = \"multiclass\" for a single-label table".into(),
-        });
-    }
+    let multilabel = cfg.train.task == Task::Multilabel
+        && cfg.train.objective == Objective::Classify
+        && cfg.model.head.is_none();
     if dir.path().exists() {
         // A folder without a summary is a killed run: start it again from nothing.
         std::fs::remove_dir_all(dir.path()).map_err(|source| TrainerError::Io {
@@ -75,10 +73,27 @@ pub fn run_one(
             cfg.model.name
         );
     }
-    let (model, model_cfg) = build_model(cfg, data.set.classes.len(), start_from.as_ref())?;
+    // A multi-label run has one output per finding of its table (resolution checked that a
+    // multi-label run reads a table).
+    let table = match (multilabel, data.table.as_deref()) {
+        (true, Some(table)) => Some(table),
+        (true, None) => {
+            return Err(TrainerError::Config {
+                run_id: planned.id.clone(),
+                message: "a multi-label run needs a label table (data.labels)".into(),
+            })
+        }
+        (false, _) => None,
+    };
+    let outputs = table.map_or(data.set.classes.len(), |t| t.findings.findings.len());
+    let (model, model_cfg) = build_model(cfg, outputs, start_from.as_ref())?;
     // Recorded before training so that inference feeds new images exactly as this run did.
     let source_stats = start_from.and_then(|w| w.source_stats);
-    let record = preprocessing::derive(cfg, &data, model_cfg.in_channels, source_stats);
+    let mut record = preprocessing::derive(cfg, &data, model_cfg.in_channels, source_stats);
+    if let Some(table) = table {
+        record.classes = table.findings.findings.clone();
+        record.multilabel = true;
+    }
     dir.write_preprocessing(&record)?;
     let spec = BatchSpec {
         channels: model_cfg.in_channels,
@@ -97,10 +112,21 @@ pub fn run_one(
             None,
             fit_classic(&model, head, fit_data, cfg, dir).map(Trained::Head),
         ),
-        (None, Objective::Classify) => (
-            Some(model.param_count()),
-            classify(&model, fit_data, cfg, dir, run_id, observer).map(Trained::Classifier),
-        ),
+        (None, Objective::Classify) => match table {
+            Some(table) => {
+                let outcome = train_findings(&model, fit_data, table, cfg, dir, observer);
+                if let Ok(outcome) = &outcome {
+                    // Inference calls each finding at the threshold chosen on validation.
+                    record.thresholds = outcome.thresholds.clone();
+                    dir.write_preprocessing(&record)?;
+                }
+                (Some(model.param_count()), outcome.map(Trained::MultiLabel))
+            }
+            None => (
+                Some(model.param_count()),
+                classify(&model, fit_data, cfg, dir, run_id, observer).map(Trained::Classifier),
+            ),
+        },
         (None, Objective::Autoencoder) => {
             // The decoder's init is drawn from the run's decoder stream.
             let ae = Autoencoder::new(model, &mut seed::decoder_rng(cfg.seed))?;
@@ -110,7 +136,17 @@ pub fn run_one(
         }
     };
     let trained = trained.or_else(|err| Failure::recorded(run_id, err).map(Trained::Failed))?;
-    let summary = summarize(planned, network, &trained, start.elapsed().as_secs_f64())?;
+    // Patients per part, for a table that names them.
+    let patients = data.table.as_ref().and_then(|t| t.patients.as_ref()).map(|p| {
+        [&data.split.train, &data.split.val, &data.split.test].map(|part| p.count_in(part))
+    });
+    let summary = summarize(
+        planned,
+        network,
+        &trained,
+        patients,
+        start.elapsed().as_secs_f64(),
+    )?;
     dir.write_summary(&summary)?;
     Ok(summary)
 }

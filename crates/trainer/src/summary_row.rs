@@ -3,9 +3,9 @@
 //! fills, and which it leaves null, is read here, not gathered from the paths.
 
 use cxr_data::SamplerKind;
-use cxr_experiment::{Objective, PlannedRun};
+use cxr_experiment::{Objective, PlannedRun, Task};
 use cxr_models::ParamCount;
-use cxr_results::{status, RunSummary};
+use cxr_results::{status, task, RunSummary};
 
 use crate::autoencoder;
 use crate::error::Result;
@@ -18,6 +18,7 @@ pub(crate) fn summarize(
     planned: &PlannedRun,
     network: Option<ParamCount>,
     trained: &Trained,
+    patients: Option<[usize; 3]>,
     total_time_s: f64,
 ) -> Result<RunSummary> {
     let cfg = &planned.config;
@@ -27,9 +28,17 @@ pub(crate) fn summarize(
         Trained::Head(h) => (None, Some(h), None, None),
         Trained::Autoencoder(a) => (None, None, Some(a), None),
         Trained::Failed(f) => (None, None, None, Some(f)),
+        Trained::MultiLabel(_) => (None, None, None, None),
+    };
+    let multi = match trained {
+        Trained::MultiLabel(m) => Some(m),
+        _ => None,
     };
     let params = head.map(|h| h.params).or(network);
-    let epochs = classifier.map(|c| c.epochs).or(ae.map(|a| a.epochs));
+    let epochs = classifier
+        .map(|c| c.epochs)
+        .or(ae.map(|a| a.epochs))
+        .or(multi.map(|m| m.epochs));
     let test = classifier.map(|c| c.test).or(head.map(|h| h.test));
     let intervals = test.and_then(|t| t.intervals);
     let calibration = classifier.and_then(|c| c.calibration);
@@ -62,29 +71,49 @@ pub(crate) fn summarize(
         total_time_s: Some(total_time_s),
         prefix_time_s: classifier
             .and_then(|c| c.prefix_time_s)
+            .or(multi.and_then(|m| m.prefix_time_s))
             .or(head.map(|h| h.embed_time_s)),
         fit_time_s: head.map(|h| h.fit_time_s),
         trainable_params: params.map_or(0, |p| p.trainable as i64),
         total_params: params.map_or(0, |p| p.total as i64),
-        test_micro_recall: test.map(|t| t.micro_recall),
-        test_macro_recall: test.map(|t| t.macro_recall),
+        test_micro_recall: test
+            .map(|t| t.micro_recall)
+            .or(multi.and_then(|m| m.test_micro_recall)),
+        test_macro_recall: test
+            .map(|t| t.macro_recall)
+            .or(multi.and_then(|m| m.test_macro_recall)),
         test_micro_recall_low: intervals.map(|i| i.micro.low),
         test_micro_recall_high: intervals.map(|i| i.micro.high),
         test_macro_recall_low: intervals.map(|i| i.macro_.low),
         test_macro_recall_high: intervals.map(|i| i.macro_.high),
-        test_loss: classifier.map(|c| c.test_loss).or(ae.map(|a| a.test_loss)),
+        test_loss: classifier
+            .map(|c| c.test_loss)
+            .or(ae.map(|a| a.test_loss))
+            .or(multi.map(|m| m.test_loss)),
         test_ece: test.and_then(|t| t.ece),
         temperature: calibration.map(|c| c.temperature),
         test_ece_uncalibrated: calibration.map(|c| c.test_ece_uncalibrated),
         val_micro_recall: classifier
             .map(|c| c.val_micro_recall)
-            .or(head.and_then(|h| h.val_micro_recall)),
+            .or(head.and_then(|h| h.val_micro_recall))
+            .or(multi.and_then(|m| m.val_micro_recall)),
         val_macro_recall: classifier
             .map(|c| c.val_macro_recall)
-            .or(head.and_then(|h| h.val_macro_recall)),
+            .or(head.and_then(|h| h.val_macro_recall))
+            .or(multi.and_then(|m| m.val_macro_recall)),
         test_images: test
             .map(|t| t.images as i64)
-            .or(ae.map(|a| a.test_images as i64)),
+            .or(ae.map(|a| a.test_images as i64))
+            .or(multi.map(|m| m.test_images as i64)),
+        task: (cfg.train.task == Task::Multilabel && cfg.train.objective == Objective::Classify)
+            .then(|| task::MULTILABEL.to_string()),
+        test_mean_auroc: multi.and_then(|m| m.test_mean_auroc),
+        test_mean_auroc_low: multi.and_then(|m| m.test_mean_auroc_interval.map(|i| i.low)),
+        test_mean_auroc_high: multi.and_then(|m| m.test_mean_auroc_interval.map(|i| i.high)),
+        val_mean_auroc: multi.and_then(|m| m.val_mean_auroc),
+        train_patients: patients.map(|p| p[0] as i64),
+        val_patients: patients.map(|p| p[1] as i64),
+        test_patients: patients.map(|p| p[2] as i64),
         config_json: cfg.to_json()?,
     })
 }

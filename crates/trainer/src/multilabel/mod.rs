@@ -26,10 +26,16 @@
 //! ```
 
 mod evaluation;
+mod fit;
 mod loss;
+mod record;
+mod scores;
 mod targets;
 
 pub use cxr_data::{FindingMatrix, PosWeight, Uncertain};
 pub use evaluation::{sigmoid_probabilities, MultiLabelEvaluation};
+pub use fit::{evaluate_findings, fit_multilabel, MultiLabelFit};
+pub(crate) use record::train_findings;
+pub use scores::{mean_defined, FindingScores, FALLBACK_THRESHOLD};
 pub use loss::masked_bce_with_logits;
 pub use targets::{balanced_pos_weight, pos_weight_tensor, target_tensors};

@@ -1,7 +1,7 @@
 //! Label tables as a run's data: a single-label table trains end to end, its split keeps each
 //! patient's films in one part (the default when the table names patients), `group = "film"`
-//! is another run, and a multi-label table is refused before anything is written until
-//! multi-label training lands.
+//! is another run, and a multi-label table trains a logit per finding and records its
+//! per-finding tables.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -109,36 +109,76 @@ fn a_single_label_table_splits_by_patient_and_trains() -> TestResult {
     Ok(())
 }
 
-#[test]
-fn a_multi_label_table_is_refused_before_anything_is_written() -> TestResult {
-    let tmp = tempfile::tempdir()?;
-    single_label_table(tmp.path())?;
-    let root = tmp.path().join("films");
-    // The same films with two findings each where the class is COVID.
+/// The films of [`single_label_table`] relabelled with two findings: `Opacity` on COVID films,
+/// `Pneumonia` on COVID and viral pneumonia films, and the Normal films' `Pneumonia` label
+/// left blank (not mentioned) on every fourth film.
+fn multi_label_table(dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
+    single_label_table(dir)?;
+    let root = dir.join("films");
     let text = std::fs::read_to_string(root.join("labels.csv"))?;
     let mut csv = String::from("path,patient,Opacity,Pneumonia\n");
-    for line in text.lines().skip(1) {
+    for (i, line) in text.lines().skip(1).enumerate() {
         let f: Vec<&str> = line.split(',').collect();
         let (o, p) = match f[2] {
-            "COVID" => (1, 1),
-            "Viral Pneumonia" => (0, 1),
-            _ => (0, 0),
+            "COVID" => ("1", "1"),
+            "Viral Pneumonia" => ("0", "1"),
+            _ if i % 4 == 0 => ("0", ""),
+            _ => ("0", "0"),
         };
         writeln!(csv, "{},{},{o},{p}", f[0], f[1])?;
     }
     std::fs::write(root.join("labels.csv"), csv)?;
-    let grid = grid(tmp.path(), "")?;
-    let err = sweep(&grid, &options(tmp.path()), &mut Silent::each)
-        .err()
-        .ok_or("a multi-label run must not train as one class per film")?
-        .to_string();
-    assert!(err.contains("multi-label training"), "{err}");
-    assert!(
-        !tmp.path()
-            .join("results/table/runs")
-            .join(&grid.runs[0].id)
-            .exists(),
-        "no run folder is left behind"
+    Ok(())
+}
+
+#[test]
+fn a_multi_label_table_trains_a_logit_per_finding_split_by_patient() -> TestResult {
+    let tmp = tempfile::tempdir()?;
+    multi_label_table(tmp.path())?;
+    let grid = grid(tmp.path(), "max_epochs = 3\npatience = 3\n")?;
+    let report = sweep(&grid, &options(tmp.path()), &mut Silent::each)?;
+    assert_eq!((report.ran.len(), report.failed()), (1, 0));
+    let s = &report.ran[0];
+    assert!(s.is_multilabel(), "{:?}", s.task);
+    let mean = s.test_mean_auroc.ok_or("a test mean AUROC")?;
+    let (low, high) = (
+        s.test_mean_auroc_low.ok_or("low")?,
+        s.test_mean_auroc_high.ok_or("high")?,
     );
+    assert!(low <= mean && mean <= high, "{low} {mean} {high}");
+    assert!(s.val_mean_auroc.is_some() && s.test_micro_recall.is_some());
+    let patients = [s.train_patients, s.val_patients, s.test_patients];
+    assert_eq!(
+        patients.iter().map(|p| p.unwrap_or(0)).sum::<i64>(),
+        18,
+        "every patient counted once"
+    );
+
+    let run = cxr_results::GridDir::new(&tmp.path().join("results"), "table").run(&s.run_id);
+    let per_finding = run.read_per_finding()?;
+    let findings: Vec<&str> = per_finding.iter().map(|r| r.finding.as_str()).collect();
+    assert_eq!(findings, ["Opacity", "Pneumonia"]);
+    let aurocs: Vec<f64> = per_finding.iter().filter_map(|r| r.test_auroc).collect();
+    assert_eq!(aurocs.len(), 2);
+    assert!((mean - (aurocs[0] + aurocs[1]) / 2.0).abs() < 1e-12);
+    let test_images = s.test_images.ok_or("test images")? as usize;
+    for r in &per_finding {
+        // Under the default `uncertain = "ignore"`, blank labels are not counted.
+        assert!(r.test_positives > 0 && r.test_negatives > 0, "{r:?}");
+        assert!((r.test_positives + r.test_negatives) as usize <= test_images);
+    }
+    let predictions = run.read_finding_predictions()?;
+    assert_eq!(predictions.len(), 2 * test_images);
+    assert!(predictions.iter().any(|p| p.label == "missing"));
+    let record = run.read_preprocessing()?;
+    assert!(record.multilabel);
+    assert_eq!(record.classes, ["Opacity", "Pneumonia"]);
+    for p in &predictions {
+        let k = usize::from(p.finding == "Pneumonia");
+        assert_eq!(p.called, p.probability >= record.thresholds[k]);
+        assert!(!p.patient.is_empty());
+    }
+    let history = run.read_history()?;
+    assert!(history.iter().all(|h| h.val_mean_auroc.is_some()));
     Ok(())
 }

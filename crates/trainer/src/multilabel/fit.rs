@@ -1,0 +1,174 @@
+//! [`fit_multilabel`]: the shared epoch loop with a logit per finding, the masked binary
+//! cross-entropy as the loss, and validation mean AUROC as the default stopping score.
+
+use candle_core::Tensor;
+use cxr_data::{FindingMatrix, Sampler, Uncertain};
+use cxr_experiment::TrainSettings;
+use cxr_models::Model;
+use cxr_results::HistoryRow;
+
+use crate::adam::Adam;
+use crate::early_stopping::EpochScore;
+use crate::epoch::{step_batches, Source};
+use crate::error::Result;
+use crate::fit::{prefix_cache, sources, EpochLoop, FitData};
+use crate::multilabel::evaluation::MultiLabelEvaluation;
+use crate::multilabel::scores::FindingScores;
+use crate::multilabel::targets::{pos_weight_tensor, target_tensors};
+use crate::observer::Observer;
+
+/// What [`fit_multilabel`] produced.
+#[derive(Debug, Clone)]
+pub struct MultiLabelFit {
+    /// One record per epoch run; the kept epoch's `kept` is set.
+    pub history: Vec<HistoryRow>,
+    /// 1-based epoch whose weights were kept (the model holds them on return).
+    pub best_epoch: usize,
+    /// Validation evaluation of the kept weights.
+    pub val: MultiLabelEvaluation,
+    /// Test evaluation of the kept weights (run once, at the end).
+    pub test: MultiLabelEvaluation,
+    /// Wall time of the one-time frozen-prefix pass, when the cache was used.
+    pub prefix_time_s: Option<f64>,
+}
+
+/// Trains `model` (one output per finding of `labels`, whose rows align with `data.set`) until
+/// `train.max_epochs` or early stopping, keeps the best epoch's weights, then evaluates the
+/// test split once with them. Missing labels, and uncertain ones as `train.uncertain` says,
+/// are masked out of the loss; `train.pos_weight = "balanced"` weighs each finding's positives
+/// by its training split's negatives over positives. The sampler draws from `data.set.labels`
+/// (for a multi-label table: whether a film has any finding).
+pub fn fit_multilabel(
+    model: &Model,
+    data: FitData<'_>,
+    labels: &FindingMatrix,
+    train: &TrainSettings,
+    seed: u64,
+    observer: &mut dyn Observer,
+) -> Result<MultiLabelFit> {
+    let cache = prefix_cache(model, data, train)?;
+    let (train_source, eval_source) = sources(data, cache.as_ref());
+    let device = model.device();
+    let uncertain = train.uncertain;
+    let pos_weight = pos_weight_tensor(
+        train.pos_weight,
+        labels,
+        &data.split.train,
+        uncertain,
+        device,
+    )?;
+    let eval = Evaluator {
+        model,
+        source: &eval_source,
+        labels,
+        uncertain,
+        pos_weight: pos_weight.as_ref(),
+        batch_size: train.eval_batch_size(),
+    };
+    let sampler = Sampler::new(train.sampler, &data.split.train, &data.set.labels)?;
+    let mut opt = Adam::new(model.trainable_vars(), train.adam)?;
+    let epochs = EpochLoop {
+        train,
+        stop: train.early_stopping,
+        seed,
+        params: model.parameters(),
+    }
+    .run(
+        observer,
+        |rng| sampler.epoch(rng),
+        |plan, rng, observer| {
+            step_batches(plan, &mut opt, observer, |chunk| {
+                let (x, _) = train_source.train_batch(chunk, rng, device)?;
+                let logits = train_source.forward(model, &x, true)?;
+                let (targets, mask) = target_tensors(labels, chunk, uncertain, device)?;
+                crate::multilabel::masked_bce_with_logits(
+                    &logits,
+                    &targets,
+                    &mask,
+                    pos_weight.as_ref(),
+                )
+            })
+        },
+        || {
+            let val = eval.run(&data.split.val)?;
+            let score = score_of(&val, labels, &data.split.val, uncertain);
+            Ok((val, score))
+        },
+    )?;
+    let val = match epochs.best_val {
+        Some(val) => val,
+        None => eval.run(&data.split.val)?,
+    };
+    let test = eval.run(&data.split.test)?;
+    Ok(MultiLabelFit {
+        history: epochs.history,
+        best_epoch: epochs.best_epoch,
+        val,
+        test,
+        prefix_time_s: cache.map(|c| c.build_time_s),
+    })
+}
+
+/// A multi-label epoch's validation numbers: the masked loss, mean AUROC, and micro-/macro-
+/// recall at thresholds chosen on these same films (Youden's J per finding).
+fn score_of(
+    val: &MultiLabelEvaluation,
+    labels: &FindingMatrix,
+    films: &[usize],
+    uncertain: Uncertain,
+) -> EpochScore {
+    let scores = FindingScores::of(val, labels, films, uncertain);
+    let recall = scores.recall_at(&scores.youden_thresholds());
+    EpochScore {
+        val_loss: val.loss,
+        val_micro_recall: recall.as_ref().map_or(f64::NAN, |r| r.micro),
+        val_macro_recall: recall.as_ref().map_or(f64::NAN, |r| r.macro_),
+        val_mean_auroc: scores.mean_auroc().unwrap_or(f64::NAN),
+    }
+}
+
+/// Evaluates a model on films of a source: per-finding probabilities and the masked loss.
+struct Evaluator<'a> {
+    model: &'a Model,
+    source: &'a Source<'a>,
+    labels: &'a FindingMatrix,
+    uncertain: Uncertain,
+    pos_weight: Option<&'a Tensor>,
+    batch_size: usize,
+}
+
+impl Evaluator<'_> {
+    fn run(&self, films: &[usize]) -> Result<MultiLabelEvaluation> {
+        evaluate_findings(
+            self.model,
+            self.source,
+            self.labels,
+            films,
+            self.uncertain,
+            self.pos_weight,
+            self.batch_size,
+        )
+    }
+}
+
+/// Evaluates `model` (eval mode, no gradients kept) on `films` of `source`: each film's
+/// per-finding probabilities and the masked loss against `labels`.
+pub fn evaluate_findings(
+    model: &Model,
+    source: &Source<'_>,
+    labels: &FindingMatrix,
+    films: &[usize],
+    uncertain: Uncertain,
+    pos_weight: Option<&Tensor>,
+    batch_size: usize,
+) -> Result<MultiLabelEvaluation> {
+    let device = model.device();
+    let mut out = MultiLabelEvaluation::new(labels.findings.len());
+    for chunk in films.chunks(batch_size.max(1)) {
+        let (x, _) = source.eval_batch(chunk, device)?;
+        let logits = source.forward(model, &x, false)?;
+        let (targets, mask) = target_tensors(labels, chunk, uncertain, device)?;
+        out.add_batch(&logits, &targets, &mask, pos_weight)?;
+    }
+    Ok(out)
+}
