@@ -30,7 +30,8 @@ pub enum Command {
     Data(DataCommand),
     /// Train every run of a grid file that is not finished yet, recording results as Parquet.
     Sweep(SweepArgs),
-    /// Classify radiographs with a trained run: predicted class and every class's probability.
+    /// Classify radiographs with a trained run: predicted class and every class's probability
+    /// (a multi-label run: every finding's probability and call).
     Predict(PredictArgs),
     /// Score a trained run on another dataset in class folders (external validation).
     Evaluate(EvaluateArgs),
@@ -56,7 +57,8 @@ pub struct PredictArgs {
     /// Image files, or folders searched recursively for PNG/JPEG (masks/ and lesions/ skipped).
     #[arg(required = true, value_name = "IMAGE_OR_DIR")]
     pub inputs: Vec<PathBuf>,
-    /// One JSON object per line: {"path", "predicted", "probabilities": {class: p}}.
+    /// One JSON object per line: {"path", "predicted", "probabilities": {class: p}}, and for a
+    /// multi-label run "called": {finding: bool}.
     #[arg(long)]
     pub json: bool,
     /// Show only the K most probable classes (most probable first).
@@ -75,9 +77,14 @@ pub struct EvaluateArgs {
     #[arg(long, value_name = "RUN_DIR")]
     pub run: PathBuf,
     /// Dataset root with one folder per class (`<DIR>/<Class>/images/*` or `<DIR>/<Class>/*`);
-    /// folders are matched to the model's classes ignoring case, spaces, `_` and `-`.
+    /// folders are matched to the model's classes ignoring case, spaces, `_` and `-`. With
+    /// `--labels`, the root the table's image paths are under.
     #[arg(long, value_name = "DIR")]
     pub data: PathBuf,
+    /// A label table (NIH, CheXpert or generic layout; relative to --data or absolute) to score
+    /// a multi-label run on: per-finding AUROC with intervals that resample patients.
+    #[arg(long, value_name = "TABLE")]
+    pub labels: Option<PathBuf>,
     /// Also write every printed number to this Parquet file (one long table).
     #[arg(long, value_name = "FILE.parquet")]
     pub out: Option<PathBuf>,
@@ -102,8 +109,9 @@ pub struct ExplainArgs {
     /// The radiograph to explain.
     #[arg(value_name = "IMAGE")]
     pub image: PathBuf,
-    /// Explain this class instead of the predicted one.
-    #[arg(long, value_name = "NAME")]
+    /// Explain this class (or a multi-label run's finding: `--finding`) instead of the
+    /// predicted one.
+    #[arg(long, visible_alias = "finding", value_name = "NAME")]
     pub class: Option<String>,
     /// Where to write the overlay PNG.
     #[arg(long, value_name = "PNG")]

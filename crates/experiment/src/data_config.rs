@@ -120,6 +120,15 @@ fn is_default_columns(columns: &cxr_data::labels::ColumnMap) -> bool {
 }
 
 impl DataSource {
+    /// What a label table's split keeps together (`None` for folders and synthetic sets, which
+    /// split films).
+    pub fn split_group(&self) -> Option<cxr_data::SplitGroup> {
+        match self {
+            Self::Table { group, .. } => Some(*group),
+            _ => None,
+        }
+    }
+
     /// The label table this data reads, as [`cxr_data::labels::read_label_table`] takes it
     /// (`skip_missing`: the run's `skip_unreadable`); `None` for folders and synthetic sets.
     pub fn label_spec(&self, skip_missing: bool) -> Option<cxr_data::labels::LabelSpec> {

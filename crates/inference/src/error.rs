@@ -52,6 +52,22 @@ pub enum InferenceError {
     /// A path given on the command line does not exist.
     #[error("{0} does not exist")]
     Missing(PathBuf),
+    /// A label table's findings share no name with a multi-label run's.
+    #[error("{table}: no finding of the table matches a finding of the run ({known}): pass a table with some of them")]
+    NoMatchingFinding {
+        /// The table file.
+        table: PathBuf,
+        /// The run's findings, comma separated.
+        known: String,
+    },
+    /// `--labels` given for a run with one class per image.
+    #[error(
+        "{0}: the run predicts one class per image: score it on class folders (leave out --labels)"
+    )]
+    NotMultiLabel(PathBuf),
+    /// Class folders given for a multi-label run.
+    #[error("{0}: the run predicts several findings per film: score it on a label table (--labels TABLE)")]
+    NeedsLabelTable(PathBuf),
     /// Nothing to evaluate: no class folder of the dataset matches a class of the model.
     #[error("{root}: no class folder with images matches a class of the model ({known})")]
     NoMatchingClass {

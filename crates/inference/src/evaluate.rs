@@ -98,6 +98,11 @@ pub fn evaluate_external(
     data: &Path,
     cache_dir: &Path,
 ) -> Result<ExternalEvaluation> {
+    if model.is_multilabel() {
+        return Err(InferenceError::NeedsLabelTable(
+            model.run.path().to_path_buf(),
+        ));
+    }
     let matching = match_classes(model.classes(), data)?;
     if matching.matched.is_empty() {
         return Err(InferenceError::NoMatchingClass {

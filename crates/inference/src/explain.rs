@@ -41,7 +41,14 @@ pub fn explain(model: &TrainedModel, image: &Path, class: Option<&str>) -> Resul
     let pixels = model.preprocess(image)?;
     let input = model.input(&[&pixels])?;
     let mut cam = grad_cam(&model.model, &input, target)?;
-    if let Some(t) = model.temperature {
+    if model.is_multilabel() {
+        // Each finding's own probability: the sigmoid of its logit, not a share of one.
+        cam.probabilities = cam
+            .logits
+            .iter()
+            .map(|&z| 1.0 / (1.0 + (-z).exp()))
+            .collect();
+    } else if let Some(t) = model.temperature {
         // softmax(ln p / T) = softmax(logits / T): the run's calibrated probabilities. The map
         // itself does not change (the class score's gradient only scales by 1 / T).
         let log_p: Vec<f32> = cam.probabilities.iter().map(|p| p.ln()).collect();
@@ -55,7 +62,20 @@ pub fn explain(model: &TrainedModel, image: &Path, class: Option<&str>) -> Resul
         .file_name()
         .map(|f| f.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let subtitle = if cam.class == cam.predicted() {
+    let subtitle = if model.is_multilabel() {
+        let called: Vec<&str> = classes
+            .iter()
+            .zip(&cam.probabilities)
+            .enumerate()
+            .filter_map(|(k, (f, &p))| model.calls(k, p).then_some(f.as_str()))
+            .collect();
+        let called = if called.is_empty() {
+            crate::predict::NO_FINDING_CALLED.to_string()
+        } else {
+            called.join("|")
+        };
+        format!("{file}: called {called} - run {}", model.run.id())
+    } else if cam.class == cam.predicted() {
         format!("{file}: predicted {predicted} - run {}", model.run.id())
     } else {
         let p = cam

@@ -21,6 +21,9 @@ pub struct GradCam {
     pub class: usize,
     /// Softmax probability of every class.
     pub probabilities: Vec<f32>,
+    /// The logits the probabilities come from (a multi-label run's findings take their
+    /// sigmoid instead).
+    pub logits: Vec<f32>,
     /// `height x width` map, row-major, scaled to [0, 1] by its minimum and maximum (all zero
     /// when no location raises the class score).
     pub map: Vec<f32>,
@@ -92,6 +95,7 @@ pub fn grad_cam(model: &Model, input: &Tensor, class: Option<usize>) -> Result<G
     let probabilities = candle_nn::ops::softmax(&logits, 1)?
         .i(0)?
         .to_vec1::<f32>()?;
+    let logit_values = logits.i(0)?.to_vec1::<f32>()?;
     let predicted = probabilities
         .iter()
         .enumerate()
@@ -113,6 +117,7 @@ pub fn grad_cam(model: &Model, input: &Tensor, class: Option<usize>) -> Result<G
     Ok(GradCam {
         class,
         probabilities,
+        logits: logit_values,
         map,
         height,
         width,
@@ -144,6 +149,7 @@ mod tests {
         let cam = GradCam {
             class: 0,
             probabilities: vec![1.0],
+            logits: vec![0.0],
             map: vec![0.0, 1.0, 0.0, 1.0],
             height: 2,
             width: 2,

@@ -9,12 +9,15 @@
 //! [`cxr_data::input_tensor`]), so a model sees an outside image exactly as it saw its own.
 //!
 //! - [`predict()`]: files and folders in, one [`Prediction`] per image (probabilities of every
-//!   class), in batches; unreadable files are handed back to the caller, not fatal.
+//!   class; a multi-label run's probability and call per finding), in batches; unreadable files are handed back to the caller, not fatal.
 //! - [`evaluate_external`]: class folders of another dataset, matched to the model's classes by
 //!   name ([`class_name`]), scored with the trainer's own [`cxr_trainer::evaluate_images`] and
 //!   metrics ([`cxr_metrics`]), plus one-vs-rest ROC AUC and bootstrap intervals;
 //!   [`write_evaluation`] stores it all in one long Parquet table ([`cxr_results::evaluation`]
 //!   lists the columns).
+//! - [`evaluate_table`]: a multi-label run on another labelled table (NIH, CheXpert, generic),
+//!   findings matched by name: per-finding AUROC with intervals that resample patients, and
+//!   sensitivity, specificity and precision at the run's thresholds.
 //! - [`explain()`]: Grad-CAM ([`gradcam`]) on the last convolutional stage, drawn over the film
 //!   with a colour bar and title ([`overlay`]), drawn in the report's style (its font, sizes
 //!   and colour maps: [`cxr_report::style`], [`cxr_report::colormap`]).
@@ -43,6 +46,7 @@
 pub mod class_name;
 pub mod error;
 pub mod evaluate;
+pub mod evaluate_table;
 pub mod explain;
 pub mod features;
 pub mod gradcam;
@@ -54,6 +58,7 @@ pub mod trained;
 pub use cxr_results::MetricRow;
 pub use error::{InferenceError, Result};
 pub use evaluate::{evaluate_external, ClassMatching, ExternalEvaluation};
+pub use evaluate_table::{evaluate_table, FindingResult, TableEvaluation};
 pub use explain::{explain, Explanation};
 pub use features::{classic_run_features, named_features, run_features, NamedBackbone};
 pub use gradcam::{grad_cam, GradCam};

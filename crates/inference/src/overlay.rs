@@ -93,6 +93,7 @@ mod tests {
         let cam = GradCam {
             class: 0,
             probabilities: vec![0.9, 0.1],
+            logits: vec![1.1, -1.1],
             map: vec![0.0, 0.0, 0.0, 1.0],
             height: 2,
             width: 2,

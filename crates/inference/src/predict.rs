@@ -22,8 +22,12 @@ pub struct Prediction {
     pub path: PathBuf,
     /// The most probable class.
     pub predicted: String,
-    /// Every class with its probability, in the model's class order; they sum to 1.
+    /// Every class with its probability, in the model's class order; they sum to 1. For a
+    /// multi-label run, every finding with its own probability.
     pub probabilities: Vec<(String, f32)>,
+    /// A multi-label run's call per finding (probability at or above the finding's
+    /// threshold), in the model's order; empty for a single-label run.
+    pub called: Vec<bool>,
 }
 
 impl Prediction {
@@ -34,11 +38,27 @@ impl Prediction {
             .iter()
             .map(|(c, p)| (c.clone(), serde_json::Value::from(*p)))
             .collect();
-        serde_json::json!({
+        let mut json = serde_json::json!({
             "path": self.path.to_string_lossy(),
             "predicted": self.predicted,
             "probabilities": probabilities,
-        })
+        });
+        if !self.called.is_empty() {
+            let called: serde_json::Map<String, serde_json::Value> = self
+                .findings()
+                .map(|(f, _, c)| (f.to_string(), serde_json::Value::from(c)))
+                .collect();
+            json["called"] = serde_json::Value::Object(called);
+        }
+        json
+    }
+
+    /// A multi-label prediction's findings: name, probability and call, in model order.
+    pub fn findings(&self) -> impl Iterator<Item = (&str, f32, bool)> {
+        self.probabilities
+            .iter()
+            .zip(&self.called)
+            .map(|((f, p), &c)| (f.as_str(), *p, c))
     }
 
     /// The `k` most probable classes, most probable first.
@@ -101,7 +121,7 @@ pub fn predict(
             let flow = match d {
                 Ok(_) => {
                     let Some(row) = rows.next() else { break };
-                    emit(Ok(prediction(model.classes(), path, row)))
+                    emit(Ok(prediction(model, path, row)))
                 }
                 Err(e) => emit(Err(unreadable(path, e))),
             };
@@ -120,7 +140,33 @@ pub fn predict(
     Ok(())
 }
 
-fn prediction(classes: &[String], path: &Path, row: Vec<f32>) -> Prediction {
+/// What a multi-label prediction calls a film with no finding called.
+pub const NO_FINDING_CALLED: &str = "no finding";
+
+fn prediction(model: &TrainedModel, path: &Path, row: Vec<f32>) -> Prediction {
+    let classes = model.classes();
+    if model.is_multilabel() {
+        let called: Vec<bool> = row
+            .iter()
+            .enumerate()
+            .map(|(k, &p)| model.calls(k, p))
+            .collect();
+        let names: Vec<&str> = classes
+            .iter()
+            .zip(&called)
+            .filter_map(|(f, &c)| c.then_some(f.as_str()))
+            .collect();
+        return Prediction {
+            path: path.to_path_buf(),
+            predicted: if names.is_empty() {
+                NO_FINDING_CALLED.to_string()
+            } else {
+                names.join("|")
+            },
+            probabilities: classes.iter().cloned().zip(row).collect(),
+            called,
+        };
+    }
     let best = row
         .iter()
         .enumerate()
@@ -130,6 +176,7 @@ fn prediction(classes: &[String], path: &Path, row: Vec<f32>) -> Prediction {
         path: path.to_path_buf(),
         predicted: classes.get(best).cloned().unwrap_or_default(),
         probabilities: classes.iter().cloned().zip(row).collect(),
+        called: Vec::new(),
     }
 }
 
@@ -155,12 +202,22 @@ mod tests {
             path: "x.png".into(),
             predicted: "b".into(),
             probabilities: vec![("a".into(), 0.2), ("b".into(), 0.5), ("c".into(), 0.3)],
+            called: Vec::new(),
         };
         let top: Vec<String> = p.top(2).into_iter().map(|(c, _)| c).collect();
         assert_eq!(top, ["b", "c"]);
         let json = p.to_json();
         assert_eq!(json["predicted"], "b");
         assert!((json["probabilities"]["c"].as_f64().unwrap_or(0.0) - 0.3).abs() < 1e-6);
+        assert!(json.get("called").is_none());
+        let multi = Prediction {
+            predicted: "b".into(),
+            called: vec![false, true, false],
+            ..p
+        };
+        let json = multi.to_json();
+        assert_eq!(json["called"]["b"], true);
+        assert_eq!(json["called"]["a"], false);
     }
 
     #[test]

@@ -70,9 +70,13 @@ impl TrainedModel {
     }
 
     /// Class probabilities of a `(n, channels, size, size)` input: the softmax of the logits,
-    /// over the run's temperature when it was calibrated (as its reported probabilities were).
+    /// over the run's temperature when it was calibrated (as its reported probabilities were);
+    /// for a multi-label run, each finding's sigmoid.
     pub fn probabilities(&self, input: &Tensor) -> Result<Tensor> {
         let logits = candle_core::ModuleT::forward_t(&self.model, input, false)?;
+        if self.is_multilabel() {
+            return Ok(candle_nn::ops::sigmoid(&logits)?);
+        }
         let logits = match self.temperature {
             Some(t) => (logits / t)?,
             None => logits,
@@ -80,9 +84,28 @@ impl TrainedModel {
         Ok(candle_nn::ops::softmax(&logits, 1)?)
     }
 
-    /// The model's classes, in output order.
+    /// The model's classes, in output order (a multi-label run's findings).
     pub fn classes(&self) -> &[String] {
         &self.preprocessing.classes
+    }
+
+    /// Whether the run predicts several findings per film: a sigmoid per output, each called
+    /// at its own threshold ([`TrainedModel::thresholds`]).
+    pub fn is_multilabel(&self) -> bool {
+        self.preprocessing.multilabel
+    }
+
+    /// A multi-label run's decision thresholds, one per finding (chosen on its validation
+    /// split); empty for a single-label run.
+    pub fn thresholds(&self) -> &[f64] {
+        &self.preprocessing.thresholds
+    }
+
+    /// Whether finding `k` with `probability` is called positive: at or above its threshold
+    /// (0.5 when the run recorded none).
+    pub fn calls(&self, k: usize, probability: f32) -> bool {
+        let threshold = self.thresholds().get(k).copied().unwrap_or(0.5);
+        f64::from(probability) >= threshold
     }
 
     /// Side length of the square images the model takes.

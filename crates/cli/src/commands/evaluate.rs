@@ -1,7 +1,10 @@
 //! `cxr evaluate`: score a trained run on another dataset and print (and store) the metrics.
 
+use std::path::Path;
+
 use cxr_inference::{
-    evaluate_external, write_evaluation, write_predictions, ExternalEvaluation, TrainedModel,
+    evaluate_external, evaluate_table, write_evaluation, write_predictions, ExternalEvaluation,
+    TableEvaluation, TrainedModel,
 };
 use cxr_report::canvas::save;
 use cxr_report::ReliabilityDiagram;
@@ -14,6 +17,9 @@ use crate::stdout::outln;
 pub fn run(args: EvaluateArgs) -> anyhow::Result<ExitStatus> {
     let cache_dir = args.cache.resolve();
     let model = TrainedModel::open(&args.run, &cache_dir, &super::INFERENCE_DEVICE.open()?)?;
+    if let Some(labels) = &args.labels {
+        return on_table(&model, &args, labels, &cache_dir);
+    }
     let eval = evaluate_external(&model, &args.data, &cache_dir)?;
     print_report(&eval);
     if let Some(out) = &args.out {
@@ -143,5 +149,95 @@ fn print_report(eval: &ExternalEvaluation) {
     for (class, row) in eval.classes.iter().zip(&eval.evaluation.confusion.matrix) {
         let cells: Vec<String> = row.iter().map(|n| format!("{n:>col$}")).collect();
         outln!("{class:<width$}  {}", cells.join("  "));
+    }
+}
+
+/// `cxr evaluate --labels`: a multi-label run on a label table.
+fn on_table(
+    model: &TrainedModel,
+    args: &EvaluateArgs,
+    labels: &Path,
+    cache_dir: &Path,
+) -> anyhow::Result<ExitStatus> {
+    if args.predictions.is_some() || args.reliability.is_some() {
+        anyhow::bail!(
+            "--predictions and --reliability apply to class folders; with --labels use --out"
+        );
+    }
+    let eval = evaluate_table(model, &args.data, labels, cache_dir)?;
+    print_table_report(&eval);
+    if let Some(out) = &args.out {
+        cxr_results::write_evaluation(out, &eval.run_id, &eval.table, &eval.metric_rows())?;
+        outln!("wrote {}", out.display());
+    }
+    Ok(ExitStatus::Success)
+}
+
+fn print_table_report(eval: &TableEvaluation) {
+    let patients = eval.patients.map_or_else(
+        || "no patient column".to_string(),
+        |p| format!("{p} patients"),
+    );
+    outln!(
+        "run {} on {}: {} film(s), {patients}",
+        eval.run_id,
+        eval.table.display(),
+        eval.films
+    );
+    if !eval.unknown.is_empty() {
+        outln!(
+            "findings the run does not predict (left out): {}",
+            eval.unknown.join(", ")
+        );
+    }
+    let resampled = if eval.patients.is_some() {
+        "patients"
+    } else {
+        "films"
+    };
+    let ci = |i: Option<cxr_metrics::Interval>| match i {
+        Some(i) => format!("{:.4} - {:.4}", i.low, i.high),
+        None => "-".to_string(),
+    };
+    let num = |v: Option<f64>| v.map_or_else(|| "-".to_string(), |v| format!("{v:.4}"));
+    outln!(
+        "mean AUROC {} (95% bootstrap CI {}, {resampled} resampled)",
+        num(eval.mean_auroc),
+        ci(eval.mean_interval)
+    );
+    outln!();
+    let width = eval
+        .findings
+        .iter()
+        .map(|f| f.finding.len())
+        .max()
+        .unwrap_or(7)
+        .max(7);
+    outln!(
+        "{:<width$}  {:>4}  {:>5}  {:>6}  {:>15}  {:>9}  {:>11}  {:>11}  {:>9}",
+        "finding",
+        "pos",
+        "neg",
+        "auroc",
+        "95% CI",
+        "threshold",
+        "sensitivity",
+        "specificity",
+        "precision"
+    );
+    for f in &eval.findings {
+        let at = f.at_threshold;
+        outln!(
+            "{:<width$}  {:>4}  {:>5}  {:>6}  {:>15}  {:>9.4}  {:>11}  {:>11}  {:>9}",
+            f.finding,
+            f.positives,
+            f.negatives,
+            num(f.auroc),
+            ci(f.interval),
+            f.threshold,
+            num(at.and_then(|s| s.sensitivity())),
+            num(at.and_then(|s| s.specificity())),
+            num(at.and_then(|s| s.precision()))
+        );
     }
 }

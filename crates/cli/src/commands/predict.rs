@@ -61,7 +61,17 @@ fn render(p: &Prediction, args: &PredictArgs) -> String {
         };
         return shown.to_json().to_string();
     }
-    let probabilities: Vec<String> = shown.iter().map(|(c, v)| format!("{c}={v:.4}")).collect();
+    let called = |class: &str| {
+        p.findings()
+            .find(|(f, _, _)| *f == class)
+            .map(|(_, _, c)| if c { " yes" } else { " no" })
+            .unwrap_or_default()
+    };
+    // A multi-label run: each finding's probability and call (`Effusion=0.8123 yes`).
+    let probabilities: Vec<String> = shown
+        .iter()
+        .map(|(c, v)| format!("{c}={v:.4}{}", called(c)))
+        .collect();
     format!(
         "{}: {} [{}]",
         p.path.display(),

@@ -10,6 +10,7 @@ mod data;
 mod dicom;
 mod folds;
 mod labels;
+mod multilabel;
 mod predict;
 mod published;
 mod report;

@@ -100,6 +100,18 @@ impl Resolver<'_> {
             format!("seed {} there, {seed} here", source.seed)
         } else if source.split != *split {
             format!("{} there, {split} here", source.split)
+        } else if source.data.source.split_group() != data.source.split_group() {
+            // One table split by film and by patient: other parts, so the source's training
+            // films (and patients) include this run's test ones.
+            let by = |g: Option<cxr_data::SplitGroup>| match g {
+                Some(cxr_data::SplitGroup::Film) => "film",
+                _ => "patient",
+            };
+            format!(
+                "split by {} there, by {} here",
+                by(source.data.source.split_group()),
+                by(data.source.split_group())
+            )
         } else if source.data.classes != data.classes
             || source.data.skip_unreadable != data.skip_unreadable
         {

@@ -127,11 +127,11 @@ fn multi_label_runs_refuse_what_is_not_built_for_them_at_plan_time() -> TestResu
         &["a.png,1,1,1", "b.png,1,0,0", "c.png,2,1,0", "d.png,2,0,1"],
     )?;
     for (extra, words) in [
+        ("head = \"logistic\"\n", &["model.head", "one-vs-rest"][..]),
         (
-            "head = \"logistic\"\n",
-            &["model.head", "one-vs-rest"][..],
+            "[train]\ncalibrate = true\n",
+            &["train.calibrate", "multi-label"][..],
         ),
-        ("[train]\ncalibrate = true\n", &["train.calibrate", "multi-label"][..]),
     ] {
         let err = error_of(expand_at(&path, &format!("{TABLE}{extra}")));
         for w in words {
@@ -141,5 +141,33 @@ fn multi_label_runs_refuse_what_is_not_built_for_them_at_plan_time() -> TestResu
     // The same settings with one class per film plan.
     let single = format!("{TABLE}[train]\ncalibrate = true\ntask = \"multiclass\"\n");
     assert_eq!(expand_at(&path, &single)?.runs.len(), 1);
+    Ok(())
+}
+
+#[test]
+fn a_source_run_on_the_same_table_split_another_way_is_a_leak() -> TestResult {
+    let (tmp, path) = table_dir(
+        "path,patient,Effusion,Mass",
+        &[
+            "a.png,1,1,1",
+            "b.png,1,0,0",
+            "c.png,2,1,0",
+            "d.png,2,0,1",
+            "e.png,3,0,0",
+            "f.png,3,1,0",
+        ],
+    )?;
+    let source = TABLE.replace("name = \"t\"", "name = \"src\"");
+    let by_film = format!("{source}[split]\ngroup = \"film\"\n");
+    std::fs::write(tmp.path().join("src.toml"), &by_film)?;
+    let taking = format!("{TABLE}weights = \"s\"\n[pretrained.s]\ngrid = \"src.toml\"\n");
+    let err = error_of(expand_at(&path, &taking));
+    assert!(
+        err.contains("model.weights") && err.contains("split by film there, by patient here"),
+        "{err}"
+    );
+    // Split the same way, the source's training films are this run's training films.
+    std::fs::write(tmp.path().join("src.toml"), &source)?;
+    assert_eq!(expand_at(&path, &taking)?.runs.len(), 1);
     Ok(())
 }

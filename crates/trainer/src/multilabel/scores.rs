@@ -37,7 +37,11 @@ impl FindingScores {
         films: &[usize],
         uncertain: Uncertain,
     ) -> Self {
-        assert_eq!(films.len(), eval.films(), "one label row per evaluated film");
+        assert_eq!(
+            films.len(),
+            eval.films(),
+            "one label row per evaluated film"
+        );
         let truths = films
             .iter()
             .flat_map(|&film| labels.row(film).iter().map(|&l| uncertain.positive(l)))
@@ -61,7 +65,11 @@ impl FindingScores {
 
     /// Finding `k`'s scores and truths over the films (positions `rows`, repeats allowed) whose
     /// label for `k` counts.
-    pub fn column_of(&self, k: usize, rows: impl IntoIterator<Item = usize>) -> (Vec<f64>, Vec<bool>) {
+    pub fn column_of(
+        &self,
+        k: usize,
+        rows: impl IntoIterator<Item = usize>,
+    ) -> (Vec<f64>, Vec<bool>) {
         rows.into_iter()
             .filter_map(|row| {
                 let j = row * self.findings + k;
@@ -201,14 +209,14 @@ mod tests {
         labels.push(&[N, N]);
         let eval = MultiLabelEvaluation {
             loss: 0.0,
-            probabilities: vec![0.7, 0.2, 0.4, 0.9],
+            probabilities: vec![0.75, 0.25, 0.375, 0.875],
             findings: 2,
             counted: 0,
         };
         let s = FindingScores::of(&eval, &labels, &[0, 1], Uncertain::Ignore);
-        // A: the positive's score 0.7 separates perfectly; B has no positive.
-        assert_eq!(s.youden_thresholds(), [0.7, FALLBACK_THRESHOLD]);
-        let recall = s.recall_at(&[0.8, 0.5]).expect("A has a positive");
+        // A: the positive's score 0.75 separates perfectly; B has no positive.
+        assert_eq!(s.youden_thresholds(), [0.75, FALLBACK_THRESHOLD]);
+        let recall = s.recall_at(&[0.875, 0.5]).expect("A has a positive");
         assert_eq!((recall.micro, recall.macro_), (0.0, 0.0));
         assert_eq!(recall.per_finding, [Some(0.0), None]);
     }
@@ -222,7 +230,10 @@ mod tests {
         let ci = s
             .auroc_interval(0, &[0, 0, 1, 1], 200, &mut rng)
             .expect("defined");
-        assert_eq!((ci.estimate, ci.interval.low, ci.interval.high), (Some(1.0), 1.0, 1.0));
+        assert_eq!(
+            (ci.estimate, ci.interval.low, ci.interval.high),
+            (Some(1.0), 1.0, 1.0)
+        );
         assert_eq!(ci.skipped, 0);
         let mean = s
             .mean_auroc_interval(&[0, 0, 1, 1], 200, &mut rng)

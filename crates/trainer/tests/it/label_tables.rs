@@ -43,14 +43,20 @@ fn single_label_table(dir: &Path) -> Result<BTreeMap<String, String>, Box<dyn st
     Ok(patient_of)
 }
 
-fn grid(dir: &Path, extra: &str) -> Result<Grid, Box<dyn std::error::Error>> {
+/// The table grid under `dir`, one CNN run trained for `epochs` epochs, `extra` appended.
+fn grid_for(dir: &Path, epochs: usize, extra: &str) -> Result<Grid, Box<dyn std::error::Error>> {
     let text = format!(
         "name = \"table\"\n[data]\nroot = \"films\"\nlabels = \"labels.csv\"\nimage_size = 32\n\
-         [model]\nname = \"cnn\"\n[train]\nmax_epochs = 1\npatience = 1\nbatch_size = 16\n{extra}"
+         [model]\nname = \"cnn\"\n[train]\nmax_epochs = {epochs}\npatience = {epochs}\n\
+         batch_size = 16\n{extra}"
     );
     let path = dir.join("table.toml");
     std::fs::write(&path, text)?;
     Ok(Grid::from_file(&path, &Overrides::default())?)
+}
+
+fn grid(dir: &Path, extra: &str) -> Result<Grid, Box<dyn std::error::Error>> {
+    grid_for(dir, 1, extra)
 }
 
 #[test]
@@ -135,7 +141,7 @@ fn multi_label_table(dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
 fn a_multi_label_table_trains_a_logit_per_finding_split_by_patient() -> TestResult {
     let tmp = tempfile::tempdir()?;
     multi_label_table(tmp.path())?;
-    let grid = grid(tmp.path(), "max_epochs = 3\npatience = 3\n")?;
+    let grid = grid_for(tmp.path(), 3, "")?;
     let report = sweep(&grid, &options(tmp.path()), &mut Silent::each)?;
     assert_eq!((report.ran.len(), report.failed()), (1, 0));
     let s = &report.ran[0];

@@ -1,0 +1,151 @@
+//! A multi-label run used as a user uses it: `cxr sweep` on a label table with two findings,
+//! then `cxr predict` (a probability and a call per finding), `cxr evaluate --labels` (per-
+//! finding AUROC, intervals resampling patients) and `cxr explain --finding`.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use cxr_results::{read_frame, GridDir};
+
+use crate::support::{cxr_in, s, text, TestResult};
+
+/// The tiny synthetic set (4 classes x 12 films at 32 px) described by a generic table with
+/// two findings per film and two films per patient, trained for 2 epochs. Returns the run
+/// folder, the data root and the table.
+fn train_multilabel(dir: &Path) -> Result<(PathBuf, PathBuf, PathBuf), Box<dyn std::error::Error>> {
+    let cache = dir.join("cache");
+    let root = cxr_data::synth::cached_root(12, 32, 0, &cache)?;
+    let mut csv = String::from("path,patient,Opacity,Pneumonia\n");
+    for class in ["COVID", "Lung_Opacity", "Normal", "Viral Pneumonia"] {
+        let (o, p) = match class {
+            "COVID" => (1, 1),
+            "Lung_Opacity" => (1, 0),
+            "Viral Pneumonia" => (0, 1),
+            _ => (0, 0),
+        };
+        for n in 1..=12 {
+            let patient = format!("{class}-{}", (n + 1) / 2);
+            writeln!(csv, "{class}/images/{class}-{n}.png,{patient},{o},{p}")?;
+        }
+    }
+    let table = dir.join("labels.csv");
+    std::fs::write(&table, csv)?;
+    let grid = format!(
+        "name = \"ml\"\n[data]\nroot = {:?}\nlabels = {:?}\nimage_size = 32\n\
+         [model]\nname = \"cnn\"\n[train]\nmax_epochs = 2\npatience = 2\nbatch_size = 16\n",
+        s(&root)?,
+        s(&table)?
+    );
+    std::fs::write(dir.join("ml.toml"), grid)?;
+    let out = cxr_in(
+        &["sweep", "ml.toml", "--quiet", "--cache-dir", s(&cache)?],
+        dir,
+    )?;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let runs = GridDir::new(&dir.join("results"), "ml").runs()?;
+    let run = runs.first().ok_or("no run folder")?.path().to_path_buf();
+    Ok((run, root, table))
+}
+
+#[test]
+fn a_multi_label_run_predicts_evaluates_and_explains_per_finding() -> TestResult {
+    let tmp = tempfile::tempdir()?;
+    let (run, root, table) = train_multilabel(tmp.path())?;
+    let cache = tmp.path().join("cache");
+    let film = root.join("COVID/images/COVID-1.png");
+
+    // predict: every finding's probability and call.
+    let out = cxr_in(
+        &[
+            "predict",
+            "--run",
+            s(&run)?,
+            s(&film)?,
+            "--cache-dir",
+            s(&cache)?,
+        ],
+        tmp.path(),
+    )?;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let line = text(&out.stdout);
+    assert!(
+        line.contains("Opacity=") && line.contains("Pneumonia="),
+        "{line}"
+    );
+    assert_eq!(
+        line.matches(" yes").count() + line.matches(" no").count(),
+        2,
+        "one call per finding: {line}"
+    );
+    let out = cxr_in(
+        &["predict", "--run", s(&run)?, s(&film)?, "--json"],
+        tmp.path(),
+    )?;
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+    let p = json["probabilities"]["Opacity"]
+        .as_f64()
+        .ok_or("probability")?;
+    assert!((0.0..=1.0).contains(&p));
+    assert!(json["called"]["Pneumonia"].is_boolean(), "{json}");
+
+    // evaluate on a label table: per-finding AUROC, patients resampled, stored with --out.
+    let stored = tmp.path().join("eval.parquet");
+    let out = cxr_in(
+        &[
+            "evaluate",
+            "--run",
+            s(&run)?,
+            "--data",
+            s(&root)?,
+            "--labels",
+            s(&table)?,
+            "--out",
+            s(&stored)?,
+            "--cache-dir",
+            s(&cache)?,
+        ],
+        tmp.path(),
+    )?;
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(stdout.contains("48 film(s), 24 patients"), "{stdout}");
+    assert!(stdout.contains("patients resampled"), "{stdout}");
+    let df = read_frame(&stored)?;
+    let column = df.column("metric")?.str()?.clone();
+    let metrics: Vec<String> = (0..df.height())
+        .filter_map(|r| column.get(r).map(str::to_string))
+        .collect();
+    assert_eq!(metrics.iter().filter(|m| *m == "auroc").count(), 2);
+    assert!(metrics.contains(&"mean_auroc".to_string()));
+
+    // Class folders are no way to score a multi-label run.
+    let out = cxr_in(
+        &["evaluate", "--run", s(&run)?, "--data", s(&root)?],
+        tmp.path(),
+    )?;
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("--labels TABLE"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    // explain one finding.
+    let png = tmp.path().join("cam.png");
+    let out = cxr_in(
+        &[
+            "explain",
+            "--run",
+            s(&run)?,
+            s(&film)?,
+            "--finding",
+            "Pneumonia",
+            "--out",
+            s(&png)?,
+        ],
+        tmp.path(),
+    )?;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(image::open(&png)?.width() > 0);
+    Ok(())
+}
