@@ -43,10 +43,12 @@ pub fn explain(model: &TrainedModel, image: &Path, class: Option<&str>) -> Resul
     let mut cam = grad_cam(&model.model, &input, target)?;
     if model.is_multilabel() {
         // Each finding's own probability: the sigmoid of its logit, not a share of one.
+        let t = &model.preprocessing.temperatures;
         cam.probabilities = cam
             .logits
             .iter()
-            .map(|&z| 1.0 / (1.0 + (-z).exp()))
+            .enumerate()
+            .map(|(k, &z)| 1.0 / (1.0 + (-z / t.get(k).map_or(1.0, |&t| t as f32)).exp()))
             .collect();
     } else if let Some(t) = model.temperature {
         // softmax(ln p / T) = softmax(logits / T): the run's calibrated probabilities. The map

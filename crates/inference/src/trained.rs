@@ -71,10 +71,18 @@ impl TrainedModel {
 
     /// Class probabilities of a `(n, channels, size, size)` input: the softmax of the logits,
     /// over the run's temperature when it was calibrated (as its reported probabilities were);
-    /// for a multi-label run, each finding's sigmoid.
+    /// for a multi-label run, each finding's sigmoid (over the finding's temperature when
+    /// calibrated).
     pub fn probabilities(&self, input: &Tensor) -> Result<Tensor> {
         let logits = candle_core::ModuleT::forward_t(&self.model, input, false)?;
         if self.is_multilabel() {
+            let logits = match self.preprocessing.temperatures.as_slice() {
+                [] => logits,
+                t => {
+                    let t = Tensor::new(t, logits.device())?.to_dtype(logits.dtype())?;
+                    logits.broadcast_div(&t)?
+                }
+            };
             return Ok(candle_nn::ops::sigmoid(&logits)?);
         }
         let logits = match self.temperature {

@@ -14,6 +14,8 @@
 //! | `threshold` | f64, null | the probability at or above which a film is called positive: Youden's J on validation |
 //! | `sensitivity`, `specificity`, `precision` | f64, null | on the test films at `threshold` |
 //! | `test_positives`, `test_negatives` | i64 | test films labelled positive / negative under the run's `uncertain` policy |
+//! | `test_ece` | f64, null | expected calibration error (15 bins) of the test probabilities as recorded |
+//! | `temperature`, `test_ece_uncalibrated` | f64, null | with `train.calibrate`: the finding's temperature fitted on validation, and the test ECE before it |
 //!
 //! Multi-label `predictions.parquet`: `run_id`, `path`, `patient` (empty when the table names
 //! none), `finding`, `label` (`positive`, `negative`, `uncertain` or `missing`, as the table
@@ -51,6 +53,12 @@ crate::table! {
         pub test_positives: i64,
         /// Test films labelled negative.
         pub test_negatives: i64,
+        /// Expected calibration error (15 bins) of the test probabilities as recorded.
+        pub test_ece: Option<f64>,
+        /// The finding's temperature (`train.calibrate`), fitted on validation; null otherwise.
+        pub temperature: Option<f64>,
+        /// A calibrated run's test ECE before scaling; null when not calibrated.
+        pub test_ece_uncalibrated: Option<f64>,
     }
 }
 
@@ -117,6 +125,9 @@ mod tests {
                 precision: None,
                 test_positives: 4,
                 test_negatives: 16,
+                test_ece: Some(0.125),
+                temperature: Some(1.5),
+                test_ece_uncalibrated: Some(0.25),
             },
             PerFindingRow {
                 finding: "Hernia".into(),

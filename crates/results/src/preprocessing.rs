@@ -27,6 +27,11 @@ pub struct Preprocessing {
     /// otherwise.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub thresholds: Vec<f64>,
+    /// A calibrated multi-label run's temperature per finding: probability `sigmoid(logit /
+    /// temperatures[i])`. Empty otherwise (a single-label run's one temperature is in
+    /// `calibration.json`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub temperatures: Vec<f64>,
 }
 
 /// Per-channel mean and standard deviation the run normalised its [0, 1] pixels with, as
@@ -60,6 +65,7 @@ mod tests {
             },
             multilabel: false,
             thresholds: Vec::new(),
+            temperatures: Vec::new(),
         };
         run.write_preprocessing(&record)?;
         assert_eq!(run.read_preprocessing()?, record);

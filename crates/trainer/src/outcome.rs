@@ -123,6 +123,12 @@ pub(crate) struct MultiLabelOutcome {
     pub prefix_time_s: Option<f64>,
     /// Each finding's decision threshold (Youden's J on validation).
     pub thresholds: Vec<f64>,
+    /// Each finding's temperature (`train.calibrate`); empty when not calibrated.
+    pub temperatures: Vec<f64>,
+    /// Mean over findings of the test ECE of the recorded probabilities.
+    pub test_ece: Option<f64>,
+    /// Mean over findings of the test ECE before temperature scaling (calibrated runs).
+    pub test_ece_uncalibrated: Option<f64>,
     /// Validation mean AUROC of the kept weights.
     pub val_mean_auroc: Option<f64>,
     /// Validation micro-recall at the thresholds.

@@ -34,6 +34,7 @@ pub fn derive(
         stats: stats_record(stats),
         multilabel: false,
         thresholds: Vec::new(),
+        temperatures: Vec::new(),
     }
 }
 

@@ -118,6 +118,7 @@ pub fn run_one(
                 if let Ok(outcome) = &outcome {
                     // Inference calls each finding at the threshold chosen on validation.
                     record.thresholds = outcome.thresholds.clone();
+                    record.temperatures = outcome.temperatures.clone();
                     dir.write_preprocessing(&record)?;
                 }
                 (Some(model.param_count()), outcome.map(Trained::MultiLabel))

@@ -90,9 +90,11 @@ pub(crate) fn summarize(
             .map(|c| c.test_loss)
             .or(ae.map(|a| a.test_loss))
             .or(multi.map(|m| m.test_loss)),
-        test_ece: test.and_then(|t| t.ece),
+        test_ece: test.and_then(|t| t.ece).or(multi.and_then(|m| m.test_ece)),
         temperature: calibration.map(|c| c.temperature),
-        test_ece_uncalibrated: calibration.map(|c| c.test_ece_uncalibrated),
+        test_ece_uncalibrated: calibration
+            .map(|c| c.test_ece_uncalibrated)
+            .or(multi.and_then(|m| m.test_ece_uncalibrated)),
         val_micro_recall: classifier
             .map(|c| c.val_micro_recall)
             .or(head.and_then(|h| h.val_micro_recall))

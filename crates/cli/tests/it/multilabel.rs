@@ -149,3 +149,93 @@ fn a_multi_label_run_predicts_evaluates_and_explains_per_finding() -> TestResult
     assert!(image::open(&png)?.width() > 0);
     Ok(())
 }
+
+/// On the NIH sample in `../shared/data`: ignored by a plain `cargo test`.
+mod shared_data {
+    use super::*;
+
+    #[test]
+    #[ignore = "needs ../shared/data: `just test` runs it where the folder exists"]
+    fn nih_sample_end_to_end_split_by_patient() -> TestResult {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../../shared/data/NIH_ChestXray14_sample");
+        let tmp = tempfile::tempdir()?;
+        let grid = format!(
+            "name = \"nih\"\n[data]\nroot = {:?}\nlabels = \"Data_Entry_2017_v2020.csv\"\n\
+             image_size = 64\n[data.filter]\n\"View Position\" = [\"PA\", \"AP\"]\n\
+             [model]\nname = \"cnn\"\n[train]\nmax_epochs = 2\npatience = 2\nbatch_size = 32\n\
+             pos_weight = \"balanced\"\n",
+            s(&root)?
+        );
+        std::fs::write(tmp.path().join("nih.toml"), grid)?;
+        let cache = tmp.path().join("cache");
+        let out = cxr_in(
+            &["sweep", "nih.toml", "--quiet", "--cache-dir", s(&cache)?],
+            tmp.path(),
+        )?;
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let grid_dir = GridDir::new(&tmp.path().join("results"), "nih");
+        let summary = cxr_results::read_summary(&grid_dir.summary_path())?;
+        let row = summary.first().ok_or("one run")?;
+        assert!(row.is_multilabel());
+        let patients =
+            [row.train_patients, row.val_patients, row.test_patients].map(|p| p.unwrap_or(0));
+        assert_eq!(patients.iter().sum::<i64>(), 212, "{patients:?}");
+        let run = grid_dir.run(&row.run_id);
+        let per_finding = run.read_per_finding()?;
+        assert_eq!(
+            per_finding.len(),
+            14,
+            "NIH's 14 findings, No Finding not one"
+        );
+        // No patient in two parts: the test predictions' patients are nobody else's.
+        let test_patients: std::collections::BTreeSet<String> = run
+            .read_finding_predictions()?
+            .into_iter()
+            .map(|p| p.patient)
+            .collect();
+        assert_eq!(test_patients.len() as i64, patients[2]);
+
+        let film = root.join("images/00000001_000.png");
+        let out = cxr_in(&["predict", "--run", s(run.path())?, s(&film)?], tmp.path())?;
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert!(text(&out.stdout).contains("Effusion="));
+        let out = cxr_in(
+            &[
+                "evaluate",
+                "--run",
+                s(run.path())?,
+                "--data",
+                s(&root)?,
+                "--labels",
+                "Data_Entry_2017_v2020.csv",
+                "--cache-dir",
+                s(&cache)?,
+            ],
+            tmp.path(),
+        )?;
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert!(
+            text(&out.stdout).contains("798 film(s), 212 patients"),
+            "{}",
+            text(&out.stdout)
+        );
+        let png = tmp.path().join("cam.png");
+        let out = cxr_in(
+            &[
+                "explain",
+                "--run",
+                s(run.path())?,
+                s(&film)?,
+                "--finding",
+                "Effusion",
+                "--out",
+                s(&png)?,
+            ],
+            tmp.path(),
+        )?;
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert!(png.is_file());
+        Ok(())
+    }
+}

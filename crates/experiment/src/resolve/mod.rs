@@ -155,13 +155,6 @@ impl Resolver<'_> {
                     "classic heads fit one class per film; one-vs-rest heads for several findings are not built yet: use head = \"linear\" or task = \"multiclass\"",
                 ));
             }
-            if train.calibrate {
-                return Err(self.invalid(
-                    "train.calibrate",
-                    true,
-                    "temperature scaling of a multi-label run (per finding) is not built yet: leave calibrate out",
-                ));
-            }
         }
         if train.calibrate && (model.head.is_some() || train.objective == Objective::Autoencoder) {
             let (what, fix) = if model.head.is_some() {

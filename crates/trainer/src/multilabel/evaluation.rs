@@ -21,8 +21,11 @@ pub struct MultiLabelEvaluation {
     /// Masked binary cross-entropy ([`masked_bce_with_logits`]), the mean over every label
     /// that counted in the whole set (not the mean of batch means).
     pub loss: f64,
-    /// Per-finding probabilities, `films() x findings`, row-major.
+    /// Per-finding probabilities, `films() x findings`, row-major: the sigmoid of the logits
+    /// (over each finding's temperature after [`MultiLabelEvaluation::scale`]).
     pub probabilities: Vec<f32>,
+    /// The network's logits, `films() x findings`, row-major.
+    pub logits: Vec<f32>,
     /// Number of findings (logits per film).
     pub findings: usize,
     /// Number of labels the loss averages over (the ones of the masks).
@@ -58,7 +61,31 @@ impl MultiLabelEvaluation {
         }
         self.counted = counted;
         self.probabilities.extend(sigmoid_probabilities(&logits)?);
+        self.logits.extend(logits.flatten_all()?.to_vec1::<f32>()?);
         Ok(())
+    }
+
+    /// Replaces the probabilities with `sigmoid(logit / temperatures[k])` per finding `k`
+    /// (temperature scaling per finding): AUROC and the order of films do not change, the
+    /// confidences do. The loss stays that of the unscaled logits.
+    ///
+    /// # Panics
+    /// When `temperatures` does not hold one value per finding.
+    pub fn scale(&mut self, temperatures: &[f64]) {
+        assert_eq!(
+            temperatures.len(),
+            self.findings,
+            "one temperature per finding"
+        );
+        self.probabilities = self
+            .logits
+            .iter()
+            .enumerate()
+            .map(|(j, &z)| {
+                let t = temperatures[j % self.findings];
+                (1.0 / (1.0 + (-f64::from(z) / t).exp())) as f32
+            })
+            .collect();
     }
 
     /// Number of films evaluated.

@@ -25,6 +25,7 @@
 //! # Ok(()) }
 //! ```
 
+mod calibrate;
 mod evaluation;
 mod fit;
 mod loss;
@@ -32,6 +33,7 @@ mod record;
 mod scores;
 mod targets;
 
+pub use calibrate::{finding_ece, finding_temperatures};
 pub use cxr_data::{FindingMatrix, PosWeight, Uncertain};
 pub use evaluation::{sigmoid_probabilities, MultiLabelEvaluation};
 pub use fit::{evaluate_findings, fit_multilabel, MultiLabelFit};

@@ -1,5 +1,7 @@
 //! The multi-label path of a run (`[train] task = "multilabel"`): [`fit_multilabel`] the
-//! network, keep its weights and history, choose each finding's threshold on validation, and
+//! network, keep its weights and history, scale each finding's probabilities by a temperature
+//! fitted on validation when the run asks (`train.calibrate`), choose each finding's threshold
+//! on validation, and
 //! record the test split per finding (`per_finding.parquet`, with intervals that resample
 //! patients) and per film (`predictions.parquet`). Returns a [`MultiLabelOutcome`].
 
@@ -12,8 +14,9 @@ use cxr_results::{FindingPredictionRow, PerFindingRow, RunDir};
 
 use crate::error::Result;
 use crate::fit::FitData;
+use crate::multilabel::calibrate::{finding_ece, finding_temperatures};
 use crate::multilabel::fit::fit_multilabel;
-use crate::multilabel::scores::FindingScores;
+use crate::multilabel::scores::{mean_defined, FindingScores};
 use crate::observer::Observer;
 use crate::outcome::{Epochs, MultiLabelOutcome};
 
@@ -29,13 +32,29 @@ pub(crate) fn train_findings(
 ) -> Result<MultiLabelOutcome> {
     let labels = &table.findings;
     let uncertain = cfg.train.uncertain;
-    let fit = fit_multilabel(model, data, labels, &cfg.train, cfg.seed, observer)?;
+    let mut fit = fit_multilabel(model, data, labels, &cfg.train, cfg.seed, observer)?;
     model.save(&dir.model_path())?;
     dir.write_history(&fit.history)?;
 
     let split = data.split;
+    let findings = labels.findings.len();
+    // Temperature scaling per finding, fitted on validation; thresholds, intervals and
+    // predictions then read the scaled probabilities (AUROC is unchanged by it).
+    let (temperatures, ece_uncalibrated) = if cfg.train.calibrate {
+        let val = FindingScores::of(&fit.val, labels, &split.val, uncertain);
+        let test = FindingScores::of(&fit.test, labels, &split.test, uncertain);
+        let fitted = finding_temperatures(&fit.val, &val);
+        let temperatures: Vec<f64> = fitted.iter().map(|t| t.unwrap_or(1.0)).collect();
+        let before: Vec<Option<f64>> = (0..findings).map(|k| finding_ece(&test, k)).collect();
+        fit.val.scale(&temperatures);
+        fit.test.scale(&temperatures);
+        (temperatures, Some(before))
+    } else {
+        (Vec::new(), None)
+    };
     let val = FindingScores::of(&fit.val, labels, &split.val, uncertain);
     let test = FindingScores::of(&fit.test, labels, &split.test, uncertain);
+    let ece: Vec<Option<f64>> = (0..findings).map(|k| finding_ece(&test, k)).collect();
     let thresholds = val.youden_thresholds();
     let val_aurocs = val.aurocs();
     let test_aurocs = test.aurocs();
@@ -64,6 +83,9 @@ pub(crate) fn train_findings(
             precision: at.and_then(|s| s.precision()),
             test_positives: positives as i64,
             test_negatives: (truths.len() - positives) as i64,
+            test_ece: ece[k],
+            temperature: temperatures.get(k).copied(),
+            test_ece_uncalibrated: ece_uncalibrated.as_ref().and_then(|e| e[k]),
         });
     }
     dir.write_per_finding(&rows)?;
@@ -81,6 +103,9 @@ pub(crate) fn train_findings(
         epochs: Epochs::of(&fit.history, fit.best_epoch),
         prefix_time_s: fit.prefix_time_s,
         thresholds,
+        temperatures,
+        test_ece: mean_defined(&ece),
+        test_ece_uncalibrated: ece_uncalibrated.as_deref().and_then(mean_defined),
         val_mean_auroc: val.mean_auroc(),
         val_micro_recall: val_recall.as_ref().map(|r| r.micro),
         val_macro_recall: val_recall.as_ref().map(|r| r.macro_),

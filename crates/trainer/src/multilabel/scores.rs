@@ -78,6 +78,11 @@ impl FindingScores {
             .unzip()
     }
 
+    /// The truth of evaluated film `row` for finding `k`; `None` where its label does not count.
+    pub fn truth(&self, row: usize, k: usize) -> Option<bool> {
+        self.truths[row * self.findings + k]
+    }
+
     /// Finding `k`'s scores and truths over every film whose label counts.
     pub fn column(&self, k: usize) -> (Vec<f64>, Vec<bool>) {
         self.column_of(k, 0..self.films())
@@ -181,10 +186,9 @@ mod tests {
         labels.push(&[P, M]);
         labels.push(&[N, U]);
         let eval = MultiLabelEvaluation {
-            loss: 0.0,
             probabilities: vec![0.9, 0.3, 0.2, 0.6, 0.8, 0.99, 0.1, 0.5],
             findings: 2,
-            counted: 0,
+            ..Default::default()
         };
         FindingScores::of(&eval, &labels, &[0, 1, 2, 3], uncertain)
     }
@@ -208,10 +212,9 @@ mod tests {
         labels.push(&[P, N]);
         labels.push(&[N, N]);
         let eval = MultiLabelEvaluation {
-            loss: 0.0,
             probabilities: vec![0.75, 0.25, 0.375, 0.875],
             findings: 2,
-            counted: 0,
+            ..Default::default()
         };
         let s = FindingScores::of(&eval, &labels, &[0, 1], Uncertain::Ignore);
         // A: the positive's score 0.75 separates perfectly; B has no positive.

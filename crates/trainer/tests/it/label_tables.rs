@@ -186,5 +186,24 @@ fn a_multi_label_table_trains_a_logit_per_finding_split_by_patient() -> TestResu
     }
     let history = run.read_history()?;
     assert!(history.iter().all(|h| h.val_mean_auroc.is_some()));
+
+    // The same run calibrated: the same network, each finding's probabilities over its own
+    // temperature, so every AUROC is the one above.
+    let calibrated = grid_for(tmp.path(), 3, "calibrate = true\n")?;
+    let report = sweep(&calibrated, &options(tmp.path()), &mut Silent::each)?;
+    let c = &report.ran[0];
+    assert_eq!(c.test_mean_auroc, s.test_mean_auroc);
+    assert!(c.test_ece.is_some() && c.test_ece_uncalibrated.is_some());
+    let run = cxr_results::GridDir::new(&tmp.path().join("results"), "table").run(&c.run_id);
+    let rows = run.read_per_finding()?;
+    for (r, plain) in rows.iter().zip(&per_finding) {
+        assert_eq!(r.test_auroc, plain.test_auroc);
+        assert_eq!(
+            r.test_ece_uncalibrated, plain.test_ece,
+            "before scaling: as uncalibrated"
+        );
+        assert!(r.temperature.is_some_and(|t| t > 0.0));
+    }
+    assert_eq!(run.read_preprocessing()?.temperatures.len(), 2);
     Ok(())
 }
