@@ -43,6 +43,7 @@
 //! # Ok::<(), cxr_report::ReportError>(())
 //! ```
 
+pub mod auroc_comparison;
 pub mod baseline;
 pub mod calibration;
 pub mod canvas;
@@ -50,6 +51,7 @@ pub mod check;
 pub mod classic_heads;
 pub mod colormap;
 pub mod comparison;
+pub mod comparisons_file;
 pub mod cross_validation;
 pub mod embedding;
 pub mod error;
@@ -57,31 +59,38 @@ pub mod estimate;
 pub mod facet;
 pub mod feature_map;
 pub mod figures;
+pub mod finding_scores;
 pub mod grid_results;
 pub mod heads;
 pub mod heatmap;
 pub mod input;
+pub mod leak;
+pub mod legend;
 pub mod line_chart;
 pub mod markdown;
 pub mod numbers;
 pub mod order;
 pub mod paired;
+pub mod per_finding;
 pub mod pretraining;
 pub mod reliability;
 pub mod report;
+pub mod roc;
 pub mod run_figures;
 pub mod stats;
 pub mod style;
 pub mod transfer;
 pub mod verdict;
 
+pub use auroc_comparison::AurocComparison;
 pub use baseline::{Baseline, BaselineRun, RunKey};
 pub use check::{check, CheckReport, CheckRow, DEFAULT_TOLERANCE};
+pub use comparisons_file::{read_auroc_comparisons, read_comparisons};
 pub use embedding::{pca_2d, tsne_2d};
 pub use error::{ReportError, Result};
 pub use feature_map::draw_feature_maps;
 pub use grid_results::{GridResults, RunResults};
-pub use paired::{paired_comparisons, read_comparisons, PairedComparison};
+pub use paired::{paired_comparisons, PairedComparison};
 pub use reliability::ReliabilityDiagram;
 pub use report::{write_report, ReportOutput};
 pub use verdict::Verdict;
