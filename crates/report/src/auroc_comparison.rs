@@ -395,10 +395,15 @@ pub fn auroc_paragraph(stats: &[ConfigStats], rows: &[AurocComparison]) -> Strin
                 let _ = write!(
                     t,
                     " Paired on the same {} test films of {} patients, the difference in mean \
-                     AUROC is {} (95% patient bootstrap), DeLong's p = {}: {}.",
+                     AUROC is {}{}, DeLong's p = {}: {}.",
                     p.images,
                     p.patients,
-                    diff_with_interval(p),
+                    signed(p.auroc_diff),
+                    p.interval().map_or_else(String::new, |(lo, hi)| format!(
+                        " (95% patient bootstrap {} to {})",
+                        signed(Some(lo)),
+                        signed(Some(hi))
+                    )),
                     p_text(p.delong_p),
                     match p.verdict() {
                         "different" => "both tests call the difference real at the 5% level",
@@ -456,7 +461,7 @@ pub fn auroc_paragraph(stats: &[ConfigStats], rows: &[AurocComparison]) -> Strin
 }
 
 /// The highest headline of `rows` (mean AUROC of multi-label configurations).
-fn best<'a>(rows: Vec<&'a ConfigStats>) -> Option<&'a ConfigStats> {
+fn best(rows: Vec<&ConfigStats>) -> Option<&ConfigStats> {
     rows.into_iter()
         .max_by(|x, y| x.headline().total_cmp(&y.headline()))
 }

@@ -187,15 +187,13 @@ fn best_runs<'a>(results: &'a GridResults, facet: &str) -> Vec<&'a RunResults> {
     lines
         .into_iter()
         .filter_map(|line| {
+            // A multi-label line's best run is picked on validation, the run its per-finding
+            // table and ROC curves show.
+            if let Some(run) = crate::per_finding::best_run(results, facet, line) {
+                return Some(run);
+            }
             of_facet().filter(|r| r.line == line).max_by(|a, b| {
-                // A multi-label run is picked on validation, as its per-finding table is.
-                let key = |r: &RunResults| {
-                    if r.is_multilabel() {
-                        r.summary.val_mean_auroc.unwrap_or(f64::NEG_INFINITY)
-                    } else {
-                        r.summary.test_micro_recall.unwrap_or(f64::NAN)
-                    }
-                };
+                let key = |r: &RunResults| r.summary.test_micro_recall.unwrap_or(f64::NAN);
                 key(a).total_cmp(&key(b))
             })
         })
