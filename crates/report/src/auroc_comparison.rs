@@ -18,7 +18,7 @@ use std::fmt::Write as _;
 use cxr_metrics::{delong_mean_test, delong_test, paired_group_bootstrap, DEFAULT_RESAMPLES};
 use cxr_results::LINEAR_HEAD;
 
-use crate::finding_scores::{FindingScores, PairedScores};
+use crate::finding_scores::{FindingScores, PairSide, PairedScores};
 use crate::grid_results::{GridResults, RunResults};
 use crate::paired::{format_p, pair_key, planned, runs_of, ALPHA};
 use crate::stats::ConfigStats;
@@ -141,7 +141,8 @@ impl Config {
 }
 
 /// The AUROC comparisons the report states for the multi-label configurations of `stats`
-/// (the mean row of each, then its findings' rows), in the order of [`planned`].
+/// (the mean row of each, then its findings' rows), in the order the recall comparisons plan
+/// theirs ([`crate::paired`]).
 pub fn auroc_comparisons(results: &GridResults, stats: &[ConfigStats]) -> Vec<AurocComparison> {
     let multilabel: Vec<ConfigStats> = stats.iter().filter(|s| s.multilabel).cloned().collect();
     let mut out = Vec::new();
@@ -208,8 +209,8 @@ pub fn compare_auroc(
                 &paired.groups,
                 DEFAULT_RESAMPLES,
                 &mut rng,
-                |films| paired.mean_aurocs(&used, films).map(|(x, _)| x),
-                |films| paired.mean_aurocs(&used, films).map(|(_, y)| y),
+                |films| paired.mean_auroc(PairSide::A, &used, films),
+                |films| paired.mean_auroc(PairSide::B, &used, films),
             )
         })
         .flatten();

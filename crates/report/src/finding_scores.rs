@@ -266,21 +266,46 @@ impl PairedScores {
         column
     }
 
-    /// The mean over `findings` of each side's AUROC on `films`, over the findings defined on
-    /// them (a positive and a negative film); `None` when none is. The same films and labels
-    /// serve both sides, so both means run over the same findings.
-    pub fn mean_aurocs(&self, findings: &[usize], films: &[usize]) -> Option<(f64, f64)> {
-        let (mut sum_a, mut sum_b, mut count) = (0.0, 0.0, 0usize);
+    /// The mean over `findings` of one side's AUROC on `films` (repeats allowed), over the
+    /// findings defined on them (a positive and a negative film); `None` when none is. Both
+    /// sides share the films' labels, so their means run over the same findings.
+    pub fn mean_auroc(&self, side: PairSide, findings: &[usize], films: &[usize]) -> Option<f64> {
+        let n = self.findings.len();
+        let scores = match side {
+            PairSide::A => &self.a,
+            PairSide::B => &self.b,
+        };
+        let (mut sum, mut count) = (0.0, 0usize);
+        let (mut s, mut t) = (
+            Vec::with_capacity(films.len()),
+            Vec::with_capacity(films.len()),
+        );
         for &k in findings {
-            let c = self.column(k, films.iter().copied());
-            if let (Some(x), Some(y)) = (auroc(&c.a, &c.truth), auroc(&c.b, &c.truth)) {
-                sum_a += x;
-                sum_b += y;
+            s.clear();
+            t.clear();
+            for &film in films {
+                let j = film * n + k;
+                if let Some(truth) = self.labels[j] {
+                    s.push(scores[j]);
+                    t.push(truth);
+                }
+            }
+            if let Some(v) = auroc(&s, &t) {
+                sum += v;
                 count += 1;
             }
         }
-        (count > 0).then(|| (sum_a / count as f64, sum_b / count as f64))
+        (count > 0).then(|| sum / count as f64)
     }
+}
+
+/// Which configuration of a [`PairedScores`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PairSide {
+    /// Configuration `a`.
+    A,
+    /// Configuration `b`.
+    B,
 }
 
 /// One finding's paired scores ([`PairedScores::column`]).
@@ -394,6 +419,10 @@ mod tests {
         );
         // x's patient p1 is one group, z (no patient) its own.
         assert_eq!(paired.groups, [0, 1]);
-        assert_eq!(paired.mean_aurocs(&[0, 1], &[0, 1]), Some((1.0, 0.0)));
+        assert_eq!(paired.mean_auroc(PairSide::A, &[0, 1], &[0, 1]), Some(1.0));
+        assert_eq!(
+            paired.mean_auroc(PairSide::B, &[0, 1], &[0, 0, 1]),
+            Some(0.0)
+        );
     }
 }

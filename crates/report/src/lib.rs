@@ -26,8 +26,19 @@
 //! pooled with seeds as repeated measurements (figures, comparison), or averaged per seed
 //! before an interval over seeds (transfer and classic-head tables).
 //!
-//! [`check`] compares a grid's test recall with a committed baseline file ([`baseline`]) and
-//! says which runs regressed; the CLI turns that into an exit code for CI.
+//! Multi-label runs (`task = "multilabel"`: a logit per finding) are read in their own tables
+//! (`per_finding.parquet`, and `predictions.parquet` with a row per film and finding) and
+//! turned into numbers per finding by [`finding_scores`]. Their facets add a mean-AUROC figure
+//! against frozen stages, a per-finding AUROC table of each line's best run by validation mean
+//! AUROC with those runs' ROC curves ([`per_finding`], [`roc`]), and paired AUROC comparisons:
+//! DeLong per finding and for the mean, and the patient bootstrap of the mean-AUROC difference
+//! ([`auroc_comparison`]). A cross-validated grid split both by patient and by film gets the
+//! split-leak table ([`leak`]). Recall and AUROC comparisons share `comparisons.parquet`
+//! ([`comparisons_file`]).
+//!
+//! [`check()`] compares a grid's test recall (and a multi-label run's mean AUROC) with a
+//! committed baseline file ([`baseline`]) and says which runs regressed; the CLI turns that into
+//! an exit code for CI.
 //!
 //! Figures are drawn once per backend from the same code ([`canvas`]), so PNG and SVG agree,
 //! with an embedded font so they render the same on a machine without system fonts. That style
