@@ -12,11 +12,11 @@
 use crate::atomic::{read_json, write_json};
 use crate::calibration::CalibrationRecord;
 use crate::error::Result;
+use crate::features::{read_features, write_features, FeatureTable};
 use crate::findings::{
     read_finding_predictions, read_per_finding, write_finding_predictions, write_per_finding,
     FindingPredictionRow, PerFindingRow,
 };
-use crate::features::{read_features, write_features, FeatureTable};
 use crate::layout::RunDir;
 use crate::predictions::{read_predictions, write_predictions, PredictionRow};
 use crate::preprocessing::Preprocessing;

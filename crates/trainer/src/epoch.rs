@@ -43,7 +43,11 @@ impl Source<'_> {
         }
     }
 
-    pub(crate) fn eval_batch(&self, indices: &[usize], device: &Device) -> Result<(Tensor, Tensor)> {
+    pub(crate) fn eval_batch(
+        &self,
+        indices: &[usize],
+        device: &Device,
+    ) -> Result<(Tensor, Tensor)> {
         match self {
             Source::Images { set, spec, .. } => Ok(eval_batch(set, indices, spec, device)?),
             Source::Prefix(cache) => cache.batch(indices),

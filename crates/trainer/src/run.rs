@@ -137,9 +137,13 @@ pub fn run_one(
     };
     let trained = trained.or_else(|err| Failure::recorded(run_id, err).map(Trained::Failed))?;
     // Patients per part, for a table that names them.
-    let patients = data.table.as_ref().and_then(|t| t.patients.as_ref()).map(|p| {
-        [&data.split.train, &data.split.val, &data.split.test].map(|part| p.count_in(part))
-    });
+    let patients = data
+        .table
+        .as_ref()
+        .and_then(|t| t.patients.as_ref())
+        .map(|p| {
+            [&data.split.train, &data.split.val, &data.split.test].map(|part| p.count_in(part))
+        });
     let summary = summarize(
         planned,
         network,

@@ -127,11 +127,11 @@ fn multi_label_runs_refuse_what_is_not_built_for_them_at_plan_time() -> TestResu
         &["a.png,1,1,1", "b.png,1,0,0", "c.png,2,1,0", "d.png,2,0,1"],
     )?;
     for (extra, words) in [
+        ("head = \"logistic\"\n", &["model.head", "one-vs-rest"][..]),
         (
-            "head = \"logistic\"\n",
-            &["model.head", "one-vs-rest"][..],
+            "[train]\ncalibrate = true\n",
+            &["train.calibrate", "multi-label"][..],
         ),
-        ("[train]\ncalibrate = true\n", &["train.calibrate", "multi-label"][..]),
     ] {
         let err = error_of(expand_at(&path, &format!("{TABLE}{extra}")));
         for w in words {

@@ -35,7 +35,7 @@ mod targets;
 pub use cxr_data::{FindingMatrix, PosWeight, Uncertain};
 pub use evaluation::{sigmoid_probabilities, MultiLabelEvaluation};
 pub use fit::{evaluate_findings, fit_multilabel, MultiLabelFit};
+pub use loss::masked_bce_with_logits;
 pub(crate) use record::train_findings;
 pub use scores::{mean_defined, FindingScores, FALLBACK_THRESHOLD};
-pub use loss::masked_bce_with_logits;
 pub use targets::{balanced_pos_weight, pos_weight_tensor, target_tensors};

@@ -67,7 +67,12 @@ pub(crate) fn train_findings(
         });
     }
     dir.write_per_finding(&rows)?;
-    dir.write_finding_predictions(&prediction_rows(table, &split.test, &fit.test.probabilities, &thresholds))?;
+    dir.write_finding_predictions(&prediction_rows(
+        table,
+        &split.test,
+        &fit.test.probabilities,
+        &thresholds,
+    ))?;
 
     let mean = test.mean_auroc_interval(&groups, DEFAULT_RESAMPLES, &mut rng);
     let test_recall = test.recall_at(&thresholds);

@@ -37,7 +37,11 @@ impl FindingScores {
         films: &[usize],
         uncertain: Uncertain,
     ) -> Self {
-        assert_eq!(films.len(), eval.films(), "one label row per evaluated film");
+        assert_eq!(
+            films.len(),
+            eval.films(),
+            "one label row per evaluated film"
+        );
         let truths = films
             .iter()
             .flat_map(|&film| labels.row(film).iter().map(|&l| uncertain.positive(l)))
@@ -61,7 +65,11 @@ impl FindingScores {
 
     /// Finding `k`'s scores and truths over the films (positions `rows`, repeats allowed) whose
     /// label for `k` counts.
-    pub fn column_of(&self, k: usize, rows: impl IntoIterator<Item = usize>) -> (Vec<f64>, Vec<bool>) {
+    pub fn column_of(
+        &self,
+        k: usize,
+        rows: impl IntoIterator<Item = usize>,
+    ) -> (Vec<f64>, Vec<bool>) {
         rows.into_iter()
             .filter_map(|row| {
                 let j = row * self.findings + k;
@@ -222,7 +230,10 @@ mod tests {
         let ci = s
             .auroc_interval(0, &[0, 0, 1, 1], 200, &mut rng)
             .expect("defined");
-        assert_eq!((ci.estimate, ci.interval.low, ci.interval.high), (Some(1.0), 1.0, 1.0));
+        assert_eq!(
+            (ci.estimate, ci.interval.low, ci.interval.high),
+            (Some(1.0), 1.0, 1.0)
+        );
         assert_eq!(ci.skipped, 0);
         let mean = s
             .mean_auroc_interval(&[0, 0, 1, 1], 200, &mut rng)
