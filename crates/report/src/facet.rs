@@ -10,7 +10,8 @@ use std::path::PathBuf;
 
 use cxr_results::{GridDir, ReportFigure};
 
-use crate::auroc_comparison::{auroc_paragraph, AurocComparison};
+use crate::auroc_comparison::AurocComparison;
+use crate::auroc_paragraph::auroc_paragraph;
 use crate::canvas::{save, slug};
 use crate::comparison::{comparison_paragraph, describe_interval};
 use crate::error::Result;

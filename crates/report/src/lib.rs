@@ -55,6 +55,7 @@
 //! ```
 
 pub mod auroc_comparison;
+pub mod auroc_paragraph;
 pub mod baseline;
 pub mod calibration;
 pub mod canvas;
