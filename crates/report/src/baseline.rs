@@ -1,6 +1,7 @@
-//! The committed baseline of a regression check: expected test recall per run, keyed by the
-//! settings that identify a run across machines (model, frozen stages, seed, other axes), in a
-//! TOML file people can read and review in a diff.
+//! The committed baseline of a regression check: expected test recall per run (and a
+//! multi-label run's test mean AUROC), keyed by the settings that identify a run across
+//! machines (model, frozen stages, seed, other axes), in a TOML file people can read and review
+//! in a diff.
 //!
 //! ```toml
 //! [[run]]
@@ -9,7 +10,19 @@
 //! seed = 0
 //! micro_recall = 0.6722
 //! macro_recall = 0.6701
+//!
+//! [[run]]
+//! model = "resnet18"
+//! freeze = 2
+//! seed = 0
+//! axes = "split.fold=1"
+//! micro_recall = 0.4412
+//! macro_recall = 0.3810
+//! mean_auroc = 0.7133
 //! ```
+//!
+//! `mean_auroc` is written for multi-label runs only, so a baseline of single-label runs reads
+//! and writes exactly as before it existed.
 
 use std::path::Path;
 
@@ -62,6 +75,9 @@ pub struct BaselineRun {
     pub micro_recall: f64,
     /// Expected test macro-recall.
     pub macro_recall: f64,
+    /// Expected test mean AUROC of a multi-label run (absent for other runs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mean_auroc: Option<f64>,
 }
 
 impl BaselineRun {
@@ -105,10 +121,11 @@ impl Baseline {
     }
 
     /// The baseline the current results would make: every ok classifier run (autoencoder runs
-    /// have no recall), recall rounded to 4 decimals (far below any sensible tolerance) so the
-    /// file stays readable.
+    /// have no recall), recall (and a multi-label run's mean AUROC) rounded to 4 decimals (far
+    /// below any sensible tolerance) so the file stays readable.
     pub fn from_results(results: &GridResults) -> Self {
-        let round = |v: Option<f64>| (v.unwrap_or_default() * 1e4).round() / 1e4;
+        let round4 = |v: f64| (v * 1e4).round() / 1e4;
+        let round = |v: Option<f64>| round4(v.unwrap_or_default());
         let mut runs: Vec<BaselineRun> = results
             .runs
             .iter()
@@ -120,6 +137,10 @@ impl Baseline {
                 axes: crate::grid_results::identity_of(&r.summary.axes),
                 micro_recall: round(r.summary.test_micro_recall),
                 macro_recall: round(r.summary.test_macro_recall),
+                mean_auroc: r
+                    .is_multilabel()
+                    .then(|| r.summary.test_mean_auroc.map(round4))
+                    .flatten(),
             })
             .collect();
         runs.sort_by_key(BaselineRun::key);

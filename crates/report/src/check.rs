@@ -1,5 +1,7 @@
-//! The regression check: each baselined run's test micro-recall now against the baseline. A
-//! pure function of the results and the baseline, so every verdict is table-tested.
+//! The regression check: each baselined run's test micro-recall now against the baseline, and
+//! for a multi-label run its test mean AUROC too (a drop in either beyond the tolerance is a
+//! regression). A pure function of the results and the baseline, so every verdict is
+//! table-tested.
 
 use std::fmt::Write as _;
 
@@ -7,7 +9,7 @@ use crate::baseline::{key_of, Baseline, RunKey};
 use crate::grid_results::{GridResults, RunResults};
 use crate::verdict::Verdict;
 
-/// Default allowed drop in micro-recall.
+/// Default allowed drop in micro-recall (and in mean AUROC).
 pub const DEFAULT_TOLERANCE: f64 = 0.02;
 
 /// The check's wording of a verdict.
@@ -34,7 +36,11 @@ pub struct CheckRow {
     pub baseline: Option<(f64, f64)>,
     /// Current micro- and macro-recall.
     pub now: Option<(f64, f64)>,
-    /// The verdict.
+    /// Baseline test mean AUROC (multi-label runs baselined with one).
+    pub baseline_auroc: Option<f64>,
+    /// Current test mean AUROC (multi-label runs).
+    pub now_auroc: Option<f64>,
+    /// The verdict: the worse of micro-recall's and, when baselined, mean AUROC's.
     pub verdict: Verdict,
 }
 
@@ -42,6 +48,21 @@ impl CheckRow {
     /// Micro-recall now minus baseline.
     pub fn delta(&self) -> Option<f64> {
         Some(self.now?.0 - self.baseline?.0)
+    }
+
+    /// Mean AUROC now minus baseline.
+    pub fn auroc_delta(&self) -> Option<f64> {
+        Some(self.now_auroc? - self.baseline_auroc?)
+    }
+}
+
+/// The worse of two verdicts on one run: a regression in either fails it; an improvement in
+/// either, without a regression, is an improvement.
+fn worse(a: Verdict, b: Verdict) -> Verdict {
+    match (a, b) {
+        (Verdict::Regressed, _) | (_, Verdict::Regressed) => Verdict::Regressed,
+        (Verdict::Improved, _) | (_, Verdict::Improved) => Verdict::Improved,
+        _ => a,
     }
 }
 
@@ -80,22 +101,45 @@ impl CheckReport {
             .max()
             .unwrap_or(3)
             .max(3);
-        let _ = writeln!(
+        // Mean AUROC columns only when a run has one: a single-label check prints as before.
+        let auroc = self
+            .rows
+            .iter()
+            .any(|r| r.baseline_auroc.is_some() || r.now_auroc.is_some());
+        let one = |v: Option<f64>| v.map_or_else(|| "-".into(), |v| format!("{v:.4}"));
+        let signed = |v: Option<f64>| v.map_or_else(|| "-".into(), |d| format!("{d:+.4}"));
+        let _ = write!(
             out,
-            "{:<width$}  {:>17}  {:>17}  {:>8}  verdict",
+            "{:<width$}  {:>17}  {:>17}  {:>8}  ",
             "run", "baseline mi / ma", "now mi / ma", "delta"
         );
-        for r in &self.rows {
-            let delta = r.delta().map_or_else(|| "-".into(), |d| format!("{d:+.4}"));
-            let _ = writeln!(
+        if auroc {
+            let _ = write!(
                 out,
-                "{:<width$}  {:>17}  {:>17}  {:>8}  {}",
+                "{:>10}  {:>9}  {:>8}  ",
+                "base AUROC", "now AUROC", "delta"
+            );
+        }
+        let _ = writeln!(out, "verdict");
+        for r in &self.rows {
+            let _ = write!(
+                out,
+                "{:<width$}  {:>17}  {:>17}  {:>8}  ",
                 r.key.to_string(),
                 pair(r.baseline),
                 pair(r.now),
-                delta,
-                label(r.verdict)
+                signed(r.delta()),
             );
+            if auroc {
+                let _ = write!(
+                    out,
+                    "{:>10}  {:>9}  {:>8}  ",
+                    one(r.baseline_auroc),
+                    one(r.now_auroc),
+                    signed(r.auroc_delta())
+                );
+            }
+            let _ = writeln!(out, "{}", label(r.verdict));
         }
         if !self.not_checked.is_empty() {
             let _ = writeln!(
@@ -113,8 +157,8 @@ impl CheckReport {
     }
 }
 
-/// Compares `results` with `baseline`: a run fails when its micro-recall is more than
-/// `tolerance` below the baseline, when a baselined run is missing or failed, and when a
+/// Compares `results` with `baseline`: a run fails when its micro-recall (or, where the
+/// baseline has one, its mean AUROC) is more than `tolerance` below the baseline, when a baselined run is missing or failed, and when a
 /// finished run has no baseline (unless `allow_new`). Autoencoder runs are passed over: they
 /// have no recall.
 pub fn check(
@@ -130,27 +174,32 @@ pub fn check(
         let key = expected.key();
         let run = classifiers.iter().find(|r| key_of(r) == key);
         let base = Some((expected.micro_recall, expected.macro_recall));
+        let unscored = |verdict| CheckRow {
+            key: key.clone(),
+            baseline: base,
+            now: None,
+            baseline_auroc: expected.mean_auroc,
+            now_auroc: None,
+            verdict,
+        };
         let row = match run {
-            None => CheckRow {
-                key: key.clone(),
-                baseline: base,
-                now: None,
-                verdict: Verdict::Missing,
-            },
-            Some(r) if !r.ok() => CheckRow {
-                key: key.clone(),
-                baseline: base,
-                now: None,
-                verdict: Verdict::Failed,
-            },
+            None => unscored(Verdict::Missing),
+            Some(r) if !r.ok() => unscored(Verdict::Failed),
             Some(r) => {
                 let micro = r.summary.test_micro_recall.unwrap_or(f64::NAN);
                 let macro_ = r.summary.test_macro_recall.unwrap_or(f64::NAN);
-                let verdict = Verdict::of_delta(micro - expected.micro_recall, tolerance);
+                let mut verdict = Verdict::of_delta(micro - expected.micro_recall, tolerance);
+                if let Some(base_auroc) = expected.mean_auroc {
+                    // A run that lost its mean AUROC (NaN delta) regressed.
+                    let now = r.summary.test_mean_auroc.unwrap_or(f64::NAN);
+                    verdict = worse(verdict, Verdict::of_delta(now - base_auroc, tolerance));
+                }
                 CheckRow {
                     key: key.clone(),
                     baseline: base,
                     now: Some((micro, macro_)),
+                    baseline_auroc: expected.mean_auroc,
+                    now_auroc: r.summary.test_mean_auroc,
                     verdict,
                 }
             }
@@ -170,6 +219,8 @@ pub fn check(
             key,
             baseline: None,
             now,
+            baseline_auroc: None,
+            now_auroc: run.summary.test_mean_auroc,
             verdict: if allow_new {
                 Verdict::NewAllowed
             } else {

@@ -178,6 +178,10 @@ mod tests {
             epoch_time_s: time,
             prefix_time_s: None,
             trainable_params: params,
+            multilabel: false,
+            mean_auroc: None,
+            mean_auroc_low: None,
+            mean_auroc_high: None,
         }
     }
 

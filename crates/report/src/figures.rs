@@ -32,6 +32,8 @@ pub enum Metric {
     MicroRecall,
     /// Epoch of the kept weights.
     EpochsToConverge,
+    /// A multi-label configuration's test mean AUROC with its interval.
+    MeanAuroc,
 }
 
 impl Metric {
@@ -43,6 +45,17 @@ impl Metric {
         Metric::EpochsToConverge,
     ];
 
+    /// The figures of a facet: [`Metric::ALL`], with the mean AUROC before micro-recall when
+    /// the facet's runs are multi-label (their headline; their recall is at thresholds chosen
+    /// on validation).
+    pub fn of_facet(multilabel: bool) -> Vec<Metric> {
+        let mut all = Metric::ALL.to_vec();
+        if multilabel {
+            all.insert(2, Metric::MeanAuroc);
+        }
+        all
+    }
+
     /// File stem of the figure.
     pub fn stem(self) -> &'static str {
         match self {
@@ -50,6 +63,7 @@ impl Metric {
             Metric::TrainableParams => "trainable_params",
             Metric::MicroRecall => "test_micro_recall",
             Metric::EpochsToConverge => "epochs_to_converge",
+            Metric::MeanAuroc => "test_mean_auroc",
         }
     }
 
@@ -59,6 +73,7 @@ impl Metric {
             Metric::TrainableParams => "Trainable parameters",
             Metric::MicroRecall => "Test micro-recall",
             Metric::EpochsToConverge => "Epochs to converge",
+            Metric::MeanAuroc => "Test mean AUROC over findings",
         }
     }
 
@@ -68,6 +83,7 @@ impl Metric {
             Metric::TrainableParams => "trainable parameters (count, log scale)",
             Metric::MicroRecall => "test micro-recall (fraction)",
             Metric::EpochsToConverge => "epoch of the kept weights (epochs)",
+            Metric::MeanAuroc => "test mean AUROC (area, 0.5 = chance)",
         }
     }
 
@@ -77,20 +93,41 @@ impl Metric {
             Metric::TrainableParams => s.trainable_params as f64,
             Metric::MicroRecall => s.micro,
             Metric::EpochsToConverge => s.epochs_to_converge,
+            Metric::MeanAuroc => s.mean_auroc.unwrap_or(f64::NAN),
         }
     }
 
     fn interval(self, s: &ConfigStats) -> Option<(f64, f64)> {
-        match (self, s.micro_low, s.micro_high) {
-            (Metric::MicroRecall, Some(lo), Some(hi)) => Some((lo, hi)),
+        match self {
+            Metric::MicroRecall => s.micro_low.zip(s.micro_high),
+            Metric::MeanAuroc => s.mean_auroc_low.zip(s.mean_auroc_high),
             _ => None,
         }
     }
 }
 
+/// Each figure line of `stats` (in first-seen order) with its look: the reference (the CNN)
+/// black and dashed, the others through the palette in turn. Every figure of a facet draws a
+/// line the same way.
+pub fn line_styles(stats: &[ConfigStats]) -> Vec<(&str, SeriesStyle)> {
+    let mut index = 0;
+    first_seen(stats.iter().map(|s| s.line.as_str()))
+        .into_iter()
+        .map(|line| {
+            let reference = stats.iter().any(|s| s.line == line && s.is_reference());
+            let style = if reference {
+                REFERENCE
+            } else {
+                index += 1;
+                series_style(index - 1)
+            };
+            (line, style)
+        })
+        .collect()
+}
+
 /// The figure of `metric` for the configurations of one facet (`facet` names it in the title).
 pub fn grid_figure(metric: Metric, stats: &[ConfigStats], facet: &str) -> LineChart {
-    let lines = first_seen(stats.iter().map(|s| s.line.as_str()));
     let max_freeze = stats
         .iter()
         .filter(|s| !s.is_reference())
@@ -98,23 +135,21 @@ pub fn grid_figure(metric: Metric, stats: &[ConfigStats], facet: &str) -> LineCh
         .max()
         .unwrap_or(0)
         .max(1);
+    let styles = line_styles(stats);
     let mut series = Vec::new();
-    let mut line_index = 0;
-    for line in lines {
+    for (line, style) in styles {
         let rows: Vec<&ConfigStats> = stats.iter().filter(|s| s.line == line).collect();
         let s = rows[0];
         if s.is_reference() {
             series.push(Series {
                 name: format!("{line} (no stages: reference)"),
-                style: REFERENCE,
+                style,
                 shape: Shape::Reference {
                     y: metric.value(s),
                     band: metric.interval(s),
                 },
             });
         } else {
-            let style: SeriesStyle = series_style(line_index);
-            line_index += 1;
             series.push(Series {
                 name: line.to_string(),
                 style,
@@ -135,7 +170,11 @@ pub fn grid_figure(metric: Metric, stats: &[ConfigStats], facet: &str) -> LineCh
     } else {
         format!("{} ({facet})", metric.title())
     };
-    let note = (metric == Metric::MicroRecall).then(|| interval_note(stats));
+    let note = match metric {
+        Metric::MicroRecall => Some(interval_note(stats, metric, "test images")),
+        Metric::MeanAuroc => Some(interval_note(stats, metric, "patients")),
+        _ => None,
+    };
     LineChart {
         title,
         x_label: "frozen residual stages (count)".into(),
@@ -153,11 +192,14 @@ pub fn grid_figure(metric: Metric, stats: &[ConfigStats], facet: &str) -> LineCh
     }
 }
 
-fn interval_note(stats: &[ConfigStats]) -> String {
+/// What the bars of `metric` mean; `unit` is what a single run's bootstrap resampled.
+fn interval_note(stats: &[ConfigStats], metric: Metric, unit: &str) -> String {
     let seeds = stats
         .iter()
         .any(|s| matches!(s.spread, Spread::Seeds | Spread::Folds));
-    let boot = stats.iter().any(|s| s.spread == Spread::Bootstrap);
+    let boot = stats
+        .iter()
+        .any(|s| s.runs == 1 && metric.interval(s).is_some());
     // Cross-validation folds are pooled as repeated measurements, as seeds are.
     let over = if stats.iter().any(|s| s.spread == Spread::Folds) {
         "folds and seeds"
@@ -165,24 +207,26 @@ fn interval_note(stats: &[ConfigStats]) -> String {
         "seeds"
     };
     match (seeds, boot) {
-        (true, true) => format!(
-            "bars: mean +/- std over {over}; single-seed points: 95% bootstrap over test images"
-        ),
+        (true, true) => {
+            format!("bars: mean +/- std over {over}; single-seed points: 95% bootstrap over {unit}")
+        }
         (true, false) => format!("bars: mean +/- std over {over}"),
         (false, true) => {
-            "bars (dotted band for the reference): 95% bootstrap interval over test images".into()
+            format!("bars (dotted band for the reference): 95% bootstrap interval over {unit}")
         }
         (false, false) => "no intervals recorded".into(),
     }
 }
 
-/// A run's learning curves: losses on the left, validation recall on the right, the kept
-/// epoch marked on both. An autoencoder run has its reconstruction loss only.
+/// A run's learning curves: losses on the left, validation recall on the right (with the
+/// validation mean AUROC for a multi-label run), the kept epoch marked on both. An autoencoder
+/// run has its reconstruction loss only.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunCurves {
     /// Train and validation loss per epoch.
     pub loss: LineChart,
-    /// Validation micro- and macro-recall per epoch (`None` for an autoencoder run).
+    /// Validation micro- and macro-recall per epoch, and a multi-label run's mean AUROC
+    /// (`None` for an autoencoder run).
     pub recall: Option<LineChart>,
 }
 
@@ -224,26 +268,42 @@ impl RunCurves {
                 format!("Reconstruction loss: {id}"),
                 "mean squared error (normalised pixels, log scale)",
             )
+        } else if run.is_multilabel() {
+            (
+                format!("Loss: {id}"),
+                "mean binary cross-entropy per label (nats)",
+            )
         } else {
             (format!("Loss: {id}"), "mean cross-entropy (nats)")
         };
         let recall = (!run.is_autoencoder()).then(|| {
-            chart(
-                format!("Validation recall: {id}"),
-                "validation recall (fraction)",
-                vec![
-                    Series {
-                        name: "micro-recall".into(),
-                        style: series_style(0),
-                        shape: line(&|r| r.val_micro_recall),
-                    },
-                    Series {
-                        name: "macro-recall".into(),
-                        style: series_style(1),
-                        shape: line(&|r| r.val_macro_recall),
-                    },
-                ],
-            )
+            let mut series = Vec::new();
+            let mut title = format!("Validation recall: {id}");
+            if run.is_multilabel() {
+                // The headline of a multi-label run, and what early stopping follows by default.
+                series.push(Series {
+                    name: "mean AUROC".into(),
+                    style: REFERENCE,
+                    shape: line(&|r| r.val_mean_auroc.unwrap_or(f64::NAN)),
+                });
+                title = format!("Validation mean AUROC and recall: {id}");
+            }
+            series.push(Series {
+                name: "micro-recall".into(),
+                style: series_style(0),
+                shape: line(&|r| r.val_micro_recall),
+            });
+            series.push(Series {
+                name: "macro-recall".into(),
+                style: series_style(1),
+                shape: line(&|r| r.val_macro_recall),
+            });
+            let y_label = if run.is_multilabel() {
+                "validation AUROC and recall (fraction)"
+            } else {
+                "validation recall (fraction)"
+            };
+            chart(title, y_label, series)
         });
         // Reconstruction errors shrink by orders of magnitude (and an early validation error,
         // taken with BatchNorm running statistics that have barely moved, can be far above the

@@ -6,8 +6,9 @@ use std::path::Path;
 
 use cxr_results::axes::{is_always_shown, label};
 use cxr_results::{
-    read_confusion, read_history, read_per_class, read_plan, read_predictions, read_summary,
-    status, AxisValue, ConfusionRow, GridDir, HistoryRow, PerClassRow, PlanRow, PredictionRow,
+    read_confusion, read_finding_predictions, read_history, read_per_class, read_per_finding,
+    read_plan, read_predictions, read_summary, status, AxisValue, ConfusionRow,
+    FindingPredictionRow, GridDir, HistoryRow, PerClassRow, PerFindingRow, PlanRow, PredictionRow,
     RunSummary,
 };
 
@@ -45,8 +46,15 @@ pub struct RunResults {
     /// Test confusion matrix, long format (empty for a failed run).
     pub confusion: Vec<ConfusionRow>,
     /// Every test image's prediction (`predictions.parquet`); `None` for a run without the
-    /// file (an autoencoder run, or one trained before it existed).
+    /// file (an autoencoder run, or one trained before it existed), and for a multi-label run,
+    /// whose file has another schema ([`RunResults::finding_predictions`]).
     pub predictions: Option<Vec<PredictionRow>>,
+    /// A multi-label run's test AUROC, threshold and counts per finding (`per_finding.parquet`);
+    /// empty for other runs and a failed one.
+    pub per_finding: Vec<PerFindingRow>,
+    /// A multi-label run's probability of every (test film, finding) (its `predictions.parquet`);
+    /// `None` for other runs and a multi-label run without the file.
+    pub finding_predictions: Option<Vec<FindingPredictionRow>>,
 }
 
 impl RunResults {
@@ -61,6 +69,8 @@ impl RunResults {
             per_class: Vec::new(),
             confusion: Vec::new(),
             predictions: None,
+            per_finding: Vec::new(),
+            finding_predictions: None,
         }
     }
 
@@ -93,6 +103,18 @@ impl RunResults {
         self.ok_classifier() && !self.is_classic_head()
     }
 
+    /// A run with a logit per finding (`task = "multilabel"`): mean AUROC is its headline,
+    /// `per_finding.parquet` its per-class table; it has no confusion matrix.
+    pub fn is_multilabel(&self) -> bool {
+        self.summary.is_multilabel()
+    }
+
+    /// An ok multi-label run trained by epochs: what the per-finding table, the ROC curves,
+    /// the mean-AUROC figure and the DeLong comparisons are about.
+    pub fn ok_multilabel(&self) -> bool {
+        self.ok_trained() && self.is_multilabel()
+    }
+
     /// An ok classifier run that scored its test probabilities (a test calibration error) and
     /// kept its predictions: what its reliability diagram is drawn from.
     pub fn has_test_probabilities(&self) -> bool {
@@ -102,7 +124,8 @@ impl RunResults {
 
 impl GridResults {
     /// Reads `<results>/<grid>/`: `summary.parquet`, `plan.parquet` when present, and each
-    /// finished run's history, per-class, confusion and predictions tables.
+    /// finished run's history, per-class, confusion and predictions tables (a multi-label
+    /// run's `per_finding.parquet` and per-finding predictions instead).
     pub fn load(dir: &Path) -> Result<Self> {
         let grid = GridDir::at(dir);
         if !dir.is_dir() {
@@ -189,8 +212,16 @@ fn read_run(grid: &GridDir, summary: RunSummary) -> Result<RunResults> {
     if let Some(p) = optional(dir.confusion_path()) {
         run.confusion = read_confusion(&p)?;
     }
+    if let Some(p) = optional(dir.per_finding_path()) {
+        run.per_finding = read_per_finding(&p)?;
+    }
+    // One file name, two schemas: a multi-label run writes a row per (film, finding).
     if let Some(p) = optional(dir.predictions_path()) {
-        run.predictions = Some(read_predictions(&p)?);
+        if run.is_multilabel() {
+            run.finding_predictions = Some(read_finding_predictions(&p)?);
+        } else {
+            run.predictions = Some(read_predictions(&p)?);
+        }
     }
     Ok(run)
 }

@@ -26,8 +26,19 @@
 //! pooled with seeds as repeated measurements (figures, comparison), or averaged per seed
 //! before an interval over seeds (transfer and classic-head tables).
 //!
-//! [`check`] compares a grid's test recall with a committed baseline file ([`baseline`]) and
-//! says which runs regressed; the CLI turns that into an exit code for CI.
+//! Multi-label runs (`task = "multilabel"`: a logit per finding) are read in their own tables
+//! (`per_finding.parquet`, and `predictions.parquet` with a row per film and finding) and
+//! turned into numbers per finding by [`finding_scores`]. Their facets add a mean-AUROC figure
+//! against frozen stages, a per-finding AUROC table of each line's best run by validation mean
+//! AUROC with those runs' ROC curves ([`per_finding`], [`roc`]), and paired AUROC comparisons:
+//! DeLong per finding and for the mean, and the patient bootstrap of the mean-AUROC difference
+//! ([`auroc_comparison`]). A cross-validated grid split both by patient and by film gets the
+//! split-leak table ([`leak`]). Recall and AUROC comparisons share `comparisons.parquet`
+//! ([`comparisons_file`]).
+//!
+//! [`check()`] compares a grid's test recall (and a multi-label run's mean AUROC) with a
+//! committed baseline file ([`baseline`]) and says which runs regressed; the CLI turns that into
+//! an exit code for CI.
 //!
 //! Figures are drawn once per backend from the same code ([`canvas`]), so PNG and SVG agree,
 //! with an embedded font so they render the same on a machine without system fonts. That style
@@ -43,6 +54,8 @@
 //! # Ok::<(), cxr_report::ReportError>(())
 //! ```
 
+pub mod auroc_comparison;
+pub mod auroc_paragraph;
 pub mod baseline;
 pub mod calibration;
 pub mod canvas;
@@ -50,6 +63,7 @@ pub mod check;
 pub mod classic_heads;
 pub mod colormap;
 pub mod comparison;
+pub mod comparisons_file;
 pub mod cross_validation;
 pub mod embedding;
 pub mod error;
@@ -57,31 +71,38 @@ pub mod estimate;
 pub mod facet;
 pub mod feature_map;
 pub mod figures;
+pub mod finding_scores;
 pub mod grid_results;
 pub mod heads;
 pub mod heatmap;
 pub mod input;
+pub mod leak;
+pub mod legend;
 pub mod line_chart;
 pub mod markdown;
 pub mod numbers;
 pub mod order;
 pub mod paired;
+pub mod per_finding;
 pub mod pretraining;
 pub mod reliability;
 pub mod report;
+pub mod roc;
 pub mod run_figures;
 pub mod stats;
 pub mod style;
 pub mod transfer;
 pub mod verdict;
 
+pub use auroc_comparison::AurocComparison;
 pub use baseline::{Baseline, BaselineRun, RunKey};
 pub use check::{check, CheckReport, CheckRow, DEFAULT_TOLERANCE};
+pub use comparisons_file::{read_auroc_comparisons, read_comparisons};
 pub use embedding::{pca_2d, tsne_2d};
 pub use error::{ReportError, Result};
 pub use feature_map::draw_feature_maps;
 pub use grid_results::{GridResults, RunResults};
-pub use paired::{paired_comparisons, read_comparisons, PairedComparison};
+pub use paired::{paired_comparisons, PairedComparison};
 pub use reliability::ReliabilityDiagram;
 pub use report::{write_report, ReportOutput};
 pub use verdict::Verdict;

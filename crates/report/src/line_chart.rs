@@ -1,16 +1,13 @@
 //! One line chart over an integer x axis (frozen stages, epochs): titled, with a legend strip
-//! above the plot (so it never hides data), optional error bars, horizontal reference lines and
+//! above the plot (so it never hides data; [`Legend`]), optional error bars, horizontal reference lines and
 //! a marked x value. Used for the grid figures and each run's learning curves.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::canvas::DrawResult;
+use crate::legend::Legend;
 use crate::style::{draw_marker, font, text, SeriesStyle};
-
-/// Left edge of the legend strip, aligned with the plot's y-axis labels.
-const LEGEND_LEFT: i32 = 70;
 
 /// A point with an optional interval.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -143,10 +140,9 @@ impl LineChart {
             .margin(10, 0, 0, 0)
             .titled(&self.title, text(font::TITLE))?;
         let (width, _) = area.dim_in_pixel();
-        let legend_rows = self.legend_rows(width);
-        let legend_h = 28 * legend_rows as u32 + if self.note.is_some() { 22 } else { 0 } + 6;
-        let (legend, plot) = area.split_vertically(legend_h);
-        self.draw_legend(&legend)?;
+        let legend = self.legend();
+        let (strip, plot) = area.split_vertically(legend.height(width));
+        legend.draw(&strip)?;
 
         let (x0, x1) = self.x_range;
         let (y0, y1) = self.axis_range();
@@ -255,7 +251,8 @@ impl LineChart {
         Ok(())
     }
 
-    fn legend_entries(&self) -> Vec<(Option<SeriesStyle>, &str)> {
+    /// The legend: each series, then the marked x value.
+    fn legend(&self) -> Legend<'_> {
         let mut entries: Vec<(Option<SeriesStyle>, &str)> = self
             .series
             .iter()
@@ -264,77 +261,10 @@ impl LineChart {
         if let Some((_, label)) = &self.mark {
             entries.push((None, label.as_str()));
         }
-        entries
-    }
-
-    fn entry_width(name: &str) -> u32 {
-        // Sample line (44 px) + gap + text at ~0.58 em per character + spacing.
-        44 + 8 + (name.chars().count() as f64 * font::LABEL as f64 * 0.58) as u32 + 26
-    }
-
-    /// Where each legend entry starts (its sample line's left end, centre height), wrapping to
-    /// a new row of 28 px when the next entry would pass `width`.
-    fn legend_positions(&self, width: u32) -> Vec<(i32, i32)> {
-        let (mut x, mut y) = (LEGEND_LEFT, 14i32);
-        let mut positions = Vec::new();
-        for (_, name) in self.legend_entries() {
-            let w = Self::entry_width(name) as i32;
-            if x + w > width as i32 && x > LEGEND_LEFT {
-                x = LEGEND_LEFT;
-                y += 28;
-            }
-            positions.push((x, y));
-            x += w;
+        Legend {
+            entries,
+            note: self.note.as_deref(),
         }
-        positions
-    }
-
-    fn legend_rows(&self, width: u32) -> usize {
-        self.legend_positions(width)
-            .last()
-            .map_or(1, |&(_, y)| (y - 14) as usize / 28 + 1)
-    }
-
-    fn draw_legend<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
-        let (width, _) = area.dim_in_pixel();
-        let positions = self.legend_positions(width);
-        for ((style, name), &(x, y)) in self.legend_entries().into_iter().zip(&positions) {
-            match style {
-                Some(style) => {
-                    let line = style.color.stroke_width(if style.dashed { 2 } else { 3 });
-                    if style.dashed {
-                        area.draw(&PathElement::new(vec![(x, y), (x + 12, y)], line))?;
-                        area.draw(&PathElement::new(vec![(x + 17, y), (x + 27, y)], line))?;
-                        area.draw(&PathElement::new(vec![(x + 32, y), (x + 44, y)], line))?;
-                    } else {
-                        area.draw(&PathElement::new(vec![(x, y), (x + 44, y)], line))?;
-                    }
-                    draw_marker(area, &style, (x + 22, y), 5)?;
-                }
-                None => {
-                    let gray = RGBColor(90, 90, 90).stroke_width(2);
-                    area.draw(&PathElement::new(
-                        vec![(x + 22, y - 9), (x + 22, y - 3)],
-                        gray,
-                    ))?;
-                    area.draw(&PathElement::new(
-                        vec![(x + 22, y + 3), (x + 22, y + 9)],
-                        gray,
-                    ))?;
-                }
-            }
-            let label = text(font::LABEL).pos(Pos::new(HPos::Left, VPos::Center));
-            area.draw_text(name, &label, (x + 52, y))?;
-        }
-        let y = positions.last().map_or(14, |&(_, y)| y);
-        if let Some(note) = &self.note {
-            area.draw_text(
-                note,
-                &text(font::TICK).color(&RGBColor(70, 70, 70)),
-                (LEGEND_LEFT, y + 18),
-            )?;
-        }
-        Ok(())
     }
 }
 

@@ -1,5 +1,6 @@
 //! `report.md`, computed and rendered: what finished and what is missing, a cross-validation
-//! grid's recall per configuration, a section per facet (the generated comparison, the best run
+//! grid's recall per configuration, a multi-label grid's split-leak table ([`LeakSection`]), a
+//! section per facet (the generated comparison, the best run
 //! per model, the figures, the configurations, the paired comparisons, the transfer table),
 //! autoencoder (pretraining) runs with their reconstructions, the classic heads, calibration,
 //! every run's numbers, and links to each run's figures.
@@ -9,12 +10,14 @@
 
 use std::fmt::Write as _;
 
+use crate::auroc_comparison::{auroc_comparisons, AurocComparison};
 use crate::calibration::CalibrationSection;
 use crate::classic_heads::HeadsSection;
 use crate::cross_validation::{self, CrossValidation};
 use crate::facet::FacetSection;
 use crate::grid_results::{GridResults, RunResults};
 use crate::input::ReportInput;
+use crate::leak::LeakSection;
 use crate::numbers::{opt, plural, seconds};
 use crate::order::first_seen;
 use crate::paired::{paired_comparisons, PairedComparison};
@@ -34,6 +37,12 @@ pub struct Document<'a> {
     /// The facets' paired comparisons ([`paired_comparisons`]), in the order of the
     /// configurations' facets.
     pub paired: Vec<PairedComparison>,
+    /// The facets' paired AUROC comparisons of multi-label configurations
+    /// ([`auroc_comparisons`]).
+    pub auroc_paired: Vec<AurocComparison>,
+    /// Split by patient against split by film, for a cross-validated multi-label grid with
+    /// both on its `split.group` axis.
+    pub leak: LeakSection,
     /// The autoencoder runs.
     pub pretraining: PretrainingSection<'a>,
     /// The classic heads and their feature maps.
@@ -50,11 +59,14 @@ impl<'a> Document<'a> {
         let results = &input.results;
         let stats = config_stats(&results.runs);
         let paired = paired_comparisons(results, &stats);
+        let auroc_paired = auroc_comparisons(results, &stats);
         Self {
             results,
             cross_validation: CrossValidation::of(results),
-            facets: FacetSection::all(results, &stats, &paired),
+            facets: FacetSection::all(results, &stats, &paired, &auroc_paired),
             paired,
+            auroc_paired,
+            leak: LeakSection::of(results),
             pretraining: PretrainingSection::of(results, |id| {
                 input.reconstructions.contains_key(id)
             }),
@@ -68,11 +80,22 @@ impl<'a> Document<'a> {
         }
     }
 
-    /// Every paired comparison (`comparisons.parquet`): the facets', then the classic heads'.
+    /// Every paired recall comparison (`comparisons.parquet`): the facets', then the classic
+    /// heads'.
     pub fn comparisons(&self) -> Vec<PairedComparison> {
         self.paired
             .iter()
             .chain(&self.heads.paired)
+            .cloned()
+            .collect()
+    }
+
+    /// Every AUROC comparison (`comparisons.parquet`): the facets', then the split-leak
+    /// table's.
+    pub fn auroc_comparisons(&self) -> Vec<AurocComparison> {
+        self.auroc_paired
+            .iter()
+            .chain(&self.leak.rows)
             .cloned()
             .collect()
     }
@@ -82,6 +105,7 @@ impl<'a> Document<'a> {
         let mut md = String::new();
         status_section(&mut md, self.results);
         cross_validation::render_section(&mut md, &self.cross_validation.rows);
+        self.leak.render(&mut md);
         for section in &self.facets {
             section.render(&mut md);
         }
@@ -166,6 +190,7 @@ fn runs_table(md: &mut String, results: &GridResults) {
     let facets = runs.iter().any(|r| !r.facet.is_empty());
     let heads = runs.iter().any(|r| r.is_classic_head());
     let folds = runs.iter().any(|r| r.summary.fold.is_some());
+    let multilabel = runs.iter().any(|r| r.is_multilabel());
     let mut header = String::from("| run | model | freeze | seed |");
     if folds {
         header.push_str(" fold |");
@@ -176,7 +201,11 @@ fn runs_table(md: &mut String, results: &GridResults) {
     if facets {
         header.push_str(" other axes |");
     }
-    header.push_str(" status | test micro-recall | test macro-recall |");
+    header.push_str(" status |");
+    if multilabel {
+        header.push_str(" test mean AUROC |");
+    }
+    header.push_str(" test micro-recall | test macro-recall |");
     for c in &classes {
         let _ = write!(header, " recall {c} |");
     }
@@ -199,10 +228,13 @@ fn runs_table(md: &mut String, results: &GridResults) {
         if facets {
             let _ = write!(line, " {} |", r.facet);
         }
+        let _ = write!(line, " {} |", s.status);
+        if multilabel {
+            let _ = write!(line, " {} |", opt(s.test_mean_auroc, 3));
+        }
         let _ = write!(
             line,
-            " {} | {} | {} |",
-            s.status,
+            " {} | {} |",
             opt(s.test_micro_recall, 3),
             opt(s.test_macro_recall, 3)
         );

@@ -15,16 +15,16 @@
 //! The comparisons are the ones the report's prose makes: the best ResNet configuration
 //! against the best CNN configuration, and every other freeze depth of a ResNet against that
 //! ResNet's best depth; and in the classic-heads section, each backbone's winning head
-//! against its runner-up and the linear head. They are written to `report/comparisons.parquet`.
+//! against its runner-up and the linear head. They are written to `report/comparisons.parquet`
+//! ([`crate::comparisons_file`]), beside the AUROC comparisons of multi-label runs
+//! ([`crate::auroc_comparison`]).
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::path::Path;
 
 use cxr_metrics::{mcnemar, paired_bootstrap, ConfusionMatrix, DEFAULT_RESAMPLES};
 use cxr_results::{PredictionRow, LINEAR_HEAD};
 
-use crate::error::Result;
 use crate::grid_results::{GridResults, RunResults};
 use crate::stats::ConfigStats;
 
@@ -162,7 +162,7 @@ pub fn format_p(p: f64) -> String {
 /// runs with predictions on both sides.
 pub fn paired_comparisons(results: &GridResults, stats: &[ConfigStats]) -> Vec<PairedComparison> {
     let mut out = Vec::new();
-    for (kind, a, b) in planned(stats) {
+    for (kind, a, b) in planned(stats, |s| s.micro) {
         let side = |s: &ConfigStats| Side {
             model: s.line.clone(),
             freeze: s.freeze,
@@ -186,14 +186,18 @@ pub(crate) struct Side<'a> {
     pub(crate) runs: Vec<&'a RunResults>,
 }
 
-/// Best ResNet vs best CNN per facet, then each ResNet's other depths vs its best depth.
-fn planned(stats: &[ConfigStats]) -> Vec<(&'static str, &ConfigStats, &ConfigStats)> {
+/// Best ResNet vs best CNN per facet, then each ResNet's other depths vs its best depth, the
+/// best being the highest `key` (mean test micro-recall; mean AUROC for multi-label runs).
+pub(crate) fn planned(
+    stats: &[ConfigStats],
+    key: fn(&ConfigStats) -> f64,
+) -> Vec<(&'static str, &ConfigStats, &ConfigStats)> {
     let mut out = Vec::new();
     let facets = crate::order::first_seen(stats.iter().map(|s| s.facet.clone()));
     for facet in facets {
         let of_facet: Vec<&ConfigStats> = stats.iter().filter(|s| s.facet == facet).collect();
-        let cnn = best(of_facet.iter().copied().filter(|s| s.is_reference()));
-        let resnet = best(of_facet.iter().copied().filter(|s| !s.is_reference()));
+        let cnn = best(of_facet.iter().copied().filter(|s| s.is_reference()), key);
+        let resnet = best(of_facet.iter().copied().filter(|s| !s.is_reference()), key);
         if let (Some(r), Some(c)) = (resnet, cnn) {
             out.push(("best_resnet_vs_cnn", r, c));
         }
@@ -209,7 +213,7 @@ fn planned(stats: &[ConfigStats]) -> Vec<(&'static str, &ConfigStats, &ConfigSta
                 .copied()
                 .filter(|s| s.line == line)
                 .collect();
-            let Some(top) = best(rows.iter().copied()) else {
+            let Some(top) = best(rows.iter().copied(), key) else {
                 continue;
             };
             for other in rows.iter().filter(|s| s.freeze != top.freeze) {
@@ -220,13 +224,16 @@ fn planned(stats: &[ConfigStats]) -> Vec<(&'static str, &ConfigStats, &ConfigSta
     out
 }
 
-/// The configuration with the highest mean test micro-recall (the one the prose calls best).
-fn best<'a>(rows: impl Iterator<Item = &'a ConfigStats>) -> Option<&'a ConfigStats> {
-    rows.max_by(|x, y| x.micro.total_cmp(&y.micro))
+/// The configuration with the highest `key` (the one the prose calls best).
+fn best<'a>(
+    rows: impl Iterator<Item = &'a ConfigStats>,
+    key: fn(&ConfigStats) -> f64,
+) -> Option<&'a ConfigStats> {
+    rows.max_by(|x, y| key(x).total_cmp(&key(y)))
 }
 
 /// The ok trained runs of configuration `stats`.
-fn runs_of<'a>(results: &'a GridResults, stats: &ConfigStats) -> Vec<&'a RunResults> {
+pub(crate) fn runs_of<'a>(results: &'a GridResults, stats: &ConfigStats) -> Vec<&'a RunResults> {
     results
         .runs
         .iter()
@@ -240,7 +247,7 @@ fn runs_of<'a>(results: &'a GridResults, stats: &ConfigStats) -> Vec<&'a RunResu
 }
 
 /// What pairs two runs: their seed and, when cross-validating, their test fold.
-fn pair_key(run: &RunResults) -> (i64, Option<i64>) {
+pub(crate) fn pair_key(run: &RunResults) -> (i64, Option<i64>) {
     (run.summary.seed, run.summary.fold)
 }
 
@@ -371,14 +378,4 @@ pub fn render_table(md: &mut String, rows: &[PairedComparison]) {
         );
     }
     md.push('\n');
-}
-
-/// Writes `report/comparisons.parquet`.
-pub fn write_comparisons(path: &Path, rows: &[PairedComparison]) -> Result<()> {
-    Ok(cxr_results::table::write_rows(path, &[], rows)?)
-}
-
-/// Reads `report/comparisons.parquet` back.
-pub fn read_comparisons(path: &Path) -> Result<Vec<PairedComparison>> {
-    Ok(cxr_results::table::read_rows(path)?)
 }

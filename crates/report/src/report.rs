@@ -6,10 +6,10 @@ use std::path::{Path, PathBuf};
 
 use cxr_results::GridDir;
 
+use crate::comparisons_file::write_comparisons;
 use crate::error::{ReportError, Result};
 use crate::input::ReportInput;
 use crate::markdown::Document;
-use crate::paired::write_comparisons;
 
 /// What a report wrote.
 #[derive(Debug, Clone)]
@@ -76,13 +76,14 @@ fn draw(document: &Document<'_>, grid: &GridDir) -> Result<Vec<PathBuf>> {
     Ok(written)
 }
 
-/// Writes `comparisons.parquet` (when there are paired comparisons) and a cross-validation
-/// grid's `cross_validation.parquet` and `out_of_fold.parquet`. Returns the
-/// `cross_validation.parquet` path, when written.
+/// Writes `comparisons.parquet` (when there are paired comparisons, of recall or of AUROC)
+/// and a cross-validation grid's `cross_validation.parquet` and `out_of_fold.parquet`.
+/// Returns the `cross_validation.parquet` path, when written.
 fn write_tables(document: &Document<'_>, grid: &GridDir) -> Result<Option<PathBuf>> {
     let comparisons = document.comparisons();
-    if !comparisons.is_empty() {
-        write_comparisons(&grid.comparisons_path(), &comparisons)?;
+    let auroc = document.auroc_comparisons();
+    if !comparisons.is_empty() || !auroc.is_empty() {
+        write_comparisons(&grid.comparisons_path(), &comparisons, &auroc)?;
     }
     let folds = &document.cross_validation;
     if folds.rows.is_empty() {

@@ -40,7 +40,8 @@ pub struct ConfigStats {
     pub folds: usize,
     /// Ok runs averaged (seeds times folds when cross-validating).
     pub runs: usize,
-    /// Mean test micro-recall.
+    /// Mean test micro-recall (for a multi-label configuration: at each finding's threshold
+    /// chosen on validation).
     pub micro: f64,
     /// Lower end of the recall interval ([`Spread`]).
     pub micro_low: Option<f64>,
@@ -58,6 +59,15 @@ pub struct ConfigStats {
     pub prefix_time_s: Option<f64>,
     /// Trainable parameters.
     pub trainable_params: i64,
+    /// Its runs predict several findings per film ([`RunResults::is_multilabel`]).
+    pub multilabel: bool,
+    /// Mean test mean AUROC of a multi-label configuration (`None` otherwise).
+    pub mean_auroc: Option<f64>,
+    /// Lower end of its interval: mean minus one standard deviation over several runs, as for
+    /// recall ([`Spread`]); a single run's 95% patient-bootstrap bound.
+    pub mean_auroc_low: Option<f64>,
+    /// Upper end of that interval.
+    pub mean_auroc_high: Option<f64>,
 }
 
 impl ConfigStats {
@@ -65,6 +75,16 @@ impl ConfigStats {
     /// a CNN from a weights source the grid varies is a line like any other.
     pub fn is_reference(&self) -> bool {
         self.model == REFERENCE_MODEL && self.line == REFERENCE_MODEL
+    }
+
+    /// What "best" means for the configuration: test mean AUROC for a multi-label one, test
+    /// micro-recall otherwise. A multi-label configuration without one ranks last.
+    pub fn headline(&self) -> f64 {
+        match (self.multilabel, self.mean_auroc) {
+            (true, Some(auroc)) => auroc,
+            (true, None) => f64::NEG_INFINITY,
+            (false, _) => self.micro,
+        }
     }
 }
 
@@ -120,6 +140,20 @@ fn aggregate(facet: String, line: String, freeze: i64, group: &[&RunResults]) ->
             _ => (None, None, Spread::None),
         }
     };
+    let aurocs = values(&|r| r.summary.test_mean_auroc);
+    let (mean_auroc, mean_auroc_low, mean_auroc_high) = if aurocs.is_empty() {
+        (None, None, None)
+    } else if group.len() > 1 {
+        let (m, sd) = (mean(&aurocs), std_dev(&aurocs));
+        (Some(m), Some(m - sd), Some(m + sd))
+    } else {
+        let s = &group[0].summary;
+        (
+            s.test_mean_auroc,
+            s.test_mean_auroc_low,
+            s.test_mean_auroc_high,
+        )
+    };
     ConfigStats {
         facet,
         model: group[0].summary.model.clone(),
@@ -137,6 +171,10 @@ fn aggregate(facet: String, line: String, freeze: i64, group: &[&RunResults]) ->
         epoch_time_s: mean(&values(&|r| r.summary.epoch_time_s)),
         prefix_time_s: Some(mean(&values(&|r| r.summary.prefix_time_s))).filter(|t| t.is_finite()),
         trainable_params: group[0].summary.trainable_params,
+        multilabel: group.iter().any(|r| r.is_multilabel()),
+        mean_auroc,
+        mean_auroc_low,
+        mean_auroc_high,
     }
 }
 

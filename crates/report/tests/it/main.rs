@@ -1,8 +1,11 @@
 //! The report and `cxr check` on grid folders written by hand, one test binary for the crate
-//! (one link, not one per file); `fixture` writes the grids.
+//! (one link, not one per file); `fixture` and `multilabel_fixture` write the grids.
 
 mod fixture;
+mod multilabel_fixture;
 
 mod check;
+mod multilabel;
+mod multilabel_check;
 mod paired;
 mod report;

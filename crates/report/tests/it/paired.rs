@@ -29,7 +29,7 @@ fn predictions(run: &Run) -> Vec<PredictionRow> {
     rows
 }
 
-fn write_predictions(grid: &std::path::Path, runs: &[Run]) -> TestResult {
+pub fn write_predictions(grid: &std::path::Path, runs: &[Run]) -> TestResult {
     let dir = GridDir::at(grid);
     for r in runs {
         let run: RunDir = dir.run(&r.id());

@@ -4,7 +4,7 @@ use cxr_report::{write_report, ReportError};
 
 use crate::fixture::{autoencoder, ok, standard, write_grid, Run, TestResult};
 
-fn lines_of_table<'a>(md: &'a str, heading: &str) -> Vec<&'a str> {
+pub fn lines_of_table<'a>(md: &'a str, heading: &str) -> Vec<&'a str> {
     md.split(heading)
         .nth(1)
         .unwrap_or_default()
