@@ -240,19 +240,22 @@ mod tests {
         let read = cxr_data::read_label_table(&table)
             .map_err(|e| BenchError::Unsupported(e.to_string()))?;
         assert_eq!(read.patients.as_ref(), Some(&groups));
-        let order: Vec<usize> = labels
+        // NIH's layout knows the findings its rows name: one no film of these 300 has is
+        // absent from what is read, and must be negative on every generated film.
+        let order: Vec<Option<usize>> = labels
             .findings
             .iter()
-            .map(|f| {
-                read.findings
-                    .findings
-                    .iter()
-                    .position(|g| g == f)
-                    .unwrap_or(99)
-            })
+            .map(|f| read.findings.findings.iter().position(|g| g == f))
             .collect();
         for film in 0..300 {
-            let mine: Vec<_> = order.iter().map(|&k| read.findings.row(film)[k]).collect();
+            let mine: Vec<_> = order
+                .iter()
+                .map(|k| {
+                    k.map_or(cxr_data::FindingLabel::Negative, |k| {
+                        read.findings.row(film)[k]
+                    })
+                })
+                .collect();
             assert_eq!(mine, labels.row(film), "film {film}");
         }
         // Too many films for the patients is refused.

@@ -196,6 +196,35 @@ mod shared_data {
             .collect();
         assert_eq!(test_patients.len() as i64, patients[2]);
 
+        // The report: the per-finding table and the ROC curves.
+        let out = cxr_in(&["report", "results/nih"], tmp.path())?;
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let report = grid_dir.path().join("report");
+        let md = std::fs::read_to_string(report.join("report.md"))?;
+        assert!(md.contains("Test AUROC per finding"), "{md}");
+        assert!(md.contains("Effusion"));
+        assert!(report.join("roc_curves.png").is_file());
+        assert!(report.join("test_mean_auroc.png").is_file());
+        // The check: a baseline written from these results holds the mean AUROC and passes.
+        let baseline = tmp.path().join("nih-baseline.toml");
+        let out = cxr_in(
+            &[
+                "check",
+                "results/nih",
+                "--baseline",
+                s(&baseline)?,
+                "--update",
+            ],
+            tmp.path(),
+        )?;
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert!(std::fs::read_to_string(&baseline)?.contains("mean_auroc"));
+        let out = cxr_in(
+            &["check", "results/nih", "--baseline", s(&baseline)?],
+            tmp.path(),
+        )?;
+        assert!(out.status.success(), "{}", text(&out.stdout));
+
         let film = root.join("images/00000001_000.png");
         let out = cxr_in(&["predict", "--run", s(run.path())?, s(&film)?], tmp.path())?;
         assert!(out.status.success(), "{}", text(&out.stderr));

@@ -230,7 +230,7 @@ fn unknown_named_value_names_file_line_and_choices() {
         (
             "early_stopping = \"val_auc\"\n",
             7,
-            "`val_micro_recall`, `val_macro_recall`, `val_loss`",
+            "`val_micro_recall`, `val_macro_recall`, `val_loss`, `val_mean_auroc`",
         ),
     ] {
         let msg = error_of(&format!("{BASE}{text}"));

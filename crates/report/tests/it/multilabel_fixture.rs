@@ -239,6 +239,9 @@ fn write_run(dir: &GridDir, grid: &str, r: &MlRun) -> Result<(), Box<dyn std::er
                 precision: Some(0.5),
                 test_positives: positives,
                 test_negatives: truths.len() as i64 - positives,
+                test_ece: None,
+                temperature: None,
+                test_ece_uncalibrated: None,
             }
         })
         .collect();
