@@ -16,6 +16,7 @@
 //! Scores and labels of different lengths, or no film of one class, give `None` too.
 
 use crate::delong::Placements;
+use crate::ranked::{checked_counts, steps};
 
 /// AUROC of `scores` for the films marked `positive` (Mann-Whitney, ties one half); `None` when
 /// either class is absent, a score is NaN, or the lengths differ.
@@ -32,33 +33,11 @@ pub fn roc_curve(scores: &[f64], positive: &[bool]) -> Vec<(f64, f64, f64)> {
     let Some((m, n)) = checked_counts(scores, positive) else {
         return Vec::new();
     };
-    let mut order: Vec<usize> = (0..scores.len()).collect();
-    order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
     let mut points = vec![(0.0, 0.0, f64::INFINITY)];
-    let (mut tp, mut fp) = (0usize, 0usize);
-    let mut i = 0;
-    while i < order.len() {
-        let threshold = scores[order[i]];
-        while i < order.len() && scores[order[i]] == threshold {
-            if positive[order[i]] {
-                tp += 1;
-            } else {
-                fp += 1;
-            }
-            i += 1;
-        }
-        points.push((fp as f64 / n as f64, tp as f64 / m as f64, threshold));
-    }
+    points.extend(
+        steps(scores, positive)
+            .into_iter()
+            .map(|s| (s.fp as f64 / n as f64, s.tp as f64 / m as f64, s.threshold)),
+    );
     points
-}
-
-/// `(positives, negatives)` when the inputs can be ranked: equal lengths, no NaN score, both
-/// classes present.
-pub(crate) fn checked_counts(scores: &[f64], positive: &[bool]) -> Option<(usize, usize)> {
-    if scores.len() != positive.len() || scores.iter().any(|s| s.is_nan()) {
-        return None;
-    }
-    let m = positive.iter().filter(|&&p| p).count();
-    let n = positive.len() - m;
-    (m > 0 && n > 0).then_some((m, n))
 }

@@ -28,8 +28,8 @@
 
 use statrs::distribution::{ContinuousCDF, Normal};
 
-use crate::auroc::checked_counts;
 use crate::bootstrap::Interval;
+use crate::ranked::checked_counts;
 
 /// The placement values (structural components) of one score against binary labels.
 #[derive(Debug, Clone, PartialEq)]

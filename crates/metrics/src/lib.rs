@@ -43,6 +43,7 @@ pub mod delong_mean;
 pub mod group_bootstrap;
 pub mod multilabel_recall;
 pub mod paired;
+mod ranked;
 pub mod roc;
 pub mod threshold;
 

@@ -80,28 +80,16 @@ impl ThresholdStats {
 /// threshold, with its counts; `None` when a class is absent, a score is NaN, or the lengths
 /// differ.
 pub fn youden_threshold(scores: &[f64], positive: &[bool]) -> Option<ThresholdStats> {
-    let (m, n) = crate::auroc::checked_counts(scores, positive)?;
+    let (m, n) = crate::ranked::checked_counts(scores, positive)?;
     let (m, n) = (m as u64, n as u64);
-    let mut order: Vec<usize> = (0..scores.len()).collect();
-    order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
     // Walk thresholds from the highest down; a later (lower) threshold must beat J strictly.
-    let (mut tp, mut fp) = (0u64, 0u64);
     let mut best: Option<(i128, f64, u64, u64)> = None;
-    let mut i = 0;
-    while i < order.len() {
-        let threshold = scores[order[i]];
-        while i < order.len() && scores[order[i]] == threshold {
-            if positive[order[i]] {
-                tp += 1;
-            } else {
-                fp += 1;
-            }
-            i += 1;
-        }
+    for step in crate::ranked::steps(scores, positive) {
         // J * m * n, exact in integers.
+        let (tp, fp) = (step.tp, step.fp);
         let j = i128::from(tp) * i128::from(n) - i128::from(fp) * i128::from(m);
         if best.is_none_or(|(b, ..)| j > b) {
-            best = Some((j, threshold, tp, fp));
+            best = Some((j, step.threshold, tp, fp));
         }
     }
     let (_, threshold, tp, fp) = best?;

@@ -31,17 +31,18 @@ pub struct FitData<'a> {
     pub augment: Option<&'a Augment>,
 }
 
-/// What [`fit`] produced.
+/// What [`fit`] produced (and, with `E` a [`crate::multilabel::MultiLabelEvaluation`],
+/// [`crate::multilabel::fit_multilabel`]).
 #[derive(Debug, Clone)]
-pub struct FitOutcome {
+pub struct FitOutcome<E = Evaluation> {
     /// One record per epoch run; the kept epoch's `kept` is set.
     pub history: Vec<HistoryRow>,
     /// 1-based epoch whose weights were kept (the model holds them on return).
     pub best_epoch: usize,
     /// Validation evaluation of the kept weights.
-    pub val: Evaluation,
+    pub val: E,
     /// Test evaluation of the kept weights (run once, at the end).
-    pub test: Evaluation,
+    pub test: E,
     /// Wall time of the one-time frozen-prefix pass, when the cache was used.
     pub prefix_time_s: Option<f64>,
 }

@@ -5,32 +5,19 @@ use candle_core::Tensor;
 use cxr_data::{FindingMatrix, Sampler, Uncertain};
 use cxr_experiment::TrainSettings;
 use cxr_models::Model;
-use cxr_results::HistoryRow;
 
 use crate::adam::Adam;
 use crate::early_stopping::EpochScore;
 use crate::epoch::{step_batches, Source};
 use crate::error::Result;
-use crate::fit::{prefix_cache, sources, EpochLoop, FitData};
+use crate::fit::{prefix_cache, sources, EpochLoop, FitData, FitOutcome};
 use crate::multilabel::evaluation::MultiLabelEvaluation;
 use crate::multilabel::scores::FindingScores;
 use crate::multilabel::targets::{pos_weight_tensor, target_tensors};
 use crate::observer::Observer;
 
-/// What [`fit_multilabel`] produced.
-#[derive(Debug, Clone)]
-pub struct MultiLabelFit {
-    /// One record per epoch run; the kept epoch's `kept` is set.
-    pub history: Vec<HistoryRow>,
-    /// 1-based epoch whose weights were kept (the model holds them on return).
-    pub best_epoch: usize,
-    /// Validation evaluation of the kept weights.
-    pub val: MultiLabelEvaluation,
-    /// Test evaluation of the kept weights (run once, at the end).
-    pub test: MultiLabelEvaluation,
-    /// Wall time of the one-time frozen-prefix pass, when the cache was used.
-    pub prefix_time_s: Option<f64>,
-}
+/// What [`fit_multilabel`] produced: the kept epoch's per-finding evaluations.
+pub type MultiLabelFit = FitOutcome<MultiLabelEvaluation>;
 
 /// Trains `model` (one output per finding of `labels`, whose rows align with `data.set`) until
 /// `train.max_epochs` or early stopping, keeps the best epoch's weights, then evaluates the
@@ -100,7 +87,7 @@ pub fn fit_multilabel(
         None => eval.run(&data.split.val)?,
     };
     let test = eval.run(&data.split.test)?;
-    Ok(MultiLabelFit {
+    Ok(FitOutcome {
         history: epochs.history,
         best_epoch: epochs.best_epoch,
         val,
