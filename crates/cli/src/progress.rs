@@ -89,8 +89,10 @@ impl Observer for RunProgress {
             Display::Nothing => {}
             Display::Bar(_) => {
                 self.last = format!("| loss {:.3}/{:.3}", r.train_loss, r.val_loss);
-                // Autoencoder runs have no recall (NaN).
-                if r.val_micro_recall.is_finite() {
+                // Autoencoder runs have no recall (NaN); multi-label runs show mean AUROC.
+                if let Some(auroc) = r.val_mean_auroc {
+                    self.last += &format!(" val mean AUROC {auroc:.3}");
+                } else if r.val_micro_recall.is_finite() {
                     self.last += &format!(" val recall {:.1}%", r.val_micro_recall * 100.0);
                 }
                 tracing::debug!("{}", epoch_line(&self.label, self.max_epochs, r));
@@ -101,14 +103,17 @@ impl Observer for RunProgress {
 }
 
 /// The log line of one finished epoch: `<label> epoch 3/100: train loss 0.4123, val loss
-/// 0.5012, val recall 81.3%, 12.4 s` (recall left out for autoencoders, which have none; the
-/// time is training plus validation).
+/// 0.5012, val recall 81.3%, 12.4 s` (recall left out for autoencoders, which have none; a
+/// multi-label run's validation mean AUROC instead of recall; the time is training plus
+/// validation).
 pub fn epoch_line(label: &str, max_epochs: usize, r: &HistoryRow) -> String {
     let mut line = format!(
         "{label} epoch {}/{max_epochs}: train loss {:.4}, val loss {:.4}",
         r.epoch, r.train_loss, r.val_loss
     );
-    if r.val_micro_recall.is_finite() {
+    if let Some(auroc) = r.val_mean_auroc {
+        line += &format!(", val mean AUROC {auroc:.3}");
+    } else if r.val_micro_recall.is_finite() {
         line += &format!(", val recall {:.1}%", r.val_micro_recall * 100.0);
     }
     line + &format!(", {:.1} s", r.train_time_s + r.eval_time_s)
@@ -141,6 +146,14 @@ mod tests {
         assert_eq!(
             epoch_line("ae", 5, &row(f64::NAN)),
             "ae epoch 3/5: train loss 0.4123, val loss 0.5012, 12.4 s"
+        );
+        let multi = HistoryRow {
+            val_mean_auroc: Some(0.7126),
+            ..row(0.5)
+        };
+        assert_eq!(
+            epoch_line("nih", 5, &multi),
+            "nih epoch 3/5: train loss 0.4123, val loss 0.5012, val mean AUROC 0.713, 12.4 s"
         );
     }
 }

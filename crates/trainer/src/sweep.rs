@@ -260,6 +260,22 @@ fn one_line(label: &str, s: &RunSummary, wall: f64) -> String {
             wall
         );
     }
+    if s.is_multilabel() {
+        let ci = match (s.test_mean_auroc_low, s.test_mean_auroc_high) {
+            (Some(low), Some(high)) => format!(" ({low:.3}-{high:.3})"),
+            _ => String::new(),
+        };
+        return format!(
+            "{label} test mean AUROC {}{ci}, micro-recall {} at validation thresholds | best epoch {}/{} | {:.1}s/epoch | {} trainable params | {:.0}s",
+            s.test_mean_auroc.map_or("-".to_string(), |a| format!("{a:.3}")),
+            pct(s.test_micro_recall),
+            s.epochs_to_converge.unwrap_or(0),
+            s.epochs_run.unwrap_or(0),
+            s.epoch_time_s.unwrap_or(0.0),
+            s.trainable_params,
+            wall
+        );
+    }
     format!(
         "{label} test micro-recall {} macro-recall {} | best epoch {}/{} | {:.1}s/epoch | {} trainable params | {:.0}s",
         pct(s.test_micro_recall),
