@@ -17,8 +17,11 @@ pub struct Explanation {
     pub cam: GradCam,
     /// Name of the explained class.
     pub class: String,
-    /// Name of the predicted class.
+    /// Name of the predicted class; for a multi-label run, the findings called (joined by
+    /// `|`, or `no finding`).
     pub predicted: String,
+    /// Whether the run is multi-label (`predicted` lists calls, not one class).
+    pub multilabel: bool,
     /// The figure: radiograph, heatmap, colour bar, title.
     pub figure: RgbImage,
 }
@@ -58,7 +61,7 @@ pub fn explain(model: &TrainedModel, image: &Path, class: Option<&str>) -> Resul
     }
     let classes = model.classes();
     let name = |i: usize| classes.get(i).cloned().unwrap_or_default();
-    let (class, predicted) = (name(cam.class), name(cam.predicted()));
+    let (class, mut predicted) = (name(cam.class), name(cam.predicted()));
     let title = format!("Grad-CAM: {class}  p={:.3}", cam.probability());
     let file = image
         .file_name()
@@ -71,12 +74,12 @@ pub fn explain(model: &TrainedModel, image: &Path, class: Option<&str>) -> Resul
             .enumerate()
             .filter_map(|(k, (f, &p))| model.calls(k, p).then_some(f.as_str()))
             .collect();
-        let called = if called.is_empty() {
+        predicted = if called.is_empty() {
             crate::predict::NO_FINDING_CALLED.to_string()
         } else {
             called.join("|")
         };
-        format!("{file}: called {called} - run {}", model.run.id())
+        format!("{file}: called {predicted} - run {}", model.run.id())
     } else if cam.class == cam.predicted() {
         format!("{file}: predicted {predicted} - run {}", model.run.id())
     } else {
@@ -98,6 +101,7 @@ pub fn explain(model: &TrainedModel, image: &Path, class: Option<&str>) -> Resul
         cam,
         class,
         predicted,
+        multilabel: model.is_multilabel(),
         figure,
     })
 }

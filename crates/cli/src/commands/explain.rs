@@ -13,10 +13,15 @@ pub fn run(args: ExplainArgs) -> anyhow::Result<ExitStatus> {
     let explanation = explain(&model, &args.image, args.class.as_deref())?;
     explanation.save(&args.out)?;
     outln!(
-        "wrote {}: Grad-CAM for {} (p={:.3}); predicted {}",
+        "wrote {}: Grad-CAM for {} (p={:.3}); {} {}",
         args.out.display(),
         explanation.class,
         explanation.cam.probability(),
+        if explanation.multilabel {
+            "called"
+        } else {
+            "predicted"
+        },
         explanation.predicted
     );
     if explanation.cam.is_blank() {
