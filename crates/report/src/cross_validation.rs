@@ -141,6 +141,7 @@ fn row(group: &[&RunResults]) -> CrossValidationRow {
     let spread = |v: &[f64]| (v.len() >= 2).then(|| std_dev(v));
     let micro = values(|r| r.summary.test_micro_recall);
     let macro_ = values(|r| r.summary.test_macro_recall);
+    let auroc = values(|r| r.summary.test_mean_auroc);
     CrossValidationRow {
         model: first.model.clone(),
         freeze: first.freeze,
@@ -157,6 +158,8 @@ fn row(group: &[&RunResults]) -> CrossValidationRow {
         oof_images: None,
         oof_micro_recall: None,
         oof_macro_recall: None,
+        test_mean_auroc_mean: (!auroc.is_empty()).then(|| mean(&auroc)),
+        test_mean_auroc_sd: spread(&auroc),
     }
 }
 
@@ -188,7 +191,13 @@ pub fn render_section(md: &mut String, rows: &[CrossValidationRow]) {
     if facets {
         header.push_str(" other axes |");
     }
-    header.push_str(" folds finished | seeds | test micro-recall | sd | test macro-recall | sd |");
+    header.push_str(" folds finished | seeds |");
+    // Multi-label runs lead with their headline; their recalls are at validation thresholds.
+    let auroc = rows.iter().any(|r| r.test_mean_auroc_mean.is_some());
+    if auroc {
+        header.push_str(" test mean AUROC | sd |");
+    }
+    header.push_str(" test micro-recall | sd | test macro-recall | sd |");
     let oof = rows.iter().any(|r| r.oof_images.is_some());
     if oof {
         header.push_str(" out-of-fold micro-recall | out-of-fold macro-recall | images |");
@@ -203,12 +212,18 @@ pub fn render_section(md: &mut String, rows: &[CrossValidationRow]) {
         if facets {
             let _ = write!(line, " {} |", facet_of(&r.axes));
         }
+        let _ = write!(line, " {}/{} | {} |", r.folds_finished, r.folds, r.seeds);
+        if auroc {
+            let _ = write!(
+                line,
+                " {} | {} |",
+                opt(r.test_mean_auroc_mean, 3),
+                opt(r.test_mean_auroc_sd, 3)
+            );
+        }
         let _ = write!(
             line,
-            " {}/{} | {} | {:.3} | {} | {:.3} | {} |",
-            r.folds_finished,
-            r.folds,
-            r.seeds,
+            " {:.3} | {} | {:.3} | {} |",
             r.test_micro_recall_mean,
             opt(r.test_micro_recall_sd, 3),
             r.test_macro_recall_mean,
@@ -313,5 +328,40 @@ mod tests {
         let mut plain = results.clone();
         plain.runs[0].summary.fold = None;
         assert!(cross_validation_rows(&plain).is_empty());
+    }
+
+    #[test]
+    fn multi_label_runs_pool_their_mean_auroc_and_lead_the_table_with_it() {
+        let mut runs = Vec::new();
+        for (fold, auroc) in [0.6, 0.7, 0.8].into_iter().enumerate() {
+            let mut r = run("cnn", "0.01", 0, fold as i64, 0.5, true);
+            r.summary.test_mean_auroc = Some(auroc);
+            runs.push(r);
+        }
+        let results = GridResults {
+            name: "cv".into(),
+            runs,
+            missing: Vec::new(),
+            stale: Vec::new(),
+        };
+        let rows = cross_validation_rows(&results);
+        let mean = rows[0].test_mean_auroc_mean.unwrap_or(f64::NAN);
+        assert!((mean - 0.7).abs() < 1e-12);
+        assert!((rows[0].test_mean_auroc_sd.unwrap_or(f64::NAN) - 0.1).abs() < 1e-12);
+        let mut md = String::new();
+        render_section(&mut md, &rows);
+        assert!(
+            md.contains("| seeds | test mean AUROC | sd | test micro-recall |"),
+            "{md}"
+        );
+        assert!(md.contains("| 3/3 | 1 | 0.700 | 0.100 | 0.500 |"), "{md}");
+        // Without multi-label runs the table has no AUROC columns.
+        let mut plain = results.clone();
+        for r in &mut plain.runs {
+            r.summary.test_mean_auroc = None;
+        }
+        let mut md = String::new();
+        render_section(&mut md, &cross_validation_rows(&plain));
+        assert!(!md.contains("AUROC"));
     }
 }

@@ -52,6 +52,10 @@ crate::table! {
         pub oof_micro_recall: Option<f64>,
         /// Macro-recall of the pooled out-of-fold predictions.
         pub oof_macro_recall: Option<f64>,
+        /// Mean test mean-AUROC over the pooled runs (multi-label runs; null otherwise).
+        pub test_mean_auroc_mean: Option<f64>,
+        /// Its sample standard deviation; null for a single run or without multi-label runs.
+        pub test_mean_auroc_sd: Option<f64>,
     }
 }
 
@@ -131,6 +135,8 @@ mod tests {
                 oof_images: Some(900),
                 oof_micro_recall: Some(0.81),
                 oof_macro_recall: Some(0.79),
+                test_mean_auroc_mean: Some(0.71),
+                test_mean_auroc_sd: Some(0.02),
             },
             CrossValidationRow {
                 model: "cnn".into(),
