@@ -266,9 +266,11 @@ impl PairedScores {
         column
     }
 
-    /// The mean over `findings` of one side's AUROC on `films` (repeats allowed), over the
-    /// findings defined on them (a positive and a negative film); `None` when none is. Both
-    /// sides share the films' labels, so their means run over the same findings.
+    /// The mean over `findings` of one side's AUROC on `films` (repeats allowed); `None` when
+    /// one of them is undefined there (no positive or no negative film), so that a bootstrap
+    /// replicate is the same statistic as the estimate, never a mean over fewer findings (a
+    /// replicate that lost a rare finding is skipped and counted). Both sides share the films'
+    /// labels, so they are defined together.
     pub fn mean_auroc(&self, side: PairSide, findings: &[usize], films: &[usize]) -> Option<f64> {
         let n = self.findings.len();
         let scores = match side {
@@ -290,10 +292,8 @@ impl PairedScores {
                     t.push(truth);
                 }
             }
-            if let Some(v) = auroc(&s, &t) {
-                sum += v;
-                count += 1;
-            }
+            sum += auroc(&s, &t)?;
+            count += 1;
         }
         (count > 0).then(|| sum / count as f64)
     }
@@ -419,10 +419,9 @@ mod tests {
         );
         // x's patient p1 is one group, z (no patient) its own.
         assert_eq!(paired.groups, [0, 1]);
-        assert_eq!(paired.mean_auroc(PairSide::A, &[0, 1], &[0, 1]), Some(1.0));
-        assert_eq!(
-            paired.mean_auroc(PairSide::B, &[0, 1], &[0, 0, 1]),
-            Some(0.0)
-        );
+        assert_eq!(paired.mean_auroc(PairSide::A, &[0], &[0, 1]), Some(1.0));
+        assert_eq!(paired.mean_auroc(PairSide::B, &[0], &[0, 0, 1]), Some(0.0));
+        // H is undefined here: a mean over it is no mean over fewer findings.
+        assert_eq!(paired.mean_auroc(PairSide::A, &[0, 1], &[0, 1]), None);
     }
 }

@@ -169,15 +169,17 @@ fn auroc_comparisons_match_delong_and_the_patient_bootstrap_on_the_fixture() -> 
     assert_eq!(mean.delong_p, Some(direct.test.p_value));
     // The bootstrap resamples the 12 patients (two films each) with the report's seed stream.
     let groups: Vec<u32> = films.iter().map(|&i| (i / 2) as u32).collect();
+    // A replicate where a finding has no positive or no negative film is skipped, not averaged
+    // over fewer findings.
     let mean_of = |swaps: [usize; 3], drawn: &[usize]| {
         let values: Vec<f64> = (0..FINDINGS.len())
-            .filter_map(|k| {
+            .map(|k| {
                 let drawn: Vec<usize> = drawn.to_vec();
                 let (s, t) = column(swaps, &drawn, k);
                 auroc(&s, &t)
             })
-            .collect();
-        (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)
+            .collect::<Option<_>>()?;
+        Some(values.iter().sum::<f64>() / values.len() as f64)
     };
     let boot = paired_group_bootstrap(
         &groups,
