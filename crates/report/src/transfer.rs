@@ -28,6 +28,44 @@ pub fn describe(verdict: Verdict) -> &'static str {
     }
 }
 
+/// What a transfer table compares runs on: test micro-recall, or for multi-label runs their
+/// headline, the test mean AUROC over findings (their recall depends on thresholds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Headline {
+    /// Test micro-recall (one class per image).
+    MicroRecall,
+    /// Test mean AUROC over findings (several findings per film).
+    MeanAuroc,
+}
+
+impl Headline {
+    /// The headline of a facet's runs: mean AUROC when any of them is multi-label.
+    fn of(runs: &[&RunResults]) -> Self {
+        if runs.iter().any(|r| r.summary.is_multilabel()) {
+            Self::MeanAuroc
+        } else {
+            Self::MicroRecall
+        }
+    }
+
+    /// A run's headline value.
+    fn value(self, r: &RunResults) -> Option<f64> {
+        match self {
+            Self::MicroRecall => r.summary.test_micro_recall,
+            Self::MeanAuroc => r.summary.test_mean_auroc,
+        }
+    }
+
+    /// The second number shown: macro-recall, or a multi-label run's micro-recall at its
+    /// validation thresholds.
+    fn second(self, r: &RunResults) -> Option<f64> {
+        match self {
+            Self::MicroRecall => r.summary.test_macro_recall,
+            Self::MeanAuroc => r.summary.test_micro_recall,
+        }
+    }
+}
+
 /// One line of the transfer table: a model's runs with one weights source at one freeze depth.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TransferRow {
@@ -37,13 +75,16 @@ pub struct TransferRow {
     pub freeze: i64,
     /// Seeds (ok runs).
     pub seeds: usize,
-    /// Test micro-recall over seeds.
+    /// What `micro`, `macro_` and `gain` measure.
+    pub headline: Headline,
+    /// The headline over seeds: test micro-recall, or a multi-label run's test mean AUROC.
     pub micro: Estimate,
-    /// Test macro-recall over seeds.
+    /// The second number over seeds: test macro-recall, or a multi-label run's test
+    /// micro-recall at its validation thresholds.
     pub macro_: Estimate,
-    /// Micro-recall minus random init's, paired by seed; `None` for random init itself.
+    /// The headline minus random init's, paired by seed; `None` for random init itself.
     pub gain: Option<Estimate>,
-    /// Seeds where this source's micro-recall is above random init's, out of the paired ones.
+    /// Seeds where this source's headline is above random init's, out of the paired ones.
     pub wins: Option<(usize, usize)>,
     /// What the paired difference shows; `None` for random init itself.
     pub verdict: Option<Verdict>,
@@ -57,10 +98,15 @@ pub struct TransferRow {
 /// model, freeze depth and weights source (random init first), ordered by freeze depth. Empty when the grid does not vary
 /// `weights` (every run of a model is then on one line).
 pub fn transfer_rows(results: &GridResults, facet: &str) -> Vec<TransferRow> {
-    let runs: Vec<&RunResults> = results
+    let candidates: Vec<&RunResults> = results
         .runs
         .iter()
-        .filter(|r| r.ok_trained() && r.facet == facet && r.summary.test_micro_recall.is_some())
+        .filter(|r| r.ok_trained() && r.facet == facet)
+        .collect();
+    let headline = Headline::of(&candidates);
+    let runs: Vec<&RunResults> = candidates
+        .into_iter()
+        .filter(|r| headline.value(r).is_some())
         .collect();
     let varies_weights = runs
         .iter()
@@ -77,7 +123,7 @@ pub fn transfer_rows(results: &GridResults, facet: &str) -> Vec<TransferRow> {
     );
     if !reference.is_empty() {
         let line = format!("{REFERENCE_MODEL} (reference)");
-        rows.push(row(&line, 0, &reference, None));
+        rows.push(row(headline, &line, 0, &reference, None));
     }
     for model in first_seen(runs.iter().map(|r| r.summary.model.as_str())) {
         let of_model: Vec<&RunResults> = runs
@@ -115,6 +161,7 @@ pub fn transfer_rows(results: &GridResults, facet: &str) -> Vec<TransferRow> {
                     continue;
                 }
                 rows.push(row(
+                    headline,
                     line,
                     freeze,
                     &these,
@@ -137,29 +184,34 @@ fn by_seed<'a>(runs: impl Iterator<Item = &'a RunResults>) -> BySeed<'a> {
     out
 }
 
-/// One seed's micro-recall minus random init's, fold by fold (each run against random init's
-/// run of the same test fold), averaged; `None` when no fold pairs.
-fn paired_gain(runs: &[&RunResults], random: &[&RunResults]) -> Option<f64> {
+/// One seed's headline minus random init's, fold by fold (each run against random init's run
+/// of the same test fold), averaged; `None` when no fold pairs.
+fn paired_gain(headline: Headline, runs: &[&RunResults], random: &[&RunResults]) -> Option<f64> {
     let diffs: Vec<f64> = runs
         .iter()
         .filter_map(|r| {
             let base = random.iter().find(|b| b.summary.fold == r.summary.fold)?;
-            Some(r.summary.test_micro_recall? - base.summary.test_micro_recall?)
+            Some(headline.value(r)? - headline.value(base)?)
         })
         .collect();
     (!diffs.is_empty()).then(|| mean(&diffs))
 }
 
-fn row(line: &str, freeze: i64, runs: &BySeed<'_>, random: Option<&BySeed<'_>>) -> TransferRow {
+fn row(
+    headline: Headline,
+    line: &str,
+    freeze: i64,
+    runs: &BySeed<'_>,
+    random: Option<&BySeed<'_>>,
+) -> TransferRow {
     let all: Vec<&RunResults> = runs.values().flatten().copied().collect();
     let values = |f: &dyn Fn(&RunResults) -> Option<f64>| seed_means(&all, f);
-    let micro = |r: &RunResults| r.summary.test_micro_recall;
     let (gain, wins, verdict) = match random {
         None => (None, None, None),
         Some(random) => {
             let diffs: Vec<f64> = runs
                 .iter()
-                .filter_map(|(seed, r)| paired_gain(r, random.get(seed)?))
+                .filter_map(|(seed, r)| paired_gain(headline, r, random.get(seed)?))
                 .collect();
             let gain = Estimate::of(&diffs);
             let wins = diffs.iter().filter(|d| **d > 0.0).count();
@@ -171,8 +223,9 @@ fn row(line: &str, freeze: i64, runs: &BySeed<'_>, random: Option<&BySeed<'_>>) 
         line: line.to_string(),
         freeze,
         seeds: runs.len(),
-        micro: Estimate::of(&values(&micro)),
-        macro_: Estimate::of(&values(&|r| r.summary.test_macro_recall)),
+        headline,
+        micro: Estimate::of(&values(&|r| headline.value(r))),
+        macro_: Estimate::of(&values(&|r| headline.second(r))),
         gain,
         wins,
         verdict,
@@ -187,17 +240,31 @@ pub fn render_table(md: &mut String, rows: &[TransferRow]) {
     if rows.is_empty() {
         return;
     }
+    let (numbers, what, first, second) = match rows[0].headline {
+        Headline::MicroRecall => (
+            "Test recall as mean over seeds with its",
+            "micro-recall",
+            "test micro-recall",
+            "test macro-recall",
+        ),
+        Headline::MeanAuroc => (
+            "Test numbers as mean over seeds with their",
+            "test mean AUROC over findings",
+            "test mean AUROC",
+            "test micro-recall (validation thresholds)",
+        ),
+    };
     let _ = writeln!(
         md,
         "### Pretraining against random init\n\n\
-         Test recall as mean over seeds with its 95% t-interval; the gain is micro-recall minus \
+         {numbers} 95% t-interval; the gain is {what} minus \
          random init's of the same seed (same split, sampling order and head init), with the \
          95% t-interval of its mean: a source beats random init beyond the seed spread only \
          when that interval lies above 0.\n"
     );
     let _ = writeln!(
         md,
-        "| model (weights) | freeze | seeds | test micro-recall | test macro-recall | gain vs random init | wins | verdict | epochs to converge | s/epoch |"
+        "| model (weights) | freeze | seeds | {first} | {second} | gain vs random init | wins | verdict | epochs to converge | s/epoch |"
     );
     let _ = writeln!(md, "|---|---|---|---|---|---|---|---|---|---|");
     for r in rows {
@@ -339,5 +406,37 @@ mod tests {
         assert_eq!(tb.wins, Some((2, 2)));
         // Random init's seed 1 averages its two finished folds: (0.5 + 0.55) / 2.
         assert!((rows[0].micro.mean - (0.55 + 0.525) / 2.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn multi_label_runs_are_compared_on_mean_auroc() {
+        let mut runs = Vec::new();
+        for seed in 0..2 {
+            for (weights, auroc) in [("random", 0.60), ("tb", 0.65)] {
+                // Recall would say the opposite: the table must not read it.
+                let recall = if weights == "random" { 0.9 } else { 0.1 };
+                let mut r = run("resnet18", 2, seed, Some(weights), recall);
+                r.summary.task = Some(cxr_results::task::MULTILABEL.into());
+                r.summary.test_mean_auroc = Some(auroc + 0.01 * seed as f64);
+                runs.push(r);
+            }
+        }
+        let results = GridResults {
+            name: "t".into(),
+            runs,
+            missing: Vec::new(),
+            stale: Vec::new(),
+        };
+        let rows = transfer_rows(&results, "");
+        assert_eq!(rows.len(), 2);
+        assert!(rows.iter().all(|r| r.headline == Headline::MeanAuroc));
+        assert!((rows[0].micro.mean - 0.605).abs() < 1e-12);
+        let gain = rows[1].gain.as_ref().expect("paired with random init");
+        assert!((gain.mean - 0.05).abs() < 1e-12);
+        assert_eq!(rows[1].wins, Some((2, 2)));
+        let mut md = String::new();
+        render_table(&mut md, &rows);
+        assert!(md.contains("| test mean AUROC | test micro-recall (validation thresholds) |"));
+        assert!(md.contains("the gain is test mean AUROC over findings minus"));
     }
 }
