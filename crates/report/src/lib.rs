@@ -73,6 +73,7 @@ pub mod feature_map;
 pub mod figures;
 pub mod finding_scores;
 pub mod grid_results;
+pub mod headline;
 pub mod heads;
 pub mod heatmap;
 pub mod input;

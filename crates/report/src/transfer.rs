@@ -11,6 +11,7 @@ use std::fmt::Write as _;
 
 use crate::estimate::Estimate;
 use crate::grid_results::{GridResults, RunResults, RANDOM_INIT};
+pub use crate::headline::Headline;
 use crate::numbers::seconds;
 use crate::order::first_seen;
 use crate::stats::{mean, seed_means, REFERENCE_MODEL};
@@ -25,44 +26,6 @@ pub fn describe(verdict: Verdict) -> &'static str {
         Verdict::TooFewSeeds => "fewer than 2 paired seeds",
         // A gain is never missing, failed or new (the check's verdicts).
         Verdict::Missing | Verdict::Failed | Verdict::New | Verdict::NewAllowed => "-",
-    }
-}
-
-/// What a transfer table compares runs on: test micro-recall, or for multi-label runs their
-/// headline, the test mean AUROC over findings (their recall depends on thresholds).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Headline {
-    /// Test micro-recall (one class per image).
-    MicroRecall,
-    /// Test mean AUROC over findings (several findings per film).
-    MeanAuroc,
-}
-
-impl Headline {
-    /// The headline of a facet's runs: mean AUROC when any of them is multi-label.
-    fn of(runs: &[&RunResults]) -> Self {
-        if runs.iter().any(|r| r.summary.is_multilabel()) {
-            Self::MeanAuroc
-        } else {
-            Self::MicroRecall
-        }
-    }
-
-    /// A run's headline value.
-    fn value(self, r: &RunResults) -> Option<f64> {
-        match self {
-            Self::MicroRecall => r.summary.test_micro_recall,
-            Self::MeanAuroc => r.summary.test_mean_auroc,
-        }
-    }
-
-    /// The second number shown: macro-recall, or a multi-label run's micro-recall at its
-    /// validation thresholds.
-    fn second(self, r: &RunResults) -> Option<f64> {
-        match self {
-            Self::MicroRecall => r.summary.test_macro_recall,
-            Self::MeanAuroc => r.summary.test_micro_recall,
-        }
     }
 }
 
