@@ -28,7 +28,7 @@ mod stratify;
 
 use crate::error::{DataError, Result};
 use crate::findings::{FindingMatrix, Groups};
-use crate::split::{Split, SplitFractions};
+use crate::split::{check_fold_settings, Split, SplitFractions};
 use stratify::{films_of, stratify, GroupTable};
 
 /// Splits the films by `fractions` of films, each group's films in one part, stratified over
@@ -78,18 +78,7 @@ pub fn grouped_folds(
     val: f64,
     rng: &mut impl rand::Rng,
 ) -> Result<Vec<Split>> {
-    if k < 2 {
-        return Err(DataError::InvalidSetting {
-            setting: "split.folds",
-            message: format!("{k} fold(s): cross-validation needs at least 2"),
-        });
-    }
-    if !(val > 0.0 && val < 1.0) {
-        return Err(DataError::InvalidSetting {
-            setting: "split.val",
-            message: format!("{val} is outside (0, 1)"),
-        });
-    }
+    check_fold_settings(k, val)?;
     let table = GroupTable::new(groups, labels)?;
     let members = table.nonempty();
     if members.len() < k {

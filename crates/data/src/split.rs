@@ -102,6 +102,24 @@ pub fn stratified_split(
     Ok(split)
 }
 
+/// The settings every k-fold partition needs (stratified by class or grouped by patient):
+/// `k` at least 2, and a validation fraction in (0, 1).
+pub(crate) fn check_fold_settings(k: usize, val: f64) -> Result<()> {
+    if k < 2 {
+        return Err(DataError::InvalidSetting {
+            setting: "split.folds",
+            message: format!("{k} fold(s): cross-validation needs at least 2"),
+        });
+    }
+    if !(val > 0.0 && val < 1.0) {
+        return Err(DataError::InvalidSetting {
+            setting: "split.val",
+            message: format!("{val} is outside (0, 1)"),
+        });
+    }
+    Ok(())
+}
+
 /// `k` stratified cross-validation folds: each class is shuffled once by `rng` and dealt
 /// round-robin into `k` test folds, so every image is in exactly one fold's test split and each
 /// class's count differs by at most one between folds. Fold `f`'s validation split is carved
@@ -115,18 +133,7 @@ pub fn stratified_folds(
     val: f64,
     rng: &mut impl rand::Rng,
 ) -> Result<Vec<Split>> {
-    if k < 2 {
-        return Err(DataError::InvalidSetting {
-            setting: "split.folds",
-            message: format!("{k} fold(s): cross-validation needs at least 2"),
-        });
-    }
-    if !(val > 0.0 && val < 1.0) {
-        return Err(DataError::InvalidSetting {
-            setting: "split.val",
-            message: format!("{val} is outside (0, 1)"),
-        });
-    }
+    check_fold_settings(k, val)?;
     let mut folds = vec![Split::default(); k];
     for (label, class) in classes.iter().enumerate() {
         let mut members: Vec<usize> = (0..labels.len())

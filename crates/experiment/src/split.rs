@@ -35,6 +35,22 @@ pub struct FoldSplit {
     pub fold: usize,
 }
 
+impl FoldSplit {
+    /// This run's fold of a seed's partition into `folds` (as the k-fold splitters return it).
+    fn pick(&self, folds: Vec<Split>) -> cxr_data::Result<Split> {
+        folds
+            .into_iter()
+            .nth(self.fold)
+            .ok_or_else(|| DataError::InvalidSetting {
+                setting: "split.fold",
+                message: format!(
+                    "fold {} of {} folds: folds are 0..{}",
+                    self.fold, self.folds, self.folds
+                ),
+            })
+    }
+}
+
 impl Default for SplitSettings {
     fn default() -> Self {
         Self::Fractions(SplitFractions::default())
@@ -61,16 +77,7 @@ impl SplitSettings {
     ) -> cxr_data::Result<Split> {
         match self {
             Self::Fractions(fractions) => stratified_split(labels, classes, *fractions, rng),
-            Self::Fold(f) => stratified_folds(labels, classes, f.folds, f.val, rng)?
-                .into_iter()
-                .nth(f.fold)
-                .ok_or_else(|| DataError::InvalidSetting {
-                    setting: "split.fold",
-                    message: format!(
-                        "fold {} of {} folds: folds are 0..{}",
-                        f.fold, f.folds, f.folds
-                    ),
-                }),
+            Self::Fold(f) => f.pick(stratified_folds(labels, classes, f.folds, f.val, rng)?),
         }
     }
 }
@@ -87,16 +94,7 @@ impl SplitSettings {
     ) -> cxr_data::Result<Split> {
         match self {
             Self::Fractions(fractions) => grouped_split(groups, findings, *fractions, rng),
-            Self::Fold(f) => grouped_folds(groups, findings, f.folds, f.val, rng)?
-                .into_iter()
-                .nth(f.fold)
-                .ok_or_else(|| DataError::InvalidSetting {
-                    setting: "split.fold",
-                    message: format!(
-                        "fold {} of {} folds: folds are 0..{}",
-                        f.fold, f.folds, f.folds
-                    ),
-                }),
+            Self::Fold(f) => f.pick(grouped_folds(groups, findings, f.folds, f.val, rng)?),
         }
     }
 }
