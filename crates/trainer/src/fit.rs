@@ -57,13 +57,85 @@ pub fn fit(
     seed: u64,
     observer: &mut dyn Observer,
 ) -> Result<FitOutcome> {
-    let cache = prefix_cache(model, data, train)?;
-    let (train_source, eval_source) = sources(data, cache.as_ref());
     let classes = data.set.classes.len();
     let eval_batch = train.eval_batch_size();
-    let validate =
-        |model: &Model| evaluate(model, &eval_source, classes, &data.split.val, eval_batch);
+    fit_with(
+        model,
+        data,
+        train,
+        seed,
+        observer,
+        Objective::new(
+            |source, opt, plan, rng, observer| {
+                train_one_epoch(model, opt, source, plan, rng, observer)
+            },
+            |source, films| evaluate(model, source, classes, films, eval_batch),
+            score_of,
+        ),
+    )
+}
 
+/// How one objective trains and scores within [`fit_with`]: `train_epoch` trains one epoch plan
+/// from the training source and returns its mean loss; `evaluate` scores films of the
+/// evaluation source; `score` reads a validation as early stopping does.
+pub(crate) struct Objective<T, V, S> {
+    train_epoch: T,
+    evaluate: V,
+    score: S,
+}
+
+impl<E, T, V, S> Objective<T, V, S>
+where
+    T: FnMut(
+        &Source<'_>,
+        &mut Adam,
+        EpochPlan<'_>,
+        &mut ChaCha8Rng,
+        &mut dyn Observer,
+    ) -> Result<f64>,
+    V: Fn(&Source<'_>, &[usize]) -> Result<E>,
+    S: Fn(&E) -> EpochScore,
+{
+    /// The three steps, their signatures fixed here so that closures passed in infer them.
+    pub fn new(train_epoch: T, evaluate: V, score: S) -> Self {
+        Self {
+            train_epoch,
+            evaluate,
+            score,
+        }
+    }
+}
+
+/// The frame every network objective with labels shares: the frozen-prefix cache when it is
+/// valid, the epoch sampler and Adam, the [`EpochLoop`] under early stopping, the kept epoch's
+/// validation and one test evaluation with the kept weights, trained and scored as
+/// `objective` says.
+pub(crate) fn fit_with<E, T, V, S>(
+    model: &Model,
+    data: FitData<'_>,
+    train: &TrainSettings,
+    seed: u64,
+    observer: &mut dyn Observer,
+    objective: Objective<T, V, S>,
+) -> Result<FitOutcome<E>>
+where
+    T: FnMut(
+        &Source<'_>,
+        &mut Adam,
+        EpochPlan<'_>,
+        &mut ChaCha8Rng,
+        &mut dyn Observer,
+    ) -> Result<f64>,
+    V: Fn(&Source<'_>, &[usize]) -> Result<E>,
+    S: Fn(&E) -> EpochScore,
+{
+    let Objective {
+        mut train_epoch,
+        evaluate,
+        score,
+    } = objective;
+    let cache = prefix_cache(model, data, train)?;
+    let (train_source, eval_source) = sources(data, cache.as_ref());
     let sampler = Sampler::new(train.sampler, &data.split.train, &data.set.labels)?;
     let mut opt = Adam::new(model.trainable_vars(), train.adam)?;
     let epochs = EpochLoop {
@@ -75,19 +147,19 @@ pub fn fit(
     .run(
         observer,
         |rng| sampler.epoch(rng),
-        |plan, rng, observer| train_one_epoch(model, &mut opt, &train_source, plan, rng, observer),
+        |plan, rng, observer| train_epoch(&train_source, &mut opt, plan, rng, observer),
         || {
-            let val = validate(model)?;
-            let score = score_of(&val);
+            let val = evaluate(&eval_source, &data.split.val)?;
+            let score = score(&val);
             Ok((val, score))
         },
     )?;
     // The first epoch always improves, so the kept validation exists whenever an epoch ran.
     let val = match epochs.best_val {
         Some(val) => val,
-        None => validate(model)?,
+        None => evaluate(&eval_source, &data.split.val)?,
     };
-    let test = evaluate(model, &eval_source, classes, &data.split.test, eval_batch)?;
+    let test = evaluate(&eval_source, &data.split.test)?;
     Ok(FitOutcome {
         history: epochs.history,
         best_epoch: epochs.best_epoch,

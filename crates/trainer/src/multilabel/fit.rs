@@ -2,16 +2,16 @@
 //! cross-entropy as the loss, and validation mean AUROC as the default stopping score.
 
 use candle_core::Tensor;
-use cxr_data::{FindingMatrix, Sampler, Uncertain};
+use cxr_data::{FindingMatrix, Uncertain};
 use cxr_experiment::TrainSettings;
 use cxr_models::Model;
 
-use crate::adam::Adam;
 use crate::early_stopping::EpochScore;
 use crate::epoch::{step_batches, Source};
 use crate::error::Result;
-use crate::fit::{prefix_cache, sources, EpochLoop, FitData, FitOutcome};
+use crate::fit::{fit_with, FitData, FitOutcome, Objective};
 use crate::multilabel::evaluation::MultiLabelEvaluation;
+use crate::multilabel::loss::masked_bce_with_logits;
 use crate::multilabel::scores::FindingScores;
 use crate::multilabel::targets::{pos_weight_tensor, target_tensors};
 use crate::observer::Observer;
@@ -33,8 +33,6 @@ pub fn fit_multilabel(
     seed: u64,
     observer: &mut dyn Observer,
 ) -> Result<MultiLabelFit> {
-    let cache = prefix_cache(model, data, train)?;
-    let (train_source, eval_source) = sources(data, cache.as_ref());
     let device = model.device();
     let uncertain = train.uncertain;
     let pos_weight = pos_weight_tensor(
@@ -44,56 +42,31 @@ pub fn fit_multilabel(
         uncertain,
         device,
     )?;
-    let eval = Evaluator {
+    let pos_weight = pos_weight.as_ref();
+    let eval_batch = train.eval_batch_size();
+    fit_with(
         model,
-        source: &eval_source,
-        labels,
-        uncertain,
-        pos_weight: pos_weight.as_ref(),
-        batch_size: train.eval_batch_size(),
-    };
-    let sampler = Sampler::new(train.sampler, &data.split.train, &data.set.labels)?;
-    let mut opt = Adam::new(model.trainable_vars(), train.adam)?;
-    let epochs = EpochLoop {
+        data,
         train,
-        stop: train.early_stopping,
         seed,
-        params: model.parameters(),
-    }
-    .run(
         observer,
-        |rng| sampler.epoch(rng),
-        |plan, rng, observer| {
-            step_batches(plan, &mut opt, observer, |chunk| {
-                let (x, _) = train_source.train_batch(chunk, rng, device)?;
-                let logits = train_source.forward(model, &x, true)?;
-                let (targets, mask) = target_tensors(labels, chunk, uncertain, device)?;
-                crate::multilabel::masked_bce_with_logits(
-                    &logits,
-                    &targets,
-                    &mask,
-                    pos_weight.as_ref(),
+        Objective::new(
+            |source, opt, plan, rng, observer| {
+                step_batches(plan, opt, observer, |chunk| {
+                    let (x, _) = source.train_batch(chunk, rng, device)?;
+                    let logits = source.forward(model, &x, true)?;
+                    let (targets, mask) = target_tensors(labels, chunk, uncertain, device)?;
+                    masked_bce_with_logits(&logits, &targets, &mask, pos_weight)
+                })
+            },
+            |source, films| {
+                evaluate_findings(
+                    model, source, labels, films, uncertain, pos_weight, eval_batch,
                 )
-            })
-        },
-        || {
-            let val = eval.run(&data.split.val)?;
-            let score = score_of(&val, labels, &data.split.val, uncertain);
-            Ok((val, score))
-        },
-    )?;
-    let val = match epochs.best_val {
-        Some(val) => val,
-        None => eval.run(&data.split.val)?,
-    };
-    let test = eval.run(&data.split.test)?;
-    Ok(FitOutcome {
-        history: epochs.history,
-        best_epoch: epochs.best_epoch,
-        val,
-        test,
-        prefix_time_s: cache.map(|c| c.build_time_s),
-    })
+            },
+            |val| score_of(val, labels, &data.split.val, uncertain),
+        ),
+    )
 }
 
 /// A multi-label epoch's validation numbers: the masked loss, mean AUROC, and micro-/macro-
@@ -111,30 +84,6 @@ fn score_of(
         val_micro_recall: recall.as_ref().map_or(f64::NAN, |r| r.micro),
         val_macro_recall: recall.as_ref().map_or(f64::NAN, |r| r.macro_),
         val_mean_auroc: scores.mean_auroc().unwrap_or(f64::NAN),
-    }
-}
-
-/// Evaluates a model on films of a source: per-finding probabilities and the masked loss.
-struct Evaluator<'a> {
-    model: &'a Model,
-    source: &'a Source<'a>,
-    labels: &'a FindingMatrix,
-    uncertain: Uncertain,
-    pos_weight: Option<&'a Tensor>,
-    batch_size: usize,
-}
-
-impl Evaluator<'_> {
-    fn run(&self, films: &[usize]) -> Result<MultiLabelEvaluation> {
-        evaluate_findings(
-            self.model,
-            self.source,
-            self.labels,
-            films,
-            self.uncertain,
-            self.pos_weight,
-            self.batch_size,
-        )
     }
 }
 
