@@ -23,22 +23,25 @@ fn table_dir(header: &str, rows: &[&str]) -> Result<(tempfile::TempDir, String),
     Ok((tmp, grid))
 }
 
+/// A generic table of 6 films of 3 patients with two findings, several per film.
+const TWO_FINDINGS: (&str, &[&str]) = (
+    "path,patient,Effusion,Mass",
+    &[
+        "a.png,1,1,1",
+        "b.png,1,0,0",
+        "c.png,2,1,0",
+        "d.png,2,0,1",
+        "e.png,3,0,0",
+        "f.png,3,1,0",
+    ],
+);
+
 const TABLE: &str =
     "\nname = \"t\"\n[data]\nroot = \"films\"\nlabels = \"labels.csv\"\n[model]\nname = \"cnn\"\n";
 
 #[test]
 fn a_multi_label_table_defaults_to_multilabel_and_a_split_by_patient() -> TestResult {
-    let (_tmp, path) = table_dir(
-        "path,patient,Effusion,Mass",
-        &[
-            "a.png,1,1,1",
-            "b.png,1,0,0",
-            "c.png,2,1,0",
-            "d.png,2,0,1",
-            "e.png,3,0,0",
-            "f.png,3,1,0",
-        ],
-    )?;
+    let (_tmp, path) = table_dir(TWO_FINDINGS.0, TWO_FINDINGS.1)?;
     let grid = expand_at(&path, TABLE)?;
     let cfg = &grid.runs[0].config;
     assert_eq!(cfg.train.task, Task::Multilabel);
@@ -146,17 +149,7 @@ fn multi_label_runs_refuse_a_classic_head_at_plan_time_and_calibrate_per_finding
 
 #[test]
 fn a_source_run_on_the_same_table_split_another_way_is_a_leak() -> TestResult {
-    let (tmp, path) = table_dir(
-        "path,patient,Effusion,Mass",
-        &[
-            "a.png,1,1,1",
-            "b.png,1,0,0",
-            "c.png,2,1,0",
-            "d.png,2,0,1",
-            "e.png,3,0,0",
-            "f.png,3,1,0",
-        ],
-    )?;
+    let (tmp, path) = table_dir(TWO_FINDINGS.0, TWO_FINDINGS.1)?;
     let source = TABLE.replace("name = \"t\"", "name = \"src\"");
     let by_film = format!("{source}[split]\ngroup = \"film\"\n");
     std::fs::write(tmp.path().join("src.toml"), &by_film)?;
