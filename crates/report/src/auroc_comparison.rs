@@ -18,9 +18,10 @@ use std::fmt::Write as _;
 use cxr_metrics::{delong_mean_test, delong_test, paired_group_bootstrap, DEFAULT_RESAMPLES};
 use cxr_results::LINEAR_HEAD;
 
-use crate::finding_scores::{FindingScores, PairSide, PairedScores};
+use crate::finding_scores::FindingScores;
 use crate::grid_results::{GridResults, RunResults};
 use crate::paired::{format_p, pair_key, planned, runs_of, ALPHA};
+use crate::paired_scores::{PairSide, PairedScores};
 use crate::stats::ConfigStats;
 
 /// `metric` of a row comparing the mean AUROC over findings.

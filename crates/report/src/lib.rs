@@ -84,6 +84,7 @@ pub mod markdown;
 pub mod numbers;
 pub mod order;
 pub mod paired;
+pub mod paired_scores;
 pub mod per_finding;
 pub mod pretraining;
 pub mod reliability;
