@@ -119,6 +119,9 @@ pub enum HeadError {
         /// smartcore's message, on one line.
         message: String,
     },
+    /// Bytes that are not a head file this build reads ([`crate::FittedHead::from_bytes`]).
+    #[error("{0}")]
+    Format(String),
     /// A head name that is not one of [`HeadKind::ALL`].
     #[error(transparent)]
     UnknownHead(#[from] crate::kind::UnknownHead),

@@ -2,45 +2,43 @@
 
 use std::fmt;
 
-use smartcore::algorithm::neighbour::KNNAlgorithmName;
 use smartcore::ensemble::random_forest_classifier::{
     RandomForestClassifier, RandomForestClassifierParameters,
 };
-use smartcore::linalg::basic::arrays::Array;
-use smartcore::linalg::basic::matrix::DenseMatrix;
 use smartcore::linear::logistic_regression::{LogisticRegression, LogisticRegressionParameters};
-use smartcore::metrics::distance::euclidian::Euclidian;
-use smartcore::neighbors::knn_classifier::{KNNClassifier, KNNClassifierParameters};
 
 use crate::error::{one_line, HeadError, Result};
+use crate::forest::ForestModel;
 use crate::kind::HeadKind;
+use crate::knn::KnnModel;
+use crate::logistic::LogisticModel;
 use crate::matrix::Matrix;
 use crate::search::Hyper;
 use crate::standardizer::Standardizer;
 use crate::svm::{SvmKernel, SvmModel};
 
-type Logistic = LogisticRegression<f64, u32, DenseMatrix<f64>, Vec<u32>>;
-type Forest = RandomForestClassifier<f64, u32, DenseMatrix<f64>, Vec<u32>>;
-type Knn = KNNClassifier<f64, u32, DenseMatrix<f64>, Vec<u32>, Euclidian<f64>>;
-
-/// The fitted model behind a head.
-enum Model {
-    Logistic(Logistic),
+/// The fitted model behind a head, as the numbers it predicts with (what a head file holds).
+#[derive(Debug)]
+pub(crate) enum Model {
+    Logistic(LogisticModel),
     Svm(SvmModel),
-    Forest(Forest),
-    Knn {
-        model: Knn,
-        /// Training rows it stores.
-        rows: usize,
-    },
+    Forest(ForestModel),
+    Knn(KnnModel),
 }
 
 /// A head fitted on standardised training features. [`FittedHead::predict`] takes raw
 /// (unstandardised) features and standardises them with the training statistics first.
+///
+/// Every head predicts from its own numbers (coefficients, support vectors and duals, trees,
+/// stored neighbours), computed as the library that fitted it computes them, so a head saved
+/// with [`FittedHead::to_bytes`] and read back with [`FittedHead::from_bytes`] predicts the
+/// same classes and probabilities.
 pub struct FittedHead {
-    standardizer: Standardizer,
-    hyper: Hyper,
-    model: Model,
+    pub(crate) standardizer: Standardizer,
+    pub(crate) hyper: Hyper,
+    /// The number of classes of the labels (probability rows have this width).
+    pub(crate) classes: usize,
+    pub(crate) model: Model,
 }
 
 /// The training split as every candidate of a search sees it, prepared once.
@@ -50,18 +48,29 @@ pub(crate) struct Training {
     /// The training features, standardised.
     features: Matrix,
     labels: Vec<u32>,
+    /// The number of classes labels range over.
+    classes: usize,
 }
 
 impl Training {
-    /// Standardises `train` with its own statistics.
-    pub(crate) fn new(train: &Matrix, labels: &[u32]) -> Result<Self> {
+    /// Standardises `train` with its own statistics; labels range over `classes`.
+    pub(crate) fn new(train: &Matrix, labels: &[u32], classes: usize) -> Result<Self> {
         let standardizer = Standardizer::fit(train);
         let features = standardizer.apply(train)?;
         Ok(Self {
             standardizer,
             features,
             labels: labels.to_vec(),
+            classes,
         })
+    }
+
+    /// The distinct training labels, ascending.
+    fn present(&self) -> Vec<u32> {
+        let mut present = self.labels.clone();
+        present.sort_unstable();
+        present.dedup();
+        present
     }
 }
 
@@ -86,10 +95,9 @@ impl FittedHead {
             // minimiser for alpha = 1/C.
             Hyper::Logistic { c } => {
                 let parameters = LogisticRegressionParameters::default().with_alpha(1.0 / c);
-                Model::Logistic(
-                    LogisticRegression::fit(&dense()?, y, parameters)
-                        .map_err(|e| failed(e.to_string()))?,
-                )
+                let fitted = LogisticRegression::fit(&dense()?, y, parameters)
+                    .map_err(|e| failed(e.to_string()))?;
+                Model::Logistic(LogisticModel::from_smartcore(&fitted, training.present()))
             }
             Hyper::SvmLinear { c } => Model::Svm(
                 SvmModel::fit(&training.features, y, SvmKernel::Linear, c).map_err(failed)?,
@@ -107,30 +115,21 @@ impl FittedHead {
                 let parameters = RandomForestClassifierParameters::default()
                     .with_n_trees(trees)
                     .with_seed(seed);
-                Model::Forest(
-                    RandomForestClassifier::fit(&dense()?, y, parameters)
-                        .map_err(|e| failed(e.to_string()))?,
-                )
+                let fitted = RandomForestClassifier::fit(&dense()?, y, parameters)
+                    .map_err(|e| failed(e.to_string()))?;
+                Model::Forest(ForestModel::from_smartcore(&fitted).map_err(failed)?)
             }
             Hyper::Knn { k } => {
                 if k > y.len() {
                     return Err(HeadError::KTooLarge { k, rows: y.len() });
                 }
-                // Exhaustive search: a cover tree buys nothing in 512 dimensions, and its
-                // neighbour order among equal distances is harder to reason about.
-                let parameters = KNNClassifierParameters::default()
-                    .with_k(k)
-                    .with_algorithm(KNNAlgorithmName::LinearSearch);
-                Model::Knn {
-                    model: KNNClassifier::fit(&dense()?, y, parameters)
-                        .map_err(|e| failed(e.to_string()))?,
-                    rows: y.len(),
-                }
+                Model::Knn(KnnModel::fit(k, training.features.clone(), y.clone()).map_err(failed)?)
             }
         };
         Ok(Self {
             standardizer: training.standardizer.clone(),
             hyper,
+            classes: training.classes,
             model,
         })
     }
@@ -156,10 +155,14 @@ impl FittedHead {
         self.standardizer.cols()
     }
 
-    /// The predicted class of each row of raw `features`, standardised with the training
-    /// statistics first. An error when the width differs from training or a value is not
-    /// finite.
-    pub fn predict(&self, features: &Matrix) -> Result<Vec<u32>> {
+    /// Number of classes: the width of [`FittedHead::probabilities`]' rows.
+    pub fn classes(&self) -> usize {
+        self.classes
+    }
+
+    /// Checks raw `features` and standardises them: an error when the width differs from
+    /// training or a value is not finite.
+    fn standardise(&self, features: &Matrix) -> Result<Matrix> {
         if let Some((row, col, value)) = features.first_non_finite() {
             return Err(HeadError::NonFinite {
                 split: "predict",
@@ -175,22 +178,137 @@ impl FittedHead {
                 found: features.cols(),
             });
         }
-        if features.rows() == 0 {
-            return Ok(Vec::new());
-        }
-        let standardised = self.standardizer.apply(features)?;
-        let failed = |message: String| HeadError::Predict {
+        self.standardizer.apply(features)
+    }
+
+    fn failed(&self, message: impl fmt::Display) -> HeadError {
+        HeadError::Predict {
             kind: self.kind(),
             hyper: self.hyper,
             message: one_line(message),
-        };
-        let dense = || standardised.to_dense().map_err(&failed);
-        match &self.model {
-            Model::Logistic(m) => m.predict(&dense()?).map_err(|e| failed(e.to_string())),
-            Model::Svm(m) => m.predict(&standardised).map_err(failed),
-            Model::Forest(m) => m.predict(&dense()?).map_err(|e| failed(e.to_string())),
-            Model::Knn { model, .. } => model.predict(&dense()?).map_err(|e| failed(e.to_string())),
         }
+    }
+
+    /// The predicted class of each row of raw `features`, standardised with the training
+    /// statistics first. An error when the width differs from training or a value is not
+    /// finite.
+    ///
+    /// The class is the head's own decision (the SVMs' one-vs-one vote, the forest's and
+    /// kNN's majority, the logistic's largest logit), which for the SVMs may differ from the
+    /// most probable class of [`FittedHead::probabilities`], as in libsvm.
+    pub fn predict(&self, features: &Matrix) -> Result<Vec<u32>> {
+        let z = self.standardise(features)?;
+        if z.rows() == 0 {
+            return Ok(Vec::new());
+        }
+        let rows =
+            || (0..z.rows()).map(|i| z.row(i).iter().map(|&v| f64::from(v)).collect::<Vec<f64>>());
+        match &self.model {
+            Model::Logistic(m) => Ok(rows().map(|x| m.predict(&x)).collect()),
+            Model::Svm(m) => m.predict(&z).map_err(|e| self.failed(e)),
+            Model::Forest(m) => rows()
+                .map(|x| {
+                    m.predict(&x)
+                        .ok_or_else(|| self.failed("a tree is malformed"))
+                })
+                .collect(),
+            Model::Knn(m) => m
+                .predict(&z.to_dense().map_err(|e| self.failed(e))?)
+                .map_err(|e| self.failed(e)),
+        }
+    }
+
+    /// Class probabilities of each row of raw `features`, `rows x classes` row-major (classes
+    /// absent from training get 0): the logistic's softmax (sigmoid for two classes), the
+    /// SVMs' Platt-scaled pairwise probabilities coupled as libsvm couples them, the share of
+    /// the forest's trees, the share of the `k` neighbours. `None` for an SVM whose sigmoids
+    /// were never fitted ([`FittedHead::calibrate`]).
+    pub fn probabilities(&self, features: &Matrix) -> Result<Option<Vec<f32>>> {
+        let z = self.standardise(features)?;
+        let classes = self.classes;
+        let mut out = vec![0.0f32; z.rows() * classes];
+        if z.rows() == 0 {
+            return Ok(Some(out));
+        }
+        let rows =
+            || (0..z.rows()).map(|i| z.row(i).iter().map(|&v| f64::from(v)).collect::<Vec<f64>>());
+        match &self.model {
+            Model::Logistic(m) => {
+                for (x, slot) in rows().zip(out.chunks_exact_mut(classes)) {
+                    m.probabilities(&x, slot);
+                }
+            }
+            Model::Svm(m) => return m.probabilities(&z, classes).map_err(|e| self.failed(e)),
+            Model::Forest(m) => {
+                for (x, slot) in rows().zip(out.chunks_exact_mut(classes)) {
+                    m.probabilities(&x, slot)
+                        .ok_or_else(|| self.failed("a tree is malformed"))?;
+                }
+            }
+            Model::Knn(m) => {
+                let dense = z.to_dense().map_err(|e| self.failed(e))?;
+                out = m
+                    .probabilities(&dense, classes)
+                    .map_err(|e| self.failed(e))?;
+            }
+        }
+        Ok(Some(out))
+    }
+
+    /// Fits what turns the head's decision values into probabilities on the validation split
+    /// (raw `features`, `labels`): the SVMs' Platt sigmoids, one per pair of classes. The
+    /// other heads have probabilities of their own and are left as they are.
+    pub fn calibrate(&mut self, features: &Matrix, labels: &[u32]) -> Result<()> {
+        let z = self.standardise(features)?;
+        if let Model::Svm(m) = &mut self.model {
+            m.calibrate(&z, labels).map_err(|e| HeadError::Predict {
+                kind: self.hyper.kind(),
+                hyper: self.hyper,
+                message: one_line(e),
+            })?;
+        }
+        Ok(())
+    }
+
+    /// For a logistic head, the same logits as one linear layer on raw features:
+    /// `(weights, biases)`, `outputs x features` and `outputs`, with one output per class
+    /// (classes absent from training get a logit of -1e4; for two training classes the first
+    /// gets 0 and the second the sigmoid's logit, which gives the same softmax). The
+    /// standardisation is folded in: `w / std` and `b - sum(w * mean / std)`. What Grad-CAM
+    /// needs to explain a logistic head as it explains a network's last layer. `None` for the
+    /// other heads, which are not linear in the features.
+    pub fn as_linear_layer(&self) -> Option<(Vec<f32>, Vec<f32>)> {
+        let Model::Logistic(m) = &self.model else {
+            return None;
+        };
+        let f = self.features();
+        let mut weights = vec![0.0f32; self.classes * f];
+        let mut biases = vec![-1e4f32; self.classes];
+        let rows: Vec<(u32, Vec<f64>, f64)> = if m.intercepts.len() == 1 {
+            vec![
+                (m.classes[0], vec![0.0; f], 0.0),
+                (m.classes[1], m.coefficients.clone(), m.intercepts[0]),
+            ]
+        } else {
+            m.classes
+                .iter()
+                .zip(m.coefficients.chunks_exact(f))
+                .zip(&m.intercepts)
+                .map(|((&c, w), &b)| (c, w.to_vec(), b))
+                .collect()
+        };
+        for (class, w, b) in rows {
+            let class = class as usize;
+            let mut bias = b;
+            for j in 0..f {
+                let scale = f64::from(self.standardizer.std[j]);
+                let wj = w[j] / scale;
+                weights[class * f + j] = wj as f32;
+                bias -= wj * f64::from(self.standardizer.mean[j]);
+            }
+            biases[class] = bias as f32;
+        }
+        Some((weights, biases))
     }
 
     /// How many numbers the fitted head holds, to compare heads' sizes:
@@ -205,20 +323,12 @@ impl FittedHead {
     /// - kNN: the stored training features, rows x features (labels not counted).
     pub fn parameter_count(&self) -> usize {
         match &self.model {
-            Model::Logistic(m) => m.coefficients().shape().0 * (m.coefficients().shape().1 + 1),
+            Model::Logistic(m) => m.coefficients.len() + m.intercepts.len(),
             Model::Svm(m) => m.parameter_count(),
-            Model::Forest(m) => forest_nodes(m),
-            Model::Knn { rows, .. } => rows * self.features(),
+            Model::Forest(m) => m.nodes(),
+            Model::Knn(m) => m.labels.len() * self.features(),
         }
     }
-}
-
-/// Total nodes of a forest's trees. smartcore keeps the trees and their nodes private and
-/// exposes no count, but its `Debug` output prints each node as `Node { .. }` (derived on
-/// `struct Node`, src/tree/decision_tree_classifier.rs); the unit test below pins this on a
-/// forest whose node count is known, so a change of format fails loudly.
-fn forest_nodes(forest: &Forest) -> usize {
-    format!("{forest:?}").matches("Node {").count()
 }
 
 impl fmt::Debug for FittedHead {
@@ -227,21 +337,30 @@ impl fmt::Debug for FittedHead {
             .field("kind", &self.kind())
             .field("hyper", &self.hyper)
             .field("features", &self.features())
+            .field("classes", &self.classes)
             .finish_non_exhaustive()
     }
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
-    use smartcore::linalg::basic::arrays::Array;
 
     /// `rows` points of 3 overlapping Gaussian clusters in `dims` dimensions (class c shifted
     /// by 1 along axis c), from a fixed ChaCha8 stream.
     fn overlapping(rows: usize, dims: usize) -> Result<(Matrix, Vec<u32>)> {
+        overlapping_from(rows, dims, 17)
+    }
+
+    /// [`overlapping`] from another stream.
+    pub(crate) fn overlapping_from(
+        rows: usize,
+        dims: usize,
+        stream: u64,
+    ) -> Result<(Matrix, Vec<u32>)> {
         use rand::SeedableRng;
         use rand_distr::{Distribution, Normal};
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(17);
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(stream);
         let noise = Normal::new(0.0f32, 1.0).map_err(|_| HeadError::NoFeatures)?;
         let mut data = Vec::with_capacity(rows * dims);
         for i in 0..rows {
@@ -256,15 +375,15 @@ mod tests {
     #[test]
     fn logistic_is_fitted_to_convergence() -> Result<()> {
         let (x, labels) = overlapping(200, 20)?;
-        let training = Training::new(&x, &labels)?;
+        let training = Training::new(&x, &labels, 3)?;
         let z = &training.features;
         for c in [0.01, 1.0, 10.0] {
             let head = FittedHead::fit(&training, Hyper::Logistic { c }, 0)?;
             let Model::Logistic(model) = &head.model else {
                 panic!("not a logistic model");
             };
-            let (w, b) = (model.coefficients(), model.intercept());
-            assert_eq!(w.shape(), (3, 20));
+            let (w, b) = (&model.coefficients, &model.intercepts);
+            assert_eq!((w.len(), b.len()), (3 * 20, 3));
             // Gradient of sum_i -log softmax(W x_i + b)[y_i] + |W|^2 / (2c), which smartcore
             // minimises with alpha = 1/c; at the optimum it vanishes.
             let mut grad = vec![0.0f64; 3 * 21];
@@ -272,7 +391,7 @@ mod tests {
                 let logits: Vec<f64> = (0..3)
                     .map(|k| {
                         let row = z.row(i).iter().enumerate();
-                        row.map(|(j, &v)| f64::from(v) * w.get((k, j))).sum::<f64>() + b.get((k, 0))
+                        row.map(|(j, &v)| f64::from(v) * w[k * 20 + j]).sum::<f64>() + b[k]
                     })
                     .collect();
                 let top = logits.iter().copied().fold(f64::MIN, f64::max);
@@ -288,7 +407,7 @@ mod tests {
             }
             for k in 0..3 {
                 for j in 0..20 {
-                    grad[k * 21 + j] += w.get((k, j)) / c;
+                    grad[k * 21 + j] += w[k * 20 + j] / c;
                 }
             }
             let largest = grad.iter().fold(0.0f64, |m, g| m.max(g.abs()));
@@ -307,7 +426,7 @@ mod tests {
     fn parameter_counts_follow_their_definitions() -> Result<()> {
         // Two classes: smartcore's logistic fits one weight vector and one intercept.
         let x = Matrix::new(4, 1, vec![0.0, 1.0, 2.0, 3.0])?;
-        let training = Training::new(&x, &[0, 0, 1, 1])?;
+        let training = Training::new(&x, &[0, 0, 1, 1], 2)?;
         let logistic = FittedHead::fit(&training, Hyper::Logistic { c: 1.0 }, 0)?;
         assert_eq!(logistic.parameter_count(), 2);
 
@@ -323,7 +442,7 @@ mod tests {
         assert_eq!(knn.parameter_count(), 4);
 
         let (x, labels) = overlapping(30, 5)?;
-        let training = Training::new(&x, &labels)?;
+        let training = Training::new(&x, &labels, 3)?;
         let knn = FittedHead::fit(&training, Hyper::Knn { k: 3 }, 0)?;
         assert_eq!(knn.parameter_count(), 30 * 5);
         // A grown forest: every tree has an odd number of nodes (each split adds two).
@@ -336,9 +455,85 @@ mod tests {
     #[test]
     fn knn_refuses_k_above_the_training_rows() -> Result<()> {
         let x = Matrix::new(3, 1, vec![0.0, 1.0, 2.0])?;
-        let training = Training::new(&x, &[0, 1, 1])?;
+        let training = Training::new(&x, &[0, 1, 1], 2)?;
         let err = FittedHead::fit(&training, Hyper::Knn { k: 4 }, 0).err();
         assert_eq!(err, Some(HeadError::KTooLarge { k: 4, rows: 3 }));
+        Ok(())
+    }
+
+    /// Every head decides each film exactly as the library model it was fitted with: the
+    /// logistic's and forest's classes against smartcore's `predict`, each SVM pair's decision
+    /// value bit for bit against linfa-svm's `weighted_sum - rho`. On two and three classes.
+    #[test]
+    fn every_head_decides_as_the_library_that_fitted_it() -> Result<()> {
+        use linfa::traits::Fit as _;
+        use smartcore::linalg::basic::matrix::DenseMatrix;
+        let (x, labels3) = overlapping(150, 8)?;
+        let (unseen, _) = overlapping_from(120, 8, 99)?;
+        let labels2: Vec<u32> = labels3.iter().map(|l| l % 2).collect();
+        for (labels, classes) in [(&labels3, 3), (&labels2, 2)] {
+            let training = Training::new(&x, labels, classes)?;
+            let dense_train = training.features.to_dense().map_err(HeadError::Format)?;
+            let z = training.standardizer.apply(&unseen)?;
+            let dense: DenseMatrix<f64> = z.to_dense().map_err(HeadError::Format)?;
+            let lib = |e: smartcore::error::Failed| HeadError::Format(e.to_string());
+            for c in [0.1, 10.0] {
+                let head = FittedHead::fit(&training, Hyper::Logistic { c }, 0)?;
+                let parameters = LogisticRegressionParameters::default().with_alpha(1.0 / c);
+                let library =
+                    LogisticRegression::fit(&dense_train, labels, parameters).map_err(lib)?;
+                assert_eq!(
+                    head.predict(&unseen)?,
+                    library.predict(&dense).map_err(lib)?
+                );
+            }
+            for (trees, seed) in [(7, 3), (30, 11)] {
+                let head = FittedHead::fit(&training, Hyper::RandomForest { trees }, seed)?;
+                let parameters = RandomForestClassifierParameters::default()
+                    .with_n_trees(trees as u16)
+                    .with_seed(seed);
+                let library =
+                    RandomForestClassifier::fit(&dense_train, labels, parameters).map_err(lib)?;
+                assert_eq!(
+                    head.predict(&unseen)?,
+                    library.predict(&dense).map_err(lib)?
+                );
+            }
+            let gamma_scale: f64 = 1.0;
+            for hyper in [
+                Hyper::SvmLinear { c: 1.0 },
+                Hyper::SvmRbf {
+                    c: 1.0,
+                    gamma_scale,
+                },
+            ] {
+                let head = FittedHead::fit(&training, hyper, 0)?;
+                let Model::Svm(svm) = &head.model else {
+                    panic!("not an SVM");
+                };
+                let ours = svm.decisions(&z).map_err(HeadError::Format)?;
+                // The pair (0, 1), refitted with linfa-svm directly.
+                let rows: Vec<usize> = (0..labels.len()).filter(|&i| labels[i] <= 1).collect();
+                let train = crate::svm::to_array(&training.features.select(&rows))
+                    .map_err(HeadError::Format)?;
+                let targets: ndarray::Array1<bool> = rows.iter().map(|&i| labels[i] == 1).collect();
+                let params = linfa_svm::Svm::<f64, bool>::params()
+                    .pos_neg_weights(1.0, 1.0)
+                    .eps(1e-3);
+                let params = match hyper {
+                    Hyper::SvmRbf { .. } => params.gaussian_kernel(8.0 / gamma_scale),
+                    _ => params.linear_kernel(),
+                };
+                let model = params
+                    .fit(&linfa::Dataset::new(train, targets))
+                    .map_err(|e| HeadError::Format(e.to_string()))?;
+                let z64 = crate::svm::to_array(&z).map_err(HeadError::Format)?;
+                for (row, decided) in z64.outer_iter().zip(&ours) {
+                    let theirs = model.weighted_sum(&row) - model.rho;
+                    assert_eq!(decided[0].to_bits(), theirs.to_bits(), "{hyper}");
+                }
+            }
+        }
         Ok(())
     }
 }

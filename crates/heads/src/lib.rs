@@ -62,9 +62,14 @@
 //! # }
 //! ```
 
+mod coupling;
 mod error;
 mod fitted_head;
+mod forest;
+mod head_file;
 mod kind;
+mod knn;
+mod logistic;
 mod matrix;
 mod search;
 mod selection;
@@ -73,6 +78,7 @@ mod svm;
 
 pub use error::{HeadError, Result};
 pub use fitted_head::FittedHead;
+pub use head_file::{HEAD_FORMAT, HEAD_FORMAT_VERSION};
 pub use kind::{HeadKind, UnknownHead};
 pub use matrix::Matrix;
 pub use search::{

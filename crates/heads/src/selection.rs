@@ -52,6 +52,8 @@ impl Selection {
 /// - `seed` drives everything random (the forest's bootstrap and feature draws; the other
 ///   heads have no randomness): same inputs and seed, same predictions. Candidates are fitted in parallel (rayon),
 ///   each independently of the others, so the thread count changes nothing but the time.
+/// - The chosen head is calibrated on the validation split ([`FittedHead::calibrate`]), so
+///   every chosen head has [`FittedHead::probabilities`].
 pub fn fit_search(
     search: &HeadSearch,
     train: &Matrix,
@@ -88,7 +90,7 @@ pub fn fit_search(
         });
     }
 
-    let training = Training::new(train, train_labels)?;
+    let training = Training::new(train, train_labels, classes)?;
     let fitted: Vec<Result<(Trial, FittedHead)>> = candidates
         .par_iter()
         .map(|&hyper| {
@@ -120,10 +122,12 @@ pub fn fit_search(
             best = Some((trial, head));
         }
     }
-    let (_, head) = best.ok_or(HeadError::InvalidSearch {
+    let (_, mut head) = best.ok_or(HeadError::InvalidSearch {
         kind,
         message: "no candidates".to_string(),
     })?;
+    // The chosen SVM's probabilities: Platt sigmoids on its validation decision values.
+    head.calibrate(val, val_labels)?;
     Ok(Selection {
         head,
         trials,

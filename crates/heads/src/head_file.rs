@@ -1,0 +1,725 @@
+//! A fitted head as bytes: [`FittedHead::to_bytes`] and [`FittedHead::from_bytes`], the
+//! contents of a classic-head run's `head.safetensors`.
+//!
+//! # Format, version 1
+//!
+//! A [safetensors](https://github.com/huggingface/safetensors) file (readable with
+//! `safetensors.numpy.load_file` and `safe_open(...).metadata()`). Its metadata:
+//!
+//! | key | value |
+//! |-----|-------|
+//! | `format` | `cxr-head` |
+//! | `version` | `1` |
+//! | `kind` | `logistic`, `svm_linear`, `svm_rbf`, `random_forest` or `knn` |
+//! | `classes` | the number of classes the run predicts (probability rows have this width) |
+//! | `c`, `gamma_scale`, `trees`, `k` | the chosen hyperparameters the kind has |
+//!
+//! Its tensors (`F` features, class indices are the run's, `preprocessing.json`'s order):
+//!
+//! | tensor | dtype, shape | meaning |
+//! |--------|--------------|---------|
+//! | `standardizer.mean`, `standardizer.std` | F32 `[F]` | features are used as `(x - mean) / std` |
+//! | `logistic.classes` | I64 `[K]` | the training classes, ascending |
+//! | `logistic.coefficients` | F64 `[R, F]` | `R = 1` for two classes (the logit of the second), else `R = K` (softmax) |
+//! | `logistic.intercepts` | F64 `[R]` | |
+//! | `svm.pairs` | I64 `[P, 2]` | `(negative, positive)` class of each one-vs-one SVM |
+//! | `svm.rho` | F64 `[P]` | decision value = `sum dual * K(sv, x) - rho`; `>= 0` votes positive |
+//! | `svm.platt` | F64 `[P, 2]` | Platt's `(A, B)`: `P(positive) = 1 / (1 + exp(A f + B))` (absent when not calibrated) |
+//! | `svm.support_vectors` | F32 `[S, F]` | distinct standardised support vectors, in training order |
+//! | `svm.dual_pair`, `svm.dual_vector`, `svm.dual` | I64, I64, F64 `[D]` | each pair's signed duals (`alpha * y`) and their support vector |
+//! | `svm.weights` | F64 `[P, F]` | linear kernel only: each pair's hyperplane, `sum dual * sv` |
+//! | (RBF kernel) | | `K(a, b) = exp(-gamma_scale / F * |a - b|^2)` |
+//! | `forest.classes` | I64 `[C]` | the training classes, ascending: what `forest.output` indexes |
+//! | `forest.tree_nodes` | I64 `[T]` | nodes per tree; the nodes below are tree after tree, each root first |
+//! | `forest.feature`, `forest.threshold` | I64, F64 `[N]` | a split sends a film to `true_child` when `x[feature] <= threshold` |
+//! | `forest.true_child`, `forest.false_child` | I64 `[N]` | node index within the tree; -1 for a leaf |
+//! | `forest.output` | I64 `[N]` | a leaf's answer (index into `forest.classes`); the forest's probability is the share of trees |
+//! | `knn.features` | F32 `[R, F]` | the standardised training features |
+//! | `knn.labels` | I64 `[R]` | their classes; `k` neighbours by Euclidean distance vote, ties to the lowest class |
+//!
+//! A reader refuses another `format`, a newer `version`, and missing or misshapen tensors,
+//! each in one line.
+
+use std::collections::HashMap;
+
+use ndarray::Array2;
+use safetensors::tensor::TensorView;
+use safetensors::{Dtype, SafeTensors};
+
+use crate::error::{HeadError, Result};
+use crate::fitted_head::{FittedHead, Model};
+use crate::forest::{ForestModel, Tree};
+use crate::kind::HeadKind;
+use crate::knn::KnnModel;
+use crate::logistic::LogisticModel;
+use crate::matrix::Matrix;
+use crate::search::Hyper;
+use crate::standardizer::Standardizer;
+use crate::svm::{PairSvm, SvmKernel, SvmModel};
+
+/// The `format` metadata value.
+pub const HEAD_FORMAT: &str = "cxr-head";
+/// The version this build writes and the newest it reads.
+pub const HEAD_FORMAT_VERSION: u32 = 1;
+
+/// A tensor to write: dtype, shape, little-endian bytes.
+struct Owned {
+    dtype: Dtype,
+    shape: Vec<usize>,
+    bytes: Vec<u8>,
+}
+
+#[derive(Default)]
+struct Writer {
+    tensors: Vec<(String, Owned)>,
+}
+
+impl Writer {
+    fn f32(&mut self, name: &str, shape: Vec<usize>, values: impl IntoIterator<Item = f32>) {
+        let bytes = values.into_iter().flat_map(f32::to_le_bytes).collect();
+        self.push(name, Dtype::F32, shape, bytes);
+    }
+    fn f64(&mut self, name: &str, shape: Vec<usize>, values: impl IntoIterator<Item = f64>) {
+        let bytes = values.into_iter().flat_map(f64::to_le_bytes).collect();
+        self.push(name, Dtype::F64, shape, bytes);
+    }
+    fn i64(&mut self, name: &str, shape: Vec<usize>, values: impl IntoIterator<Item = i64>) {
+        let bytes = values.into_iter().flat_map(i64::to_le_bytes).collect();
+        self.push(name, Dtype::I64, shape, bytes);
+    }
+    fn push(&mut self, name: &str, dtype: Dtype, shape: Vec<usize>, bytes: Vec<u8>) {
+        let owned = Owned {
+            dtype,
+            shape,
+            bytes,
+        };
+        self.tensors.push((name.to_string(), owned));
+    }
+}
+
+fn idx(i: impl TryInto<i64>) -> i64 {
+    i.try_into().unwrap_or(i64::MAX)
+}
+
+impl FittedHead {
+    /// The head as a `head.safetensors` file's bytes (the module documentation gives the
+    /// format).
+    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        let f = self.features();
+        let mut meta = HashMap::from([
+            ("format".to_string(), HEAD_FORMAT.to_string()),
+            ("version".to_string(), HEAD_FORMAT_VERSION.to_string()),
+            ("kind".to_string(), self.kind().name().to_string()),
+            ("classes".to_string(), self.classes.to_string()),
+        ]);
+        match self.hyper {
+            Hyper::Logistic { c } | Hyper::SvmLinear { c } => {
+                meta.insert("c".into(), c.to_string());
+            }
+            Hyper::SvmRbf { c, gamma_scale } => {
+                meta.insert("c".into(), c.to_string());
+                meta.insert("gamma_scale".into(), gamma_scale.to_string());
+            }
+            Hyper::RandomForest { trees } => {
+                meta.insert("trees".into(), trees.to_string());
+            }
+            Hyper::Knn { k } => {
+                meta.insert("k".into(), k.to_string());
+            }
+        }
+        let mut w = Writer::default();
+        w.f32(
+            "standardizer.mean",
+            vec![f],
+            self.standardizer.mean.iter().copied(),
+        );
+        w.f32(
+            "standardizer.std",
+            vec![f],
+            self.standardizer.std.iter().copied(),
+        );
+        match &self.model {
+            Model::Logistic(m) => {
+                let rows = m.intercepts.len();
+                w.i64(
+                    "logistic.classes",
+                    vec![m.classes.len()],
+                    m.classes.iter().map(|&c| i64::from(c)),
+                );
+                w.f64(
+                    "logistic.coefficients",
+                    vec![rows, f],
+                    m.coefficients.iter().copied(),
+                );
+                w.f64(
+                    "logistic.intercepts",
+                    vec![rows],
+                    m.intercepts.iter().copied(),
+                );
+            }
+            Model::Svm(m) => {
+                let p = m.pairs.len();
+                let pairs = m
+                    .pairs
+                    .iter()
+                    .flat_map(|q| [i64::from(q.negative), i64::from(q.positive)]);
+                w.i64("svm.pairs", vec![p, 2], pairs);
+                w.f64("svm.rho", vec![p], m.pairs.iter().map(|q| q.rho));
+                if let Some(platt) = m.pairs.iter().map(|q| q.platt).collect::<Option<Vec<_>>>() {
+                    w.f64(
+                        "svm.platt",
+                        vec![p, 2],
+                        platt.into_iter().flat_map(|(a, b)| [a, b]),
+                    );
+                }
+                let sv = &m.support_vectors;
+                w.f32(
+                    "svm.support_vectors",
+                    vec![sv.nrows(), sv.ncols()],
+                    sv.iter().map(|&v| v as f32),
+                );
+                let duals: Vec<(usize, usize, f64)> = m
+                    .pairs
+                    .iter()
+                    .enumerate()
+                    .flat_map(|(k, q)| q.duals.iter().map(move |&(v, d)| (k, v, d)))
+                    .collect();
+                let d = duals.len();
+                w.i64("svm.dual_pair", vec![d], duals.iter().map(|t| idx(t.0)));
+                w.i64("svm.dual_vector", vec![d], duals.iter().map(|t| idx(t.1)));
+                w.f64("svm.dual", vec![d], duals.iter().map(|t| t.2));
+                if m.kernel == SvmKernel::Linear {
+                    let weights = m.pairs.iter().flat_map(|q| q.weights.iter().copied());
+                    w.f64("svm.weights", vec![p, f], weights);
+                }
+            }
+            Model::Forest(m) => {
+                w.i64(
+                    "forest.classes",
+                    vec![m.classes.len()],
+                    m.classes.iter().map(|&c| i64::from(c)),
+                );
+                w.i64(
+                    "forest.tree_nodes",
+                    vec![m.trees.len()],
+                    m.trees.iter().map(|t| idx(t.len())),
+                );
+                let n = m.nodes();
+                let all = |get: fn(&Tree) -> &Vec<i64>| {
+                    m.trees.iter().flat_map(move |t| get(t).iter().copied())
+                };
+                w.i64("forest.feature", vec![n], all(|t| &t.feature));
+                w.f64(
+                    "forest.threshold",
+                    vec![n],
+                    m.trees.iter().flat_map(|t| t.threshold.iter().copied()),
+                );
+                w.i64("forest.true_child", vec![n], all(|t| &t.true_child));
+                w.i64("forest.false_child", vec![n], all(|t| &t.false_child));
+                w.i64("forest.output", vec![n], all(|t| &t.output));
+            }
+            Model::Knn(m) => {
+                let rows = m.features.rows();
+                w.f32(
+                    "knn.features",
+                    vec![rows, f],
+                    m.features.data().iter().copied(),
+                );
+                w.i64(
+                    "knn.labels",
+                    vec![rows],
+                    m.labels.iter().map(|&l| i64::from(l)),
+                );
+            }
+        }
+        let views = w
+            .tensors
+            .iter()
+            .map(|(name, t)| {
+                TensorView::new(t.dtype, t.shape.clone(), &t.bytes).map(|v| (name.clone(), v))
+            })
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(|e| HeadError::Format(e.to_string()))?;
+        let bytes = safetensors::serialize(views, Some(meta))
+            .map_err(|e| HeadError::Format(e.to_string()))?;
+        canonical(bytes)
+    }
+
+    /// Reads a head written by [`FittedHead::to_bytes`]. An error (one line, without the
+    /// file's name, which the caller adds) for another format, a newer version, or a missing
+    /// or misshapen tensor.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        let bad = |message: String| HeadError::Format(message);
+        let (_, metadata) = SafeTensors::read_metadata(bytes)
+            .map_err(|e| bad(format!("not a safetensors file ({e})")))?;
+        let meta = metadata.metadata().clone().unwrap_or_default();
+        let get = |key: &str| -> Result<&String> {
+            meta.get(key)
+                .ok_or_else(|| bad(format!("metadata has no `{key}`; not a cxr head file")))
+        };
+        if get("format")? != HEAD_FORMAT {
+            return Err(bad(format!(
+                "format is {:?}, not {HEAD_FORMAT:?}",
+                get("format")?
+            )));
+        }
+        let version: u32 = parse(get("version")?, "version")?;
+        if version > HEAD_FORMAT_VERSION {
+            return Err(bad(format!(
+                "format version {version} is newer than this cxr reads ({HEAD_FORMAT_VERSION}); update cxr"
+            )));
+        }
+        let kind: HeadKind = get("kind")?.parse()?;
+        let classes: usize = parse(get("classes")?, "classes")?;
+        let hyper = match kind {
+            HeadKind::Logistic => Hyper::Logistic {
+                c: parse(get("c")?, "c")?,
+            },
+            HeadKind::SvmLinear => Hyper::SvmLinear {
+                c: parse(get("c")?, "c")?,
+            },
+            HeadKind::SvmRbf => Hyper::SvmRbf {
+                c: parse(get("c")?, "c")?,
+                gamma_scale: parse(get("gamma_scale")?, "gamma_scale")?,
+            },
+            HeadKind::RandomForest => Hyper::RandomForest {
+                trees: parse(get("trees")?, "trees")?,
+            },
+            HeadKind::Knn => Hyper::Knn {
+                k: parse(get("k")?, "k")?,
+            },
+        };
+        let file = SafeTensors::deserialize(bytes).map_err(|e| bad(e.to_string()))?;
+        let r = Reader { file: &file };
+        let mean = r.f32("standardizer.mean", &[None])?;
+        let f = mean.len();
+        let std = r.f32("standardizer.std", &[Some(f)])?;
+        let standardizer = Standardizer { mean, std };
+        let class = |v: i64, what: &str| -> Result<u32> {
+            u32::try_from(v)
+                .ok()
+                .filter(|&c| (c as usize) < classes)
+                .ok_or_else(|| {
+                    bad(format!(
+                        "{what} holds class {v}, not below classes = {classes}"
+                    ))
+                })
+        };
+        let model = match kind {
+            HeadKind::Logistic => {
+                let present = r.i64("logistic.classes", &[None])?;
+                let present = present
+                    .iter()
+                    .map(|&c| class(c, "logistic.classes"))
+                    .collect::<Result<Vec<u32>>>()?;
+                let rows = if present.len() == 2 { 1 } else { present.len() };
+                Model::Logistic(LogisticModel {
+                    classes: present,
+                    coefficients: r.f64("logistic.coefficients", &[Some(rows), Some(f)])?,
+                    intercepts: r.f64("logistic.intercepts", &[Some(rows)])?,
+                })
+            }
+            HeadKind::SvmLinear | HeadKind::SvmRbf => {
+                let pairs = r.i64("svm.pairs", &[None, Some(2)])?;
+                let p = pairs.len() / 2;
+                let rho = r.f64("svm.rho", &[Some(p)])?;
+                let platt = if file.names().contains(&"svm.platt") {
+                    Some(r.f64("svm.platt", &[Some(p), Some(2)])?)
+                } else {
+                    None
+                };
+                let sv = r.f32("svm.support_vectors", &[None, Some(f)])?;
+                let s = sv.len() / f.max(1);
+                let support_vectors =
+                    Array2::from_shape_vec((s, f), sv.into_iter().map(f64::from).collect())
+                        .map_err(|e| bad(e.to_string()))?;
+                let dual_pair = r.i64("svm.dual_pair", &[None])?;
+                let d = dual_pair.len();
+                let dual_vector = r.i64("svm.dual_vector", &[Some(d)])?;
+                let dual = r.f64("svm.dual", &[Some(d)])?;
+                let (kernel, weights) = match hyper {
+                    Hyper::SvmRbf { gamma_scale, .. } => (
+                        SvmKernel::Rbf {
+                            gamma: gamma_scale / f as f64,
+                        },
+                        None,
+                    ),
+                    _ => (
+                        SvmKernel::Linear,
+                        Some(r.f64("svm.weights", &[Some(p), Some(f)])?),
+                    ),
+                };
+                let mut built = Vec::with_capacity(p);
+                for k in 0..p {
+                    let duals = dual_pair
+                        .iter()
+                        .zip(&dual_vector)
+                        .zip(&dual)
+                        .filter(|((&q, _), _)| q == idx(k))
+                        .map(|((_, &v), &d)| {
+                            usize::try_from(v)
+                                .ok()
+                                .filter(|&v| v < s)
+                                .map(|v| (v, d))
+                                .ok_or_else(|| {
+                                    bad(format!(
+                                        "svm.dual_vector holds {v}, not below {s} support vectors"
+                                    ))
+                                })
+                        })
+                        .collect::<Result<Vec<_>>>()?;
+                    built.push(PairSvm {
+                        negative: class(pairs[2 * k], "svm.pairs")?,
+                        positive: class(pairs[2 * k + 1], "svm.pairs")?,
+                        duals,
+                        rho: rho[k],
+                        weights: weights
+                            .as_ref()
+                            .map_or_else(Vec::new, |w| w[k * f..(k + 1) * f].to_vec()),
+                        platt: platt.as_ref().map(|pl| (pl[2 * k], pl[2 * k + 1])),
+                    });
+                }
+                Model::Svm(SvmModel {
+                    kernel,
+                    pairs: built,
+                    support_vectors,
+                })
+            }
+            HeadKind::RandomForest => {
+                let present = r.i64("forest.classes", &[None])?;
+                let present = present
+                    .iter()
+                    .map(|&c| class(c, "forest.classes"))
+                    .collect::<Result<Vec<u32>>>()?;
+                let sizes = r.i64("forest.tree_nodes", &[None])?;
+                let feature = r.i64("forest.feature", &[None])?;
+                let n = feature.len();
+                let threshold = r.f64("forest.threshold", &[Some(n)])?;
+                let true_child = r.i64("forest.true_child", &[Some(n)])?;
+                let false_child = r.i64("forest.false_child", &[Some(n)])?;
+                let output = r.i64("forest.output", &[Some(n)])?;
+                let total: i64 = sizes.iter().sum();
+                if total != idx(n) || sizes.iter().any(|&s| s < 1) {
+                    return Err(bad(format!(
+                        "forest.tree_nodes sums to {total}, but the trees hold {n} nodes"
+                    )));
+                }
+                if let Some(bad_node) = output
+                    .iter()
+                    .find(|&&o| usize::try_from(o).map_or(true, |o| o >= present.len()))
+                {
+                    return Err(bad(format!(
+                        "forest.output holds {bad_node}, not below {} classes",
+                        present.len()
+                    )));
+                }
+                let mut trees = Vec::with_capacity(sizes.len());
+                let mut at = 0usize;
+                for &size in &sizes {
+                    let end = at + usize::try_from(size).unwrap_or(0);
+                    trees.push(Tree {
+                        feature: feature[at..end].to_vec(),
+                        threshold: threshold[at..end].to_vec(),
+                        true_child: true_child[at..end].to_vec(),
+                        false_child: false_child[at..end].to_vec(),
+                        output: output[at..end].to_vec(),
+                    });
+                    at = end;
+                }
+                Model::Forest(ForestModel {
+                    classes: present,
+                    trees,
+                })
+            }
+            HeadKind::Knn => {
+                let values = r.f32("knn.features", &[None, Some(f)])?;
+                let rows = values.len() / f.max(1);
+                let labels = r.i64("knn.labels", &[Some(rows)])?;
+                let labels = labels
+                    .iter()
+                    .map(|&c| class(c, "knn.labels"))
+                    .collect::<Result<Vec<u32>>>()?;
+                let Hyper::Knn { k } = hyper else {
+                    return Err(bad("a knn head without k".to_string()));
+                };
+                if k == 0 || k > rows {
+                    return Err(bad(format!("k = {k} but the file holds {rows} neighbours")));
+                }
+                let features = Matrix::new(rows, f, values)?;
+                Model::Knn(KnnModel::fit(k, features, labels).map_err(bad)?)
+            }
+        };
+        Ok(FittedHead {
+            standardizer,
+            hyper,
+            classes,
+            model,
+        })
+    }
+}
+
+/// `bytes` with the header's keys sorted: safetensors writes the metadata map in `HashMap`
+/// order, which changes from process to process, and a run's files should not. The header
+/// keeps its length (same entries, same compact JSON, same padding), so offsets stay valid.
+fn canonical(mut bytes: Vec<u8>) -> Result<Vec<u8>> {
+    let bad = |what: &str| HeadError::Format(format!("safetensors wrote {what}"));
+    let n = bytes
+        .get(..8)
+        .and_then(|b| b.try_into().ok())
+        .map(u64::from_le_bytes)
+        .and_then(|n| usize::try_from(n).ok())
+        .ok_or_else(|| bad("no header length"))?;
+    let header = bytes.get(8..8 + n).ok_or_else(|| bad("a short header"))?;
+    // serde_json's map is a BTreeMap (no `preserve_order` in this build): sorted keys.
+    let value: serde_json::Value =
+        serde_json::from_slice(header).map_err(|_| bad("a header that is not JSON"))?;
+    let mut sorted = serde_json::to_vec(&value).map_err(|_| bad("an unsortable header"))?;
+    if sorted.len() > n {
+        return Err(bad("a header that grew when sorted"));
+    }
+    sorted.resize(n, b' ');
+    bytes[8..8 + n].copy_from_slice(&sorted);
+    Ok(bytes)
+}
+
+fn parse<T: std::str::FromStr>(text: &str, key: &str) -> Result<T> {
+    text.parse()
+        .map_err(|_| HeadError::Format(format!("metadata `{key}` = {text:?} is not a valid value")))
+}
+
+struct Reader<'a> {
+    file: &'a SafeTensors<'a>,
+}
+
+impl Reader<'_> {
+    /// The tensor `name`, checked to have `dtype` and, where given, each dimension.
+    fn raw(&self, name: &str, dtype: Dtype, dims: &[Option<usize>]) -> Result<Vec<u8>> {
+        let t = self
+            .file
+            .tensor(name)
+            .map_err(|_| HeadError::Format(format!("tensor `{name}` is missing")))?;
+        let shape_ok = t.shape().len() == dims.len()
+            && t.shape()
+                .iter()
+                .zip(dims)
+                .all(|(&s, d)| d.is_none_or(|d| d == s));
+        if t.dtype() != dtype || !shape_ok {
+            return Err(HeadError::Format(format!(
+                "tensor `{name}` is {:?} {:?}, expected {dtype:?} {}",
+                t.dtype(),
+                t.shape(),
+                dims.iter()
+                    .map(|d| d.map_or("_".to_string(), |d| d.to_string()))
+                    .collect::<Vec<_>>()
+                    .join("x")
+            )));
+        }
+        Ok(t.data().to_vec())
+    }
+    fn f32(&self, name: &str, dims: &[Option<usize>]) -> Result<Vec<f32>> {
+        let bytes = self.raw(name, Dtype::F32, dims)?;
+        Ok(bytes
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect())
+    }
+    fn f64(&self, name: &str, dims: &[Option<usize>]) -> Result<Vec<f64>> {
+        let bytes = self.raw(name, Dtype::F64, dims)?;
+        Ok(bytes
+            .chunks_exact(8)
+            .map(|b| f64::from_le_bytes(b.try_into().unwrap_or([0; 8])))
+            .collect())
+    }
+    fn i64(&self, name: &str, dims: &[Option<usize>]) -> Result<Vec<i64>> {
+        let bytes = self.raw(name, Dtype::I64, dims)?;
+        Ok(bytes
+            .chunks_exact(8)
+            .map(|b| i64::from_le_bytes(b.try_into().unwrap_or([0; 8])))
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fitted_head::tests::overlapping_from;
+    use crate::fitted_head::Training;
+
+    /// Every kind, fitted on three of four classes (class 3 never seen), calibrated.
+    fn heads() -> Result<(Vec<FittedHead>, Matrix)> {
+        let (x, labels) = overlapping_from(90, 6, 5)?;
+        let (val, val_labels) = overlapping_from(45, 6, 6)?;
+        let (unseen, _) = overlapping_from(60, 6, 7)?;
+        let training = Training::new(&x, &labels, 4)?;
+        let hypers = [
+            Hyper::Logistic { c: 1.0 },
+            Hyper::SvmLinear { c: 0.1 },
+            Hyper::SvmRbf {
+                c: 10.0,
+                gamma_scale: 1.0,
+            },
+            Hyper::RandomForest { trees: 25 },
+            Hyper::Knn { k: 5 },
+        ];
+        let mut heads = Vec::new();
+        for hyper in hypers {
+            let mut head = FittedHead::fit(&training, hyper, 4)?;
+            head.calibrate(&val, &val_labels)?;
+            heads.push(head);
+        }
+        Ok((heads, unseen))
+    }
+
+    #[test]
+    fn a_head_read_back_predicts_the_same_classes_and_probabilities() -> Result<()> {
+        let (heads, unseen) = heads()?;
+        for head in heads {
+            let bytes = head.to_bytes()?;
+            // Same head, same bytes (the header's keys are sorted).
+            assert_eq!(bytes, head.to_bytes()?, "{}", head.hyper());
+            let read = FittedHead::from_bytes(&bytes)?;
+            assert_eq!(read.hyper(), head.hyper());
+            assert_eq!(read.classes(), 4);
+            assert_eq!(
+                read.parameter_count(),
+                head.parameter_count(),
+                "{}",
+                head.hyper()
+            );
+            let predicted = head.predict(&unseen)?;
+            assert_eq!(read.predict(&unseen)?, predicted, "{}", head.hyper());
+            let p = head.probabilities(&unseen)?.ok_or(HeadError::NoFeatures)?;
+            assert_eq!(
+                read.probabilities(&unseen)?,
+                Some(p.clone()),
+                "{}",
+                head.hyper()
+            );
+            assert_eq!(read.to_bytes()?, bytes, "{}", head.hyper());
+            for (row, &class) in p.chunks_exact(4).zip(&predicted) {
+                let total: f32 = row.iter().sum();
+                assert!((total - 1.0).abs() < 1e-5, "{}: {row:?}", head.hyper());
+                assert_eq!(row[3], 0.0, "{}: an unseen class gets 0", head.hyper());
+                assert!(class < 3);
+            }
+        }
+        Ok(())
+    }
+
+    /// The heads whose probabilities come from the same votes as their classes name the most
+    /// probable class (the SVMs' coupled probabilities may disagree with their vote, as in
+    /// libsvm).
+    #[test]
+    fn vote_shares_and_the_softmax_agree_with_the_predicted_class() -> Result<()> {
+        let (heads, unseen) = heads()?;
+        for head in heads
+            .iter()
+            .filter(|h| !matches!(h.kind(), HeadKind::SvmLinear | HeadKind::SvmRbf))
+        {
+            let p = head.probabilities(&unseen)?.ok_or(HeadError::NoFeatures)?;
+            for (row, class) in p.chunks_exact(4).zip(head.predict(&unseen)?) {
+                let top = row.iter().copied().fold(f32::MIN, f32::max);
+                assert_eq!(row[class as usize], top, "{}: {row:?}", head.hyper());
+            }
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn an_uncalibrated_svm_has_no_probabilities() -> Result<()> {
+        let (x, labels) = overlapping_from(30, 3, 1)?;
+        let training = Training::new(&x, &labels, 3)?;
+        let head = FittedHead::fit(&training, Hyper::SvmLinear { c: 1.0 }, 0)?;
+        assert_eq!(head.probabilities(&x)?, None);
+        let read = FittedHead::from_bytes(&head.to_bytes()?)?;
+        assert_eq!(read.probabilities(&x)?, None);
+        Ok(())
+    }
+
+    /// A change to a head file's metadata and tensors.
+    type Edit = dyn Fn(&mut HashMap<String, String>, &mut Vec<(String, Owned)>);
+
+    #[test]
+    fn damaged_files_are_refused_in_one_line() -> Result<()> {
+        let (heads, _) = heads()?;
+        let bytes = heads[1].to_bytes()?;
+        let message = |bytes: &[u8]| {
+            FittedHead::from_bytes(bytes)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default()
+        };
+        assert!(message(&bytes[..bytes.len() / 2]).starts_with("not a safetensors file"));
+        assert!(message(b"not a head").starts_with("not a safetensors file"));
+
+        let rewrite = |edit: &Edit| {
+            let file =
+                SafeTensors::deserialize(&bytes).map_err(|e| HeadError::Format(e.to_string()))?;
+            let (_, metadata) =
+                SafeTensors::read_metadata(&bytes).map_err(|e| HeadError::Format(e.to_string()))?;
+            let mut meta = metadata.metadata().clone().unwrap_or_default();
+            let mut tensors: Vec<(String, Owned)> = file
+                .tensors()
+                .into_iter()
+                .map(|(name, t)| {
+                    let owned = Owned {
+                        dtype: t.dtype(),
+                        shape: t.shape().to_vec(),
+                        bytes: t.data().to_vec(),
+                    };
+                    (name, owned)
+                })
+                .collect();
+            edit(&mut meta, &mut tensors);
+            let views: Vec<(String, TensorView<'_>)> = tensors
+                .iter()
+                .filter_map(|(n, t)| {
+                    TensorView::new(t.dtype, t.shape.clone(), &t.bytes)
+                        .ok()
+                        .map(|v| (n.clone(), v))
+                })
+                .collect();
+            safetensors::serialize(views, Some(meta)).map_err(|e| HeadError::Format(e.to_string()))
+        };
+        let newer = rewrite(&|meta, _| {
+            meta.insert("version".into(), "2".into());
+        })?;
+        assert_eq!(
+            message(&newer),
+            "format version 2 is newer than this cxr reads (1); update cxr"
+        );
+        let other = rewrite(&|meta, _| {
+            meta.insert("format".into(), "weights".into());
+        })?;
+        assert_eq!(message(&other), "format is \"weights\", not \"cxr-head\"");
+        let missing = rewrite(&|_, tensors| tensors.retain(|(n, _)| n != "svm.rho"))?;
+        assert_eq!(message(&missing), "tensor `svm.rho` is missing");
+        let misshapen = rewrite(&|_, tensors| {
+            for (n, t) in tensors.iter_mut() {
+                if n == "standardizer.std" {
+                    t.bytes.truncate(4);
+                    t.shape = vec![1];
+                }
+            }
+        })?;
+        assert_eq!(
+            message(&misshapen),
+            "tensor `standardizer.std` is F32 [1], expected F32 6"
+        );
+        let out_of_range = rewrite(&|_, tensors| {
+            for (n, t) in tensors.iter_mut() {
+                if n == "svm.pairs" {
+                    t.bytes[..8].copy_from_slice(&7i64.to_le_bytes());
+                }
+            }
+        })?;
+        assert_eq!(
+            message(&out_of_range),
+            "svm.pairs holds class 7, not below classes = 4"
+        );
+        for text in [message(&newer), message(&missing), message(&misshapen)] {
+            assert!(!text.contains('\n'));
+        }
+        Ok(())
+    }
+}
