@@ -105,8 +105,18 @@ impl FittedHead {
     /// The head as a `head.safetensors` file's bytes (the module documentation gives the
     /// format).
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        self.to_bytes_with(&[])
+    }
+
+    /// [`FittedHead::to_bytes`] with the caller's `notes` added to the metadata (keys must not
+    /// be the format's own), e.g. what the features came from; [`read_notes`] reads them back.
+    pub fn to_bytes_with(&self, notes: &[(&str, String)]) -> Result<Vec<u8>> {
         let f = self.features();
-        let mut meta = HashMap::from([
+        let mut meta: HashMap<String, String> = notes
+            .iter()
+            .map(|(k, v)| ((*k).to_string(), v.clone()))
+            .collect();
+        meta.extend([
             ("format".to_string(), HEAD_FORMAT.to_string()),
             ("version".to_string(), HEAD_FORMAT_VERSION.to_string()),
             ("kind".to_string(), self.kind().name().to_string()),
@@ -458,6 +468,19 @@ impl FittedHead {
     }
 }
 
+/// The metadata of a head file's `bytes`: the format's keys and the notes it was written with
+/// ([`FittedHead::to_bytes_with`]).
+pub fn read_notes(bytes: &[u8]) -> Result<std::collections::BTreeMap<String, String>> {
+    let (_, metadata) = SafeTensors::read_metadata(bytes)
+        .map_err(|e| HeadError::Format(format!("not a safetensors file ({e})")))?;
+    Ok(metadata
+        .metadata()
+        .clone()
+        .unwrap_or_default()
+        .into_iter()
+        .collect())
+}
+
 /// `bytes` with the header's keys sorted: safetensors writes the metadata map in `HashMap`
 /// order, which changes from process to process, and a run's files should not. The header
 /// keeps its length (same entries, same compact JSON, same padding), so offsets stay valid.
@@ -596,6 +619,15 @@ mod tests {
                 head.hyper()
             );
             assert_eq!(read.to_bytes()?, bytes, "{}", head.hyper());
+            let noted = head.to_bytes_with(&[("backbone", "imagenet".to_string())])?;
+            assert_eq!(
+                read_notes(&noted)?.get("backbone").map(String::as_str),
+                Some("imagenet")
+            );
+            assert_eq!(
+                read_notes(&noted)?.get("kind").map(String::as_str),
+                Some(head.kind().name())
+            );
             for (row, &class) in p.chunks_exact(4).zip(&predicted) {
                 let total: f32 = row.iter().sum();
                 assert!((total - 1.0).abs() < 1e-5, "{}: {row:?}", head.hyper());

@@ -78,7 +78,7 @@ mod svm;
 
 pub use error::{HeadError, Result};
 pub use fitted_head::FittedHead;
-pub use head_file::{HEAD_FORMAT, HEAD_FORMAT_VERSION};
+pub use head_file::{read_notes, HEAD_FORMAT, HEAD_FORMAT_VERSION};
 pub use kind::{HeadKind, UnknownHead};
 pub use matrix::Matrix;
 pub use search::{

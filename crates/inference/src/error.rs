@@ -25,13 +25,23 @@ pub enum InferenceError {
     /// The run pretrained an autoencoder: it has no classification head to predict with.
     #[error("{0} is an autoencoder (pretraining) run: it has no trained classifier head; fine-tune a classifier from its model.safetensors (model.weights) and use that run")]
     NotAClassifier(PathBuf),
-    /// The run fitted a classic head on frozen features: there is no network to run.
-    #[error("{dir} fitted a {head} head on its backbone's frozen features, not a network this command can run: its test results are in the run folder and its features in features.parquet; for new images, export their features with `cxr features --run {dir} --data <folder>`")]
-    ClassicHead {
+    /// A classic-head run's `head.safetensors` is missing, unreadable or does not fit the run.
+    #[error("{file}: {message}")]
+    HeadFile {
+        /// The head file.
+        file: PathBuf,
+        /// What is wrong and the fix.
+        message: String,
+    },
+    /// Grad-CAM asked of a classic head that is not linear in the features.
+    #[error("{dir}: cannot explain a {head} head with Grad-CAM, which needs a class score linear in the backbone's pooled features ({why}); explain a logistic-head run of the same backbone")]
+    NotDifferentiable {
         /// The run folder.
         dir: PathBuf,
-        /// The head (`logistic`, ...).
+        /// The head.
         head: String,
+        /// What the head's score is instead.
+        why: &'static str,
     },
     /// Neither `preprocessing.json` nor the training data to recompute it.
     #[error("{dir} has no preprocessing.json, and recomputing it from the run's training data failed: {message}")]

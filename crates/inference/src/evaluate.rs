@@ -136,13 +136,7 @@ pub fn evaluate_external(
     set.classes = model.classes().to_vec();
     let indices: Vec<usize> = (0..set.len()).collect();
     let start = Instant::now();
-    let mut evaluation = cxr_trainer::evaluate_images(
-        &model.model,
-        &set,
-        &indices,
-        &model.batch_spec(),
-        EVAL_BATCH,
-    )?;
+    let mut evaluation = model.evaluate(&set, &indices, EVAL_BATCH)?;
     tracing::debug!(
         seconds = start.elapsed().as_secs_f64(),
         batch = EVAL_BATCH,

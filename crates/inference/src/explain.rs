@@ -3,10 +3,12 @@
 
 use std::path::Path;
 
+use candle_core::Tensor;
+use cxr_heads::HeadKind;
 use image::RgbImage;
 
 use crate::error::{InferenceError, Result};
-use crate::gradcam::{grad_cam, GradCam};
+use crate::gradcam::{grad_cam, grad_cam_through, GradCam};
 use crate::overlay::render_overlay;
 use crate::trained::TrainedModel;
 
@@ -43,7 +45,37 @@ pub fn explain(model: &TrainedModel, image: &Path, class: Option<&str>) -> Resul
     let target = class.map(|c| model.class_index(c)).transpose()?;
     let pixels = model.preprocess(image)?;
     let input = model.input(&[&pixels])?;
-    let mut cam = grad_cam(&model.model, &input, target)?;
+    let mut cam = match &model.head {
+        None => grad_cam(&model.model, &input, target)?,
+        Some(head) => {
+            let Some((weights, biases)) = head.as_linear_layer() else {
+                return Err(InferenceError::NotDifferentiable {
+                    dir: model.run.path().to_path_buf(),
+                    head: head.kind().to_string(),
+                    why: match head.kind() {
+                        HeadKind::SvmLinear | HeadKind::SvmRbf => {
+                            "its class is a vote of one-vs-one SVMs"
+                        }
+                        HeadKind::RandomForest => {
+                            "its class is a vote of trees, piecewise constant"
+                        }
+                        _ => "its class is a vote of the nearest training films",
+                    },
+                });
+            };
+            let device = model.model.device();
+            let (classes, dim) = (biases.len(), head.features());
+            let w = Tensor::from_vec(weights, (classes, dim), device)?;
+            let b = Tensor::from_vec(biases, classes, device)?;
+            grad_cam_through(&model.model, &input, target, |features| {
+                Ok(model
+                    .model
+                    .pool(features)?
+                    .matmul(&w.t()?)?
+                    .broadcast_add(&b)?)
+            })?
+        }
+    };
     if model.is_multilabel() {
         // Each finding's own probability: the sigmoid of its logit, not a share of one.
         let t = &model.preprocessing.temperatures;

@@ -16,10 +16,10 @@
 use std::path::Path;
 
 use cxr_data::BatchSpec;
-use cxr_experiment::{DataSource, Grid, Overrides, RunConfig, RunConfigFile};
+use cxr_experiment::{DataSource, Grid, Overrides, RunConfig};
 use cxr_heads::Matrix;
 use cxr_models::ModelKind;
-use cxr_results::{FeatureTable, RunDir};
+use cxr_results::FeatureTable;
 use cxr_trainer::prepare::{DataMemo, PreparedData};
 use cxr_trainer::weights::starting_weights;
 use cxr_trainer::{build_model, embed_set, feature_table, preprocessing, RunEnv};
@@ -45,8 +45,9 @@ pub struct NamedBackbone {
     pub seed: u64,
 }
 
-/// The features of every image in `data` (class folders) from `model`'s network, split by
-/// its run's seed and split settings.
+/// The features of every image in `data` (class folders) from `model`'s network (a
+/// classic-head run's backbone: what its head was fitted on), split by its run's seed and
+/// split settings.
 pub fn run_features(model: &TrainedModel, data: &Path, cache_dir: &Path) -> Result<FeatureTable> {
     let config = on_folder(&model.config, data);
     let prepared = DataMemo::default().prepare(&config, cache_dir)?;
@@ -63,27 +64,6 @@ fn on_folder(config: &RunConfig, data: &Path) -> RunConfig {
     };
     config.data.classes = None;
     config
-}
-
-/// The features of every image in `data` (class folders) from the backbone of the classic-head
-/// run in `dir`: its starting weights (found through `env`, as the sweep found them), its
-/// recorded normalisation, image size, masking, seed and split settings. The head itself is
-/// not applied: what a classic head was fitted on is the backbone's features.
-pub fn classic_run_features(dir: &Path, data: &Path, env: &RunEnv<'_>) -> Result<FeatureTable> {
-    let run = RunDir::at(dir);
-    if !run.config_path().is_file() {
-        return Err(crate::trained::not_a_run(dir));
-    }
-    let config = on_folder(&run.read_config()?, data);
-    let preprocessing = run.read_preprocessing()?;
-    let start_from = starting_weights(&config, env)?;
-    let prepared = DataMemo::default().prepare(&config, env.cache_dir)?;
-    let (model, _) = build_model(&config, preprocessing.classes.len(), start_from.as_ref())?;
-    let spec = BatchSpec {
-        channels: preprocessing.in_channels,
-        stats: preprocessing::recorded_stats(preprocessing.stats),
-    };
-    table(&model, &prepared, &spec)
 }
 
 /// The features of every image in `data` (class folders) from the backbone `named`, built and

@@ -88,10 +88,22 @@ impl GradCam {
 /// Grad-CAM of `input` `(1, channels, H, W)` for `class`, or for the predicted class when
 /// `None`. The model runs in eval mode; its weights are not changed.
 pub fn grad_cam(model: &Model, input: &Tensor, class: Option<usize>) -> Result<GradCam> {
+    grad_cam_through(model, input, class, |features| Ok(model.head(features)?))
+}
+
+/// [`grad_cam`] with the class scores computed from the feature map by `head` instead of the
+/// network's own pooling and `fc`: how a classic logistic head, folded into one linear layer
+/// on the pooled features, is explained.
+pub fn grad_cam_through(
+    model: &Model,
+    input: &Tensor,
+    class: Option<usize>,
+    head: impl Fn(&Tensor) -> Result<Tensor>,
+) -> Result<GradCam> {
     let features = model.features(input)?.detach();
     let (_, _, height, width) = features.dims4()?;
     let var = Var::from_tensor(&features)?;
-    let logits = model.head(var.as_tensor())?;
+    let logits = head(var.as_tensor())?;
     let probabilities = candle_nn::ops::softmax(&logits, 1)?
         .i(0)?
         .to_vec1::<f32>()?;

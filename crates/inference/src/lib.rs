@@ -4,7 +4,9 @@
 //! Everything starts from a finished run folder (`results/<grid>/runs/<run-id>/`), opened as a
 //! [`TrainedModel`]: its `config.toml` (image size, masking), its `preprocessing.json` (class
 //! order, input channels, the normalisation statistics the run trained with; recomputed from the
-//! training data for runs that predate it) and its `model.safetensors`. New images go through
+//! training data for runs that predate it) and its `model.safetensors`; a classic-head run's
+//! backbone (rebuilt from its starting weights, checked against the hash its head recorded)
+//! and its `head.safetensors` ([`cxr_heads::FittedHead`]), so every trained run predicts. New images go through
 //! the same code as training images ([`cxr_data::preprocess_file`], then
 //! [`cxr_data::input_tensor`]), so a model sees an outside image exactly as it saw its own.
 //!
@@ -18,7 +20,8 @@
 //! - [`evaluate_table`]: a multi-label run on another labelled table (NIH, CheXpert, generic),
 //!   findings matched by name: per-finding AUROC with intervals that resample patients, and
 //!   sensitivity, specificity and precision at the run's thresholds.
-//! - [`explain()`]: Grad-CAM ([`gradcam`]) on the last convolutional stage, drawn over the film
+//! - [`explain()`]: Grad-CAM ([`gradcam`]) on the last convolutional stage (through a logistic
+//!   head folded into one linear layer; the other classic heads are refused), drawn over the film
 //!   with a colour bar and title ([`overlay`]), drawn in the report's style (its font, sizes
 //!   and colour maps: [`cxr_report::style`], [`cxr_report::colormap`]).
 //!
@@ -30,8 +33,11 @@
 //! ```no_run
 //! use cxr_inference::{collect_images, predict, TrainedModel};
 //! # fn main() -> cxr_inference::Result<()> {
+//! let cache = cxr_data::default_cache_dir();
+//! let registry = cxr_weights::Registry::from_env();
+//! let env = cxr_trainer::RunEnv::new(&cache, "results".as_ref(), &registry);
 //! let model = TrainedModel::open("results/sample/runs/cnn-f0-s0-0123456789ab".as_ref(),
-//!                                &cxr_data::default_cache_dir(), &candle_core::Device::Cpu)?;
+//!                                &env, &candle_core::Device::Cpu)?;
 //! let images = collect_images(&["new-films/".into()])?;
 //! predict(&model, &images, |outcome| {
 //!     match outcome {
@@ -60,8 +66,8 @@ pub use error::{InferenceError, Result};
 pub use evaluate::{evaluate_external, ClassMatching, ExternalEvaluation};
 pub use evaluate_table::{evaluate_table, FindingResult, TableEvaluation};
 pub use explain::{explain, Explanation};
-pub use features::{classic_run_features, named_features, run_features, NamedBackbone};
-pub use gradcam::{grad_cam, GradCam};
+pub use features::{named_features, run_features, NamedBackbone};
+pub use gradcam::{grad_cam, grad_cam_through, GradCam};
 pub use predict::{collect_images, predict, Prediction};
 pub use table::{metric_rows, prediction_rows, write_evaluation, write_predictions};
 pub use trained::TrainedModel;

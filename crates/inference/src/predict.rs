@@ -108,20 +108,20 @@ pub fn predict(
             .iter()
             .filter_map(|d| d.as_ref().ok().map(Vec::as_slice))
             .collect();
-        let mut rows = if pixels.is_empty() {
-            Vec::new()
+        let (rows, classes) = if pixels.is_empty() {
+            (Vec::new(), Vec::new())
         } else {
-            model
-                .probabilities(&model.input(&pixels)?)?
-                .to_vec2::<f32>()?
-        }
-        .into_iter();
+            model.classify(&model.input(&pixels)?)?
+        };
+        let mut rows = rows.into_iter().zip(classes);
         infer_time += start.elapsed();
         for (path, d) in chunk.iter().zip(decoded) {
             let flow = match d {
                 Ok(_) => {
-                    let Some(row) = rows.next() else { break };
-                    emit(Ok(prediction(model, path, row)))
+                    let Some((row, class)) = rows.next() else {
+                        break;
+                    };
+                    emit(Ok(prediction(model, path, row, class)))
                 }
                 Err(e) => emit(Err(unreadable(path, e))),
             };
@@ -143,7 +143,9 @@ pub fn predict(
 /// What a multi-label prediction calls a film with no finding called.
 pub const NO_FINDING_CALLED: &str = "no finding";
 
-fn prediction(model: &TrainedModel, path: &Path, row: Vec<f32>) -> Prediction {
+/// The prediction of one file: its probabilities and the class `predicted` (a single-label
+/// run's; a multi-label run calls each finding at its threshold instead).
+fn prediction(model: &TrainedModel, path: &Path, row: Vec<f32>, predicted: usize) -> Prediction {
     let classes = model.classes();
     if model.is_multilabel() {
         let called: Vec<bool> = row
@@ -167,14 +169,9 @@ fn prediction(model: &TrainedModel, path: &Path, row: Vec<f32>) -> Prediction {
             called,
         };
     }
-    let best = row
-        .iter()
-        .enumerate()
-        .max_by(|a, b| a.1.total_cmp(b.1))
-        .map_or(0, |(i, _)| i);
     Prediction {
         path: path.to_path_buf(),
-        predicted: classes.get(best).cloned().unwrap_or_default(),
+        predicted: classes.get(predicted).cloned().unwrap_or_default(),
         probabilities: classes.iter().cloned().zip(row).collect(),
         called: Vec::new(),
     }

@@ -1,13 +1,18 @@
 //! A trained run opened for use: its resolved config, its preprocessing record and its kept
-//! weights, with the one function that turns an image file into what the model was trained on.
+//! weights (for a classic-head run, its backbone and its fitted head), with the one function
+//! that turns an image file into what the model was trained on.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use candle_core::{Device, Tensor};
-use cxr_data::{input_tensor, BatchSpec};
+use cxr_data::{input_tensor, BatchSpec, ImageSet};
 use cxr_experiment::{Objective, RunConfig, RunConfigFile};
+use cxr_heads::{FittedHead, Matrix};
+use cxr_metrics::ConfusionMatrix;
 use cxr_models::{Model, ModelConfig};
 use cxr_results::{Preprocessing, RunDir};
+use cxr_trainer::classic::{weights_hash, NOTE_WEIGHTS_BLAKE3};
+use cxr_trainer::{Evaluation, RunEnv};
 
 use crate::class_name::find_class;
 use crate::error::{InferenceError, Result};
@@ -21,8 +26,11 @@ pub struct TrainedModel {
     pub config: RunConfig,
     /// Class order, input channels and normalisation the run trained with.
     pub preprocessing: Preprocessing,
-    /// The kept weights.
+    /// The kept weights; for a classic-head run, its frozen backbone (the head's features are
+    /// its [`Model::embed`]).
     pub model: Model,
+    /// A classic-head run's fitted head (`head.safetensors`); `None` for a network.
+    pub head: Option<FittedHead>,
     /// The temperature the run fitted on its validation split (`calibration.json`), by which
     /// every probability is scaled; `None` for a run trained without calibration.
     pub temperature: Option<f64>,
@@ -31,9 +39,14 @@ pub struct TrainedModel {
 impl TrainedModel {
     /// Opens the run folder `dir`. The preprocessing comes from its `preprocessing.json`; a run
     /// folder from before that file existed gets it recomputed from the run's training data
-    /// (found through `cache_dir` for the synthetic set), which must then still be on disk. The
-    /// weights are loaded onto `device`, where every input is then built.
-    pub fn open(dir: &Path, cache_dir: &Path, device: &Device) -> Result<Self> {
+    /// (found through `env.cache_dir` for the synthetic set), which must then still be on disk.
+    /// The weights are loaded onto `device`, where every input is then built.
+    ///
+    /// A classic-head run is opened as its backbone, rebuilt as the sweep built it (its
+    /// starting weights located through `env`, a source run's under the results folder the run
+    /// folder is in, or the seed's random init), and its `head.safetensors`; weights whose
+    /// hash differs from the one the head recorded are refused.
+    pub fn open(dir: &Path, env: &RunEnv<'_>, device: &Device) -> Result<Self> {
         let run = RunDir::at(dir);
         if !run.config_path().is_file() {
             return Err(crate::trained::not_a_run(dir));
@@ -43,10 +56,7 @@ impl TrainedModel {
             return Err(InferenceError::NotAClassifier(dir.to_path_buf()));
         }
         if config.model.head.is_some() {
-            return Err(InferenceError::ClassicHead {
-                dir: dir.to_path_buf(),
-                head: config.model.head_name().to_string(),
-            });
+            return open_classic(run, config, env, device);
         }
         if !run.model_path().is_file() {
             return Err(InferenceError::NoWeights {
@@ -54,7 +64,7 @@ impl TrainedModel {
                 file: run.model_path(),
             });
         }
-        let preprocessing = read_preprocessing(&run, &config, cache_dir)?;
+        let preprocessing = read_preprocessing(&run, &config, env.cache_dir)?;
         let model_config = ModelConfig::new(config.model.name, preprocessing.classes.len())
             .with_freeze(config.model.freeze)
             .with_in_channels(preprocessing.in_channels);
@@ -65,7 +75,94 @@ impl TrainedModel {
             config,
             preprocessing,
             model,
+            head: None,
             temperature,
+        })
+    }
+
+    /// The pooled features of a `(n, channels, size, size)` input as the head's matrix.
+    fn embed(&self, input: &Tensor) -> Result<Matrix> {
+        let features = self.model.embed(input)?;
+        let (rows, cols) = features.dims2()?;
+        Ok(Matrix::new(
+            rows,
+            cols,
+            features.flatten_all()?.to_vec1::<f32>()?,
+        )?)
+    }
+
+    /// Class probabilities and predicted classes of a `(n, channels, size, size)` input: for
+    /// a network the most probable class ([`TrainedModel::probabilities`]); for a classic head
+    /// its own decision (the SVMs' vote may differ from their most probable class), as the
+    /// run's `predictions.parquet` recorded it.
+    pub fn classify(&self, input: &Tensor) -> Result<(Vec<Vec<f32>>, Vec<usize>)> {
+        if let Some(head) = &self.head {
+            let features = self.embed(input)?;
+            let predicted = head.predict(&features)?;
+            let rows = self.head_probabilities(head, &features)?;
+            return Ok((rows, predicted.into_iter().map(|c| c as usize).collect()));
+        }
+        let rows = self.probabilities(input)?.to_vec2::<f32>()?;
+        let predicted = rows
+            .iter()
+            .map(|row| {
+                row.iter()
+                    .enumerate()
+                    .max_by(|a, b| a.1.total_cmp(b.1))
+                    .map_or(0, |(i, _)| i)
+            })
+            .collect();
+        Ok((rows, predicted))
+    }
+
+    fn head_probabilities(&self, head: &FittedHead, features: &Matrix) -> Result<Vec<Vec<f32>>> {
+        let flat = head
+            .probabilities(features)?
+            .ok_or_else(|| InferenceError::HeadFile {
+                file: self.run.head_path(),
+                message: "the head has no probabilities (an SVM saved before its Platt scaling was fitted); rerun its grid with --force".to_string(),
+            })?;
+        Ok(flat
+            .chunks_exact(head.classes().max(1))
+            .map(<[f32]>::to_vec)
+            .collect())
+    }
+
+    /// Scores images `indices` of `set` (labels in the model's class order), unaugmented, in
+    /// batches: the trainer's [`cxr_trainer::evaluate_images`] for a network; for a classic
+    /// head, the backbone's features through the head (the loss is the mean negative log of
+    /// the true class's probability, floored at 1e-7; logits are the log-probabilities).
+    pub fn evaluate(&self, set: &ImageSet, indices: &[usize], batch: usize) -> Result<Evaluation> {
+        let spec = self.batch_spec();
+        let Some(head) = &self.head else {
+            return Ok(cxr_trainer::evaluate_images(
+                &self.model,
+                set,
+                indices,
+                &spec,
+                batch,
+            )?);
+        };
+        let embedded = cxr_trainer::embed_images(&self.model, set, indices, &spec, batch)?;
+        let features = Matrix::new(indices.len(), embedded.dim, embedded.values)?;
+        let predictions = head.predict(&features)?;
+        let rows = self.head_probabilities(head, &features)?;
+        let labels: Vec<u32> = indices.iter().map(|&i| set.labels[i]).collect();
+        let classes = head.classes();
+        let loss = labels
+            .iter()
+            .zip(&rows)
+            .map(|(&l, row)| -f64::from(row[l as usize]).max(1e-7).ln())
+            .sum::<f64>()
+            / labels.len().max(1) as f64;
+        let probabilities: Vec<f32> = rows.concat();
+        Ok(Evaluation {
+            loss,
+            confusion: ConfusionMatrix::new(&labels, &predictions, classes),
+            logits: probabilities.iter().map(|p| p.max(1e-7).ln()).collect(),
+            labels,
+            predictions,
+            probabilities,
         })
     }
 
@@ -74,6 +171,16 @@ impl TrainedModel {
     /// for a multi-label run, each finding's sigmoid (over the finding's temperature when
     /// calibrated).
     pub fn probabilities(&self, input: &Tensor) -> Result<Tensor> {
+        if let Some(head) = &self.head {
+            let rows = self.head_probabilities(head, &self.embed(input)?)?;
+            let n = rows.len();
+            let flat = rows.concat();
+            return Ok(Tensor::from_vec(
+                flat,
+                (n, head.classes()),
+                self.model.device(),
+            )?);
+        }
         let logits = candle_core::ModuleT::forward_t(&self.model, input, false)?;
         if self.is_multilabel() {
             let logits = match self.preprocessing.temperatures.as_slice() {
@@ -174,6 +281,73 @@ impl TrainedModel {
             self.model.device(),
         )?)
     }
+}
+
+/// A classic-head run: its backbone rebuilt from its starting weights, and its head.
+fn open_classic(
+    run: RunDir,
+    config: RunConfig,
+    env: &RunEnv<'_>,
+    device: &Device,
+) -> Result<TrainedModel> {
+    let file = run.head_path();
+    let bad = |message: String| InferenceError::HeadFile {
+        file: file.clone(),
+        message,
+    };
+    if !file.is_file() {
+        return Err(bad(format!(
+            "missing: the run was fitted by a cxr that did not save its {} head, or did not finish; rerun its grid with --force",
+            config.model.head_name()
+        )));
+    }
+    let bytes = std::fs::read(&file).map_err(|e| bad(e.to_string()))?;
+    let head = FittedHead::from_bytes(&bytes).map_err(|e| bad(e.to_string()))?;
+    let notes = cxr_heads::read_notes(&bytes).map_err(|e| bad(e.to_string()))?;
+    let preprocessing = run.read_preprocessing()?;
+    if head.classes() != preprocessing.classes.len() {
+        return Err(bad(format!(
+            "the head predicts {} classes but preprocessing.json lists {}; the folder mixes two runs' files",
+            head.classes(),
+            preprocessing.classes.len()
+        )));
+    }
+    // A source run is looked up under the results folder this run is in
+    // (`<results>/<grid>/runs/<id>`), wherever the command runs from.
+    let results = results_root(run.path()).unwrap_or_else(|| env.results_dir.to_path_buf());
+    let env = RunEnv {
+        results_dir: &results,
+        ..*env
+    };
+    let start_from = cxr_trainer::weights::starting_weights(&config, &env)?;
+    if let (Some(weights), Some(recorded)) = (&start_from, notes.get(NOTE_WEIGHTS_BLAKE3)) {
+        let now = weights_hash(&weights.file)?;
+        if &now != recorded {
+            return Err(bad(format!(
+                "its backbone's weights {} changed since the head was fitted on their features (BLAKE3 {now}, recorded {recorded}); restore them or rerun the run's grid with --force",
+                weights.file.display()
+            )));
+        }
+    }
+    let (model, _) =
+        cxr_trainer::build_model_on(&config, head.classes(), start_from.as_ref(), device)?;
+    Ok(TrainedModel {
+        run,
+        config,
+        preprocessing,
+        model,
+        head: Some(head),
+        temperature: None,
+    })
+}
+
+/// `<results>` of a run folder `<results>/<grid>/runs/<id>`; `None` for another layout.
+fn results_root(run: &Path) -> Option<PathBuf> {
+    let runs = run.parent()?;
+    if runs.file_name()? != "runs" {
+        return None;
+    }
+    runs.parent()?.parent().map(Path::to_path_buf)
 }
 
 fn read_preprocessing(run: &RunDir, config: &RunConfig, cache_dir: &Path) -> Result<Preprocessing> {

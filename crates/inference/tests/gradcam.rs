@@ -111,7 +111,9 @@ fn heatmaps_point_at_the_lesions_and_follow_the_class() -> TestResult {
     sweep(&grid, &options, &mut Silent::each)?;
     let planned = &grid.runs[0];
     let run_dir = GridDir::new(&options.results_dir, "cam").run(&planned.id);
-    let model = TrainedModel::open(run_dir.path(), &cache, &candle_core::Device::Cpu)?;
+    let registry = cxr_weights::Registry::from_env();
+    let env = cxr_trainer::RunEnv::new(&cache, &options.results_dir, &registry);
+    let model = TrainedModel::open(run_dir.path(), &env, &candle_core::Device::Cpu)?;
 
     // The run's own test images, and where the generator put their lesions.
     let data = DataMemo::default().prepare(&planned.config, &cache)?;

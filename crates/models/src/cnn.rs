@@ -117,9 +117,13 @@ impl Cnn {
 
     /// `(batch, 512, h, w) -> (batch, num_classes)`: the last pool, global average pool, `fc`.
     pub(crate) fn head(&self, features: &Tensor) -> candle_core::Result<Tensor> {
-        let xs = crate::conv::max_pool2d(MaxPool2d::HALVE, features)?;
-        // Global average pool: (batch, 512, h/2, w/2) -> (batch, 512).
-        self.fc.forward(&xs.mean((2, 3))?)
+        self.fc.forward(&self.pool(features)?)
+    }
+
+    /// The features `fc` reads from the feature map of [`Cnn::head`]: the fifth block's pool,
+    /// then the global average pool, `(batch, 512, h/2, w/2) -> (batch, 512)`.
+    pub(crate) fn pool(&self, features: &Tensor) -> candle_core::Result<Tensor> {
+        crate::conv::max_pool2d(MaxPool2d::HALVE, features)?.mean((2, 3))
     }
 }
 

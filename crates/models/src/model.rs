@@ -169,6 +169,16 @@ impl Model {
             Network::ResNet(net) => net.head(features)?,
         })
     }
+
+    /// `(batch, K, h, w)` feature map from [`Model::features`] `-> (batch, D)`: the pooled
+    /// features `fc` reads, [`Model::head`] without `fc`; `pool(features(x))` equals
+    /// [`Model::embed`]`(x)`. What Grad-CAM runs a classic head on.
+    pub fn pool(&self, features: &Tensor) -> Result<Tensor> {
+        Ok(match &self.network {
+            Network::Cnn(net) => net.pool(features)?,
+            Network::ResNet(net) => net.pool(features)?,
+        })
+    }
 }
 
 impl Model {

@@ -161,7 +161,12 @@ impl ResNet {
 
     /// `(batch, 512 * expansion, h, w) -> (batch, num_classes)`: global average pool, `fc`.
     pub(crate) fn head(&self, features: &Tensor) -> candle_core::Result<Tensor> {
-        self.fc.forward(&features.mean((2, 3))?)
+        self.fc.forward(&self.pool(features)?)
+    }
+
+    /// The features `fc` reads: the global average pool of `layer4`'s output.
+    pub(crate) fn pool(&self, features: &Tensor) -> candle_core::Result<Tensor> {
+        features.mean((2, 3))
     }
 
     /// `conv1` -> `bn1` -> ReLU -> max-pool.

@@ -254,6 +254,13 @@ impl RunDir {
         self.path.join("model.safetensors")
     }
 
+    /// `head.safetensors`: a classic-head run's fitted head (standardiser, the chosen model's
+    /// numbers, probabilities' calibration and what its features came from;
+    /// `cxr_heads::FittedHead::to_bytes` gives the format). Other runs have none.
+    pub fn head_path(&self) -> PathBuf {
+        self.path.join("head.safetensors")
+    }
+
     /// `preprocessing.json`: what inference needs to feed new images exactly as the run fed its
     /// own (class order, input channels, normalisation statistics); written before training.
     pub fn preprocessing_path(&self) -> PathBuf {

@@ -6,7 +6,8 @@
 //! Two files of a run folder have their typed reader and writer with the type they hold, which
 //! this crate does not depend on: `config.toml` (`cxr_experiment::RunConfig`, through
 //! `cxr_experiment::RunConfigFile`) and `model.safetensors` (`cxr_models::Model::save` and
-//! `load`, given [`RunDir::model_path`]). `reconstructions.png` is written by
+//! `load`, given [`RunDir::model_path`]). `head.safetensors` likewise: `cxr_heads::FittedHead`'s
+//! `to_bytes` and `from_bytes`, written with [`crate::write_atomic`] at [`RunDir::head_path`]. `reconstructions.png` is written by
 //! [`RunDir::write_reconstructions`] beside its figure type.
 
 use crate::atomic::{read_json, write_json};

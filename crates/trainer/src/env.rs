@@ -23,6 +23,25 @@ pub struct RunEnv<'a> {
     pub earlier_ids: &'a EarlierIds,
 }
 
+impl<'a> RunEnv<'a> {
+    /// An environment with no download mirror, silent downloads and no runs of an earlier cxr:
+    /// what inference and tests open runs with.
+    pub fn new(
+        cache_dir: &'a Path,
+        results_dir: &'a Path,
+        registry: &'a cxr_weights::Registry,
+    ) -> Self {
+        Self {
+            cache_dir,
+            results_dir,
+            weights_mirror: None,
+            downloads: &cxr_weights::NoProgress,
+            registry,
+            earlier_ids: &NO_EARLIER_IDS,
+        }
+    }
+}
+
 /// Runs finished under the id an earlier cxr gave them ([`cxr_experiment::PlannedRun::legacy_id`]: before
 /// datasets were identified by content, ids hashed the dataset's path), by (grid, id): their
 /// folder's name. Empty when there are none, as for results written by this cxr.

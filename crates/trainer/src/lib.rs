@@ -67,5 +67,5 @@ pub use error::{Result, TrainerError};
 pub use fit::{fit, FitData, FitOutcome};
 pub use observer::{Observer, Silent};
 pub use prepare::{prepare_grid, Preparation};
-pub use run::{build_model, run_one};
+pub use run::{build_model, build_model_on, run_one};
 pub use sweep::{sweep, RunObservers, SweepOptions, SweepReport};

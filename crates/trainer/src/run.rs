@@ -88,7 +88,7 @@ pub fn run_one(
     let outputs = table.map_or(data.set.classes.len(), |t| t.findings.findings.len());
     let (model, model_cfg) = build_model(cfg, outputs, start_from.as_ref())?;
     // Recorded before training so that inference feeds new images exactly as this run did.
-    let source_stats = start_from.and_then(|w| w.source_stats);
+    let source_stats = start_from.as_ref().and_then(|w| w.source_stats);
     let mut record = preprocessing::derive(cfg, &data, model_cfg.in_channels, source_stats);
     if let Some(table) = table {
         record.classes = table.findings.findings.clone();
@@ -110,7 +110,7 @@ pub fn run_one(
     let (network, trained) = match (&cfg.model.head, cfg.train.objective) {
         (Some(head), _) => (
             None,
-            fit_classic(&model, head, fit_data, cfg, dir).map(Trained::Head),
+            fit_classic(&model, head, start_from.as_ref(), fit_data, cfg, dir).map(Trained::Head),
         ),
         (None, Objective::Classify) => match table {
             Some(table) => {
@@ -164,13 +164,24 @@ pub fn build_model(
     classes: usize,
     start_from: Option<&StartingWeights>,
 ) -> Result<(Model, ModelConfig)> {
+    build_model_on(cfg, classes, start_from, &cfg.train.device.open()?)
+}
+
+/// [`build_model`] on `device` instead of the run's own: how inference rebuilds a classic-head
+/// run's backbone on its device.
+pub fn build_model_on(
+    cfg: &RunConfig,
+    classes: usize,
+    start_from: Option<&StartingWeights>,
+    device: &candle_core::Device,
+) -> Result<(Model, ModelConfig)> {
     // A classic head's CNN is frozen whole (freeze 5), which the network itself need not
     // know: it only ever runs in eval mode.
     let model_cfg = ModelConfig::new(cfg.model.name, classes)
         .with_freeze(cfg.model.freeze.min(cfg.model.name.max_freeze()));
     let model = model_cfg.build(
         start_from.map(|w| w.file.as_path()),
-        &cfg.train.device.open()?,
+        device,
         seed::sub_seed(cfg.seed, Stream::Init),
     )?;
     Ok((model, model_cfg))

@@ -23,10 +23,14 @@ pub struct PredictArgs {
     /// Show only the K most probable classes (most probable first).
     #[arg(long, value_name = "K")]
     pub top: Option<usize>,
-    /// The cache folder, used only to recompute the preprocessing of runs without
-    /// preprocessing.json.
+    /// The cache folder: a classic-head run's published backbone weights, and the data to
+    /// recompute the preprocessing of runs without preprocessing.json.
     #[command(flatten)]
     pub cache: CacheArgs,
+    /// Where published weights are downloaded from (a classic-head run's backbone, when not
+    /// yet in the cache).
+    #[command(flatten)]
+    pub mirror: MirrorArgs,
 }
 
 /// `cxr evaluate`
@@ -57,6 +61,10 @@ pub struct EvaluateArgs {
     /// The cache folder, for decoded images.
     #[command(flatten)]
     pub cache: CacheArgs,
+    /// Where published weights are downloaded from (a classic-head run's backbone, when not
+    /// yet in the cache).
+    #[command(flatten)]
+    pub mirror: MirrorArgs,
 }
 
 /// `cxr explain`
@@ -78,6 +86,10 @@ pub struct ExplainArgs {
     /// The cache folder.
     #[command(flatten)]
     pub cache: CacheArgs,
+    /// Where published weights are downloaded from (a classic-head run's backbone, when not
+    /// yet in the cache).
+    #[command(flatten)]
+    pub mirror: MirrorArgs,
 }
 
 /// `cxr features`

@@ -16,7 +16,7 @@ use crate::stdout::outln;
 /// Runs `cxr evaluate`.
 pub fn run(args: EvaluateArgs) -> anyhow::Result<ExitStatus> {
     let cache_dir = args.cache.resolve();
-    let model = TrainedModel::open(&args.run, &cache_dir, &super::INFERENCE_DEVICE.open()?)?;
+    let model = super::open_run(&args.run, &cache_dir, &args.mirror)?;
     if let Some(labels) = &args.labels {
         return on_table(&model, &args, labels, &cache_dir);
     }

@@ -1,6 +1,6 @@
 //! `cxr explain`: Grad-CAM overlay of one radiograph for the predicted or a named class.
 
-use cxr_inference::{explain, TrainedModel};
+use cxr_inference::explain;
 
 use crate::cli::ExplainArgs;
 use crate::exit::ExitStatus;
@@ -9,7 +9,7 @@ use crate::stdout::outln;
 /// Runs `cxr explain`.
 pub fn run(args: ExplainArgs) -> anyhow::Result<ExitStatus> {
     let cache_dir = args.cache.resolve();
-    let model = TrainedModel::open(&args.run, &cache_dir, &super::INFERENCE_DEVICE.open()?)?;
+    let model = super::open_run(&args.run, &cache_dir, &args.mirror)?;
     let explanation = explain(&model, &args.image, args.class.as_deref())?;
     explanation.save(&args.out)?;
     outln!(

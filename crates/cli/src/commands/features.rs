@@ -1,9 +1,7 @@
 //! `cxr features`: every image's pooled features, from a run or from named weights, to Parquet.
 
 use anyhow::Context as _;
-use cxr_inference::{
-    classic_run_features, named_features, run_features, InferenceError, NamedBackbone, TrainedModel,
-};
+use cxr_inference::{named_features, run_features, NamedBackbone};
 use cxr_results::split_name;
 use cxr_trainer::RunEnv;
 
@@ -27,14 +25,9 @@ pub fn run(args: FeaturesArgs) -> anyhow::Result<ExitStatus> {
     };
     let table = match (&args.run, args.model, &args.weights) {
         (Some(run), _, _) => {
-            match TrainedModel::open(run, &cache_dir, &super::INFERENCE_DEVICE.open()?) {
-                Ok(model) => run_features(&model, &args.data, &cache_dir)?,
-                // No network of its own: export its backbone's features.
-                Err(InferenceError::ClassicHead { .. }) => {
-                    classic_run_features(run, &args.data, &env)?
-                }
-                Err(other) => return Err(other.into()),
-            }
+            // A classic-head run opens as its backbone: the features its head was fitted on.
+            let model = super::open_run(run, &cache_dir, &args.mirror)?;
+            run_features(&model, &args.data, &cache_dir)?
         }
         (None, Some(model), Some(weights)) => {
             let named = NamedBackbone {

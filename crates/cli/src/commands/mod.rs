@@ -10,12 +10,39 @@ mod report;
 mod sweep;
 mod weights;
 
-use crate::cli::Command;
+use std::path::Path;
+
+use cxr_inference::TrainedModel;
+
+use crate::cli::{Command, MirrorArgs};
+use crate::download_bar::DownloadBar;
 use crate::exit::ExitStatus;
 
 /// Where `predict`, `evaluate`, `explain` and `features` load a trained run's model: these
 /// commands have no `--device`, so the CPU.
 const INFERENCE_DEVICE: cxr_models::DeviceSpec = cxr_models::DeviceSpec::Cpu;
+
+/// The results root a classic-head run's source run is looked up in when the run folder is
+/// not under `<results>/<grid>/runs/` (where it is, that `<results>` is used).
+const DEFAULT_RESULTS: &str = "results";
+
+/// Opens the run folder `run` for `predict`, `evaluate`, `explain` and `features` on
+/// [`INFERENCE_DEVICE`]: a network's kept weights, or a classic-head run's backbone (its
+/// published weights found in `cache_dir`'s weights folder, or downloaded as a sweep would,
+/// from `mirror` when given) and head.
+fn open_run(run: &Path, cache_dir: &Path, mirror: &MirrorArgs) -> anyhow::Result<TrainedModel> {
+    let weights_mirror = mirror.resolve();
+    let registry = cxr_weights::Registry::from_env();
+    let env = cxr_trainer::RunEnv {
+        cache_dir,
+        results_dir: Path::new(DEFAULT_RESULTS),
+        weights_mirror: weights_mirror.as_deref(),
+        downloads: &DownloadBar,
+        registry: &registry,
+        earlier_ids: &cxr_trainer::NO_EARLIER_IDS,
+    };
+    Ok(TrainedModel::open(run, &env, &INFERENCE_DEVICE.open()?)?)
+}
 
 /// Runs a parsed command.
 pub fn run(command: Command, quiet: bool) -> anyhow::Result<ExitStatus> {

@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::ops::ControlFlow;
 
-use cxr_inference::{collect_images, predict, Prediction, TrainedModel};
+use cxr_inference::{collect_images, predict, Prediction};
 
 use crate::cli::PredictArgs;
 use crate::exit::ExitStatus;
@@ -12,7 +12,7 @@ use crate::exit::ExitStatus;
 /// (each reported on stderr, the rest still classified), 2 when none could be.
 pub fn run(args: PredictArgs) -> anyhow::Result<ExitStatus> {
     let cache_dir = args.cache.resolve();
-    let model = TrainedModel::open(&args.run, &cache_dir, &super::INFERENCE_DEVICE.open()?)?;
+    let model = super::open_run(&args.run, &cache_dir, &args.mirror)?;
     let images = collect_images(&args.inputs)?;
     if images.is_empty() {
         anyhow::bail!("no PNG/JPEG images found in the given folder(s)");

@@ -389,7 +389,9 @@ fn a_calibrated_run_keeps_its_temperature_and_predict_and_evaluate_use_it() -> T
     }
 
     // cxr explain's probabilities (its figure's title) are the calibrated ones too.
-    let model = cxr_inference::TrainedModel::open(run.path(), &cache, &candle_core::Device::Cpu)?;
+    let registry = cxr_weights::Registry::from_env();
+    let env = cxr_trainer::RunEnv::new(&cache, Path::new("results"), &registry);
+    let model = cxr_inference::TrainedModel::open(run.path(), &env, &candle_core::Device::Cpu)?;
     assert_eq!(model.temperature, Some(record.temperature));
     let explained = cxr_inference::explain(&model, &data_root.join(&first.path), None)?;
     for (got, p) in explained.cam.probabilities.iter().zip(want) {

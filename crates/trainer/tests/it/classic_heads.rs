@@ -60,6 +60,13 @@ fn classic_heads_record_test_results_a_fit_time_and_features_but_no_epochs() -> 
         let run = dir.run(&row.run_id);
         assert!(run.per_class_path().is_file() && run.confusion_path().is_file());
         assert!(!run.history_path().exists() && !run.model_path().exists());
+        // The fitted head, read back, with what its features came from.
+        let bytes = std::fs::read(run.head_path())?;
+        let head = cxr_heads::FittedHead::from_bytes(&bytes)?;
+        assert_eq!(Some(head.hyper().to_string()), row.head_params);
+        assert_eq!(head.classes(), 4);
+        let notes = cxr_heads::read_notes(&bytes)?;
+        assert_eq!(notes.get("backbone.model"), Some(&row.model));
         let features = read_features(&run.features_path())?;
         assert_eq!(features.len(), images);
         assert_eq!(
@@ -68,11 +75,19 @@ fn classic_heads_record_test_results_a_fit_time_and_features_but_no_epochs() -> 
         );
         let test = features.splits.iter().filter(|s| *s == "test").count() as i64;
         assert_eq!(Some(test), row.test_images);
-        // Predicted classes for the paired tests, no probabilities (so no ECE).
+        // Predicted classes for the paired tests, and every head's probabilities (so ECE).
         let predictions = run.read_predictions()?;
         assert_eq!(predictions.len() as i64, test);
-        assert!(predictions.iter().all(|p| p.probabilities.is_none()));
-        assert_eq!(row.test_ece, None);
+        for p in &predictions {
+            let probabilities = p.probabilities.as_ref().ok_or("no probabilities")?;
+            let total: f32 = probabilities.iter().sum();
+            assert!(
+                (total - 1.0).abs() < 1e-4,
+                "{}: {probabilities:?}",
+                row.run_id
+            );
+        }
+        assert!(row.test_ece.is_some(), "{}", row.run_id);
     }
     // The CNN's heads all read the same features: the trained source CNN's, fully frozen.
     let cnn: Vec<&str> = rows
