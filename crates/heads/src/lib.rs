@@ -8,10 +8,16 @@
 //! candidate [`Hyper`] (in parallel), scores each on validation ([`Trial`]) and returns the
 //! best as a [`FittedHead`] in a [`Selection`]: highest validation micro-recall, then
 //! macro-recall, then the first declared. A [`FittedHead`] predicts from raw features, applying
-//! the training statistics itself, and reports its [`FittedHead::parameter_count`].
+//! the training statistics itself, gives class probabilities ([`FittedHead::probabilities`]:
+//! softmax, Platt-scaled SVM pairs coupled as libsvm couples them, tree and neighbour vote
+//! shares), reports its [`FittedHead::parameter_count`], and is saved and read back as a
+//! `head.safetensors` file ([`FittedHead::to_bytes`], [`FittedHead::from_bytes`]; the format
+//! and its version are documented in `head_file.rs`).
 //!
 //! The solvers come from smartcore (logistic regression, random forest, kNN) and linfa-svm (the
-//! SVMs); this crate implements none, only standardisation, one-vs-one voting and selection. It
+//! SVMs, and the Platt sigmoid's fit); this crate implements none, only standardisation,
+//! one-vs-one voting, pairwise coupling, selection, and predicting from the fitted numbers
+//! exactly as the library computes them (unit tests compare bit for bit). It
 //! does not extract features, read or write files, or know about tensors: the caller hands in
 //! `f32` rows and `u32` class indices and writes down what comes back. Every [`HeadError`] is
 //! one line.

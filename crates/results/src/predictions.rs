@@ -8,7 +8,7 @@
 //! | `path` | str | the image file, as the dataset lists it |
 //! | `true_class` | str | its class |
 //! | `predicted_class` | str | the run's prediction |
-//! | `probabilities` | list of f32, null | the run's probability of each class, in the order of `preprocessing.json`'s `classes` (temperature-scaled when the run was calibrated); null for a classic head other than `logistic`, which has no probabilities |
+//! | `probabilities` | list of f32, null | the run's probability of each class, in the order of `preprocessing.json`'s `classes` (temperature-scaled when the run was calibrated); for a classic head its own probabilities (softmax, Platt-scaled and coupled SVM pairs, tree shares, neighbour shares); null in classic-head runs fitted before heads had them |
 //!
 //! Rows follow the test split's order (ascending dataset index).
 

@@ -120,7 +120,8 @@ crate::table! {
         pub test_loss: Option<f64>,
         /// Expected calibration error (15 confidence bins) of the test split's probabilities,
         /// temperature-scaled when the run was calibrated; null for runs without probabilities
-        /// (autoencoders, classic heads other than `logistic`) and files from before the column.
+        /// (autoencoders, classic heads fitted before heads had probabilities) and files from
+        /// before the column.
         pub test_ece: Option<f64>,
         /// The temperature fitted on the validation split (`train.calibrate = true`); null for
         /// runs trained without calibration, whose probabilities are the plain softmax.
