@@ -119,6 +119,14 @@ pub enum HeadError {
         /// smartcore's message, on one line.
         message: String,
     },
+    /// A one-vs-rest head of one finding could not be fitted.
+    #[error("finding {finding}: {message}")]
+    Finding {
+        /// The finding.
+        finding: String,
+        /// Why, on one line.
+        message: String,
+    },
     /// Bytes that are not a head file this build reads ([`crate::FittedHead::from_bytes`]).
     #[error("{0}")]
     Format(String),

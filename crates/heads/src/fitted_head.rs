@@ -255,6 +255,39 @@ impl FittedHead {
         Ok(Some(out))
     }
 
+    /// For a head fitted on two classes, 0 and 1: a score per row of raw `features` that ranks
+    /// rows by class 1 (the logistic's logit, the SVM's decision value, the share of trees
+    /// or neighbours voting 1), which AUROC reads. An error for a head of more classes.
+    pub fn scores(&self, features: &Matrix) -> Result<Vec<f64>> {
+        if self.classes != 2 {
+            return Err(self.failed(format!(
+                "scores rank two classes; this head has {}",
+                self.classes
+            )));
+        }
+        let z = self.standardise(features)?;
+        match &self.model {
+            Model::Logistic(m) => Ok((0..z.rows())
+                .map(|i| {
+                    let x: Vec<f64> = z.row(i).iter().map(|&v| f64::from(v)).collect();
+                    m.logits(&x)[0]
+                })
+                .collect()),
+            Model::Svm(m) => Ok(m
+                .decisions(&z)
+                .map_err(|e| self.failed(e))?
+                .iter()
+                .map(|row| row[0])
+                .collect()),
+            Model::Forest(_) | Model::Knn(_) => {
+                let p = self
+                    .probabilities(features)?
+                    .ok_or_else(|| self.failed("no vote shares"))?;
+                Ok(p.chunks_exact(2).map(|row| f64::from(row[1])).collect())
+            }
+        }
+    }
+
     /// Fits what turns the head's decision values into probabilities on the validation split
     /// (raw `features`, `labels`): the SVMs' Platt sigmoids, one per pair of classes. The
     /// other heads have probabilities of their own and are left as they are.

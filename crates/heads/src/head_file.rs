@@ -71,6 +71,8 @@ struct Owned {
 
 #[derive(Default)]
 struct Writer {
+    /// Put before every tensor name (`finding.3.` for a per-finding head).
+    prefix: String,
     tensors: Vec<(String, Owned)>,
 }
 
@@ -93,7 +95,7 @@ impl Writer {
             shape,
             bytes,
         };
-        self.tensors.push((name.to_string(), owned));
+        self.tensors.push((format!("{}{name}", self.prefix), owned));
     }
 }
 
@@ -111,33 +113,29 @@ impl FittedHead {
     /// [`FittedHead::to_bytes`] with the caller's `notes` added to the metadata (keys must not
     /// be the format's own), e.g. what the features came from; [`read_notes`] reads them back.
     pub fn to_bytes_with(&self, notes: &[(&str, String)]) -> Result<Vec<u8>> {
-        let f = self.features();
-        let mut meta: HashMap<String, String> = notes
-            .iter()
-            .map(|(k, v)| ((*k).to_string(), v.clone()))
-            .collect();
-        meta.extend([
-            ("format".to_string(), HEAD_FORMAT.to_string()),
-            ("version".to_string(), HEAD_FORMAT_VERSION.to_string()),
-            ("kind".to_string(), self.kind().name().to_string()),
-            ("classes".to_string(), self.classes.to_string()),
-        ]);
-        match self.hyper {
-            Hyper::Logistic { c } | Hyper::SvmLinear { c } => {
-                meta.insert("c".into(), c.to_string());
-            }
-            Hyper::SvmRbf { c, gamma_scale } => {
-                meta.insert("c".into(), c.to_string());
-                meta.insert("gamma_scale".into(), gamma_scale.to_string());
-            }
-            Hyper::RandomForest { trees } => {
-                meta.insert("trees".into(), trees.to_string());
-            }
-            Hyper::Knn { k } => {
-                meta.insert("k".into(), k.to_string());
-            }
-        }
+        let mut meta = header(notes);
         let mut w = Writer::default();
+        self.write_into(&mut w, &mut meta);
+        finish(w, meta)
+    }
+
+    /// Writes this head's metadata and tensors, their names after `w.prefix`.
+    fn write_into(&self, w: &mut Writer, meta: &mut HashMap<String, String>) {
+        let f = self.features();
+        let mut put = |key: &str, value: String| {
+            meta.insert(format!("{}{key}", w.prefix), value);
+        };
+        put("kind", self.kind().name().to_string());
+        put("classes", self.classes.to_string());
+        match self.hyper {
+            Hyper::Logistic { c } | Hyper::SvmLinear { c } => put("c", c.to_string()),
+            Hyper::SvmRbf { c, gamma_scale } => {
+                put("c", c.to_string());
+                put("gamma_scale", gamma_scale.to_string());
+            }
+            Hyper::RandomForest { trees } => put("trees", trees.to_string()),
+            Hyper::Knn { k } => put("k", k.to_string()),
+        }
         w.f32(
             "standardizer.mean",
             vec![f],
@@ -242,43 +240,35 @@ impl FittedHead {
                 );
             }
         }
-        let views = w
-            .tensors
-            .iter()
-            .map(|(name, t)| {
-                TensorView::new(t.dtype, t.shape.clone(), &t.bytes).map(|v| (name.clone(), v))
-            })
-            .collect::<std::result::Result<Vec<_>, _>>()
-            .map_err(|e| HeadError::Format(e.to_string()))?;
-        let bytes = safetensors::serialize(views, Some(meta))
-            .map_err(|e| HeadError::Format(e.to_string()))?;
-        canonical(bytes)
     }
 
     /// Reads a head written by [`FittedHead::to_bytes`]. An error (one line, without the
     /// file's name, which the caller adds) for another format, a newer version, or a missing
     /// or misshapen tensor.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        let (meta, file) = open(bytes)?;
+        if let Some(n) = meta.get(FINDINGS) {
+            return Err(HeadError::Format(format!(
+                "holds one head per finding ({n}), not one head"
+            )));
+        }
+        Self::read_from(
+            &Reader {
+                file: &file,
+                prefix: String::new(),
+            },
+            &meta,
+        )
+    }
+
+    /// Reads the head whose metadata keys and tensor names start with `r.prefix`.
+    fn read_from(r: &Reader<'_>, meta: &HashMap<String, String>) -> Result<Self> {
         let bad = |message: String| HeadError::Format(message);
-        let (_, metadata) = SafeTensors::read_metadata(bytes)
-            .map_err(|e| bad(format!("not a safetensors file ({e})")))?;
-        let meta = metadata.metadata().clone().unwrap_or_default();
         let get = |key: &str| -> Result<&String> {
-            meta.get(key)
-                .ok_or_else(|| bad(format!("metadata has no `{key}`; not a cxr head file")))
+            let full = format!("{}{key}", r.prefix);
+            meta.get(&full)
+                .ok_or_else(|| bad(format!("metadata has no `{full}`; not a cxr head file")))
         };
-        if get("format")? != HEAD_FORMAT {
-            return Err(bad(format!(
-                "format is {:?}, not {HEAD_FORMAT:?}",
-                get("format")?
-            )));
-        }
-        let version: u32 = parse(get("version")?, "version")?;
-        if version > HEAD_FORMAT_VERSION {
-            return Err(bad(format!(
-                "format version {version} is newer than this cxr reads ({HEAD_FORMAT_VERSION}); update cxr"
-            )));
-        }
         let kind: HeadKind = get("kind")?.parse()?;
         let classes: usize = parse(get("classes")?, "classes")?;
         let hyper = match kind {
@@ -299,8 +289,6 @@ impl FittedHead {
                 k: parse(get("k")?, "k")?,
             },
         };
-        let file = SafeTensors::deserialize(bytes).map_err(|e| bad(e.to_string()))?;
-        let r = Reader { file: &file };
         let mean = r.f32("standardizer.mean", &[None])?;
         let f = mean.len();
         let std = r.f32("standardizer.std", &[Some(f)])?;
@@ -333,7 +321,7 @@ impl FittedHead {
                 let pairs = r.i64("svm.pairs", &[None, Some(2)])?;
                 let p = pairs.len() / 2;
                 let rho = r.f64("svm.rho", &[Some(p)])?;
-                let platt = if file.names().contains(&"svm.platt") {
+                let platt = if r.has("svm.platt") {
                     Some(r.f64("svm.platt", &[Some(p), Some(2)])?)
                 } else {
                     None
@@ -468,6 +456,107 @@ impl FittedHead {
     }
 }
 
+/// The metadata key of a file of per-finding heads: how many.
+const FINDINGS: &str = "findings";
+
+/// The file-level metadata: the caller's notes, the format and its version.
+fn header(notes: &[(&str, String)]) -> HashMap<String, String> {
+    let mut meta: HashMap<String, String> = notes
+        .iter()
+        .map(|(k, v)| ((*k).to_string(), v.clone()))
+        .collect();
+    meta.insert("format".into(), HEAD_FORMAT.into());
+    meta.insert("version".into(), HEAD_FORMAT_VERSION.to_string());
+    meta
+}
+
+/// The file's bytes, its header's keys sorted.
+fn finish(w: Writer, meta: HashMap<String, String>) -> Result<Vec<u8>> {
+    let views = w
+        .tensors
+        .iter()
+        .map(|(name, t)| {
+            TensorView::new(t.dtype, t.shape.clone(), &t.bytes).map(|v| (name.clone(), v))
+        })
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|e| HeadError::Format(e.to_string()))?;
+    let bytes =
+        safetensors::serialize(views, Some(meta)).map_err(|e| HeadError::Format(e.to_string()))?;
+    canonical(bytes)
+}
+
+/// The metadata and tensors of a head file, its format and version checked.
+fn open(bytes: &[u8]) -> Result<(HashMap<String, String>, SafeTensors<'_>)> {
+    let bad = |message: String| HeadError::Format(message);
+    let (_, metadata) = SafeTensors::read_metadata(bytes)
+        .map_err(|e| bad(format!("not a safetensors file ({e})")))?;
+    let meta = metadata.metadata().clone().unwrap_or_default();
+    let get = |key: &str| -> Result<&String> {
+        meta.get(key)
+            .ok_or_else(|| bad(format!("metadata has no `{key}`; not a cxr head file")))
+    };
+    if get("format")? != HEAD_FORMAT {
+        return Err(bad(format!(
+            "format is {:?}, not {HEAD_FORMAT:?}",
+            get("format")?
+        )));
+    }
+    let version: u32 = parse(get("version")?, "version")?;
+    if version > HEAD_FORMAT_VERSION {
+        return Err(bad(format!(
+            "format version {version} is newer than this cxr reads ({HEAD_FORMAT_VERSION}); update cxr"
+        )));
+    }
+    let file = SafeTensors::deserialize(bytes).map_err(|e| bad(e.to_string()))?;
+    Ok((meta, file))
+}
+
+/// One head per finding of a multi-label run (one-vs-rest), as one file: metadata `findings`
+/// (how many) and `finding.<k>.name`, and each head's metadata keys and tensors under the
+/// prefix `finding.<k>.` (the single-head layout otherwise).
+pub fn findings_to_bytes(
+    heads: &[(String, FittedHead)],
+    notes: &[(&str, String)],
+) -> Result<Vec<u8>> {
+    let mut meta = header(notes);
+    meta.insert(FINDINGS.into(), heads.len().to_string());
+    let mut w = Writer::default();
+    for (k, (name, head)) in heads.iter().enumerate() {
+        w.prefix = format!("finding.{k}.");
+        meta.insert(format!("finding.{k}.name"), name.clone());
+        head.write_into(&mut w, &mut meta);
+    }
+    finish(w, meta)
+}
+
+/// Reads the per-finding heads [`findings_to_bytes`] wrote, in finding order, with their names.
+pub fn findings_from_bytes(bytes: &[u8]) -> Result<Vec<(String, FittedHead)>> {
+    let (meta, file) = open(bytes)?;
+    let Some(n) = meta.get(FINDINGS) else {
+        return Err(HeadError::Format(
+            "holds one head, not one per finding".to_string(),
+        ));
+    };
+    let n: usize = parse(n, FINDINGS)?;
+    (0..n)
+        .map(|k| {
+            let prefix = format!("finding.{k}.");
+            let name = meta
+                .get(&format!("{prefix}name"))
+                .cloned()
+                .ok_or_else(|| HeadError::Format(format!("metadata has no `{prefix}name`")))?;
+            let head = FittedHead::read_from(
+                &Reader {
+                    file: &file,
+                    prefix,
+                },
+                &meta,
+            )?;
+            Ok((name, head))
+        })
+        .collect()
+}
+
 /// The metadata of a head file's `bytes`: the format's keys and the notes it was written with
 /// ([`FittedHead::to_bytes_with`]).
 pub fn read_notes(bytes: &[u8]) -> Result<std::collections::BTreeMap<String, String>> {
@@ -512,11 +601,18 @@ fn parse<T: std::str::FromStr>(text: &str, key: &str) -> Result<T> {
 
 struct Reader<'a> {
     file: &'a SafeTensors<'a>,
+    /// Put before every tensor name.
+    prefix: String,
 }
 
 impl Reader<'_> {
+    fn has(&self, name: &str) -> bool {
+        self.file.tensor(&format!("{}{name}", self.prefix)).is_ok()
+    }
+
     /// The tensor `name`, checked to have `dtype` and, where given, each dimension.
     fn raw(&self, name: &str, dtype: Dtype, dims: &[Option<usize>]) -> Result<Vec<u8>> {
+        let name = &format!("{}{name}", self.prefix);
         let t = self
             .file
             .tensor(name)
@@ -654,6 +750,53 @@ mod tests {
                 assert_eq!(row[class as usize], top, "{}: {row:?}", head.hyper());
             }
         }
+        Ok(())
+    }
+
+    #[test]
+    fn per_finding_heads_read_back_in_order_with_their_names() -> Result<()> {
+        let (x, labels) = overlapping_from(60, 4, 8)?;
+        let (val, val_labels) = overlapping_from(30, 4, 9)?;
+        let mut heads = Vec::new();
+        for (name, positive, hyper) in [
+            (
+                "Effusion",
+                0,
+                Hyper::SvmRbf {
+                    c: 1.0,
+                    gamma_scale: 1.0,
+                },
+            ),
+            ("Mass", 2, Hyper::Logistic { c: 1.0 }),
+        ] {
+            let binary: Vec<u32> = labels.iter().map(|&l| u32::from(l == positive)).collect();
+            let val_binary: Vec<u32> = val_labels
+                .iter()
+                .map(|&l| u32::from(l == positive))
+                .collect();
+            let mut head = FittedHead::fit(&Training::new(&x, &binary, 2)?, hyper, 0)?;
+            head.calibrate(&val, &val_binary)?;
+            heads.push((name.to_string(), head));
+        }
+        let bytes = findings_to_bytes(&heads, &[("backbone.model", "cnn".to_string())])?;
+        let read = findings_from_bytes(&bytes)?;
+        assert_eq!(read.len(), 2);
+        for ((name, head), (read_name, read_head)) in heads.iter().zip(&read) {
+            assert_eq!(name, read_name);
+            assert_eq!(read_head.hyper(), head.hyper());
+            assert_eq!(read_head.probabilities(&val)?, head.probabilities(&val)?);
+            assert_eq!(read_head.scores(&val)?, head.scores(&val)?);
+        }
+        // Either layout refuses the other in one line.
+        let single = FittedHead::from_bytes(&bytes).err().map(|e| e.to_string());
+        assert_eq!(
+            single.as_deref(),
+            Some("holds one head per finding (2), not one head")
+        );
+        let many = findings_from_bytes(&heads[0].1.to_bytes()?)
+            .err()
+            .map(|e| e.to_string());
+        assert_eq!(many.as_deref(), Some("holds one head, not one per finding"));
         Ok(())
     }
 

@@ -84,12 +84,14 @@ mod svm;
 
 pub use error::{HeadError, Result};
 pub use fitted_head::FittedHead;
-pub use head_file::{read_notes, HEAD_FORMAT, HEAD_FORMAT_VERSION};
+pub use head_file::{
+    findings_from_bytes, findings_to_bytes, read_notes, HEAD_FORMAT, HEAD_FORMAT_VERSION,
+};
 pub use kind::{HeadKind, UnknownHead};
 pub use matrix::Matrix;
 pub use search::{
     HeadSearch, Hyper, DEFAULT_FOREST_TREES, DEFAULT_KNN_K, DEFAULT_LOGISTIC_C,
     DEFAULT_SVM_LINEAR_C, DEFAULT_SVM_RBF_C, DEFAULT_SVM_RBF_GAMMA_SCALE,
 };
-pub use selection::{fit_search, Selection, Trial};
+pub use selection::{fit_search, fit_search_by, Criterion, Selection, Splits, Trial};
 pub use standardizer::Standardizer;

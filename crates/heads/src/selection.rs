@@ -19,8 +19,22 @@ pub struct Trial {
     pub val_micro_recall: f64,
     /// Validation macro-recall (mean recall over the classes present in validation).
     pub val_macro_recall: f64,
+    /// Validation AUROC of class 1 ([`FittedHead::scores`]) under [`Criterion::Auroc`];
+    /// `None` otherwise, or when validation lacks one of the two classes.
+    pub val_auroc: Option<f64>,
     /// Wall seconds fitting it (without predicting the validation split).
     pub fit_time_s: f64,
+}
+
+/// How [`fit_search_by`] ranks candidates on the validation split.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Criterion {
+    /// Highest micro-recall, then macro-recall ([`fit_search`]'s rule).
+    Recall,
+    /// Highest AUROC of class 1 against class 0 (two classes only; a candidate whose AUROC is
+    /// undefined ranks last), then micro-recall: how a finding's one-vs-rest head is chosen,
+    /// where a rare finding would make recall reward always answering "absent".
+    Auroc,
 }
 
 /// The chosen head and everything that was tried, in declared order.
@@ -63,6 +77,48 @@ pub fn fit_search(
     classes: usize,
     seed: u64,
 ) -> Result<Selection> {
+    let data = Splits {
+        train,
+        train_labels,
+        val,
+        val_labels,
+    };
+    fit_search_by(search, &data, classes, seed, Criterion::Recall)
+}
+
+/// The training and validation features with their labels.
+#[derive(Debug, Clone, Copy)]
+pub struct Splits<'a> {
+    /// Training features (raw).
+    pub train: &'a Matrix,
+    /// One class index per training row.
+    pub train_labels: &'a [u32],
+    /// Validation features (raw).
+    pub val: &'a Matrix,
+    /// One class index per validation row.
+    pub val_labels: &'a [u32],
+}
+
+/// [`fit_search`] with the candidates ranked by `criterion`.
+pub fn fit_search_by(
+    search: &HeadSearch,
+    data: &Splits<'_>,
+    classes: usize,
+    seed: u64,
+    criterion: Criterion,
+) -> Result<Selection> {
+    let Splits {
+        train,
+        train_labels,
+        val,
+        val_labels,
+    } = *data;
+    if criterion == Criterion::Auroc && classes != 2 {
+        return Err(HeadError::InvalidSearch {
+            kind: search.kind(),
+            message: format!("choosing by AUROC needs two classes, got {classes}"),
+        });
+    }
     let started = Instant::now();
     let kind = search.kind();
     search
@@ -99,10 +155,18 @@ pub fn fit_search(
             let fit_time_s = fit_started.elapsed().as_secs_f64();
             let predicted = head.predict(val)?;
             let confusion = ConfusionMatrix::new(val_labels, &predicted, classes);
+            let val_auroc = match criterion {
+                Criterion::Recall => None,
+                Criterion::Auroc => {
+                    let truths: Vec<bool> = val_labels.iter().map(|&l| l == 1).collect();
+                    cxr_metrics::auroc(&head.scores(val)?, &truths)
+                }
+            };
             let trial = Trial {
                 hyper,
                 val_micro_recall: confusion.micro_recall(),
                 val_macro_recall: confusion.macro_recall(),
+                val_auroc,
                 fit_time_s,
             };
             Ok((trial, head))
@@ -114,9 +178,16 @@ pub fn fit_search(
     for result in fitted {
         let (trial, head) = result?;
         trials.push(trial);
-        let better = best.as_ref().is_none_or(|(b, _)| {
-            (trial.val_micro_recall, trial.val_macro_recall)
-                > (b.val_micro_recall, b.val_macro_recall)
+        let better = best.as_ref().is_none_or(|(b, _)| match criterion {
+            Criterion::Recall => {
+                (trial.val_micro_recall, trial.val_macro_recall)
+                    > (b.val_micro_recall, b.val_macro_recall)
+            }
+            Criterion::Auroc => {
+                let key =
+                    |t: &Trial| (t.val_auroc.unwrap_or(f64::NEG_INFINITY), t.val_micro_recall);
+                key(&trial) > key(b)
+            }
         });
         if better {
             best = Some((trial, head));

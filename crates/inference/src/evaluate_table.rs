@@ -16,6 +16,7 @@ use cxr_trainer::multilabel::{evaluate_findings, FindingScores};
 use cxr_trainer::Source;
 
 use crate::class_name::find_class;
+use crate::classic_head::ClassicHead;
 use crate::error::{InferenceError, Result};
 use crate::trained::TrainedModel;
 
@@ -153,22 +154,30 @@ pub fn evaluate_table(
         matrix.push(&ours);
     }
     let films: Vec<usize> = (0..images.len()).collect();
-    let spec = model.batch_spec();
-    let source = Source::Images {
-        set: &images,
-        spec: &spec,
-        augment: None,
-    };
     let uncertain = model.config.train.uncertain;
-    let eval = evaluate_findings(
-        &model.model,
-        &source,
-        &matrix,
-        &films,
-        uncertain,
-        None,
-        EVAL_BATCH,
-    )?;
+    let eval = match &model.head {
+        Some(ClassicHead::PerFinding(heads)) => {
+            let x = model.embed_images(&images, &films, EVAL_BATCH)?;
+            cxr_trainer::classic_findings::evaluation(heads, &x, &matrix, &films, uncertain)?
+        }
+        _ => {
+            let spec = model.batch_spec();
+            let source = Source::Images {
+                set: &images,
+                spec: &spec,
+                augment: None,
+            };
+            evaluate_findings(
+                &model.model,
+                &source,
+                &matrix,
+                &films,
+                uncertain,
+                None,
+                EVAL_BATCH,
+            )?
+        }
+    };
     let scores = FindingScores::of(&eval, &matrix, &films, uncertain);
     let groups: Vec<u32> = match &table.patients {
         Some(p) => p.of.clone(),

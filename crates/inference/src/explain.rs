@@ -51,8 +51,8 @@ pub fn explain(model: &TrainedModel, image: &Path, class: Option<&str>) -> Resul
             let Some((weights, biases)) = head.as_linear_layer() else {
                 return Err(InferenceError::NotDifferentiable {
                     dir: model.run.path().to_path_buf(),
-                    head: head.kind().to_string(),
-                    why: match head.kind() {
+                    head: head.kind().map(|k| k.to_string()).unwrap_or_default(),
+                    why: match head.kind().unwrap_or(HeadKind::Knn) {
                         HeadKind::SvmLinear | HeadKind::SvmRbf => {
                             "its class is a vote of one-vs-one SVMs"
                         }

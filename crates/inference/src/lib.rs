@@ -50,6 +50,7 @@
 //! ```
 
 pub mod class_name;
+pub mod classic_head;
 pub mod error;
 pub mod evaluate;
 pub mod evaluate_table;
@@ -61,6 +62,7 @@ pub mod predict;
 pub mod table;
 pub mod trained;
 
+pub use classic_head::ClassicHead;
 pub use cxr_results::MetricRow;
 pub use error::{InferenceError, Result};
 pub use evaluate::{evaluate_external, ClassMatching, ExternalEvaluation};

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use candle_core::{Device, Tensor};
 use cxr_data::{input_tensor, BatchSpec, ImageSet};
 use cxr_experiment::{Objective, RunConfig, RunConfigFile};
-use cxr_heads::{FittedHead, Matrix};
+use cxr_heads::Matrix;
 use cxr_metrics::ConfusionMatrix;
 use cxr_models::{Model, ModelConfig};
 use cxr_results::{Preprocessing, RunDir};
@@ -15,6 +15,7 @@ use cxr_trainer::classic::{weights_hash, NOTE_WEIGHTS_BLAKE3};
 use cxr_trainer::{Evaluation, RunEnv};
 
 use crate::class_name::find_class;
+use crate::classic_head::ClassicHead;
 use crate::error::{InferenceError, Result};
 
 /// A finished run, loaded: config, preprocessing and model (on the caller's device, in eval mode).
@@ -30,7 +31,7 @@ pub struct TrainedModel {
     /// its [`Model::embed`]).
     pub model: Model,
     /// A classic-head run's fitted head (`head.safetensors`); `None` for a network.
-    pub head: Option<FittedHead>,
+    pub head: Option<ClassicHead>,
     /// The temperature the run fitted on its validation split (`calibration.json`), by which
     /// every probability is scaled; `None` for a run trained without calibration.
     pub temperature: Option<f64>,
@@ -100,7 +101,7 @@ impl TrainedModel {
             let features = self.embed(input)?;
             let predicted = head.predict(&features)?;
             let rows = self.head_probabilities(head, &features)?;
-            return Ok((rows, predicted.into_iter().map(|c| c as usize).collect()));
+            return Ok((rows, predicted));
         }
         let rows = self.probabilities(input)?.to_vec2::<f32>()?;
         let predicted = rows
@@ -115,17 +116,29 @@ impl TrainedModel {
         Ok((rows, predicted))
     }
 
-    fn head_probabilities(&self, head: &FittedHead, features: &Matrix) -> Result<Vec<Vec<f32>>> {
-        let flat = head
-            .probabilities(features)?
+    /// The head's probabilities of the rows of `features`, `rows x outputs`.
+    pub(crate) fn head_probabilities(
+        &self,
+        head: &ClassicHead,
+        features: &Matrix,
+    ) -> Result<Vec<Vec<f32>>> {
+        head.probabilities(features)?
             .ok_or_else(|| InferenceError::HeadFile {
                 file: self.run.head_path(),
                 message: "the head has no probabilities (an SVM saved before its Platt scaling was fitted); rerun its grid with --force".to_string(),
-            })?;
-        Ok(flat
-            .chunks_exact(head.classes().max(1))
-            .map(<[f32]>::to_vec)
-            .collect())
+            })
+    }
+
+    /// The pooled features of images `indices` of `set`, as the head's matrix.
+    pub(crate) fn embed_images(
+        &self,
+        set: &ImageSet,
+        indices: &[usize],
+        batch: usize,
+    ) -> Result<Matrix> {
+        let spec = self.batch_spec();
+        let embedded = cxr_trainer::embed_images(&self.model, set, indices, &spec, batch)?;
+        Ok(Matrix::new(indices.len(), embedded.dim, embedded.values)?)
     }
 
     /// Scores images `indices` of `set` (labels in the model's class order), unaugmented, in
@@ -143,12 +156,15 @@ impl TrainedModel {
                 batch,
             )?);
         };
-        let embedded = cxr_trainer::embed_images(&self.model, set, indices, &spec, batch)?;
-        let features = Matrix::new(indices.len(), embedded.dim, embedded.values)?;
-        let predictions = head.predict(&features)?;
+        let features = self.embed_images(set, indices, batch)?;
+        let predictions: Vec<u32> = head
+            .predict(&features)?
+            .into_iter()
+            .map(|c| c as u32)
+            .collect();
         let rows = self.head_probabilities(head, &features)?;
         let labels: Vec<u32> = indices.iter().map(|&i| set.labels[i]).collect();
-        let classes = head.classes();
+        let classes = head.outputs();
         let loss = labels
             .iter()
             .zip(&rows)
@@ -177,7 +193,7 @@ impl TrainedModel {
             let flat = rows.concat();
             return Ok(Tensor::from_vec(
                 flat,
-                (n, head.classes()),
+                (n, head.outputs()),
                 self.model.device(),
             )?);
         }
@@ -302,13 +318,13 @@ fn open_classic(
         )));
     }
     let bytes = std::fs::read(&file).map_err(|e| bad(e.to_string()))?;
-    let head = FittedHead::from_bytes(&bytes).map_err(|e| bad(e.to_string()))?;
+    let head = ClassicHead::from_bytes(&bytes).map_err(|e| bad(e.to_string()))?;
     let notes = cxr_heads::read_notes(&bytes).map_err(|e| bad(e.to_string()))?;
     let preprocessing = run.read_preprocessing()?;
-    if head.classes() != preprocessing.classes.len() {
+    if head.outputs() != preprocessing.classes.len() {
         return Err(bad(format!(
-            "the head predicts {} classes but preprocessing.json lists {}; the folder mixes two runs' files",
-            head.classes(),
+            "the head has {} outputs but preprocessing.json lists {} classes; the folder mixes two runs' files",
+            head.outputs(),
             preprocessing.classes.len()
         )));
     }
@@ -330,7 +346,7 @@ fn open_classic(
         }
     }
     let (model, _) =
-        cxr_trainer::build_model_on(&config, head.classes(), start_from.as_ref(), device)?;
+        cxr_trainer::build_model_on(&config, head.outputs(), start_from.as_ref(), device)?;
     Ok(TrainedModel {
         run,
         config,

@@ -29,7 +29,7 @@ use crate::test_results::{record_test, TestResults};
 use crate::weights::StartingWeights;
 
 /// Images per embedding batch (eval mode: memory, not statistics, bounds it).
-const EMBED_BATCH: usize = 64;
+pub(crate) const EMBED_BATCH: usize = 64;
 
 /// Embeds every image with the frozen `model`, fits `search` on the training features, and
 /// records the test results and the features; returns them with the chosen hyperparameters.
@@ -115,7 +115,7 @@ pub const NOTE_WEIGHTS: &str = "backbone.weights";
 pub const NOTE_WEIGHTS_BLAKE3: &str = "backbone.weights_blake3";
 
 /// What the head's features came from, for `head.safetensors`' metadata.
-fn backbone_notes(
+pub(crate) fn backbone_notes(
     cfg: &RunConfig,
     start_from: Option<&StartingWeights>,
 ) -> Result<Vec<(&'static str, String)>> {

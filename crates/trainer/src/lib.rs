@@ -38,6 +38,7 @@
 pub mod adam;
 pub mod autoencoder;
 pub mod classic;
+pub mod classic_findings;
 mod classify;
 pub mod early_stopping;
 pub mod embed;

@@ -117,10 +117,13 @@ pub(crate) struct ClassifierOutcome {
 /// the thresholds chosen on validation; AUROC needs none.
 #[derive(Debug, Clone)]
 pub(crate) struct MultiLabelOutcome {
-    /// The epoch loop.
-    pub epochs: Epochs,
-    /// Wall time of the one-time frozen-prefix pass, when the cache was used.
+    /// The epoch loop; `None` for one-vs-rest classic heads, which have no epochs.
+    pub epochs: Option<Epochs>,
+    /// Wall time of the one-time frozen-prefix pass, when the cache was used (for classic
+    /// heads, the pass embedding every image).
     pub prefix_time_s: Option<f64>,
+    /// One-vs-rest classic heads: what they hold and how long they took to fit.
+    pub heads: Option<FindingHeads>,
     /// Each finding's decision threshold (Youden's J on validation).
     pub thresholds: Vec<f64>,
     /// Each finding's temperature (`train.calibrate`); empty when not calibrated.
@@ -151,6 +154,17 @@ pub(crate) struct MultiLabelOutcome {
 
 /// A classic head's run: the chosen hyperparameters, the timings of embedding and fitting,
 /// and its validation and test results. No epochs.
+/// One classic head per finding (one-vs-rest), each chosen on validation AUROC.
+#[derive(Debug, Clone)]
+pub(crate) struct FindingHeads {
+    /// The numbers all heads hold (`trainable`), and those plus the backbone's.
+    pub params: ParamCount,
+    /// Each finding's chosen values, `finding: values; ...`.
+    pub hyper: String,
+    /// Wall seconds fitting every candidate of every finding.
+    pub fit_time_s: f64,
+}
+
 #[derive(Debug, Clone)]
 pub(crate) struct HeadOutcome {
     /// The numbers the fitted head holds (`trainable`), and those plus the backbone's

@@ -16,6 +16,7 @@ use cxr_results::{RunDir, RunSummary};
 
 use crate::autoencoder;
 use crate::classic::fit_classic;
+use crate::classic_findings::fit_classic_findings;
 use crate::classify::classify;
 use crate::env::RunEnv;
 use crate::error::{Result, TrainerError};
@@ -40,9 +41,8 @@ pub fn run_one(
 ) -> Result<RunSummary> {
     let start = Instant::now();
     let cfg = &planned.config;
-    let multilabel = cfg.train.task == Task::Multilabel
-        && cfg.train.objective == Objective::Classify
-        && cfg.model.head.is_none();
+    let multilabel =
+        cfg.train.task == Task::Multilabel && cfg.train.objective == Objective::Classify;
     if dir.path().exists() {
         // A folder without a summary is a killed run: start it again from nothing.
         std::fs::remove_dir_all(dir.path()).map_err(|source| TrainerError::Io {
@@ -108,10 +108,29 @@ pub fn run_one(
     let run_id = planned.id.as_str();
     // `network`: the size of what the optimiser trains, recorded even if training fails.
     let (network, trained) = match (&cfg.model.head, cfg.train.objective) {
-        (Some(head), _) => (
-            None,
-            fit_classic(&model, head, start_from.as_ref(), fit_data, cfg, dir).map(Trained::Head),
-        ),
+        (Some(head), _) => match table {
+            Some(table) => {
+                let outcome = fit_classic_findings(
+                    &model,
+                    head,
+                    start_from.as_ref(),
+                    fit_data,
+                    table,
+                    cfg,
+                    dir,
+                );
+                if let Ok(outcome) = &outcome {
+                    record.thresholds = outcome.thresholds.clone();
+                    dir.write_preprocessing(&record)?;
+                }
+                (None, outcome.map(Trained::MultiLabel))
+            }
+            None => (
+                None,
+                fit_classic(&model, head, start_from.as_ref(), fit_data, cfg, dir)
+                    .map(Trained::Head),
+            ),
+        },
         (None, Objective::Classify) => match table {
             Some(table) => {
                 let outcome = train_findings(&model, fit_data, table, cfg, dir, observer);

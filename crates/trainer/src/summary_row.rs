@@ -34,11 +34,15 @@ pub(crate) fn summarize(
         Trained::MultiLabel(m) => Some(m),
         _ => None,
     };
-    let params = head.map(|h| h.params).or(network);
+    let finding_heads = multi.and_then(|m| m.heads.as_ref());
+    let params = head
+        .map(|h| h.params)
+        .or(finding_heads.map(|h| h.params))
+        .or(network);
     let epochs = classifier
         .map(|c| c.epochs)
         .or(ae.map(|a| a.epochs))
-        .or(multi.map(|m| m.epochs));
+        .or(multi.and_then(|m| m.epochs));
     let test = classifier.map(|c| c.test).or(head.map(|h| h.test));
     let intervals = test.and_then(|t| t.intervals);
     let calibration = classifier.and_then(|c| c.calibration);
@@ -59,7 +63,9 @@ pub(crate) fn summarize(
         pretrained: cfg.pretrained(),
         objective: Some(cfg.train.objective.name().to_string()),
         head: Some(cfg.model.head_name().to_string()),
-        head_params: head.map(|h| h.hyper.clone()),
+        head_params: head
+            .map(|h| h.hyper.clone())
+            .or(finding_heads.map(|h| h.hyper.clone())),
         status: failure.map_or(status::OK, |_| status::FAILED).into(),
         error: failure.map_or_else(String::new, |f| f.error.clone()),
         epochs_run: failure
@@ -73,7 +79,9 @@ pub(crate) fn summarize(
             .and_then(|c| c.prefix_time_s)
             .or(multi.and_then(|m| m.prefix_time_s))
             .or(head.map(|h| h.embed_time_s)),
-        fit_time_s: head.map(|h| h.fit_time_s),
+        fit_time_s: head
+            .map(|h| h.fit_time_s)
+            .or(finding_heads.map(|h| h.fit_time_s)),
         trainable_params: params.map_or(0, |p| p.trainable as i64),
         total_params: params.map_or(0, |p| p.total as i64),
         test_micro_recall: test

@@ -53,12 +53,15 @@ fn fit_heads(
     Ok((runs, data))
 }
 
+/// Path (as given) -> (predicted class, probability per class).
+type Answers = BTreeMap<String, (String, BTreeMap<String, f64>)>;
+
 /// `cxr predict --json` on `films`: path (as given) -> (predicted class, probabilities).
 fn predict(
     dir: &Path,
     run: &Path,
     films: &[PathBuf],
-) -> Result<BTreeMap<String, (String, BTreeMap<String, f64>)>, Box<dyn std::error::Error>> {
+) -> Result<Answers, Box<dyn std::error::Error>> {
     let mut args = vec![
         "predict",
         "--run",

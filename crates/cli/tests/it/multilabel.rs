@@ -13,6 +13,28 @@ use crate::support::{cxr_in, s, text, TestResult};
 /// two findings per film and two films per patient, trained for 2 epochs. Returns the run
 /// folder, the data root and the table.
 fn train_multilabel(dir: &Path) -> Result<(PathBuf, PathBuf, PathBuf), Box<dyn std::error::Error>> {
+    let (root, table) = write_table(dir)?;
+    let grid = format!(
+        "name = \"ml\"\n[data]\nroot = {:?}\nlabels = {:?}\nimage_size = 32\n\
+         [model]\nname = \"cnn\"\n[train]\nmax_epochs = 2\npatience = 2\nbatch_size = 16\n",
+        s(&root)?,
+        s(&table)?
+    );
+    std::fs::write(dir.join("ml.toml"), grid)?;
+    let cache = dir.join("cache");
+    let out = cxr_in(
+        &["sweep", "ml.toml", "--quiet", "--cache-dir", s(&cache)?],
+        dir,
+    )?;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let runs = GridDir::new(&dir.join("results"), "ml").runs()?;
+    let run = runs.first().ok_or("no run folder")?.path().to_path_buf();
+    Ok((run, root, table))
+}
+
+/// The tiny synthetic set's root (cached under `dir/cache`) and a generic table describing it
+/// with two findings per film and two films per patient.
+fn write_table(dir: &Path) -> Result<(PathBuf, PathBuf), Box<dyn std::error::Error>> {
     let cache = dir.join("cache");
     let root = cxr_data::synth::cached_root(12, 32, 0, &cache)?;
     let mut csv = String::from("path,patient,Opacity,Pneumonia\n");
@@ -30,21 +52,7 @@ fn train_multilabel(dir: &Path) -> Result<(PathBuf, PathBuf, PathBuf), Box<dyn s
     }
     let table = dir.join("labels.csv");
     std::fs::write(&table, csv)?;
-    let grid = format!(
-        "name = \"ml\"\n[data]\nroot = {:?}\nlabels = {:?}\nimage_size = 32\n\
-         [model]\nname = \"cnn\"\n[train]\nmax_epochs = 2\npatience = 2\nbatch_size = 16\n",
-        s(&root)?,
-        s(&table)?
-    );
-    std::fs::write(dir.join("ml.toml"), grid)?;
-    let out = cxr_in(
-        &["sweep", "ml.toml", "--quiet", "--cache-dir", s(&cache)?],
-        dir,
-    )?;
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let runs = GridDir::new(&dir.join("results"), "ml").runs()?;
-    let run = runs.first().ok_or("no run folder")?.path().to_path_buf();
-    Ok((run, root, table))
+    Ok((root, table))
 }
 
 #[test]
@@ -147,6 +155,171 @@ fn a_multi_label_run_predicts_evaluates_and_explains_per_finding() -> TestResult
     )?;
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(image::open(&png)?.width() > 0);
+    Ok(())
+}
+
+/// Issue 26: classic heads fit one-vs-rest on a label table, and each such run is a
+/// multi-label model like a network's: per-finding tables, `cxr predict` giving exactly the
+/// recorded probabilities and calls, `cxr evaluate --labels`, Grad-CAM through logistic heads.
+#[test]
+fn one_vs_rest_classic_heads_are_multi_label_models() -> TestResult {
+    let tmp = tempfile::tempdir()?;
+    let dir = tmp.path();
+    let (root, table) = write_table(dir)?;
+    let grid = format!(
+        "name = \"ovr\"\n[data]\nroot = {:?}\nlabels = {:?}\nimage_size = 32\n\
+         [heads.random_forest]\ntrees = [15]\n\
+         [[grid]]\nmodel = \"cnn\"\nhead = [\"logistic\", \"svm_rbf\", \"random_forest\", \"knn\"]\n",
+        s(&root)?,
+        s(&table)?
+    );
+    std::fs::write(dir.join("ovr.toml"), grid)?;
+    let out = cxr_in(
+        &["sweep", "ovr.toml", "--quiet", "--cache-dir", "cache"],
+        dir,
+    )?;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let grid_dir = GridDir::new(&dir.join("results"), "ovr");
+    let summary = cxr_results::read_summary(&grid_dir.summary_path())?;
+    assert_eq!(summary.len(), 4);
+    for row in &summary {
+        let head = row.head.clone().unwrap_or_default();
+        assert_eq!(row.status, "ok", "{head}: {}", row.error);
+        assert!(row.is_multilabel(), "{head}");
+        assert!(
+            row.test_mean_auroc.is_some() && row.val_mean_auroc.is_some(),
+            "{head}"
+        );
+        assert_eq!(row.epochs_run, None, "{head}: no epochs");
+        let params = row.head_params.clone().unwrap_or_default();
+        assert!(
+            params.starts_with("Opacity: ") && params.contains("; Pneumonia: "),
+            "{params}"
+        );
+        let run = grid_dir.run(&row.run_id);
+        assert_eq!(run.read_per_finding()?.len(), 2, "{head}");
+        assert!(run.head_path().is_file(), "{head}");
+
+        // A new process predicts every test film's findings as the sweep recorded them.
+        let recorded = run.read_finding_predictions()?;
+        let mut films: Vec<String> = recorded.iter().map(|r| r.path.clone()).collect();
+        films.dedup();
+        let mut args = vec![
+            "predict".to_string(),
+            "--run".into(),
+            s(run.path())?.into(),
+            "--json".into(),
+        ];
+        args.extend(
+            films
+                .iter()
+                .map(|f| s(&root.join(f)).map(str::to_string))
+                .collect::<Result<Vec<_>, _>>()?,
+        );
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = cxr_in(&args, dir)?;
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let answers: Vec<serde_json::Value> = text(&out.stdout)
+            .lines()
+            .map(serde_json::from_str)
+            .collect::<Result<_, _>>()?;
+        assert_eq!(answers.len(), films.len());
+        for r in &recorded {
+            let film = s(&root.join(&r.path))?.to_string();
+            let answer = answers
+                .iter()
+                .find(|a| a["path"].as_str() == Some(film.as_str()))
+                .ok_or("film not predicted")?;
+            let p = answer["probabilities"][&r.finding]
+                .as_f64()
+                .ok_or("no probability")?;
+            assert!(
+                (p - r.probability).abs() < 1e-4,
+                "{head} {film} {}: {p} vs {}",
+                r.finding,
+                r.probability
+            );
+            assert_eq!(
+                answer["called"][&r.finding].as_bool(),
+                Some(r.called),
+                "{head} {film}"
+            );
+        }
+    }
+
+    let run_of = |head: &str| -> Result<PathBuf, String> {
+        summary
+            .iter()
+            .find(|r| r.head.as_deref() == Some(head))
+            .map(|r| grid_dir.run(&r.run_id).path().to_path_buf())
+            .ok_or(format!("no {head} run"))
+    };
+    let forest = run_of("random_forest")?;
+    let out = cxr_in(
+        &[
+            "evaluate",
+            "--run",
+            s(&forest)?,
+            "--data",
+            s(&root)?,
+            "--labels",
+            s(&table)?,
+            "--cache-dir",
+            "cache",
+        ],
+        dir,
+    )?;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("patients resampled"),
+        "{}",
+        text(&out.stdout)
+    );
+
+    let film = root.join("COVID/images/COVID-1.png");
+    let logistic = run_of("logistic")?;
+    let out = cxr_in(
+        &[
+            "explain",
+            "--run",
+            s(&logistic)?,
+            s(&film)?,
+            "--finding",
+            "Pneumonia",
+            "--out",
+            "cam.png",
+            "--cache-dir",
+            "cache",
+        ],
+        dir,
+    )?;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = cxr_in(
+        &[
+            "explain",
+            "--run",
+            s(&forest)?,
+            s(&film)?,
+            "--finding",
+            "Pneumonia",
+            "--out",
+            "no.png",
+            "--cache-dir",
+            "cache",
+        ],
+        dir,
+    )?;
+    assert_eq!(
+        text(&out.stderr).lines().count(),
+        1,
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(
+        text(&out.stderr).contains("cannot explain a random_forest head"),
+        "{}",
+        text(&out.stderr)
+    );
     Ok(())
 }
 

@@ -14,7 +14,7 @@ use std::path::{Component, Path, PathBuf};
 use cxr_data::SplitGroup;
 use cxr_models::DeviceSpec;
 
-use crate::config::{Objective, RunConfig, Task, Weights};
+use crate::config::{Objective, RunConfig, Weights};
 use crate::defaults;
 use crate::error::{ExperimentError, Result};
 use crate::raw::RawRun;
@@ -144,17 +144,6 @@ impl Resolver<'_> {
                 model.freeze,
                 "an autoencoder run trains the whole encoder: use freeze = 0",
             ));
-        }
-        if train.task == Task::Multilabel && train.objective == Objective::Classify {
-            // Not built yet for several findings per film: refused at plan time, before any
-            // run trains, rather than trained as something else.
-            if model.head.is_some() {
-                return Err(self.invalid(
-                    "model.head",
-                    model.head_name(),
-                    "classic heads fit one class per film; one-vs-rest heads for several findings are not built yet: use head = \"linear\" or task = \"multiclass\"",
-                ));
-            }
         }
         if train.calibrate && (model.head.is_some() || train.objective == Objective::Autoencoder) {
             let (what, fix) = if model.head.is_some() {

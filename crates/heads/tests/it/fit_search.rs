@@ -272,3 +272,57 @@ fn fitted_heads_cross_threads() {
     send_sync::<cxr_heads::FittedHead>();
     send_sync::<cxr_heads::Selection>();
 }
+
+/// A rare class: 1 row in 10 is class 1 (cluster 1 of ten, shifted 1.5 along its axis).
+fn rare(rows: usize, seed: u64) -> Result<Split> {
+    let mut split = clusters(rows, 10, 10, 1.5, 0.0, seed)?;
+    for label in &mut split.labels {
+        *label = u32::from(*label == 1);
+    }
+    Ok(split)
+}
+
+#[test]
+fn choosing_by_auroc_keeps_the_best_ranking_candidate() -> Result<()> {
+    let (train, val) = (rare(300, 11)?, rare(200, 12)?);
+    let data = cxr_heads::Splits {
+        train: &train.features,
+        train_labels: &train.labels,
+        val: &val.features,
+        val_labels: &val.labels,
+    };
+    for kind in [HeadKind::Logistic, HeadKind::SvmRbf, HeadKind::Knn] {
+        let search = HeadSearch::default_for(kind);
+        let selection =
+            cxr_heads::fit_search_by(&search, &data, 2, 0, cxr_heads::Criterion::Auroc)?;
+        let aurocs: Vec<f64> = selection
+            .trials
+            .iter()
+            .map(|t| t.val_auroc.unwrap_or(f64::NAN))
+            .collect();
+        assert!(
+            aurocs.iter().all(|a| (0.0..=1.0).contains(a)),
+            "{kind}: {aurocs:?}"
+        );
+        let best = aurocs.iter().copied().fold(f64::MIN, f64::max);
+        let chosen = selection.chosen().and_then(|t| t.val_auroc);
+        assert_eq!(chosen, Some(best), "{kind}: {aurocs:?}");
+        // The first candidate reaching the best AUROC, then the higher recall, is kept.
+        assert!(best > 0.6, "{kind}: the rare class is learnable: {best}");
+    }
+    // AUROC ranks two classes only.
+    let err = cxr_heads::fit_search_by(
+        &HeadSearch::default_for(HeadKind::Logistic),
+        &data,
+        3,
+        0,
+        cxr_heads::Criterion::Auroc,
+    )
+    .err()
+    .map(|e| e.to_string());
+    assert_eq!(
+        err.as_deref(),
+        Some("invalid logistic search: choosing by AUROC needs two classes, got 3")
+    );
+    Ok(())
+}

@@ -38,6 +38,6 @@ pub use cxr_data::{FindingMatrix, PosWeight, Uncertain};
 pub use evaluation::{sigmoid_probabilities, MultiLabelEvaluation};
 pub use fit::{evaluate_findings, fit_multilabel, MultiLabelFit};
 pub use loss::masked_bce_with_logits;
-pub(crate) use record::train_findings;
+pub(crate) use record::{record_findings, train_findings};
 pub use scores::{mean_defined, FindingScores, FALLBACK_THRESHOLD};
 pub use targets::{balanced_pos_weight, pos_weight_tensor, target_tensors};

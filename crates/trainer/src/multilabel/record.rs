@@ -6,7 +6,7 @@
 //! patients) and per film (`predictions.parquet`). Returns a [`MultiLabelOutcome`].
 
 use cxr_data::seed::{self, Stream};
-use cxr_data::{FindingLabel, LabelTable};
+use cxr_data::{FindingLabel, LabelTable, Split};
 use cxr_experiment::RunConfig;
 use cxr_metrics::{ThresholdStats, DEFAULT_RESAMPLES};
 use cxr_models::Model;
@@ -15,6 +15,7 @@ use cxr_results::{FindingPredictionRow, PerFindingRow, RunDir};
 use crate::error::Result;
 use crate::fit::FitData;
 use crate::multilabel::calibrate::{finding_ece, finding_temperatures};
+use crate::multilabel::evaluation::MultiLabelEvaluation;
 use crate::multilabel::fit::fit_multilabel;
 use crate::multilabel::scores::{mean_defined, FindingScores};
 use crate::observer::Observer;
@@ -52,8 +53,44 @@ pub(crate) fn train_findings(
     } else {
         (Vec::new(), None)
     };
-    let val = FindingScores::of(&fit.val, labels, &split.val, uncertain);
-    let test = FindingScores::of(&fit.test, labels, &split.test, uncertain);
+    let recorded = record_findings(
+        &fit.val,
+        &fit.test,
+        table,
+        split,
+        cfg,
+        dir,
+        &temperatures,
+        ece_uncalibrated.as_deref(),
+    )?;
+    Ok(MultiLabelOutcome {
+        epochs: Some(Epochs::of(&fit.history, fit.best_epoch)),
+        prefix_time_s: fit.prefix_time_s,
+        ..recorded
+    })
+}
+
+/// Records a multi-label model's validation and test predictions (`val`, `test`, each over
+/// the split's films in order, `temperatures` already applied): chooses each finding's
+/// threshold on validation, writes `per_finding.parquet` and `predictions.parquet`, and
+/// returns the outcome without epochs or timings, which the caller fills in.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn record_findings(
+    val: &MultiLabelEvaluation,
+    test: &MultiLabelEvaluation,
+    table: &LabelTable,
+    split: &Split,
+    cfg: &RunConfig,
+    dir: &RunDir,
+    temperatures: &[f64],
+    ece_uncalibrated: Option<&[Option<f64>]>,
+) -> Result<MultiLabelOutcome> {
+    let labels = &table.findings;
+    let uncertain = cfg.train.uncertain;
+    let findings = labels.findings.len();
+    let test_eval = test;
+    let val = FindingScores::of(val, labels, &split.val, uncertain);
+    let test = FindingScores::of(test, labels, &split.test, uncertain);
     let ece: Vec<Option<f64>> = (0..findings).map(|k| finding_ece(&test, k)).collect();
     let thresholds = val.youden_thresholds();
     let val_aurocs = val.aurocs();
@@ -85,14 +122,14 @@ pub(crate) fn train_findings(
             test_negatives: (truths.len() - positives) as i64,
             test_ece: ece[k],
             temperature: temperatures.get(k).copied(),
-            test_ece_uncalibrated: ece_uncalibrated.as_ref().and_then(|e| e[k]),
+            test_ece_uncalibrated: ece_uncalibrated.and_then(|e| e[k]),
         });
     }
     dir.write_per_finding(&rows)?;
     dir.write_finding_predictions(&prediction_rows(
         table,
         &split.test,
-        &fit.test.probabilities,
+        &test_eval.probabilities,
         &thresholds,
     ))?;
 
@@ -100,12 +137,13 @@ pub(crate) fn train_findings(
     let test_recall = test.recall_at(&thresholds);
     let val_recall = val.recall_at(&thresholds);
     Ok(MultiLabelOutcome {
-        epochs: Epochs::of(&fit.history, fit.best_epoch),
-        prefix_time_s: fit.prefix_time_s,
+        epochs: None,
+        prefix_time_s: None,
+        heads: None,
         thresholds,
-        temperatures,
+        temperatures: temperatures.to_vec(),
         test_ece: mean_defined(&ece),
-        test_ece_uncalibrated: ece_uncalibrated.as_deref().and_then(mean_defined),
+        test_ece_uncalibrated: ece_uncalibrated.and_then(mean_defined),
         val_mean_auroc: val.mean_auroc(),
         val_micro_recall: val_recall.as_ref().map(|r| r.micro),
         val_macro_recall: val_recall.as_ref().map(|r| r.macro_),
@@ -113,7 +151,7 @@ pub(crate) fn train_findings(
         test_mean_auroc_interval: mean.map(|m| m.interval),
         test_micro_recall: test_recall.as_ref().map(|r| r.micro),
         test_macro_recall: test_recall.as_ref().map(|r| r.macro_),
-        test_loss: fit.test.loss,
+        test_loss: test_eval.loss,
         test_images: split.test.len(),
     })
 }
