@@ -61,18 +61,38 @@ impl<'a> HeadsSection<'a> {
              features, the training time of all epochs). Test recall: one seed's 95% bootstrap \
              interval, or with several seeds the mean and its 95% t-interval over seeds.\n"
         );
+        let multilabel = self.rows.iter().any(|r| r.mean_auroc.is_some());
+        if multilabel {
+            let _ = writeln!(
+                md,
+                "With several findings per film, each head is fitted per finding (one-vs-rest) \
+                 and its values are chosen on that finding's validation AUROC; rows rank by test \
+                 mean AUROC over the findings (a seed's folds averaged), and recall is at each \
+                 finding's threshold chosen on validation.\n"
+            );
+        }
         for verdict in &self.verdicts {
             let _ = writeln!(md, "{verdict}\n");
         }
         let _ = writeln!(
             md,
-            "| backbone | freeze | head | seeds | test micro-recall | test macro-recall | chosen on validation | fit time (s) |"
+            "| backbone | freeze | head | seeds |{} test micro-recall | test macro-recall | chosen on validation | fit time (s) |",
+            if multilabel { " test mean AUROC |" } else { "" }
         );
-        let _ = writeln!(md, "|---|---|---|---|---|---|---|---|");
+        let _ = writeln!(
+            md,
+            "|---|---|---|---|{}---|---|---|---|",
+            if multilabel { "---|" } else { "" }
+        );
         for r in &self.rows {
+            let auroc = match (&r.mean_auroc, multilabel) {
+                (Some(a), true) => format!(" {} |", a.text(false)),
+                (None, true) => " - |".to_string(),
+                (_, false) => String::new(),
+            };
             let _ = writeln!(
                 md,
-                "| {} | {} | {} | {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} |{auroc} {} | {} | {} | {} |",
                 r.backbone,
                 r.freeze,
                 r.head,
@@ -125,11 +145,14 @@ pub fn head_comparisons(results: &GridResults, rows: &[HeadRow]) -> Vec<PairedCo
 /// The comparisons the verdicts make, per backbone: the winning head against the runner-up,
 /// and against the linear head when it is not the runner-up. `(winner, other)` pairs.
 pub fn verdict_pairs(rows: &[HeadRow]) -> Vec<(&HeadRow, &HeadRow)> {
+    // Several findings per film have no per-image class to pair: no McNemar there.
+    let rows: Vec<&HeadRow> = rows.iter().filter(|r| r.mean_auroc.is_none()).collect();
     let backbones = first_seen(rows.iter().map(|r| (r.backbone.clone(), r.freeze)));
     let mut out = Vec::new();
     for (backbone, freeze) in backbones {
         let of: Vec<&HeadRow> = rows
             .iter()
+            .copied()
             .filter(|r| r.backbone == backbone && r.freeze == freeze)
             .collect();
         let Some((best, rest)) = of.split_first() else {
@@ -174,6 +197,15 @@ pub fn verdicts(rows: &[HeadRow], paired: &[PairedComparison]) -> Vec<String> {
                 margin(winner, other, name, test)
             })
             .collect();
+        if let Some(auroc) = &best.mean_auroc {
+            // Several findings per film: the rows' AUROC ranks them; the paired tests of the
+            // grid's multi-label sections compare configurations.
+            out.push(format!(
+                "On {backbone}, {} ranks first with test mean AUROC {:.3}.",
+                best.head, auroc.mean
+            ));
+            continue;
+        }
         let mut sentence = format!(
             "On {backbone}, {} wins with test micro-recall {:.3}",
             best.head, best.micro.mean

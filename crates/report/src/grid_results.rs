@@ -109,10 +109,11 @@ impl RunResults {
         self.summary.is_multilabel()
     }
 
-    /// An ok multi-label run trained by epochs: what the per-finding table, the ROC curves,
-    /// the mean-AUROC figure and the DeLong comparisons are about.
+    /// An ok multi-label run, a network or one-vs-rest classic heads: what the per-finding
+    /// table, the ROC curves, the mean-AUROC figure, the DeLong comparisons and the table of
+    /// split by patient against split by film are about.
     pub fn ok_multilabel(&self) -> bool {
-        self.ok_trained() && self.is_multilabel()
+        self.ok_classifier() && self.is_multilabel()
     }
 
     /// An ok classifier run that scored its test probabilities (a test calibration error) and

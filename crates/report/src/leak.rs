@@ -134,7 +134,11 @@ impl LeakSection {
              `{LEAK_KIND}`.\n"
         );
         let facets = means.iter().any(|r| !r.facet.is_empty());
+        let heads = means.iter().any(|r| r.a_head != cxr_results::LINEAR_HEAD);
         let mut header = String::from("| model | freeze |");
+        if heads {
+            header.push_str(" head |");
+        }
         if facets {
             header.push_str(" other axes |");
         }
@@ -145,6 +149,9 @@ impl LeakSection {
         let _ = writeln!(md, "|{}", "---|".repeat(header.matches('|').count() - 1));
         for r in means {
             let mut line = format!("| {} | {} |", r.a_model, r.a_freeze);
+            if heads {
+                let _ = write!(line, " {} |", r.a_head);
+            }
             if facets {
                 let _ = write!(line, " {} |", r.facet);
             }
