@@ -71,9 +71,16 @@ pub(crate) fn fit_classic_findings(
         };
         let seed = seed::sub_seed(cfg.seed, Stream::Head);
         let selection = fit_search_by(search, &splits, 2, seed, Criterion::Auroc).map_err(|e| {
+            // A finding too rare for this split: say how to leave it out.
+            let hint = match e {
+                HeadError::TooFewClasses { .. } | HeadError::EmptySplit { .. } => {
+                    "; list the findings to fit without it in data.findings, or use head = \"linear\""
+                }
+                _ => "",
+            };
             HeadError::Finding {
                 finding: finding.clone(),
-                message: e.to_string(),
+                message: format!("{e}{hint}"),
             }
         })?;
         let auroc = selection.chosen().and_then(|t| t.val_auroc);

@@ -323,6 +323,46 @@ fn one_vs_rest_classic_heads_are_multi_label_models() -> TestResult {
     Ok(())
 }
 
+/// A finding with no positive film cannot be fitted one-vs-rest: the run is recorded as failed
+/// with a one-line error naming the finding and the way out.
+#[test]
+fn a_finding_without_positives_fails_its_classic_head_run_naming_it() -> TestResult {
+    let tmp = tempfile::tempdir()?;
+    let dir = tmp.path();
+    let (root, table) = write_table(dir)?;
+    let csv: String = std::fs::read_to_string(&table)?
+        .lines()
+        .enumerate()
+        .map(|(i, line)| format!("{line},{}\n", if i == 0 { "Rare" } else { "0" }))
+        .collect();
+    std::fs::write(&table, csv)?;
+    let grid = format!(
+        "name = \"rare\"\n[data]\nroot = {:?}\nlabels = {:?}\nimage_size = 32\n\
+         [model]\nname = \"cnn\"\nhead = \"logistic\"\n",
+        s(&root)?,
+        s(&table)?
+    );
+    std::fs::write(dir.join("rare.toml"), grid)?;
+    let out = cxr_in(
+        &["sweep", "rare.toml", "--quiet", "--cache-dir", "cache"],
+        dir,
+    )?;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let summary =
+        cxr_results::read_summary(&GridDir::new(&dir.join("results"), "rare").summary_path())?;
+    let row = summary.first().ok_or("one run")?;
+    assert_eq!(row.status, "failed");
+    assert!(
+        row.error
+            .starts_with("classic head: finding Rare: the training split holds 1 class(es)")
+            && row.error.contains("data.findings")
+            && !row.error.contains('\n'),
+        "{}",
+        row.error
+    );
+    Ok(())
+}
+
 /// On the NIH sample in `../shared/data`: ignored by a plain `cargo test`.
 mod shared_data {
     use super::*;
