@@ -347,7 +347,8 @@ fn a_finding_without_positives_fails_its_classic_head_run_naming_it() -> TestRes
         &["sweep", "rare.toml", "--quiet", "--cache-dir", "cache"],
         dir,
     )?;
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    // A failed run is recorded, and the sweep says so by its exit code.
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     let summary =
         cxr_results::read_summary(&GridDir::new(&dir.join("results"), "rare").summary_path())?;
     let row = summary.first().ok_or("one run")?;
