@@ -97,6 +97,16 @@ pub struct SweepArgs {
     /// Rerun runs whose results are complete.
     #[arg(long)]
     pub force: bool,
+    /// Start N sweeps of this grid in parallel processes on this machine, the threads split
+    /// between them; like sweeps started on several machines sharing the results folder, each
+    /// claims a run before training it and skips runs another holds.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
+    pub workers: u16,
+    /// Seconds another sweep's claim on a run lives without a heartbeat (it renews it every
+    /// fifth of this) before this sweep takes the run over; a claim of a process gone from
+    /// this machine is taken over at once.
+    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    pub claim_timeout: u64,
     /// The cache folder, for decoded images, the synthetic set and downloaded weights.
     #[command(flatten)]
     pub cache: CacheArgs,

@@ -38,6 +38,7 @@
 mod atomic;
 pub mod axes;
 pub mod calibration;
+pub mod claims;
 pub mod cross_validation;
 pub mod error;
 pub mod evaluation;
@@ -57,6 +58,9 @@ pub mod table;
 pub use atomic::{write_atomic, write_atomic_with};
 pub use axes::{AxisValue, LINEAR_HEAD};
 pub use calibration::CalibrationRecord;
+pub use claims::{
+    claim_path, read_claims, try_claim, Claim, ClaimGuard, ClaimInfo, DEFAULT_CLAIM_TIMEOUT,
+};
 pub use cross_validation::{
     read_cross_validation, read_out_of_fold, CrossValidationRow, OutOfFoldRow,
 };

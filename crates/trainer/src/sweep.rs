@@ -3,10 +3,12 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use cxr_experiment::{Grid, PlannedRun};
-use cxr_results::{merge_summaries, status, GridDir, PlanRow, RunDir, RunSummary};
+use cxr_results::{
+    claim_path, merge_summaries, status, try_claim, Claim, GridDir, PlanRow, RunDir, RunSummary,
+};
 
 use crate::env::EarlierIds;
 use crate::env::RunEnv;
@@ -34,6 +36,9 @@ pub struct SweepOptions {
     /// The published weights that runs' weights names are looked up in: the one the grid was
     /// resolved with (its `Overrides::registry`).
     pub registry: cxr_weights::Registry,
+    /// How long another sweep's claim on a run lives without a heartbeat before this sweep
+    /// takes the run over ([`cxr_results::claims`]).
+    pub claim_timeout: Duration,
 }
 
 impl SweepOptions {
@@ -49,6 +54,7 @@ impl SweepOptions {
             weights_mirror: None,
             downloads: Arc::new(cxr_weights::NoProgress),
             registry: cxr_weights::Registry::builtin(),
+            claim_timeout: cxr_results::DEFAULT_CLAIM_TIMEOUT,
         }
     }
 }
@@ -60,6 +66,8 @@ pub struct SweepReport {
     pub ran: Vec<RunSummary>,
     /// Runs skipped because their results were complete.
     pub skipped: usize,
+    /// Runs left to another sweep on the same results folder, which held their claim.
+    pub claimed_elsewhere: usize,
     /// Rows in the merged summary afterwards.
     pub merged: usize,
     /// The merged summary file.
@@ -143,6 +151,7 @@ pub fn sweep(
                 );
             }
             source_reports.push((source.name.clone(), report));
+            wait_for_claimed(source, options);
         }
     }
     let mut report = sweep_one(grid, options, &earlier_ids, observe)?;
@@ -199,6 +208,31 @@ fn sweep_one(
     for (n, planned) in todo.iter().enumerate() {
         let dir = run_folder(&grid_dir, planned, options.force);
         let label = format!("[{}/{}] {}", n + 1, todo.len(), dir.id());
+        // Another sweep on this results folder may hold the run, or have finished it since
+        // this one looked (checked again once claimed).
+        let claim = match try_claim(&grid_dir, &dir.id(), options.claim_timeout)? {
+            Claim::Held(claim) => claim,
+            Claim::Busy(holder) => {
+                tracing::info!(
+                    "{label} is claimed by {} (since {} s ago): left to it",
+                    holder.holder(),
+                    seconds_since(holder.started)
+                );
+                report.claimed_elsewhere += 1;
+                continue;
+            }
+        };
+        if let Some((before, why)) = &claim.took_over {
+            tracing::warn!(
+                "{label}: taking over the stale claim of {} ({why})",
+                before.holder()
+            );
+        }
+        if !options.force && dir.is_finished() {
+            claim.release();
+            report.skipped += 1;
+            continue;
+        }
         let mut observer = observe(&label, planned);
         let start = Instant::now();
         let summary = run_one(planned, &dir, &env, &mut memo, observer.as_mut())?;
@@ -210,11 +244,53 @@ fn sweep_one(
         );
         report.ran.push(summary);
         report.merged = merge_summaries(&grid_dir)?;
+        claim.release();
     }
-    if todo.is_empty() {
+    if report.ran.is_empty() {
         report.merged = merge_summaries(&grid_dir)?;
     }
     Ok(report)
+}
+
+/// Seconds from `since` (Unix seconds) to now.
+fn seconds_since(since: u64) -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+        .saturating_sub(since)
+}
+
+/// Waits while a run of the source stage `source` is unfinished and claimed by a live sweep:
+/// this sweep's runs start from it. A run neither finished nor held is left to the runs that
+/// need it, which stop with the source's error.
+fn wait_for_claimed(source: &Grid, options: &SweepOptions) {
+    let grid_dir = GridDir::new(&options.results_dir, &source.name);
+    for planned in &source.runs {
+        let dir = grid_dir.run(&planned.id);
+        let mut announced = false;
+        while !dir.is_finished() {
+            let path = claim_path(&grid_dir, &planned.id);
+            let Some(holder) = std::fs::read(&path)
+                .ok()
+                .and_then(|b| serde_json::from_slice::<cxr_results::ClaimInfo>(&b).ok())
+            else {
+                break;
+            };
+            if holder.stale(options.claim_timeout).is_some() {
+                break;
+            }
+            if !announced {
+                tracing::info!(
+                    "waiting for source run {}/{} that {} is training",
+                    source.name,
+                    planned.id,
+                    holder.holder()
+                );
+                announced = true;
+            }
+            std::thread::sleep(Duration::from_millis(500));
+        }
+    }
 }
 
 /// Every run of the grid (not only the selected cell), so a report can name the missing ones;
@@ -249,6 +325,16 @@ fn one_line(label: &str, s: &RunSummary, wall: f64) -> String {
         );
     }
     let pct = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{:.1}%", v * 100.0));
+    if s.is_classic_head() && s.is_multilabel() {
+        return format!(
+            "{label} test mean AUROC {}, micro-recall {} at validation thresholds | {} head per finding, fitted in {:.1}s | {:.0}s",
+            s.test_mean_auroc.map_or("-".to_string(), |a| format!("{a:.3}")),
+            pct(s.test_micro_recall),
+            s.head_name(),
+            s.fit_time_s.unwrap_or(0.0),
+            wall
+        );
+    }
     if s.is_classic_head() {
         return format!(
             "{label} test micro-recall {} macro-recall {} | {} head, {} chosen on validation, fitted in {:.1}s | {:.0}s",

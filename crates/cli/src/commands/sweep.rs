@@ -50,6 +50,7 @@ pub fn run(args: SweepArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
                 outln!("then:");
             }
             print_plan(stage);
+            print_claims(stage, &args.results, args.claim_timeout);
         }
         return Ok(ExitStatus::Success);
     }
@@ -78,6 +79,9 @@ pub fn run(args: SweepArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
         return Ok(ExitStatus::Success);
     }
     open_devices(&grid)?;
+    if args.workers > 1 && args.cell.is_none() {
+        return workers(args.workers);
+    }
     if let (Some(cell), Some(expected)) = (args.cell, &args.expect_run) {
         let actual = grid.runs.get(cell).map(|r| r.id.as_str());
         if actual != Some(expected.as_str()) {
@@ -96,36 +100,102 @@ pub fn run(args: SweepArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
         weights_mirror,
         downloads: std::sync::Arc::new(DownloadBar),
         registry: overrides.registry,
+        claim_timeout: std::time::Duration::from_secs(args.claim_timeout),
     };
     let report = cxr_trainer::sweep(&grid, &options, &mut |label, planned| {
         Box::new(RunProgress::new(label, planned, quiet))
     })
     .with_context(|| format!("sweep {} stopped", args.grid.display()))?;
     for (name, source) in &report.sources {
-        outln!(
-            "source stage {name}: {} run(s) trained, {} skipped as finished, {} failed; {} run(s) in {}",
-            source.ran.len(),
-            source.skipped,
-            source.failed(),
-            source.merged,
-            source.summary_path.display()
-        );
+        outln!("source stage {name}: {}", counts(source));
     }
-    outln!(
-        "{}: {} run(s) trained, {} skipped as finished, {} failed; {} run(s) in {}",
-        grid.name,
-        report.ran.len(),
-        report.skipped,
-        report.failed(),
-        report.merged,
-        report.summary_path.display()
-    );
+    outln!("{}: {}", grid.name, counts(&report));
     let source_failures: usize = report.sources.iter().map(|(_, r)| r.failed()).sum();
     Ok(if report.failed() + source_failures > 0 {
         ExitStatus::Failure
     } else {
         ExitStatus::Success
     })
+}
+
+/// `3 run(s) trained, 1 skipped as finished, 2 left to other sweeps, 0 failed; 6 run(s) in
+/// <summary>` (the middle part only when another sweep held runs).
+fn counts(report: &cxr_trainer::SweepReport) -> String {
+    let elsewhere = match report.claimed_elsewhere {
+        0 => String::new(),
+        n => format!(", {n} left to other sweeps"),
+    };
+    format!(
+        "{} run(s) trained, {} skipped as finished{elsewhere}, {} failed; {} run(s) in {}",
+        report.ran.len(),
+        report.skipped,
+        report.failed(),
+        report.merged,
+        report.summary_path.display()
+    )
+}
+
+/// `cxr sweep --workers N`: this command line again in `n` processes, `--workers` left out,
+/// each with its share of the threads, all on the same results folder (their claims keep them
+/// off each other's runs). Exits with the worst of their exit codes.
+fn workers(n: u16) -> anyhow::Result<ExitStatus> {
+    let exe = std::env::current_exe().context("finding the cxr executable")?;
+    let threads = (rayon::current_num_threads() / usize::from(n)).max(1);
+    let mut args: Vec<std::ffi::OsString> = Vec::new();
+    let mut given = std::env::args_os().skip(1);
+    while let Some(arg) = given.next() {
+        let text = arg.to_string_lossy();
+        if text == "--workers" || text == "--threads" {
+            given.next();
+        } else if !(text.starts_with("--workers=") || text.starts_with("--threads=")) {
+            args.push(arg);
+        }
+    }
+    tracing::info!("starting {n} sweep workers, {threads} thread(s) each");
+    let mut children = Vec::new();
+    for _ in 0..n {
+        let child = std::process::Command::new(&exe)
+            .args(&args)
+            .env("CXR_THREADS", threads.to_string())
+            .spawn()
+            .with_context(|| format!("starting a sweep worker ({})", exe.display()))?;
+        children.push(child);
+    }
+    let mut worst = ExitStatus::Success;
+    for mut child in children {
+        let status = child.wait().context("waiting for a sweep worker")?;
+        match status.code() {
+            Some(0) => {}
+            Some(1) if worst == ExitStatus::Success => worst = ExitStatus::Failure,
+            _ => worst = ExitStatus::Error,
+        }
+    }
+    Ok(worst)
+}
+
+/// The claims held on `grid`'s runs under `results`: by whom, since when, and whether stale.
+fn print_claims(grid: &Grid, results: &Path, timeout: u64) {
+    let claims = cxr_results::read_claims(&cxr_results::GridDir::new(results, &grid.name));
+    if claims.is_empty() {
+        return;
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    outln!("claimed by running sweeps:");
+    for (run, claim) in claims {
+        let stale = claim
+            .stale(std::time::Duration::from_secs(timeout))
+            .map_or(String::new(), |why| {
+                format!("; stale ({why}), the next sweep takes it over")
+            });
+        outln!(
+            "  {run}  by {} since {} s ago, last heartbeat {} s ago{stale}",
+            claim.holder(),
+            now.saturating_sub(claim.started),
+            now.saturating_sub(claim.heartbeat)
+        );
+    }
 }
 
 /// Opens every device the grid's runs (and its sources') train on, so that a GPU this build or

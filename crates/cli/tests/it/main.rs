@@ -6,6 +6,7 @@ mod support;
 #[path = "../../../weights/tests/support/mod.rs"]
 mod weights_server;
 
+mod claims;
 mod classic_heads;
 mod data;
 mod dicom;
