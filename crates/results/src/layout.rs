@@ -254,6 +254,13 @@ impl RunDir {
         self.path.join("model.safetensors")
     }
 
+    /// `checkpoint.safetensors`: the state after the last finished epoch of a run that is
+    /// training or was interrupted (weights, optimiser, early stopping, history); a rerun
+    /// resumes from it, and it is removed once the run's summary is written.
+    pub fn checkpoint_path(&self) -> PathBuf {
+        self.path.join("checkpoint.safetensors")
+    }
+
     /// `head.safetensors`: a classic-head run's fitted head (standardiser, the chosen model's
     /// numbers, probabilities' calibration and what its features came from;
     /// `cxr_heads::FittedHead::to_bytes` gives the format). Other runs have none.

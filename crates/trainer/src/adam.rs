@@ -22,6 +22,17 @@ struct Slot {
     moments: Moments,
 }
 
+/// One variable's Adam moments as bytes ([`Adam::state`]).
+#[derive(Debug, Clone)]
+pub(crate) struct MomentBytes {
+    /// `true` for f64 moments, else f32.
+    pub f64: bool,
+    /// First moment, little-endian.
+    pub m: Vec<u8>,
+    /// Second moment, little-endian.
+    pub v: Vec<u8>,
+}
+
 /// Adam over a fixed list of variables (the model's trainable ones).
 ///
 /// Each step updates a variable, its gradient's two moments and the variable itself in one
@@ -56,6 +67,72 @@ impl Adam {
             slots,
             step: 0,
         })
+    }
+
+    /// The optimiser's state for a checkpoint: the step count, and each variable's first and
+    /// second moments as little-endian bytes with their dtype (f32 or f64).
+    pub(crate) fn state(&self) -> (i32, Vec<MomentBytes>) {
+        let moments = self
+            .slots
+            .iter()
+            .map(|slot| match &slot.moments {
+                Moments::F32(m, v) => MomentBytes {
+                    f64: false,
+                    m: m.iter().flat_map(|x| x.to_le_bytes()).collect(),
+                    v: v.iter().flat_map(|x| x.to_le_bytes()).collect(),
+                },
+                Moments::F64(m, v) => MomentBytes {
+                    f64: true,
+                    m: m.iter().flat_map(|x| x.to_le_bytes()).collect(),
+                    v: v.iter().flat_map(|x| x.to_le_bytes()).collect(),
+                },
+            })
+            .collect();
+        (self.step, moments)
+    }
+
+    /// Puts back a state from [`Adam::state`]; an error when it does not fit the variables.
+    pub(crate) fn restore_state(&mut self, step: i32, moments: &[MomentBytes]) -> Result<()> {
+        if moments.len() != self.slots.len() {
+            candle_core::bail!(
+                "the checkpoint's optimiser has {} variables, the model {}",
+                moments.len(),
+                self.slots.len()
+            );
+        }
+        for (slot, saved) in self.slots.iter_mut().zip(moments) {
+            match &mut slot.moments {
+                Moments::F32(m, v)
+                    if !saved.f64
+                        && saved.m.len() == 4 * m.len()
+                        && saved.v.len() == 4 * v.len() =>
+                {
+                    for (x, b) in m.iter_mut().zip(saved.m.chunks_exact(4)) {
+                        *x = f32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+                    }
+                    for (x, b) in v.iter_mut().zip(saved.v.chunks_exact(4)) {
+                        *x = f32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+                    }
+                }
+                Moments::F64(m, v)
+                    if saved.f64
+                        && saved.m.len() == 8 * m.len()
+                        && saved.v.len() == 8 * v.len() =>
+                {
+                    for (x, b) in m.iter_mut().zip(saved.m.chunks_exact(8)) {
+                        *x = f64::from_le_bytes(b.try_into().unwrap_or([0; 8]));
+                    }
+                    for (x, b) in v.iter_mut().zip(saved.v.chunks_exact(8)) {
+                        *x = f64::from_le_bytes(b.try_into().unwrap_or([0; 8]));
+                    }
+                }
+                _ => candle_core::bail!(
+                    "the checkpoint's optimiser moments do not fit the model's variables"
+                ),
+            }
+        }
+        self.step = step;
+        Ok(())
     }
 
     /// Back-propagates `loss` and applies one update.

@@ -44,7 +44,7 @@ use crate::adam::Adam;
 use crate::early_stopping::EpochScore;
 use crate::epoch::{step_batches, EpochPlan};
 use crate::error::Result;
-use crate::fit::{EpochLoop, FitData};
+use crate::fit::{Checkpointing, EpochLoop, FitData};
 use crate::observer::Observer;
 use crate::outcome::{AutoencoderOutcome, Epochs};
 
@@ -90,12 +90,16 @@ pub fn fit_autoencoder(
     observer: &mut dyn Observer,
 ) -> Result<PretrainOutcome> {
     let eval_batch_size = train.eval_batch_size();
-    let mut opt = Adam::new(ae.trainable_vars(), train.adam)?;
+    let opt = std::cell::RefCell::new(Adam::new(ae.trainable_vars(), train.adam)?);
     let epochs = EpochLoop {
         train,
         stop: StopMetric::ValLoss,
         seed,
         params: ae.parameters(),
+        checkpoint: data.checkpoint.map(|path| Checkpointing {
+            path: path.to_path_buf(),
+            adam: &opt,
+        }),
     }
     .run(
         observer,
@@ -104,7 +108,7 @@ pub fn fit_autoencoder(
             order.shuffle(rng);
             order
         },
-        |plan, rng, observer| train_one_epoch(ae, &mut opt, data, plan, rng, observer),
+        |plan, rng, observer| train_one_epoch(ae, &mut opt.borrow_mut(), data, plan, rng, observer),
         || {
             let val_loss = evaluate(ae, data, &data.split.val, eval_batch_size)?;
             let score = EpochScore {

@@ -68,6 +68,17 @@ impl EarlyStopping {
         self.best
     }
 
+    /// Epochs since the best one (what patience counts).
+    pub fn since_best(&self) -> usize {
+        self.since_best
+    }
+
+    /// The state after `best` and `since_best`, as a checkpoint recorded it.
+    pub(crate) fn restore(&mut self, best: Option<(usize, EpochScore)>, since_best: usize) {
+        self.best = best;
+        self.since_best = since_best;
+    }
+
     fn better(&self, a: &EpochScore, b: &EpochScore) -> bool {
         let by_recall = |ra: f64, rb: f64| ra > rb || (ra == rb && a.val_loss < b.val_loss);
         match self.metric {

@@ -30,6 +30,9 @@ pub enum TrainerError {
         /// The loss value.
         loss: f32,
     },
+    /// An epoch checkpoint could not be written or read.
+    #[error("epoch checkpoint: {0}")]
+    Checkpoint(String),
     /// A filesystem operation failed.
     #[error("{path}: {source}")]
     Io {

@@ -1,6 +1,8 @@
 //! [`fit`]: alternate [`train_one_epoch`] and [`evaluate`] under [`EarlyStopping`], keep the
 //! best epoch's weights, then score the test split once with them.
 
+use std::cell::RefCell;
+use std::path::PathBuf;
 use std::time::Instant;
 
 use candle_core::Tensor;
@@ -12,6 +14,7 @@ use cxr_results::HistoryRow;
 use rand_chacha::ChaCha8Rng;
 
 use crate::adam::Adam;
+use crate::checkpoint::EpochState;
 use crate::early_stopping::{EarlyStopping, EpochScore};
 use crate::epoch::{evaluate, train_one_epoch, EpochPlan, Evaluation, Source};
 use crate::error::Result;
@@ -29,6 +32,9 @@ pub struct FitData<'a> {
     pub spec: &'a BatchSpec,
     /// Seeded augmentation of training batches; `None` = off.
     pub augment: Option<&'a Augment>,
+    /// Where the epoch loop keeps its state after each epoch and resumes from
+    /// ([`crate::checkpoint`]); `None` = no checkpoints.
+    pub checkpoint: Option<&'a std::path::Path>,
 }
 
 /// What [`fit`] produced (and, with `E` a [`crate::multilabel::MultiLabelEvaluation`],
@@ -137,17 +143,23 @@ where
     let cache = prefix_cache(model, data, train)?;
     let (train_source, eval_source) = sources(data, cache.as_ref());
     let sampler = Sampler::new(train.sampler, &data.split.train, &data.set.labels)?;
-    let mut opt = Adam::new(model.trainable_vars(), train.adam)?;
+    let opt = RefCell::new(Adam::new(model.trainable_vars(), train.adam)?);
     let epochs = EpochLoop {
         train,
         stop: train.early_stopping,
         seed,
         params: model.parameters(),
+        checkpoint: data.checkpoint.map(|path| Checkpointing {
+            path: path.to_path_buf(),
+            adam: &opt,
+        }),
     }
     .run(
         observer,
         |rng| sampler.epoch(rng),
-        |plan, rng, observer| train_epoch(&train_source, &mut opt, plan, rng, observer),
+        |plan, rng, observer| {
+            train_epoch(&train_source, &mut opt.borrow_mut(), plan, rng, observer)
+        },
         || {
             let val = evaluate(&eval_source, &data.split.val)?;
             let score = score(&val);
@@ -214,6 +226,16 @@ pub(crate) struct EpochLoop<'a> {
     pub seed: u64,
     /// Every named tensor of what trains: snapshotted at the best epoch, restored at the end.
     pub params: &'a [Parameter],
+    /// Where to keep the state after each epoch and resume from; `None` = no checkpoints.
+    pub checkpoint: Option<Checkpointing<'a>>,
+}
+
+/// An epoch loop's checkpoint: its file, and the optimiser whose state it holds.
+pub(crate) struct Checkpointing<'a> {
+    /// `checkpoint.safetensors` of the run.
+    pub path: PathBuf,
+    /// The optimiser the epochs step (borrowed by the epoch closure between checkpoints).
+    pub adam: &'a RefCell<Adam>,
 }
 
 /// What [`EpochLoop::run`] produced.
@@ -241,7 +263,28 @@ impl EpochLoop<'_> {
         let mut stopping = EarlyStopping::new(self.stop, self.train.patience);
         let mut history: Vec<HistoryRow> = Vec::new();
         let mut best = (snapshot(self.params)?, None);
-        for epoch in 1..=self.train.max_epochs {
+        let (mut first, mut stopped) = (1, false);
+        if let Some(state) = self.resume()? {
+            tracing::info!(
+                "resuming after epoch {} from {}",
+                state.epoch,
+                self.checkpoint
+                    .as_ref()
+                    .map_or(String::new(), |c| c.path.display().to_string())
+            );
+            if let Some(ck) = &self.checkpoint {
+                ck.adam
+                    .borrow_mut()
+                    .restore_state(state.adam_step, &state.moments)?;
+            }
+            restore(self.params, &state.params)?;
+            best = (state.best, None);
+            stopping.restore(state.best_score, state.since_best);
+            history = state.history;
+            (first, stopped) = (state.epoch + 1, state.stopped);
+        }
+        let last = if stopped { 0 } else { self.train.max_epochs };
+        for epoch in first..=last {
             let start = Instant::now();
             let order = order_of(&mut seed::rng_at(self.seed, Stream::Sampler, epoch as u64));
             let plan = EpochPlan {
@@ -272,6 +315,8 @@ impl EpochLoop<'_> {
             }
             observer.epoch_done(&record);
             history.push(record);
+            let stop = decision.stop || epoch == self.train.max_epochs;
+            self.keep(epoch, stop, &best.0, &stopping, &history)?;
             if decision.stop {
                 break;
             }
@@ -290,6 +335,60 @@ impl EpochLoop<'_> {
 }
 
 /// Builds the frozen-prefix cache when it is valid, saying in the log why not otherwise.
+impl EpochLoop<'_> {
+    /// The state to resume from: the checkpoint's, when there is a readable one for these
+    /// parameters. An unreadable or foreign checkpoint is reported and the run starts over.
+    fn resume(&self) -> Result<Option<EpochState>> {
+        let Some(ck) = &self.checkpoint else {
+            return Ok(None);
+        };
+        if !ck.path.is_file() {
+            return Ok(None);
+        }
+        match EpochState::load(&ck.path, self.params) {
+            Ok(state) => Ok(Some(state)),
+            Err(e) => {
+                tracing::warn!("{e}: starting the run from its first epoch");
+                Ok(None)
+            }
+        }
+    }
+
+    /// Writes the state after `epoch` to the checkpoint, when the loop keeps one.
+    fn keep(
+        &self,
+        epoch: usize,
+        stopped: bool,
+        best: &[Tensor],
+        stopping: &EarlyStopping,
+        history: &[HistoryRow],
+    ) -> Result<()> {
+        let Some(ck) = &self.checkpoint else {
+            return Ok(());
+        };
+        let started = Instant::now();
+        let (adam_step, moments) = ck.adam.borrow().state();
+        EpochState {
+            epoch,
+            stopped,
+            params: snapshot(self.params)?,
+            best: best.to_vec(),
+            adam_step,
+            moments,
+            best_score: stopping.best(),
+            since_best: stopping.since_best(),
+            history: history.to_vec(),
+        }
+        .save(&ck.path)?;
+        tracing::debug!(
+            epoch,
+            seconds = started.elapsed().as_secs_f64(),
+            "epoch checkpoint written"
+        );
+        Ok(())
+    }
+}
+
 pub(crate) fn prefix_cache(
     model: &Model,
     data: FitData<'_>,

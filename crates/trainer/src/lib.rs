@@ -37,6 +37,7 @@
 
 pub mod adam;
 pub mod autoencoder;
+mod checkpoint;
 pub mod classic;
 pub mod classic_findings;
 mod classify;

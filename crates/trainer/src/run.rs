@@ -43,8 +43,9 @@ pub fn run_one(
     let cfg = &planned.config;
     let multilabel =
         cfg.train.task == Task::Multilabel && cfg.train.objective == Objective::Classify;
-    if dir.path().exists() {
-        // A folder without a summary is a killed run: start it again from nothing.
+    if dir.path().exists() && !dir.checkpoint_path().is_file() {
+        // A folder without a summary is a killed run: start it again from nothing, unless it
+        // kept an epoch checkpoint, from which its epoch loop resumes.
         std::fs::remove_dir_all(dir.path()).map_err(|source| TrainerError::Io {
             path: dir.path().to_path_buf(),
             source,
@@ -99,7 +100,9 @@ pub fn run_one(
         channels: model_cfg.in_channels,
         stats: preprocessing::recorded_stats(record.stats),
     };
+    let checkpoint = dir.checkpoint_path();
     let fit_data = FitData {
+        checkpoint: Some(&checkpoint),
         set: &data.set,
         split: &data.split,
         spec: &spec,
@@ -172,6 +175,14 @@ pub fn run_one(
         start.elapsed().as_secs_f64(),
     )?;
     dir.write_summary(&summary)?;
+    // Finished: the epoch checkpoint has served its purpose.
+    let checkpoint = dir.checkpoint_path();
+    if checkpoint.is_file() {
+        std::fs::remove_file(&checkpoint).map_err(|source| TrainerError::Io {
+            path: checkpoint.clone(),
+            source,
+        })?;
+    }
     Ok(summary)
 }
 

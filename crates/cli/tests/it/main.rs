@@ -16,5 +16,6 @@ mod multilabel;
 mod predict;
 mod published;
 mod report;
+mod resume;
 mod sweep;
 mod weights;
