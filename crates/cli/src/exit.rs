@@ -11,6 +11,8 @@ pub enum ExitStatus {
     Failure,
     /// The command could not run: bad input or configuration (2).
     Error,
+    /// A signal (SIGTERM, SIGINT) stopped a sweep cleanly; rerunning it resumes (3).
+    Interrupted,
 }
 
 impl From<ExitStatus> for ExitCode {
@@ -19,6 +21,7 @@ impl From<ExitStatus> for ExitCode {
             ExitStatus::Success => ExitCode::SUCCESS,
             ExitStatus::Failure => ExitCode::from(1),
             ExitStatus::Error => ExitCode::from(2),
+            ExitStatus::Interrupted => ExitCode::from(3),
         }
     }
 }

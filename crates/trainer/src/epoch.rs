@@ -138,6 +138,9 @@ pub fn step_batches(
     let mut total = 0.0;
     let mut seen = 0usize;
     for (b, chunk) in plan.order.chunks(plan.batch_size.max(1)).enumerate() {
+        if crate::interrupt::stop_requested() {
+            return Err(TrainerError::Interrupted);
+        }
         let loss = loss_of(chunk)?;
         let value = loss.to_scalar::<f32>()?;
         if !value.is_finite() {

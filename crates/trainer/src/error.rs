@@ -30,6 +30,9 @@ pub enum TrainerError {
         /// The loss value.
         loss: f32,
     },
+    /// A signal asked the sweep to stop ([`crate::interrupt`]).
+    #[error("interrupted by a signal: finished runs are kept, a run in progress keeps its last finished epoch's checkpoint; rerun the sweep to resume")]
+    Interrupted,
     /// An epoch checkpoint could not be written or read.
     #[error("epoch checkpoint: {0}")]
     Checkpoint(String),

@@ -47,6 +47,7 @@ pub mod env;
 pub mod epoch;
 pub mod error;
 pub mod fit;
+pub mod interrupt;
 pub mod multilabel;
 pub mod observer;
 mod outcome;

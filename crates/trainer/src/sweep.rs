@@ -206,6 +206,9 @@ fn sweep_one(
         );
     }
     for (n, planned) in todo.iter().enumerate() {
+        if crate::interrupt::stop_requested() {
+            return Err(TrainerError::Interrupted);
+        }
         let dir = run_folder(&grid_dir, planned, options.force);
         let label = format!("[{}/{}] {}", n + 1, todo.len(), dir.id());
         // Another sweep on this results folder may hold the run, or have finished it since

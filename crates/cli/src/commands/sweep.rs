@@ -79,6 +79,7 @@ pub fn run(args: SweepArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
         return Ok(ExitStatus::Success);
     }
     open_devices(&grid)?;
+    stop_on_signals()?;
     if args.workers > 1 && args.cell.is_none() {
         return workers(args.workers);
     }
@@ -102,10 +103,23 @@ pub fn run(args: SweepArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
         registry: overrides.registry,
         claim_timeout: std::time::Duration::from_secs(args.claim_timeout),
     };
-    let report = cxr_trainer::sweep(&grid, &options, &mut |label, planned| {
+    let report = match cxr_trainer::sweep(&grid, &options, &mut |label, planned| {
         Box::new(RunProgress::new(label, planned, quiet))
-    })
-    .with_context(|| format!("sweep {} stopped", args.grid.display()))?;
+    }) {
+        Ok(report) => report,
+        Err(cxr_trainer::TrainerError::Interrupted) => {
+            eprintln!(
+                "interrupted: sweep {} stopped on a signal; finished runs are kept, a run in progress keeps its last finished epoch; rerun the same command to resume",
+                args.grid.display()
+            );
+            return Ok(ExitStatus::Interrupted);
+        }
+        Err(e) => {
+            return Err(
+                anyhow::Error::new(e).context(format!("sweep {} stopped", args.grid.display()))
+            )
+        }
+    };
     for (name, source) in &report.sources {
         outln!("source stage {name}: {}", counts(source));
     }
@@ -161,16 +175,52 @@ fn workers(n: u16) -> anyhow::Result<ExitStatus> {
             .with_context(|| format!("starting a sweep worker ({})", exe.display()))?;
         children.push(child);
     }
-    let mut worst = ExitStatus::Success;
-    for mut child in children {
-        let status = child.wait().context("waiting for a sweep worker")?;
-        match status.code() {
-            Some(0) => {}
-            Some(1) if worst == ExitStatus::Success => worst = ExitStatus::Failure,
-            _ => worst = ExitStatus::Error,
+    // Wait for every worker, passing a stop signal on to them (a Slurm batch step's SIGTERM
+    // reaches this process only; a terminal's Ctrl-C reaches them all).
+    let mut codes: Vec<Option<i32>> = vec![None; children.len()];
+    let mut forwarded = false;
+    while codes.iter().any(Option::is_none) {
+        for (child, code) in children.iter_mut().zip(codes.iter_mut()) {
+            if code.is_none() {
+                if let Some(status) = child.try_wait().context("waiting for a sweep worker")? {
+                    *code = Some(status.code().unwrap_or(2));
+                }
+            }
         }
+        if cxr_trainer::interrupt::stop_requested() && !forwarded {
+            for child in &children {
+                let _ = std::process::Command::new("kill")
+                    .args(["-TERM", &child.id().to_string()])
+                    .status();
+            }
+            forwarded = true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
     }
-    Ok(worst)
+    let codes: Vec<i32> = codes.into_iter().flatten().collect();
+    Ok(if codes.contains(&2) {
+        ExitStatus::Error
+    } else if codes.contains(&3) {
+        ExitStatus::Interrupted
+    } else if codes.iter().any(|&c| c != 0) {
+        ExitStatus::Failure
+    } else {
+        ExitStatus::Success
+    })
+}
+
+/// SIGTERM and SIGINT stop the sweep before its next batch ([`cxr_trainer::interrupt`]); a
+/// second one quits at once (exit 130).
+fn stop_on_signals() -> anyhow::Result<()> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let stop = std::sync::Arc::clone(&cxr_trainer::interrupt::STOP);
+    for signal in [SIGTERM, SIGINT] {
+        signal_hook::flag::register_conditional_shutdown(signal, 130, std::sync::Arc::clone(&stop))
+            .context("installing the signal handler")?;
+        signal_hook::flag::register(signal, std::sync::Arc::clone(&stop))
+            .context("installing the signal handler")?;
+    }
+    Ok(())
 }
 
 /// The claims held on `grid`'s runs under `results`: by whom, since when, and whether stale.

@@ -164,3 +164,102 @@ fn runs_killed_at_several_epochs_resume_bit_identical() -> TestResult {
     }
     Ok(())
 }
+
+/// Item 3: SIGTERM mid-run stops the sweep before its next batch with exit code 3 and one
+/// line saying how to resume, its claim released; the rerun resumes and ends as the run
+/// trained without interruption.
+#[test]
+fn sigterm_mid_run_stops_cleanly_and_the_rerun_gives_the_same_result() -> TestResult {
+    let tmp = tempfile::tempdir()?;
+    let dir = tmp.path();
+    let cnn_only = GRID.replace("[[grid]]\nmodel = \"resnet18\"\nfreeze = 3\n", "");
+    std::fs::write(dir.join("g.toml"), cnn_only)?;
+    let out = cxr_in(
+        &[
+            "sweep",
+            "g.toml",
+            "--cache-dir",
+            "cache",
+            "--results",
+            "whole",
+        ],
+        dir,
+    )?;
+    assert!(out.status.success(), "{}", transcript(&out));
+
+    let child = cxr()
+        .args([
+            "sweep",
+            "g.toml",
+            "--cache-dir",
+            "cache",
+            "--results",
+            "stopped",
+            "--quiet",
+        ])
+        .current_dir(dir)
+        .stderr(std::process::Stdio::piped())
+        .spawn()?;
+    let started = Instant::now();
+    while checkpoint_epoch(&dir.join("stopped"), "cnn") < 3 {
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "no checkpoint"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let kill = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()?;
+    assert!(kill.success());
+    let out = child.wait_with_output()?;
+    let stderr = String::from_utf8(out.stderr)?;
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with("interrupted: ") && stderr.contains("rerun the same command to resume"),
+        "{stderr}"
+    );
+    let stopped = GridDir::new(&dir.join("stopped"), "ck");
+    assert!(
+        cxr_results::read_claims(&stopped).is_empty(),
+        "claim released"
+    );
+
+    let out = cxr()
+        .env("CXR_LOG", "info")
+        .args([
+            "sweep",
+            "g.toml",
+            "--cache-dir",
+            "cache",
+            "--results",
+            "stopped",
+        ])
+        .current_dir(dir)
+        .output()?;
+    assert!(out.status.success(), "{}", transcript(&out));
+    assert!(
+        transcript(&out).contains("resuming after epoch"),
+        "{}",
+        transcript(&out)
+    );
+    let whole = GridDir::new(&dir.join("whole"), "ck");
+    for run in whole.runs()? {
+        let other = stopped.run(&run.id());
+        for file in [
+            run.model_path(),
+            run.predictions_path(),
+            run.per_class_path(),
+        ] {
+            let name = file.file_name().ok_or("name")?;
+            assert_eq!(
+                std::fs::read(&file)?,
+                std::fs::read(other.path().join(name))?,
+                "{}",
+                name.to_string_lossy()
+            );
+        }
+    }
+    Ok(())
+}
