@@ -171,6 +171,21 @@ wait_for "the preparation job to submit the array" array_started
 array=$(array_job)
 training() { grep -q "${runs[$victim]} epoch 2/" "$logs/${runs[$victim]}.log" 2>/dev/null; }
 wait_for "task $victim (${runs[$victim]}) to finish its second epoch" training
+# The time limit's warning (--signal=B:USR1@120), sent now: the task passes SIGTERM on to cxr,
+# which stops keeping its epoch checkpoint, then requeues itself; the rerun resumes the run.
+say "time limit near: scancel --signal=USR1 --batch ${array}_$victim (run ${runs[$victim]})"
+scancel --signal=USR1 --batch "${array}_$victim"
+requeued() { grep -q "near the time limit: requeueing" "$logs/${runs[$victim]}.log" 2>/dev/null; }
+wait_for "task $victim to stop and requeue itself" requeued
+# Slurm holds a requeued job back for a while; let it start now.
+waiting_to_start() { [ "$(squeue -h -j "${array}_$victim" -o %T 2>/dev/null)" = PENDING ]; }
+wait_for "task $victim to be pending again" waiting_to_start
+scontrol update JobId="${array}_$victim" StartTime=now >/dev/null 2>&1 || true
+resumed() { grep -q "resuming after epoch" "$logs/${runs[$victim]}.log" 2>/dev/null; }
+wait_for "the requeued task $victim to resume its run" resumed
+say "requeued and resumed: $(grep -h 'resuming after epoch' "$logs/${runs[$victim]}.log" | sed 's/.*INFO //')"
+further() { [ "$(grep -c "${runs[$victim]} epoch [0-9]*/" "$logs/${runs[$victim]}.log")" -ge 3 ]; }
+wait_for "the resumed run to finish another epoch" further
 [ ! -f "$runs_dir/${runs[$victim]}/summary.parquet" ] || fail "task $victim finished before it could be cancelled"
 say "scancel ${array}_$victim (run ${runs[$victim]}, mid-run: $(grep -c ' epoch [0-9]*/' "$logs/${runs[$victim]}.log") epoch(s) done)"
 scancel "${array}_$victim"

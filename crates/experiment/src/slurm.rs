@@ -219,6 +219,12 @@ fn array_script(stage: &Grid, named: bool, opts: &SlurmOptions) -> Vec<String> {
         lines.push(directive("gres", gres));
     }
     lines.push(directive("output", &format!("{log_dir}/slurm-%A_%a.out")));
+    // SIGUSR1 to this shell 120 s before the time limit: the task stops and requeues itself.
+    // A preemption (PreemptMode=REQUEUE) sends SIGTERM and Slurm requeues the task; a user's
+    // scancel sends SIGTERM too and ends it. Either way cxr keeps its last epoch checkpoint,
+    // and a rerun resumes the run from it.
+    lines.push(directive("signal", "B:USR1@120"));
+    lines.push("#SBATCH --requeue".to_string());
     lines.extend([
         "set -euo pipefail".to_string(),
         opts.threads_line(),
@@ -235,10 +241,32 @@ fn array_script(stage: &Grid, named: bool, opts: &SlurmOptions) -> Vec<String> {
         "echo \"array task $SLURM_ARRAY_TASK_ID: run $run, log in $log\"".to_string(),
         "echo \"--- $(date -u +%FT%TZ) job ${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID} on $(hostname)\" >>\"$log\""
             .to_string(),
+        "# SIGTERM or SIGINT (scancel, preemption) and SIGUSR1 (the time limit's warning) are passed"
+            .to_string(),
+        "# on to cxr as SIGTERM: it stops before its next batch, keeping its last epoch checkpoint,"
+            .to_string(),
+        "# and exits 3. After SIGUSR1 the task requeues itself; its rerun resumes the run."
+            .to_string(),
+        "set +e".to_string(),
+        "requeue=0".to_string(),
         format!(
-            "exec {} --cell \"$SLURM_ARRAY_TASK_ID\" --expect-run \"$run\" >>\"$log\" 2>&1",
+            "{} --cell \"$SLURM_ARRAY_TASK_ID\" --expect-run \"$run\" >>\"$log\" 2>&1 &",
             opts.sweep_command(stage, named)
         ),
+        "cxr_pid=$!".to_string(),
+        "trap 'kill -TERM \"$cxr_pid\" 2>/dev/null' TERM INT".to_string(),
+        "trap 'requeue=1; kill -TERM \"$cxr_pid\" 2>/dev/null' USR1".to_string(),
+        "wait \"$cxr_pid\"; rc=$?".to_string(),
+        "while [ \"$rc\" -gt 128 ] && kill -0 \"$cxr_pid\" 2>/dev/null; do wait \"$cxr_pid\"; rc=$?; done"
+            .to_string(),
+        "if [ \"$rc\" -gt 128 ]; then wait \"$cxr_pid\" 2>/dev/null; again=$?; [ \"$again\" -eq 127 ] || rc=$again; fi"
+            .to_string(),
+        "if [ \"$rc\" -eq 3 ] && [ \"$requeue\" = 1 ]; then".to_string(),
+        "  echo \"--- $(date -u +%FT%TZ) near the time limit: requeueing ${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}\" >>\"$log\""
+            .to_string(),
+        "  scontrol requeue \"${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}\" >>\"$log\" 2>&1".to_string(),
+        "fi".to_string(),
+        "exit \"$rc\"".to_string(),
     ]);
     lines
 }
@@ -321,10 +349,20 @@ mod tests {
         for run in &grid.runs {
             assert!(array.contains(&format!("  {}  # {}\n", run.id, run.index)));
         }
-        assert!(array.ends_with(
-            "exec /opt/cxr sweep g.toml --results 'my results' --cache-dir /scratch/cache --data /data/covid \
-             --cell \"$SLURM_ARRAY_TASK_ID\" --expect-run \"$run\" >>\"$log\" 2>&1"
+        assert!(array.contains(
+            "\n/opt/cxr sweep g.toml --results 'my results' --cache-dir /scratch/cache --data /data/covid \
+             --cell \"$SLURM_ARRAY_TASK_ID\" --expect-run \"$run\" >>\"$log\" 2>&1 &\n"
         ), "{array}");
+        // The time limit's warning requeues the task (preemption is requeued by Slurm), which
+        // then resumes.
+        assert!(
+            array.contains("#SBATCH --signal=B:USR1@120\n#SBATCH --requeue\n"),
+            "{array}"
+        );
+        assert!(
+            array.contains("  scontrol requeue \"${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}\"")
+        );
+        assert!(array.ends_with("exit \"$rc\""), "{array}");
         assert!(tail.ends_with(
             "/opt/cxr sweep g.toml --results 'my results' --cache-dir /scratch/cache --data /data/covid --prepare\n"
         ), "{tail}");
