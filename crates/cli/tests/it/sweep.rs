@@ -304,7 +304,8 @@ fn emit_slurm_writes_a_preparation_job_and_an_array() -> TestResult {
         "#SBATCH --time=1:00:00\n",
         "--dependency=afterok:$SLURM_JOB_ID",
         "export CXR_THREADS=\"${SLURM_CPUS_PER_TASK:-4}\"\n",
-        " sweep g.toml --results res --cell \"$SLURM_ARRAY_TASK_ID\" --expect-run \"$run\" >>\"$log\" 2>&1\n",
+        " sweep g.toml --results res --cell \"$SLURM_ARRAY_TASK_ID\" --expect-run \"$run\" >>\"$log\" 2>&1 &\n",
+        "#SBATCH --signal=B:USR1@120\n#SBATCH --requeue\n",
         " sweep g.toml --results res --prepare\n",
     ] {
         assert!(script.contains(line), "{line}\n{script}");
