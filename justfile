@@ -29,6 +29,12 @@ test:
 slurm-test:
     scripts/slurm-test.sh
 
+# Malformed grids, configs, preprocessing records, PNG/JPEG/DICOM films and label tables,
+# 10,000 seeded mutants of each kind (`just test` runs 200): no panic, one-line errors naming
+# the file. Counts are printed per kind.
+fuzz cases="10000":
+    CXR_FUZZ_CASES={{cases}} cargo test --release -p cxr-cli --test it fuzz -- --nocapture --test-threads 2
+
 # Format and lint as CI does.
 lint:
     cargo fmt --all --check

@@ -106,8 +106,13 @@ fn has_dicom_extension(path: &Path) -> bool {
 fn decode_error(path: &Path, reason: String) -> DataError {
     DataError::Decode {
         path: path.to_path_buf(),
-        reason,
+        reason: one_line(&reason),
     }
+}
+
+/// A decoder's message on one line (the `image` crate's JPEG errors end in a newline).
+pub(crate) fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 fn to_luma(img: DynamicImage) -> LumaF32 {

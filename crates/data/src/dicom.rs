@@ -69,6 +69,29 @@ pub fn has_dicom_magic(path: &Path) -> bool {
     is_dicom(&head[..n])
 }
 
+/// The reason given when the pixel-data decoder gave up by panicking.
+const CORRUPT_PIXEL_DATA: &str =
+    "pixel data is corrupt (the decoder stopped inside its compressed segments)";
+
+/// Runs `f`, turning a panic into `Err` without printing it: the DICOM decoders' panics on
+/// corrupt input are reported as the file's decode error, so the default hook's message would
+/// only be noise. Other panics keep the default report.
+fn without_panics<T>(f: impl FnOnce() -> T) -> std::result::Result<T, ()> {
+    static QUIET: std::sync::Once = std::sync::Once::new();
+    QUIET.call_once(|| {
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let in_dicom = info
+                .location()
+                .is_some_and(|l| l.file().contains("/dicom-"));
+            if !in_dicom {
+                default(info);
+            }
+        }));
+    });
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|_| ())
+}
+
 /// Decodes a DICOM file's image to 8-bit grey levels (bone bright), windowed as `window` says.
 pub fn decode_dicom(
     bytes: &[u8],
@@ -77,7 +100,7 @@ pub fn decode_dicom(
 ) -> Result<(GrayImage, DicomInfo)> {
     let fail = |reason: String| DataError::Decode {
         path: path.to_path_buf(),
-        reason,
+        reason: crate::decode::one_line(&reason),
     };
     let body = if bytes.get(PREAMBLE..PREAMBLE + 4) == Some(b"DICM") {
         &bytes[PREAMBLE..]
@@ -95,13 +118,16 @@ pub fn decode_dicom(
     let info = info(&obj);
     check_image(&obj, &info).map_err(fail)?;
     let mapping = grey_mapping(&obj, window).map_err(fail)?;
-    let decoded = obj
-        .decode_pixel_data()
+    // dicom-rs 0.10's RLE decoder indexes past corrupt segments and panics (found by
+    // crates/cli/tests/it/fuzz.rs): a panic inside it is this file's decode error.
+    let decoded = without_panics(|| obj.decode_pixel_data())
+        .map_err(|_| fail(CORRUPT_PIXEL_DATA.into()))?
         .map_err(|e| fail(format!("pixel data cannot be decoded ({})", chain(&e))))?;
     let (rows, columns) = (decoded.rows(), decoded.columns());
-    let frame = decoded
-        .frame_data(0)
+    let frame = without_panics(|| decoded.frame_data(0).map(<[u8]>::to_vec))
+        .map_err(|_| fail(CORRUPT_PIXEL_DATA.into()))?
         .map_err(|e| fail(format!("pixel data cannot be decoded ({})", chain(&e))))?;
+    let frame = &frame[..];
     let stored = stored_values(
         frame,
         decoded.bits_allocated(),

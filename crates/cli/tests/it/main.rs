@@ -11,6 +11,7 @@ mod classic_heads;
 mod data;
 mod dicom;
 mod folds;
+mod fuzz;
 mod labels;
 mod multilabel;
 mod predict;
