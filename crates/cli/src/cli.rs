@@ -107,6 +107,10 @@ pub struct SweepArgs {
     /// this machine is taken over at once.
     #[arg(long, value_name = "SECONDS", default_value_t = 300)]
     pub claim_timeout: u64,
+    /// Keep each run's last epoch checkpoint (checkpoint.safetensors) when it finishes; by
+    /// default it is removed once the run's summary is written.
+    #[arg(long)]
+    pub keep_checkpoints: bool,
     /// The cache folder, for decoded images, the synthetic set and downloaded weights.
     #[command(flatten)]
     pub cache: CacheArgs,

@@ -43,9 +43,10 @@ pub fn run_one(
     let cfg = &planned.config;
     let multilabel =
         cfg.train.task == Task::Multilabel && cfg.train.objective == Objective::Classify;
-    if dir.path().exists() && !dir.checkpoint_path().is_file() {
+    if dir.path().exists() && (dir.is_finished() || !dir.checkpoint_path().is_file()) {
         // A folder without a summary is a killed run: start it again from nothing, unless it
-        // kept an epoch checkpoint, from which its epoch loop resumes.
+        // kept an epoch checkpoint, from which its epoch loop resumes. A finished run trained
+        // again (--force) starts from nothing, whatever checkpoint it kept.
         std::fs::remove_dir_all(dir.path()).map_err(|source| TrainerError::Io {
             path: dir.path().to_path_buf(),
             source,
@@ -175,14 +176,6 @@ pub fn run_one(
         start.elapsed().as_secs_f64(),
     )?;
     dir.write_summary(&summary)?;
-    // Finished: the epoch checkpoint has served its purpose.
-    let checkpoint = dir.checkpoint_path();
-    if checkpoint.is_file() {
-        std::fs::remove_file(&checkpoint).map_err(|source| TrainerError::Io {
-            path: checkpoint.clone(),
-            source,
-        })?;
-    }
     Ok(summary)
 }
 

@@ -39,6 +39,9 @@ pub struct SweepOptions {
     /// How long another sweep's claim on a run lives without a heartbeat before this sweep
     /// takes the run over ([`cxr_results::claims`]).
     pub claim_timeout: Duration,
+    /// Keep each run's last epoch checkpoint when it finishes (`--keep-checkpoints`); by
+    /// default it is removed once the run's summary is written.
+    pub keep_checkpoints: bool,
 }
 
 impl SweepOptions {
@@ -55,6 +58,7 @@ impl SweepOptions {
             downloads: Arc::new(cxr_weights::NoProgress),
             registry: cxr_weights::Registry::builtin(),
             claim_timeout: cxr_results::DEFAULT_CLAIM_TIMEOUT,
+            keep_checkpoints: false,
         }
     }
 }
@@ -239,6 +243,14 @@ fn sweep_one(
         let mut observer = observe(&label, planned);
         let start = Instant::now();
         let summary = run_one(planned, &dir, &env, &mut memo, observer.as_mut())?;
+        // Finished: the epoch checkpoint has served its purpose, unless asked to keep it.
+        let checkpoint = dir.checkpoint_path();
+        if !options.keep_checkpoints && checkpoint.is_file() {
+            std::fs::remove_file(&checkpoint).map_err(|source| TrainerError::Io {
+                path: checkpoint.clone(),
+                source,
+            })?;
+        }
         // Before the summary line, so a progress display can clear itself first.
         drop(observer);
         tracing::info!(

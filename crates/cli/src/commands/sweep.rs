@@ -102,6 +102,7 @@ pub fn run(args: SweepArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
         downloads: std::sync::Arc::new(DownloadBar),
         registry: overrides.registry,
         claim_timeout: std::time::Duration::from_secs(args.claim_timeout),
+        keep_checkpoints: args.keep_checkpoints,
     };
     let report = match cxr_trainer::sweep(&grid, &options, &mut |label, planned| {
         Box::new(RunProgress::new(label, planned, quiet))

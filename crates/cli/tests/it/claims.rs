@@ -65,10 +65,38 @@ fn three_sweeps_on_one_folder_train_every_run_once() -> TestResult {
             .spawn()
         })
         .collect::<Result<_, _>>()?;
+    // Watch the run folders while the sweeps train: a run trained twice would have its
+    // folder recreated, and its config.toml a second inode.
+    let runs_dir = dir.join("results/tiny/runs");
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let watcher = {
+        let (runs_dir, done) = (runs_dir.clone(), std::sync::Arc::clone(&done));
+        std::thread::spawn(move || {
+            use std::os::unix::fs::MetadataExt as _;
+            let mut inodes: BTreeMap<String, std::collections::BTreeSet<u64>> = BTreeMap::new();
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                for entry in std::fs::read_dir(&runs_dir).into_iter().flatten().flatten() {
+                    if let Ok(meta) = std::fs::metadata(entry.path().join("config.toml")) {
+                        let id = entry.file_name().to_string_lossy().into_owned();
+                        inodes.entry(id).or_default().insert(meta.ino());
+                    }
+                }
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            inodes
+        })
+    };
     let outputs: Vec<_> = children
         .into_iter()
         .map(|c| c.wait_with_output())
         .collect::<Result<_, _>>()?;
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    let inodes = watcher.join().map_err(|_| "the watcher panicked")?;
+    assert_eq!(inodes.len(), 6, "{inodes:?}");
+    assert!(
+        inodes.values().all(|seen| seen.len() == 1),
+        "a run folder was created twice: {inodes:?}"
+    );
     for out in &outputs {
         assert!(out.status.success(), "{}", transcript(out));
     }

@@ -235,6 +235,7 @@ fn sigterm_mid_run_stops_cleanly_and_the_rerun_gives_the_same_result() -> TestRe
             "cache",
             "--results",
             "stopped",
+            "--keep-checkpoints",
         ])
         .current_dir(dir)
         .output()?;
@@ -245,6 +246,9 @@ fn sigterm_mid_run_stops_cleanly_and_the_rerun_gives_the_same_result() -> TestRe
         transcript(&out)
     );
     let whole = GridDir::new(&dir.join("whole"), "ck");
+    // --keep-checkpoints leaves the last one.
+    let kept = stopped.runs()?.first().ok_or("a run")?.checkpoint_path();
+    assert!(kept.is_file(), "kept");
     for run in whole.runs()? {
         let other = stopped.run(&run.id());
         for file in [
@@ -261,5 +265,26 @@ fn sigterm_mid_run_stops_cleanly_and_the_rerun_gives_the_same_result() -> TestRe
             );
         }
     }
+    // --force then trains the run again from its first epoch, not from the kept checkpoint.
+    let out = cxr()
+        .env("CXR_LOG", "info")
+        .args([
+            "sweep",
+            "g.toml",
+            "--cache-dir",
+            "cache",
+            "--results",
+            "stopped",
+            "--force",
+        ])
+        .current_dir(dir)
+        .output()?;
+    assert!(out.status.success(), "{}", transcript(&out));
+    assert!(
+        !transcript(&out).contains("resuming"),
+        "{}",
+        transcript(&out)
+    );
+    assert!(!kept.exists(), "removed by the forced run");
     Ok(())
 }
