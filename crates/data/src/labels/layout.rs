@@ -130,7 +130,7 @@ pub(crate) fn recognise(
                 None => {
                     return Err(DataError::from(TableError::Header {
                         table: table.to_path_buf(),
-                        found: raw.header.join(", "),
+                        found: header_text(&raw.header),
                     }))
                 }
             },
@@ -181,7 +181,7 @@ fn finding_columns(
     if found.is_empty() {
         return Err(DataError::from(TableError::Header {
             table: table.to_path_buf(),
-            found: raw.header.join(", "),
+            found: header_text(&raw.header),
         }));
     }
     Ok(found)
@@ -200,4 +200,14 @@ pub(crate) fn missing_column(
         column: column.to_string(),
         available: available.join(", "),
     })
+}
+
+/// The header's column names for an error message, comma separated, on one line: a quoted
+/// name may hold a line break (a stray quote in the table), shown as `\n`.
+fn header_text(header: &[String]) -> String {
+    header
+        .iter()
+        .map(|h| h.replace('\r', "\\r").replace('\n', "\\n"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
