@@ -83,9 +83,15 @@ impl<'a> Document<'a> {
     /// Every paired recall comparison (`comparisons.parquet`): the facets', then the classic
     /// heads'.
     pub fn comparisons(&self) -> Vec<PairedComparison> {
+        let transfer = self
+            .facets
+            .iter()
+            .flat_map(|f| &f.transfer)
+            .filter_map(|r| r.paired.as_ref());
         self.paired
             .iter()
             .chain(&self.heads.paired)
+            .chain(transfer)
             .cloned()
             .collect()
     }

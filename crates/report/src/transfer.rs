@@ -14,6 +14,7 @@ use crate::grid_results::{GridResults, RunResults, RANDOM_INIT};
 pub use crate::headline::Headline;
 use crate::numbers::seconds;
 use crate::order::first_seen;
+use crate::paired::{compare, format_p, PairedComparison, Side};
 use crate::stats::{mean, seed_means, REFERENCE_MODEL};
 use crate::verdict::Verdict;
 
@@ -49,8 +50,13 @@ pub struct TransferRow {
     pub gain: Option<Estimate>,
     /// Seeds where this source's headline is above random init's, out of the paired ones.
     pub wins: Option<(usize, usize)>,
-    /// What the paired difference shows; `None` for random init itself.
+    /// What the paired difference shows; `None` for random init itself. With fewer than two
+    /// paired seeds, what the paired test on the test films shows (when there is one).
     pub verdict: Option<Verdict>,
+    /// This source against random init on the same test films (runs paired by seed and fold,
+    /// pooled): McNemar's test and the paired bootstrap of the recall difference; `None` for
+    /// random init itself, multi-label runs, and runs without predictions.
+    pub paired: Option<PairedComparison>,
     /// Mean epochs to converge.
     pub epochs_to_converge: f64,
     /// Mean training seconds per epoch.
@@ -86,7 +92,7 @@ pub fn transfer_rows(results: &GridResults, facet: &str) -> Vec<TransferRow> {
     );
     if !reference.is_empty() {
         let line = format!("{REFERENCE_MODEL} (reference)");
-        rows.push(row(headline, &line, 0, &reference, None));
+        rows.push(row(headline, facet, &line, 0, &reference, None));
     }
     for model in first_seen(runs.iter().map(|r| r.summary.model.as_str())) {
         let of_model: Vec<&RunResults> = runs
@@ -125,10 +131,11 @@ pub fn transfer_rows(results: &GridResults, facet: &str) -> Vec<TransferRow> {
                 }
                 rows.push(row(
                     headline,
+                    facet,
                     line,
                     freeze,
                     &these,
-                    (!is_random(line)).then_some(&random),
+                    (!is_random(line)).then_some((&random, random_line.as_str())),
                 ));
             }
         }
@@ -162,13 +169,35 @@ fn paired_gain(headline: Headline, runs: &[&RunResults], random: &[&RunResults])
 
 fn row(
     headline: Headline,
+    facet: &str,
     line: &str,
     freeze: i64,
     runs: &BySeed<'_>,
-    random: Option<&BySeed<'_>>,
+    random: Option<(&BySeed<'_>, &str)>,
 ) -> TransferRow {
     let all: Vec<&RunResults> = runs.values().flatten().copied().collect();
     let values = |f: &dyn Fn(&RunResults) -> Option<f64>| seed_means(&all, f);
+    // The paired test on the test films: what a one-seed study can say.
+    let paired = match (random, headline) {
+        (Some((random, random_line)), Headline::MicroRecall) => compare(
+            SOURCE_VS_RANDOM,
+            facet,
+            Side {
+                model: line.to_string(),
+                freeze,
+                head: cxr_results::LINEAR_HEAD.to_string(),
+                runs: all.clone(),
+            },
+            Side {
+                model: random_line.to_string(),
+                freeze,
+                head: cxr_results::LINEAR_HEAD.to_string(),
+                runs: random.values().flatten().copied().collect(),
+            },
+        ),
+        _ => None,
+    };
+    let random = random.map(|(r, _)| r);
     let (gain, wins, verdict) = match random {
         None => (None, None, None),
         Some(random) => {
@@ -178,7 +207,10 @@ fn row(
                 .collect();
             let gain = Estimate::of(&diffs);
             let wins = diffs.iter().filter(|d| **d > 0.0).count();
-            let verdict = Verdict::of_interval(gain.interval);
+            let verdict = match (Verdict::of_interval(gain.interval), &paired) {
+                (Verdict::TooFewSeeds, Some(test)) => paired_verdict(test),
+                (verdict, _) => verdict,
+            };
             (Some(gain), Some((wins, diffs.len())), Some(verdict))
         }
     };
@@ -192,9 +224,54 @@ fn row(
         gain,
         wins,
         verdict,
+        paired,
         epochs_to_converge: mean(&values(&|r| r.summary.epochs_to_converge.map(|e| e as f64))),
         epoch_time_s: mean(&values(&|r| r.summary.epoch_time_s)),
     }
+}
+
+/// `kind` of a weights source against random init in `comparisons.parquet`.
+pub const SOURCE_VS_RANDOM: &str = "source_vs_random";
+
+/// The verdict of a paired test on the test films: better or worse when McNemar's test and the
+/// paired bootstrap both say so (the report's rule), else no difference.
+fn paired_verdict(test: &PairedComparison) -> Verdict {
+    match (test.significant(), test.micro_diff > 0.0) {
+        (true, true) => Verdict::Improved,
+        (true, false) => Verdict::Regressed,
+        (false, _) => Verdict::Ok,
+    }
+}
+
+/// The row's verdict in words: from the seeds, or, with fewer than two paired seeds, from the
+/// paired test on the test films.
+fn verdict_text(row: &TransferRow) -> String {
+    let Some(verdict) = row.verdict else {
+        return "-".to_string();
+    };
+    let from_test = row.paired.is_some() && row.wins.is_some_and(|(_, n)| n < 2);
+    match (from_test, verdict) {
+        (true, Verdict::Ok) => "no difference on the test films (paired test)".to_string(),
+        (true, v) => format!("{} (paired test)", describe(v)),
+        (false, v) => describe(v).to_string(),
+    }
+}
+
+/// `+3.3 (-1.1 to +7.8), p = 0.210`: the pooled paired recall difference in points with its
+/// 95% paired bootstrap interval, and McNemar's p.
+fn paired_text(test: &PairedComparison) -> String {
+    let p = format_p(test.p_value);
+    let p = if p.starts_with('<') {
+        format!("p {p}")
+    } else {
+        format!("p = {p}")
+    };
+    format!(
+        "{:+.1} ({:+.1} to {:+.1}), {p}",
+        test.micro_diff * 100.0,
+        test.micro_low * 100.0,
+        test.micro_high * 100.0,
+    )
 }
 
 /// Each weights source against random init per freeze depth (grids with a `weights` axis),
@@ -225,15 +302,36 @@ pub fn render_table(md: &mut String, rows: &[TransferRow]) {
          95% t-interval of its mean: a source beats random init beyond the seed spread only \
          when that interval lies above 0.\n"
     );
-    let _ = writeln!(
-        md,
-        "| model (weights) | freeze | seeds | {first} | {second} | gain vs random init | wins | verdict | epochs to converge | s/epoch |"
-    );
-    let _ = writeln!(md, "|---|---|---|---|---|---|---|---|---|---|");
-    for r in rows {
+    let tested = rows.iter().any(|r| r.paired.is_some());
+    if tested {
         let _ = writeln!(
             md,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {:.1} | {} |",
+            "The paired test compares each source with random init on the same test films, \
+             runs paired by seed and fold and pooled: the micro-recall difference in points with \
+             its 95% paired bootstrap interval, and McNemar's exact p. With fewer than two paired \
+             seeds the verdict is the paired test's: better or worse when both say so at the 5% \
+             level (`comparisons.parquet`, kind `{SOURCE_VS_RANDOM}`).\n"
+        );
+    }
+    let _ = writeln!(
+        md,
+        "| model (weights) | freeze | seeds | {first} | {second} | gain vs random init | wins |{} verdict | epochs to converge | s/epoch |",
+        if tested { " paired test on the test films |" } else { "" }
+    );
+    let _ = writeln!(
+        md,
+        "|---|---|---|---|---|---|---|{}---|---|---|",
+        if tested { "---|" } else { "" }
+    );
+    for r in rows {
+        let test = match (&r.paired, tested) {
+            (Some(t), true) => format!(" {} |", paired_text(t)),
+            (None, true) => " - |".to_string(),
+            (_, false) => String::new(),
+        };
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {} | {} | {} |{test} {} | {:.1} | {} |",
             r.line,
             r.freeze,
             r.seeds,
@@ -241,7 +339,7 @@ pub fn render_table(md: &mut String, rows: &[TransferRow]) {
             r.macro_.text(false),
             r.gain.as_ref().map_or("-".into(), |g| g.text(true)),
             r.wins.map_or("-".into(), |(w, n)| format!("{w}/{n}")),
-            r.verdict.map_or("-", describe),
+            verdict_text(r),
             r.epochs_to_converge,
             seconds(r.epoch_time_s)
         );
@@ -401,5 +499,52 @@ mod tests {
         render_table(&mut md, &rows);
         assert!(md.contains("| test mean AUROC | test micro-recall (validation thresholds) |"));
         assert!(md.contains("the gain is test mean AUROC over findings minus"));
+    }
+
+    /// One seed gives no interval over seeds; the paired test on the test films still gives a
+    /// verdict (item 5 of issue 30).
+    #[test]
+    fn one_seed_gets_the_paired_tests_verdict() {
+        let with_predictions = |mut r: RunResults, right: usize| {
+            r.predictions = Some(
+                (0..40)
+                    .map(|i| cxr_results::PredictionRow {
+                        path: format!("f{i}.png"),
+                        true_class: "A".into(),
+                        predicted_class: if i < right { "A" } else { "B" }.into(),
+                        probabilities: None,
+                    })
+                    .collect(),
+            );
+            r
+        };
+        let results = GridResults {
+            name: "g".into(),
+            runs: vec![
+                with_predictions(run("resnet18", 4, 0, Some("random"), 0.25), 10),
+                with_predictions(run("resnet18", 4, 0, Some("tb"), 0.95), 38),
+            ],
+            missing: Vec::new(),
+            stale: Vec::new(),
+        };
+        let rows = transfer_rows(&results, "");
+        let source = rows
+            .iter()
+            .find(|r| r.line.contains("tb"))
+            .expect("the source's row");
+        let test = source.paired.as_ref().expect("a paired test");
+        assert_eq!((test.images, test.a_only, test.b_only), (40, 28, 0));
+        assert_eq!(source.verdict, Some(Verdict::Improved));
+        assert_eq!(
+            verdict_text(source),
+            "better than random init (paired test)"
+        );
+        let mut md = String::new();
+        render_table(&mut md, &rows);
+        assert!(md.contains("| +70.0 ("), "{md}");
+        assert!(
+            md.contains("p < 0.001 | better than random init (paired test) |"),
+            "{md}"
+        );
     }
 }
