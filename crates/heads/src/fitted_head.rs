@@ -201,8 +201,7 @@ impl FittedHead {
         if z.rows() == 0 {
             return Ok(Vec::new());
         }
-        let rows =
-            || (0..z.rows()).map(|i| z.row(i).iter().map(|&v| f64::from(v)).collect::<Vec<f64>>());
+        let rows = || rows_f64(&z);
         match &self.model {
             Model::Logistic(m) => Ok(rows().map(|x| m.predict(&x)).collect()),
             Model::Svm(m) => m.predict(&z).map_err(|e| self.failed(e)),
@@ -230,8 +229,7 @@ impl FittedHead {
         if z.rows() == 0 {
             return Ok(Some(out));
         }
-        let rows =
-            || (0..z.rows()).map(|i| z.row(i).iter().map(|&v| f64::from(v)).collect::<Vec<f64>>());
+        let rows = || rows_f64(&z);
         match &self.model {
             Model::Logistic(m) => {
                 for (x, slot) in rows().zip(out.chunks_exact_mut(classes)) {
@@ -267,12 +265,7 @@ impl FittedHead {
         }
         let z = self.standardise(features)?;
         match &self.model {
-            Model::Logistic(m) => Ok((0..z.rows())
-                .map(|i| {
-                    let x: Vec<f64> = z.row(i).iter().map(|&v| f64::from(v)).collect();
-                    m.logits(&x)[0]
-                })
-                .collect()),
+            Model::Logistic(m) => Ok(rows_f64(&z).map(|x| m.logits(&x)[0]).collect()),
             Model::Svm(m) => Ok(m
                 .decisions(&z)
                 .map_err(|e| self.failed(e))?
@@ -362,6 +355,12 @@ impl FittedHead {
             Model::Knn(m) => m.labels.len() * self.features(),
         }
     }
+}
+
+/// Each row of standardised features as the `f64` values the library models computed with
+/// (every `f32` converted exactly).
+fn rows_f64(z: &Matrix) -> impl Iterator<Item = Vec<f64>> + '_ {
+    (0..z.rows()).map(|i| z.row(i).iter().map(|&v| f64::from(v)).collect())
 }
 
 impl fmt::Debug for FittedHead {

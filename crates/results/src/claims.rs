@@ -60,6 +60,16 @@ impl ClaimInfo {
         }
     }
 
+    /// Seconds since the claim was made.
+    pub fn age_s(&self) -> u64 {
+        now().saturating_sub(self.started)
+    }
+
+    /// Seconds since the holder's last heartbeat.
+    pub fn silent_s(&self) -> u64 {
+        now().saturating_sub(self.heartbeat)
+    }
+
     /// `host:pid`, the holder as logs name it.
     pub fn holder(&self) -> String {
         format!("{}:{}", self.host, self.pid)
@@ -68,7 +78,7 @@ impl ClaimInfo {
     /// Why the claim is stale after `timeout`, or `None` while its holder counts as alive:
     /// a heartbeat older than the timeout, or a pid that no longer runs on this host.
     pub fn stale(&self, timeout: Duration) -> Option<String> {
-        let age = now().saturating_sub(self.heartbeat);
+        let age = self.silent_s();
         if age > timeout.as_secs() {
             return Some(format!("no heartbeat for {age} s"));
         }
@@ -178,6 +188,11 @@ pub fn try_claim(grid: &GridDir, run_id: &str, timeout: Duration) -> Result<Clai
         Some(held) => Ok(Claim::Busy(held)),
         None => Ok(Claim::Busy(unknown_holder())),
     }
+}
+
+/// The claim on `run_id` of `grid`, when there is a readable one.
+pub fn claim_of(grid: &GridDir, run_id: &str) -> Option<ClaimInfo> {
+    read_claim(&claim_path(grid, run_id))
 }
 
 /// Every claim of `grid`, by run id, in run-id order.

@@ -59,7 +59,8 @@ pub use atomic::{write_atomic, write_atomic_with};
 pub use axes::{AxisValue, LINEAR_HEAD};
 pub use calibration::CalibrationRecord;
 pub use claims::{
-    claim_path, read_claims, try_claim, Claim, ClaimGuard, ClaimInfo, DEFAULT_CLAIM_TIMEOUT,
+    claim_of, claim_path, read_claims, try_claim, Claim, ClaimGuard, ClaimInfo,
+    DEFAULT_CLAIM_TIMEOUT,
 };
 pub use cross_validation::{
     read_cross_validation, read_out_of_fold, CrossValidationRow, OutOfFoldRow,

@@ -96,10 +96,7 @@ pub fn fit_autoencoder(
         stop: StopMetric::ValLoss,
         seed,
         params: ae.parameters(),
-        checkpoint: data.checkpoint.map(|path| Checkpointing {
-            path: path.to_path_buf(),
-            adam: &opt,
-        }),
+        checkpoint: Checkpointing::of(data.checkpoint, &opt),
     }
     .run(
         observer,

@@ -149,10 +149,7 @@ where
         stop: train.early_stopping,
         seed,
         params: model.parameters(),
-        checkpoint: data.checkpoint.map(|path| Checkpointing {
-            path: path.to_path_buf(),
-            adam: &opt,
-        }),
+        checkpoint: Checkpointing::of(data.checkpoint, &opt),
     }
     .run(
         observer,
@@ -236,6 +233,16 @@ pub(crate) struct Checkpointing<'a> {
     pub path: PathBuf,
     /// The optimiser the epochs step (borrowed by the epoch closure between checkpoints).
     pub adam: &'a RefCell<Adam>,
+}
+
+impl<'a> Checkpointing<'a> {
+    /// The checkpoint at `path` of the loop stepping `adam`; `None` without a path.
+    pub fn of(path: Option<&std::path::Path>, adam: &'a RefCell<Adam>) -> Option<Self> {
+        path.map(|path| Self {
+            path: path.to_path_buf(),
+            adam,
+        })
+    }
 }
 
 /// What [`EpochLoop::run`] produced.

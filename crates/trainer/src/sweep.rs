@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use cxr_experiment::{Grid, PlannedRun};
 use cxr_results::{
-    claim_path, merge_summaries, status, try_claim, Claim, GridDir, PlanRow, RunDir, RunSummary,
+    claim_of, merge_summaries, status, try_claim, Claim, GridDir, PlanRow, RunDir, RunSummary,
 };
 
 use crate::env::EarlierIds;
@@ -223,7 +223,7 @@ fn sweep_one(
                 tracing::info!(
                     "{label} is claimed by {} (since {} s ago): left to it",
                     holder.holder(),
-                    seconds_since(holder.started)
+                    holder.age_s()
                 );
                 report.claimed_elsewhere += 1;
                 continue;
@@ -267,14 +267,6 @@ fn sweep_one(
     Ok(report)
 }
 
-/// Seconds from `since` (Unix seconds) to now.
-fn seconds_since(since: u64) -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-        .saturating_sub(since)
-}
-
 /// Waits while a run of the source stage `source` is unfinished and claimed by a live sweep:
 /// this sweep's runs start from it. A run neither finished nor held is left to the runs that
 /// need it, which stop with the source's error.
@@ -284,11 +276,7 @@ fn wait_for_claimed(source: &Grid, options: &SweepOptions) {
         let dir = grid_dir.run(&planned.id);
         let mut announced = false;
         while !dir.is_finished() {
-            let path = claim_path(&grid_dir, &planned.id);
-            let Some(holder) = std::fs::read(&path)
-                .ok()
-                .and_then(|b| serde_json::from_slice::<cxr_results::ClaimInfo>(&b).ok())
-            else {
+            let Some(holder) = claim_of(&grid_dir, &planned.id) else {
                 break;
             };
             if holder.stale(options.claim_timeout).is_some() {

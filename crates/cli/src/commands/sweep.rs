@@ -230,9 +230,6 @@ fn print_claims(grid: &Grid, results: &Path, timeout: u64) {
     if claims.is_empty() {
         return;
     }
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
     outln!("claimed by running sweeps:");
     for (run, claim) in claims {
         let stale = claim
@@ -243,8 +240,8 @@ fn print_claims(grid: &Grid, results: &Path, timeout: u64) {
         outln!(
             "  {run}  by {} since {} s ago, last heartbeat {} s ago{stale}",
             claim.holder(),
-            now.saturating_sub(claim.started),
-            now.saturating_sub(claim.heartbeat)
+            claim.age_s(),
+            claim.silent_s()
         );
     }
 }
