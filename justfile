@@ -48,6 +48,13 @@ sweep grid="experiments/demo.toml" *args="":
 report grid="demo" results="results":
     {{cxr}} report {{results}}/{{grid}}
 
+# Open a grid's report.html in headless Chromium (Selenium) and check it as a reader uses it:
+# console, rendering, sorting, filters, overlaid curves, a run's numbers against summary.parquet;
+# screenshots in GRID_DIR/report/screenshots/. Installs chromium (apt) and selenium (venv) if
+# missing. Without GRID_DIR: trains experiments/ci.toml into a temporary folder first.
+report-browser-test grid_dir="" screenshots="":
+    scripts/report-browser-test.sh {{grid_dir}} {{screenshots}}
+
 # Compare a grid's test recall with experiments/baselines/<grid>.toml (exit 1 on a regression).
 check grid="ci" results="results" *args="":
     {{cxr}} check {{results}}/{{grid}} --baseline experiments/baselines/{{grid}}.toml {{args}}
@@ -164,6 +171,12 @@ _torch:
 bench-paired rounds="3" seconds="12" rows="" threads="": _torch
     bench/paired.sh --python "{{python}}" --rounds {{rounds}} --seconds {{seconds}} --rows "{{rows}}" --threads "{{threads}}"
 
+# report.html of a 100-run grid (bench/report_page.toml, a real sweep of a few minutes): its size
+# and the page's load time in headless Chromium, with the browser test's checks.
+bench-report results="/var/tmp/cxr-bench-report":
+    {{cxr}} sweep bench/report_page.toml --results {{results}}
+    scripts/report-browser-test.sh {{results}}/report-page
+
 # Training epochs at 128 px (CNN, ResNet18 freeze 0), `cxr evaluate` and `cxr predict` of the
 # trained CNN, each against PyTorch with a 2-worker DataLoader (see BENCHMARKS.md; `args` go to
 # bench/e2e.py, e.g. `--models cnn --threads 2`). Without the real sample it only says so.
@@ -174,3 +187,10 @@ bench-e2e rounds="1" epochs="2" jobs="train,evaluate,predict" *args="":
         just python="{{python}}" _torch; \
         "{{python}}" bench/e2e.py --rounds {{rounds}} --epochs {{epochs}} --jobs {{jobs}} {{args}}; \
     fi
+
+# Default grid: experiments/ci.toml, trained into a temporary folder; MLflow comes from PyPI into
+# /var/tmp/cxr-web-venv unless there. Checks every param, epoch, final metric, tag and artifact,
+# reruns, an interrupted export and the one-line errors.
+# `cxr export mlflow` against a real `mlflow server`, checked with MLflow's own client.
+mlflow-test grid_dir="":
+    scripts/mlflow-test.sh {{grid_dir}}

@@ -42,13 +42,17 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Export every image's pooled features (from a run, or from named weights) to Parquet.
     Features(FeaturesArgs),
-    /// Write figures and report.md for a grid's results (reads only its Parquet files).
+    /// Write figures, report.md and report.html for a grid's results (reads only its Parquet
+    /// files).
     Report(ReportArgs),
     /// Compare a grid's test recall with a baseline file; exit 1 on a regression.
     Check(CheckArgs),
     /// Download published pretrained weights ahead of time, or list the cached ones.
     #[command(subcommand)]
     Weights(WeightsCommand),
+    /// Export a grid's finished runs to an experiment tracker (MLflow).
+    #[command(subcommand)]
+    Export(ExportCommand),
 }
 
 /// `cxr report`
@@ -341,6 +345,28 @@ impl MirrorArgs {
             .filter(|url| !url.is_empty())
             .map(str::to_string)
     }
+}
+
+/// `cxr export ...`
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    /// Export each finished run of a grid as an MLflow run (params, per-epoch metrics, tags,
+    /// artifacts) over the server's REST API; a rerun sends only what is new.
+    Mlflow(ExportMlflowArgs),
+}
+
+/// `cxr export mlflow`
+#[derive(Debug, Args)]
+pub struct ExportMlflowArgs {
+    /// A grid's results folder, e.g. `results/ci`.
+    pub grid_dir: PathBuf,
+    /// The MLflow tracking server, e.g. http://127.0.0.1:5000; it must serve artifacts, as
+    /// `mlflow server` does by default.
+    #[arg(long, env = "MLFLOW_TRACKING_URI", value_name = "URI")]
+    pub tracking_uri: String,
+    /// The experiment to export into, created if missing [default: the grid folder's name].
+    #[arg(long, value_name = "NAME")]
+    pub experiment: Option<String>,
 }
 
 #[cfg(test)]

@@ -26,6 +26,11 @@ pub struct ReportInput {
     /// Per backbone with classic heads, in first-seen order, the features its maps are drawn
     /// from.
     pub features: Vec<FeatureSource>,
+    /// Each run's `config.toml` as written, by run id (runs without one are absent): shown in
+    /// the run's detail on `report.html`.
+    pub configs: BTreeMap<String, String>,
+    /// The file names in each run's folder, sorted, by run id: `report.html` links them.
+    pub files: BTreeMap<String, Vec<String>>,
 }
 
 /// The features a backbone's maps are drawn from: its first ok classic-head run (lowest seed)
@@ -49,9 +54,17 @@ impl ReportInput {
         let grid = GridDir::at(grid_dir);
         let mut classes = BTreeMap::new();
         let mut reconstructions = BTreeMap::new();
+        let mut configs = BTreeMap::new();
+        let mut files = BTreeMap::new();
         for run in &results.runs {
             let id = &run.summary.run_id;
             let dir = grid.run(id);
+            let config = dir.config_path();
+            if config.is_file() {
+                let text = std::fs::read_to_string(&config).map_err(ReportError::io(&config))?;
+                configs.insert(id.clone(), text);
+            }
+            files.insert(id.clone(), file_names(dir.path())?);
             if run.has_test_probabilities() && dir.preprocessing_path().is_file() {
                 classes.insert(id.clone(), dir.read_preprocessing()?.classes);
             }
@@ -76,8 +89,26 @@ impl ReportInput {
             classes,
             reconstructions,
             features,
+            configs,
+            files,
         })
     }
+}
+
+/// The names of the plain files in `dir`, sorted (temporary files of a write in progress left
+/// out).
+fn file_names(dir: &Path) -> Result<Vec<String>> {
+    let entries = std::fs::read_dir(dir).map_err(ReportError::io(dir))?;
+    let mut names = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(ReportError::io(dir))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if entry.path().is_file() && !name.starts_with('.') {
+            names.push(name);
+        }
+    }
+    names.sort();
+    Ok(names)
 }
 
 /// Per backbone, the first ok classic-head run (lowest seed) whose `features.parquet` exists:

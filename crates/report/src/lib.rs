@@ -10,7 +10,11 @@
 //! line), each run's figures ([`run_figures`]: learning curves, confusion heatmap, reliability
 //! diagram), and `report.md` with tables and a comparison paragraph generated from the numbers
 //! ([`comparison`]). Grids with other axes get one set of figures per value of those axes
-//! ([`facet`]).
+//! ([`facet`]). `report.html` ([`html_page`]) is the same report as one self-contained page
+//! that opens offline: `report.md` rendered with its figures inlined ([`markdown_html`]), plus
+//! a sortable, filterable runs table, each run's detail, overlaid learning curves of the runs a
+//! reader ticks, and the freeze-depth and transfer charts with every seed as a point, drawn by
+//! its script from the runs' data embedded as JSON ([`html_data`]).
 //! Autoencoder (pretraining) runs have no recall: they stay out of the figures, the comparison
 //! and the check, and get their own table in `report.md` ([`pretraining`]) with their reconstruction error,
 //! reconstruction-loss curves and a copy of their `reconstructions.png`.
@@ -76,11 +80,14 @@ pub mod grid_results;
 pub mod headline;
 pub mod heads;
 pub mod heatmap;
+pub mod html_data;
+pub mod html_page;
 pub mod input;
 pub mod leak;
 pub mod legend;
 pub mod line_chart;
 pub mod markdown;
+pub mod markdown_html;
 pub mod numbers;
 pub mod order;
 pub mod paired;

@@ -1,6 +1,7 @@
 //! `cxr report`: reads a grid folder once ([`ReportInput`]), computes every section
-//! ([`Document`]), then draws the figures and writes the tables and `report.md` into `report/`
-//! beside the results.
+//! ([`Document`]), then draws the figures and writes the tables, `report.md` and `report.html`
+//! (the same report as one interactive page, [`crate::html_page`]) into `report/` beside the
+//! results.
 
 use std::path::{Path, PathBuf};
 
@@ -8,6 +9,7 @@ use cxr_results::GridDir;
 
 use crate::comparisons_file::write_comparisons;
 use crate::error::{ReportError, Result};
+use crate::html_page::write_html;
 use crate::input::ReportInput;
 use crate::markdown::Document;
 
@@ -18,6 +20,8 @@ pub struct ReportOutput {
     pub dir: PathBuf,
     /// `report.md`.
     pub markdown: PathBuf,
+    /// `report.html`: the same report as one self-contained, interactive page.
+    pub html: PathBuf,
     /// Every figure file written (PNG and SVG).
     pub figures: Vec<PathBuf>,
     /// `cross_validation.parquet`, when the grid cross-validates.
@@ -44,10 +48,13 @@ pub fn write_report(grid_dir: &Path) -> Result<ReportOutput> {
     let figures = draw(&document, &grid)?;
     let cross_validation = write_tables(&document, &grid)?;
     let markdown = grid.report_md_path();
-    cxr_results::write_atomic(&markdown, document.render().as_bytes())?;
+    let text = document.render();
+    cxr_results::write_atomic(&markdown, text.as_bytes())?;
+    let html = write_html(&input, &document, &grid, &text)?;
     Ok(ReportOutput {
         dir,
         markdown,
+        html,
         figures,
         cross_validation,
         paragraphs: document

@@ -9,6 +9,7 @@
 //! <results>/<grid>/plan.parquet                 every run the grid plans (written by each sweep)
 //! <results>/<grid>/report/                      figures and report.md (`cxr report`)
 //! <results>/<grid>/report/report.md             the report
+//! <results>/<grid>/report/report.html           the report as one self-contained page, interactive
 //! <results>/<grid>/report/comparisons.parquet   paired comparisons of configurations and heads
 //! <results>/<grid>/report/cross_validation.parquet   cross-validation grids: recall per configuration
 //! <results>/<grid>/report/out_of_fold.parquet   cross-validation grids: every image's out-of-fold prediction
@@ -89,6 +90,12 @@ impl GridDir {
     /// `report/report.md`.
     pub fn report_md_path(&self) -> PathBuf {
         self.report_dir().join("report.md")
+    }
+
+    /// `report/report.html`: the report as one page that opens offline, with the runs table,
+    /// each run's detail and learning curves to overlay.
+    pub fn report_html_path(&self) -> PathBuf {
+        self.report_dir().join("report.html")
     }
 
     /// `report/comparisons.parquet`: the report's paired comparisons of configurations and of

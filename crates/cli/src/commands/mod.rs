@@ -4,6 +4,7 @@ mod check;
 mod data;
 mod evaluate;
 mod explain;
+mod export;
 mod features;
 mod predict;
 mod report;
@@ -56,5 +57,6 @@ pub fn run(command: Command, quiet: bool) -> anyhow::Result<ExitStatus> {
         Command::Report(args) => report::run(args),
         Command::Check(args) => check::run(args),
         Command::Weights(cmd) => weights::run(cmd),
+        Command::Export(cmd) => export::run(cmd),
     }
 }

@@ -1,4 +1,4 @@
-//! `cxr report`: figures and report.md from a grid's Parquet results.
+//! `cxr report`: figures, report.md and report.html from a grid's Parquet results.
 
 use crate::cli::ReportArgs;
 use crate::exit::ExitStatus;
@@ -18,6 +18,10 @@ pub fn run(args: ReportArgs) -> anyhow::Result<ExitStatus> {
         out.runs,
         out.missing,
         pngs
+    );
+    outln!(
+        "{}: the same report as one page, opens offline in a browser",
+        out.html.display()
     );
     if let Some(path) = &out.cross_validation {
         outln!("cross-validation per configuration: {}", path.display());

@@ -5,6 +5,7 @@ mod fixture;
 mod multilabel_fixture;
 
 mod check;
+mod html;
 mod multilabel;
 mod multilabel_check;
 mod paired;
