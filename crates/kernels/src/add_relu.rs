@@ -82,8 +82,8 @@ impl Kernel<2> for AddRelu {
     }
 }
 
-/// `(y, dy) -> dy * [y > 0]`.
-struct ReluMask;
+/// `(y, dy) -> dy * [y > 0]`: the gradient through a ReLU whose output is `y`.
+pub(crate) struct ReluMask;
 
 impl Kernel<2> for ReluMask {
     const NAME: &'static str = "relu-mask";

@@ -9,7 +9,8 @@
 //! - [`conv2d`]: convolution as im2col + GEMM (the `gemm` crate candle itself uses), with the
 //!   weight gradient as im2col + GEMM and the input gradient as GEMM + col2im, the latter skipped
 //!   when the input tracks no gradient (the image, a detached frozen prefix); [`conv2d_bias`]
-//!   adds a bias whose gradient comes from the same backward pass.
+//!   adds a bias whose gradient comes from the same backward pass, and [`conv2d_bias_relu`] a
+//!   ReLU after it (an eval-mode conv -> BatchNorm -> ReLU, the BatchNorm folded into the conv).
 //! - [`batch_norm_train`] / [`batch_norm_eval`]: BatchNorm in one forward and one backward pass
 //!   per direction, optionally fused with the ReLU after it.
 //! - [`add_relu`]: `relu(a + b)`, the end of a residual block.
@@ -53,7 +54,7 @@ mod reduce;
 
 pub use add_relu::add_relu;
 pub use batch_norm::{batch_norm_eval, batch_norm_train, ChannelStats};
-pub use conv::{conv2d, conv2d_bias};
+pub use conv::{conv2d, conv2d_bias, conv2d_bias_relu};
 pub use error::{KernelError, Result};
 pub use im2col::ConvGeometry;
 pub use max_pool::MaxPool2d;

@@ -99,6 +99,32 @@ impl BatchNorm {
         }
     }
 
+    /// This BatchNorm in eval mode folded into the convolution before it: the `(Cout, Cin, kh,
+    /// kw)` `weight` and optional `(Cout,)` `bias` of a convolution whose output it normalises
+    /// become `weight * s` and `(bias - running_mean) * s + self.bias` with
+    /// `s = self.weight / sqrt(running_var + eps)`, so the convolution alone computes
+    /// `batch_norm(conv(x))`. The running statistics are constants; gradients flow to the
+    /// convolution's parameters and to this BatchNorm's scale and shift.
+    pub(crate) fn fold(
+        &self,
+        weight: &Tensor,
+        bias: Option<&Tensor>,
+    ) -> candle_core::Result<(Tensor, Tensor)> {
+        let channels = self.weight.as_tensor().dim(0)?;
+        let scale = self
+            .weight
+            .as_tensor()
+            .div(&(self.running_var.as_detached_tensor() + EPS)?.sqrt()?)?;
+        let folded_weight = weight.broadcast_mul(&scale.reshape((channels, 1, 1, 1))?)?;
+        let mean = self.running_mean.as_detached_tensor();
+        let centered = match bias {
+            Some(bias) => bias.sub(&mean)?,
+            None => mean.neg()?,
+        };
+        let folded_bias = (centered.mul(&scale)? + self.bias.as_tensor())?;
+        Ok((folded_weight, folded_bias))
+    }
+
     /// The candle-op version, for devices the kernels do not cover.
     fn forward_composed(&self, xs: &Tensor, train: bool) -> candle_core::Result<Tensor> {
         let (n, c, h, w) = xs.dims4()?;

@@ -5,7 +5,7 @@ use candle_core::Tensor;
 use candle_nn::{Conv2d, Conv2dConfig, ModuleT};
 
 use crate::batch_norm::BatchNorm;
-use crate::conv::{add_relu, conv2d};
+use crate::conv::{add_relu, conv2d, conv_bn_eval};
 use crate::error::Result;
 use crate::initializer::{ConvInit, Initializer};
 
@@ -60,8 +60,15 @@ struct ConvBn {
 }
 
 impl ConvBn {
-    /// conv -> BatchNorm, then ReLU when `relu` (fused into the BatchNorm on the CPU).
+    /// conv -> BatchNorm, then ReLU when `relu`. On the CPU the ReLU is fused into the
+    /// BatchNorm in training, and in eval mode the BatchNorm is folded into the convolution
+    /// ([`conv_bn_eval`]).
     fn forward(&self, xs: &Tensor, train: bool, relu: bool) -> candle_core::Result<Tensor> {
+        if !train {
+            if let Some(ys) = conv_bn_eval(&self.conv, &self.bn, xs, relu)? {
+                return Ok(ys);
+            }
+        }
         self.bn.forward_relu(&conv2d(&self.conv, xs)?, train, relu)
     }
 }

@@ -20,7 +20,7 @@
 use candle_core::Tensor;
 use candle_nn::{Conv2d, Conv2dConfig, Linear, Module, ModuleT};
 
-use crate::conv::conv2d;
+use crate::conv::{conv2d, conv_bn_eval};
 
 use crate::batch_norm::BatchNorm;
 use crate::error::Result;
@@ -42,6 +42,11 @@ struct CnnBlock {
 impl CnnBlock {
     /// `(batch, in, H, W) -> (batch, out, H, W)`: conv, BatchNorm, ReLU, before the pool.
     fn activate(&self, xs: &Tensor, train: bool) -> candle_core::Result<Tensor> {
+        if !train {
+            if let Some(ys) = conv_bn_eval(&self.conv, &self.bn, xs, true)? {
+                return Ok(ys);
+            }
+        }
         let xs = conv2d(&self.conv, xs)?;
         self.bn.forward_relu(&xs, train, true)
     }

@@ -20,6 +20,8 @@ use candle_core::{DType, Tensor};
 use candle_nn::{Conv2d, Module};
 use cxr_kernels::MaxPool2d;
 
+use crate::batch_norm::BatchNorm;
+
 /// The environment variable that sends every op down the candle path (diagnostics).
 pub const CANDLE_OPS_ENV: &str = "CXR_CANDLE_OPS";
 
@@ -62,6 +64,33 @@ pub fn conv2d(conv: &Conv2d, xs: &Tensor) -> candle_core::Result<Tensor> {
         Some(bias) => cxr_kernels::conv2d_bias(xs, conv.weight(), bias, stride, padding),
         None => cxr_kernels::conv2d(xs, conv.weight(), stride, padding),
     }
+}
+
+/// `conv` -> `bn` (eval mode: its running statistics) -> ReLU when `relu`, as one convolution:
+/// the BatchNorm folded into the convolution's weight and bias ([`BatchNorm::fold`]), the bias
+/// and the ReLU applied in the convolution's epilogue ([`cxr_kernels::conv2d_bias_relu`]). One
+/// pass over the activation instead of three (write, then read and write again); gradients
+/// still reach the weights and the BatchNorm's scale and shift through the fold. `None` where
+/// the kernels do not run (a GPU, candle's ops forced) or the convolution is one they do not
+/// cover: the caller runs the unfolded layers.
+pub(crate) fn conv_bn_eval(
+    conv: &Conv2d,
+    bn: &BatchNorm,
+    xs: &Tensor,
+    relu: bool,
+) -> candle_core::Result<Option<Tensor>> {
+    let config = conv.config();
+    if !use_kernels(xs) || config.dilation != 1 || config.groups != 1 {
+        return Ok(None);
+    }
+    let (weight, bias) = bn.fold(conv.weight(), conv.bias())?;
+    let (stride, padding) = (config.stride, config.padding);
+    let ys = if relu {
+        cxr_kernels::conv2d_bias_relu(xs, &weight, &bias, stride, padding)?
+    } else {
+        cxr_kernels::conv2d_bias(xs, &weight, &bias, stride, padding)?
+    };
+    Ok(Some(ys))
 }
 
 /// `relu(a + b)` for two tensors of the same shape.

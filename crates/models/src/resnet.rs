@@ -11,7 +11,7 @@ use candle_nn::{Conv2d, Conv2dConfig, Linear, Module, ModuleT};
 
 use crate::batch_norm::BatchNorm;
 use crate::block::{Block, BlockKind};
-use crate::conv::conv2d;
+use crate::conv::{conv2d, conv_bn_eval};
 use crate::error::Result;
 use crate::initializer::{ConvInit, Initializer};
 use cxr_kernels::MaxPool2d;
@@ -171,8 +171,17 @@ impl ResNet {
 
     /// `conv1` -> `bn1` -> ReLU -> max-pool.
     fn stem(&self, xs: &Tensor, train: bool) -> candle_core::Result<Tensor> {
-        let xs = conv2d(&self.conv1, xs)?;
-        let xs = self.bn1.forward_relu(&xs, train, true)?;
+        let folded = if train {
+            None
+        } else {
+            conv_bn_eval(&self.conv1, &self.bn1, xs, true)?
+        };
+        let xs = match folded {
+            Some(xs) => xs,
+            None => self
+                .bn1
+                .forward_relu(&conv2d(&self.conv1, xs)?, train, true)?,
+        };
         crate::conv::max_pool2d(MaxPool2d::RESNET_STEM, &xs)
     }
 }

@@ -1,4 +1,5 @@
-//! The forward pass: `out[n] (Cout, P) = W (Cout, K) * col(x[n]) (K, P)`, one GEMM per group.
+//! The forward pass: `out[n] (Cout, P) = W (Cout, K) * col(x[n]) (K, P)`, one GEMM per group,
+//! then the [`Epilogue`] on each group's output while it is still in cache.
 
 use rayon::prelude::*;
 
@@ -7,13 +8,37 @@ use crate::elem::{scratch, zeros, Elem};
 use crate::im2col::ConvGeometry;
 use crate::matmul::{matmul, Mat};
 
-/// The convolution, plus `bias` per output channel (added to each group's output while it is
-/// still in cache).
-pub(super) fn forward<T: Elem>(g: &ConvGeometry, x: &[T], w: &[T], bias: Option<&[T]>) -> Vec<T> {
+/// What is applied to the convolution's output in the same pass: `relu?(out + bias[c])`,
+/// each part optional.
+#[derive(Clone, Copy)]
+pub(super) struct Epilogue<'a, T> {
+    /// One value per output channel.
+    pub(super) bias: Option<&'a [T]>,
+    /// Clamp at zero last.
+    pub(super) relu: bool,
+}
+
+impl<T> Epilogue<'_, T> {
+    /// Nothing: the plain convolution.
+    pub(super) const NONE: Self = Self {
+        bias: None,
+        relu: false,
+    };
+}
+
+/// The convolution of `x` with the weight `w` (`Cout` rows of `K` values, `w_ld` apart), then
+/// `epilogue`.
+pub(super) fn forward<T: Elem>(
+    g: &ConvGeometry,
+    x: &[T],
+    w: &[T],
+    w_ld: usize,
+    epilogue: Epilogue<'_, T>,
+) -> Vec<T> {
     let mut out = zeros(g.n * g.out_image());
     let plan = Plan::new(g);
     let (k, p) = (g.k(), g.out_pixels());
-    let weight = Mat::rows(w, g.c_out, k, k);
+    let weight = Mat::rows(w, g.c_out, k, w_ld);
     out.par_chunks_mut(plan.per_task * g.out_image())
         .enumerate()
         .for_each(|(task, out)| {
@@ -40,14 +65,30 @@ pub(super) fn forward<T: Elem>(g: &ConvGeometry, x: &[T], w: &[T], bias: Option<
                             }
                         }
                     }
-                    if let Some(bias) = bias {
-                        for (plane, out) in out.chunks_mut(p.max(1)).enumerate() {
-                            let b = bias[plane % g.c_out];
-                            out.iter_mut().for_each(|v| *v += b);
-                        }
-                    }
+                    apply(out, p, g.c_out, epilogue);
                 }
             })
         });
     out
+}
+
+/// `out` (images x `c_out` planes of `p` pixels) plus each plane's bias, then ReLU when asked.
+fn apply<T: Elem>(out: &mut [T], p: usize, c_out: usize, epilogue: Epilogue<'_, T>) {
+    let Epilogue { bias, relu } = epilogue;
+    if bias.is_none() && !relu {
+        return;
+    }
+    let zero = T::ZERO;
+    for (plane, out) in out.chunks_mut(p.max(1)).enumerate() {
+        let b = bias.map_or(zero, |bias| bias[plane % c_out]);
+        if relu {
+            // `y > 0 ? y : 0`, as the other fused ReLUs: NaN becomes 0.
+            out.iter_mut().for_each(|v| {
+                let y = *v + b;
+                *v = if y > zero { y } else { zero };
+            });
+        } else {
+            out.iter_mut().for_each(|v| *v += b);
+        }
+    }
 }

@@ -28,12 +28,13 @@ mod weight_grad;
 use candle_core::{Shape, Tensor};
 use rayon::prelude::*;
 
+use crate::add_relu::ReluMask;
 use crate::elem::Elem;
 use crate::error::KernelError;
 use crate::im2col::ConvGeometry;
 use crate::kernel::{Kernel, Op};
 use crate::reduce::sum1;
-use forward::forward;
+use forward::{forward, Epilogue};
 use input_grad::ConvInputGrad;
 use weight_grad::ConvWeightGrad;
 
@@ -63,7 +64,31 @@ pub fn conv2d_bias(
     xs.contiguous()?.apply_op3(
         &weight.contiguous()?,
         &bias.contiguous()?,
-        Op(ConvBias(Conv2d { stride, padding })),
+        Op(ConvBias {
+            conv: Conv2d { stride, padding },
+            relu: false,
+        }),
+    )
+}
+
+/// `relu(conv2d(xs, weight) + bias)` in one op: the bias and the ReLU are applied to each group
+/// of output planes while it is still in cache, and the backward masks the gradient by the
+/// output before [`conv2d_bias`]'s gradients. What a conv -> BatchNorm -> ReLU unit becomes in
+/// eval mode, the BatchNorm folded into the weight and bias (`cxr-models` does the folding).
+pub fn conv2d_bias_relu(
+    xs: &Tensor,
+    weight: &Tensor,
+    bias: &Tensor,
+    stride: usize,
+    padding: usize,
+) -> candle_core::Result<Tensor> {
+    xs.contiguous()?.apply_op3(
+        &weight.contiguous()?,
+        &bias.contiguous()?,
+        Op(ConvBias {
+            conv: Conv2d { stride, padding },
+            relu: true,
+        }),
     )
 }
 
@@ -128,7 +153,7 @@ impl Kernel<2> for Conv2d {
     }
 
     fn run<T: Elem>(&self, g: &ConvGeometry, [x, w]: [&[T]; 2]) -> candle_core::Result<Vec<T>> {
-        Ok(forward(g, x, w, None))
+        Ok(forward(g, x, w, g.k(), Epilogue::NONE))
     }
 
     fn backward(
@@ -171,15 +196,18 @@ impl Conv2d {
     }
 }
 
-/// Convolution plus bias; see [`conv2d_bias`].
-struct ConvBias(Conv2d);
+/// Convolution plus bias, then ReLU when `relu`; see [`conv2d_bias`] and [`conv2d_bias_relu`].
+struct ConvBias {
+    conv: Conv2d,
+    relu: bool,
+}
 
 impl Kernel<3> for ConvBias {
     const NAME: &'static str = "conv2d-bias";
     type Sizes = ConvGeometry;
 
     fn check(&self, [x, w, bias]: [&Shape; 3]) -> candle_core::Result<(ConvGeometry, Shape)> {
-        let g = self.0.geometry(x, w)?;
+        let g = self.conv.geometry(x, w)?;
         if bias.dims() != [g.c_out] {
             return Err(KernelError::Shape {
                 op: Self::NAME,
@@ -191,17 +219,25 @@ impl Kernel<3> for ConvBias {
     }
 
     fn run<T: Elem>(&self, g: &ConvGeometry, [x, w, b]: [&[T]; 3]) -> candle_core::Result<Vec<T>> {
-        Ok(forward(g, x, w, Some(b)))
+        let epilogue = Epilogue {
+            bias: Some(b),
+            relu: self.relu,
+        };
+        Ok(forward(g, x, w, g.k(), epilogue))
     }
 
     fn backward(
         &self,
         [xs, weight, bias]: [&Tensor; 3],
-        _res: &Tensor,
+        res: &Tensor,
         grad: &Tensor,
     ) -> candle_core::Result<[Option<Tensor>; 3]> {
-        let grad = grad.contiguous()?;
-        let [dx, dw] = self.0.grads(xs, weight, &grad)?;
+        let grad = if self.relu {
+            res.apply_op2_no_bwd(&grad.contiguous()?, &Op(ReluMask))?
+        } else {
+            grad.contiguous()?
+        };
+        let [dx, dw] = self.conv.grads(xs, weight, &grad)?;
         let db = if bias.track_op() {
             Some(grad.apply_op1_no_bwd(&Op(ChannelSum))?)
         } else {
