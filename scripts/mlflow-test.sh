@@ -79,7 +79,9 @@ start_server() {
   disown # no "Killed" job notice when cleanup has to kill it
   uri=http://127.0.0.1:$port
   for _ in $(seq 240); do
-    curl -sf "$uri/health" >/dev/null 2>&1 && return 0
+    # Python's urllib rather than curl: a fresh machine need not have curl.
+    "$python" -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)' \
+      "$uri/health" >/dev/null 2>&1 && return 0
     kill -0 "$!" 2>/dev/null || { cat "$log" >&2; fail "mlflow server exited"; }
     sleep 0.5
   done
