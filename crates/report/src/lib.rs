@@ -82,6 +82,7 @@ pub mod heads;
 pub mod heatmap;
 pub mod html_data;
 pub mod html_page;
+pub mod html_run_parts;
 pub mod input;
 pub mod leak;
 pub mod legend;
