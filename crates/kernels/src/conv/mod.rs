@@ -61,14 +61,8 @@ pub fn conv2d_bias(
     stride: usize,
     padding: usize,
 ) -> candle_core::Result<Tensor> {
-    xs.contiguous()?.apply_op3(
-        &weight.contiguous()?,
-        &bias.contiguous()?,
-        Op(ConvBias {
-            conv: Conv2d { stride, padding },
-            relu: false,
-        }),
-    )
+    let conv = Conv2d { stride, padding };
+    ConvBias { conv, relu: false }.apply(xs, weight, bias)
 }
 
 /// `relu(conv2d(xs, weight) + bias)` in one op: the bias and the ReLU are applied to each group
@@ -82,14 +76,8 @@ pub fn conv2d_bias_relu(
     stride: usize,
     padding: usize,
 ) -> candle_core::Result<Tensor> {
-    xs.contiguous()?.apply_op3(
-        &weight.contiguous()?,
-        &bias.contiguous()?,
-        Op(ConvBias {
-            conv: Conv2d { stride, padding },
-            relu: true,
-        }),
-    )
+    let conv = Conv2d { stride, padding };
+    ConvBias { conv, relu: true }.apply(xs, weight, bias)
 }
 
 /// The forward op; see [`conv2d`].
@@ -200,6 +188,13 @@ impl Conv2d {
 struct ConvBias {
     conv: Conv2d,
     relu: bool,
+}
+
+impl ConvBias {
+    fn apply(self, xs: &Tensor, weight: &Tensor, bias: &Tensor) -> candle_core::Result<Tensor> {
+        xs.contiguous()?
+            .apply_op3(&weight.contiguous()?, &bias.contiguous()?, Op(self))
+    }
 }
 
 impl Kernel<3> for ConvBias {

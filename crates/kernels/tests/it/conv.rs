@@ -76,79 +76,58 @@ fn gradients_match_finite_differences() -> Result<()> {
     Ok(())
 }
 
-#[test]
-fn bias_matches_candle_and_finite_differences() -> Result<()> {
-    for (i, &(n, cin, h, w, cout, k, s, p)) in SHAPES.iter().enumerate().step_by(3) {
-        let seed = 200 + i as u64 * 10;
-        let what = format!("shape {:?}", SHAPES[i]);
-        for dtype in [DType::F32, DType::F64] {
-            let x = var(&[n, cin, h, w], seed, dtype)?;
-            let wt = var(&[cout, cin, k, k], seed + 1, dtype)?;
-            let b = var(&[cout], seed + 2, dtype)?;
-            let ours =
-                cxr_kernels::conv2d_bias(x.as_tensor(), wt.as_tensor(), b.as_tensor(), s, p)?;
-            let plain = cxr_kernels::conv2d(x.as_tensor(), wt.as_tensor(), s, p)?;
-            let theirs = plain.broadcast_add(&b.as_tensor().reshape((1, cout, 1, 1))?)?;
-            assert_close(&format!("{what} forward"), &ours, &theirs, 1e-6)?;
-            let r = tensor(ours.dims(), seed + 3, dtype)?;
-            let g_ours = (ours * &r)?.sum_all()?.backward()?;
-            let g_theirs = (theirs * &r)?.sum_all()?.backward()?;
-            let vars = [("input", &x), ("weight", &wt), ("bias", &b)];
-            assert_grads_close(&what, &g_ours, &g_theirs, &vars, 1e-5)?;
-            if dtype == DType::F64 {
-                let numeric = numeric_grad(b.as_tensor(), |b| {
-                    (cxr_kernels::conv2d_bias(x.as_tensor(), wt.as_tensor(), b, s, p)? * &r)?
-                        .sum_all()?
-                        .to_scalar::<f64>()
-                })?;
-                let what = format!("{what} finite differences");
-                assert_grad_close(&what, "bias", &g_ours, &b, Some(&numeric), 1e-4)?;
-            }
-        }
+/// `conv2d_bias`, or `conv2d_bias_relu` when `relu`.
+fn conv_bias(x: &Tensor, w: &Tensor, b: &Tensor, s: usize, p: usize, relu: bool) -> Result<Tensor> {
+    if relu {
+        cxr_kernels::conv2d_bias_relu(x, w, b, s, p)
+    } else {
+        cxr_kernels::conv2d_bias(x, w, b, s, p)
     }
-    Ok(())
 }
 
 #[test]
-fn bias_relu_matches_candle_and_finite_differences() -> Result<()> {
-    for (i, &(n, cin, h, w, cout, k, s, p)) in SHAPES.iter().enumerate() {
-        let seed = 300 + i as u64 * 10;
-        let what = format!("shape {:?}", SHAPES[i]);
-        for dtype in [DType::F32, DType::F64] {
-            let x = var(&[n, cin, h, w], seed, dtype)?;
-            let wt = var(&[cout, cin, k, k], seed + 1, dtype)?;
-            let b = var(&[cout], seed + 2, dtype)?;
-            let ours =
-                cxr_kernels::conv2d_bias_relu(x.as_tensor(), wt.as_tensor(), b.as_tensor(), s, p)?;
-            let plain = cxr_kernels::conv2d(x.as_tensor(), wt.as_tensor(), s, p)?;
-            let theirs = plain
-                .broadcast_add(&b.as_tensor().reshape((1, cout, 1, 1))?)?
-                .relu()?;
-            assert_close(&format!("{what} forward"), &ours, &theirs, 1e-6)?;
-            let negative = theirs.le(0.0)?.to_dtype(DType::F64)?.mean_all()?;
-            assert!(
-                negative.to_scalar::<f64>()? > 0.05,
-                "{what}: the ReLU must cut something for the test to mean anything"
-            );
-            let r = tensor(ours.dims(), seed + 3, dtype)?;
-            let g_ours = (ours * &r)?.sum_all()?.backward()?;
-            let g_theirs = (theirs * &r)?.sum_all()?.backward()?;
-            let vars = [("input", &x), ("weight", &wt), ("bias", &b)];
-            assert_grads_close(&what, &g_ours, &g_theirs, &vars, 1e-5)?;
-            if dtype == DType::F64 {
-                let loss = |x: &Tensor, wt: &Tensor, b: &Tensor| -> Result<f64> {
-                    (cxr_kernels::conv2d_bias_relu(x, wt, b, s, p)? * &r)?
-                        .sum_all()?
-                        .to_scalar::<f64>()
-                };
+fn bias_and_bias_relu_match_candle_and_finite_differences() -> Result<()> {
+    for relu in [false, true] {
+        for (i, &(n, cin, h, w, cout, k, s, p)) in SHAPES.iter().enumerate() {
+            let seed = 200 + i as u64 * 10;
+            let what = format!("shape {:?}, relu {relu}", SHAPES[i]);
+            for dtype in [DType::F32, DType::F64] {
+                let x = var(&[n, cin, h, w], seed, dtype)?;
+                let wt = var(&[cout, cin, k, k], seed + 1, dtype)?;
+                let b = var(&[cout], seed + 2, dtype)?;
                 let (xt, wtt, bt) = (x.as_tensor(), wt.as_tensor(), b.as_tensor());
-                let dx = numeric_grad(xt, |x| loss(x, wtt, bt))?;
-                let dw = numeric_grad(wtt, |w| loss(xt, w, bt))?;
-                let db = numeric_grad(bt, |b| loss(xt, wtt, b))?;
-                let what = format!("{what} finite differences");
-                for (name, v, numeric) in [("input", &x, dx), ("weight", &wt, dw), ("bias", &b, db)]
-                {
-                    assert_grad_close(&what, name, &g_ours, v, Some(&numeric), 1e-4)?;
+                let ours = conv_bias(xt, wtt, bt, s, p, relu)?;
+                let plain = cxr_kernels::conv2d(xt, wtt, s, p)?;
+                let mut theirs = plain.broadcast_add(&bt.reshape((1, cout, 1, 1))?)?;
+                if relu {
+                    theirs = theirs.relu()?;
+                    let cut = theirs.le(0.0)?.to_dtype(DType::F64)?.mean_all()?;
+                    assert!(
+                        cut.to_scalar::<f64>()? > 0.05,
+                        "{what}: the ReLU must cut something for the test to mean anything"
+                    );
+                }
+                assert_close(&format!("{what} forward"), &ours, &theirs, 1e-6)?;
+                let r = tensor(ours.dims(), seed + 3, dtype)?;
+                let g_ours = (ours * &r)?.sum_all()?.backward()?;
+                let g_theirs = (theirs * &r)?.sum_all()?.backward()?;
+                let vars = [("input", &x), ("weight", &wt), ("bias", &b)];
+                assert_grads_close(&what, &g_ours, &g_theirs, &vars, 1e-5)?;
+                if dtype == DType::F64 {
+                    let loss = |x: &Tensor, w: &Tensor, b: &Tensor| -> Result<f64> {
+                        (conv_bias(x, w, b, s, p, relu)? * &r)?
+                            .sum_all()?
+                            .to_scalar::<f64>()
+                    };
+                    let dx = numeric_grad(xt, |x| loss(x, wtt, bt))?;
+                    let dw = numeric_grad(wtt, |w| loss(xt, w, bt))?;
+                    let db = numeric_grad(bt, |b| loss(xt, wtt, b))?;
+                    let what = format!("{what} finite differences");
+                    for (name, v, numeric) in
+                        [("input", &x, dx), ("weight", &wt, dw), ("bias", &b, db)]
+                    {
+                        assert_grad_close(&what, name, &g_ours, v, Some(&numeric), 1e-4)?;
+                    }
                 }
             }
         }
