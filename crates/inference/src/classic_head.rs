@@ -3,6 +3,8 @@
 
 use cxr_heads::{findings_from_bytes, FittedHead, HeadError, HeadKind, Matrix};
 
+use crate::trained::most_probable;
+
 /// The fitted head of a classic-head run.
 #[derive(Debug)]
 pub enum ClassicHead {
@@ -83,12 +85,7 @@ impl ClassicHead {
                 .probabilities(x)?
                 .unwrap_or_default()
                 .iter()
-                .map(|row| {
-                    row.iter()
-                        .enumerate()
-                        .max_by(|a, b| a.1.total_cmp(b.1))
-                        .map_or(0, |(i, _)| i)
-                })
+                .map(|row| most_probable(row))
                 .collect()),
         }
     }

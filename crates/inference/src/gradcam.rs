@@ -13,6 +13,7 @@ use candle_core::{IndexOp, Tensor, Var};
 use cxr_models::Model;
 
 use crate::error::Result;
+use crate::trained::most_probable;
 
 /// A Grad-CAM map of one image for one class.
 #[derive(Debug, Clone, PartialEq)]
@@ -36,11 +37,7 @@ pub struct GradCam {
 impl GradCam {
     /// The most probable class.
     pub fn predicted(&self) -> usize {
-        self.probabilities
-            .iter()
-            .enumerate()
-            .max_by(|a, b| a.1.total_cmp(b.1))
-            .map_or(0, |(i, _)| i)
+        most_probable(&self.probabilities)
     }
 
     /// True when no location raises the class score (the map is all zero): the class's
@@ -108,11 +105,7 @@ pub fn grad_cam_through(
         .i(0)?
         .to_vec1::<f32>()?;
     let logit_values = logits.i(0)?.to_vec1::<f32>()?;
-    let predicted = probabilities
-        .iter()
-        .enumerate()
-        .max_by(|a, b| a.1.total_cmp(b.1))
-        .map_or(0, |(i, _)| i);
+    let predicted = most_probable(&probabilities);
     let class = class.unwrap_or(predicted);
     let grads = logits.i((0, class))?.backward()?;
     let grad = grads.get(var.as_tensor()).ok_or_else(|| {

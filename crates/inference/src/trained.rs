@@ -104,15 +104,7 @@ impl TrainedModel {
             return Ok((rows, predicted));
         }
         let rows = self.probabilities(input)?.to_vec2::<f32>()?;
-        let predicted = rows
-            .iter()
-            .map(|row| {
-                row.iter()
-                    .enumerate()
-                    .max_by(|a, b| a.1.total_cmp(b.1))
-                    .map_or(0, |(i, _)| i)
-            })
-            .collect();
+        let predicted = rows.iter().map(|row| most_probable(row)).collect();
         Ok((rows, predicted))
     }
 
@@ -430,4 +422,14 @@ pub(crate) fn not_a_run(dir: &Path) -> InferenceError {
         dir: dir.to_path_buf(),
         hint,
     }
+}
+
+/// The index of the largest probability (the last on ties, as `Iterator::max_by`); 0 for an
+/// empty row.
+pub(crate) fn most_probable(probabilities: &[f32]) -> usize {
+    probabilities
+        .iter()
+        .enumerate()
+        .max_by(|a, b| a.1.total_cmp(b.1))
+        .map_or(0, |(i, _)| i)
 }

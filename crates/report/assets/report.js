@@ -95,6 +95,10 @@
     if (Math.abs(t) >= 1e4) return (t / 1e3).toFixed(0) + "k";
     return String(Math.round(t * 1000) / 1000);
   }
+  // An x axis over `epochs` (1-based), integer ticks, at least 1 to 2.
+  function epochAxis(epochs) {
+    return { domain: [Math.min(1, ...epochs), Math.max(2, ...epochs)], label: "epoch", integer: true };
+  }
   function path(points, sx, sy) {
     return points.filter((p) => p[1] !== null && Number.isFinite(p[1]))
       .map((p, i) => (i ? "L" : "M") + sx(p[0]).toFixed(1) + "," + sy(p[1]).toFixed(1)).join("");
@@ -257,7 +261,7 @@
     const values = runs.flatMap((r) => r.history[state.metric]);
     const chart = makeChart({
       width: 760, height: 380, title: label + " per epoch",
-      x: { domain: [Math.min(1, ...epochs), Math.max(2, ...epochs)], label: "epoch", integer: true },
+      x: epochAxis(epochs),
       y: { domain: extent(values), label },
     });
     runs.forEach((r, i) => {
@@ -324,6 +328,10 @@
     }
     return out;
   }
+  // The score a chart of `runs` shows, and its label: mean AUROC for multi-label runs.
+  function headline(runs) {
+    return runs.some((r) => r.multilabel) ? ["test_mean_auroc", "test mean AUROC"] : ["test_micro_recall", "test micro-recall"];
+  }
   function buildFigures() {
     const view = document.getElementById("view-figures");
     view.replaceChildren();
@@ -332,8 +340,7 @@
       el("p", { class: "hint", text: "Each point is one run (a seed, or a fold); the bar spans the lowest to the highest run of the configuration and the line joins the means. Click a point for its run." }));
     if (!networks.length) view.append(el("p", { class: "hint", text: "No finished network run trained by epochs." }));
     for (const [facet, runs] of groupBy(networks, (r) => r.facet)) {
-      const metric = runs.some((r) => r.multilabel) ? "test_mean_auroc" : "test_micro_recall";
-      const metricLabel = metric === "test_mean_auroc" ? "test mean AUROC" : "test micro-recall";
+      const [metric, metricLabel] = headline(runs);
       const groups = [...groupBy(runs, (r) => r.line + "\u0000" + r.summary.freeze).values()]
         .map((rs) => ({ series: rs[0].line, freeze: rs[0].summary.freeze, runs: rs }));
       const freezes = [...new Set(groups.map((g) => g.freeze))];
@@ -347,8 +354,7 @@
         el("p", { class: "hint", text: "Each weights source of the grid, per model and frozen stages: every run a point, its spread and mean." }));
       for (const [facet, runs] of groupBy(transfer, (r) => r.facet)) {
         const sources = [...new Set(runs.map((r) => r.axes["model.weights"]))];
-        const metric = runs.some((r) => r.multilabel) ? "test_mean_auroc" : "test_micro_recall";
-        const metricLabel = metric === "test_mean_auroc" ? "test mean AUROC" : "test micro-recall";
+        const [metric, metricLabel] = headline(runs);
         const groups = [...groupBy(runs, (r) => [r.summary.model, r.summary.freeze, r.axes["model.weights"]].join("\u0000")).values()]
           .map((rs) => ({ series: `${rs[0].summary.model} f${rs[0].summary.freeze}`, source: rs[0].axes["model.weights"], runs: rs }));
         view.append(el("div", { class: "charts" }, spreadChart(`${metricLabel} by weights source${facet ? " (" + facet + ")" : ""}`, groups,
@@ -362,13 +368,10 @@
   function historyChart(r, keys, title, yLabel) {
     const h = r.history;
     const present = keys.filter(([k]) => h[k]);
-    const chart = makeChart({
-      width: 460, height: 280, title,
-      x: { domain: [Math.min(1, ...h.epoch), Math.max(2, ...h.epoch)], label: "epoch", integer: true },
-      y: { domain: extent(present.flatMap(([k]) => h[k])), label: yLabel },
-    });
+    const [lo, hi] = extent(present.flatMap(([k]) => h[k]));
+    const chart = makeChart({ width: 460, height: 280, title, x: epochAxis(h.epoch), y: { domain: [lo, hi], label: yLabel } });
     if (h.kept !== null) {
-      chart.plot.append(svgEl("line", { class: "kept", x1: chart.sx(h.kept), x2: chart.sx(h.kept), y1: chart.sy(extent(present.flatMap(([k]) => h[k]))[0]), y2: chart.sy(extent(present.flatMap(([k]) => h[k]))[1]) },
+      chart.plot.append(svgEl("line", { class: "kept", x1: chart.sx(h.kept), x2: chart.sx(h.kept), y1: chart.sy(lo), y2: chart.sy(hi) },
         svgEl("title", { text: `kept epoch ${h.kept}` })));
     }
     present.forEach(([k], i) => {

@@ -2,11 +2,12 @@
 //! ends bit-identical to the same run trained without interruption.
 
 use std::path::Path;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use cxr_results::{read_frame, GridDir};
 
-use crate::support::{cxr, cxr_in, transcript, TestResult};
+use crate::support::{cxr, transcript, TestResult};
 
 /// A CNN trained end to end and a ResNet18 with three frozen stages (its frozen-prefix cache
 /// on), 8 epochs each on the tiny synthetic set.
@@ -42,10 +43,10 @@ fn checkpoint_epoch(results: &Path, prefix: &str) -> usize {
     0
 }
 
-/// Starts a sweep into `results` and kills it (SIGKILL) once the run `prefix` has checkpointed
-/// epoch `epoch`.
-fn kill_after(dir: &Path, results: &str, prefix: &str, epoch: usize) -> TestResult {
-    let mut child = cxr()
+/// `cxr sweep g.toml --cache-dir cache --results <results> <extra>` in `dir`, to run.
+fn sweep(dir: &Path, results: &str, extra: &[&str]) -> Command {
+    let mut command = cxr();
+    command
         .args([
             "sweep",
             "g.toml",
@@ -53,10 +54,16 @@ fn kill_after(dir: &Path, results: &str, prefix: &str, epoch: usize) -> TestResu
             "cache",
             "--results",
             results,
-            "--quiet",
         ])
-        .current_dir(dir)
-        .spawn()?;
+        .args(extra)
+        .current_dir(dir);
+    command
+}
+
+/// Starts a sweep into `results` and kills it (SIGKILL) once the run `prefix` has checkpointed
+/// epoch `epoch`.
+fn kill_after(dir: &Path, results: &str, prefix: &str, epoch: usize) -> TestResult {
+    let mut child = sweep(dir, results, &["--quiet"]).spawn()?;
     let started = Instant::now();
     while checkpoint_epoch(&dir.join(results), prefix) < epoch {
         if child.try_wait()?.is_some() {
@@ -78,35 +85,14 @@ fn runs_killed_at_several_epochs_resume_bit_identical() -> TestResult {
     let tmp = tempfile::tempdir()?;
     let dir = tmp.path();
     std::fs::write(dir.join("g.toml"), GRID)?;
-    let out = cxr_in(
-        &[
-            "sweep",
-            "g.toml",
-            "--cache-dir",
-            "cache",
-            "--results",
-            "whole",
-        ],
-        dir,
-    )?;
+    let out = sweep(dir, "whole", &[]).output()?;
     assert!(out.status.success(), "{}", transcript(&out));
 
     // Killed at epochs 2 and 5 of the CNN and 3 of the ResNet, resumed each time.
     for (prefix, epoch) in [("cnn", 2), ("cnn", 5), ("resnet18", 3)] {
         kill_after(dir, "killed", prefix, epoch)?;
     }
-    let out = cxr()
-        .env("CXR_LOG", "info")
-        .args([
-            "sweep",
-            "g.toml",
-            "--cache-dir",
-            "cache",
-            "--results",
-            "killed",
-        ])
-        .current_dir(dir)
-        .output()?;
+    let out = sweep(dir, "killed", &[]).env("CXR_LOG", "info").output()?;
     assert!(out.status.success(), "{}", transcript(&out));
     assert!(
         transcript(&out).contains("resuming after epoch 3"),
@@ -174,30 +160,10 @@ fn sigterm_mid_run_stops_cleanly_and_the_rerun_gives_the_same_result() -> TestRe
     let dir = tmp.path();
     let cnn_only = GRID.replace("[[grid]]\nmodel = \"resnet18\"\nfreeze = 3\n", "");
     std::fs::write(dir.join("g.toml"), cnn_only)?;
-    let out = cxr_in(
-        &[
-            "sweep",
-            "g.toml",
-            "--cache-dir",
-            "cache",
-            "--results",
-            "whole",
-        ],
-        dir,
-    )?;
+    let out = sweep(dir, "whole", &[]).output()?;
     assert!(out.status.success(), "{}", transcript(&out));
 
-    let child = cxr()
-        .args([
-            "sweep",
-            "g.toml",
-            "--cache-dir",
-            "cache",
-            "--results",
-            "stopped",
-            "--quiet",
-        ])
-        .current_dir(dir)
+    let child = sweep(dir, "stopped", &["--quiet"])
         .stderr(std::process::Stdio::piped())
         .spawn()?;
     let started = Instant::now();
@@ -226,18 +192,8 @@ fn sigterm_mid_run_stops_cleanly_and_the_rerun_gives_the_same_result() -> TestRe
         "claim released"
     );
 
-    let out = cxr()
+    let out = sweep(dir, "stopped", &["--keep-checkpoints"])
         .env("CXR_LOG", "info")
-        .args([
-            "sweep",
-            "g.toml",
-            "--cache-dir",
-            "cache",
-            "--results",
-            "stopped",
-            "--keep-checkpoints",
-        ])
-        .current_dir(dir)
         .output()?;
     assert!(out.status.success(), "{}", transcript(&out));
     assert!(
@@ -266,18 +222,8 @@ fn sigterm_mid_run_stops_cleanly_and_the_rerun_gives_the_same_result() -> TestRe
         }
     }
     // --force then trains the run again from its first epoch, not from the kept checkpoint.
-    let out = cxr()
+    let out = sweep(dir, "stopped", &["--force"])
         .env("CXR_LOG", "info")
-        .args([
-            "sweep",
-            "g.toml",
-            "--cache-dir",
-            "cache",
-            "--results",
-            "stopped",
-            "--force",
-        ])
-        .current_dir(dir)
         .output()?;
     assert!(out.status.success(), "{}", transcript(&out));
     assert!(
