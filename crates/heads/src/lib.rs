@@ -72,6 +72,7 @@ mod coupling;
 mod error;
 mod fitted_head;
 mod forest;
+mod head_container;
 mod head_file;
 mod kind;
 mod knn;
