@@ -36,6 +36,9 @@ impl Kernel<2> for ConvWeightGrad {
     }
 }
 
+/// Output channels per block of the final transpose: one 64-byte cache line of f32.
+const CHANNEL_BLOCK: usize = 16;
+
 /// `dW` from the input and the output gradient.
 fn weight_grad<T: Elem>(g: &ConvGeometry, x: &[T], dy: &[T]) -> Vec<T> {
     let plan = Plan::new(g);
@@ -77,18 +80,25 @@ fn weight_grad<T: Elem>(g: &ConvGeometry, x: &[T], dy: &[T]) -> Vec<T> {
             dw
         })
         .collect();
-    // Sum the tasks' (K, Cout) partials and transpose to (Cout, K) in one parallel pass.
+    // Sum the tasks' (K, Cout) partials and transpose to (Cout, K) in one parallel pass, a
+    // block of output rows (channels) at a time: each partial row `r` gives the block one
+    // contiguous run of `CHANNEL_BLOCK` values, so every cache line read is used whole (a
+    // column-at-a-time transpose read one value per line: 10% of a ResNet18 training step).
     let mut total = zeros(g.c_out * k);
     total
-        .par_chunks_mut(k.max(1))
+        .par_chunks_mut((CHANNEL_BLOCK * k).max(1))
         .enumerate()
-        .for_each(|(c, row)| {
-            for (r, out) in row.iter_mut().enumerate() {
-                let mut sum = T::ZERO;
-                for part in &partials {
-                    sum += part[r * g.c_out + c];
+        .for_each(|(block, rows)| {
+            let c0 = block * CHANNEL_BLOCK;
+            let width = rows.len() / k.max(1);
+            for r in 0..k {
+                for (i, part) in partials.iter().enumerate() {
+                    let run = &part[r * g.c_out + c0..][..width];
+                    for (j, &v) in run.iter().enumerate() {
+                        let out = &mut rows[j * k + r];
+                        *out = if i == 0 { v } else { *out + v };
+                    }
                 }
-                *out = sum;
             }
         });
     total

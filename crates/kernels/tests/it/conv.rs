@@ -12,7 +12,7 @@ use crate::support::{
 /// (batch, in channels, height, width, out channels, kernel, stride, padding).
 type Case = (usize, usize, usize, usize, usize, usize, usize, usize);
 
-const SHAPES: [Case; 9] = [
+const SHAPES: [Case; 10] = [
     (1, 3, 7, 9, 5, 3, 1, 1),
     (2, 5, 8, 7, 3, 3, 2, 1),
     (3, 4, 6, 6, 6, 1, 1, 0),
@@ -22,6 +22,9 @@ const SHAPES: [Case; 9] = [
     (5, 9, 3, 3, 11, 3, 1, 1),
     (7, 12, 4, 4, 5, 3, 2, 1),
     (4, 5, 2, 2, 3, 1, 1, 0),
+    // More output channels than one block of the weight gradient's transpose (16), not a
+    // multiple of it, and more images than threads (a partial per task).
+    (5, 2, 4, 4, 37, 3, 1, 1),
 ];
 
 #[test]
