@@ -6,6 +6,7 @@
 //! inputs.
 
 use candle_core::{Shape, Tensor};
+use multiversion::multiversion;
 use rayon::prelude::*;
 
 use crate::elem::{zeros, Elem};
@@ -38,12 +39,16 @@ fn zip_map<T: Elem>(a: &[T], b: &[T], f: impl Fn(T, T) -> T + Sync) -> Vec<T> {
     let mut out = zeros(a.len());
     out.par_chunks_mut(CHUNK)
         .zip(a.par_chunks(CHUNK).zip(b.par_chunks(CHUNK)))
-        .for_each(|(o, (a, b))| {
-            for ((o, &a), &b) in o.iter_mut().zip(a).zip(b) {
-                *o = f(a, b);
-            }
-        });
+        .for_each(|(o, (a, b))| map2(o, a, b, &f));
     out
+}
+
+/// `out[i] = f(a[i], b[i])`.
+#[multiversion(targets = "simd")]
+fn map2<T: Elem>(out: &mut [T], a: &[T], b: &[T], f: &impl Fn(T, T) -> T) {
+    for ((o, &a), &b) in out.iter_mut().zip(a).zip(b) {
+        *o = f(a, b);
+    }
 }
 
 impl Kernel<2> for AddRelu {

@@ -16,12 +16,13 @@
 use std::sync::{Arc, Mutex, OnceLock};
 
 use candle_core::{Shape, Tensor};
+use multiversion::multiversion;
 use rayon::prelude::*;
 
 use crate::elem::{zeros, Elem};
 use crate::error::KernelError;
 use crate::kernel::{Kernel, Op};
-use crate::reduce::{sum1, sum3_pair};
+use crate::reduce::{sum1_runs, sum3_pair_runs};
 
 /// Per-channel statistics a BatchNorm normalised with.
 #[derive(Debug, Clone, PartialEq)]
@@ -155,15 +156,12 @@ fn batch_stats<T: Elem>(d: Dims, x: &[T]) -> ChannelStats {
         .into_par_iter()
         .map(|c| {
             let m = d.count() as f64;
-            let sum: f64 = d.planes(x, c).map(|p| sum1(p, |v| v)).sum();
+            let sum = sum1_runs(d.planes(x, c), |v| v);
             let mean = sum / m;
             // Two passes (sum of squared deviations), not E[x^2] - E[x]^2, which cancels
             // catastrophically when the mean is large against the spread.
             let mt = T::from_f64(mean);
-            let sq: f64 = d
-                .planes(x, c)
-                .map(|p| sum1(p, |v| (v - mt) * (v - mt)))
-                .sum();
+            let sq = sum1_runs(d.planes(x, c), |v| (v - mt) * (v - mt));
             // The f32 mean is rounded; correct the deviations' sum for it.
             let shift = sum / m - mt.to_f64();
             (mean, (sq / m - shift * shift).max(0.0))
@@ -178,20 +176,25 @@ fn normalise<T: Elem>(d: Dims, x: &[T], scale: &[T], shift: &[T], relu: bool) ->
         .zip(x.par_chunks(d.hw.max(1)))
         .enumerate()
         .for_each(|(plane, (out, x))| {
-            let (a, b) = (scale[plane % d.c], shift[plane % d.c]);
-            if relu {
-                let zero = T::ZERO;
-                for (o, &v) in out.iter_mut().zip(x) {
-                    let y = v * a + b;
-                    *o = if y > zero { y } else { zero };
-                }
-            } else {
-                for (o, &v) in out.iter_mut().zip(x) {
-                    *o = v * a + b;
-                }
-            }
+            scale_shift(out, x, scale[plane % d.c], shift[plane % d.c], relu);
         });
     out
+}
+
+/// `out = relu?(x * a + b)`.
+#[multiversion(targets = "simd")]
+fn scale_shift<T: Elem>(out: &mut [T], x: &[T], a: T, b: T, relu: bool) {
+    if relu {
+        let zero = T::ZERO;
+        for (o, &v) in out.iter_mut().zip(x) {
+            let y = v * a + b;
+            *o = if y > zero { y } else { zero };
+        }
+    } else {
+        for (o, &v) in out.iter_mut().zip(x) {
+            *o = v * a + b;
+        }
+    }
 }
 
 impl Kernel<3> for BatchNorm {
@@ -286,48 +289,64 @@ impl BatchNormBackward {
         let (sum_g, sum_gx): (Vec<f64>, Vec<f64>) = (0..d.c)
             .into_par_iter()
             .map(|c| {
-                let (mean, invstd) = (T::from_f64(self.mean[c]), self.invstd[c]);
-                let mut sg = 0.0;
-                let mut sgx = 0.0;
-                for ((x, y), g) in d.planes(x, c).zip(d.planes(y, c)).zip(d.planes(g, c)) {
-                    let (pg, pgx) = sum3_pair(
-                        x,
-                        y,
-                        g,
-                        |_, yv, gv| masked(yv, gv),
-                        |xv, yv, gv| masked(yv, gv) * (xv - mean),
-                    );
-                    sg += pg;
-                    sgx += pgx;
-                }
-                (sg, sgx * invstd)
+                let mean = T::from_f64(self.mean[c]);
+                let planes = d.planes(x, c).zip(d.planes(y, c)).zip(d.planes(g, c));
+                let (sg, sgx) = sum3_pair_runs(
+                    planes.map(|((x, y), g)| (x, y, g)),
+                    |_, yv, gv| masked(yv, gv),
+                    |xv, yv, gv| masked(yv, gv) * (xv - mean),
+                );
+                (sg, sgx * self.invstd[c])
             })
             .unzip();
+        // Per channel: dx = a * g' - b - (x - mean) * e in training, a * g' in eval, with
+        // a = weight * invstd, b = a * sum g' / M and e = a * invstd * sum g' x^ / M.
         let m = d.count() as f64;
+        let coefficients: Vec<[T; 4]> = (0..d.c)
+            .map(|c| {
+                let a = self.weight[c] * self.invstd[c];
+                let (b, e) = if self.train {
+                    (a * sum_g[c] / m, a * self.invstd[c] * sum_gx[c] / m)
+                } else {
+                    (0.0, 0.0)
+                };
+                [a, b, e, self.mean[c]].map(T::from_f64)
+            })
+            .collect();
         let mut dx = zeros(x.len());
         dx.par_chunks_mut(d.hw.max(1))
             .enumerate()
             .for_each(|(plane, dx)| {
-                let c = plane % d.c;
                 let base = plane * d.hw;
                 let (x, y, g) = (&x[base..][..d.hw], &y[base..][..d.hw], &g[base..][..d.hw]);
-                let k = self.weight[c] * self.invstd[c];
-                let a = T::from_f64(k);
-                if self.train {
-                    // dx = k * (g' - sum_g / M - (x - mean) * invstd * sum_gx / M)
-                    let b = T::from_f64(k * sum_g[c] / m);
-                    let e = T::from_f64(k * self.invstd[c] * sum_gx[c] / m);
-                    let mean = T::from_f64(self.mean[c]);
-                    for (((o, &xv), &yv), &gv) in dx.iter_mut().zip(x).zip(y).zip(g) {
-                        *o = a * masked(yv, gv) - b - (xv - mean) * e;
-                    }
-                } else {
-                    for ((o, &yv), &gv) in dx.iter_mut().zip(y).zip(g) {
-                        *o = a * masked(yv, gv);
-                    }
-                }
+                input_grad(dx, x, y, g, coefficients[plane % d.c], relu, self.train);
             });
         (dx, (sum_g, sum_gx))
+    }
+}
+
+/// One plane of the input gradient: `dx = a * g' - b - (x - mean) * e` in training, `a * g'` in
+/// eval, with `g' = g * [y > 0]` when `relu`.
+#[multiversion(targets = "simd")]
+fn input_grad<T: Elem>(
+    dx: &mut [T],
+    x: &[T],
+    y: &[T],
+    g: &[T],
+    [a, b, e, mean]: [T; 4],
+    relu: bool,
+    train: bool,
+) {
+    let zero = T::ZERO;
+    let masked = |yv: T, gv: T| if !relu || yv > zero { gv } else { zero };
+    if train {
+        for (((o, &xv), &yv), &gv) in dx.iter_mut().zip(x).zip(y).zip(g) {
+            *o = a * masked(yv, gv) - b - (xv - mean) * e;
+        }
+    } else {
+        for ((o, &yv), &gv) in dx.iter_mut().zip(y).zip(g) {
+            *o = a * masked(yv, gv);
+        }
     }
 }
 
