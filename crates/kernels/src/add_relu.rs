@@ -6,10 +6,8 @@
 //! inputs.
 
 use candle_core::{Shape, Tensor};
-use multiversion::multiversion;
-use rayon::prelude::*;
 
-use crate::elem::{zeros, Elem};
+use crate::elem::{collect_chunks, Elem};
 use crate::error::KernelError;
 use crate::kernel::{Kernel, Op};
 
@@ -36,19 +34,10 @@ fn same_shape(op: &'static str, [a, b]: [&Shape; 2]) -> Result<((), Shape), Kern
 
 /// `out[i] = f(a[i], b[i])`, in parallel chunks.
 fn zip_map<T: Elem>(a: &[T], b: &[T], f: impl Fn(T, T) -> T + Sync) -> Vec<T> {
-    let mut out = zeros(a.len());
-    out.par_chunks_mut(CHUNK)
-        .zip(a.par_chunks(CHUNK).zip(b.par_chunks(CHUNK)))
-        .for_each(|(o, (a, b))| map2(o, a, b, &f));
-    out
-}
-
-/// `out[i] = f(a[i], b[i])`.
-#[multiversion(targets = "simd")]
-fn map2<T: Elem>(out: &mut [T], a: &[T], b: &[T], f: &impl Fn(T, T) -> T) {
-    for ((o, &a), &b) in out.iter_mut().zip(a).zip(b) {
-        *o = f(a, b);
-    }
+    collect_chunks(a.len(), CHUNK, |i, len| {
+        let (a, b) = (&a[i * CHUNK..][..len], &b[i * CHUNK..][..len]);
+        a.iter().zip(b).map(|(&a, &b)| f(a, b))
+    })
 }
 
 impl Kernel<2> for AddRelu {

@@ -16,10 +16,9 @@
 use std::sync::{Arc, Mutex, OnceLock};
 
 use candle_core::{Shape, Tensor};
-use multiversion::multiversion;
 use rayon::prelude::*;
 
-use crate::elem::{zeros, Elem};
+use crate::elem::{collect_chunks, Elem};
 use crate::error::KernelError;
 use crate::kernel::{Kernel, Op};
 use crate::reduce::{sum1_runs, sum3_pair_runs};
@@ -171,30 +170,19 @@ fn batch_stats<T: Elem>(d: Dims, x: &[T]) -> ChannelStats {
 }
 
 fn normalise<T: Elem>(d: Dims, x: &[T], scale: &[T], shift: &[T], relu: bool) -> Vec<T> {
-    let mut out = zeros(x.len());
-    out.par_chunks_mut(d.hw.max(1))
-        .zip(x.par_chunks(d.hw.max(1)))
-        .enumerate()
-        .for_each(|(plane, (out, x))| {
-            scale_shift(out, x, scale[plane % d.c], shift[plane % d.c], relu);
-        });
-    out
-}
-
-/// `out = relu?(x * a + b)`.
-#[multiversion(targets = "simd")]
-fn scale_shift<T: Elem>(out: &mut [T], x: &[T], a: T, b: T, relu: bool) {
-    if relu {
-        let zero = T::ZERO;
-        for (o, &v) in out.iter_mut().zip(x) {
+    let hw = d.hw.max(1);
+    let zero = T::ZERO;
+    collect_chunks(x.len(), hw, |plane, len| {
+        let (a, b) = (scale[plane % d.c], shift[plane % d.c]);
+        x[plane * hw..][..len].iter().map(move |&v| {
             let y = v * a + b;
-            *o = if y > zero { y } else { zero };
-        }
-    } else {
-        for (o, &v) in out.iter_mut().zip(x) {
-            *o = v * a + b;
-        }
-    }
+            if !relu || y > zero {
+                y
+            } else {
+                zero
+            }
+        })
+    })
 }
 
 impl Kernel<3> for BatchNorm {
@@ -313,40 +301,23 @@ impl BatchNormBackward {
                 [a, b, e, self.mean[c]].map(T::from_f64)
             })
             .collect();
-        let mut dx = zeros(x.len());
-        dx.par_chunks_mut(d.hw.max(1))
-            .enumerate()
-            .for_each(|(plane, dx)| {
-                let base = plane * d.hw;
-                let (x, y, g) = (&x[base..][..d.hw], &y[base..][..d.hw], &g[base..][..d.hw]);
-                input_grad(dx, x, y, g, coefficients[plane % d.c], relu, self.train);
-            });
+        let hw = d.hw.max(1);
+        let train = self.train;
+        let dx = collect_chunks(x.len(), hw, |plane, len| {
+            let [a, b, e, mean] = coefficients[plane % d.c];
+            let base = plane * hw;
+            let (x, y, g) = (&x[base..][..len], &y[base..][..len], &g[base..][..len]);
+            x.iter().zip(y).zip(g).map(move |((&xv, &yv), &gv)| {
+                let gm = masked(yv, gv);
+                // dx = a * g' - b - (x - mean) * e in training, a * g' in eval.
+                if train {
+                    a * gm - b - (xv - mean) * e
+                } else {
+                    a * gm
+                }
+            })
+        });
         (dx, (sum_g, sum_gx))
-    }
-}
-
-/// One plane of the input gradient: `dx = a * g' - b - (x - mean) * e` in training, `a * g'` in
-/// eval, with `g' = g * [y > 0]` when `relu`.
-#[multiversion(targets = "simd")]
-fn input_grad<T: Elem>(
-    dx: &mut [T],
-    x: &[T],
-    y: &[T],
-    g: &[T],
-    [a, b, e, mean]: [T; 4],
-    relu: bool,
-    train: bool,
-) {
-    let zero = T::ZERO;
-    let masked = |yv: T, gv: T| if !relu || yv > zero { gv } else { zero };
-    if train {
-        for (((o, &xv), &yv), &gv) in dx.iter_mut().zip(x).zip(y).zip(g) {
-            *o = a * masked(yv, gv) - b - (xv - mean) * e;
-        }
-    } else {
-        for ((o, &yv), &gv) in dx.iter_mut().zip(y).zip(g) {
-            *o = a * masked(yv, gv);
-        }
     }
 }
 

@@ -35,9 +35,20 @@
 //!
 //! # Why this crate allows `unsafe`
 //! The workspace denies `unsafe_code`; this crate is the one exception because the `gemm`
-//! crate's only entry point is an `unsafe fn` taking raw pointers and strides. The one call sits
-//! in [`matmul`](crate::matmul) behind a safe, bounds-checked wrapper. The only other unsafe
-//! code is [`alloc`]'s two calls into mimalloc's option table (the binaries' allocator).
+//! crate's only entry point is an `unsafe fn` taking raw pointers and strides. The call sits in
+//! the `matmul` module behind safe, bounds-checked wrappers, one of which
+//! (`matmul_uninit`) writes a convolution's output into memory not yet written, so that it is
+//! not zero-filled first only to be overwritten. The other unsafe code: `elem::collect_chunks`
+//! and the convolution's forward pass set a vector's length once every slot is written (counted
+//! or written whole by construction, each with its reason beside it), and [`alloc`]'s two calls
+//! into mimalloc's option table (the binaries' allocator).
+//!
+//! # Vector instructions
+//! The build targets baseline x86-64 (SSE2), so the binaries run on any x86-64 machine. The
+//! element-wise loops (BatchNorm, add+ReLU, the plane sums, writing results) are also compiled
+//! for AVX2+FMA and SSE4.2 with the `multiversion` crate and the best one the CPU has is chosen
+//! at run time; no FMA contraction is allowed, so each version rounds exactly as the baseline.
+//! The GEMM (the `gemm` crate) dispatches to AVX-512 or AVX2 by itself.
 #![allow(unsafe_code)]
 
 mod add_relu;

@@ -1,5 +1,7 @@
 //! A bounds-checked, safe front for the `gemm` crate's `dst := alpha * dst + beta * lhs * rhs`.
 
+use std::mem::MaybeUninit;
+
 use gemm::Parallelism;
 
 use crate::elem::Elem;
@@ -57,6 +59,44 @@ pub(crate) fn matmul<T: Elem>(
     rhs: Mat<'_, T>,
     accumulate: bool,
 ) {
+    // SAFETY: `dst` is initialised, so reading it (with `accumulate`) is sound.
+    unsafe { gemm_into(dst.as_mut_ptr(), dst.len(), ld, lhs, rhs, accumulate) }
+}
+
+/// `dst = lhs * rhs` into `m x n` slots not yet written (rows back to back, `m * n` slots), which
+/// the product never reads; returns them, now written, as values. Saves the zero fill of a
+/// convolution's output that the product overwrites anyway.
+///
+/// # Panics
+/// As [`matmul`], and when `dst` does not hold exactly `m * n` slots.
+pub(crate) fn matmul_uninit<'d, T: Elem>(
+    dst: &'d mut [MaybeUninit<T>],
+    lhs: Mat<'_, T>,
+    rhs: Mat<'_, T>,
+) -> &'d mut [T] {
+    let n = rhs.cols;
+    assert_eq!(dst.len(), lhs.rows * n, "matmul: destination size");
+    // SAFETY: without `accumulate` gemm only writes `dst` (`read_dst` false), and the `k == 0`
+    // case fills it; either way every one of the `m * n` slots (rows `n` apart, so all of
+    // `dst`) is written before the slice is reinterpreted as initialised values.
+    unsafe {
+        gemm_into(dst.as_mut_ptr().cast::<T>(), dst.len(), n, lhs, rhs, false);
+        &mut *(std::ptr::from_mut(dst) as *mut [T])
+    }
+}
+
+/// The GEMM behind [`matmul`] and [`matmul_uninit`].
+///
+/// # Safety
+/// `dst` must be valid for writes of `len` elements, and initialised when `accumulate`.
+unsafe fn gemm_into<T: Elem>(
+    dst: *mut T,
+    len: usize,
+    ld: usize,
+    lhs: Mat<'_, T>,
+    rhs: Mat<'_, T>,
+    accumulate: bool,
+) {
     let (m, k, n) = (lhs.rows, lhs.cols, rhs.cols);
     assert_eq!(rhs.rows, k, "matmul: inner dimensions differ");
     assert!(
@@ -64,7 +104,7 @@ pub(crate) fn matmul<T: Elem>(
         "matmul: operand view out of bounds"
     );
     assert!(
-        m == 0 || n == 0 || (m - 1) * ld + n <= dst.len(),
+        m == 0 || n == 0 || (m - 1) * ld + n <= len,
         "matmul: destination out of bounds"
     );
     if m == 0 || n == 0 {
@@ -73,20 +113,24 @@ pub(crate) fn matmul<T: Elem>(
     if k == 0 {
         if !accumulate {
             for r in 0..m {
-                dst[r * ld..r * ld + n].fill(T::ZERO);
+                for c in 0..n {
+                    // SAFETY: `r * ld + c < len` by the assert above.
+                    unsafe { dst.add(r * ld + c).write(T::ZERO) };
+                }
             }
         }
         return;
     }
-    // SAFETY: the asserts above keep every element the three views address inside its slice;
-    // `dst` is borrowed mutably, so it cannot alias `lhs` or `rhs`; strides fit in isize since
-    // they index allocated slices; T is f32 or f64, both of which gemm implements.
+    // SAFETY: the asserts above keep every element the three views address inside its slice
+    // (and `dst`'s within `len`); `dst` is exclusively the caller's, so it cannot alias `lhs`
+    // or `rhs`; strides fit in isize since they index allocated slices; T is f32 or f64, both
+    // of which gemm implements; without `accumulate` gemm does not read `dst`.
     unsafe {
         gemm::gemm(
             m,
             n,
             k,
-            dst.as_mut_ptr(),
+            dst,
             1,
             ld as isize,
             accumulate,
@@ -132,5 +176,23 @@ mod tests {
             true,
         );
         assert_eq!(dst, [8.0, 10.0, 20.0, 22.0]);
+    }
+
+    #[test]
+    fn the_product_into_unwritten_slots_equals_the_plain_one() {
+        let lhs: Vec<f32> = (0..35).map(|i| (i % 7) as f32 - 3.0).collect();
+        let rhs: Vec<f32> = (0..63).map(|i| (i % 5) as f32 * 0.5).collect();
+        let (lhs, rhs) = (Mat::rows(&lhs, 5, 7, 7), Mat::rows(&rhs, 7, 9, 9));
+        let mut want = vec![0.0f32; 45];
+        matmul(&mut want, 9, lhs, rhs, false);
+        let mut slots = vec![std::mem::MaybeUninit::<f32>::uninit(); 45];
+        assert_eq!(matmul_uninit(&mut slots, lhs, rhs), want.as_slice());
+        // No inner dimension: the product is zeros, written.
+        let empty = Mat::rows(&[] as &[f32], 5, 0, 0);
+        let none = Mat::rows(&[] as &[f32], 0, 9, 9);
+        let mut slots = vec![std::mem::MaybeUninit::<f32>::uninit(); 45];
+        assert!(matmul_uninit(&mut slots, empty, none)
+            .iter()
+            .all(|&v| v == 0.0));
     }
 }

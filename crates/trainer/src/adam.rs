@@ -5,6 +5,7 @@
 use std::cell::RefCell;
 
 use candle_core::{backprop::GradStore, CpuStorage, InplaceOp2, Layout, Result, Tensor, Var};
+use multiversion::multiversion;
 use rayon::prelude::*;
 
 /// Adam's hyper-parameters, with PyTorch's defaults: the run config's own type, so they are
@@ -187,25 +188,59 @@ impl AdamUpdate<'_> {
             f(1.0 / (1.0 - k.beta2.powi(self.step))),
         );
         let (eps, lr, wd) = (f(k.eps), f(k.lr), f(k.weight_decay));
-        let (zero, one) = (T::zero(), T::one());
-        let decay = k.weight_decay > 0.0;
+        let scalars = Scalars {
+            b1,
+            c1,
+            b2,
+            c2,
+            ib1,
+            ib2,
+            eps,
+            lr,
+            wd,
+            decay: k.weight_decay > 0.0,
+        };
         const CHUNK: usize = 1 << 14;
         param
             .par_chunks_mut(CHUNK)
             .zip(grad.par_chunks(CHUNK))
             .zip(m.par_chunks_mut(CHUNK))
             .zip(v.par_chunks_mut(CHUNK))
-            .for_each(|(((p, g), m), v)| {
-                for (((p, &g), m), v) in p.iter_mut().zip(g).zip(m).zip(v) {
-                    let g = if decay { g + (*p * wd + zero) } else { g };
-                    *m = (*m * b1 + zero) + (g * c1 + zero);
-                    *v = (*v * b2 + zero) + ((g * g) * c2 + zero);
-                    let m_hat = *m * ib1 + zero;
-                    let denom = (*v * ib2 + zero).sqrt() * one + eps;
-                    let update = (m_hat / denom) * lr + zero;
-                    *p -= update;
-                }
-            });
+            .for_each(|(((p, g), m), v)| update_chunk(p, g, m, v, scalars));
+    }
+}
+
+/// The update's scalars in the element type; see [`AdamUpdate::run`].
+#[derive(Clone, Copy)]
+struct Scalars<T> {
+    b1: T,
+    c1: T,
+    b2: T,
+    c2: T,
+    ib1: T,
+    ib2: T,
+    eps: T,
+    lr: T,
+    wd: T,
+    decay: bool,
+}
+
+/// [`AdamUpdate::run`] on one chunk. Compiled for AVX2 and SSE4.2 too (a vector square root
+/// and division), chosen at run time.
+#[multiversion(targets = "simd")]
+fn update_chunk<T>(param: &mut [T], grad: &[T], m: &mut [T], v: &mut [T], s: Scalars<T>)
+where
+    T: candle_core::WithDType + num_traits::Float,
+{
+    let (zero, one) = (T::zero(), T::one());
+    for (((p, &g), m), v) in param.iter_mut().zip(grad).zip(m).zip(v) {
+        let g = if s.decay { g + (*p * s.wd + zero) } else { g };
+        *m = (*m * s.b1 + zero) + (g * s.c1 + zero);
+        *v = (*v * s.b2 + zero) + ((g * g) * s.c2 + zero);
+        let m_hat = *m * s.ib1 + zero;
+        let denom = (*v * s.ib2 + zero).sqrt() * one + s.eps;
+        let update = (m_hat / denom) * s.lr + zero;
+        *p -= update;
     }
 }
 

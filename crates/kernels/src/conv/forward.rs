@@ -1,12 +1,14 @@
 //! The forward pass: `out[n] (Cout, P) = W (Cout, K) * col(x[n]) (K, P)`, one GEMM per group,
 //! then the [`Epilogue`] on each group's output while it is still in cache.
 
+use std::mem::MaybeUninit;
+
 use rayon::prelude::*;
 
 use super::group::{fill_columns, Plan};
-use crate::elem::{scratch, zeros, Elem};
+use crate::elem::{scratch, Elem};
 use crate::im2col::ConvGeometry;
-use crate::matmul::{matmul, Mat};
+use crate::matmul::{matmul, matmul_uninit, Mat};
 
 /// What is applied to the convolution's output in the same pass: `relu?(out + bias[c])`,
 /// each part optional.
@@ -27,7 +29,8 @@ impl<T> Epilogue<'_, T> {
 }
 
 /// The convolution of `x` with the weight `w` (`Cout` rows of `K` values, `w_ld` apart), then
-/// `epilogue`.
+/// `epilogue`. The output is written once, by the GEMM or the copy out of a group's product,
+/// never zero-filled first.
 pub(super) fn forward<T: Elem>(
     g: &ConvGeometry,
     x: &[T],
@@ -35,41 +38,64 @@ pub(super) fn forward<T: Elem>(
     w_ld: usize,
     epilogue: Epilogue<'_, T>,
 ) -> Vec<T> {
-    let mut out = zeros(g.n * g.out_image());
+    let total = g.n * g.out_image();
+    let mut out = Vec::with_capacity(total);
     let plan = Plan::new(g);
     let (k, p) = (g.k(), g.out_pixels());
     let weight = Mat::rows(w, g.c_out, k, w_ld);
-    out.par_chunks_mut(plan.per_task * g.out_image())
+    out.spare_capacity_mut()[..total]
+        .par_chunks_mut((plan.per_task * g.out_image()).max(1))
         .enumerate()
-        .for_each(|(task, out)| {
+        .for_each(|(task, slots)| {
             let first = task * plan.per_task;
             T::with_scratch(|col_buf, tmp_buf| {
-                for (i, count) in plan.groups(out.len() / g.out_image()) {
+                for (i, count) in plan.groups(slots.len() / g.out_image().max(1)) {
                     let x = &x[(first + i) * g.in_image()..][..count * g.in_image()];
-                    let out = &mut out[i * g.out_image()..][..count * g.out_image()];
-                    if count == 1 && g.is_pointwise() {
-                        matmul(out, p, weight, Mat::rows(x, k, p, p), false);
+                    let slots = &mut slots[i * g.out_image()..][..count * g.out_image()];
+                    let out = if count == 1 && g.is_pointwise() {
+                        matmul_uninit(slots, weight, Mat::rows(x, k, p, p))
                     } else {
                         let col = fill_columns(g, x, count, col_buf);
                         let ld = count * p;
                         if count == 1 {
-                            matmul(out, p, weight, Mat::rows(col, k, p, p), false);
+                            matmul_uninit(slots, weight, Mat::rows(col, k, p, p))
                         } else {
                             let tmp = scratch(tmp_buf, g.c_out * ld);
                             matmul(tmp, ld, weight, Mat::rows(col, k, ld, ld), false);
-                            for img in 0..count {
-                                for c in 0..g.c_out {
-                                    out[img * g.out_image() + c * p..][..p]
-                                        .copy_from_slice(&tmp[c * ld + img * p..][..p]);
-                                }
-                            }
+                            scatter_images(g, tmp, count, slots)
                         }
-                    }
+                    };
                     apply(out, p, g.c_out, epilogue);
                 }
             })
         });
+    // SAFETY: the tasks' chunks cover all `total` slots, and each group wrote every slot of its
+    // images (`matmul_uninit` writes all it is given; `scatter_images` writes every image's
+    // planes), so the whole output is initialised.
+    unsafe { out.set_len(total) };
     out
+}
+
+/// Writes `count` images' `(Cout, P)` blocks, side by side in `tmp` (`(Cout, count * P)`), to
+/// `slots` one image after another; returns them, now written.
+fn scatter_images<'d, T: Elem>(
+    g: &ConvGeometry,
+    tmp: &[T],
+    count: usize,
+    slots: &'d mut [MaybeUninit<T>],
+) -> &'d mut [T] {
+    let p = g.out_pixels();
+    let ld = count * p;
+    assert_eq!(slots.len(), count * g.c_out * p, "conv forward: group size");
+    for (plane, dst) in slots.chunks_exact_mut(p.max(1)).enumerate() {
+        let (img, c) = (plane / g.c_out, plane % g.c_out);
+        for (d, &v) in dst.iter_mut().zip(&tmp[c * ld + img * p..][..p]) {
+            d.write(v);
+        }
+    }
+    // SAFETY: `slots` is `count * c_out` planes of `p` slots (asserted), and the loop wrote each
+    // plane whole from a `p`-long run of `tmp`.
+    unsafe { &mut *(std::ptr::from_mut(slots) as *mut [T]) }
 }
 
 /// `out` (images x `c_out` planes of `p` pixels) plus each plane's bias, then ReLU when asked.
