@@ -12,7 +12,7 @@ use crate::support::{
 /// (batch, in channels, height, width, out channels, kernel, stride, padding).
 type Case = (usize, usize, usize, usize, usize, usize, usize, usize);
 
-const SHAPES: [Case; 10] = [
+const SHAPES: [Case; 12] = [
     (1, 3, 7, 9, 5, 3, 1, 1),
     (2, 5, 8, 7, 3, 3, 2, 1),
     (3, 4, 6, 6, 6, 1, 1, 0),
@@ -25,6 +25,9 @@ const SHAPES: [Case; 10] = [
     // More output channels than one block of the weight gradient's transpose (16), not a
     // multiple of it, and more images than threads (a partial per task).
     (5, 2, 4, 4, 37, 3, 1, 1),
+    // Stride 1 with less padding than "same".
+    (2, 3, 6, 5, 4, 3, 1, 0),
+    (2, 2, 7, 6, 3, 5, 1, 1),
 ];
 
 #[test]
