@@ -21,7 +21,7 @@ use rayon::prelude::*;
 use crate::elem::{collect_chunks, Elem};
 use crate::error::KernelError;
 use crate::kernel::{Kernel, Op};
-use crate::reduce::{sum1_runs, sum3_pair_runs};
+use crate::reduce::{sum1, sum3_pair};
 
 /// Per-channel statistics a BatchNorm normalised with.
 #[derive(Debug, Clone, PartialEq)]
@@ -155,12 +155,15 @@ fn batch_stats<T: Elem>(d: Dims, x: &[T]) -> ChannelStats {
         .into_par_iter()
         .map(|c| {
             let m = d.count() as f64;
-            let sum = sum1_runs(d.planes(x, c), |v| v);
+            let sum: f64 = d.planes(x, c).map(|p| sum1(p, |v| v)).sum();
             let mean = sum / m;
             // Two passes (sum of squared deviations), not E[x^2] - E[x]^2, which cancels
             // catastrophically when the mean is large against the spread.
             let mt = T::from_f64(mean);
-            let sq = sum1_runs(d.planes(x, c), |v| (v - mt) * (v - mt));
+            let sq: f64 = d
+                .planes(x, c)
+                .map(|p| sum1(p, |v| (v - mt) * (v - mt)))
+                .sum();
             // The f32 mean is rounded; correct the deviations' sum for it.
             let shift = sum / m - mt.to_f64();
             (mean, (sq / m - shift * shift).max(0.0))
@@ -278,12 +281,18 @@ impl BatchNormBackward {
             .into_par_iter()
             .map(|c| {
                 let mean = T::from_f64(self.mean[c]);
-                let planes = d.planes(x, c).zip(d.planes(y, c)).zip(d.planes(g, c));
-                let (sg, sgx) = sum3_pair_runs(
-                    planes.map(|((x, y), g)| (x, y, g)),
-                    |_, yv, gv| masked(yv, gv),
-                    |xv, yv, gv| masked(yv, gv) * (xv - mean),
-                );
+                let (mut sg, mut sgx) = (0.0, 0.0);
+                for ((x, y), g) in d.planes(x, c).zip(d.planes(y, c)).zip(d.planes(g, c)) {
+                    let (pg, pgx) = sum3_pair(
+                        x,
+                        y,
+                        g,
+                        |_, yv, gv| masked(yv, gv),
+                        |xv, yv, gv| masked(yv, gv) * (xv - mean),
+                    );
+                    sg += pg;
+                    sgx += pgx;
+                }
                 (sg, sgx * self.invstd[c])
             })
             .unzip();
