@@ -311,21 +311,25 @@ impl BatchNormBackward {
             })
             .collect();
         let hw = d.hw.max(1);
-        let train = self.train;
-        let dx = collect_chunks(x.len(), hw, |plane, len| {
-            let [a, b, e, mean] = coefficients[plane % d.c];
-            let base = plane * hw;
-            let (x, y, g) = (&x[base..][..len], &y[base..][..len], &g[base..][..len]);
-            x.iter().zip(y).zip(g).map(move |((&xv, &yv), &gv)| {
-                let gm = masked(yv, gv);
-                // dx = a * g' - b - (x - mean) * e in training, a * g' in eval.
-                if train {
-                    a * gm - b - (xv - mean) * e
-                } else {
-                    a * gm
-                }
+        let dx = if self.train {
+            collect_chunks(x.len(), hw, |plane, len| {
+                let [a, b, e, mean] = coefficients[plane % d.c];
+                let at = plane * hw;
+                let (x, y, g) = (&x[at..][..len], &y[at..][..len], &g[at..][..len]);
+                x.iter()
+                    .zip(y)
+                    .zip(g)
+                    .map(move |((&xv, &yv), &gv)| a * masked(yv, gv) - b - (xv - mean) * e)
             })
-        });
+        } else {
+            // Fixed statistics: `x` is not read.
+            collect_chunks(x.len(), hw, |plane, len| {
+                let [a, ..] = coefficients[plane % d.c];
+                let at = plane * hw;
+                let (y, g) = (&y[at..][..len], &g[at..][..len]);
+                y.iter().zip(g).map(move |(&yv, &gv)| a * masked(yv, gv))
+            })
+        };
         (dx, (sum_g, sum_gx))
     }
 }

@@ -182,22 +182,16 @@ impl AdamUpdate<'_> {
         // to the element type by each op.
         let k = self.config;
         let f = |x: f64| T::from_f64(x);
-        let (b1, c1, b2, c2) = (f(k.beta1), f(1.0 - k.beta1), f(k.beta2), f(1.0 - k.beta2));
-        let (ib1, ib2) = (
-            f(1.0 / (1.0 - k.beta1.powi(self.step))),
-            f(1.0 / (1.0 - k.beta2.powi(self.step))),
-        );
-        let (eps, lr, wd) = (f(k.eps), f(k.lr), f(k.weight_decay));
         let scalars = Scalars {
-            b1,
-            c1,
-            b2,
-            c2,
-            ib1,
-            ib2,
-            eps,
-            lr,
-            wd,
+            b1: f(k.beta1),
+            c1: f(1.0 - k.beta1),
+            b2: f(k.beta2),
+            c2: f(1.0 - k.beta2),
+            ib1: f(1.0 / (1.0 - k.beta1.powi(self.step))),
+            ib2: f(1.0 / (1.0 - k.beta2.powi(self.step))),
+            eps: f(k.eps),
+            lr: f(k.lr),
+            wd: f(k.weight_decay),
             decay: k.weight_decay > 0.0,
         };
         const CHUNK: usize = 1 << 14;
