@@ -75,15 +75,42 @@ fn apply(
 
 /// Statistics with the inverse standard deviation the kernels use.
 #[derive(Debug)]
-struct Saved {
-    stats: ChannelStats,
+pub(crate) struct Saved {
+    pub(crate) stats: ChannelStats,
     invstd: Vec<f64>,
 }
 
 impl Saved {
-    fn new(stats: ChannelStats, eps: f64) -> Self {
+    pub(crate) fn new(stats: ChannelStats, eps: f64) -> Self {
         let invstd = stats.var.iter().map(|v| 1.0 / (v + eps).sqrt()).collect();
         Self { stats, invstd }
+    }
+
+    /// Per channel, `(scale, shift)` such that `x * scale + shift` is the BatchNorm of `x` with
+    /// these statistics, weight `w` and bias `b`.
+    pub(crate) fn scale_shift<T: Elem>(&self, w: &[T], b: &[T]) -> (Vec<T>, Vec<T>) {
+        let (mean, invstd) = (&self.stats.mean, &self.invstd);
+        (0..w.len())
+            .map(|c| {
+                let w = w[c].to_f64();
+                // `mean * w * invstd` in this order, as before this was shared (same rounding).
+                let shift = b[c].to_f64() - mean[c] * w * invstd[c];
+                (T::from_f64(w * invstd[c]), T::from_f64(shift))
+            })
+            .unzip()
+    }
+
+    /// The backward pass of a BatchNorm normalised with these statistics and `weight`, the
+    /// gradient masked by `output > 0` when `relu`.
+    pub(crate) fn backward(&self, weight: Vec<f64>, relu: bool, train: bool) -> BatchNormBackward {
+        BatchNormBackward {
+            relu,
+            train,
+            mean: self.stats.mean.clone(),
+            invstd: self.invstd.clone(),
+            weight,
+            sums: Arc::new(Mutex::new(None)),
+        }
     }
 }
 
@@ -115,14 +142,18 @@ impl BatchNorm {
 
 /// `(N, C, H*W)` as seen by the kernels.
 #[derive(Debug, Clone, Copy)]
-struct Dims {
-    n: usize,
-    c: usize,
-    hw: usize,
+pub(crate) struct Dims {
+    pub(crate) n: usize,
+    pub(crate) c: usize,
+    pub(crate) hw: usize,
 }
 
 impl Dims {
-    fn of(op: &'static str, shape: &Shape, channel_lens: &[usize]) -> Result<Self, KernelError> {
+    pub(crate) fn of(
+        op: &'static str,
+        shape: &Shape,
+        channel_lens: &[usize],
+    ) -> Result<Self, KernelError> {
         let dims = shape.dims();
         if dims.len() < 2 || channel_lens.iter().any(|&l| l != dims[1]) {
             return Err(KernelError::Shape {
@@ -139,7 +170,7 @@ impl Dims {
         })
     }
 
-    fn count(&self) -> usize {
+    pub(crate) fn count(&self) -> usize {
         self.n * self.hw
     }
 
@@ -150,7 +181,7 @@ impl Dims {
     }
 }
 
-fn batch_stats<T: Elem>(d: Dims, x: &[T]) -> ChannelStats {
+pub(crate) fn batch_stats<T: Elem>(d: Dims, x: &[T]) -> ChannelStats {
     let (mean, var) = (0..d.c)
         .into_par_iter()
         .map(|c| {
@@ -214,14 +245,7 @@ impl Kernel<3> for BatchNorm {
             .stats
             .get()
             .ok_or_else(|| candle_core::Error::Msg("batch-norm: no statistics".into()))?;
-        let scale: Vec<T> = (0..d.c)
-            .map(|c| T::from_f64(w[c].to_f64() * saved.invstd[c]))
-            .collect();
-        let shift: Vec<T> = (0..d.c)
-            .map(|c| {
-                T::from_f64(b[c].to_f64() - saved.stats.mean[c] * w[c].to_f64() * saved.invstd[c])
-            })
-            .collect();
+        let (scale, shift) = saved.scale_shift(w, b);
         Ok(normalise(d, x, &scale, &shift, self.relu))
     }
 
@@ -236,21 +260,9 @@ impl Kernel<3> for BatchNorm {
             .get()
             .ok_or_else(|| candle_core::Error::Msg("batch-norm backward: no statistics".into()))?;
         let weights: Vec<f64> = weight.to_dtype(candle_core::DType::F64)?.to_vec1()?;
-        let op = Op(BatchNormBackward {
-            relu: self.relu,
-            train: self.train,
-            mean: saved.stats.mean.clone(),
-            invstd: saved.invstd.clone(),
-            weight: weights,
-            sums: Arc::new(Mutex::new(None)),
-        });
+        let op = Op(saved.backward(weights, self.relu, self.train));
         let dx = xs.apply_op3_no_bwd(res, &grad.contiguous()?, &op)?;
-        let sums =
-            op.0.sums
-                .lock()
-                .map_err(|_| candle_core::Error::Msg("batch-norm backward: poisoned".into()))?
-                .take()
-                .ok_or_else(|| candle_core::Error::Msg("batch-norm backward: no sums".into()))?;
+        let sums = op.0.take_sums()?;
         let to_param = |v: Vec<f64>| -> candle_core::Result<Tensor> {
             Tensor::from_vec(v, weight.shape(), weight.device())?.to_dtype(weight.dtype())
         };
@@ -260,10 +272,10 @@ impl Kernel<3> for BatchNorm {
 }
 
 /// Per-channel `(sum g', sum g' x^)`: the bias and weight gradients.
-type ParamGrads = (Vec<f64>, Vec<f64>);
+pub(crate) type ParamGrads = (Vec<f64>, Vec<f64>);
 
 /// `(x, y, dy) -> dx`, leaving `(sum g', sum g' x^)` per channel in `sums`.
-struct BatchNormBackward {
+pub(crate) struct BatchNormBackward {
     relu: bool,
     train: bool,
     mean: Vec<f64>,
@@ -273,6 +285,15 @@ struct BatchNormBackward {
 }
 
 impl BatchNormBackward {
+    /// The `(sum g', sum g' x^)` the pass left, once it has run.
+    pub(crate) fn take_sums(&self) -> candle_core::Result<ParamGrads> {
+        self.sums
+            .lock()
+            .map_err(|_| candle_core::Error::Msg("batch-norm backward: poisoned".into()))?
+            .take()
+            .ok_or_else(|| candle_core::Error::Msg("batch-norm backward: no sums".into()))
+    }
+
     fn gradients<T: Elem>(&self, d: Dims, x: &[T], y: &[T], g: &[T]) -> (Vec<T>, ParamGrads) {
         let zero = T::ZERO;
         let relu = self.relu;

@@ -13,7 +13,8 @@
 //!   ReLU after it (an eval-mode conv -> BatchNorm -> ReLU, the BatchNorm folded into the conv).
 //! - [`batch_norm_train`] / [`batch_norm_eval`]: BatchNorm in one forward and one backward pass
 //!   per direction, optionally fused with the ReLU after it.
-//! - [`add_relu`]: `relu(a + b)`, the end of a residual block.
+//! - [`add_relu`]: `relu(a + b)`, the end of a residual block; [`batch_norm_add_relu_train`]
+//!   fuses the BatchNorm before it in training, so the BatchNorm's output is never kept.
 //! - [`MaxPool2d`]: max-pooling with padding and any kernel/stride (the ResNet stem's 3x3/2),
 //!   PyTorch's first-maximum tie rule.
 //!
@@ -54,6 +55,7 @@
 mod add_relu;
 pub mod alloc;
 mod batch_norm;
+mod batch_norm_add_relu;
 mod conv;
 mod elem;
 pub mod error;
@@ -65,6 +67,7 @@ mod reduce;
 
 pub use add_relu::add_relu;
 pub use batch_norm::{batch_norm_eval, batch_norm_train, ChannelStats};
+pub use batch_norm_add_relu::batch_norm_add_relu_train;
 pub use conv::{conv2d, conv2d_bias, conv2d_bias_relu};
 pub use error::{KernelError, Result};
 pub use im2col::ConvGeometry;

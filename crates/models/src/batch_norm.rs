@@ -60,6 +60,20 @@ impl BatchNorm {
 }
 
 impl BatchNorm {
+    /// Folds a kernel's batch statistics over `count` values per channel into the running
+    /// statistics (kept in `like`'s dtype).
+    fn update_running_stats_from(
+        &self,
+        stats: ChannelStats,
+        count: usize,
+        like: &Tensor,
+    ) -> candle_core::Result<()> {
+        let channels = stats.mean.len();
+        let as_tensor =
+            |v: Vec<f64>| Tensor::from_vec(v, channels, like.device())?.to_dtype(like.dtype());
+        self.update_running_stats(&as_tensor(stats.mean)?, &as_tensor(stats.var)?, count)
+    }
+
     /// `relu(batch_norm(xs))` when `relu`, else `batch_norm(xs)`; see [`ModuleT::forward_t`].
     pub fn forward_relu(
         &self,
@@ -75,12 +89,7 @@ impl BatchNorm {
         if train {
             let (n, _, h, w) = xs.dims4()?;
             let (ys, stats) = cxr_kernels::batch_norm_train(xs, weight, bias, EPS, relu)?;
-            let channels = stats.mean.len();
-            let as_tensor =
-                |v: Vec<f64>| Tensor::from_vec(v, channels, xs.device())?.to_dtype(xs.dtype());
-            let mean = as_tensor(stats.mean)?;
-            let var = as_tensor(stats.var)?;
-            self.update_running_stats(&mean, &var, n * h * w)?;
+            self.update_running_stats_from(stats, n * h * w, xs)?;
             Ok(ys)
         } else {
             let stats = ChannelStats {
@@ -97,6 +106,29 @@ impl BatchNorm {
             };
             cxr_kernels::batch_norm_eval(xs, weight, bias, stats, EPS, relu)
         }
+    }
+
+    /// `relu(batch_norm(xs) + shortcut)`, the end of a residual block. On the CPU in training
+    /// it is one fused op, which does not keep the BatchNorm's output for the backward pass.
+    pub fn forward_add_relu(
+        &self,
+        xs: &Tensor,
+        shortcut: &Tensor,
+        train: bool,
+    ) -> candle_core::Result<Tensor> {
+        if !(train && use_kernels(xs)) {
+            return crate::conv::add_relu(&self.forward_relu(xs, train, false)?, shortcut);
+        }
+        let (n, _, h, w) = xs.dims4()?;
+        let (ys, stats) = cxr_kernels::batch_norm_add_relu_train(
+            xs,
+            shortcut,
+            self.weight.as_tensor(),
+            self.bias.as_tensor(),
+            EPS,
+        )?;
+        self.update_running_stats_from(stats, n * h * w, xs)?;
+        Ok(ys)
     }
 
     /// This BatchNorm in eval mode folded into the convolution before it: the `(Cout, Cin, kh,

@@ -71,6 +71,23 @@ impl ConvBn {
         }
         self.bn.forward_relu(&conv2d(&self.conv, xs)?, train, relu)
     }
+
+    /// `relu(bn(conv(xs)) + shortcut)`: in training one fused op after the convolution (the
+    /// BatchNorm's output is never kept), in eval mode the folded convolution, then add+ReLU.
+    fn forward_add_relu(
+        &self,
+        xs: &Tensor,
+        shortcut: &Tensor,
+        train: bool,
+    ) -> candle_core::Result<Tensor> {
+        if !train {
+            if let Some(ys) = conv_bn_eval(&self.conv, &self.bn, xs, false)? {
+                return add_relu(&ys, shortcut);
+            }
+        }
+        self.bn
+            .forward_add_relu(&conv2d(&self.conv, xs)?, shortcut, train)
+    }
 }
 
 /// One residual block: `relu(body(x) + shortcut(x))`, where the shortcut is the identity or, when
@@ -122,15 +139,17 @@ impl Block {
 impl ModuleT for Block {
     /// `(batch, in_ch, H, W) -> (batch, planes * expansion, H / stride, W / stride)`.
     fn forward_t(&self, xs: &Tensor, train: bool) -> candle_core::Result<Tensor> {
-        let last = self.body.len() - 1;
+        let Some((last, first)) = self.body.split_last() else {
+            candle_core::bail!("a residual block without convolutions");
+        };
         let mut out = xs.clone();
-        for (i, unit) in self.body.iter().enumerate() {
-            out = unit.forward(&out, train, i < last)?;
+        for unit in first {
+            out = unit.forward(&out, train, true)?;
         }
         let shortcut = match &self.downsample {
             Some(ds) => ds.forward(xs, train, false)?,
             None => xs.clone(),
         };
-        add_relu(&out, &shortcut)
+        last.forward_add_relu(&out, &shortcut, train)
     }
 }

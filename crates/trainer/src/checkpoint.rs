@@ -127,24 +127,22 @@ impl EpochState {
                 owned.push((format!("{prefix}.{i}"), dtype, shape, bytes));
             }
         }
+        // The moments are bytes already: borrowed, not copied.
+        let mut moments: Vec<(String, Dtype, Vec<usize>, &[u8])> = Vec::new();
         for (i, m) in self.moments.iter().enumerate() {
             let (dtype, width) = if m.f64 {
                 (Dtype::F64, 8)
             } else {
                 (Dtype::F32, 4)
             };
-            owned.push((
-                format!("adam.m.{i}"),
-                dtype,
-                vec![m.m.len() / width],
-                m.m.clone(),
-            ));
-            owned.push((
-                format!("adam.v.{i}"),
-                dtype,
-                vec![m.v.len() / width],
-                m.v.clone(),
-            ));
+            for (name, bytes) in [("m", &m.m), ("v", &m.v)] {
+                moments.push((
+                    format!("adam.{name}.{i}"),
+                    dtype,
+                    vec![bytes.len() / width],
+                    bytes.as_slice(),
+                ));
+            }
         }
         let score = self.best_score.map(|(epoch, s)| ScoreBits {
             epoch,
@@ -181,15 +179,36 @@ impl EpochState {
         ]);
         let views = owned
             .iter()
+            .map(|(name, dtype, shape, bytes)| (name, dtype, shape, bytes.as_slice()))
+            .chain(
+                moments
+                    .iter()
+                    .map(|(name, dtype, shape, bytes)| (name, dtype, shape, *bytes)),
+            )
             .map(|(name, dtype, shape, bytes)| {
                 TensorView::new(*dtype, shape.clone(), bytes).map(|v| (name.clone(), v))
             })
             .collect::<std::result::Result<Vec<_>, _>>()
             .map_err(|e| TrainerError::Checkpoint(e.to_string()))?;
-        let bytes = safetensors::serialize(views, Some(metadata))
-            .map_err(|e| TrainerError::Checkpoint(e.to_string()))?;
-        cxr_results::write_atomic(path, &bytes)?;
-        Ok(())
+        // Streamed tensor by tensor: the file (180 MB for ResNet18) is never one buffer.
+        let mut failure = None;
+        let written = cxr_results::write_atomic_with(path, |tmp| {
+            let io = |source| cxr_results::ResultsError::Io {
+                path: path.to_path_buf(),
+                source,
+            };
+            if let Err(e) = safetensors::serialize_to_file(views, Some(metadata), tmp) {
+                failure = Some(e.to_string());
+                return Err(io(std::io::Error::other("not written")));
+            }
+            std::fs::File::open(tmp)
+                .and_then(|f| f.sync_all())
+                .map_err(io)
+        });
+        match failure {
+            Some(message) => Err(TrainerError::Checkpoint(message)),
+            None => Ok(written?),
+        }
     }
 
     /// Reads a checkpoint written for a model with `params` (checked: count, shapes, dtypes),

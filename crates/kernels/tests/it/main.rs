@@ -5,5 +5,6 @@ mod support;
 
 mod add_relu;
 mod batch_norm;
+mod batch_norm_add_relu;
 mod conv;
 mod max_pool;
