@@ -16,7 +16,8 @@
 //! - [`add_relu`]: `relu(a + b)`, the end of a residual block; [`batch_norm_add_relu_train`]
 //!   fuses the BatchNorm before it in training, so the BatchNorm's output is never kept.
 //! - [`MaxPool2d`]: max-pooling with padding and any kernel/stride (the ResNet stem's 3x3/2),
-//!   PyTorch's first-maximum tie rule.
+//!   PyTorch's first-maximum tie rule; [`batch_norm_relu_max_pool_train`] fuses the ResNet
+//!   stem's BatchNorm+ReLU before it in training, so their full-size output is never kept.
 //!
 //! It deliberately does not know about models, layers or parameter names (`cxr-models` owns
 //! those and decides when to call these ops), and has no GPU paths: every op fails on a non-CPU
@@ -71,4 +72,4 @@ pub use batch_norm_add_relu::batch_norm_add_relu_train;
 pub use conv::{conv2d, conv2d_bias, conv2d_bias_relu};
 pub use error::{KernelError, Result};
 pub use im2col::ConvGeometry;
-pub use max_pool::MaxPool2d;
+pub use max_pool::{batch_norm_relu_max_pool_train, MaxPool2d};

@@ -131,6 +131,25 @@ impl BatchNorm {
         Ok(ys)
     }
 
+    /// `pool(relu(batch_norm(xs)))` in training on the CPU, one fused op that does not keep
+    /// the BatchNorm's full-size output (the ResNet stem).
+    pub(crate) fn relu_max_pool_train(
+        &self,
+        xs: &Tensor,
+        pool: cxr_kernels::MaxPool2d,
+    ) -> candle_core::Result<Tensor> {
+        let (n, _, h, w) = xs.dims4()?;
+        let (ys, stats) = cxr_kernels::batch_norm_relu_max_pool_train(
+            xs,
+            self.weight.as_tensor(),
+            self.bias.as_tensor(),
+            EPS,
+            pool,
+        )?;
+        self.update_running_stats_from(stats, n * h * w, xs)?;
+        Ok(ys)
+    }
+
     /// This BatchNorm in eval mode folded into the convolution before it: the `(Cout, Cin, kh,
     /// kw)` `weight` and optional `(Cout,)` `bias` of a convolution whose output it normalises
     /// become `weight * s` and `(bias - running_mean) * s + self.bias` with

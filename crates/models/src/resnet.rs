@@ -11,7 +11,7 @@ use candle_nn::{Conv2d, Conv2dConfig, Linear, Module, ModuleT};
 
 use crate::batch_norm::BatchNorm;
 use crate::block::{Block, BlockKind};
-use crate::conv::{conv2d, conv_bn_eval};
+use crate::conv::{conv2d, conv_bn_eval, use_kernels};
 use crate::error::Result;
 use crate::initializer::{ConvInit, Initializer};
 use cxr_kernels::MaxPool2d;
@@ -171,6 +171,12 @@ impl ResNet {
 
     /// `conv1` -> `bn1` -> ReLU -> max-pool.
     fn stem(&self, xs: &Tensor, train: bool) -> candle_core::Result<Tensor> {
+        if train && use_kernels(xs) {
+            // One fused op after the convolution: BatchNorm+ReLU's full-size output is never
+            // kept (see `cxr_kernels::batch_norm_relu_max_pool_train`).
+            let ys = conv2d(&self.conv1, xs)?;
+            return self.bn1.relu_max_pool_train(&ys, MaxPool2d::RESNET_STEM);
+        }
         let folded = if train {
             None
         } else {

@@ -10,11 +10,13 @@
 //! [`MaxPool2d`] is the public pool and, as an op, the one whose backward searches every window
 //! again ([`MaxPool2dBackward`]); `recording` holds the pool that keeps each argmax for a
 //! one-scatter backward, `geometry` the sizes and plane loops both share, `search` the window
-//! search itself, with its fast paths.
+//! search itself, with its fast paths; `stem` the ResNet stem's BatchNorm+ReLU+pool fused for
+//! training.
 
 mod geometry;
 mod recording;
 mod search;
+mod stem;
 
 use candle_core::{Shape, Tensor};
 
@@ -22,6 +24,7 @@ use crate::elem::Elem;
 use crate::kernel::{Kernel, Op};
 use geometry::Geometry;
 use recording::{Argmax, RecordingPool};
+pub use stem::batch_norm_relu_max_pool_train;
 
 /// Pooling geometry, square in both spatial dimensions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

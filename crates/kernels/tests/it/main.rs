@@ -8,3 +8,4 @@ mod batch_norm;
 mod batch_norm_add_relu;
 mod conv;
 mod max_pool;
+mod stem_pool;
