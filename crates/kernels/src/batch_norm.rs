@@ -100,17 +100,26 @@ impl Saved {
             .unzip()
     }
 
-    /// The backward pass of a BatchNorm normalised with these statistics and `weight`, the
-    /// gradient masked by `output > 0` when `relu`.
-    pub(crate) fn backward(&self, weight: Vec<f64>, relu: bool, train: bool) -> BatchNormBackward {
-        BatchNormBackward {
+    /// The backward pass of a BatchNorm normalised with these statistics and `weight`: `x`'s
+    /// gradient and the per-channel `(sum g', sum g' x^)`, from the input `x`, the output
+    /// gradient `g`, and, when `relu`, the output `y` whose `> 0` masks `g` (unread otherwise).
+    pub(crate) fn gradients(
+        &self,
+        [x, y, g]: [&Tensor; 3],
+        weight: &Tensor,
+        relu: bool,
+        train: bool,
+    ) -> candle_core::Result<(Tensor, ParamGrads)> {
+        let op = Op(BatchNormBackward {
             relu,
             train,
             mean: self.stats.mean.clone(),
             invstd: self.invstd.clone(),
-            weight,
+            weight: weight.to_dtype(candle_core::DType::F64)?.to_vec1()?,
             sums: Arc::new(Mutex::new(None)),
-        }
+        });
+        let dx = x.apply_op3_no_bwd(y, &g.contiguous()?, &op)?;
+        Ok((dx, op.0.take_sums()?))
     }
 }
 
@@ -259,10 +268,7 @@ impl Kernel<3> for BatchNorm {
             .stats
             .get()
             .ok_or_else(|| candle_core::Error::Msg("batch-norm backward: no statistics".into()))?;
-        let weights: Vec<f64> = weight.to_dtype(candle_core::DType::F64)?.to_vec1()?;
-        let op = Op(saved.backward(weights, self.relu, self.train));
-        let dx = xs.apply_op3_no_bwd(res, &grad.contiguous()?, &op)?;
-        let sums = op.0.take_sums()?;
+        let (dx, sums) = saved.gradients([xs, res, grad], weight, self.relu, self.train)?;
         let to_param = |v: Vec<f64>| -> candle_core::Result<Tensor> {
             Tensor::from_vec(v, weight.shape(), weight.device())?.to_dtype(weight.dtype())
         };
@@ -275,7 +281,7 @@ impl Kernel<3> for BatchNorm {
 pub(crate) type ParamGrads = (Vec<f64>, Vec<f64>);
 
 /// `(x, y, dy) -> dx`, leaving `(sum g', sum g' x^)` per channel in `sums`.
-pub(crate) struct BatchNormBackward {
+struct BatchNormBackward {
     relu: bool,
     train: bool,
     mean: Vec<f64>,
@@ -286,7 +292,7 @@ pub(crate) struct BatchNormBackward {
 
 impl BatchNormBackward {
     /// The `(sum g', sum g' x^)` the pass left, once it has run.
-    pub(crate) fn take_sums(&self) -> candle_core::Result<ParamGrads> {
+    fn take_sums(&self) -> candle_core::Result<ParamGrads> {
         self.sums
             .lock()
             .map_err(|_| candle_core::Error::Msg("batch-norm backward: poisoned".into()))?

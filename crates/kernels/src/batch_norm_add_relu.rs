@@ -114,13 +114,8 @@ impl Kernel<3> for BatchNormAddRelu {
             candle_core::Error::Msg("batch-norm-add-relu backward: no statistics".into())
         })?;
         let grad = grad.contiguous()?;
-        let weight: Vec<f64> = params
-            .get(0)?
-            .to_dtype(candle_core::DType::F64)?
-            .to_vec1()?;
-        let op = Op(saved.backward(weight, true, true));
-        let dx = xs.apply_op3_no_bwd(res, &grad, &op)?;
-        let (sum_g, sum_gx) = op.0.take_sums()?;
+        let (dx, (sum_g, sum_gx)) =
+            saved.gradients([xs, res, &grad], &params.get(0)?, true, true)?;
         let dparams = Tensor::from_vec([sum_gx, sum_g].concat(), params.shape(), params.device())?
             .to_dtype(params.dtype())?;
         let dshortcut = if shortcut.track_op() {

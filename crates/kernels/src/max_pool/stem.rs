@@ -143,10 +143,7 @@ impl Kernel<3> for StemPool {
             input: xs.shape().clone(),
         });
         let masked = res.apply_op2_no_bwd(&grad.contiguous()?, &unpool)?;
-        let weights: Vec<f64> = weight.to_dtype(candle_core::DType::F64)?.to_vec1()?;
-        let op = Op(saved.backward(weights, false, true));
-        let dx = xs.apply_op3_no_bwd(&masked, &masked, &op)?;
-        let (sum_g, sum_gx) = op.0.take_sums()?;
+        let (dx, (sum_g, sum_gx)) = saved.gradients([xs, &masked, &masked], weight, false, true)?;
         let to_param = |v: Vec<f64>| -> candle_core::Result<Tensor> {
             Tensor::from_vec(v, weight.shape(), weight.device())?.to_dtype(weight.dtype())
         };
