@@ -143,6 +143,24 @@ fn keep(ptr: *mut u8) -> bool {
     true
 }
 
+/// Hands every kept block back to mimalloc, which can join neighbours into blocks of other
+/// sizes. A sweep calls it between runs: the next run's shapes may be another model's, and
+/// without it a CNN run then a ResNet18 run in one process peaked at 2.9 GB, the two working sets
+/// side by side, against 2.0 GB for the CNN alone. Blocks in use are not affected.
+pub fn release_pool() {
+    (0..CLASSES).for_each(release_class);
+}
+
+/// Hands class `index`'s kept blocks back to mimalloc.
+fn release_class(index: usize) {
+    let mut list = POOL[index].lock().unwrap_or_else(PoisonError::into_inner);
+    while list.len > 0 {
+        list.len -= 1;
+        // SAFETY: a kept block is mimalloc's and no longer in use; it leaves the list here.
+        unsafe { libmimalloc_sys::mi_free((list.blocks[list.len] as *mut u8).cast()) };
+    }
+}
+
 /// A new pooled block of `size` bytes from mimalloc (null when it has none).
 fn fresh(size: usize, zeroed: bool) -> *mut u8 {
     // SAFETY: `block_layout` is non-zero-sized.
@@ -352,6 +370,23 @@ mod tests {
                 Allocator.dealloc(block, a);
             }
         }
+    }
+
+    #[test]
+    fn released_blocks_leave_the_pool() {
+        // 40 MiB: no other test's request (at most 9 MiB, taking blocks up to twice that) can
+        // take it, and only this class is released, so the tests beside it keep theirs.
+        let a = layout(40 * POOL_MIN + 5);
+        let index = unsafe {
+            let block = Allocator.alloc(a);
+            // Kept in the class its usable size serves (mimalloc may round a block up).
+            let index = block_class(capacity(block)).expect("pooled");
+            Allocator.dealloc(block, a);
+            index
+        };
+        assert!(POOL[index].lock().expect("not poisoned").len > 0);
+        release_class(index);
+        assert_eq!(POOL[index].lock().expect("not poisoned").len, 0);
     }
 
     #[test]

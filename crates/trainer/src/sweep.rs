@@ -242,7 +242,10 @@ fn sweep_one(
         }
         let mut observer = observe(&label, planned);
         let start = Instant::now();
-        let summary = run_one(planned, &dir, &env, &mut memo, observer.as_mut())?;
+        let summary = run_one(planned, &dir, &env, &mut memo, observer.as_mut());
+        // The run's buffers are free now; the next run's shapes may differ (another model).
+        cxr_kernels::alloc::release_pool();
+        let summary = summary?;
         // Finished: the epoch checkpoint has served its purpose, unless asked to keep it.
         let checkpoint = dir.checkpoint_path();
         if !options.keep_checkpoints && checkpoint.is_file() {
