@@ -26,6 +26,12 @@ use geometry::Geometry;
 use recording::{Argmax, RecordingPool};
 pub use stem::batch_norm_relu_max_pool_train;
 
+/// Whether `xs` is 4-D with planes small enough for u32 argmax indices (recorded pools need it).
+fn indexable(xs: &Tensor) -> bool {
+    xs.dims4()
+        .is_ok_and(|(_, _, h, w)| u32::try_from(h * w).is_ok())
+}
+
 /// Pooling geometry, square in both spatial dimensions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MaxPool2d {
@@ -56,11 +62,8 @@ impl MaxPool2d {
     /// CPU tensors of f32 or f64 only.
     pub fn forward(&self, xs: &Tensor) -> candle_core::Result<Tensor> {
         let xs = xs.contiguous()?;
-        // Argmax indices are u32 within a plane; larger planes search again in the backward.
-        let indexable = xs
-            .dims4()
-            .is_ok_and(|(_, _, h, w)| u32::try_from(h * w).is_ok());
-        if xs.track_op() && indexable {
+        // Larger planes search again in the backward.
+        if xs.track_op() && indexable(&xs) {
             xs.apply_op1(Op(RecordingPool {
                 pool: *self,
                 argmax: Argmax::default(),

@@ -22,6 +22,55 @@ impl Argmax {
             .lock()
             .map_err(|_| candle_core::Error::Msg("max-pool: argmax lock poisoned".into()))
     }
+
+    /// Keeps the argmax a forward pass recorded.
+    pub(super) fn set(&self, argmax: Vec<u32>) -> candle_core::Result<()> {
+        *self.lock()? = argmax;
+        Ok(())
+    }
+
+    /// Pixels per input plane and per output plane (at least 1, as chunk sizes) of the pool
+    /// whose input has the 4-D shape `input`, once `grad` is checked to be its output's shape.
+    pub(super) fn plane_sizes(
+        &self,
+        op: &'static str,
+        input: &Shape,
+        grad: &Shape,
+    ) -> candle_core::Result<(usize, usize)> {
+        let (n, c, h, w) = input.dims4()?;
+        let (gn, gc, oh, ow) = grad.dims4()?;
+        if (gn, gc) != (n, c) || self.lock()?.len() != n * c * oh * ow {
+            candle_core::bail!("{op}: gradient shape {grad:?} does not match the output");
+        }
+        Ok(((h * w).max(1), (oh * ow).max(1)))
+    }
+
+    /// The input gradient (`len` values, planes of `plane_in`): each output gradient added at
+    /// its argmax, for the outputs (flat indices) that `keep` accepts; zero elsewhere.
+    pub(super) fn scatter<T: Elem>(
+        &self,
+        len: usize,
+        (plane_in, plane_out): (usize, usize),
+        grad_out: &[T],
+        keep: impl Fn(usize) -> bool + Sync,
+    ) -> candle_core::Result<Vec<T>> {
+        let argmax = self.lock()?;
+        let mut grad_in = zeros(len);
+        grad_in
+            .par_chunks_mut(plane_in)
+            .zip(grad_out.par_chunks(plane_out))
+            .zip(argmax.par_chunks(plane_out))
+            .enumerate()
+            .for_each(|(plane, ((grad_in, grad_out), argmax))| {
+                let base = plane * plane_out;
+                for (o, (&i, &g)) in argmax.iter().zip(grad_out).enumerate() {
+                    if keep(base + o) {
+                        grad_in[i as usize] += g;
+                    }
+                }
+            });
+        Ok(grad_in)
+    }
 }
 
 /// The pool of a tensor that tracks gradients: the forward pass also keeps each output's
@@ -43,7 +92,7 @@ impl Kernel<1> for RecordingPool {
 
     fn run<T: Elem>(&self, geo: &Geometry, [x]: [&[T]; 1]) -> candle_core::Result<Vec<T>> {
         let (out, argmax) = geo.pool_recording(x);
-        *self.argmax.lock()? = argmax;
+        self.argmax.set(argmax)?;
         Ok(out)
     }
 
@@ -73,32 +122,18 @@ impl Kernel<1> for Unpool {
     type Sizes = (usize, usize);
 
     fn check(&self, [grad]: [&Shape; 1]) -> candle_core::Result<((usize, usize), Shape)> {
-        let (n, c, h, w) = self.input.dims4()?;
-        let (gn, gc, oh, ow) = grad.dims4()?;
-        if (gn, gc) != (n, c) || self.argmax.lock()?.len() != n * c * oh * ow {
-            candle_core::bail!(
-                "max-pool backward: gradient shape {grad:?} does not match the output"
-            );
-        }
-        Ok((((h * w).max(1), (oh * ow).max(1)), self.input.clone()))
+        let sizes = self
+            .argmax
+            .plane_sizes("max-pool backward", &self.input, grad)?;
+        Ok((sizes, self.input.clone()))
     }
 
     fn run<T: Elem>(
         &self,
-        &(plane_in, plane_out): &(usize, usize),
+        &sizes: &(usize, usize),
         [grad_out]: [&[T]; 1],
     ) -> candle_core::Result<Vec<T>> {
-        let argmax = self.argmax.lock()?;
-        let mut grad_in = zeros(self.input.elem_count());
-        grad_in
-            .par_chunks_mut(plane_in)
-            .zip(grad_out.par_chunks(plane_out))
-            .zip(argmax.par_chunks(plane_out))
-            .for_each(|((grad_in, grad_out), argmax)| {
-                for (&i, &g) in argmax.iter().zip(grad_out) {
-                    grad_in[i as usize] += g;
-                }
-            });
-        Ok(grad_in)
+        self.argmax
+            .scatter(self.input.elem_count(), sizes, grad_out, |_| true)
     }
 }

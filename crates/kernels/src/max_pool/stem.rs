@@ -12,12 +12,13 @@
 //! gradient `g'` whole; the rest is BatchNorm's backward pass. Every value is rounded as in the
 //! unfused ops, and the scatter adds in the same order, so the results are bit-identical.
 
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 
 use candle_core::{Shape, Tensor};
 use rayon::prelude::*;
 
 use super::geometry::Geometry;
+use super::recording::Argmax;
 use super::MaxPool2d;
 use crate::batch_norm::{batch_stats, ChannelStats, Dims, Saved};
 use crate::elem::{zeros, Elem};
@@ -34,10 +35,7 @@ pub fn batch_norm_relu_max_pool_train(
     eps: f64,
     pool: MaxPool2d,
 ) -> candle_core::Result<(Tensor, ChannelStats)> {
-    let indexable = xs
-        .dims4()
-        .is_ok_and(|(_, _, h, w)| u32::try_from(h * w).is_ok());
-    if !indexable {
+    if !super::indexable(xs) {
         // Argmax indices are u32 within a plane: the unfused ops handle larger planes.
         let (ys, stats) = crate::batch_norm_train(xs, weight, bias, eps, true)?;
         return Ok((pool.forward(&ys)?, stats));
@@ -46,7 +44,7 @@ pub fn batch_norm_relu_max_pool_train(
         eps,
         pool,
         stats: Arc::new(OnceLock::new()),
-        argmax: Arc::new(Mutex::new(Vec::new())),
+        argmax: Argmax::default(),
     };
     let stats = op.stats.clone();
     let ys = xs
@@ -63,12 +61,8 @@ struct StemPool {
     pool: MaxPool2d,
     /// Set by the forward pass.
     stats: Arc<OnceLock<Saved>>,
-    /// Per output, the index of its maximum within its input plane; set by the forward pass.
-    argmax: Arc<Mutex<Vec<u32>>>,
-}
-
-fn poisoned<E>(_: E) -> candle_core::Error {
-    candle_core::Error::Msg("batch-norm-relu-max-pool: argmax lock poisoned".into())
+    /// Set by the forward pass.
+    argmax: Argmax,
 }
 
 impl Kernel<3> for StemPool {
@@ -123,7 +117,7 @@ impl Kernel<3> for StemPool {
                     argmax[o] = i as u32;
                 });
             });
-        *self.argmax.lock().map_err(poisoned)? = argmax;
+        self.argmax.set(argmax)?;
         Ok(out)
     }
 
@@ -155,7 +149,7 @@ impl Kernel<3> for StemPool {
 /// `(pooled, grad_pooled) -> g'`: each output's gradient added at its argmax when the pooled
 /// value is above 0, zero elsewhere.
 struct MaskedUnpool {
-    argmax: Arc<Mutex<Vec<u32>>>,
+    argmax: Argmax,
     input: Shape,
 }
 
@@ -165,38 +159,23 @@ impl Kernel<2> for MaskedUnpool {
     type Sizes = (usize, usize);
 
     fn check(&self, [y, grad]: [&Shape; 2]) -> candle_core::Result<((usize, usize), Shape)> {
-        let (n, c, h, w) = self.input.dims4()?;
-        let (gn, gc, oh, ow) = grad.dims4()?;
-        let recorded = self.argmax.lock().map_err(poisoned)?.len();
-        if y != grad || (gn, gc) != (n, c) || recorded != n * c * oh * ow {
+        if y != grad {
             candle_core::bail!(
-                "{}: gradient shape {grad:?} does not match the output",
+                "{}: gradient shape {grad:?} is not the output's {y:?}",
                 Self::NAME
             );
         }
-        Ok((((h * w).max(1), (oh * ow).max(1)), self.input.clone()))
+        let sizes = self.argmax.plane_sizes(Self::NAME, &self.input, grad)?;
+        Ok((sizes, self.input.clone()))
     }
 
     fn run<T: Elem>(
         &self,
-        &(plane_in, plane_out): &(usize, usize),
+        &sizes: &(usize, usize),
         [y, grad_out]: [&[T]; 2],
     ) -> candle_core::Result<Vec<T>> {
-        let argmax = self.argmax.lock().map_err(poisoned)?;
         let zero = T::ZERO;
-        let mut grad_in = zeros(self.input.elem_count());
-        grad_in
-            .par_chunks_mut(plane_in)
-            .zip(y.par_chunks(plane_out))
-            .zip(grad_out.par_chunks(plane_out))
-            .zip(argmax.par_chunks(plane_out))
-            .for_each(|(((grad_in, y), grad_out), argmax)| {
-                for ((&i, &g), &y) in argmax.iter().zip(grad_out).zip(y) {
-                    if y > zero {
-                        grad_in[i as usize] += g;
-                    }
-                }
-            });
-        Ok(grad_in)
+        self.argmax
+            .scatter(self.input.elem_count(), sizes, grad_out, |o| y[o] > zero)
     }
 }
