@@ -41,7 +41,7 @@
 //! ```
 
 use std::alloc::{GlobalAlloc, Layout};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use mimalloc::MiMalloc;
 
@@ -80,34 +80,45 @@ impl FreeList {
 }
 
 static POOL: [Mutex<FreeList>; CLASSES] = [const { Mutex::new(FreeList::new()) }; CLASSES];
-/// The class of a request, as (index, block size): the smallest class that holds it, or `None`
-/// when it is not pooled.
-fn class_of(layout: Layout) -> Option<(usize, usize)> {
-    let size = layout.size();
-    if size < POOL_MIN || layout.align() > POOL_ALIGN {
+/// The class of `bytes` as (index, class size): rounded `up` to the smallest class that holds
+/// it, or down to the largest no bigger than it; `None` outside the pool's range.
+fn class(bytes: usize, up: bool) -> Option<(usize, usize)> {
+    if bytes < POOL_MIN {
         return None;
     }
-    let shift = usize::BITS - 1 - size.leading_zeros();
+    let shift = usize::BITS - 1 - bytes.leading_zeros();
     if shift >= MAX_SHIFT {
         return None;
     }
     let step_shift = shift - STEP_SHIFT;
-    let steps = size.div_ceil(1 << step_shift); // CLASSES_PER_DOUBLING..=2 * CLASSES_PER_DOUBLING
+    // CLASSES_PER_DOUBLING..=2 * CLASSES_PER_DOUBLING rounded up, ..2 * rounded down.
+    let steps = if up {
+        bytes.div_ceil(1 << step_shift)
+    } else {
+        bytes >> step_shift
+    };
     let index = (shift - MIN_SHIFT) as usize * CLASSES_PER_DOUBLING + steps - CLASSES_PER_DOUBLING;
     Some((index, steps << step_shift))
 }
 
+/// The class of a request, as (index, block size): the smallest class that holds it, or `None`
+/// when it is not pooled.
+fn class_of(layout: Layout) -> Option<(usize, usize)> {
+    if layout.align() > POOL_ALIGN {
+        return None;
+    }
+    class(layout.size(), true)
+}
+
 /// The class a block of `usable` bytes serves: the largest class no bigger than it.
 fn block_class(usable: usize) -> Option<usize> {
-    if usable < POOL_MIN {
-        return None;
-    }
-    let shift = usize::BITS - 1 - usable.leading_zeros();
-    if shift >= MAX_SHIFT {
-        return None;
-    }
-    let steps = usable >> (shift - STEP_SHIFT); // rounded down
-    Some((shift - MIN_SHIFT) as usize * CLASSES_PER_DOUBLING + steps - CLASSES_PER_DOUBLING)
+    class(usable, false).map(|(index, _)| index)
+}
+
+/// Class `index`'s free list, locked (a poisoned lock still holds a consistent list: every
+/// update is one push or pop).
+fn free_list(index: usize) -> MutexGuard<'static, FreeList> {
+    POOL[index].lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// The layout a pooled block of `size` bytes is allocated with.
@@ -119,7 +130,7 @@ fn block_layout(size: usize) -> Layout {
 /// [`CLASSES_PER_DOUBLING`] classes (twice the size) above.
 fn take(index: usize) -> Option<*mut u8> {
     (index..CLASSES.min(index + CLASSES_PER_DOUBLING + 1)).find_map(|class| {
-        let mut list = POOL[class].lock().unwrap_or_else(PoisonError::into_inner);
+        let mut list = free_list(class);
         (list.len > 0).then(|| {
             list.len -= 1;
             list.blocks[list.len] as *mut u8
@@ -133,7 +144,7 @@ fn keep(ptr: *mut u8) -> bool {
     let Some(class) = block_class(capacity(ptr)) else {
         return false;
     };
-    let mut list = POOL[class].lock().unwrap_or_else(PoisonError::into_inner);
+    let mut list = free_list(class);
     if list.len == SLOTS {
         return false;
     }
@@ -153,7 +164,7 @@ pub fn release_pool() {
 
 /// Hands class `index`'s kept blocks back to mimalloc.
 fn release_class(index: usize) {
-    let mut list = POOL[index].lock().unwrap_or_else(PoisonError::into_inner);
+    let mut list = free_list(index);
     while list.len > 0 {
         list.len -= 1;
         // SAFETY: a kept block is mimalloc's and no longer in use; it leaves the list here.
