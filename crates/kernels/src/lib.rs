@@ -8,9 +8,11 @@
 //!
 //! - [`conv2d`]: convolution as im2col + GEMM (the `gemm` crate candle itself uses), with the
 //!   weight gradient as im2col + GEMM and the input gradient as GEMM + col2im, the latter skipped
-//!   when the input tracks no gradient (the image, a detached frozen prefix); [`conv2d_bias`]
-//!   adds a bias whose gradient comes from the same backward pass, and [`conv2d_bias_relu`] a
-//!   ReLU after it (an eval-mode conv -> BatchNorm -> ReLU, the BatchNorm folded into the conv).
+//!   when the input tracks no gradient (the image, a detached frozen prefix); stride-1 3x3
+//!   convolutions with at least 16 output tiles of 2x2 per image (an 8x8 map) take Winograd
+//!   F(2x2, 3x3) instead in all three passes (16 GEMMs over transformed tiles, 2.25 times fewer
+//!   multiplications; `CXR_WINOGRAD=0` turns it off); [`conv2d_bias`] adds a bias whose
+//!   gradient comes from the same backward pass, and [`conv2d_bias_relu`] a ReLU after it (an eval-mode conv -> BatchNorm -> ReLU, the BatchNorm folded into the conv).
 //! - [`batch_norm_train`] / [`batch_norm_eval`]: BatchNorm in one forward and one backward pass
 //!   per direction, optionally fused with the ReLU after it.
 //! - [`add_relu`]: `relu(a + b)`, the end of a residual block; [`batch_norm_add_relu_train`]

@@ -6,6 +6,7 @@ use std::mem::MaybeUninit;
 use rayon::prelude::*;
 
 use super::group::{fill_columns, Plan};
+use super::winograd;
 use crate::elem::{scratch, Elem};
 use crate::im2col::ConvGeometry;
 use crate::matmul::{matmul, matmul_uninit, Mat};
@@ -38,6 +39,9 @@ pub(super) fn forward<T: Elem>(
     w_ld: usize,
     epilogue: Epilogue<'_, T>,
 ) -> Vec<T> {
+    if winograd::applies(g) {
+        return winograd::forward(g, x, w, w_ld, epilogue);
+    }
     let total = g.n * g.out_image();
     let mut out = Vec::with_capacity(total);
     let plan = Plan::new(g);
@@ -99,7 +103,7 @@ fn scatter_images<'d, T: Elem>(
 }
 
 /// `out` (images x `c_out` planes of `p` pixels) plus each plane's bias, then ReLU when asked.
-fn apply<T: Elem>(out: &mut [T], p: usize, c_out: usize, epilogue: Epilogue<'_, T>) {
+pub(super) fn apply<T: Elem>(out: &mut [T], p: usize, c_out: usize, epilogue: Epilogue<'_, T>) {
     let Epilogue { bias, relu } = epilogue;
     if bias.is_none() && !relu {
         return;

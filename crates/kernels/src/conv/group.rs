@@ -16,10 +16,14 @@ pub(super) struct Plan {
 
 impl Plan {
     pub(super) fn new(g: &ConvGeometry) -> Self {
-        let per_task = g.n.div_ceil(rayon::current_num_threads().max(1)).max(1);
-        let group = TARGET_COLUMNS
-            .div_ceil(g.out_pixels().max(1))
-            .clamp(1, per_task);
+        Self::grouping(g.n, g.out_pixels(), TARGET_COLUMNS)
+    }
+
+    /// `n` images split across rayon's threads, grouped until a group has at least `target`
+    /// GEMM columns at `per_image` columns an image (or holds the task's images).
+    pub(super) fn grouping(n: usize, per_image: usize, target: usize) -> Self {
+        let per_task = n.div_ceil(rayon::current_num_threads().max(1)).max(1);
+        let group = target.div_ceil(per_image.max(1)).clamp(1, per_task);
         Self { per_task, group }
     }
 

@@ -4,7 +4,7 @@ use candle_core::Shape;
 use rayon::prelude::*;
 
 use super::group::{gather, Plan};
-use super::{check_grad_shape, Conv2d};
+use super::{check_grad_shape, winograd, Conv2d};
 use crate::elem::{scratch, zeros, Elem};
 use crate::im2col::ConvGeometry;
 use crate::kernel::Kernel;
@@ -37,6 +37,9 @@ impl Kernel<2> for ConvInputGrad {
 
 /// `dx` from the weight and the output gradient.
 fn input_grad<T: Elem>(g: &ConvGeometry, w: &[T], dy: &[T]) -> Vec<T> {
+    if winograd::applies(g) {
+        return winograd::input_grad(g, w, dy);
+    }
     let mut dx = zeros(g.n * g.in_image());
     let plan = Plan::new(g);
     let (k, p) = (g.k(), g.out_pixels());

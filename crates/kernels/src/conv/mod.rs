@@ -24,6 +24,7 @@ mod forward;
 mod group;
 mod input_grad;
 mod weight_grad;
+mod winograd;
 
 use candle_core::{Shape, Tensor};
 use rayon::prelude::*;

@@ -5,7 +5,7 @@ use candle_core::Shape;
 use rayon::prelude::*;
 
 use super::group::{fill_columns, gather, Plan};
-use super::{check_grad_shape, Conv2d};
+use super::{check_grad_shape, winograd, Conv2d};
 use crate::elem::{zeros, Elem};
 use crate::im2col::ConvGeometry;
 use crate::kernel::Kernel;
@@ -41,6 +41,9 @@ const CHANNEL_BLOCK: usize = 16;
 
 /// `dW` from the input and the output gradient.
 fn weight_grad<T: Elem>(g: &ConvGeometry, x: &[T], dy: &[T]) -> Vec<T> {
+    if winograd::applies(g) {
+        return winograd::weight_grad(g, x, dy);
+    }
     let plan = Plan::new(g);
     let (k, p) = (g.k(), g.out_pixels());
     let tasks = g.n.div_ceil(plan.per_task);

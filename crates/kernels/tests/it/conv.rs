@@ -1,7 +1,7 @@
 //! `cxr_kernels::conv2d` against candle's `conv2d` (f32, forward and both gradients) and finite
 //! differences (f64), over odd shapes: batch 1, channel counts that are not multiples of 8,
-//! padding, stride 2, 1x1 kernels, and small images that make the kernel group several images
-//! into one GEMM.
+//! padding, stride 2, 1x1 kernels, small images that make the kernel group several images into
+//! one GEMM, and 3x3 stride-1 shapes large enough for the Winograd path.
 
 use candle_core::{DType, Result, Tensor, Var};
 
@@ -12,7 +12,7 @@ use crate::support::{
 /// (batch, in channels, height, width, out channels, kernel, stride, padding).
 type Case = (usize, usize, usize, usize, usize, usize, usize, usize);
 
-const SHAPES: [Case; 12] = [
+const SHAPES: [Case; 15] = [
     (1, 3, 7, 9, 5, 3, 1, 1),
     (2, 5, 8, 7, 3, 3, 2, 1),
     (3, 4, 6, 6, 6, 1, 1, 0),
@@ -28,6 +28,11 @@ const SHAPES: [Case; 12] = [
     // Stride 1 with less padding than "same".
     (2, 3, 6, 5, 4, 3, 1, 0),
     (2, 2, 7, 6, 3, 5, 1, 1),
+    // 3x3 stride 1 with at least 16 output tiles of 2x2 per image: Winograd F(2x2, 3x3), with
+    // odd sides (a clipped last tile), every padding it takes, and more images than threads.
+    (5, 6, 9, 7, 7, 3, 1, 1),
+    (2, 3, 6, 8, 4, 3, 1, 2),
+    (3, 4, 11, 10, 5, 3, 1, 0),
 ];
 
 #[test]
