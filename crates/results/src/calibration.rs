@@ -31,12 +31,15 @@ mod tests {
         let dir = tempfile::tempdir()?;
         let run = RunDir::at(dir.path());
         let path = run.calibration_path();
+        // Values that need all 17 digits: serde_json's default float parser may land one ulp
+        // off them (0.13542236760258677 read back as ...675 broke the summary's equality with
+        // this file), so the workspace enables its `float_roundtrip`.
         let record = CalibrationRecord {
             temperature: 1.75,
             val_nll_uncalibrated: 0.5,
-            val_nll: 0.375,
-            test_ece_uncalibrated: 0.125,
-            test_ece: 0.0625,
+            val_nll: 0.1f64 + 0.2,
+            test_ece_uncalibrated: 1.0 / 3.0,
+            test_ece: 0.135_422_367_602_586_77,
         };
         run.write_calibration(&record)?;
         assert_eq!(run.read_calibration()?, Some(record));
