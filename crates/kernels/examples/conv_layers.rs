@@ -1,5 +1,8 @@
 //! Times `cxr_kernels::conv2d` forward and both gradients on ResNet18's 3x3 stride-1 layer shapes
-//! at 128 px (batch from the first argument, default 32). `CXR_WINOGRAD=0` for im2col.
+//! at 128 px, best of 20: `cargo run --release -p cxr-kernels --example conv_layers [BATCH
+//! [LAYER]]` (batch 32 and all four layers by default). Run it again with `CXR_WINOGRAD=0` for
+//! im2col. GFLOP/s are nominal (im2col's multiply-adds x 2; Winograd does 2.25 times fewer), and
+//! the 4x4 layer is im2col either way (below Winograd's minimum of 16 tiles per image).
 use std::time::Instant;
 
 use candle_core::{Device, Tensor, Var};

@@ -29,10 +29,13 @@ pub enum Verdict {
 impl Verdict {
     /// The check's verdict on micro-recall `delta` (now minus baseline) with `tolerance`.
     pub fn of_delta(delta: f64, tolerance: f64) -> Self {
-        // A tiny epsilon keeps a drop of exactly the tolerance (as printed) a pass.
-        if delta.is_nan() || delta < -tolerance - 1e-9 {
+        // Baselines store recall to 4 decimals, so a delta within half the last one is the
+        // baseline's own rounding, not a change: an exact rerun passes `--tolerance 0` (it
+        // printed "-0.0000 REGRESSED"), and a drop of exactly the tolerance as printed passes.
+        const ROUNDING: f64 = 0.5e-4;
+        if delta.is_nan() || delta < -tolerance - ROUNDING {
             Self::Regressed
-        } else if delta > tolerance {
+        } else if delta > tolerance + ROUNDING {
             Self::Improved
         } else {
             Self::Ok
@@ -66,6 +69,10 @@ mod tests {
     fn deltas_and_intervals_give_the_same_three_verdicts() {
         assert_eq!(Verdict::of_delta(-0.02, 0.02), Verdict::Ok);
         assert_eq!(Verdict::of_delta(-0.021, 0.02), Verdict::Regressed);
+        // An exact rerun against a baseline rounded to 4 decimals (0.56666.. stored as 0.5667).
+        assert_eq!(Verdict::of_delta(0.566_666_7 - 0.5667, 0.0), Verdict::Ok);
+        assert_eq!(Verdict::of_delta(0.5666 - 0.5667, 0.0), Verdict::Regressed);
+        assert_eq!(Verdict::of_delta(0.5668 - 0.5667, 0.0), Verdict::Improved);
         assert_eq!(Verdict::of_delta(f64::NAN, 0.02), Verdict::Regressed);
         assert_eq!(Verdict::of_delta(0.03, 0.02), Verdict::Improved);
         assert_eq!(Verdict::of_interval(None), Verdict::TooFewSeeds);
