@@ -201,8 +201,9 @@ fn transform_kernels<T: Elem>(
     let pairs = rows * cols;
     let mut u = Vec::with_capacity(16 * pairs);
     let slots = &mut u.spare_capacity_mut()[..16 * pairs];
-    // Per row `k`, transform each kernel of the row into a local block, then copy the block's
-    // 16 runs of `cols` values to their matrices (so rayon's chunks are disjoint).
+    // Each of the 16 matrices cut into its `rows` runs of `cols` slots, and the runs regrouped
+    // by row: row `k`'s 16 runs are disjoint from every other row's, so rayon can give each row
+    // to a task, which transforms the row's kernels and writes value `ξ` of each to run `ξ`.
     let mut per_xi: Vec<&mut [MaybeUninit<T>]> = slots.chunks_mut(pairs.max(1)).collect();
     let mut rows_of: Vec<Vec<&mut [MaybeUninit<T>]>> = (0..rows).map(|_| Vec::new()).collect();
     for matrix in &mut per_xi {
