@@ -3,8 +3,6 @@
 
 use std::mem::MaybeUninit;
 
-use rayon::prelude::*;
-
 use super::group::{fill_columns, Plan};
 use super::winograd;
 use crate::elem::{scratch, Elem};
@@ -47,32 +45,28 @@ pub(super) fn forward<T: Elem>(
     let plan = Plan::new(g);
     let (k, p) = (g.k(), g.out_pixels());
     let weight = Mat::rows(w, g.c_out, k, w_ld);
-    out.spare_capacity_mut()[..total]
-        .par_chunks_mut((plan.per_task * g.out_image()).max(1))
-        .enumerate()
-        .for_each(|(task, slots)| {
-            let first = task * plan.per_task;
-            T::with_scratch(|col_buf, tmp_buf| {
-                for (i, count) in plan.groups(slots.len() / g.out_image().max(1)) {
-                    let x = &x[(first + i) * g.in_image()..][..count * g.in_image()];
-                    let slots = &mut slots[i * g.out_image()..][..count * g.out_image()];
-                    let out = if count == 1 && g.is_pointwise() {
-                        matmul_uninit(slots, weight, Mat::rows(x, k, p, p))
-                    } else {
-                        let col = fill_columns(g, x, count, col_buf);
-                        let ld = count * p;
-                        if count == 1 {
-                            matmul_uninit(slots, weight, Mat::rows(col, k, p, p))
-                        } else {
-                            let tmp = scratch(tmp_buf, g.c_out * ld);
-                            matmul(tmp, ld, weight, Mat::rows(col, k, ld, ld), false);
-                            scatter_images(g, tmp, count, slots)
-                        }
-                    };
-                    apply(out, p, g.c_out, epilogue);
+    let all = &mut out.spare_capacity_mut()[..total];
+    plan.for_each_group(
+        all,
+        g.out_image(),
+        |first, count, slots, col_buf, tmp_buf| {
+            let x = &x[first * g.in_image()..][..count * g.in_image()];
+            let out = if count == 1 && g.is_pointwise() {
+                matmul_uninit(slots, weight, Mat::rows(x, k, p, p))
+            } else {
+                let col = fill_columns(g, x, count, col_buf);
+                let ld = count * p;
+                if count == 1 {
+                    matmul_uninit(slots, weight, Mat::rows(col, k, p, p))
+                } else {
+                    let tmp = scratch(tmp_buf, g.c_out * ld);
+                    matmul(tmp, ld, weight, Mat::rows(col, k, ld, ld), false);
+                    scatter_images(g, tmp, count, slots)
                 }
-            })
-        });
+            };
+            apply(out, p, g.c_out, epilogue);
+        },
+    );
     // SAFETY: the tasks' chunks cover all `total` slots, and each group wrote every slot of its
     // images (`matmul_uninit` writes all it is given; `scatter_images` writes every image's
     // planes), so the whole output is initialised.

@@ -1,14 +1,12 @@
 //! The input gradient: `dx[n] = col2im(W^T (K, Cout) * dy[n] (Cout, P))`, one GEMM per group.
 
-use candle_core::Shape;
-use rayon::prelude::*;
-
 use super::group::{gather, Plan};
 use super::{check_grad_shape, winograd, Conv2d};
 use crate::elem::{scratch, zeros, Elem};
 use crate::im2col::ConvGeometry;
 use crate::kernel::Kernel;
 use crate::matmul::{matmul, Mat};
+use candle_core::Shape;
 
 /// `(weight, grad_output) -> grad_input` for an input of side `h x w`.
 pub(super) struct ConvInputGrad {
@@ -44,37 +42,33 @@ fn input_grad<T: Elem>(g: &ConvGeometry, w: &[T], dy: &[T]) -> Vec<T> {
     let plan = Plan::new(g);
     let (k, p) = (g.k(), g.out_pixels());
     let weight_t = Mat::rows(w, g.c_out, k, k).t();
-    dx.par_chunks_mut(plan.per_task * g.in_image())
-        .enumerate()
-        .for_each(|(task, dx)| {
-            let first = task * plan.per_task;
-            T::with_scratch(|col_buf, dy_buf| {
-                for (i, count) in plan.groups(dx.len() / g.in_image()) {
-                    let dy = &dy[(first + i) * g.out_image()..][..count * g.out_image()];
-                    let dx = &mut dx[i * g.in_image()..][..count * g.in_image()];
-                    let ld = count * p;
-                    let dy = if count == 1 {
-                        dy
-                    } else {
-                        gather(g, dy, count, dy_buf)
-                    };
-                    let dy = Mat::rows(dy, g.c_out, ld, ld);
-                    if count == 1 && g.is_pointwise() {
-                        matmul(dx, p, weight_t, dy, false);
-                        continue;
-                    }
-                    let col = scratch(col_buf, k * ld);
-                    matmul(col, ld, weight_t, dy, false);
-                    for img in 0..count {
-                        g.col2im(
-                            col,
-                            ld,
-                            img * p,
-                            &mut dx[img * g.in_image()..][..g.in_image()],
-                        );
-                    }
-                }
-            })
-        });
+    plan.for_each_group(
+        &mut dx,
+        g.in_image(),
+        |first, count, dx, col_buf, dy_buf| {
+            let dy = &dy[first * g.out_image()..][..count * g.out_image()];
+            let ld = count * p;
+            let dy = if count == 1 {
+                dy
+            } else {
+                gather(g, dy, count, dy_buf)
+            };
+            let dy = Mat::rows(dy, g.c_out, ld, ld);
+            if count == 1 && g.is_pointwise() {
+                matmul(dx, p, weight_t, dy, false);
+                return;
+            }
+            let col = scratch(col_buf, k * ld);
+            matmul(col, ld, weight_t, dy, false);
+            for img in 0..count {
+                g.col2im(
+                    col,
+                    ld,
+                    img * p,
+                    &mut dx[img * g.in_image()..][..g.in_image()],
+                );
+            }
+        },
+    );
     dx
 }

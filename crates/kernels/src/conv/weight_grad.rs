@@ -46,43 +46,32 @@ fn weight_grad<T: Elem>(g: &ConvGeometry, x: &[T], dy: &[T]) -> Vec<T> {
     }
     let plan = Plan::new(g);
     let (k, p) = (g.k(), g.out_pixels());
-    let tasks = g.n.div_ceil(plan.per_task);
-    let partials: Vec<Vec<T>> = (0..tasks)
-        .into_par_iter()
-        .map(|task| {
-            let first = task * plan.per_task;
-            let count = plan.per_task.min(g.n - first);
-            let mut dw = vec![T::ZERO; g.c_out * k];
-            T::with_scratch(|col_buf, dy_buf| {
-                for (i, count) in plan.groups(count) {
-                    let x = &x[(first + i) * g.in_image()..][..count * g.in_image()];
-                    let dy = &dy[(first + i) * g.out_image()..][..count * g.out_image()];
-                    let ld = count * p;
-                    let cols = if count == 1 && g.is_pointwise() {
-                        x
-                    } else {
-                        fill_columns(g, x, count, col_buf)
-                    };
-                    let dy = if count == 1 {
-                        dy
-                    } else {
-                        gather(g, dy, count, dy_buf)
-                    };
-                    // dW^T (K, Cout) += col (K, ld) * dy^T (ld, Cout). Computing the transpose
-                    // lets the GEMM pack dy (Cout x ld) rather than the column matrix
-                    // (K x ld, nine times larger for a 3x3 convolution).
-                    matmul(
-                        &mut dw,
-                        g.c_out,
-                        Mat::rows(cols, k, ld, ld),
-                        Mat::rows(dy, g.c_out, ld, ld).t(),
-                        true,
-                    );
-                }
-            });
-            dw
-        })
-        .collect();
+    let init = || vec![T::ZERO; g.c_out * k];
+    let partials = plan.fold_tasks(g.n, init, |dw, first, count, col_buf, dy_buf| {
+        let x = &x[first * g.in_image()..][..count * g.in_image()];
+        let dy = &dy[first * g.out_image()..][..count * g.out_image()];
+        let ld = count * p;
+        let cols = if count == 1 && g.is_pointwise() {
+            x
+        } else {
+            fill_columns(g, x, count, col_buf)
+        };
+        let dy = if count == 1 {
+            dy
+        } else {
+            gather(g, dy, count, dy_buf)
+        };
+        // dW^T (K, Cout) += col (K, ld) * dy^T (ld, Cout). Computing the transpose lets the
+        // GEMM pack dy (Cout x ld) rather than the column matrix (K x ld, nine times larger for
+        // a 3x3 convolution).
+        matmul(
+            dw,
+            g.c_out,
+            Mat::rows(cols, k, ld, ld),
+            Mat::rows(dy, g.c_out, ld, ld).t(),
+            true,
+        );
+    });
     // Sum the tasks' (K, Cout) partials and transpose to (Cout, K) in one parallel pass, a
     // block of output rows (channels) at a time: each partial row `r` gives the block one
     // contiguous run of `CHANNEL_BLOCK` values, so every cache line read is used whole (a

@@ -142,36 +142,25 @@ pub(super) fn weight_grad<T: Elem>(g: &ConvGeometry, x: &[T], dy: &[T]) -> Vec<T
     let tiles = Tiles::new(g);
     let plan = Plan::grouping(g.n, tiles.per_image(), TARGET_TILES);
     let (c_in, c_out) = (g.c_in, g.c_out);
-    let tasks = g.n.div_ceil(plan.per_task);
-    let partials: Vec<Vec<T>> = (0..tasks)
-        .into_par_iter()
-        .map(|task| {
-            let first = task * plan.per_task;
-            let count = plan.per_task.min(g.n - first);
-            let mut mw = vec![T::ZERO; 16 * c_out * c_in];
-            T::with_scratch(|v_buf, e_buf| {
-                for (i, count) in plan.groups(count) {
-                    let t = count * tiles.per_image();
-                    let x = &x[(first + i) * g.in_image()..][..count * g.in_image()];
-                    let dy = &dy[(first + i) * g.out_image()..][..count * g.out_image()];
-                    let v = scratch(v_buf, 16 * spaced(c_in * t));
-                    transform_patches(&tiles, x, c_in, count, v);
-                    let e = scratch(e_buf, 16 * spaced(c_out * t));
-                    transform_output_grads(&tiles, dy, c_out, count, e);
-                    for xi in 0..16 {
-                        matmul(
-                            &mut mw[xi * c_out * c_in..][..c_out * c_in],
-                            c_in,
-                            Mat::rows(&e[xi * spaced(c_out * t)..][..c_out * t], c_out, t, t),
-                            Mat::rows(&v[xi * spaced(c_in * t)..][..c_in * t], c_in, t, t).t(),
-                            true,
-                        );
-                    }
-                }
-            });
-            mw
-        })
-        .collect();
+    let init = || vec![T::ZERO; 16 * c_out * c_in];
+    let partials = plan.fold_tasks(g.n, init, |mw, first, count, v_buf, e_buf| {
+        let t = count * tiles.per_image();
+        let x = &x[first * g.in_image()..][..count * g.in_image()];
+        let dy = &dy[first * g.out_image()..][..count * g.out_image()];
+        let v = scratch(v_buf, 16 * spaced(c_in * t));
+        transform_patches(&tiles, x, c_in, count, v);
+        let e = scratch(e_buf, 16 * spaced(c_out * t));
+        transform_output_grads(&tiles, dy, c_out, count, e);
+        for xi in 0..16 {
+            matmul(
+                &mut mw[xi * c_out * c_in..][..c_out * c_in],
+                c_in,
+                Mat::rows(&e[xi * spaced(c_out * t)..][..c_out * t], c_out, t, t),
+                Mat::rows(&v[xi * spaced(c_in * t)..][..c_in * t], c_in, t, t).t(),
+                true,
+            );
+        }
+    });
     // dW[k][c] = Gᵀ (Σ_tasks Mw[·][k][c]) G, a block of output channels per rayon task.
     let mut dw = zeros(c_out * c_in * 9);
     let pairs = c_out * c_in;
@@ -234,33 +223,25 @@ fn convolve<T: Elem>(g: &ConvGeometry, x: &[T], u: &[T], epilogue: Epilogue<'_, 
     let (c_in, c_out) = (g.c_in, g.c_out);
     let total = g.n * g.out_image();
     let mut out = Vec::with_capacity(total);
-    out.spare_capacity_mut()[..total]
-        .par_chunks_mut((plan.per_task * g.out_image()).max(1))
-        .enumerate()
-        .for_each(|(task, slots)| {
-            let first = task * plan.per_task;
-            T::with_scratch(|v_buf, m_buf| {
-                for (i, count) in plan.groups(slots.len() / g.out_image().max(1)) {
-                    let t = count * tiles.per_image();
-                    let x = &x[(first + i) * g.in_image()..][..count * g.in_image()];
-                    let slots = &mut slots[i * g.out_image()..][..count * g.out_image()];
-                    let v = scratch(v_buf, 16 * spaced(c_in * t));
-                    transform_patches(&tiles, x, c_in, count, v);
-                    let m = scratch(m_buf, 16 * spaced(c_out * t));
-                    for xi in 0..16 {
-                        matmul(
-                            &mut m[xi * spaced(c_out * t)..][..c_out * t],
-                            t,
-                            Mat::rows(&u[xi * c_out * c_in..][..c_out * c_in], c_out, c_in, c_in),
-                            Mat::rows(&v[xi * spaced(c_in * t)..][..c_in * t], c_in, t, t),
-                            false,
-                        );
-                    }
-                    let written = write_outputs(&tiles, m, c_out, count, slots);
-                    apply(written, g.out_pixels(), c_out, epilogue);
-                }
-            })
-        });
+    let all = &mut out.spare_capacity_mut()[..total];
+    plan.for_each_group(all, g.out_image(), |first, count, slots, v_buf, m_buf| {
+        let t = count * tiles.per_image();
+        let x = &x[first * g.in_image()..][..count * g.in_image()];
+        let v = scratch(v_buf, 16 * spaced(c_in * t));
+        transform_patches(&tiles, x, c_in, count, v);
+        let m = scratch(m_buf, 16 * spaced(c_out * t));
+        for xi in 0..16 {
+            matmul(
+                &mut m[xi * spaced(c_out * t)..][..c_out * t],
+                t,
+                Mat::rows(&u[xi * c_out * c_in..][..c_out * c_in], c_out, c_in, c_in),
+                Mat::rows(&v[xi * spaced(c_in * t)..][..c_in * t], c_in, t, t),
+                false,
+            );
+        }
+        let written = write_outputs(&tiles, m, c_out, count, slots);
+        apply(written, g.out_pixels(), c_out, epilogue);
+    });
     // SAFETY: the tasks' chunks cover all `total` slots, and `write_outputs` wrote every pixel
     // of every plane of each group's images.
     unsafe { out.set_len(total) };
