@@ -4,9 +4,7 @@
 use candle_core::{DType, Result, Tensor, Var};
 use cxr_kernels::ChannelStats;
 
-use crate::support::{
-    assert_close, assert_grad_close, assert_grads_close, numeric_grad, tensor, var,
-};
+use crate::support::{assert_close, assert_finite_differences, assert_grads_close, tensor, var};
 
 const EPS: f64 = 1e-5;
 
@@ -115,19 +113,9 @@ fn gradients_match_finite_differences() -> Result<()> {
                     .sum_all()?
                     .to_scalar::<f64>()
             };
-            let (xt, wt, bt) = (x.as_tensor(), w.as_tensor(), b.as_tensor());
-            let numeric = [
-                numeric_grad(xt, |x| loss(x, wt, bt))?,
-                numeric_grad(wt, |w| loss(xt, w, bt))?,
-                numeric_grad(bt, |b| loss(xt, wt, b))?,
-            ];
             let what = format!("{shape:?} train={train}");
-            for ((name, v), numeric) in [("input", &x), ("weight", &w), ("bias", &b)]
-                .into_iter()
-                .zip(numeric)
-            {
-                assert_grad_close(&what, name, &grads, v, Some(&numeric), 1e-4)?;
-            }
+            let vars = [("input", &x), ("weight", &w), ("bias", &b)];
+            assert_finite_differences(&what, &grads, &vars, |t| loss(t[0], t[1], t[2]), 1e-4)?;
         }
     }
     Ok(())

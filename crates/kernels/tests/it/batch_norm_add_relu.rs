@@ -4,9 +4,7 @@
 
 use candle_core::{DType, Result, Tensor};
 
-use crate::support::{
-    assert_close, assert_grad_close, assert_grads_close, numeric_grad, tensor, var,
-};
+use crate::support::{assert_close, assert_finite_differences, assert_grads_close, tensor, var};
 
 const EPS: f64 = 1e-5;
 
@@ -121,24 +119,15 @@ fn gradients_match_finite_differences() -> Result<()> {
         let loss = |x: &Tensor, s: &Tensor, w: &Tensor, b: &Tensor| -> Result<f64> {
             (fused(x, s, w, b)? * &r)?.sum_all()?.to_scalar::<f64>()
         };
-        let numeric = [
-            numeric_grad(xt, |x| loss(x, st, wt, bt))?,
-            numeric_grad(st, |s| loss(xt, s, wt, bt))?,
-            numeric_grad(wt, |w| loss(xt, st, w, bt))?,
-            numeric_grad(bt, |b| loss(xt, st, wt, b))?,
-        ];
         let what = format!("{shape:?}");
-        for ((name, v), numeric) in [
+        let vars = [
             ("input", &x),
             ("shortcut", &s),
             ("weight", &w),
             ("bias", &b),
-        ]
-        .into_iter()
-        .zip(numeric)
-        {
-            assert_grad_close(&what, name, &grads, v, Some(&numeric), 1e-4)?;
-        }
+        ];
+        let loss = |t: &[&Tensor]| loss(t[0], t[1], t[2], t[3]);
+        assert_finite_differences(&what, &grads, &vars, loss, 1e-4)?;
     }
     Ok(())
 }

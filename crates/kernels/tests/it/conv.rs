@@ -5,9 +5,7 @@
 
 use candle_core::{DType, Result, Tensor, Var};
 
-use crate::support::{
-    assert_close, assert_grad_close, assert_grads_close, numeric_grad, tensor, var,
-};
+use crate::support::{assert_close, assert_finite_differences, assert_grads_close, tensor, var};
 
 /// (batch, in channels, height, width, out channels, kernel, stride, padding).
 type Case = (usize, usize, usize, usize, usize, usize, usize, usize);
@@ -77,12 +75,9 @@ fn gradients_match_finite_differences() -> Result<()> {
                 .sum_all()?
                 .to_scalar::<f64>()
         };
-        let dx = numeric_grad(x.as_tensor(), |x| loss(x, wt.as_tensor()))?;
-        let dw = numeric_grad(wt.as_tensor(), |w| loss(x.as_tensor(), w))?;
         let what = format!("shape {:?}", SHAPES[i]);
-        for (name, v, numeric) in [("input", &x, dx), ("weight", &wt, dw)] {
-            assert_grad_close(&what, name, &grads, v, Some(&numeric), 1e-4)?;
-        }
+        let vars = [("input", &x), ("weight", &wt)];
+        assert_finite_differences(&what, &grads, &vars, |t| loss(t[0], t[1]), 1e-4)?;
     }
     Ok(())
 }
@@ -130,15 +125,9 @@ fn bias_and_bias_relu_match_candle_and_finite_differences() -> Result<()> {
                             .sum_all()?
                             .to_scalar::<f64>()
                     };
-                    let dx = numeric_grad(xt, |x| loss(x, wtt, bt))?;
-                    let dw = numeric_grad(wtt, |w| loss(xt, w, bt))?;
-                    let db = numeric_grad(bt, |b| loss(xt, wtt, b))?;
                     let what = format!("{what} finite differences");
-                    for (name, v, numeric) in
-                        [("input", &x, dx), ("weight", &wt, dw), ("bias", &b, db)]
-                    {
-                        assert_grad_close(&what, name, &g_ours, v, Some(&numeric), 1e-4)?;
-                    }
+                    let loss = |t: &[&Tensor]| loss(t[0], t[1], t[2]);
+                    assert_finite_differences(&what, &g_ours, &vars, loss, 1e-4)?;
                 }
             }
         }

@@ -7,7 +7,7 @@ use candle_core::backprop::GradStore;
 use candle_core::{DType, Result, Tensor, Var};
 use cxr_kernels::MaxPool2d;
 
-use crate::support::{assert_grad_close, numeric_grad, tensor, var};
+use crate::support::{assert_finite_differences, tensor, var};
 
 const EPS: f64 = 1e-5;
 
@@ -90,18 +90,9 @@ fn gradients_match_finite_differences() -> Result<()> {
         let loss = |x: &Tensor, w: &Tensor, b: &Tensor| -> Result<f64> {
             loss_of(fused(x, w, b, pool)?)?.to_scalar::<f64>()
         };
-        let numeric = [
-            numeric_grad(xt, |x| loss(x, wt, bt))?,
-            numeric_grad(wt, |w| loss(xt, w, bt))?,
-            numeric_grad(bt, |b| loss(xt, wt, b))?,
-        ];
         let what = format!("{pool:?} {shape:?}");
-        for ((name, v), numeric) in [("input", &x), ("weight", &w), ("bias", &b)]
-            .into_iter()
-            .zip(numeric)
-        {
-            assert_grad_close(&what, name, &grads, v, Some(&numeric), 1e-4)?;
-        }
+        let vars = [("input", &x), ("weight", &w), ("bias", &b)];
+        assert_finite_differences(&what, &grads, &vars, |t| loss(t[0], t[1], t[2]), 1e-4)?;
     }
     Ok(())
 }

@@ -76,6 +76,27 @@ pub fn assert_grads_close(
     Ok(())
 }
 
+/// Asserts that each named variable's gradient in `grads` is within `tol` of the central finite
+/// differences of `loss`, which takes the variables' values in `vars`' order (f64).
+pub fn assert_finite_differences(
+    what: &str,
+    grads: &GradStore,
+    vars: &[(&str, &Var)],
+    loss: impl Fn(&[&Tensor]) -> Result<f64>,
+    tol: f64,
+) -> Result<()> {
+    let at: Vec<&Tensor> = vars.iter().map(|(_, v)| v.as_tensor()).collect();
+    for (i, &(name, var)) in vars.iter().enumerate() {
+        let numeric = numeric_grad(at[i], |t| {
+            let mut values = at.clone();
+            values[i] = t;
+            loss(&values)
+        })?;
+        assert_grad_close(what, name, grads, var, Some(&numeric), tol)?;
+    }
+    Ok(())
+}
+
 /// Central finite differences of the scalar `loss` with respect to every element of `at`
 /// (f64), with step 1e-6.
 pub fn numeric_grad(at: &Tensor, loss: impl Fn(&Tensor) -> Result<f64>) -> Result<Tensor> {
