@@ -81,6 +81,13 @@ pub(crate) struct Saved {
 }
 
 impl Saved {
+    /// The statistics `op`'s training forward pass kept in `cell`, for its backward pass; an
+    /// error naming `op` when there are none.
+    pub(crate) fn of<'a>(cell: &'a OnceLock<Saved>, op: &str) -> candle_core::Result<&'a Saved> {
+        cell.get()
+            .ok_or_else(|| candle_core::Error::Msg(format!("{op} backward: no statistics")))
+    }
+
     pub(crate) fn new(stats: ChannelStats, eps: f64) -> Self {
         let invstd = stats.var.iter().map(|v| 1.0 / (v + eps).sqrt()).collect();
         Self { stats, invstd }
@@ -264,17 +271,20 @@ impl Kernel<3> for BatchNorm {
         res: &Tensor,
         grad: &Tensor,
     ) -> candle_core::Result<[Option<Tensor>; 3]> {
-        let saved = self
-            .stats
-            .get()
-            .ok_or_else(|| candle_core::Error::Msg("batch-norm backward: no statistics".into()))?;
+        let saved = Saved::of(&self.stats, "batch-norm")?;
         let (dx, sums) = saved.gradients([xs, res, grad], weight, self.relu, self.train)?;
-        let to_param = |v: Vec<f64>| -> candle_core::Result<Tensor> {
-            Tensor::from_vec(v, weight.shape(), weight.device())?.to_dtype(weight.dtype())
-        };
         let dx = if xs.track_op() { Some(dx) } else { None };
-        Ok([dx, Some(to_param(sums.1)?), Some(to_param(sums.0)?)])
+        Ok([
+            dx,
+            Some(param_grad(sums.1, weight)?),
+            Some(param_grad(sums.0, weight)?),
+        ])
     }
+}
+
+/// Per-channel parameter-gradient sums as a tensor of `param`'s shape, device and dtype.
+pub(crate) fn param_grad(sums: Vec<f64>, param: &Tensor) -> candle_core::Result<Tensor> {
+    Tensor::from_vec(sums, param.shape(), param.device())?.to_dtype(param.dtype())
 }
 
 /// Per-channel `(sum g', sum g' x^)`: the bias and weight gradients.

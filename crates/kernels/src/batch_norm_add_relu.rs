@@ -16,7 +16,7 @@ use std::sync::{Arc, OnceLock};
 use candle_core::{Shape, Tensor};
 
 use crate::add_relu::ReluMask;
-use crate::batch_norm::{batch_stats, ChannelStats, Dims, Saved};
+use crate::batch_norm::{batch_stats, param_grad, ChannelStats, Dims, Saved};
 use crate::elem::{collect_chunks, Elem};
 use crate::error::KernelError;
 use crate::kernel::{Kernel, Op};
@@ -110,14 +110,11 @@ impl Kernel<3> for BatchNormAddRelu {
         res: &Tensor,
         grad: &Tensor,
     ) -> candle_core::Result<[Option<Tensor>; 3]> {
-        let saved = self.stats.get().ok_or_else(|| {
-            candle_core::Error::Msg("batch-norm-add-relu backward: no statistics".into())
-        })?;
+        let saved = Saved::of(&self.stats, "batch-norm-add-relu")?;
         let grad = grad.contiguous()?;
         let (dx, (sum_g, sum_gx)) =
             saved.gradients([xs, res, &grad], &params.get(0)?, true, true)?;
-        let dparams = Tensor::from_vec([sum_gx, sum_g].concat(), params.shape(), params.device())?
-            .to_dtype(params.dtype())?;
+        let dparams = param_grad([sum_gx, sum_g].concat(), params)?;
         let dshortcut = if shortcut.track_op() {
             Some(res.apply_op2_no_bwd(&grad, &Op(ReluMask))?)
         } else {

@@ -20,7 +20,7 @@ use rayon::prelude::*;
 use super::geometry::Geometry;
 use super::recording::Argmax;
 use super::MaxPool2d;
-use crate::batch_norm::{batch_stats, ChannelStats, Dims, Saved};
+use crate::batch_norm::{batch_stats, param_grad, ChannelStats, Dims, Saved};
 use crate::elem::{zeros, Elem};
 use crate::kernel::{Kernel, Op};
 
@@ -127,9 +127,7 @@ impl Kernel<3> for StemPool {
         res: &Tensor,
         grad: &Tensor,
     ) -> candle_core::Result<[Option<Tensor>; 3]> {
-        let saved = self.stats.get().ok_or_else(|| {
-            candle_core::Error::Msg("batch-norm-relu-max-pool backward: no statistics".into())
-        })?;
+        let saved = Saved::of(&self.stats, "batch-norm-relu-max-pool")?;
         // BatchNorm's masked gradient, scattered whole; then BatchNorm's backward with no mask
         // left to apply (the gradient stands in for the output it would read one from).
         let unpool = Op(MaskedUnpool {
@@ -138,11 +136,12 @@ impl Kernel<3> for StemPool {
         });
         let masked = res.apply_op2_no_bwd(&grad.contiguous()?, &unpool)?;
         let (dx, (sum_g, sum_gx)) = saved.gradients([xs, &masked, &masked], weight, false, true)?;
-        let to_param = |v: Vec<f64>| -> candle_core::Result<Tensor> {
-            Tensor::from_vec(v, weight.shape(), weight.device())?.to_dtype(weight.dtype())
-        };
         let dx = if xs.track_op() { Some(dx) } else { None };
-        Ok([dx, Some(to_param(sum_gx)?), Some(to_param(sum_g)?)])
+        Ok([
+            dx,
+            Some(param_grad(sum_gx, weight)?),
+            Some(param_grad(sum_g, weight)?),
+        ])
     }
 }
 
